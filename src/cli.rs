@@ -1,0 +1,216 @@
+//! The command line: raw clap arguments → settings → a subcommand that returns an exit code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::context::Settings;
+use crate::workbench::{ScriptError, Session, Workbench};
+
+/// Exit code: a script error or a failed check.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code: bad command line.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: interrupted by Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// labsh: a scripting workbench for Kubernetes networking labs (kind, Cilium, eBPF).
+#[derive(Debug, Parser)]
+#[command(
+    name = "labsh",
+    version,
+    about,
+    args_conflicts_with_subcommands = false
+)]
+pub struct Cli {
+    /// Print the shell command (kubectl, helm, kind, tcpdump, docker exec) behind each primitive.
+    #[arg(long, global = true)]
+    pub explain: bool,
+    /// Hide spinners and progress.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// No colors (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Pause before each lab step (Enter runs it, s skips it, q quits).
+    #[arg(long, global = true)]
+    pub step: bool,
+    /// Skip lab steps before this step id.
+    #[arg(long, global = true, value_name = "STEP")]
+    pub from: Option<String>,
+    /// Write the lab checks to FILE (.json, or .xml for JUnit).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Use this stdlib folder instead of the embedded one.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub stdlib: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a script; arguments after `--` reach it as the array ARGS.
+    Run {
+        /// The script.
+        file: PathBuf,
+        /// Arguments for the script (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Compile scripts without running them; report every error found.
+    Check {
+        /// The scripts.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List primitives with their signatures, or show one's documentation.
+    Api {
+        /// A function (`kube::apply`) or module (`kube`).
+        name: Option<String>,
+        /// Write Rhai definition files (.d.rhai) for editors into DIR.
+        #[arg(long, value_name = "DIR")]
+        definitions: Option<PathBuf>,
+    },
+}
+
+impl Cli {
+    /// The settings these flags give.
+    pub fn settings(&self) -> Settings {
+        let color = !self.no_color
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::io::stdout().is_terminal();
+        Settings {
+            explain: self.explain,
+            quiet: self.quiet,
+            color,
+            step: self.step,
+            from: self.from.clone(),
+            report: self.report.clone(),
+        }
+    }
+
+    fn workbench(&self) -> Workbench {
+        Workbench::new()
+            .with_primitives(crate::primitives::all())
+            .with_settings(self.settings())
+            .with_stdlib_dir(self.stdlib.clone())
+    }
+}
+
+/// Entry point of the `labsh` binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        eprintln!("error: internal error in labsh (a bug; please report it): {message}{location}");
+    }));
+    // Rhai evaluates recursively: a large stack lets the engine's own depth limits, not a
+    // stack overflow, end a runaway script.
+    let handle = std::thread::Builder::new()
+        .name("labsh-engine".into())
+        .stack_size(256 << 20)
+        .spawn(move || execute(cli));
+    match handle.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => {
+            eprintln!("error: labsh's engine thread failed");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn execute(cli: Cli) -> u8 {
+    match &cli.command {
+        Some(Command::Run { file, args }) => run(&cli, file, args.clone()),
+        Some(Command::Check { files }) => check(&cli, files),
+        Some(Command::Api { .. }) => {
+            eprintln!("error: `labsh api` is not available yet");
+            EXIT_FAILURE
+        }
+        None => {
+            eprintln!("error: the REPL is not available yet; use `labsh run FILE`");
+            EXIT_USAGE
+        }
+    }
+}
+
+fn build(cli: &Cli) -> Result<Session, u8> {
+    cli.workbench().build().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        EXIT_FAILURE
+    })
+}
+
+/// Installs the Ctrl-C handler: the first press cancels the evaluation, a second exits at once.
+fn install_interrupt(session: &Session) {
+    let ctx = session.ctx().clone();
+    let _ = ctrlc::set_handler(move || {
+        if ctx.is_interrupted() {
+            crate::process::kill_all();
+            std::process::exit(EXIT_INTERRUPTED as i32);
+        }
+        ctx.interrupt();
+    });
+}
+
+fn run(cli: &Cli, file: &std::path::Path, args: Vec<String>) -> u8 {
+    let mut session = match build(cli) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    install_interrupt(&session);
+    match session.run_file(file, args) {
+        Ok(_) => 0,
+        Err(ScriptError::Interrupted) => {
+            eprintln!("labsh: interrupted");
+            EXIT_INTERRUPTED
+        }
+        Err(e) => {
+            eprint!("{e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
+    let session = match build(cli) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut failed = false;
+    for file in files {
+        let name = file.display().to_string();
+        let result = std::fs::read_to_string(file)
+            .map_err(|e| format!("error: cannot read {name}: {e}\n"))
+            .and_then(|text| {
+                session
+                    .compile(&name, &text)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(msg) = result {
+            eprint!("{msg}");
+            failed = true;
+        }
+    }
+    if failed { EXIT_FAILURE } else { 0 }
+}

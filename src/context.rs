@@ -1,0 +1,200 @@
+//! The state every primitive shares with the engine: the tokio runtime, the cancellation
+//! tokens of the session and of the current evaluation, the output layer, the global flags,
+//! the script's folder (for relative paths) and per-family extension state.
+//!
+//! Primitives are synchronous Rhai functions; they run futures with [`Ctx::block_on`], which
+//! selects every future against the current evaluation's cancellation token, so Ctrl-C ends a
+//! long primitive as promptly as a pure-Rhai loop.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::output::Output;
+
+/// Global flags that change how primitives behave.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Print the equivalent shell command before each primitive acts.
+    pub explain: bool,
+    /// Hide spinners and progress.
+    pub quiet: bool,
+    /// Colored output.
+    pub color: bool,
+    /// `--step`: pause before each lab step.
+    pub step: bool,
+    /// `--from STEP`: skip lab steps before this id.
+    pub from: Option<String>,
+    /// `--report FILE`: where lab checks are written at the end.
+    pub report: Option<PathBuf>,
+}
+
+/// The evaluation was interrupted (Ctrl-C).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
+
+/// Shared, cheaply clonable handle on the workbench state.
+#[derive(Clone)]
+pub struct Ctx(Arc<Inner>);
+
+struct Inner {
+    runtime: tokio::runtime::Handle,
+    session: CancellationToken,
+    eval: Mutex<CancellationToken>,
+    interrupted: AtomicBool,
+    tracker: TaskTracker,
+    output: Output,
+    settings: Settings,
+    script_dir: RwLock<PathBuf>,
+    extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Ctx {
+    /// A context on `runtime`; the script folder starts as the current directory.
+    pub fn new(runtime: tokio::runtime::Handle, settings: Settings) -> Self {
+        let session = CancellationToken::new();
+        let eval = session.child_token();
+        let output = Output::new(settings.quiet, settings.color);
+        Ctx(Arc::new(Inner {
+            runtime,
+            session,
+            eval: Mutex::new(eval),
+            interrupted: AtomicBool::new(false),
+            tracker: TaskTracker::new(),
+            output,
+            settings,
+            script_dir: RwLock::new(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
+            extensions: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The tokio runtime primitives run their futures on.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.0.runtime
+    }
+
+    /// The output layer (print, spinners, explain lines).
+    pub fn output(&self) -> &Output {
+        &self.0.output
+    }
+
+    /// Global flags.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// Prints the shell command equivalent to what a primitive is about to do, when
+    /// `--explain` is on. `argv` is quoted as a POSIX shell would need it.
+    pub fn explain<S: AsRef<str>>(&self, argv: &[S]) {
+        if self.0.settings.explain {
+            self.0.output.explain(&crate::shell::join(argv));
+        }
+    }
+
+    /// The folder relative paths in scripts are resolved against.
+    pub fn script_dir(&self) -> PathBuf {
+        self.0.script_dir.read().expect("script_dir lock").clone()
+    }
+
+    /// Sets the folder relative paths are resolved against (the running script's folder).
+    pub fn set_script_dir(&self, dir: PathBuf) {
+        *self.0.script_dir.write().expect("script_dir lock") = dir;
+    }
+
+    /// `path` resolved against the script's folder when it is relative.
+    pub fn resolve_path(&self, path: &str) -> PathBuf {
+        let p = Path::new(path);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.script_dir().join(p)
+        }
+    }
+
+    /// Starts a new evaluation: a fresh cancellation token, the interrupt flag cleared.
+    pub fn begin_eval(&self) -> CancellationToken {
+        let token = self.0.session.child_token();
+        *self.0.eval.lock().expect("eval lock") = token.clone();
+        self.0.interrupted.store(false, Ordering::SeqCst);
+        token
+    }
+
+    /// The current evaluation's cancellation token (cancelled by Ctrl-C).
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.0.eval.lock().expect("eval lock").clone()
+    }
+
+    /// Ctrl-C: cancels the current evaluation and everything it started.
+    pub fn interrupt(&self) {
+        self.0.interrupted.store(true, Ordering::SeqCst);
+        self.cancel_token().cancel();
+    }
+
+    /// Whether the current evaluation was interrupted.
+    pub fn is_interrupted(&self) -> bool {
+        self.0.interrupted.load(Ordering::Relaxed)
+    }
+
+    /// Runs `fut` to completion on the runtime from the engine's thread, unless the current
+    /// evaluation is cancelled first. Never call it from inside an async task.
+    pub fn block_on<F: Future>(&self, fut: F) -> Result<F::Output, Interrupted> {
+        let token = self.cancel_token();
+        if token.is_cancelled() {
+            return Err(Interrupted);
+        }
+        self.0.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                _ = token.cancelled() => Err(Interrupted),
+                v = fut => Ok(v),
+            }
+        })
+    }
+
+    /// Spawns a background task (a capture, a monitor) that must be finished before the
+    /// workbench shuts down. The task should watch `cancel_token()` or [`Ctx::session_token`].
+    pub fn spawn_background<F>(&self, fut: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0.tracker.spawn_on(fut, &self.0.runtime)
+    }
+
+    /// The session's token: cancelled when the workbench shuts down.
+    pub fn session_token(&self) -> CancellationToken {
+        self.0.session.clone()
+    }
+
+    /// Cancels everything and waits (up to `grace`) for background tasks to clean up.
+    pub fn shutdown(&self, grace: Duration) {
+        self.0.session.cancel();
+        self.0.tracker.close();
+        let tracker = self.0.tracker.clone();
+        let _ = self
+            .0
+            .runtime
+            .block_on(async move { tokio::time::timeout(grace, tracker.wait()).await });
+    }
+
+    /// Per-family shared state, created on first use (e.g. the Docker client, the kube context).
+    pub fn ext<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut map = self.0.extensions.lock().expect("extensions lock");
+        let entry = map
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()) as Arc<dyn Any + Send + Sync>)
+            .clone();
+        drop(map);
+        entry
+            .downcast::<T>()
+            .expect("extension type matches its TypeId")
+    }
+}

@@ -1,0 +1,124 @@
+//! Durations in scripts: `"500ms"`, `"5s"`, `"2m"`, `"1h"`, `"1m30s"`, or a number of seconds.
+//! One parser, one error message, used by every primitive that takes a timeout.
+
+use std::time::Duration;
+
+use rhai::Dynamic;
+
+/// The one error message for a bad duration.
+pub fn error_message(input: &str) -> String {
+    format!(
+        "invalid duration `{input}`: expected a number with a unit, like \"500ms\", \"5s\", \"2m\", \"1h\" or \"1m30s\""
+    )
+}
+
+/// Parses `"500ms"`, `"5s"`, `"2m"`, `"1h"`, `"1m30s"`, `"1.5s"`.
+pub fn parse(input: &str) -> Result<Duration, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(error_message(input));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| error_message(input))?;
+        if num_end == 0 {
+            return Err(error_message(input));
+        }
+        let value: f64 = rest[..num_end].parse().map_err(|_| error_message(input))?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_end];
+        rest = &rest[unit_end..];
+        let secs = match unit {
+            "ms" => value / 1000.0,
+            "s" => value,
+            "m" => value * 60.0,
+            "h" => value * 3600.0,
+            _ => return Err(error_message(input)),
+        };
+        total += Duration::try_from_secs_f64(secs).map_err(|_| error_message(input))?;
+    }
+    Ok(total)
+}
+
+/// A duration from a script value: a string as in [`parse`], or a number of seconds.
+pub fn from_dynamic(value: &Dynamic) -> Result<Duration, String> {
+    if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        return parse(&s);
+    }
+    if let Ok(i) = value.as_int()
+        && i >= 0
+    {
+        return Ok(Duration::from_secs(i as u64));
+    }
+    if let Ok(f) = value.as_float()
+        && let Ok(d) = Duration::try_from_secs_f64(f)
+    {
+        return Ok(d);
+    }
+    Err(error_message(&value.to_string()))
+}
+
+/// Formats a duration the way scripts write them (`"1m30s"`, `"500ms"`).
+pub fn format(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_each_unit() {
+        assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse("1.5s"), Ok(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn rejects_missing_or_unknown_units_with_one_message() {
+        for bad in ["", "5", "s", "5x", "-5s", "5 s", "1..2s"] {
+            assert_eq!(parse(bad), Err(error_message(bad)), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn integers_are_seconds() {
+        assert_eq!(
+            from_dynamic(&Dynamic::from_int(3)),
+            Ok(Duration::from_secs(3))
+        );
+        assert!(from_dynamic(&Dynamic::from_int(-3)).is_err());
+    }
+
+    #[test]
+    fn formats_like_scripts_write_them() {
+        assert_eq!(format(Duration::from_millis(250)), "250ms");
+        assert_eq!(format(Duration::from_secs(90)), "1m30s");
+        assert_eq!(format(Duration::from_secs(600)), "10m");
+    }
+}

@@ -1,0 +1,63 @@
+//! Turning Rust errors into Rhai errors. A primitive's failure is a runtime error whose
+//! message carries its context (command line, URL, cluster, context name); Rhai fills in the
+//! call site's position, and the diagnostics layer prints file:line:col with the source line.
+
+use rhai::{Dynamic, EvalAltResult, Position};
+
+use crate::context::Interrupted;
+
+/// What fallible primitives return.
+pub type ScriptResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// The message script authors see when Ctrl-C ends an evaluation.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// A runtime error with `message` (the position is filled in at the call site).
+pub fn error(message: impl Into<String>) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(message.into()),
+        Position::NONE,
+    ))
+}
+
+/// The error that ends an evaluation on Ctrl-C; scripts cannot catch it.
+pub fn interrupted() -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorTerminated(
+        Dynamic::from(INTERRUPTED),
+        Position::NONE,
+    ))
+}
+
+impl From<Interrupted> for Box<EvalAltResult> {
+    fn from(_: Interrupted) -> Self {
+        interrupted()
+    }
+}
+
+/// Whether `err` (or an error it wraps) is an interruption.
+pub fn is_interrupted(err: &EvalAltResult) -> bool {
+    match err {
+        EvalAltResult::ErrorTerminated(..) => true,
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+        | EvalAltResult::ErrorInModule(_, inner, _) => is_interrupted(inner),
+        _ => false,
+    }
+}
+
+/// `.script_err()` on any `Result<T, E: Display>` maps the error to a runtime error,
+/// optionally with a prefix giving context.
+pub trait ScriptErr<T> {
+    /// Maps the error to a runtime error with its `Display` text.
+    fn script_err(self) -> ScriptResult<T>;
+    /// Maps the error to a runtime error `"{context}: {error}"`.
+    fn script_context(self, context: impl FnOnce() -> String) -> ScriptResult<T>;
+}
+
+impl<T, E: std::fmt::Display> ScriptErr<T> for Result<T, E> {
+    fn script_err(self) -> ScriptResult<T> {
+        self.map_err(|e| error(e.to_string()))
+    }
+    fn script_context(self, context: impl FnOnce() -> String) -> ScriptResult<T> {
+        self.map_err(|e| error(format!("{}: {e}", context())))
+    }
+}

@@ -1,0 +1,122 @@
+//! `yaml::parse`, `yaml::to_string`, `json::parse`, `json::to_string`: data formats to and
+//! from Rhai values. YAML goes through serde-saphyr (what kube-rs uses).
+
+use rhai::{Array, Dynamic};
+
+use crate::context::Ctx;
+use crate::errors::{ScriptResult, error};
+use crate::primitives::{Family, Registry};
+
+/// `yaml::…`
+pub const YAML: Family = Family {
+    name: "yaml",
+    summary: "parse and write YAML",
+    register: register_yaml,
+};
+
+/// `json::…`
+pub const JSON: Family = Family {
+    name: "json",
+    summary: "parse and write JSON",
+    register: register_json,
+};
+
+/// Parses YAML text: one document gives its value, several give an array of values.
+pub fn parse_yaml(text: &str) -> Result<Dynamic, String> {
+    let docs: Vec<Dynamic> = serde_saphyr::from_multiple(text).map_err(|e| e.to_string())?;
+    Ok(match docs.len() {
+        0 => Dynamic::UNIT,
+        1 => docs.into_iter().next().unwrap_or(Dynamic::UNIT),
+        _ => Dynamic::from_array(docs),
+    })
+}
+
+/// Writes a value as YAML.
+pub fn to_yaml(value: &Dynamic) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| e.to_string())
+}
+
+/// Registers `yaml::parse`, `yaml::parse_all`, `yaml::to_string`.
+pub fn register_yaml(reg: &mut Registry, _ctx: &Ctx) {
+    let m = "yaml";
+    reg.func(
+        m,
+        "parse",
+        &["text: String", "Dynamic"],
+        "Parses YAML: a single document gives its value (map, array, string, …); a multi-document\nstream (`---`) gives an array with one value per document.\n\n```rhai\nlet v = yaml::parse(\"a: 1\\nb: [x, y]\");\nprint(v.b[1]); // y\n```",
+        |text: &str| -> ScriptResult<Dynamic> { parse_yaml(text).map_err(|e| error(format!("invalid YAML: {e}"))) },
+    );
+    reg.func(
+        m,
+        "parse_all",
+        &["text: String", "Array"],
+        "Parses a YAML stream into an array of documents, even when there is only one.\n\n```rhai\nfor doc in yaml::parse_all(fs::read(\"app.yaml\")) { print(doc.kind); }\n```",
+        |text: &str| -> ScriptResult<Array> {
+            serde_saphyr::from_multiple::<Dynamic>(text).map_err(|e| error(format!("invalid YAML: {e}")))
+        },
+    );
+    reg.func(
+        m,
+        "to_string",
+        &["value: Dynamic", "String"],
+        "Writes a value as YAML.\n\n```rhai\nprint(yaml::to_string(#{replicas: 1, labels: #{app: \"guestbook\"}}));\n```",
+        |value: Dynamic| -> ScriptResult<String> { to_yaml(&value).map_err(|e| error(format!("cannot write YAML: {e}"))) },
+    );
+}
+
+/// Registers `json::parse`, `json::to_string`, `json::to_pretty`.
+pub fn register_json(reg: &mut Registry, _ctx: &Ctx) {
+    let m = "json";
+    reg.func(
+        m,
+        "parse",
+        &["text: String", "Dynamic"],
+        "Parses JSON into a Rhai value.\n\n```rhai\nlet v = json::parse(`{\"id\": 1890}`);\nprint(v.id);\n```",
+        |text: &str| -> ScriptResult<Dynamic> {
+            serde_json::from_str::<Dynamic>(text).map_err(|e| error(format!("invalid JSON: {e}")))
+        },
+    );
+    reg.func(
+        m,
+        "to_string",
+        &["value: Dynamic", "String"],
+        "Writes a value as compact JSON.\n\n```rhai\nprint(json::to_string(#{a: 1}));\n```",
+        |value: Dynamic| -> ScriptResult<String> {
+            serde_json::to_string(&value).map_err(|e| error(format!("cannot write JSON: {e}")))
+        },
+    );
+    reg.func(
+        m,
+        "to_pretty",
+        &["value: Dynamic", "String"],
+        "Writes a value as indented JSON.\n\n```rhai\nprint(json::to_pretty(#{a: [1, 2]}));\n```",
+        |value: Dynamic| -> ScriptResult<String> {
+            serde_json::to_string_pretty(&value)
+                .map_err(|e| error(format!("cannot write JSON: {e}")))
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_document_yaml_is_an_array() {
+        let v = parse_yaml("a: 1\n---\nb: 2\n").unwrap();
+        assert_eq!(v.as_array_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn single_document_yaml_is_its_value() {
+        let v = parse_yaml("replicas: 1\n").unwrap();
+        let m = v.as_map_ref().unwrap();
+        assert_eq!(m["replicas"].as_int().unwrap(), 1);
+    }
+
+    #[test]
+    fn bad_yaml_reports_a_line() {
+        let err = parse_yaml("a: [1, 2\nb: 3").unwrap_err();
+        assert!(err.contains("line"), "{err}");
+    }
+}

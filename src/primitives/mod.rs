@@ -1,0 +1,132 @@
+//! The primitives scripts call, one family per module. Each family exposes one `register`
+//! function; [`all`] is the one list that registers them all (wezterm's `env-bootstrap`).
+//!
+//! A family registers its functions into a Rhai static module (`kube::apply`) through
+//! [`Registry::func`], which keeps each function's doc comment (with its Rhai example) for
+//! `help()`, `labsh api` and the editor definition files. Methods and properties of the
+//! family's types (`node.exec(…)`, `cap.stop()`) are global, registered with [`method`].
+
+use std::collections::BTreeMap;
+
+use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
+
+use crate::context::Ctx;
+
+pub mod builtins;
+pub mod data;
+pub mod fs;
+pub mod proc;
+
+/// One family of primitives: its name and how to register it. Several families may add
+/// functions to the same Rhai module (the `cluster` module holds kind's lifecycle and the
+/// Docker-side nodes).
+#[derive(Clone, Copy)]
+pub struct Family {
+    /// The family's name (usually its Rhai module: `kube`, `tcpdump`, …).
+    pub name: &'static str,
+    /// One-line description for `help()`.
+    pub summary: &'static str,
+    /// Registers the family's functions and types.
+    pub register: fn(&mut Registry, &Ctx),
+}
+
+/// Every family labsh ships, in the order `help()` lists them.
+pub fn all() -> Vec<Family> {
+    vec![
+        builtins::FAMILY,
+        proc::FAMILY,
+        fs::FAMILY,
+        data::YAML,
+        data::JSON,
+    ]
+}
+
+/// Collects the families' functions into static modules, then installs them into the engine.
+pub struct Registry<'e> {
+    engine: &'e mut Engine,
+    modules: BTreeMap<&'static str, Module>,
+}
+
+impl<'e> Registry<'e> {
+    /// A registry that installs into `engine` when [`Registry::finish`] is called.
+    pub fn new(engine: &'e mut Engine) -> Self {
+        Registry {
+            engine,
+            modules: BTreeMap::new(),
+        }
+    }
+
+    /// The engine, to register custom types and their getters.
+    pub fn engine(&mut self) -> &mut Engine {
+        self.engine
+    }
+
+    /// Adds `module::name` with its parameter list (`["url: String", "opts: Map", "Map"]`:
+    /// the last entry is the return type) and its doc (plain text, one `///` line per line;
+    /// end it with a ```rhai example).
+    pub fn func<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
+        &mut self,
+        module: &'static str,
+        name: &str,
+        params: &[&str],
+        doc: &str,
+        func: FUNC,
+    ) -> &mut Self
+    where
+        R: Variant + Clone,
+        FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
+    {
+        let m = self.modules.entry(module).or_insert_with(|| {
+            let mut m = Module::new();
+            m.set_id(module);
+            m
+        });
+        FuncRegistration::new(name)
+            .with_params_info(params)
+            .with_comments([doc_comment(doc)])
+            .set_into_module(m, func);
+        self
+    }
+
+    /// Registers a global function or a method (`node.exec(argv)` is `exec(node, argv)`),
+    /// with docs.
+    pub fn method<A: 'static, const N: usize, const X: bool, R, const F: bool, FUNC>(
+        &mut self,
+        name: &str,
+        params: &[&str],
+        doc: &str,
+        func: FUNC,
+    ) -> &mut Self
+    where
+        R: Variant + Clone,
+        FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
+    {
+        FuncRegistration::new(name)
+            .with_params_info(params)
+            .with_comments([doc_comment(doc)])
+            .register_into_engine(self.engine, func);
+        self
+    }
+
+    /// Installs the collected modules as static modules (`kube::apply`).
+    pub fn finish(self) {
+        for (name, module) in self.modules {
+            self.engine.register_static_module(name, module.into());
+        }
+    }
+}
+
+/// Turns plain doc text into Rhai's `///` doc-comment block.
+pub fn doc_comment(doc: &str) -> String {
+    doc.trim_matches('\n')
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                "///".to_string()
+            } else {
+                format!("/// {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,93 @@
+//! `proc::run`: run a program from an argument vector and get its exit code and output.
+
+use rhai::{Array, Dynamic, ImmutableString, Map};
+
+use crate::context::Ctx;
+use crate::errors::{ScriptResult, error};
+use crate::options::Opts;
+use crate::primitives::{Family, Registry};
+use crate::process::{self, Spec};
+
+/// `proc::…`
+pub const FAMILY: Family = Family {
+    name: "proc",
+    summary: "run programs from argument vectors",
+    register,
+};
+
+const RUN_DOC: &str = r#"Runs a program from an argument vector (never a shell string) and returns
+`#{code, stdout, stderr}`. A non-zero exit is not an error: check `code`.
+Options: `timeout` (kills the program and its children), `env` (a map), `cwd`
+(relative to the script's folder). A missing program is an error naming it.
+
+```rhai
+let r = proc::run(["uname", "-r"]);
+print(r.stdout);
+let r = proc::run(["ls", "/nope"], #{timeout: "5s"});
+if r.code != 0 { print("ls failed: " + r.stderr); }
+```"#;
+
+/// Registers `proc::run`.
+pub fn register(reg: &mut Registry, ctx: &Ctx) {
+    let c = ctx.clone();
+    reg.func(
+        "proc",
+        "run",
+        &["argv: Array", "Map"],
+        RUN_DOC,
+        move |argv: Array| run(&c, argv, Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        "proc",
+        "run",
+        &["argv: Array", "opts: Map", "Map"],
+        RUN_DOC,
+        move |argv: Array, opts: Map| run(&c, argv, opts),
+    );
+}
+
+/// Converts a script array of strings (or numbers) into an argument vector.
+pub fn argv_from(func: &str, argv: &Array) -> ScriptResult<Vec<String>> {
+    if argv.is_empty() {
+        return Err(error(format!("{func}: the argument vector is empty")));
+    }
+    argv.iter()
+        .map(|a| {
+            if let Some(s) = a.read_lock::<ImmutableString>() {
+                Ok(s.to_string())
+            } else if a.is_int() || a.is_float() || a.is_bool() {
+                Ok(a.to_string())
+            } else {
+                Err(error(format!(
+                    "{func}: argument vectors hold strings, got {} `{a}`",
+                    a.type_name()
+                )))
+            }
+        })
+        .collect()
+}
+
+fn run(ctx: &Ctx, argv: Array, opts: Map) -> ScriptResult<Map> {
+    let o = Opts::new("proc::run", opts, &["timeout", "env", "cwd"])?;
+    let mut spec = Spec::new(argv_from("proc::run", &argv)?);
+    spec.timeout = o.duration("timeout")?;
+    if let Some(env) = o.map("env")? {
+        spec.env = env
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    }
+    spec.cwd = o.string("cwd")?.map(|d| ctx.resolve_path(&d));
+    ctx.explain(&spec.argv);
+    let token = ctx.cancel_token();
+    let captured = ctx
+        .runtime()
+        .block_on(process::run(&spec, &token))
+        .map_err(process::ProcessError::into_script)?;
+    let mut out = Map::new();
+    out.insert("code".into(), Dynamic::from_int(captured.code as i64));
+    out.insert("stdout".into(), captured.stdout.into());
+    out.insert("stderr".into(), captured.stderr.into());
+    Ok(out)
+}

@@ -1,0 +1,261 @@
+//! The embeddable workbench: a Rhai engine with the primitives registered, the async runtime
+//! they run on, and the evaluation entry points (`run_file`, `eval`).
+//!
+//! ```no_run
+//! use labsh::{Workbench, primitives};
+//!
+//! let mut session = Workbench::new()
+//!     .with_primitives(primitives::all())
+//!     .build()
+//!     .expect("a tokio runtime");
+//! session.run_file("scripts/tp12.rhai".as_ref(), vec!["--help".into()]).ok();
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rhai::{AST, Array, Dynamic, Engine, EvalAltResult, Scope};
+
+use crate::context::{Ctx, Settings};
+use crate::diagnostics::{self, Diagnostic};
+use crate::errors::{INTERRUPTED, is_interrupted};
+use crate::primitives::Family;
+
+/// Builds a [`Session`].
+#[derive(Default)]
+pub struct Workbench {
+    families: Vec<Family>,
+    settings: Settings,
+    stdlib_dir: Option<PathBuf>,
+}
+
+impl Workbench {
+    /// A workbench with no primitives and default settings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds primitive families (see [`crate::primitives::all`]).
+    pub fn with_primitives(mut self, families: impl IntoIterator<Item = Family>) -> Self {
+        self.families.extend(families);
+        self
+    }
+
+    /// Sets the global flags.
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// A stdlib folder that overrides the embedded stdlib (`--stdlib DIR`).
+    pub fn with_stdlib_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.stdlib_dir = dir;
+        self
+    }
+
+    /// Starts the runtime and builds the engine.
+    pub fn build(self) -> std::io::Result<Session> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let ctx = Ctx::new(runtime.handle().clone(), self.settings);
+        let mut engine = Engine::new();
+        configure(&mut engine, &ctx);
+        let mut registry = crate::primitives::Registry::new(&mut engine);
+        for family in &self.families {
+            (family.register)(&mut registry, &ctx);
+        }
+        registry.finish();
+        let mut session = Session {
+            engine,
+            ctx,
+            families: self.families,
+            stdlib_dir: self.stdlib_dir,
+            scope: Scope::new(),
+            functions: AST::empty(),
+            runtime: Some(runtime),
+        };
+        let dir = session.ctx.script_dir();
+        session.set_script_dir(&dir);
+        Ok(session)
+    }
+
+    /// Builds a session and runs one script file with `args` as `ARGS`.
+    pub fn run_file(self, path: &Path, args: Vec<String>) -> Result<Dynamic, ScriptError> {
+        let mut session = self
+            .build()
+            .map_err(|e| ScriptError::Setup(e.to_string()))?;
+        session.run_file(path, args)
+    }
+}
+
+/// Engine limits and hooks shared by every session.
+fn configure(engine: &mut Engine, ctx: &Ctx) {
+    // Deep enough for real scripts, shallow enough that the engine thread's stack (see cli)
+    // never overflows: a runaway recursion ends with Rhai's clear error.
+    engine.set_max_call_levels(256);
+    engine.set_max_expr_depths(256, 128);
+    let out = ctx.output().clone();
+    engine.on_print(move |s| out.println(s));
+    let out = ctx.output().clone();
+    engine.on_debug(move |s, src, pos| {
+        let at = match (src, pos.line()) {
+            (Some(src), Some(line)) => format!("{src}:{line}"),
+            (None, Some(line)) => format!("line {line}"),
+            _ => String::new(),
+        };
+        out.eprintln(&format!("[{at}] {s}"));
+    });
+    let c = ctx.clone();
+    engine.on_progress(move |_| c.is_interrupted().then(|| Dynamic::from(INTERRUPTED)));
+}
+
+/// Why an evaluation did not succeed.
+#[derive(Debug)]
+pub enum ScriptError {
+    /// The runtime could not start.
+    Setup(String),
+    /// A script error (parse or runtime), rendered with file:line:col and the source line.
+    Script(Diagnostic),
+    /// Ctrl-C.
+    Interrupted,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScriptError::Setup(msg) => write!(f, "error: {msg}"),
+            ScriptError::Script(d) => write!(f, "{d}"),
+            ScriptError::Interrupted => write!(f, "interrupted"),
+        }
+    }
+}
+
+/// A running workbench: engine, scope and runtime. Dropping it cancels whatever the scripts
+/// left running in the background and waits for it to clean up.
+pub struct Session {
+    engine: Engine,
+    ctx: Ctx,
+    families: Vec<Family>,
+    stdlib_dir: Option<PathBuf>,
+    scope: Scope<'static>,
+    functions: AST,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Session {
+    /// The shared context (runtime, cancellation, output).
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
+    }
+
+    /// The engine, for hosts that register more functions.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The primitive families registered.
+    pub fn families(&self) -> &[Family] {
+        &self.families
+    }
+
+    /// The variables in scope (for REPL completion).
+    pub fn scope(&self) -> &Scope<'static> {
+        &self.scope
+    }
+
+    /// Relative paths and imports resolve against `dir` from now on.
+    pub fn set_script_dir(&mut self, dir: &Path) {
+        self.ctx.set_script_dir(dir.to_path_buf());
+        self.engine
+            .set_module_resolver(crate::stdlib::resolver(self.stdlib_dir.as_deref(), dir));
+    }
+
+    /// Runs a script file; `args` become the array `ARGS`. A `#!` first line is ignored.
+    pub fn run_file(&mut self, path: &Path, args: Vec<String>) -> Result<Dynamic, ScriptError> {
+        let source_name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ScriptError::Script(Diagnostic::plain(format!("cannot read {source_name}: {e}")))
+        })?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        self.set_script_dir(&dir);
+        let args: Array = args.into_iter().map(Dynamic::from).collect();
+        self.scope.push_constant("ARGS", args);
+        let ast = self.compile(&source_name, &text)?;
+        self.eval_ast(&ast, &source_name, &text)
+    }
+
+    /// Compiles `text` named `source_name` (a `#!` first line is blanked, keeping line numbers).
+    pub fn compile(&self, source_name: &str, text: &str) -> Result<AST, ScriptError> {
+        let text = strip_shebang(text);
+        let mut ast = self
+            .engine
+            .compile_with_scope(&self.scope, &text)
+            .map_err(|e| ScriptError::Script(diagnostics::from_parse(e, source_name, &text)))?;
+        ast.set_source(source_name);
+        Ok(ast)
+    }
+
+    /// Evaluates one REPL input: function definitions and variables persist between calls.
+    pub fn eval(&mut self, source_name: &str, text: &str) -> Result<Dynamic, ScriptError> {
+        let ast = self.compile(source_name, text)?;
+        self.functions += ast.clone_functions_only();
+        let merged = self.functions.merge(&ast);
+        self.eval_ast(&merged, source_name, text)
+    }
+
+    fn eval_ast(
+        &mut self,
+        ast: &AST,
+        source_name: &str,
+        text: &str,
+    ) -> Result<Dynamic, ScriptError> {
+        self.ctx.begin_eval();
+        // Primitives build futures (timers, I/O) on the engine thread: they need the runtime
+        // entered, even though they are driven by `Handle::block_on`.
+        let runtime = self.ctx.runtime().clone();
+        let _entered = runtime.enter();
+        let result = self
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut self.scope, ast);
+        result.map_err(|err| self.script_error(err, source_name, text))
+    }
+
+    fn script_error(&self, err: Box<EvalAltResult>, source_name: &str, text: &str) -> ScriptError {
+        if is_interrupted(&err) || self.ctx.is_interrupted() {
+            ScriptError::Interrupted
+        } else {
+            ScriptError::Script(diagnostics::render(&err, source_name, text))
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.ctx.shutdown(Duration::from_secs(5));
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
+/// Blanks a `#!` first line so scripts can be executable; line numbers stay the same.
+pub fn strip_shebang(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with("#!") {
+        let end = text.find('\n').unwrap_or(text.len());
+        std::borrow::Cow::Owned(text[end..].to_string())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
