@@ -106,7 +106,9 @@ fn run(ctx: &Ctx) -> ScriptResult<Map> {
     }
     let (docker, kind, helm, tcpdump) = ctx.block_on(async {
         tokio::join!(
-            docker_item(docker_endpoint(std::env::var("DOCKER_HOST").ok().as_deref())),
+            docker_item(docker_endpoint(
+                std::env::var("DOCKER_HOST").ok().as_deref()
+            )),
             tool_item("kind", &["version"], &token),
             tool_item("helm", &["version", "--short"], &token),
             tool_item("tcpdump", &["--version"], &token),
@@ -175,11 +177,11 @@ pub fn docker_endpoint(docker_host: Option<&str>) -> DockerEndpoint {
 
 async fn docker_item(endpoint: DockerEndpoint) -> Item {
     const NAME: &str = "Docker";
-    let start_fix = "start the Docker daemon (sudo systemctl start docker), or point DOCKER_HOST at its socket";
+    let start_fix =
+        "start the Docker daemon (sudo systemctl start docker), or point DOCKER_HOST at its socket";
     let response = match &endpoint {
         DockerEndpoint::Unix(path) => {
-            match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::UnixStream::connect(path)).await
-            {
+            match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::UnixStream::connect(path)).await {
                 Ok(Ok(stream)) => get_version(stream).await,
                 Ok(Err(e)) => return docker_connect_failure(&endpoint, e, start_fix),
                 Err(_) => Err(format!("no answer in {}s", PROBE_TIMEOUT.as_secs())),
@@ -225,7 +227,11 @@ fn docker_connect_failure(endpoint: &DockerEndpoint, e: std::io::Error, start_fi
         ),
         _ => (e.to_string(), start_fix.to_string()),
     };
-    Item::fail("Docker", format!("cannot connect to {endpoint}: {what}"), fix)
+    Item::fail(
+        "Docker",
+        format!("cannot connect to {endpoint}: {what}"),
+        fix,
+    )
 }
 
 /// `GET /version` over an open connection → `"20.10.24 (API 1.41)"`.
@@ -293,7 +299,10 @@ async fn tool_item(
                 out.code,
                 first_line(&out.stderr).unwrap_or_default()
             ),
-            format!("check that {} works, or reinstall it: {hint}", path.display()),
+            format!(
+                "check that {} works, or reinstall it: {hint}",
+                path.display()
+            ),
         ),
         Err(e) => Item::fail(program, e.to_string(), hint),
     }
@@ -375,7 +384,9 @@ fn memory_item(meminfo: Option<&str>) -> Item {
     } else if kib < RECOMMENDED_MEMORY_KIB {
         Item::ok(
             NAME,
-            format!("{gib:.1} GiB available (~8 GiB recommended for four nodes: expect it to be slow)"),
+            format!(
+                "{gib:.1} GiB available (~8 GiB recommended for four nodes: expect it to be slow)"
+            ),
         )
     } else {
         Item::ok(
@@ -451,7 +462,10 @@ mod tests {
             cap_eff_has_net_raw("CapEff:\t0000000000000000\n"),
             Some(false)
         );
-        assert_eq!(cap_eff_has_net_raw("CapEff:\t0000000000002000\n"), Some(true));
+        assert_eq!(
+            cap_eff_has_net_raw("CapEff:\t0000000000002000\n"),
+            Some(true)
+        );
         assert_eq!(cap_eff_has_net_raw("Name:\tx\n"), None);
     }
 
