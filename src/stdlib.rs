@@ -14,8 +14,16 @@ type SharedModule = Shared<Module>;
 /// The stdlib modules shipped in the binary: (import path, source name, source).
 pub const EMBEDDED: &[(&str, &str, &str)] = &[
     ("lab", "stdlib/lab.rhai", include_str!("../stdlib/lab.rhai")),
-    ("verdicts", "stdlib/verdicts.rhai", include_str!("../stdlib/verdicts.rhai")),
-    ("args", "stdlib/args.rhai", include_str!("../stdlib/args.rhai")),
+    (
+        "verdicts",
+        "stdlib/verdicts.rhai",
+        include_str!("../stdlib/verdicts.rhai"),
+    ),
+    (
+        "args",
+        "stdlib/args.rhai",
+        include_str!("../stdlib/args.rhai"),
+    ),
 ];
 
 /// The embedded source of a stdlib file, by its source name (`stdlib/lab.rhai`), for diagnostics.
