@@ -667,3 +667,139 @@ fn preflight_names_the_dead_docker_socket_and_the_missing_tools() {
     );
     assert!(stdout.trim_end().ends_with("false"), "{stdout}");
 }
+
+// ─── Rehearsal: tp12.rhai end to end against test doubles ───────────────────────────────
+//
+// These prove the script's plumbing — steps in the handout's order, parameters, what each
+// step looks up in the cluster, which data reaches which verdict, what is printed — against
+// the doubles in tests/lab/rehearsal (not kind, helm, Kubernetes, tcpdump or Cilium).
+
+const STEPS: [&str; 10] = [
+    "prerequis",
+    "nettoyage",
+    "cluster",
+    "cilium",
+    "app",
+    "nodeport",
+    "source-ip",
+    "dsr",
+    "monitor",
+    "fin",
+];
+
+fn step_ids(r: &support::Rehearsal) -> Vec<String> {
+    r.starting("STEP ")
+        .iter()
+        .map(|l| l["STEP ".len()..].split(':').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn rehearsal_runs_every_step_and_passes_the_four_checks_on_a_dsr_datapath() {
+    let r = support::rehearse("dsr", "", &[]);
+    assert_eq!(r.result, Ok(()), "{:#?}", r.lines);
+    assert_eq!(step_ids(&r), STEPS);
+    assert_eq!(
+        r.starting("CHECK "),
+        vec![
+            "CHECK PASS NodePort joignable sur chaque nœud (4 evidence lines)",
+            "CHECK PASS IP source préservée (4 evidence lines)",
+            "CHECK PASS DSR : SYN-ACK émis par le nœud du pod au nom du nœud appelé (2 evidence lines)",
+            "CHECK PASS cilium monitor : trace world -> frontend (state new, orig-ip client) et réponse (2 evidence lines)",
+        ]
+    );
+    // Only the lab's own cluster is deleted without --clean.
+    assert!(r.has("CALL cluster::delete tp12"));
+    assert!(r.starting("CALL cluster::delete_all").is_empty());
+    assert!(r.has("CALL cluster::create tp12 config=tp12/kind-config.yaml"));
+    assert!(r.has("CALL helm::upgrade_install cilium cilium version=1.12.1 values=tp12/ebpf-values.yaml k8sServiceHost=172.18.0.3"));
+    assert!(r.has(r#"CALL kube::exec cilium-d54wb ["cilium", "status"]"#));
+    assert!(r.has("  KubeProxyReplacement:    Strict   [eth0 172.18.0.2 (Direct Routing)]"));
+    assert!(
+        r.has("CALL kube::apply [\"tp12/frontend-deployment.yaml\", \"tp12/frontend-svc.yaml\"]")
+    );
+    assert!(r.has("L'appli est publiée en NodePort sur le port TCP/32150."));
+    // DSR: capture on the pod's node, curl another node, packets printed like tcpdump.
+    assert!(r.has("# tcpdump -n -i veth71bd8ea tcp port 80 or tcp port 32150"));
+    assert!(r.has("CALL tcpdump::start tp12-worker filter=tcp port 80 or tcp port 32150"));
+    assert!(r.has("CALL http::get http://172.18.0.3:32150/"));
+    assert!(r.has(HANDOUT_SYN));
+    assert!(r.has(HANDOUT_SYN_ACK));
+    // Monitor: the handout's command, events printed as cilium prints them.
+    assert!(r.has(
+        "# kubectl exec -ti pod/cilium-d54wb -n kube-system -- cilium monitor -v --related-to 1890"
+    ));
+    assert!(
+        r.has("CALL monitor::start tp12-worker related_to=frontend-85595f5bf9-jx5xq verbose=1")
+    );
+    assert!(r.has("-> endpoint 1890 flow 0x225d6fff , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:38138 -> 10.244.4.66:80 tcp SYN"));
+    assert!(r.has("  kind delete cluster --name tp12"));
+}
+
+#[test]
+fn rehearsal_with_a_current_cilium_uses_its_values_and_cilium_dbg() {
+    let r = support::rehearse(
+        "dsr",
+        "",
+        &[
+            "--cilium",
+            "1.16.5",
+            "--cluster",
+            "lab2",
+            "--clean",
+            "--keep",
+        ],
+    );
+    assert_eq!(r.result, Ok(()), "{:#?}", r.lines);
+    assert!(r.has("CALL cluster::delete_all"));
+    assert!(r.starting("CALL cluster::delete lab2").is_empty());
+    assert!(r.has("CALL cluster::create lab2 config=tp12/kind-config.yaml"));
+    assert!(r.has("CALL helm::upgrade_install cilium cilium version=1.16.5 values=tp12/cilium-values.yaml k8sServiceHost=172.18.0.3"));
+    assert!(r.has(r#"CALL kube::exec cilium-d54wb ["cilium-dbg", "status"]"#));
+    assert!(r.has("# kubectl exec -ti pod/cilium-d54wb -n kube-system -- cilium-dbg monitor -v --related-to 1890"));
+    assert!(r.has("  let c = cluster::get(\"lab2\");  c.nodes()"));
+    assert_eq!(r.starting("CHECK PASS").len(), 4);
+}
+
+#[test]
+fn rehearsal_from_dsr_finds_what_it_needs_in_the_cluster() {
+    let r = support::rehearse("dsr", "dsr", &[]);
+    assert_eq!(r.result, Ok(()), "{:#?}", r.lines);
+    assert_eq!(step_ids(&r), ["dsr", "monitor", "fin"]);
+    assert_eq!(r.starting("SKIP ").len(), 7);
+    assert!(r.starting("CALL cluster::create").is_empty());
+    assert!(r.starting("CALL helm::").is_empty());
+    assert_eq!(
+        r.starting("CHECK "),
+        vec![
+            "CHECK PASS DSR : SYN-ACK émis par le nœud du pod au nom du nœud appelé (2 evidence lines)",
+            "CHECK PASS cilium monitor : trace world -> frontend (state new, orig-ip client) et réponse (2 evidence lines)",
+        ]
+    );
+}
+
+#[test]
+fn rehearsal_on_a_snat_datapath_fails_three_checks_saying_why() {
+    let r = support::rehearse("snat", "", &[]);
+    assert_eq!(r.result, Ok(()), "{:#?}", r.lines);
+    assert_eq!(
+        r.starting("CHECK "),
+        vec![
+            "CHECK PASS NodePort joignable sur chaque nœud (4 evidence lines)",
+            "CHECK FAIL IP source préservée (4 evidence lines)",
+            "CHECK FAIL DSR : SYN-ACK émis par le nœud du pod au nom du nœud appelé (2 evidence lines)",
+            "CHECK FAIL cilium monitor : trace world -> frontend (state new, orig-ip client) et réponse (2 evidence lines)",
+        ]
+    );
+    assert!(r.has("  ✘ the pod saw node address(es) 172.18.0.3, 172.18.0.4, 172.18.0.5 as the client instead of 172.18.0.1: a node SNATed the request, the source IP was not preserved"));
+    assert!(
+        r.starting("  ✘ the SYN reached the pod from 172.18.0.3 (the node the client called)")
+            .len()
+            == 1
+    );
+    assert!(
+        r.starting("  ✘ the request came from identity remote-node (source 172.18.0.3), not world")
+            .len()
+            == 1
+    );
+}

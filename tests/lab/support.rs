@@ -95,3 +95,125 @@ pub fn docker_available(test: &str) -> bool {
     }
     up
 }
+
+/// What a rehearsal of `scripts/tp12.rhai` against the test doubles printed, and how it ended.
+pub struct Rehearsal {
+    pub result: Result<(), String>,
+    pub lines: Vec<String>,
+}
+
+impl Rehearsal {
+    /// Whether some printed line is exactly `line`.
+    pub fn has(&self, line: &str) -> bool {
+        self.lines.iter().any(|l| l == line)
+    }
+
+    /// The lines starting with `prefix`.
+    pub fn starting(&self, prefix: &str) -> Vec<&str> {
+        self.lines
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// Runs `scripts/tp12.rhai` with `args` in-process, with the rehearsal doubles
+/// (tests/lab/rehearsal, see its README) registered as the `cluster`, `kube`, `helm`, `http`,
+/// `logs`, `tcpdump` and `monitor` modules and a double `lab` module that starts at step
+/// `from` (`""`: all). `mode` is the datapath the doubles replay: `dsr` or `snat`.
+pub fn rehearse(mode: &str, from: &str, args: &[&str]) -> Rehearsal {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let log = dir.path().join("access.log");
+    let doubles = root().join("tests/lab/rehearsal");
+    let cluster = args
+        .iter()
+        .position(|a| *a == "--cluster")
+        .map_or("tp12", |i| args[i + 1]);
+    let fill = |name: &str| {
+        std::fs::read_to_string(doubles.join(name))
+            .expect("double exists")
+            .replace("__MODE__", mode)
+            .replace("__LOG__", log.to_str().expect("utf-8 temp path"))
+            .replace("__FROM__", from)
+            .replace("__CLUSTER__", cluster)
+    };
+    let stdlib = dir.path().join("stdlib");
+    std::fs::create_dir(&stdlib).unwrap();
+    std::fs::write(stdlib.join("lab.rhai"), fill("stdlib/lab.rhai")).unwrap();
+
+    let mut session = Workbench::new()
+        .with_primitives(primitives::all())
+        .with_stdlib_dir(Some(stdlib))
+        .build()
+        .expect("a tokio runtime");
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    session
+        .engine_mut()
+        .on_print(move |s| sink.lock().unwrap().extend(s.lines().map(str::to_string)));
+    // The script's waits are for real packets and events; the doubles have them at once.
+    let engine = session.engine_mut();
+    engine.register_fn("sleep", |_duration: Dynamic| ());
+    register_double_methods(engine);
+    for name in [
+        "cluster", "kube", "helm", "http", "logs", "tcpdump", "monitor",
+    ] {
+        let source = fill(&format!("{name}.rhai"));
+        let mut ast = session
+            .engine()
+            .compile(&source)
+            .unwrap_or_else(|e| panic!("double {name}: {e}"));
+        ast.set_source(format!("rehearsal/{name}.rhai"));
+        let module = rhai::Module::eval_ast_as_new(rhai::Scope::new(), &ast, session.engine())
+            .unwrap_or_else(|e| panic!("double {name}: {e}"));
+        session
+            .engine_mut()
+            .register_static_module(name, module.into());
+    }
+    let args = args.iter().map(|a| a.to_string()).collect();
+    let result = session
+        .run_file(&root().join("scripts/tp12.rhai"), args)
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    drop(session);
+    let lines = lines.lock().unwrap().clone();
+    // LABSH_SHOW_REHEARSAL=1 shows what a trainee would have seen.
+    if std::env::var_os("LABSH_SHOW_REHEARSAL").is_some() {
+        eprintln!("{}", lines.join("\n"));
+    }
+    Rehearsal { result, lines }
+}
+
+/// The methods of the doubles' values (maps): `c.nodes()`, `c.control_plane()`,
+/// `c.node(name)`, `n.host_veth()`, `svc.node_port()`, `cap.stop()`, `mon.stop()`.
+fn register_double_methods(engine: &mut rhai::Engine) {
+    fn field(m: &Map, key: &str) -> Dynamic {
+        m.get(key).cloned().unwrap_or(Dynamic::UNIT)
+    }
+    fn nodes(c: &Map) -> rhai::Array {
+        field(c, "list").cast::<rhai::Array>()
+    }
+    engine.register_fn("nodes", |c: &mut Map| nodes(c));
+    engine.register_fn("control_plane", |c: &mut Map| nodes(c)[0].clone());
+    engine.register_fn(
+        "node",
+        |c: &mut Map, name: &str| -> Result<Dynamic, Box<rhai::EvalAltResult>> {
+            nodes(c)
+                .into_iter()
+                .find(|n| field(&n.clone().cast::<Map>(), "name").to_string() == name)
+                .ok_or_else(|| format!("double: no node {name}").into())
+        },
+    );
+    engine.register_fn("host_veth", |n: &mut Map| field(n, "veth"));
+    engine.register_fn("node_port", |s: &mut Map| {
+        field(
+            &field(s, "ports").cast::<rhai::Array>()[0]
+                .clone()
+                .cast::<Map>(),
+            "node_port",
+        )
+    });
+    engine.register_fn("stop", |m: &mut Map| field(m, "items"));
+}
