@@ -803,3 +803,30 @@ fn rehearsal_on_a_snat_datapath_fails_three_checks_saying_why() {
             == 1
     );
 }
+
+// ─── End to end (opt-in) ─────────────────────────────────────────────────────────────────
+
+/// The real lab: kind cluster, Cilium 1.12.1 from helm.cilium.io, the Guestbook frontend,
+/// captures as root. Needs Docker, kind, helm, tcpdump, root, internet, ~8 GiB of free memory,
+/// ~10 minutes. Run with:
+/// `sudo -E cargo test --test lab -- --ignored tp12_runs_for_real`
+#[test]
+#[ignore = "needs docker, kind, helm, internet"]
+fn tp12_runs_for_real_and_every_check_passes() {
+    let cluster = "labsh-e2e";
+    let out = labsh(
+        &["run", "scripts/tp12.rhai", "--", "--cluster", cluster],
+        &[],
+    );
+    let (stdout, stderr) = texts(&out);
+    let _ = std::process::Command::new("kind")
+        .args(["delete", "cluster", "--name", cluster])
+        .status();
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("  ✔ ")).count(),
+        4,
+        "{stdout}"
+    );
+    assert!(!stdout.contains("  ✘ "), "{stdout}");
+}
