@@ -13,8 +13,10 @@ use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
 use crate::context::Ctx;
 
 pub mod builtins;
+pub mod cluster_kind;
 pub mod data;
 pub mod fs;
+pub mod helm;
 pub mod proc;
 
 /// One family of primitives: its name and how to register it. Several families may add
@@ -38,6 +40,8 @@ pub fn all() -> Vec<Family> {
         fs::FAMILY,
         data::YAML,
         data::JSON,
+        cluster_kind::FAMILY,
+        helm::FAMILY,
     ]
 }
 
