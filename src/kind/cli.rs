@@ -202,7 +202,7 @@ pub fn create(ctx: &Ctx, name: &str, opts: &CreateOptions) -> ScriptResult<Clust
         ctx,
         &format!(
             "cluster `{name}` created ({shape}) in {}; context kind-{name}",
-            crate::duration::format(Duration::from_secs(started.elapsed().as_secs()))
+            crate::duration::format(started.elapsed())
         ),
     );
     let cluster = Cluster::new(name, false);
