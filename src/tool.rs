@@ -16,13 +16,16 @@ use crate::process::{self, Captured, ProcessError, Spec};
 /// Lines kept in the tail of a timed-out tool's output.
 const TAIL: usize = 15;
 
+/// Turns one of the tool's stderr lines into the spinner's new message, if any.
+pub type LineWatcher<'a> = &'a mut dyn FnMut(&str) -> Option<String>;
+
 /// What to show while the tool runs.
 pub struct Progress<'a> {
     /// The spinner's message (`kind create cluster lab`).
     pub message: String,
     /// Called with every line the tool writes on stderr; returns the spinner's new message,
     /// if any (kind's current step).
-    pub on_line: Option<&'a mut dyn FnMut(&str) -> Option<String>>,
+    pub on_line: Option<LineWatcher<'a>>,
 }
 
 impl Progress<'_> {

@@ -223,6 +223,23 @@ fn quiet_hides_labshs_own_messages() {
 }
 
 #[test]
+fn on_a_terminal_the_spinner_follows_kinds_steps_unless_quiet() {
+    let lab = Lab::new().env("STANDIN_KIND_STEP_DELAY", "0.4");
+    let run = lab.run_in_terminal(&[], r#"cluster::create("lab");"#);
+    run.assert_ok();
+    for step in [
+        "kind create cluster lab: Preparing nodes (0s)",
+        "kind create cluster lab: Starting control-plane (",
+    ] {
+        assert!(run.stdout.contains(step), "no {step:?} in {:?}", run.stdout);
+    }
+    let lab = Lab::new().env("STANDIN_KIND_STEP_DELAY", "0.4");
+    let run = lab.run_in_terminal(&["--quiet"], r#"cluster::create("lab");"#);
+    run.assert_ok();
+    assert_eq!(run.stdout, "", "--quiet shows nothing");
+}
+
+#[test]
 fn unknown_cluster_lists_existing_ones() {
     let lab = Lab::new().with_clusters(&["alpha", "beta"]);
     let run = lab.run(r#"cluster::get("lab");"#);

@@ -51,6 +51,18 @@ pub fn parse(output: &str) -> Option<Map> {
     Some(map)
 }
 
+/// Runs `helm version` and parses it.
+pub fn run(ctx: &crate::Ctx, timeout: std::time::Duration) -> crate::errors::ScriptResult<Map> {
+    let spec = crate::process::Spec::new(["helm", "version"]).timeout(timeout);
+    let stdout = super::run(ctx, &spec, None)?;
+    parse(&stdout).ok_or_else(|| {
+        crate::errors::error(format!(
+            "`helm version` printed no version: {}",
+            crate::process::tail_lines(&stdout, 3)
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,16 +94,4 @@ mod tests {
     fn something_else_is_not_a_version() {
         assert!(parse("Error: unknown command \"version\"").is_none());
     }
-}
-
-/// Runs `helm version` and parses it.
-pub fn run(ctx: &crate::Ctx, timeout: std::time::Duration) -> crate::errors::ScriptResult<Map> {
-    let spec = crate::process::Spec::new(["helm", "version"]).timeout(timeout);
-    let stdout = super::run(ctx, &spec, None)?;
-    parse(&stdout).ok_or_else(|| {
-        crate::errors::error(format!(
-            "`helm version` printed no version: {}",
-            crate::process::tail_lines(&stdout, 3)
-        ))
-    })
 }

@@ -234,3 +234,21 @@ impl Drop for Lab {
         }
     }
 }
+
+impl Lab {
+    /// Runs labsh on a pseudo-terminal (util-linux `script`), where spinners draw.
+    pub fn run_in_terminal(&self, flags: &[&str], script: &str) -> Run {
+        let inner = self.command(flags, script);
+        let line: Vec<String> = std::iter::once(inner.get_program())
+            .chain(inner.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &line.join(" "), "/dev/null"])
+            .env_clear()
+            .envs(inner.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("TERM", "xterm")
+            .stdin(Stdio::null());
+        cmd.output().unwrap().into()
+    }
+}
