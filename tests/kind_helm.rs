@@ -481,6 +481,21 @@ fn missing_kind_is_named_with_how_to_install_it() {
 }
 
 #[test]
+fn missing_docker_stops_create_before_kind_runs() {
+    let lab = Lab::new().without("docker");
+    let run = lab.run(r#"cluster::create("lab");"#);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.contains(
+            "cluster::create: `docker` not found on PATH; install Docker Engine: https://docs.docker.com/engine/install/ (Debian: apt-get install docker.io) (kind runs each node as a Docker container)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(lab.calls().is_empty());
+}
+
+#[test]
 fn missing_helm_is_named_with_how_to_install_it() {
     let lab = Lab::new().without("helm");
     let run = lab.run(r#"helm::version();"#);
@@ -552,6 +567,66 @@ fn a_hanging_kind_create_is_killed_at_the_timeout_with_its_child() {
         run.stderr
     );
     assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
+    let lines = lab.call_lines();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(
+        lines[2], "kind delete cluster --name lab",
+        "partial cluster removed"
+    );
+    assert!(
+        run.stderr.contains(
+            "deleting the partial cluster `lab` left by the stopped `kind create cluster`"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn ctrl_c_during_kind_create_kills_it_and_deletes_the_partial_cluster() {
+    let lab = Lab::new().env("STANDIN_HANG", "kind create");
+    let labsh = lab
+        .command(
+            &["--explain"],
+            r#"cluster::create("lab"); print("not reached");"#,
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (pid, child) = lab.hang_pids(Duration::from_secs(20));
+    let out = interrupt(labsh);
+    assert_eq!(out.code, Some(130), "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert!(
+        all_gone(&[pid, child], Duration::from_secs(2)),
+        "stand-in {pid} or its child {child} survived Ctrl-C"
+    );
+    let lines = lab.call_lines();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[2], "kind delete cluster --name lab");
+    assert!(
+        out.stderr.contains("$ kind delete cluster --name lab"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Sends SIGINT to a running labsh, as Ctrl-C would, and waits (10s at most) for it to end.
+fn interrupt(mut labsh: std::process::Child) -> support::Run {
+    // SAFETY: kill(2) on the labsh child this test started.
+    unsafe {
+        libc::kill(labsh.id() as i32, libc::SIGINT);
+    }
+    let started = Instant::now();
+    while labsh.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = labsh.kill();
+            panic!("labsh did not end after Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    labsh.wait_with_output().unwrap().into()
 }
 
 #[test]
@@ -572,7 +647,7 @@ fn a_hanging_kind_get_is_killed_at_its_timeout() {
 #[test]
 fn ctrl_c_kills_a_hanging_helm_and_its_child() {
     let lab = Lab::new().env("STANDIN_HANG", "helm upgrade");
-    let mut labsh = lab
+    let labsh = lab
         .command(
             &[],
             r#"helm::upgrade_install("cilium", "cilium"); print("not reached");"#,
@@ -586,23 +661,8 @@ fn ctrl_c_kills_a_hanging_helm_and_its_child() {
         !support::gone(pid) && !support::gone(child),
         "the stand-in and its child run until Ctrl-C"
     );
-    // SAFETY: kill(2) on the labsh child this test started.
-    unsafe {
-        libc::kill(labsh.id() as i32, libc::SIGINT);
-    }
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = labsh.try_wait().unwrap() {
-            break s;
-        }
-        if started.elapsed() > Duration::from_secs(10) {
-            let _ = labsh.kill();
-            panic!("labsh did not end after Ctrl-C");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let out: support::Run = labsh.wait_with_output().unwrap().into();
-    assert_eq!(status.code(), Some(130), "{}", out.stderr);
+    let out = interrupt(labsh);
+    assert_eq!(out.code, Some(130), "{}", out.stderr);
     assert!(out.stderr.contains("labsh: interrupted"), "{}", out.stderr);
     assert_eq!(out.stdout, "");
     assert!(

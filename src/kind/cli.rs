@@ -135,6 +135,15 @@ pub fn delete_all(ctx: &Ctx, timeout: Duration) -> ScriptResult<()> {
 /// becomes the one `kube::` uses.
 pub fn create(ctx: &Ctx, name: &str, opts: &CreateOptions) -> ScriptResult<Cluster> {
     super::validate_name("cluster::create", name).map_err(error)?;
+    if crate::process::which("docker").is_none() {
+        let missing = ProcessError::NotFound {
+            program: "docker".into(),
+            hint: crate::process::install_hint("docker"),
+        };
+        return Err(error(format!(
+            "cluster::create: {missing} (kind runs each node as a Docker container)"
+        )));
+    }
     if let Some(path) = &opts.config
         && !path.is_file()
     {
@@ -177,7 +186,15 @@ pub fn create(ctx: &Ctx, name: &str, opts: &CreateOptions) -> ScriptResult<Clust
         message: format!("kind create cluster {name}"),
         on_line: Some(&mut current_step),
     };
-    let out = tool::run(ctx, &spec, Some(progress)).map_err(ProcessError::into_script)?;
+    let out = match tool::run(ctx, &spec, Some(progress)) {
+        Ok(out) => out,
+        Err(stopped @ (ProcessError::TimedOut { .. } | ProcessError::Interrupted)) => {
+            drop(config_file);
+            delete_partial(ctx, name);
+            return Err(stopped.into_script());
+        }
+        Err(other) => return Err(other.into_script()),
+    };
     drop(config_file);
     if out.code != 0 {
         let mut full = out.stderr.trim_end().to_string();
@@ -208,6 +225,29 @@ pub fn create(ctx: &Ctx, name: &str, opts: &CreateOptions) -> ScriptResult<Clust
     let cluster = Cluster::new(name, false);
     cluster.select(ctx);
     Ok(cluster)
+}
+
+/// A `kind create cluster` killed at its timeout or by Ctrl-C leaves node containers behind
+/// (kind cleans up only when it fails by itself): delete them, whatever the evaluation's
+/// cancellation, so nothing keeps running.
+fn delete_partial(ctx: &Ctx, name: &str) {
+    say(
+        ctx,
+        &format!("deleting the partial cluster `{name}` left by the stopped `kind create cluster`"),
+    );
+    let spec =
+        Spec::new(["kind", "delete", "cluster", "--name", name]).timeout(super::CALL_TIMEOUT);
+    ctx.explain(&spec.argv);
+    let token = ctx.session_token();
+    let result = ctx
+        .runtime()
+        .block_on(tool::run_streaming(&spec, &token, &mut |_| {}))
+        .and_then(|c| c.check(&spec));
+    if let Err(e) = result {
+        ctx.output().eprintln(&format!(
+            "could not delete the partial cluster `{name}` ({e}); run `kind delete cluster --name {name}`"
+        ));
+    }
 }
 
 /// The config kind reads: the script's, or one labsh wrote (removed when dropped).

@@ -21,24 +21,40 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long kind waits for the control-plane to be Ready (`--wait 5m`).
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(5 * 60);
 
-/// The kubeconfig kind writes to: the first entry of `KUBECONFIG`, else `~/.kube/config`.
+/// The kubeconfig kind writes the cluster's context to, by kind's own rule (its
+/// `pathForMerge`): with several `KUBECONFIG` entries, the first that exists, else the last;
+/// with one, that one; without `KUBECONFIG`, `~/.kube/config`.
 pub fn kubeconfig_path() -> PathBuf {
     kubeconfig_path_from(
         std::env::var_os("KUBECONFIG"),
         std::env::var_os("HOME").map(PathBuf::from),
+        |p| p.is_file(),
     )
 }
 
-fn kubeconfig_path_from(kubeconfig: Option<std::ffi::OsString>, home: Option<PathBuf>) -> PathBuf {
-    if let Some(first) = kubeconfig
-        .as_ref()
-        .and_then(|v| std::env::split_paths(v).find(|p| !p.as_os_str().is_empty()))
-    {
-        return first;
+fn kubeconfig_path_from(
+    kubeconfig: Option<std::ffi::OsString>,
+    home: Option<PathBuf>,
+    exists: impl Fn(&std::path::Path) -> bool,
+) -> PathBuf {
+    let mut entries: Vec<PathBuf> = Vec::new();
+    for p in kubeconfig.iter().flat_map(std::env::split_paths) {
+        if !p.as_os_str().is_empty() && !entries.contains(&p) {
+            entries.push(p);
+        }
     }
-    home.unwrap_or_else(|| PathBuf::from("/root"))
-        .join(".kube")
-        .join("config")
+    match entries.len() {
+        0 => home
+            .unwrap_or_else(|| PathBuf::from("/root"))
+            .join(".kube")
+            .join("config"),
+        1 => entries.remove(0),
+        _ => entries
+            .iter()
+            .find(|p| exists(p))
+            .cloned()
+            .unwrap_or_else(|| entries[entries.len() - 1].clone()),
+    }
 }
 
 /// Checks a cluster name the way kind does (lowercase letters, digits, `.` and `-`), so a
@@ -63,22 +79,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kubeconfig_is_kubeconfigs_first_entry_else_home() {
+    fn kubeconfig_follows_kinds_merge_rule() {
+        let home = || Some(PathBuf::from("/home/u"));
+        let none = |_: &std::path::Path| false;
         assert_eq!(
-            kubeconfig_path_from(Some("/a/one:/b/two".into()), Some("/home/u".into())),
-            PathBuf::from("/a/one")
+            kubeconfig_path_from(None, home(), none),
+            PathBuf::from("/home/u/.kube/config")
         );
         assert_eq!(
-            kubeconfig_path_from(Some(":/b/two".into()), None),
+            kubeconfig_path_from(Some("".into()), home(), none),
+            PathBuf::from("/home/u/.kube/config")
+        );
+        assert_eq!(
+            kubeconfig_path_from(Some(":/a/one:".into()), home(), none),
+            PathBuf::from("/a/one")
+        );
+        // Several entries: the first that exists, else the last.
+        assert_eq!(
+            kubeconfig_path_from(Some("/a/one:/b/two:/c/three".into()), home(), |p| {
+                p == std::path::Path::new("/b/two")
+            }),
             PathBuf::from("/b/two")
         );
         assert_eq!(
-            kubeconfig_path_from(Some("".into()), Some("/home/u".into())),
-            PathBuf::from("/home/u/.kube/config")
-        );
-        assert_eq!(
-            kubeconfig_path_from(None, Some("/home/u".into())),
-            PathBuf::from("/home/u/.kube/config")
+            kubeconfig_path_from(Some("/a/one:/b/two".into()), home(), none),
+            PathBuf::from("/b/two")
         );
     }
 

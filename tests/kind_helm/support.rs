@@ -12,6 +12,12 @@ fn standins() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kind_helm/standins")
 }
 
+/// The programs the stand-in scripts run.
+const STANDIN_TOOLS: &[&str] = &[
+    "sh", "readlink", "dirname", "basename", "cat", "cp", "mv", "touch", "mkdir", "wc", "grep",
+    "seq", "sleep", "awk", "tr",
+];
+
 /// One test's world.
 pub struct Lab {
     pub tmp: tempfile::TempDir,
@@ -44,18 +50,28 @@ impl From<Output> for Run {
 }
 
 impl Lab {
-    /// A lab with both stand-ins on PATH and no cluster.
+    /// A lab with the stand-ins (kind, helm, docker) on PATH and no cluster.
     pub fn new() -> Lab {
         let tmp = tempfile::tempdir().unwrap();
-        for dir in ["bin", "standin", "home", "script"] {
+        for dir in ["bin", "tools", "standin", "home", "script"] {
             std::fs::create_dir(tmp.path().join(dir)).unwrap();
         }
         let lab = Lab {
             tmp,
             env: Vec::new(),
         };
-        for program in ["kind", "helm"] {
+        for program in ["kind", "helm", "docker"] {
             std::os::unix::fs::symlink(standins().join(program), lab.bin().join(program)).unwrap();
+        }
+        // Only the utilities the stand-ins use are on PATH besides them, so a real kind, helm
+        // or docker installed on the machine can never be found by mistake.
+        for tool in STANDIN_TOOLS {
+            let real = ["/usr/bin", "/bin"]
+                .iter()
+                .map(|d| Path::new(d).join(tool))
+                .find(|p| p.exists())
+                .unwrap_or_else(|| panic!("the stand-ins need `{tool}`"));
+            std::os::unix::fs::symlink(real, lab.tmp.path().join("tools").join(tool)).unwrap();
         }
         lab
     }
@@ -111,7 +127,14 @@ impl Lab {
             .arg("run")
             .arg(&path)
             .env_clear()
-            .env("PATH", format!("{}:/usr/bin:/bin", self.bin().display()))
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    self.bin().display(),
+                    self.tmp.path().join("tools").display()
+                ),
+            )
             .env("HOME", self.home())
             .env("STANDIN_DIR", self.standin_dir())
             .env("NO_COLOR", "1")
@@ -243,7 +266,11 @@ impl Lab {
             .chain(inner.get_args())
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
-        let mut cmd = Command::new("script");
+        let script_program = ["/usr/bin/script", "/bin/script"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("util-linux `script` runs labsh on a pseudo-terminal");
+        let mut cmd = Command::new(script_program);
         cmd.args(["-qec", &line.join(" "), "/dev/null"])
             .env_clear()
             .envs(inner.get_envs().filter_map(|(k, v)| Some((k, v?))))
