@@ -671,7 +671,10 @@ fn ctrl_c_kills_a_hanging_helm_and_its_child() {
     );
 }
 
-/// The lab on a real machine: `cargo test --test kind_helm -- --ignored`.
+/// The real tools on a machine that has them (Docker engine, kind, helm, internet access for
+/// the node image, the chart and its image): `cargo test --test kind_helm -- --ignored`.
+/// Creates the kind cluster `labsh-e2e` (1 worker), installs the podinfo chart with `set`
+/// and `wait`, lists, uninstalls, deletes the cluster.
 #[test]
 #[ignore = "needs docker, kind, helm, internet"]
 fn real_kind_cluster_is_created_gets_a_chart_and_is_deleted() {
@@ -704,6 +707,12 @@ fn real_kind_cluster_is_created_gets_a_chart_and_is_deleted() {
         .output()
         .unwrap();
     let run: support::Run = out.into();
+    if run.code != Some(0) {
+        // Whatever failed, the cluster must not outlive the test.
+        let _ = std::process::Command::new("kind")
+            .args(["delete", "cluster", "--name", "labsh-e2e"])
+            .status();
+    }
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.ends_with("ok\n"), "{}", run.stdout);
 }

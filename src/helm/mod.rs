@@ -8,6 +8,7 @@
 //! current one and the command stays exactly what a trainee would type.
 
 use std::path::{Path, PathBuf};
+
 use std::time::Duration;
 
 use rhai::Dynamic;
@@ -32,24 +33,30 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 pub const TIMEOUT_MARGIN: Duration = Duration::from_secs(30);
 
 /// `--kube-context` (and `--kubeconfig`) when the selected context is not the one helm
-/// would use by itself.
+/// would use by itself (the first `current-context` set in the kubeconfig files it merges).
 pub fn kube_context_args(ctx: &Ctx) -> Vec<String> {
-    let selection = crate::selection::current(ctx);
-    let Some(context) = selection.context else {
+    context_args(
+        &crate::selection::current(ctx),
+        &crate::kind::kubeconfig_files(),
+    )
+}
+
+/// [`kube_context_args`] for a selection and the kubeconfig files helm loads by itself.
+pub fn context_args(selection: &crate::selection::Selection, files: &[PathBuf]) -> Vec<String> {
+    let Some(context) = selection.context.clone() else {
         return Vec::new();
     };
-    let default_kubeconfig = crate::kind::kubeconfig_path();
-    let kubeconfig = selection
+    let loaded_anyway = selection
         .kubeconfig
-        .clone()
-        .unwrap_or_else(|| default_kubeconfig.clone());
-    let same_file = kubeconfig == default_kubeconfig;
-    if same_file && current_context(&kubeconfig).as_deref() == Some(context.as_str()) {
+        .as_ref()
+        .is_none_or(|k| files.contains(k));
+    let helms_own = files.iter().find_map(|f| current_context(f));
+    if loaded_anyway && helms_own.as_deref() == Some(context.as_str()) {
         return Vec::new();
     }
     let mut args = vec!["--kube-context".to_string(), context];
-    if !same_file {
-        args.extend(["--kubeconfig".into(), kubeconfig.display().to_string()]);
+    if let Some(k) = selection.kubeconfig.as_ref().filter(|_| !loaded_anyway) {
+        args.extend(["--kubeconfig".into(), k.display().to_string()]);
     }
     args
 }
@@ -111,6 +118,41 @@ pub fn existing_file(ctx: &Ctx, func: &str, what: &str, path: &str) -> ScriptRes
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::selection::Selection;
+
+    #[test]
+    fn helm_gets_a_context_only_when_it_would_pick_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, "kind: Config\n").unwrap();
+        std::fs::write(&b, "kind: Config\ncurrent-context: kind-lab\n").unwrap();
+        let files = [a.clone(), b.clone()];
+        let select = |context: Option<&str>, kubeconfig: Option<&Path>| Selection {
+            context: context.map(String::from),
+            kubeconfig: kubeconfig.map(Path::to_path_buf),
+            generation: 1,
+        };
+        let none: Vec<String> = Vec::new();
+        assert_eq!(context_args(&select(None, None), &files), none);
+        assert_eq!(
+            context_args(&select(Some("kind-lab"), Some(&a)), &files),
+            none
+        );
+        assert_eq!(
+            context_args(&select(Some("kind-other"), Some(&b)), &files),
+            ["--kube-context", "kind-other"]
+        );
+        let elsewhere = dir.path().join("elsewhere");
+        assert_eq!(
+            context_args(&select(Some("kind-lab"), Some(&elsewhere)), &files),
+            [
+                "--kube-context".to_string(),
+                "kind-lab".into(),
+                "--kubeconfig".into(),
+                elsewhere.display().to_string()
+            ]
+        );
+    }
 
     #[test]
     fn current_context_is_read_from_the_kubeconfig() {

@@ -32,29 +32,49 @@ pub fn kubeconfig_path() -> PathBuf {
     )
 }
 
-fn kubeconfig_path_from(
+/// The kubeconfig files kubectl and helm load and merge: `KUBECONFIG`'s entries (empty ones
+/// and repeats dropped), else `~/.kube/config`.
+pub fn kubeconfig_files() -> Vec<PathBuf> {
+    kubeconfig_files_from(
+        std::env::var_os("KUBECONFIG"),
+        std::env::var_os("HOME").map(PathBuf::from),
+    )
+}
+
+fn kubeconfig_files_from(
     kubeconfig: Option<std::ffi::OsString>,
     home: Option<PathBuf>,
-    exists: impl Fn(&std::path::Path) -> bool,
-) -> PathBuf {
+) -> Vec<PathBuf> {
     let mut entries: Vec<PathBuf> = Vec::new();
     for p in kubeconfig.iter().flat_map(std::env::split_paths) {
         if !p.as_os_str().is_empty() && !entries.contains(&p) {
             entries.push(p);
         }
     }
-    match entries.len() {
-        0 => home
-            .unwrap_or_else(|| PathBuf::from("/root"))
-            .join(".kube")
-            .join("config"),
-        1 => entries.remove(0),
-        _ => entries
-            .iter()
-            .find(|p| exists(p))
-            .cloned()
-            .unwrap_or_else(|| entries[entries.len() - 1].clone()),
+    if entries.is_empty() {
+        entries.push(
+            home.unwrap_or_else(|| PathBuf::from("/root"))
+                .join(".kube")
+                .join("config"),
+        );
     }
+    entries
+}
+
+fn kubeconfig_path_from(
+    kubeconfig: Option<std::ffi::OsString>,
+    home: Option<PathBuf>,
+    exists: impl Fn(&std::path::Path) -> bool,
+) -> PathBuf {
+    let mut files = kubeconfig_files_from(kubeconfig, home);
+    if files.len() == 1 {
+        return files.remove(0);
+    }
+    files
+        .iter()
+        .find(|p| exists(p))
+        .cloned()
+        .unwrap_or_else(|| files[files.len() - 1].clone())
 }
 
 /// Checks a cluster name the way kind does (lowercase letters, digits, `.` and `-`), so a
