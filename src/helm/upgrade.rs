@@ -90,18 +90,61 @@ pub fn run(ctx: &Ctx, req: &UpgradeInstall) -> ScriptResult<Dynamic> {
     }
     let extra = super::kube_context_args(ctx);
     let spec = Spec::new(req.argv(&files, &extra)).timeout(req.process_timeout());
+    let started = std::time::Instant::now();
     super::run(
         ctx,
         &spec,
         Some(format!("helm upgrade --install {}", req.release)),
     )?;
     drop(set_file);
-    super::release::status(
+    let status = super::release::status(
         ctx,
         &req.release,
         req.namespace.as_deref(),
         super::CALL_TIMEOUT,
-    )
+    )?;
+    if !ctx.output().quiet() {
+        ctx.output().eprintln(&format!(
+            "release `{}` {} after {}",
+            req.release,
+            summary(&status),
+            crate::duration::format(started.elapsed())
+        ));
+    }
+    Ok(status)
+}
+
+/// `deployed in kube-system (cilium 1.12.1, revision 1)` from a `helm status -o json` map.
+pub fn summary(status: &Dynamic) -> String {
+    let get = |path: &[&str]| -> Option<String> {
+        let mut v = status.clone();
+        for key in path {
+            let next = v.read_lock::<rhai::Map>()?.get(*key)?.clone();
+            v = next;
+        }
+        (!v.is_unit()).then(|| v.to_string())
+    };
+    let mut out = get(&["info", "status"]).unwrap_or_else(|| "installed".into());
+    if let Some(ns) = get(&["namespace"]) {
+        out.push_str(&format!(" in {ns}"));
+    }
+    let chart = [
+        get(&["chart", "metadata", "name"]),
+        get(&["chart", "metadata", "version"]),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    let revision = get(&["version"]).map(|r| format!("revision {r}"));
+    let details: Vec<String> = [(!chart.is_empty()).then_some(chart), revision]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !details.is_empty() {
+        out.push_str(&format!(" ({})", details.join(", ")));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -123,6 +166,19 @@ mod tests {
             "helm upgrade --install --namespace kube-system --repo https://helm.cilium.io cilium cilium --version 1.12.1 --values ebpf-values.yaml"
         );
         assert_eq!(req.process_timeout(), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn summary_reads_helms_status() {
+        let status: Dynamic = serde_json::from_str(
+            r#"{"name":"cilium","info":{"status":"deployed"},"chart":{"metadata":{"name":"cilium","version":"1.12.1"}},"version":2,"namespace":"kube-system"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            summary(&status),
+            "deployed in kube-system (cilium 1.12.1, revision 2)"
+        );
+        assert_eq!(summary(&Dynamic::UNIT), "installed");
     }
 
     #[test]
