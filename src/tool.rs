@@ -48,6 +48,9 @@ pub fn run(
 ) -> Result<Captured, ProcessError> {
     ctx.explain(&spec.argv);
     let token = ctx.cancel_token();
+    if token.is_cancelled() {
+        return Err(ProcessError::Interrupted);
+    }
     match progress {
         None => ctx
             .runtime()
