@@ -10,6 +10,8 @@ pub mod diagnostics;
 pub mod docker;
 pub mod duration;
 pub mod errors;
+pub mod helm;
+pub mod kind;
 pub mod options;
 pub mod output;
 pub mod primitives;
@@ -17,6 +19,7 @@ pub mod process;
 pub mod selection;
 pub mod shell;
 pub mod stdlib;
+pub mod tool;
 pub mod workbench;
 
 pub use context::{Ctx, Settings};

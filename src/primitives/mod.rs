@@ -13,9 +13,11 @@ use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
 use crate::context::Ctx;
 
 pub mod builtins;
+pub mod cluster_kind;
 pub mod data;
 pub mod fs;
 pub mod preflight;
+pub mod helm;
 pub mod proc;
 
 /// One family of primitives: its name and how to register it. Several families may add
@@ -40,6 +42,8 @@ pub fn all() -> Vec<Family> {
         data::YAML,
         data::JSON,
         preflight::FAMILY,
+        cluster_kind::FAMILY,
+        helm::FAMILY,
     ]
 }
 

@@ -1,0 +1,84 @@
+//! Helm values as Rhai maps: reading a values file (or YAML text) for a script to inspect,
+//! and writing a script's map to the values file labsh passes last (instead of `--set`,
+//! whose escaping of dots, commas and brackets trips people up).
+
+use std::io::Write;
+
+use rhai::{Dynamic, Map};
+
+use crate::context::Ctx;
+use crate::errors::{ScriptResult, error};
+
+/// `helm::values(path_or_string)`: the values of an existing file (relative to the
+/// script), else `text` parsed as YAML. Either way the result must be a map.
+pub fn load(ctx: &Ctx, path_or_text: &str) -> ScriptResult<Map> {
+    let single_line = !path_or_text.contains('\n');
+    let resolved = ctx.resolve_path(path_or_text);
+    let (text, source) = if single_line && !path_or_text.is_empty() && resolved.is_file() {
+        let text = std::fs::read_to_string(&resolved).map_err(|e| {
+            error(format!(
+                "helm::values: cannot read {}: {e}",
+                resolved.display()
+            ))
+        })?;
+        (text, Some(resolved.clone()))
+    } else {
+        (path_or_text.to_string(), None)
+    };
+    let from = || match &source {
+        Some(p) => p.display().to_string(),
+        None => "the YAML text".to_string(),
+    };
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    let value: Dynamic = serde_saphyr::from_str(&text)
+        .map_err(|e| error(format!("helm::values: invalid YAML in {}: {e}", from())))?;
+    if value.is_unit() {
+        return Ok(Map::new());
+    }
+    value.try_cast::<Map>().ok_or_else(|| {
+        if source.is_none() && single_line {
+            error(format!(
+                "helm::values: `{path_or_text}` is neither an existing file (looked for {}) nor YAML values (a map)",
+                resolved.display()
+            ))
+        } else {
+            error(format!("helm::values: {} does not hold a map of values", from()))
+        }
+    })
+}
+
+/// Writes `set` as a YAML values file (removed when the returned file is dropped).
+pub fn write_set_file(ctx: &Ctx, set: &Map) -> ScriptResult<tempfile::NamedTempFile> {
+    let yaml = serde_saphyr::to_string(&Dynamic::from_map(set.clone())).map_err(|e| {
+        error(format!(
+            "helm::upgrade_install: cannot write `set` as YAML: {e}"
+        ))
+    })?;
+    let mut file = tempfile::Builder::new()
+        .prefix("labsh-helm-set-")
+        .suffix(".yaml")
+        .tempfile()
+        .map_err(|e| {
+            error(format!(
+                "helm::upgrade_install: cannot create the values file: {e}"
+            ))
+        })?;
+    file.write_all(yaml.as_bytes())
+        .and_then(|_| file.flush())
+        .map_err(|e| {
+            error(format!(
+                "helm::upgrade_install: cannot write {}: {e}",
+                file.path().display()
+            ))
+        })?;
+    if ctx.settings().explain {
+        ctx.output().explain(&format!(
+            "cat > {} <<'EOF'\n{}EOF",
+            crate::shell::quote(&file.path().display().to_string()),
+            yaml
+        ));
+    }
+    Ok(file)
+}
