@@ -21,6 +21,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::discovery::{Discovery, Scope};
 use kube::runtime::wait::{await_condition, conditions};
+use kube::runtime::watcher::{self, watcher};
 use kube::{Client, Config, ResourceExt};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
@@ -597,6 +598,96 @@ async fn watch_from_a_resource_version_replays_later_events() {
 }
 
 #[tokio::test]
+async fn a_streaming_list_watcher_gets_the_initial_objects_then_changes() {
+    let server = TestApiServer::start().await;
+    server.insert(pod(
+        "default",
+        "web",
+        "n1",
+        json!({"app": "web"}),
+        "Pending",
+    ));
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    let config = watcher::Config::default()
+        .streaming_lists()
+        .labels("app=web");
+    let mut events = watcher(pods, config).boxed();
+
+    let mut initial = Vec::new();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(5), events.try_next()).await;
+        match ev.unwrap().unwrap().unwrap() {
+            watcher::Event::Init => {}
+            watcher::Event::InitApply(p) => initial.push(p.name_any()),
+            watcher::Event::InitDone => break,
+            other => panic!("unexpected before InitDone: {other:?}"),
+        }
+    }
+    assert_eq!(initial, ["web"]);
+    let streaming = server
+        .requests()
+        .into_iter()
+        .any(|r| r.query.contains("sendInitialEvents=true"));
+    assert!(streaming, "the watcher asked for a streaming list");
+
+    server.update("v1", "Pod", Some("default"), "web", |p| {
+        p["status"]["phase"] = json!("Running")
+    });
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.try_next()).await;
+    match ev.unwrap().unwrap().unwrap() {
+        watcher::Event::Apply(p) => {
+            assert_eq!(p.status.unwrap().phase.as_deref(), Some("Running"))
+        }
+        other => panic!("expected the update, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn finalizers_hold_a_deletion_until_removed() {
+    let server = TestApiServer::start().await;
+    let mut p = pod("default", "web", "n1", json!({}), "Running");
+    p["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    server.insert(p);
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+
+    pods.delete("web", &DeleteParams::default()).await.unwrap();
+    let held = pods.get("web").await.unwrap();
+    assert!(held.metadata.deletion_timestamp.is_some());
+
+    let uid = held.uid().unwrap();
+    let wait = tokio::spawn(async move {
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            await_condition(pods, "web", conditions::is_deleted(&uid)),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!wait.is_finished(), "the finalizer still holds the pod");
+    server.update("v1", "Pod", Some("default"), "web", |p| {
+        p["metadata"]["finalizers"] = json!([])
+    });
+    wait.await.unwrap().expect("the deletion was seen").unwrap();
+    assert!(server.get("v1", "Pod", Some("default"), "web").is_none());
+}
+
+#[test]
+fn serves_while_the_test_thread_blocks() {
+    use std::io::{Read, Write};
+    let server = TestApiServer::start_blocking();
+    let addr = server.url().trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(b"GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"gitVersion\""), "{response}");
+}
+
+#[tokio::test]
 async fn logs_tail_since_and_timestamps() {
     let server = TestApiServer::start().await;
     server.insert(pod("default", "web", "n1", json!({}), "Running"));
@@ -735,6 +826,26 @@ async fn log_follow_streams_pushed_lines_and_notices_the_client_leaving() {
         .await
         .unwrap();
     assert!(end.is_none(), "the stream ended: {end:?}");
+
+    // And deleting the pod ends its follows.
+    let stream = pods
+        .log_stream(
+            "web",
+            &LogParams {
+                follow: true,
+                tail_lines: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut lines = stream.lines();
+    server.delete("v1", "Pod", Some("default"), "web");
+    let end = tokio::time::timeout(Duration::from_secs(5), lines.next())
+        .await
+        .unwrap();
+    assert!(end.is_none(), "the stream ended: {end:?}");
+    assert_eq!(eventually(0, || server.open_log_streams()).await, 0);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Pod logs: per-container line buffers (each line stamped when it was added) and the
 //! `/api/v1/namespaces/{ns}/pods/{name}/log` endpoint, including `follow` streams that stay open
-//! and receive pushed lines.
+//! and receive pushed lines until the client leaves, the test ends them
+//! ([`super::TestApiServer::end_log_streams`]) or the pod is deleted.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use tokio::sync::broadcast;
 
 use super::query::Query;
 use super::reply::{self, Body, ChannelBody, OpenGuard};
-use super::store::{ObjKey, Store};
+use super::store::{EventType, ObjKey, Store};
 use super::{Shared, lock};
 
 /// (namespace, pod, container); `None` is the pod's first container.
@@ -152,7 +153,7 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
         Ok(p) => p,
         Err(e) => return reply::bad_request(e),
     };
-    let (lines, rx) = {
+    let (lines, rx, mut pod_events, pod_key) = {
         let store = lock(&shared.store);
         let pod_key = ObjKey {
             group: String::new(),
@@ -167,7 +168,8 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
             return reply::bad_request(e);
         }
         let key = key(&store, namespace, pod, params.container.as_deref());
-        lock(&shared.logs).snapshot(key)
+        let (lines, rx) = lock(&shared.logs).snapshot(key);
+        (lines, rx, store.subscribe().1, pod_key)
     };
     let text = params.render(&params.select(&lines));
     if !params.follow {
@@ -192,6 +194,12 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
                     // A follower too slow for 4096 lines: skip, as a real kubelet would not.
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return,
+                },
+                // The pod is gone: its logs end, as its containers did.
+                ev = pod_events.recv() => match ev {
+                    Ok(ev) if ev.kind == EventType::Deleted && ev.key == pod_key => return,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                    _ => continue,
                 },
                 _ = tx.closed() => return,
                 _ = shutdown.cancelled() => return,

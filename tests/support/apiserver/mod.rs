@@ -221,11 +221,13 @@ impl TestApiServer {
         store.get(&key).cloned()
     }
 
-    /// Deletes an object (no-op when absent) and notifies watches (DELETED).
+    /// Deletes an object (no-op when absent) and notifies watches (DELETED). As on a real
+    /// server, an object with `metadata.finalizers` only gets a `deletionTimestamp` (MODIFIED);
+    /// it goes when an [`TestApiServer::update`] empties its finalizers.
     pub fn delete(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) {
         let mut store = lock(&self.shared.store);
         let key = self.key(&store, api_version, kind, namespace, name);
-        store.remove(&key);
+        store.delete(&key);
     }
 
     /// Sets the log lines a pod's container already has (`container` `None`: its first one),

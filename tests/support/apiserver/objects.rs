@@ -99,7 +99,7 @@ pub async fn object(
                 Err(e) => e,
             }
         }
-        Method::DELETE if sub.is_none() => match lock(&shared.store).remove(&key) {
+        Method::DELETE if sub.is_none() => match lock(&shared.store).delete(&key) {
             Some(obj) => reply::json(StatusCode::OK, &obj),
             None => reply::not_found(&rt.plural, &rt.group, name),
         },
@@ -133,7 +133,7 @@ fn delete_collection(shared: &Arc<Shared>, filter: &Filter) -> Reply {
         .filter(|o| filter.matches(o))
         .map(|o| ObjKey::new(&filter.rt, o["metadata"]["namespace"].as_str(), name_of(o)))
         .collect();
-    let items: Vec<Value> = keys.iter().filter_map(|k| store.remove(k)).collect();
+    let items: Vec<Value> = keys.iter().filter_map(|k| store.delete(k)).collect();
     reply::json(StatusCode::OK, &list_value(&filter.rt, &store, items))
 }
 
