@@ -8,7 +8,7 @@ mod apiserver;
 use std::time::Duration;
 
 use apiserver::selectors::{FieldSelector, LabelSelector};
-use apiserver::{ExecReply, TestApiServer};
+use apiserver::{ExecReply, ExecStream, TestApiServer};
 use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
@@ -24,7 +24,7 @@ use kube::runtime::wait::{await_condition, conditions};
 use kube::runtime::watcher::{self, watcher};
 use kube::{Client, Config, ResourceExt};
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt};
 
 /// A kube-rs client configured the way labsh's is: from a kubeconfig file.
 async fn client(server: &TestApiServer) -> Client {
@@ -1103,4 +1103,38 @@ fn field_selectors_accept_only_indexed_fields() {
     assert!(sel.matches(&obj));
     assert!(FieldSelector::parse("spec.foo=1", "Pod").is_err());
     assert!(FieldSelector::parse("spec.nodeName=n1", "Service").is_err());
+}
+
+#[tokio::test]
+async fn a_generated_exec_stream_delivers_every_line() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("kube-system", "cilium-a", "n1", json!({}), "Running"));
+    const LINES: usize = 200_000;
+    server.on_exec_stream(|_| ExecStream {
+        stdout: Box::new((0..LINES).map(|i| format!("-> endpoint {i} flow 0x{i:x}\n"))),
+        exit_code: Some(0),
+    });
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "kube-system");
+    let mut monitor = pods
+        .exec(
+            "cilium-a",
+            ["cilium-dbg", "monitor"],
+            &AttachParams::default(),
+        )
+        .await
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(monitor.stdout().unwrap()).lines();
+    let (mut count, mut last) = (0, String::new());
+    while let Some(line) = lines.next_line().await.unwrap() {
+        count += 1;
+        last = line;
+    }
+    assert_eq!(count, LINES);
+    assert_eq!(
+        last,
+        format!("-> endpoint {} flow 0x{:x}", LINES - 1, LINES - 1)
+    );
+    let status = monitor.take_status().unwrap().await.unwrap();
+    assert_eq!(status.status.as_deref(), Some("Success"));
 }

@@ -78,7 +78,28 @@ impl ExecReply {
     }
 }
 
-pub type Handler = dyn Fn(&ExecRequest) -> ExecReply + Send + Sync;
+/// A generated stdout, for outputs too large to hold (millions of lines): lines are written as
+/// the client reads them (batched into frames of up to 64 KiB), with the socket's backpressure.
+pub struct ExecStream {
+    pub stdout: Box<dyn Iterator<Item = String> + Send>,
+    /// `Some(code)`: the command exits with it after the last line; `None`: the session stays
+    /// open until the client closes it.
+    pub exit_code: Option<i32>,
+}
+
+/// How the test answers execs.
+pub enum Handler {
+    Reply(Box<dyn Fn(&ExecRequest) -> ExecReply + Send + Sync>),
+    Stream(Box<dyn Fn(&ExecRequest) -> ExecStream + Send + Sync>),
+}
+
+enum Output {
+    Reply(ExecReply),
+    Stream(ExecStream),
+}
+
+/// Largest stdout frame of a generated stream.
+const STREAM_FRAME: usize = 64 * 1024;
 
 const STDOUT: u8 = 1;
 const STDERR: u8 = 2;
@@ -155,16 +176,17 @@ pub fn serve(
             return;
         };
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-        let reply = match handler {
-            Some(h) => h(&request),
-            None => ExecReply {
+        let output = match handler.as_deref() {
+            Some(Handler::Reply(h)) => Output::Reply(h(&request)),
+            Some(Handler::Stream(h)) => Output::Stream(h(&request)),
+            None => Output::Reply(ExecReply {
                 stderr: vec!["test API server: no exec handler (TestApiServer::on_exec)\n".into()],
                 exit_code: 126,
                 ..Default::default()
-            },
+            }),
         };
         tokio::select! {
-            _ = session(ws, &request, reply) => {}
+            _ = session(ws, &request, output) => {}
             _ = shutdown.cancelled() => {}
         }
     });
@@ -190,8 +212,8 @@ pub fn serve(
     res
 }
 
-/// Plays the reply; returns when done or when the client goes away.
-async fn session<S>(ws: WebSocketStream<S>, request: &ExecRequest, reply: ExecReply)
+/// Plays the output; returns when done or when the client goes away.
+async fn session<S>(ws: WebSocketStream<S>, request: &ExecRequest, output: Output)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -206,27 +228,56 @@ where
     };
     tokio::pin!(client_gone);
 
-    for (delay, chunk) in &reply.stdout {
-        if !delay.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(*delay) => {}
-                _ = &mut client_gone => return,
+    let exit_code = match output {
+        Output::Reply(reply) => {
+            for (delay, chunk) in &reply.stdout {
+                if !delay.is_zero() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(*delay) => {}
+                        _ = &mut client_gone => return,
+                    }
+                }
+                if sink.send(frame(STDOUT, chunk.as_bytes())).await.is_err() {
+                    return;
+                }
             }
+            for chunk in &reply.stderr {
+                if sink.send(frame(STDERR, chunk.as_bytes())).await.is_err() {
+                    return;
+                }
+            }
+            (!reply.keep_open).then_some(reply.exit_code)
         }
-        if sink.send(frame(STDOUT, chunk.as_bytes())).await.is_err() {
-            return;
+        Output::Stream(mut stream) => {
+            let mut batch = String::new();
+            loop {
+                batch.clear();
+                for line in stream.stdout.by_ref() {
+                    batch.push_str(&line);
+                    if batch.len() >= STREAM_FRAME {
+                        break;
+                    }
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                tokio::select! {
+                    sent = sink.send(frame(STDOUT, batch.as_bytes())) => {
+                        if sent.is_err() {
+                            return;
+                        }
+                    }
+                    _ = &mut client_gone => return,
+                }
+            }
+            stream.exit_code
         }
-    }
-    for chunk in &reply.stderr {
-        if sink.send(frame(STDERR, chunk.as_bytes())).await.is_err() {
-            return;
-        }
-    }
-    if reply.keep_open {
+    };
+    let Some(code) = exit_code else {
         client_gone.await;
         return;
-    }
-    let status = exit_status(&request.command, reply.exit_code);
+    };
+    let status = exit_status(&request.command, code);
     if sink
         .send(frame(STATUS, status.to_string().as_bytes()))
         .await

@@ -49,7 +49,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-pub use exec::{ExecReply, ExecRequest};
+pub use exec::{ExecReply, ExecRequest, ExecStream};
 
 use store::{ObjKey, Store};
 
@@ -271,7 +271,16 @@ impl TestApiServer {
     /// How exec requests are answered. Without a handler, every exec writes a message on stderr
     /// and exits with code 126.
     pub fn on_exec(&self, handler: impl Fn(&ExecRequest) -> ExecReply + Send + Sync + 'static) {
-        *lock(&self.shared.exec_handler) = Some(Arc::new(handler));
+        *lock(&self.shared.exec_handler) = Some(Arc::new(exec::Handler::Reply(Box::new(handler))));
+    }
+
+    /// Like [`TestApiServer::on_exec`] with a generated stdout (see [`ExecStream`]), for
+    /// outputs too large to build in memory.
+    pub fn on_exec_stream(
+        &self,
+        handler: impl Fn(&ExecRequest) -> ExecStream + Send + Sync + 'static,
+    ) {
+        *lock(&self.shared.exec_handler) = Some(Arc::new(exec::Handler::Stream(Box::new(handler))));
     }
 
     /// Exec WebSocket sessions currently open.
