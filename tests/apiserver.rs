@@ -1138,3 +1138,57 @@ async fn a_generated_exec_stream_delivers_every_line() {
     let status = monitor.take_status().unwrap().await.unwrap();
     assert_eq!(status.status.as_deref(), Some("Success"));
 }
+
+#[tokio::test]
+async fn apply_accepts_a_yaml_body() {
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: lab\n";
+    let request = http::Request::builder()
+        .method("PATCH")
+        .uri("/api/v1/namespaces/default/configmaps/settings?fieldManager=labsh&force=true")
+        .header("content-type", "application/apply-patch+yaml")
+        .body(yaml.as_bytes().to_vec())
+        .unwrap();
+    let created: Value = client.request(request).await.unwrap();
+    assert_eq!(created["data"]["mode"], "lab");
+    let stored = server
+        .get("v1", "ConfigMap", Some("default"), "settings")
+        .unwrap();
+    assert_eq!(stored["metadata"]["managedFields"][0]["manager"], "labsh");
+}
+
+#[tokio::test]
+async fn exec_falls_back_to_the_v4_channel_protocol() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Running"));
+    server.on_exec(|_| ExecReply::lines(&["out"], 2));
+    let url = format!(
+        "{}/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true",
+        server.url().replace("http://", "ws://")
+    );
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "v4.channel.k8s.io".parse().unwrap(),
+    );
+    let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "v4.channel.k8s.io"
+    );
+    let frames: Vec<Vec<u8>> = ws
+        .filter_map(|m| async move {
+            match m {
+                Ok(tokio_tungstenite::tungstenite::Message::Binary(b)) => Some(b.to_vec()),
+                _ => None,
+            }
+        })
+        .collect()
+        .await;
+    assert_eq!(frames[0], b"\x01out\n");
+    assert_eq!(frames[1][0], 3);
+    let status: Value = serde_json::from_slice(&frames[1][1..]).unwrap();
+    assert_eq!(status["details"]["causes"][0]["message"], "2");
+}
