@@ -1192,3 +1192,42 @@ async fn exec_falls_back_to_the_v4_channel_protocol() {
     let status: Value = serde_json::from_slice(&frames[1][1..]).unwrap();
     assert_eq!(status["details"]["causes"][0]["message"], "2");
 }
+
+#[tokio::test]
+async fn generated_logs_stream_before_the_follow_goes_on() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Running"));
+    server.set_logs("default", "web", None, vec!["stored".into()]);
+    const LINES: usize = 100_000;
+    server.set_log_generator("default", "web", None, || {
+        Box::new((0..LINES).map(|i| format!("GET /{i} 200")))
+    });
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+
+    let all = pods.logs("web", &LogParams::default()).await.unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), LINES + 1);
+    assert_eq!((lines[0], lines[LINES]), ("stored", "GET /99999 200"));
+
+    let stream = pods
+        .log_stream(
+            "web",
+            &LogParams {
+                follow: true,
+                tail_lines: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut lines = stream.lines();
+    for i in 0..LINES {
+        assert_eq!(
+            lines.next().await.unwrap().unwrap(),
+            format!("GET /{i} 200")
+        );
+    }
+    server.push_log("default", "web", None, "pushed");
+    assert_eq!(lines.next().await.unwrap().unwrap(), "pushed");
+}

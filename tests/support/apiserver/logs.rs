@@ -40,9 +40,17 @@ impl Default for Buffer {
     }
 }
 
+/// Makes a container's generated log lines (each with or without its `\n`), anew for each
+/// request.
+pub type LogGenerator = dyn Fn() -> Box<dyn Iterator<Item = String> + Send> + Send + Sync;
+
+/// Largest chunk of generated lines written at once.
+const GENERATED_CHUNK: usize = 64 * 1024;
+
 #[derive(Default)]
 pub struct Logs {
     buffers: HashMap<LogKey, Buffer>,
+    generators: HashMap<LogKey, Arc<LogGenerator>>,
 }
 
 impl Logs {
@@ -77,6 +85,10 @@ impl Logs {
         let _ = buffer.tx.send(Arc::new(line));
     }
 
+    pub fn set_generator(&mut self, key: LogKey, generator: Arc<LogGenerator>) {
+        self.generators.insert(key, generator);
+    }
+
     /// Closes the follow streams of a container (their receivers see the channel end).
     pub fn end_streams(&mut self, key: &LogKey) {
         if let Some(buffer) = self.buffers.get_mut(key) {
@@ -84,11 +96,23 @@ impl Logs {
         }
     }
 
-    /// The lines so far and a receiver for later ones, taken together so none is missed.
-    fn snapshot(&mut self, key: LogKey) -> (Vec<LogLine>, broadcast::Receiver<Arc<LogLine>>) {
+    /// The lines so far, the generator if any, and a receiver for later lines, taken together
+    /// so none is missed.
+    fn snapshot(&mut self, key: LogKey) -> Snapshot {
+        let generator = self.generators.get(&key).cloned();
         let buffer = self.buffers.entry(key).or_default();
-        (buffer.lines.clone(), buffer.tx.subscribe())
+        Snapshot {
+            lines: buffer.lines.clone(),
+            generator,
+            live: buffer.tx.subscribe(),
+        }
     }
+}
+
+struct Snapshot {
+    lines: Vec<LogLine>,
+    generator: Option<Arc<LogGenerator>>,
+    live: broadcast::Receiver<Arc<LogLine>>,
 }
 
 /// The buffer key of a pod's container: naming the pod's first container is the same as naming
@@ -153,7 +177,7 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
         Ok(p) => p,
         Err(e) => return reply::bad_request(e),
     };
-    let (lines, rx, mut pod_events, pod_key) = {
+    let (snapshot, mut pod_events, pod_key) = {
         let store = lock(&shared.store);
         let pod_key = ObjKey {
             group: String::new(),
@@ -168,20 +192,48 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
             return reply::bad_request(e);
         }
         let key = key(&store, namespace, pod, params.container.as_deref());
-        let (lines, rx) = lock(&shared.logs).snapshot(key);
-        (lines, rx, store.subscribe().1, pod_key)
+        let snapshot = lock(&shared.logs).snapshot(key);
+        (snapshot, store.subscribe().1, pod_key)
     };
+    let Snapshot {
+        lines,
+        generator,
+        live: mut rx,
+    } = snapshot;
     let text = params.render(&params.select(&lines));
-    if !params.follow {
+    if !params.follow && generator.is_none() {
         return reply::text(StatusCode::OK, text);
     }
-    let (tx, body) = ChannelBody::new(Some(OpenGuard::new(&shared.open_log_streams)));
+    let guard = params
+        .follow
+        .then(|| OpenGuard::new(&shared.open_log_streams));
+    let (tx, body) = ChannelBody::new(guard);
     let shutdown = shared.shutdown.clone();
     tokio::spawn(async move {
         if !text.is_empty() && tx.send(Bytes::from(text)).await.is_err() {
             return;
         }
-        let mut rx = rx;
+        if let Some(generator) = generator {
+            // Written as the client reads: the channel's capacity bounds what is buffered.
+            let mut chunk = String::new();
+            for line in generator() {
+                chunk.push_str(&params.render_one(&line));
+                if chunk.len() >= GENERATED_CHUNK
+                    && tx
+                        .send(Bytes::from(std::mem::take(&mut chunk)))
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+            }
+            if !chunk.is_empty() && tx.send(Bytes::from(chunk)).await.is_err() {
+                return;
+            }
+        }
+        if !params.follow {
+            return;
+        }
         loop {
             tokio::select! {
                 line = rx.recv() => match line {
@@ -191,7 +243,8 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
                             return;
                         }
                     }
-                    // A follower too slow for 4096 lines: skip, as a real kubelet would not.
+                    // A follower more than 4096 pushed lines behind loses the oldest ones
+                    // (use a generator for large volumes: it has backpressure).
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
@@ -260,6 +313,16 @@ impl LogParams {
             out.drain(..skip);
         }
         out
+    }
+
+    /// One generated line, stamped now when `timestamps` is set.
+    fn render_one(&self, text: &str) -> String {
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        if self.timestamps {
+            format!("{:.9} {text}\n", Timestamp::now())
+        } else {
+            format!("{text}\n")
+        }
     }
 
     /// Lines as the response carries them (`timestamps` prefixes RFC 3339 with nanoseconds).

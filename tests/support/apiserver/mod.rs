@@ -262,6 +262,21 @@ impl TestApiServer {
         lock(&self.shared.logs).push(key, line);
     }
 
+    /// Gives a container generated log lines, for volumes too large to store: every log request
+    /// gets the stored lines (filtered by `tailLines`/`sinceSeconds`), then everything a fresh
+    /// `generator()` yields (not filtered), written as fast as the client reads; a `follow`
+    /// request then goes on with pushed lines.
+    pub fn set_log_generator(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+        generator: impl Fn() -> Box<dyn Iterator<Item = String> + Send> + Send + Sync + 'static,
+    ) {
+        let key = logs::key(&lock(&self.shared.store), namespace, pod, container);
+        lock(&self.shared.logs).set_generator(key, Arc::new(generator));
+    }
+
     /// Ends the open `follow` streams of a container, as when it terminates.
     pub fn end_log_streams(&self, namespace: &str, pod: &str, container: Option<&str>) {
         let key = logs::key(&lock(&self.shared.store), namespace, pod, container);

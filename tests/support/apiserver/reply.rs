@@ -129,7 +129,8 @@ pub struct ChannelBody {
 
 impl ChannelBody {
     pub fn new(guard: Option<OpenGuard>) -> (mpsc::Sender<Bytes>, Self) {
-        let (tx, rx) = mpsc::channel(256);
+        // Small: a slow client holds back the producer rather than growing a buffer.
+        let (tx, rx) = mpsc::channel(16);
         (tx, ChannelBody { rx, _guard: guard })
     }
 }
