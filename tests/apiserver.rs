@@ -1231,3 +1231,34 @@ async fn generated_logs_stream_before_the_follow_goes_on() {
     server.push_log("default", "web", None, "pushed");
     assert_eq!(lines.next().await.unwrap().unwrap(), "pushed");
 }
+
+#[tokio::test]
+async fn dropping_the_server_closes_its_streams_and_port() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Running"));
+    let url = server.url();
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let stream = pods
+        .log_stream(
+            "web",
+            &LogParams {
+                follow: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut lines = stream.lines();
+
+    drop(server);
+    let end = tokio::time::timeout(Duration::from_secs(5), lines.next())
+        .await
+        .expect("the follow ended with the server");
+    assert!(!matches!(end, Some(Ok(_))), "no more lines: {end:?}");
+    let addr = url.trim_start_matches("http://");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "{addr} still accepts"
+    );
+}

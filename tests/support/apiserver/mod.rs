@@ -2,25 +2,42 @@
 //!
 //! It is not Kubernetes: it stands in for a cluster's API server in tests, because no cluster can
 //! run here. It speaks enough of the wire protocol for kube-rs 5 clients (`Api<K>`,
-//! `Api<DynamicObject>`, `Discovery`, `watcher`/`await_condition`, `log_stream`, `exec`):
+//! `Api<DynamicObject>`, `Discovery`, `watcher`/`await_condition`, `log_stream`, `exec`); the
+//! self-tests in `tests/apiserver.rs` drive every part with kube-rs.
 //!
-//! - discovery (`/version`, `/api`, `/api/v1`, `/apis`, `/apis/{g}`, `/apis/{g}/{v}`, legacy and
-//!   aggregated), for the built-in kinds of `resources.rs` plus every CRD in the store (two
-//!   Cilium CRDs are there from the start; applying a CRD adds its kind, deleting it removes it);
-//! - get, list (label and field selectors, all namespaces), create (POST), replace (PUT),
-//!   server-side apply and merge patches (PATCH), delete, the `status` subresource, with
-//!   `metav1.Status` errors (404 `NotFound`, 409 `AlreadyExists`/`Conflict`, 400 `BadRequest`);
-//! - watch (`watch=true`, from a resourceVersion, `sendInitialEvents`, `timeoutSeconds`);
-//! - pod logs (`tailLines`, `sinceSeconds`, `sinceTime`, `timestamps`, `limitBytes`, `follow`);
-//! - exec over WebSocket (`v5.channel.k8s.io` or `v4.channel.k8s.io`), answered by
-//!   [`TestApiServer::on_exec`].
+//! - Discovery: `/version` (v1.37), `/api`, `/api/v1`, `/apis`, `/apis/{g}`, `/apis/{g}/{v}`,
+//!   legacy and aggregated (`Discovery::run` and `run_aggregated`), with short names and verbs,
+//!   for the built-in kinds of `resources.rs` plus every CRD in the store. Applying a CRD adds
+//!   its kind, deleting it removes it.
+//! - Objects: get, list (label and field selectors, across namespaces), create (POST), replace
+//!   (PUT, with resourceVersion conflicts), server-side apply (PATCH
+//!   `application/apply-patch+yaml`, JSON or YAML body, `fieldManager` required) and merge /
+//!   strategic merge patches, delete (finalizers hold it: `deletionTimestamp` first), the
+//!   `status` subresource; errors are `metav1.Status` (404 `NotFound`, 409 `AlreadyExists` /
+//!   `Conflict`, 400 `BadRequest`, 405, 415). Re-applying identical content leaves the object and
+//!   its resourceVersion unchanged; a change bumps resourceVersion, and `generation` when
+//!   anything but metadata and status changed.
+//! - Watch: `watch=true|1`, from a resourceVersion (or `410 Expired`), `sendInitialEvents`,
+//!   `timeoutSeconds`; events reach open watches as they happen.
+//! - Pod logs: `tailLines`, `sinceSeconds`, `sinceTime`, `timestamps`, `limitBytes`, `container`,
+//!   `follow` (kept open; counted by [`TestApiServer::open_log_streams`]).
+//! - Exec over WebSocket (`v5.channel.k8s.io`, else `v4.channel.k8s.io`): channel 1 stdout,
+//!   2 stderr, 3 the exit Status; answered by [`TestApiServer::on_exec`] or
+//!   [`TestApiServer::on_exec_stream`], counted by [`TestApiServer::open_exec_sessions`].
+//!
+//! At start the store holds the namespaces `default`, `kube-system`, `kube-public` and
+//! `kube-node-lease`, and the CRDs of `cilium.io/v2` CiliumEndpoint (`cep`) and
+//! CiliumNetworkPolicy (`cnp`), as a cluster with Cilium has (delete them for "no Cilium").
 //!
 //! What it does not do: no controllers (nothing creates pods for a Deployment or moves a status:
 //! tests do that with [`TestApiServer::update`]), no admission or schema validation, no
-//! authentication, no field ownership (apply is a recursive JSON merge, see `merge.rs`).
+//! authentication, no field ownership (apply is a recursive JSON merge, see `merge.rs`), no
+//! pagination (`limit` is ignored: lists are whole). Creating through the API needs the
+//! namespace to exist; [`TestApiServer::insert`] does not check.
 //!
 //! Include it in an integration test with
-//! `#[path = "support/apiserver/mod.rs"] mod apiserver;`.
+//! `#[path = "support/apiserver/mod.rs"] mod apiserver;`, then
+//! `let server = TestApiServer::start().await; server.write_kubeconfig(&path, "kind-lab");`.
 //!
 //! It runs on its own thread and tokio runtime, so a test may block its own thread (for instance
 //! waiting for a `labsh` child process) while the server answers.
