@@ -1262,3 +1262,53 @@ async fn dropping_the_server_closes_its_streams_and_port() {
         "{addr} still accepts"
     );
 }
+
+#[tokio::test]
+async fn services_get_a_cluster_ip_and_node_ports_that_reapplies_keep() {
+    use k8s_openapi::api::core::v1::Service;
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let services: Api<Service> = Api::namespaced(client, "default");
+    let params = PatchParams::apply("labsh").force();
+    let frontend: Service = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": { "name": "frontend", "labels": { "app": "guestbook", "tier": "frontend" } },
+        "spec": {
+            "type": "NodePort",
+            "ports": [{ "port": 80 }],
+            "selector": { "app": "guestbook", "tier": "frontend" },
+        },
+    }))
+    .unwrap();
+
+    let created = services
+        .patch("frontend", &params, &Patch::Apply(&frontend))
+        .await
+        .unwrap();
+    let spec = created.spec.clone().unwrap();
+    let port = &spec.ports.as_ref().unwrap()[0];
+    assert_eq!(spec.cluster_ip.as_deref(), Some("10.96.0.11"));
+    assert_eq!(port.node_port, Some(30000));
+    assert_eq!(port.protocol.as_deref(), Some("TCP"));
+    assert_eq!(
+        port.target_port,
+        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(80))
+    );
+
+    let again = services
+        .patch("frontend", &params, &Patch::Apply(&frontend))
+        .await
+        .unwrap();
+    assert_eq!(again.resource_version(), created.resource_version());
+    assert_eq!(again.spec.unwrap().ports.unwrap()[0].node_port, Some(30000));
+
+    let mut other = frontend.clone();
+    other.metadata.name = Some("other".into());
+    let other = services
+        .patch("other", &params, &Patch::Apply(&other))
+        .await
+        .unwrap();
+    let spec = other.spec.unwrap();
+    assert_eq!(spec.cluster_ip.as_deref(), Some("10.96.0.12"));
+    assert_eq!(spec.ports.unwrap()[0].node_port, Some(30001));
+}

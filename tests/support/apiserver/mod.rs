@@ -25,6 +25,10 @@
 //!   2 stderr, 3 the exit Status; answered by [`TestApiServer::on_exec`] or
 //!   [`TestApiServer::on_exec_stream`], counted by [`TestApiServer::open_exec_sessions`].
 //!
+//! Writes through the API get the defaults a real server fills in (`defaults.rs`): a Service's
+//! type, cluster IP (from 10.96.0.11), port protocol and targetPort, and node ports (from 30000)
+//! for NodePort and LoadBalancer services; `replicas: 1` for Deployments.
+//!
 //! At start the store holds the namespaces `default`, `kube-system`, `kube-public` and
 //! `kube-node-lease`, and the CRDs of `cilium.io/v2` CiliumEndpoint (`cep`) and
 //! CiliumNetworkPolicy (`cnp`), as a cluster with Cilium has (delete them for "no Cilium").
@@ -43,6 +47,7 @@
 //! waiting for a `labsh` child process) while the server answers.
 #![allow(dead_code)]
 
+mod defaults;
 mod discovery;
 mod exec;
 mod logs;

@@ -9,6 +9,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Value, json};
 
+use super::defaults;
 use super::merge::{merge, record_manager, same_content};
 use super::query::Query;
 use super::reply::{self, Body};
@@ -180,6 +181,7 @@ fn create(
     if let Some(manager) = q.get("fieldManager").filter(|m| !m.is_empty()) {
         record_manager(&mut obj, manager, "Update", &rt.api_version());
     }
+    defaults::apply(rt, &store, None, &mut obj);
     reply::json(StatusCode::CREATED, &store.create(rt, obj))
 }
 
@@ -212,6 +214,9 @@ fn replace(
         );
     }
     let mut new = split_status(rt, &current, obj, sub);
+    if sub.is_none() {
+        defaults::apply(rt, &store, Some(&current), &mut new);
+    }
     if let Some(manager) = q.get("fieldManager").filter(|m| !m.is_empty()) {
         record_manager(&mut new, manager, "Update", &rt.api_version());
     }
@@ -246,12 +251,16 @@ fn server_side_apply(
             }
             let mut obj = split_status(rt, &json!({}), patch, None);
             record_manager(&mut obj, manager, "Apply", &rt.api_version());
+            defaults::apply(rt, &store, None, &mut obj);
             reply::json(StatusCode::CREATED, &store.create(rt, obj))
         }
         Some(current) => {
             let mut merged = current.clone();
             merge(&mut merged, &patch);
             let mut merged = split_status(rt, &current, merged, sub);
+            if sub.is_none() {
+                defaults::apply(rt, &store, Some(&current), &mut merged);
+            }
             if same_content(&merged, &current) {
                 return reply::json(StatusCode::OK, &current);
             }
@@ -280,6 +289,9 @@ fn merge_patch_object(
     let mut merged = current.clone();
     merge(&mut merged, &patch);
     let mut merged = split_status(rt, &current, merged, sub);
+    if sub.is_none() {
+        defaults::apply(rt, &store, Some(&current), &mut merged);
+    }
     if same_content(&merged, &current) {
         return reply::json(StatusCode::OK, &current);
     }
