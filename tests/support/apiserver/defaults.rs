@@ -13,10 +13,10 @@ use super::store::Store;
 pub fn apply(rt: &ResourceType, store: &Store, current: Option<&Value>, new: &mut Value) {
     match (rt.group.as_str(), rt.kind.as_str()) {
         ("", "Service") => service(rt, store, current, new),
-        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet") => {
-            if new["spec"].is_object() && new["spec"].get("replicas").is_none() {
-                new["spec"]["replicas"] = json!(1);
-            }
+        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet")
+            if new["spec"].is_object() && new["spec"].get("replicas").is_none() =>
+        {
+            new["spec"]["replicas"] = json!(1);
         }
         _ => {}
     }
