@@ -44,7 +44,21 @@
 //! `let server = TestApiServer::start().await; server.write_kubeconfig(&path, "kind-lab");`.
 //!
 //! It runs on its own thread and tokio runtime, so a test may block its own thread (for instance
-//! waiting for a `labsh` child process) while the server answers.
+//! waiting for a `labsh` child process) while the server answers:
+//!
+//! ```ignore
+//! let server = TestApiServer::start_blocking();
+//! let dir = tempfile::tempdir().unwrap();
+//! let kubeconfig = dir.path().join("kubeconfig");
+//! server.write_kubeconfig(&kubeconfig, "kind-lab");
+//! server.on_exec(|req| ExecReply::lines(&["Listening for events on 2 CPUs"], 0));
+//! let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsh"))
+//!     .env("KUBECONFIG", &kubeconfig)
+//!     .args(["run", "script.rhai"])
+//!     .output()
+//!     .unwrap();
+//! assert!(server.requests().iter().any(|r| r.path.ends_with("/exec")));
+//! ```
 #![allow(dead_code)]
 
 mod defaults;
