@@ -1,0 +1,1314 @@
+//! Self-tests of the test API server (`tests/support/apiserver`), a test double of the
+//! Kubernetes API server: each test drives it with kube-rs directly, as labsh's primitives do,
+//! to prove the double answers what kube-rs expects.
+
+#[path = "support/apiserver/mod.rs"]
+mod apiserver;
+
+use std::time::Duration;
+
+use apiserver::selectors::{FieldSelector, LabelSelector};
+use apiserver::{ExecReply, ExecStream, TestApiServer};
+use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{
+    Api, AttachParams, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams,
+    PostParams, WatchEvent, WatchParams,
+};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::discovery::{Discovery, Scope};
+use kube::runtime::wait::{await_condition, conditions};
+use kube::runtime::watcher::{self, watcher};
+use kube::{Client, Config, ResourceExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt};
+
+/// A kube-rs client configured the way labsh's is: from a kubeconfig file.
+async fn client(server: &TestApiServer) -> Client {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&path, "test-double");
+    let kubeconfig = Kubeconfig::read_from(&path).unwrap();
+    assert_eq!(kubeconfig.current_context.as_deref(), Some("test-double"));
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(config.cluster_url.to_string(), format!("{}/", server.url()));
+    Client::try_from(config).unwrap()
+}
+
+fn pod(ns: &str, name: &str, node: &str, labels: Value, phase: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": { "name": name, "namespace": ns, "labels": labels },
+        "spec": { "nodeName": node, "containers": [{ "name": "main", "image": "nginx" }] },
+        "status": { "phase": phase },
+    })
+}
+
+fn deployment(replicas: i64) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": { "name": "frontend", "namespace": "default", "labels": { "app": "guestbook" } },
+        "spec": {
+            "replicas": replicas,
+            "selector": { "matchLabels": { "app": "guestbook", "tier": "frontend" } },
+            "template": {
+                "metadata": { "labels": { "app": "guestbook", "tier": "frontend" } },
+                "spec": { "containers": [{ "name": "php-redis", "image": "gb-frontend:v5" }] },
+            },
+        },
+    })
+}
+
+fn api_status(err: kube::Error) -> (u16, String) {
+    match err {
+        kube::Error::Api(s) => (s.code, s.reason),
+        other => panic!("expected an API error Status, got {other:?}"),
+    }
+}
+
+/// Waits for a counter of the server to reach `want` (the server notices a closed connection
+/// asynchronously).
+async fn eventually(want: usize, read: impl Fn() -> usize) -> usize {
+    for _ in 0..200 {
+        if read() == want {
+            return want;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    read()
+}
+
+#[tokio::test]
+async fn discovery_lists_builtin_kinds_with_scope() {
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let discovery = Discovery::new(client.clone()).run().await.unwrap();
+    let cases = [
+        ("", "v1", "Pod", "pods", Scope::Namespaced),
+        ("", "v1", "Service", "services", Scope::Namespaced),
+        ("", "v1", "Node", "nodes", Scope::Cluster),
+        ("", "v1", "Namespace", "namespaces", Scope::Cluster),
+        ("apps", "v1", "Deployment", "deployments", Scope::Namespaced),
+        ("apps", "v1", "DaemonSet", "daemonsets", Scope::Namespaced),
+        (
+            "cilium.io",
+            "v2",
+            "CiliumEndpoint",
+            "ciliumendpoints",
+            Scope::Namespaced,
+        ),
+        (
+            "apiextensions.k8s.io",
+            "v1",
+            "CustomResourceDefinition",
+            "customresourcedefinitions",
+            Scope::Cluster,
+        ),
+    ];
+    for (group, version, kind, plural, scope) in cases {
+        let (ar, caps) = discovery
+            .resolve_gvk(&GroupVersionKind::gvk(group, version, kind))
+            .unwrap_or_else(|| panic!("{kind} not discovered"));
+        assert_eq!(ar.plural, plural);
+        assert_eq!(caps.scope, scope, "{kind}");
+        assert!(caps.supports_operation("watch"), "{kind}");
+    }
+    let (_, pod_caps) = discovery
+        .resolve_gvk(&GroupVersionKind::gvk("", "v1", "Pod"))
+        .unwrap();
+    let subresources: Vec<&str> = pod_caps
+        .subresources
+        .iter()
+        .map(|(ar, _)| ar.plural.as_str())
+        .collect();
+    assert_eq!(subresources, ["status", "log", "exec"]);
+
+    // The same through aggregated discovery (Accept: …as=APIGroupDiscoveryList).
+    let aggregated = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .unwrap();
+    let (ar, caps) = aggregated
+        .resolve_gvk(&GroupVersionKind::gvk(
+            "cilium.io",
+            "v2",
+            "CiliumNetworkPolicy",
+        ))
+        .unwrap();
+    assert_eq!(
+        (ar.plural.as_str(), caps.scope),
+        ("ciliumnetworkpolicies", Scope::Namespaced)
+    );
+    assert!(
+        aggregated
+            .resolve_gvk(&GroupVersionKind::gvk("", "v1", "Node"))
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn discovery_documents_carry_short_names() {
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let short = |list: &k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList,
+                 name: &str| {
+        list.resources
+            .iter()
+            .find(|r| r.name == name)
+            .and_then(|r| r.short_names.clone())
+            .unwrap_or_default()
+    };
+    let core = client.list_core_api_resources("v1").await.unwrap();
+    for (name, want) in [
+        ("pods", "po"),
+        ("services", "svc"),
+        ("nodes", "no"),
+        ("namespaces", "ns"),
+        ("configmaps", "cm"),
+        ("endpoints", "ep"),
+        ("serviceaccounts", "sa"),
+    ] {
+        assert_eq!(short(&core, name), [want], "{name}");
+    }
+    let apps = client.list_api_group_resources("apps/v1").await.unwrap();
+    for (name, want) in [
+        ("deployments", "deploy"),
+        ("daemonsets", "ds"),
+        ("replicasets", "rs"),
+        ("statefulsets", "sts"),
+    ] {
+        assert_eq!(short(&apps, name), [want], "{name}");
+    }
+    let cilium = client
+        .list_api_group_resources("cilium.io/v2")
+        .await
+        .unwrap();
+    assert_eq!(short(&cilium, "ciliumendpoints"), ["cep"]);
+    assert_eq!(short(&cilium, "ciliumnetworkpolicies"), ["cnp"]);
+    let version = client.apiserver_version().await.unwrap();
+    assert_eq!(
+        (version.major.as_str(), version.minor.as_str()),
+        ("1", "37")
+    );
+}
+
+#[tokio::test]
+async fn discovery_rerun_sees_a_crd_once_applied() {
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let gvk = GroupVersionKind::gvk("example.com", "v1", "Widget");
+    let before = Discovery::new(client.clone()).run().await.unwrap();
+    assert!(before.resolve_gvk(&gvk).is_none());
+
+    let crd: CustomResourceDefinition = serde_json::from_value(json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": { "name": "widgets.example.com" },
+        "spec": {
+            "group": "example.com", "scope": "Namespaced",
+            "names": { "kind": "Widget", "plural": "widgets", "singular": "widget", "shortNames": ["wd"] },
+            "versions": [{ "name": "v1", "served": true, "storage": true,
+                "schema": { "openAPIV3Schema": { "type": "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+        },
+    }))
+    .unwrap();
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.patch(
+        "widgets.example.com",
+        &PatchParams::apply("labsh").force(),
+        &Patch::Apply(&crd),
+    )
+    .await
+    .unwrap();
+
+    let after = Discovery::new(client.clone()).run().await.unwrap();
+    let (ar, caps) = after
+        .resolve_gvk(&gvk)
+        .expect("the CRD's kind is discovered");
+    assert_eq!(
+        (ar.plural.as_str(), caps.scope),
+        ("widgets", Scope::Namespaced)
+    );
+
+    // And its objects can be applied and read back.
+    let widgets: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
+    let widget: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "example.com/v1", "kind": "Widget",
+        "metadata": { "name": "w1" }, "spec": { "size": 3 },
+    }))
+    .unwrap();
+    widgets
+        .patch(
+            "w1",
+            &PatchParams::apply("labsh").force(),
+            &Patch::Apply(&widget),
+        )
+        .await
+        .unwrap();
+    assert_eq!(widgets.get("w1").await.unwrap().data["spec"]["size"], 3);
+
+    // Deleting the CRD takes the kind away again.
+    crds.delete("widgets.example.com", &DeleteParams::default())
+        .await
+        .unwrap();
+    let gone = Discovery::new(client).run().await.unwrap();
+    assert!(gone.resolve_gvk(&gvk).is_none());
+}
+
+#[tokio::test]
+async fn server_side_apply_creates_then_reapplies_idempotently() {
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("apps", "v1", "Deployment"),
+        "deployments",
+    );
+    let api: Api<DynamicObject> = Api::namespaced_with(client, "default", &ar);
+    let params = PatchParams::apply("labsh").force();
+    let manifest: DynamicObject = serde_json::from_value(deployment(1)).unwrap();
+
+    let created = api
+        .patch("frontend", &params, &Patch::Apply(&manifest))
+        .await
+        .unwrap();
+    let rv1 = created.resource_version().unwrap();
+    assert!(created.uid().is_some());
+    assert_eq!(created.metadata.generation, Some(1));
+    let managers: Vec<_> = created
+        .managed_fields()
+        .iter()
+        .map(|m| m.manager.clone())
+        .collect();
+    assert_eq!(managers, [Some("labsh".to_string())]);
+
+    // Same content again: nothing changes, the resourceVersion stays (as on a real server).
+    let again = api
+        .patch("frontend", &params, &Patch::Apply(&manifest))
+        .await
+        .unwrap();
+    assert_eq!(again.resource_version().unwrap(), rv1);
+    assert_eq!(again.metadata.generation, Some(1));
+
+    // A changed spec: merged in, resourceVersion and generation bumped.
+    let scaled: DynamicObject = serde_json::from_value(deployment(3)).unwrap();
+    let changed = api
+        .patch("frontend", &params, &Patch::Apply(&scaled))
+        .await
+        .unwrap();
+    assert_ne!(changed.resource_version().unwrap(), rv1);
+    assert_eq!(changed.metadata.generation, Some(2));
+    assert_eq!(changed.data["spec"]["replicas"], 3);
+    assert_eq!(
+        changed.data["spec"]["template"]["spec"]["containers"][0]["name"],
+        "php-redis"
+    );
+
+    let stored = server
+        .get("apps/v1", "Deployment", Some("default"), "frontend")
+        .unwrap();
+    assert_eq!(stored["spec"]["replicas"], 3);
+    let applies: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(applies.len(), 3);
+    assert_eq!(
+        applies[0].path,
+        "/apis/apps/v1/namespaces/default/deployments/frontend"
+    );
+    assert!(
+        applies[0].query.contains("fieldManager=labsh"),
+        "{}",
+        applies[0].query
+    );
+    assert!(
+        applies[0].query.contains("force=true"),
+        "{}",
+        applies[0].query
+    );
+}
+
+#[tokio::test]
+async fn apply_into_a_missing_namespace_or_with_a_wrong_kind_is_refused() {
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let params = PatchParams::apply("labsh").force();
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "nowhere");
+    let manifest: Deployment = serde_json::from_value(deployment(1)).unwrap();
+    let mut manifest = manifest;
+    manifest.metadata.namespace = None;
+    let err = deployments
+        .patch("frontend", &params, &Patch::Apply(&manifest))
+        .await
+        .unwrap_err();
+    assert_eq!(api_status(err), (404, "NotFound".to_string()));
+
+    let pods: Api<DynamicObject> = Api::namespaced_with(
+        client,
+        "default",
+        &ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("", "v1", "Pod"), "pods"),
+    );
+    let wrong: DynamicObject = serde_json::from_value(deployment(1)).unwrap();
+    let err = pods
+        .patch("frontend", &params, &Patch::Apply(&wrong))
+        .await
+        .unwrap_err();
+    assert_eq!(api_status(err), (400, "BadRequest".to_string()));
+}
+
+#[tokio::test]
+async fn create_replace_merge_patch_and_delete() {
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    let p: Pod = serde_json::from_value(pod(
+        "default",
+        "web",
+        "n1",
+        json!({"app": "web"}),
+        "Pending",
+    ))
+    .unwrap();
+
+    let created = pods.create(&PostParams::default(), &p).await.unwrap();
+    assert_eq!(created.namespace().as_deref(), Some("default"));
+    // The main resource ignores status (it is a subresource), as a real server does.
+    assert!(created.status.is_none());
+    let err = pods.create(&PostParams::default(), &p).await.unwrap_err();
+    assert_eq!(api_status(err), (409, "AlreadyExists".to_string()));
+
+    let patched = pods
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"tier": "front"}}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        patched.labels().get("tier").map(String::as_str),
+        Some("front")
+    );
+    assert_eq!(patched.labels().get("app").map(String::as_str), Some("web"));
+
+    let status = pods
+        .patch_status(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"phase": "Running"}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.status.unwrap().phase.as_deref(), Some("Running"));
+
+    let mut stale = created.clone();
+    stale.metadata.labels = None;
+    let err = pods
+        .replace("web", &PostParams::default(), &stale)
+        .await
+        .unwrap_err();
+    assert_eq!(api_status(err), (409, "Conflict".to_string()));
+    let mut fresh = pods.get("web").await.unwrap();
+    fresh.metadata.labels = None;
+    let replaced = pods
+        .replace("web", &PostParams::default(), &fresh)
+        .await
+        .unwrap();
+    assert!(replaced.labels().is_empty());
+
+    let deleted = pods.delete("web", &DeleteParams::default()).await.unwrap();
+    assert!(
+        deleted.is_left(),
+        "the server answers a delete with the object"
+    );
+    let err = pods.get("web").await.unwrap_err();
+    assert_eq!(api_status(err), (404, "NotFound".to_string()));
+    assert!(server.get("v1", "Pod", Some("default"), "web").is_none());
+}
+
+#[tokio::test]
+async fn get_and_list_honour_label_and_field_selectors() {
+    let server = TestApiServer::start().await;
+    server.insert(pod(
+        "default",
+        "web-1",
+        "n1",
+        json!({"app": "web", "tier": "front"}),
+        "Running",
+    ));
+    server.insert(pod(
+        "default",
+        "web-2",
+        "n2",
+        json!({"app": "web"}),
+        "Pending",
+    ));
+    server.insert(pod(
+        "kube-system",
+        "cilium-a",
+        "n1",
+        json!({"k8s-app": "cilium"}),
+        "Running",
+    ));
+    let client = client(&server).await;
+
+    let names = |pods: Vec<Pod>| pods.iter().map(|p| p.name_any()).collect::<Vec<_>>();
+    let all: Api<Pod> = Api::all(client.clone());
+    let default: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let cases: [(&Api<Pod>, ListParams, &[&str]); 8] = [
+        (&all, ListParams::default(), &["web-1", "web-2", "cilium-a"]),
+        (&default, ListParams::default(), &["web-1", "web-2"]),
+        (
+            &default,
+            ListParams::default().labels("app=web,tier"),
+            &["web-1"],
+        ),
+        (
+            &default,
+            ListParams::default().labels("tier!=front"),
+            &["web-2"],
+        ),
+        (
+            &all,
+            ListParams::default().labels("k8s-app in (cilium, other)"),
+            &["cilium-a"],
+        ),
+        (
+            &all,
+            ListParams::default().labels("app notin (web),!tier"),
+            &["cilium-a"],
+        ),
+        (
+            &all,
+            ListParams::default().fields("spec.nodeName=n1"),
+            &["web-1", "cilium-a"],
+        ),
+        (
+            &all,
+            ListParams::default().fields("status.phase!=Running,metadata.namespace==default"),
+            &["web-2"],
+        ),
+    ];
+    for (api, params, want) in cases {
+        let got = names(api.list(&params).await.unwrap().items);
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        let mut want_sorted: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want_sorted.sort();
+        assert_eq!(
+            got_sorted, want_sorted,
+            "{:?} {:?}",
+            params.label_selector, params.field_selector
+        );
+    }
+
+    let got = default.get("web-1").await.unwrap();
+    assert_eq!(got.spec.unwrap().node_name.as_deref(), Some("n1"));
+    let err = default.get("absent").await.unwrap_err();
+    assert_eq!(api_status(err), (404, "NotFound".to_string()));
+    let err = all
+        .list(&ListParams::default().fields("spec.image=x"))
+        .await
+        .unwrap_err();
+    assert_eq!(api_status(err), (400, "BadRequest".to_string()));
+}
+
+#[tokio::test]
+async fn await_condition_returns_once_the_status_flips() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Pending"));
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+
+    let wait = tokio::spawn(async move {
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            await_condition(pods, "web", conditions::is_pod_running()),
+        )
+        .await
+    });
+    // Let the watcher list and start watching before the change.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !wait.is_finished(),
+        "the pod is Pending: the wait must not end yet"
+    );
+    server.update("v1", "Pod", Some("default"), "web", |p| {
+        p["status"]["phase"] = json!("Running")
+    });
+    let seen = wait
+        .await
+        .unwrap()
+        .expect("await_condition saw the update")
+        .unwrap();
+    assert_eq!(
+        seen.unwrap().status.unwrap().phase.as_deref(),
+        Some("Running")
+    );
+}
+
+#[tokio::test]
+async fn watch_from_a_resource_version_replays_later_events() {
+    let server = TestApiServer::start().await;
+    server.insert(pod(
+        "default",
+        "web",
+        "n1",
+        json!({"app": "web"}),
+        "Pending",
+    ));
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    let rv = pods
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+
+    server.update("v1", "Pod", Some("default"), "web", |p| {
+        p["status"]["phase"] = json!("Running")
+    });
+    server.insert(pod("default", "db", "n1", json!({"app": "db"}), "Running"));
+    let stream = pods
+        .watch(&WatchParams::default().labels("app=web").timeout(5), &rv)
+        .await
+        .unwrap();
+    let mut stream = stream.boxed();
+    server.delete("v1", "Pod", Some("default"), "web");
+
+    let mut seen = Vec::new();
+    while let Some(ev) = stream.try_next().await.unwrap() {
+        match ev {
+            WatchEvent::Modified(p) => seen.push(format!("MODIFIED {}", p.name_any())),
+            WatchEvent::Deleted(p) => {
+                seen.push(format!("DELETED {}", p.name_any()));
+                break;
+            }
+            other => seen.push(format!("{other:?}")),
+        }
+    }
+    assert_eq!(seen, ["MODIFIED web", "DELETED web"]);
+}
+
+#[tokio::test]
+async fn a_streaming_list_watcher_gets_the_initial_objects_then_changes() {
+    let server = TestApiServer::start().await;
+    server.insert(pod(
+        "default",
+        "web",
+        "n1",
+        json!({"app": "web"}),
+        "Pending",
+    ));
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    let config = watcher::Config::default()
+        .streaming_lists()
+        .labels("app=web");
+    let mut events = watcher(pods, config).boxed();
+
+    let mut initial = Vec::new();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(5), events.try_next()).await;
+        match ev.unwrap().unwrap().unwrap() {
+            watcher::Event::Init => {}
+            watcher::Event::InitApply(p) => initial.push(p.name_any()),
+            watcher::Event::InitDone => break,
+            other => panic!("unexpected before InitDone: {other:?}"),
+        }
+    }
+    assert_eq!(initial, ["web"]);
+    let streaming = server
+        .requests()
+        .into_iter()
+        .any(|r| r.query.contains("sendInitialEvents=true"));
+    assert!(streaming, "the watcher asked for a streaming list");
+
+    server.update("v1", "Pod", Some("default"), "web", |p| {
+        p["status"]["phase"] = json!("Running")
+    });
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.try_next()).await;
+    match ev.unwrap().unwrap().unwrap() {
+        watcher::Event::Apply(p) => {
+            assert_eq!(p.status.unwrap().phase.as_deref(), Some("Running"))
+        }
+        other => panic!("expected the update, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn finalizers_hold_a_deletion_until_removed() {
+    let server = TestApiServer::start().await;
+    let mut p = pod("default", "web", "n1", json!({}), "Running");
+    p["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    server.insert(p);
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+
+    pods.delete("web", &DeleteParams::default()).await.unwrap();
+    let held = pods.get("web").await.unwrap();
+    assert!(held.metadata.deletion_timestamp.is_some());
+
+    let uid = held.uid().unwrap();
+    let wait = tokio::spawn(async move {
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            await_condition(pods, "web", conditions::is_deleted(&uid)),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!wait.is_finished(), "the finalizer still holds the pod");
+    server.update("v1", "Pod", Some("default"), "web", |p| {
+        p["metadata"]["finalizers"] = json!([])
+    });
+    wait.await.unwrap().expect("the deletion was seen").unwrap();
+    assert!(server.get("v1", "Pod", Some("default"), "web").is_none());
+}
+
+#[test]
+fn serves_while_the_test_thread_blocks() {
+    use std::io::{Read, Write};
+    let server = TestApiServer::start_blocking();
+    let addr = server.url().trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(b"GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"gitVersion\""), "{response}");
+}
+
+#[tokio::test]
+async fn logs_tail_since_and_timestamps() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Running"));
+    server.set_logs_aged(
+        "default",
+        "web",
+        None,
+        vec![
+            (Duration::from_secs(120), "old 1".into()),
+            (Duration::from_secs(90), "old 2".into()),
+            (Duration::from_secs(5), "new 1".into()),
+            (Duration::from_secs(1), "new 2".into()),
+        ],
+    );
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+
+    let all = pods.logs("web", &LogParams::default()).await.unwrap();
+    assert_eq!(all, "old 1\nold 2\nnew 1\nnew 2\n");
+    let tail = pods
+        .logs(
+            "web",
+            &LogParams {
+                tail_lines: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(tail, "new 2\n");
+    let since = pods
+        .logs(
+            "web",
+            &LogParams {
+                since_seconds: Some(30),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(since, "new 1\nnew 2\n");
+    // The first container may be named explicitly.
+    let named = pods
+        .logs(
+            "web",
+            &LogParams {
+                container: Some("main".into()),
+                tail_lines: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(named, "new 1\nnew 2\n");
+    let stamped = pods
+        .logs(
+            "web",
+            &LogParams {
+                timestamps: true,
+                tail_lines: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (stamp, text) = stamped.trim_end().split_once(' ').unwrap();
+    assert_eq!(text, "new 2");
+    assert!(
+        stamp.parse::<k8s_openapi::jiff::Timestamp>().is_ok(),
+        "{stamp}"
+    );
+
+    let err = pods
+        .logs(
+            "web",
+            &LogParams {
+                container: Some("sidecar".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(api_status(err), (400, "BadRequest".to_string()));
+    let err = pods
+        .logs("absent", &LogParams::default())
+        .await
+        .unwrap_err();
+    assert_eq!(api_status(err), (404, "NotFound".to_string()));
+}
+
+#[tokio::test]
+async fn log_follow_streams_pushed_lines_and_notices_the_client_leaving() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Running"));
+    server.set_logs("default", "web", None, vec!["before".into()]);
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+
+    let stream = pods
+        .log_stream(
+            "web",
+            &LogParams {
+                follow: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut lines = stream.lines();
+    assert_eq!(lines.next().await.unwrap().unwrap(), "before");
+    assert_eq!(server.open_log_streams(), 1);
+    server.push_log("default", "web", None, "pushed");
+    let next = tokio::time::timeout(Duration::from_secs(5), lines.next())
+        .await
+        .unwrap();
+    assert_eq!(next.unwrap().unwrap(), "pushed");
+
+    drop(lines);
+    assert_eq!(eventually(0, || server.open_log_streams()).await, 0);
+
+    // The server may also end a follow, as when the container exits.
+    let stream = pods
+        .log_stream(
+            "web",
+            &LogParams {
+                follow: true,
+                tail_lines: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut lines = stream.lines();
+    server.end_log_streams("default", "web", None);
+    let end = tokio::time::timeout(Duration::from_secs(5), lines.next())
+        .await
+        .unwrap();
+    assert!(end.is_none(), "the stream ended: {end:?}");
+
+    // And deleting the pod ends its follows.
+    let stream = pods
+        .log_stream(
+            "web",
+            &LogParams {
+                follow: true,
+                tail_lines: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut lines = stream.lines();
+    server.delete("v1", "Pod", Some("default"), "web");
+    let end = tokio::time::timeout(Duration::from_secs(5), lines.next())
+        .await
+        .unwrap();
+    assert!(end.is_none(), "the stream ended: {end:?}");
+    assert_eq!(eventually(0, || server.open_log_streams()).await, 0);
+}
+
+#[tokio::test]
+async fn exec_returns_stdout_stderr_and_the_exit_code() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("kube-system", "cilium-a", "n1", json!({}), "Running"));
+    server.on_exec(|req| {
+        if req.command == ["cilium", "version"] {
+            ExecReply::lines(&["Client: 1.16.0", "Daemon: 1.16.0"], 0)
+        } else {
+            ExecReply::lines(&["partial"], 3).with_stderr("boom\n")
+        }
+    });
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "kube-system");
+    let params = AttachParams::default().container("main");
+
+    let mut ok = pods
+        .exec("cilium-a", ["cilium", "version"], &params)
+        .await
+        .unwrap();
+    let mut stdout = String::new();
+    ok.stdout()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .await
+        .unwrap();
+    let status = ok.take_status().unwrap().await.unwrap();
+    assert_eq!(stdout, "Client: 1.16.0\nDaemon: 1.16.0\n");
+    assert_eq!(status.status.as_deref(), Some("Success"));
+
+    let mut failed = pods
+        .exec("cilium-a", ["false"], &AttachParams::default())
+        .await
+        .unwrap();
+    let (mut out, mut err) = (String::new(), String::new());
+    failed
+        .stdout()
+        .unwrap()
+        .read_to_string(&mut out)
+        .await
+        .unwrap();
+    failed
+        .stderr()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
+    let status = failed.take_status().unwrap().await.unwrap();
+    assert_eq!((out.as_str(), err.as_str()), ("partial\n", "boom\n"));
+    assert_eq!(status.status.as_deref(), Some("Failure"));
+    let cause = &status.details.unwrap().causes.unwrap()[0];
+    assert_eq!(
+        (cause.reason.as_deref(), cause.message.as_deref()),
+        (Some("ExitCode"), Some("3"))
+    );
+    assert_eq!(eventually(0, || server.open_exec_sessions()).await, 0);
+
+    let exec_requests: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/exec"))
+        .collect();
+    assert_eq!(
+        exec_requests[0].path,
+        "/api/v1/namespaces/kube-system/pods/cilium-a/exec"
+    );
+    assert!(
+        exec_requests[0]
+            .query
+            .contains("command=cilium&command=version"),
+        "{}",
+        exec_requests[0].query
+    );
+}
+
+#[tokio::test]
+async fn exec_refuses_an_absent_pod_or_an_unknown_container() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Running"));
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    let err = pods
+        .exec("absent", ["ls"], &AttachParams::default())
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(api_status(err), (404, "NotFound".to_string()));
+    let err = pods
+        .exec("web", ["ls"], &AttachParams::default().container("nope"))
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(api_status(err), (400, "BadRequest".to_string()));
+}
+
+#[tokio::test]
+async fn a_kept_open_exec_counts_until_the_client_drops_it() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("kube-system", "cilium-a", "n1", json!({}), "Running"));
+    server.on_exec(|_| ExecReply::stream(&["event 1", "event 2"], Duration::from_millis(5)));
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "kube-system");
+
+    let mut monitor = pods
+        .exec("cilium-a", ["cilium", "monitor"], &AttachParams::default())
+        .await
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(monitor.stdout().unwrap());
+    let mut first = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut first)
+        .await
+        .unwrap();
+    assert_eq!(first, "event 1\n");
+    let mut second = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut lines, &mut second)
+        .await
+        .unwrap();
+    assert_eq!(second, "event 2\n");
+    assert_eq!(server.open_exec_sessions(), 1);
+
+    // Still open a while later: the session waits for the client.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(server.open_exec_sessions(), 1);
+    monitor.abort();
+    drop(monitor);
+    assert_eq!(eventually(0, || server.open_exec_sessions()).await, 0);
+}
+
+#[tokio::test]
+async fn odd_requests_get_status_errors() {
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let request = |method: &str, uri: &str, content_type: &str, body: &str| {
+        http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", content_type)
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    };
+    let (json, merge, apply) = (
+        "application/json",
+        "application/merge-patch+json",
+        "application/apply-patch+yaml",
+    );
+    let pod_x = "/api/v1/namespaces/default/pods/x";
+    let cases = [
+        ("GET", "/apis/nope.example.com/v1/things", json, "", 404),
+        ("GET", "/api/v1/namespaces/default/widgets", json, "", 404),
+        ("GET", "/api/v1/namespaces/default/nodes", json, "", 404),
+        ("GET", "/some/where", json, "", 404),
+        ("DELETE", "/version", json, "", 405),
+        (
+            "POST",
+            "/api/v1/namespaces/default/pods",
+            json,
+            "{not json",
+            400,
+        ),
+        (
+            "POST",
+            "/api/v1/namespaces/default/pods",
+            json,
+            "[1, 2]",
+            400,
+        ),
+        (
+            "POST",
+            "/api/v1/namespaces/default/pods",
+            json,
+            r#"{"kind": "Pod"}"#,
+            400,
+        ),
+        (
+            "GET",
+            "/api/v1/pods?labelSelector=a%20in%20(b",
+            json,
+            "",
+            400,
+        ),
+        (
+            "GET",
+            "/api/v1/pods?watch=true&resourceVersion=abc",
+            json,
+            "",
+            400,
+        ),
+        ("PATCH", pod_x, merge, "{}", 404),
+        ("PATCH", pod_x, json, "[]", 415),
+        (
+            "PATCH",
+            pod_x,
+            apply,
+            r#"{"apiVersion": "v1", "kind": "Pod"}"#,
+            400,
+        ),
+        (
+            "PATCH",
+            &format!("{pod_x}?fieldManager=labsh"),
+            apply,
+            "kind: [",
+            400,
+        ),
+        ("GET", &format!("{pod_x}/exec?command=ls"), json, "", 404),
+        ("GET", &format!("{pod_x}/proxy"), json, "", 404),
+    ];
+    for (method, uri, content_type, body, code) in cases {
+        let err = client
+            .request_text(request(method, uri, content_type, body))
+            .await
+            .unwrap_err();
+        match err {
+            kube::Error::Api(s) => {
+                assert_eq!(s.code, code, "{method} {uri}: {s:?}");
+                assert_eq!(
+                    s.status,
+                    Some(kube::core::response::StatusSummary::Failure),
+                    "{method} {uri}"
+                );
+            }
+            other => panic!("{method} {uri}: expected a Status, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn label_selector_operators() {
+    let obj = json!({"metadata": {"labels": {"app": "web", "tier": "front"}}});
+    for (sel, expected) in [
+        ("app=web", true),
+        ("app==web", true),
+        ("app!=web", false),
+        ("app in (db, web)", true),
+        ("app notin (db,web)", false),
+        ("tier,app=web", true),
+        ("missing", false),
+        ("!missing", true),
+        ("app in (db),tier", false),
+        ("", true),
+    ] {
+        assert_eq!(
+            LabelSelector::parse(sel).unwrap().matches(&obj),
+            expected,
+            "{sel}"
+        );
+    }
+    assert!(LabelSelector::parse("app in (a").is_err());
+}
+
+#[test]
+fn field_selectors_accept_only_indexed_fields() {
+    let obj = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1"}});
+    let sel = FieldSelector::parse("spec.nodeName=n1,metadata.name!=q", "Pod").unwrap();
+    assert!(sel.matches(&obj));
+    assert!(FieldSelector::parse("spec.foo=1", "Pod").is_err());
+    assert!(FieldSelector::parse("spec.nodeName=n1", "Service").is_err());
+}
+
+#[tokio::test]
+async fn a_generated_exec_stream_delivers_every_line() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("kube-system", "cilium-a", "n1", json!({}), "Running"));
+    const LINES: usize = 200_000;
+    server.on_exec_stream(|_| ExecStream {
+        stdout: Box::new((0..LINES).map(|i| format!("-> endpoint {i} flow 0x{i:x}\n"))),
+        exit_code: Some(0),
+    });
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "kube-system");
+    let mut monitor = pods
+        .exec(
+            "cilium-a",
+            ["cilium-dbg", "monitor"],
+            &AttachParams::default(),
+        )
+        .await
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(monitor.stdout().unwrap()).lines();
+    let (mut count, mut last) = (0, String::new());
+    while let Some(line) = lines.next_line().await.unwrap() {
+        count += 1;
+        last = line;
+    }
+    assert_eq!(count, LINES);
+    assert_eq!(
+        last,
+        format!("-> endpoint {} flow 0x{:x}", LINES - 1, LINES - 1)
+    );
+    let status = monitor.take_status().unwrap().await.unwrap();
+    assert_eq!(status.status.as_deref(), Some("Success"));
+}
+
+#[tokio::test]
+async fn apply_accepts_a_yaml_body() {
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: lab\n";
+    let request = http::Request::builder()
+        .method("PATCH")
+        .uri("/api/v1/namespaces/default/configmaps/settings?fieldManager=labsh&force=true")
+        .header("content-type", "application/apply-patch+yaml")
+        .body(yaml.as_bytes().to_vec())
+        .unwrap();
+    let created: Value = client.request(request).await.unwrap();
+    assert_eq!(created["data"]["mode"], "lab");
+    let stored = server
+        .get("v1", "ConfigMap", Some("default"), "settings")
+        .unwrap();
+    assert_eq!(stored["metadata"]["managedFields"][0]["manager"], "labsh");
+}
+
+#[tokio::test]
+async fn exec_falls_back_to_the_v4_channel_protocol() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Running"));
+    server.on_exec(|_| ExecReply::lines(&["out"], 2));
+    let url = format!(
+        "{}/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true",
+        server.url().replace("http://", "ws://")
+    );
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "v4.channel.k8s.io".parse().unwrap(),
+    );
+    let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "v4.channel.k8s.io"
+    );
+    let frames: Vec<Vec<u8>> = ws
+        .filter_map(|m| async move {
+            match m {
+                Ok(tokio_tungstenite::tungstenite::Message::Binary(b)) => Some(b.to_vec()),
+                _ => None,
+            }
+        })
+        .collect()
+        .await;
+    assert_eq!(frames[0], b"\x01out\n");
+    assert_eq!(frames[1][0], 3);
+    let status: Value = serde_json::from_slice(&frames[1][1..]).unwrap();
+    assert_eq!(status["details"]["causes"][0]["message"], "2");
+}
+
+#[tokio::test]
+async fn generated_logs_stream_before_the_follow_goes_on() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Running"));
+    server.set_logs("default", "web", None, vec!["stored".into()]);
+    const LINES: usize = 100_000;
+    server.set_log_generator("default", "web", None, || {
+        Box::new((0..LINES).map(|i| format!("GET /{i} 200")))
+    });
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+
+    let all = pods.logs("web", &LogParams::default()).await.unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), LINES + 1);
+    assert_eq!((lines[0], lines[LINES]), ("stored", "GET /99999 200"));
+
+    let stream = pods
+        .log_stream(
+            "web",
+            &LogParams {
+                follow: true,
+                tail_lines: Some(0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut lines = stream.lines();
+    for i in 0..LINES {
+        assert_eq!(
+            lines.next().await.unwrap().unwrap(),
+            format!("GET /{i} 200")
+        );
+    }
+    server.push_log("default", "web", None, "pushed");
+    assert_eq!(lines.next().await.unwrap().unwrap(), "pushed");
+}
+
+#[tokio::test]
+async fn dropping_the_server_closes_its_streams_and_port() {
+    let server = TestApiServer::start().await;
+    server.insert(pod("default", "web", "n1", json!({}), "Running"));
+    let url = server.url();
+    let client = client(&server).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let stream = pods
+        .log_stream(
+            "web",
+            &LogParams {
+                follow: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut lines = stream.lines();
+
+    drop(server);
+    let end = tokio::time::timeout(Duration::from_secs(5), lines.next())
+        .await
+        .expect("the follow ended with the server");
+    assert!(!matches!(end, Some(Ok(_))), "no more lines: {end:?}");
+    let addr = url.trim_start_matches("http://");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "{addr} still accepts"
+    );
+}
+
+#[tokio::test]
+async fn services_get_a_cluster_ip_and_node_ports_that_reapplies_keep() {
+    use k8s_openapi::api::core::v1::Service;
+    let server = TestApiServer::start().await;
+    let client = client(&server).await;
+    let services: Api<Service> = Api::namespaced(client, "default");
+    let params = PatchParams::apply("labsh").force();
+    let frontend: Service = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": { "name": "frontend", "labels": { "app": "guestbook", "tier": "frontend" } },
+        "spec": {
+            "type": "NodePort",
+            "ports": [{ "port": 80 }],
+            "selector": { "app": "guestbook", "tier": "frontend" },
+        },
+    }))
+    .unwrap();
+
+    let created = services
+        .patch("frontend", &params, &Patch::Apply(&frontend))
+        .await
+        .unwrap();
+    let spec = created.spec.clone().unwrap();
+    let port = &spec.ports.as_ref().unwrap()[0];
+    assert_eq!(spec.cluster_ip.as_deref(), Some("10.96.0.11"));
+    assert_eq!(port.node_port, Some(30000));
+    assert_eq!(port.protocol.as_deref(), Some("TCP"));
+    assert_eq!(
+        port.target_port,
+        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(80))
+    );
+
+    let again = services
+        .patch("frontend", &params, &Patch::Apply(&frontend))
+        .await
+        .unwrap();
+    assert_eq!(again.resource_version(), created.resource_version());
+    assert_eq!(again.spec.unwrap().ports.unwrap()[0].node_port, Some(30000));
+
+    let mut other = frontend.clone();
+    other.metadata.name = Some("other".into());
+    let other = services
+        .patch("other", &params, &Patch::Apply(&other))
+        .await
+        .unwrap();
+    let spec = other.spec.unwrap();
+    assert_eq!(spec.cluster_ip.as_deref(), Some("10.96.0.12"));
+    assert_eq!(spec.ports.unwrap()[0].node_port, Some(30001));
+}

@@ -1,0 +1,340 @@
+//! The object store: every object the server holds, the resource version counter, and the event
+//! history that watches replay and follow.
+//!
+//! One global `resourceVersion` counter (as etcd's revision): every write bumps it, and the
+//! written object carries the new value. Each write is also an event (ADDED, MODIFIED, DELETED)
+//! kept in a bounded history (for `watch?resourceVersion=N`) and broadcast to open watches.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::resources::{self, ResourceType, split_api_version};
+
+/// How many past events a watch can resume from; older resource versions get `410 Expired`.
+const HISTORY: usize = 10_000;
+
+/// Where an object lives: its group and kind (any version), namespace (`""` when
+/// cluster-scoped) and name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjKey {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjKey {
+    pub fn new(rt: &ResourceType, namespace: Option<&str>, name: &str) -> Self {
+        ObjKey {
+            group: rt.group.clone(),
+            kind: rt.kind.clone(),
+            namespace: if rt.namespaced {
+                namespace.unwrap_or("default").to_string()
+            } else {
+                String::new()
+            },
+            name: name.to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One write, as watches see it.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub rv: u64,
+    pub kind: EventType,
+    pub key: ObjKey,
+    /// The object after the write (for DELETED: the last state, with the deletion's version).
+    pub object: Value,
+    /// The object before the write (MODIFIED and DELETED), to tell selector transitions.
+    pub previous: Option<Value>,
+}
+
+pub struct Store {
+    objects: BTreeMap<ObjKey, Value>,
+    rv: u64,
+    uids: u64,
+    history: VecDeque<Arc<Event>>,
+    events: broadcast::Sender<Arc<Event>>,
+}
+
+impl Store {
+    /// A store holding the namespaces and CRDs a fresh kind cluster with Cilium has.
+    pub fn new() -> Self {
+        let (events, _) = broadcast::channel(4096);
+        let mut store = Store {
+            objects: BTreeMap::new(),
+            rv: 1000,
+            uids: 0,
+            history: VecDeque::new(),
+            events,
+        };
+        for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+            store.put_new(json!({
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": { "name": ns },
+                "spec": { "finalizers": ["kubernetes"] },
+                "status": { "phase": "Active" },
+            }));
+        }
+        for crd in resources::cilium_crds() {
+            store.put_new(crd);
+        }
+        store
+    }
+
+    /// Current resource version (the last write's).
+    pub fn resource_version(&self) -> u64 {
+        self.rv
+    }
+
+    /// Built-in resource types plus those of the CRDs in the store.
+    pub fn resource_types(&self) -> Vec<ResourceType> {
+        let mut all = resources::builtins();
+        for (key, crd) in &self.objects {
+            if key.group == "apiextensions.k8s.io" && key.kind == "CustomResourceDefinition" {
+                all.extend(resources::from_crd(crd));
+            }
+        }
+        all
+    }
+
+    /// The resource type of an `apiVersion`/`kind` pair.
+    pub fn type_of(&self, api_version: &str, kind: &str) -> Option<ResourceType> {
+        let (group, version) = split_api_version(api_version);
+        self.resource_types()
+            .into_iter()
+            .find(|rt| rt.group == group && rt.version == version && rt.kind == kind)
+    }
+
+    /// The resource type served at `group/version/plural`.
+    pub fn type_at(&self, group: &str, version: &str, plural: &str) -> Option<ResourceType> {
+        self.resource_types()
+            .into_iter()
+            .find(|rt| rt.group == group && rt.version == version && rt.plural == plural)
+    }
+
+    pub fn get(&self, key: &ObjKey) -> Option<&Value> {
+        self.objects.get(key)
+    }
+
+    /// Objects of a type, in one namespace or all, sorted by namespace then name.
+    pub fn list<'a>(
+        &'a self,
+        rt: &'a ResourceType,
+        namespace: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Value> + 'a {
+        self.objects
+            .iter()
+            .filter(move |(k, _)| {
+                k.group == rt.group
+                    && k.kind == rt.kind
+                    && namespace.is_none_or(|ns| !rt.namespaced || k.namespace == ns)
+            })
+            .map(|(_, v)| v)
+    }
+
+    /// Stores a new object: fills in the metadata a real server sets (namespace, uid,
+    /// creationTimestamp, resourceVersion, generation) and emits ADDED. Returns the stored object.
+    /// The caller has checked that the key is free and the type is known.
+    pub fn create(&mut self, rt: &ResourceType, mut obj: Value) -> Value {
+        let key = ObjKey::new(rt, obj["metadata"]["namespace"].as_str(), name_of(&obj));
+        self.rv += 1;
+        self.uids += 1;
+        let meta = metadata_mut(&mut obj);
+        if rt.namespaced {
+            meta.insert("namespace".into(), Value::String(key.namespace.clone()));
+        } else {
+            meta.remove("namespace");
+        }
+        meta.insert(
+            "uid".into(),
+            Value::String(format!("00000000-0000-4000-8000-{:012x}", self.uids)),
+        );
+        meta.entry("creationTimestamp")
+            .or_insert_with(|| Value::String(now_rfc3339()));
+        meta.insert("resourceVersion".into(), Value::String(self.rv.to_string()));
+        meta.insert("generation".into(), json!(1));
+        self.objects.insert(key.clone(), obj.clone());
+        self.emit(EventType::Added, key, obj.clone(), None);
+        obj
+    }
+
+    /// Replaces a stored object: keeps uid and creationTimestamp, bumps resourceVersion (and
+    /// generation when anything outside metadata and status changed), emits MODIFIED.
+    pub fn replace(&mut self, key: &ObjKey, mut obj: Value) -> Option<Value> {
+        let previous = self.objects.get(key)?.clone();
+        self.rv += 1;
+        let generation = previous["metadata"]["generation"].as_i64().unwrap_or(1);
+        let spec_changed = without_meta_and_status(&previous) != without_meta_and_status(&obj);
+        let meta = metadata_mut(&mut obj);
+        for kept in ["uid", "creationTimestamp", "namespace", "name"] {
+            match previous["metadata"].get(kept) {
+                Some(v) => meta.insert(kept.into(), v.clone()),
+                None => meta.remove(kept),
+            };
+        }
+        meta.insert("resourceVersion".into(), Value::String(self.rv.to_string()));
+        meta.insert(
+            "generation".into(),
+            json!(generation + i64::from(spec_changed)),
+        );
+        if is_finalized(&obj) {
+            // The last finalizer of an object being deleted is gone: the object goes.
+            self.objects.remove(key);
+            self.emit(EventType::Deleted, key.clone(), obj.clone(), Some(previous));
+        } else {
+            self.objects.insert(key.clone(), obj.clone());
+            self.emit(
+                EventType::Modified,
+                key.clone(),
+                obj.clone(),
+                Some(previous),
+            );
+        }
+        Some(obj)
+    }
+
+    /// Deletes as the API server does: an object with `metadata.finalizers` only gets a
+    /// `deletionTimestamp` (MODIFIED) and goes once its finalizers are removed; others go at once.
+    pub fn delete(&mut self, key: &ObjKey) -> Option<Value> {
+        let current = self.objects.get(key)?;
+        let has_finalizers = current["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty());
+        if !has_finalizers {
+            return self.remove(key);
+        }
+        if current["metadata"]["deletionTimestamp"].is_string() {
+            return Some(current.clone());
+        }
+        let mut marked = current.clone();
+        let meta = metadata_mut(&mut marked);
+        meta.insert("deletionTimestamp".into(), Value::String(now_rfc3339()));
+        meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+        self.replace(key, marked)
+    }
+
+    /// Removes an object at once (finalizers or not) and emits DELETED; removing a namespace
+    /// removes what it holds.
+    pub fn remove(&mut self, key: &ObjKey) -> Option<Value> {
+        let previous = self.objects.remove(key)?;
+        if key.group.is_empty() && key.kind == "Namespace" {
+            let inside: Vec<ObjKey> = self
+                .objects
+                .keys()
+                .filter(|k| k.namespace == key.name)
+                .cloned()
+                .collect();
+            for k in inside {
+                self.remove(&k);
+            }
+        }
+        self.rv += 1;
+        let mut obj = previous.clone();
+        metadata_mut(&mut obj).insert("resourceVersion".into(), Value::String(self.rv.to_string()));
+        self.emit(EventType::Deleted, key.clone(), obj.clone(), Some(previous));
+        Some(obj)
+    }
+
+    /// The live event feed plus the resource version it starts after, taken atomically.
+    pub fn subscribe(&self) -> (u64, broadcast::Receiver<Arc<Event>>) {
+        (self.rv, self.events.subscribe())
+    }
+
+    /// Events after `rv`, or `None` when the history no longer reaches back that far.
+    pub fn events_since(&self, rv: u64) -> Option<Vec<Arc<Event>>> {
+        let oldest = self.history.front().map_or(self.rv + 1, |e| e.rv);
+        if self.history.len() == HISTORY && rv + 1 < oldest {
+            return None;
+        }
+        Some(self.history.iter().filter(|e| e.rv > rv).cloned().collect())
+    }
+
+    /// Inserts a fully formed object without validation; used to seed the store.
+    fn put_new(&mut self, obj: Value) {
+        let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_string();
+        let kind = obj["kind"].as_str().unwrap_or_default().to_string();
+        if let Some(rt) = self.type_of(&api_version, &kind) {
+            self.create(&rt, obj);
+        }
+    }
+
+    fn emit(&mut self, kind: EventType, key: ObjKey, object: Value, previous: Option<Value>) {
+        let event = Arc::new(Event {
+            rv: self.rv,
+            kind,
+            key,
+            object,
+            previous,
+        });
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(event.clone());
+        // No receiver is not an error: nobody is watching.
+        let _ = self.events.send(event);
+    }
+}
+
+/// `metadata.name`, or `""`.
+pub fn name_of(obj: &Value) -> &str {
+    obj["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// The `metadata` map of an object, created if absent or not a map.
+pub fn metadata_mut(obj: &mut Value) -> &mut serde_json::Map<String, Value> {
+    if !obj.is_object() {
+        *obj = json!({});
+    }
+    let map = obj.as_object_mut().expect("checked above");
+    let meta = map.entry("metadata").or_insert_with(|| json!({}));
+    if !meta.is_object() {
+        *meta = json!({});
+    }
+    meta.as_object_mut().expect("checked above")
+}
+
+/// Marked for deletion and no finalizer left.
+fn is_finalized(obj: &Value) -> bool {
+    obj["metadata"]["deletionTimestamp"].is_string()
+        && obj["metadata"]["finalizers"]
+            .as_array()
+            .is_none_or(|f| f.is_empty())
+}
+
+fn without_meta_and_status(obj: &Value) -> Value {
+    let mut v = obj.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("metadata");
+        m.remove("status");
+    }
+    v
+}
+
+/// Now, as the API server prints timestamps (`2024-05-01T10:00:00Z`).
+pub fn now_rfc3339() -> String {
+    k8s_openapi::jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
