@@ -5,6 +5,7 @@
 //! [`Workbench`] to embed it.
 
 pub mod cli;
+pub mod access_log;
 pub mod context;
 pub mod diagnostics;
 pub mod docker;
@@ -13,10 +14,12 @@ pub mod errors;
 pub mod options;
 pub mod output;
 pub mod primitives;
+pub mod probe;
 pub mod process;
 pub mod selection;
 pub mod shell;
 pub mod stdlib;
+pub mod tcpdump;
 pub mod workbench;
 
 pub use context::{Ctx, Settings};
