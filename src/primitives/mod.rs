@@ -12,10 +12,14 @@ use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
 
 use crate::context::Ctx;
 
+pub mod access_log;
 pub mod builtins;
 pub mod data;
 pub mod fs;
+pub mod http;
+pub mod nodes;
 pub mod proc;
+pub mod tcpdump;
 
 /// One family of primitives: its name and how to register it. Several families may add
 /// functions to the same Rhai module (the `cluster` module holds kind's lifecycle and the
@@ -38,6 +42,10 @@ pub fn all() -> Vec<Family> {
         fs::FAMILY,
         data::YAML,
         data::JSON,
+        nodes::FAMILY,
+        tcpdump::FAMILY,
+        http::FAMILY,
+        access_log::FAMILY,
     ]
 }
 
