@@ -140,7 +140,10 @@ mod tests {
         assert_eq!(e.client, "172.18.0.1");
         assert_eq!((e.ident.as_str(), e.user.as_str()), ("-", "-"));
         assert_eq!(e.time, "14/Sep/2022:20:36:33 +0000");
-        assert_eq!((e.method.as_str(), e.path.as_str(), e.protocol.as_str()), ("GET", "/", "HTTP/1.1"));
+        assert_eq!(
+            (e.method.as_str(), e.path.as_str(), e.protocol.as_str()),
+            ("GET", "/", "HTTP/1.1")
+        );
         assert_eq!((e.status, e.bytes), (200, Some(1172)));
         assert_eq!((e.referer.as_str(), e.agent.as_str()), ("-", "curl/7.81.0"));
     }
@@ -158,7 +161,8 @@ mod tests {
 
     #[test]
     fn malformed_request_keeps_what_was_sent() {
-        let e = parse(r#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "\x16\x03\x01" 400 157 "-" "-""#).unwrap();
+        let e = parse(r#"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "\x16\x03\x01" 400 157 "-" "-""#)
+            .unwrap();
         assert_eq!(e.status, 400);
         assert_eq!(e.method, r"\x16\x03\x01");
         assert_eq!(e.path, "");

@@ -4,8 +4,8 @@
 //! probes, tcpdump captures and `cilium monitor`, each returning structured data. See
 //! [`Workbench`] to embed it.
 
-pub mod cli;
 pub mod access_log;
+pub mod cli;
 pub mod context;
 pub mod diagnostics;
 pub mod docker;

@@ -71,17 +71,19 @@ async fn get_with(
     req: &Request,
 ) -> Result<Response, ProbeError> {
     let url = req.url.clone();
-    let uri: hyper::Uri = req.url.parse().map_err(|e: http::uri::InvalidUri| ProbeError::BadUrl {
-        url: url.clone(),
-        reason: e.to_string(),
-    })?;
+    let uri: hyper::Uri =
+        req.url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| ProbeError::BadUrl {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
     match uri.scheme_str() {
         Some("http") => {}
         Some("https") => {
             return Err(ProbeError::BadUrl {
                 url,
-                reason: "https is not supported by http::get (use proc::run([\"curl\", …]))"
-                    .into(),
+                reason: "https is not supported by http::get (use proc::run([\"curl\", …]))".into(),
             });
         }
         _ => {
@@ -101,15 +103,23 @@ async fn get_with(
     })?;
     let start = Instant::now();
     let fut = async {
-        let resp = client.request(request).await.map_err(|e| ProbeError::Failed {
-            url: url.clone(),
-            reason: crate::docker::client::error_chain(&e),
-        })?;
+        let resp = client
+            .request(request)
+            .await
+            .map_err(|e| ProbeError::Failed {
+                url: url.clone(),
+                reason: crate::docker::client::error_chain(&e),
+            })?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = resp
             .into_body()
@@ -175,7 +185,9 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             loop {
-                let Ok((mut s, _)) = listener.accept().await else { return };
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
                 tokio::spawn(async move {
                     let mut buf = [0u8; 1024];
                     let _ = s.read(&mut buf).await;
@@ -197,7 +209,11 @@ mod tests {
 
     #[tokio::test]
     async fn get_reports_status_body_and_headers() {
-        let url = server("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello", Duration::ZERO).await;
+        let url = server(
+            "HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello",
+            Duration::ZERO,
+        )
+        .await;
         let r = get(&req(&url, DEFAULT_TIMEOUT)).await.unwrap();
         assert_eq!((r.status, r.bytes, r.body.as_str()), (201, 5, "hello"));
         assert!(r.headers.contains(&("x-a".to_string(), "b".to_string())));
@@ -209,14 +225,23 @@ mod tests {
         let url = format!("http://{}/x", l.local_addr().unwrap());
         drop(l);
         let err = get(&req(&url, DEFAULT_TIMEOUT)).await.unwrap_err();
-        assert!(err.to_string().starts_with(&format!("GET {url}: ")), "{err}");
+        assert!(
+            err.to_string().starts_with(&format!("GET {url}: ")),
+            "{err}"
+        );
         assert!(err.to_string().to_lowercase().contains("refused"), "{err}");
     }
 
     #[tokio::test]
     async fn slow_server_times_out() {
-        let url = server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", Duration::from_secs(5)).await;
-        let err = get(&req(&url, Duration::from_millis(200))).await.unwrap_err();
+        let url = server(
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            Duration::from_secs(5),
+        )
+        .await;
+        let err = get(&req(&url, Duration::from_millis(200)))
+            .await
+            .unwrap_err();
         assert!(matches!(err, ProbeError::TimedOut { .. }), "{err}");
     }
 
@@ -229,7 +254,9 @@ mod tests {
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(3));
         tokio::spawn(async move {
             loop {
-                let Ok((mut s, _)) = listener.accept().await else { return };
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
                 let barrier = barrier.clone();
                 tokio::spawn(async move {
                     let mut buf = [0u8; 1024];
@@ -240,7 +267,10 @@ mod tests {
                         .unwrap_or("")
                         .to_string();
                     barrier.wait().await;
-                    let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{path}", path.len());
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{path}",
+                        path.len()
+                    );
                     let _ = s.write_all(reply.as_bytes()).await;
                 });
             }
@@ -250,14 +280,22 @@ mod tests {
             .map(|p| req(&format!("http://{addr}{p}"), Duration::from_secs(5)))
             .collect();
         let rs = get_all(&reqs).await;
-        let bodies: Vec<_> = rs.iter().map(|r| r.as_ref().unwrap().body.clone()).collect();
+        let bodies: Vec<_> = rs
+            .iter()
+            .map(|r| r.as_ref().unwrap().body.clone())
+            .collect();
         assert_eq!(bodies, ["/c", "/a", "/b"]);
     }
 
     #[test]
     fn https_is_a_clear_error() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let err = rt.block_on(get(&req("https://x/", DEFAULT_TIMEOUT))).unwrap_err();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = rt
+            .block_on(get(&req("https://x/", DEFAULT_TIMEOUT)))
+            .unwrap_err();
         assert!(err.to_string().contains("https is not supported"), "{err}");
     }
 }

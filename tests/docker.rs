@@ -46,11 +46,15 @@ fn eval_err(s: &mut Session, cluster: &str, script: &str) -> String {
 }
 
 fn map(v: &Dynamic) -> Map {
-    v.clone().try_cast::<Map>().unwrap_or_else(|| panic!("not a map: {v:?}"))
+    v.clone()
+        .try_cast::<Map>()
+        .unwrap_or_else(|| panic!("not a map: {v:?}"))
 }
 
 fn array(v: &Dynamic) -> Array {
-    v.clone().try_cast::<Array>().unwrap_or_else(|| panic!("not an array: {v:?}"))
+    v.clone()
+        .try_cast::<Array>()
+        .unwrap_or_else(|| panic!("not an array: {v:?}"))
 }
 
 fn text(m: &Map, k: &str) -> String {
@@ -136,7 +140,10 @@ fn unknown_cluster_lists_existing_ones() {
     let mut s = session();
     let missing = format!("missing-{}", random_suffix());
     let err = eval_err(&mut s, &missing, "cluster::nodes(CLUSTER)");
-    assert!(err.contains(&format!("no kind cluster named \"{missing}\"")), "{err}");
+    assert!(
+        err.contains(&format!("no kind cluster named \"{missing}\"")),
+        "{err}"
+    );
     assert!(err.contains("existing kind clusters: "), "{err}");
     assert!(err.contains(&c.name), "{err}");
 }
@@ -152,7 +159,10 @@ fn exec_returns_output_and_exit_code() {
         r#"cluster::control_plane(CLUSTER).exec(["sh", "-c", "echo out; echo err >&2; hostname; exit 3"])"#,
     ));
     assert_eq!(int(&r, "code"), 3);
-    assert_eq!(text(&r, "stdout"), format!("out\n{}-control-plane\n", c.name));
+    assert_eq!(
+        text(&r, "stdout"),
+        format!("out\n{}-control-plane\n", c.name)
+    );
     assert_eq!(text(&r, "stderr"), "err\n");
     let r = map(&eval(
         &mut s,
@@ -176,8 +186,14 @@ fn exec_timeout_leaves_no_process_in_the_container() {
     assert!(err.contains("timed out after 1s"), "{err}");
     assert!(err.contains("sleep 4242"), "{err}");
     let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
-    assert!(ps.contains("nginx"), "ps sees the container's processes: {ps}");
-    assert!(!ps.contains("sleep 4242"), "the timed-out command is still running:\n{ps}");
+    assert!(
+        ps.contains("nginx"),
+        "ps sees the container's processes: {ps}"
+    );
+    assert!(
+        !ps.contains("sleep 4242"),
+        "the timed-out command is still running:\n{ps}"
+    );
 }
 
 #[test]
@@ -197,11 +213,14 @@ fn exec_stream_callback_false_stops_the_process() {
         r
         "#,
     ));
-    assert_eq!(r["stopped"].as_bool().unwrap(), true);
+    assert!(r["stopped"].as_bool().unwrap());
     let seen: Vec<String> = array(&r["seen"]).iter().map(|l| l.to_string()).collect();
     assert_eq!(seen, ["line1", "line2", "line3"]);
     let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
-    assert!(!ps.contains("labsh_marker"), "the stopped loop is still running:\n{ps}");
+    assert!(
+        !ps.contains("labsh_marker"),
+        "the stopped loop is still running:\n{ps}"
+    );
 }
 
 #[test]
@@ -216,7 +235,10 @@ fn exec_stream_timeout_stops_the_process() {
     );
     assert!(err.contains("timed out after 1s"), "{err}");
     let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
-    assert!(!ps.contains("sleep 4343"), "the timed-out command is still running:\n{ps}");
+    assert!(
+        !ps.contains("sleep 4343"),
+        "the timed-out command is still running:\n{ps}"
+    );
 }
 
 #[test]
@@ -275,7 +297,12 @@ fn assert_handshake(packets: &Array, gateway: &str, node_ip: &str) {
         .find(|p| text(p, "flags") == "S.")
         .unwrap_or_else(|| panic!("no SYN-ACK in {ps:#?}"));
     assert_eq!(
-        (text(syn_ack, "src"), int(syn_ack, "sport"), text(syn_ack, "dst"), int(syn_ack, "dport")),
+        (
+            text(syn_ack, "src"),
+            int(syn_ack, "sport"),
+            text(syn_ack, "dst"),
+            int(syn_ack, "dport")
+        ),
         (node_ip.to_string(), 80, gateway.to_string(), client_port)
     );
     assert!(syn_ack["syn"].as_bool().unwrap() && syn_ack["ack"].as_bool().unwrap());
@@ -323,7 +350,10 @@ fn node_side_capture_records_the_handshake_and_leaves_no_tcpdump() {
     assert_eq!(int(&r, "status"), 200);
     assert_handshake(&array(&r["packets"]), &text(&r, "gateway"), &text(&r, "ip"));
     let ps = ps_in(&mut s, &c.name, &format!("{}-worker", c.name));
-    assert!(!ps.contains("tcpdump"), "tcpdump still runs in the node:\n{ps}");
+    assert!(
+        !ps.contains("tcpdump"),
+        "tcpdump still runs in the node:\n{ps}"
+    );
 
     // A capture the script never stops ends with the session.
     let _ = eval(
@@ -332,11 +362,17 @@ fn node_side_capture_records_the_handshake_and_leaves_no_tcpdump() {
         r#"tcpdump::start(cluster::node(CLUSTER, CLUSTER + "-worker"), #{side: "node", filter: "udp port 9"});"#,
     );
     let ps = ps_in(&mut s, &c.name, &format!("{}-worker", c.name));
-    assert!(ps.contains("tcpdump"), "the capture should be running:\n{ps}");
+    assert!(
+        ps.contains("tcpdump"),
+        "the capture should be running:\n{ps}"
+    );
     drop(s);
     let mut s = session();
     let ps = ps_in(&mut s, &c.name, &format!("{}-worker", c.name));
-    assert!(!ps.contains("tcpdump"), "tcpdump outlived its session:\n{ps}");
+    assert!(
+        !ps.contains("tcpdump"),
+        "tcpdump outlived its session:\n{ps}"
+    );
 }
 
 #[test]
@@ -359,7 +395,14 @@ fn access_log_shows_the_gateway_as_client() {
     assert_eq!(entries.len(), 1, "{entries:?}");
     let e0 = map(&entries[0]);
     assert_eq!(text(&e0, "client"), text(&r, "gateway"));
-    assert_eq!((text(&e0, "method"), text(&e0, "path"), text(&e0, "protocol")), ("GET".into(), "/".into(), "HTTP/1.1".into()));
+    assert_eq!(
+        (
+            text(&e0, "method"),
+            text(&e0, "path"),
+            text(&e0, "protocol")
+        ),
+        ("GET".into(), "/".into(), "HTTP/1.1".into())
+    );
     assert_eq!(int(&e0, "status"), 200);
     assert_eq!(text(&e0, "agent"), "labsh-test");
 }
@@ -381,7 +424,10 @@ fn get_all_probes_every_node_in_input_order() {
     ));
     let urls: Vec<String> = array(&r["urls"]).iter().map(|u| u.to_string()).collect();
     assert_eq!(urls.len(), 3);
-    assert_eq!(urls[0], format!("http://{}/", ips[&format!("{}-worker2", c.name)]));
+    assert_eq!(
+        urls[0],
+        format!("http://{}/", ips[&format!("{}-worker2", c.name)])
+    );
     let results = array(&r["results"]);
     let got: Vec<(String, i64)> = results
         .iter()
@@ -424,8 +470,15 @@ fn docker_unreachable_names_the_socket() {
 #[test]
 fn bad_tcpdump_filter_reports_tcpdumps_message() {
     let mut s = session();
-    let err = eval_err(&mut s, "", r#"tcpdump::start("lo", #{filter: "tcp prt 80"})"#);
-    assert!(err.contains("tcpdump: can't parse filter expression"), "{err}");
+    let err = eval_err(
+        &mut s,
+        "",
+        r#"tcpdump::start("lo", #{filter: "tcp prt 80"})"#,
+    );
+    assert!(
+        err.contains("tcpdump: can't parse filter expression"),
+        "{err}"
+    );
     assert!(err.contains("tcpdump -n -l -U -i lo 'tcp prt 80'"), "{err}");
     let err = eval_err(&mut s, "", r#"tcpdump::start("labsh-nope0")"#);
     assert!(err.contains("labsh-nope0"), "{err}");

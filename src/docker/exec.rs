@@ -45,7 +45,11 @@ pub struct ExecProcess {
 
 /// `docker exec CONTAINER ARGV…` as a shell would show it (for messages and `--explain`).
 pub fn command_line(container: &str, argv: &[String]) -> String {
-    let mut full = vec!["docker".to_string(), "exec".to_string(), container.to_string()];
+    let mut full = vec![
+        "docker".to_string(),
+        "exec".to_string(),
+        container.to_string(),
+    ];
     full.extend(argv.iter().cloned());
     crate::shell::join(&full)
 }
@@ -124,7 +128,8 @@ impl ExecProcess {
         let mut stderr = Vec::new();
         loop {
             match self.output.next().await {
-                Some(Ok(LogOutput::StdOut { message })) | Some(Ok(LogOutput::Console { message })) => {
+                Some(Ok(LogOutput::StdOut { message }))
+                | Some(Ok(LogOutput::Console { message })) => {
                     first.extend_from_slice(&message);
                     if let Some(nl) = first.iter().position(|&c| c == b'\n') {
                         let pid = std::str::from_utf8(&first[..nl])
@@ -188,7 +193,8 @@ impl ExecProcess {
         }
         loop {
             match self.output.next().await {
-                Some(Ok(LogOutput::StdOut { message })) | Some(Ok(LogOutput::Console { message })) => {
+                Some(Ok(LogOutput::StdOut { message }))
+                | Some(Ok(LogOutput::Console { message })) => {
                     return Some(Ok(Chunk::Stdout(message)));
                 }
                 Some(Ok(LogOutput::StdErr { message })) => return Some(Ok(Chunk::Stderr(message))),

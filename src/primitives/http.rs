@@ -44,9 +44,13 @@ for r in http::get_all(urls, #{fail: false}) { print(r.url + " " + (r.status ?? 
 /// Registers `http::get` and `http::get_all`.
 pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let c = ctx.clone();
-    reg.func("http", "get", &["url: String", "Map"], GET_DOC, move |url: &str| {
-        get(&c, url, Map::new())
-    });
+    reg.func(
+        "http",
+        "get",
+        &["url: String", "Map"],
+        GET_DOC,
+        move |url: &str| get(&c, url, Map::new()),
+    );
     let c = ctx.clone();
     reg.func(
         "http",

@@ -166,7 +166,13 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let c = ctx.clone();
     reg.method(
         "exec_stream",
-        &["node: Node", "argv: Array", "opts: Map", "callback: FnPtr", "Map"],
+        &[
+            "node: Node",
+            "argv: Array",
+            "opts: Map",
+            "callback: FnPtr",
+            "Map",
+        ],
         EXEC_STREAM_DOC,
         move |call: NativeCallContext, node: &mut Node, argv: Array, opts: Map, callback: FnPtr| {
             exec_stream(&c, &call, node, argv, opts, callback)

@@ -78,11 +78,13 @@ print(cap.packets().len());
 ```"#;
 
 const WAIT_DOC: &str = r#"Blocks until the capture holds `count` packets, `timeout` runs out, or tcpdump exits;
-returns the packets so far (not an error on timeout: check the length).
+returns how many packets it holds (not an error on timeout: compare with `count`). Without
+`count` it waits for tcpdump to exit (e.g. started with `count`) or for the timeout.
 
 ```rhai
 let cap = tcpdump::start("lo", #{filter: "icmp"});
-let pkts = cap.wait(#{count: 2, timeout: "5s"});
+if cap.wait(#{count: 2, timeout: "5s"}) < 2 { print("fewer than 2 packets"); }
+let pkts = cap.stop();
 ```"#;
 
 const STATS_DOC: &str = r#"tcpdump's closing statistics once it has exited: `#{captured, received, dropped}`
@@ -110,9 +112,13 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
 
     let m = "tcpdump";
     let c = ctx.clone();
-    reg.func(m, "start", &["target: Node", "Capture"], START_DOC, move |n: Node| {
-        start(&c, Target::Node(n), Map::new())
-    });
+    reg.func(
+        m,
+        "start",
+        &["target: Node", "Capture"],
+        START_DOC,
+        move |n: Node| start(&c, Target::Node(n), Map::new()),
+    );
     let c = ctx.clone();
     reg.func(
         m,
@@ -122,9 +128,13 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         move |n: Node, opts: Map| start(&c, Target::Node(n), opts),
     );
     let c = ctx.clone();
-    reg.func(m, "start", &["iface: String", "Capture"], START_DOC, move |i: &str| {
-        start(&c, Target::Iface(i.to_string()), Map::new())
-    });
+    reg.func(
+        m,
+        "start",
+        &["iface: String", "Capture"],
+        START_DOC,
+        move |i: &str| start(&c, Target::Iface(i.to_string()), Map::new()),
+    );
     let c = ctx.clone();
     reg.func(
         m,
@@ -149,16 +159,25 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         CAPTURE_DOC,
         move |i: &str, opts: Map| capture(&c, Target::Iface(i.to_string()), opts),
     );
-    reg.func(m, "parse", &["line: String", "Dynamic"], PARSE_DOC, |line: &str| {
-        crate::tcpdump::parse(line)
-            .map(|p| Dynamic::from_map(p.to_map()))
-            .unwrap_or(Dynamic::UNIT)
-    });
+    reg.func(
+        m,
+        "parse",
+        &["line: String", "Dynamic"],
+        PARSE_DOC,
+        |line: &str| {
+            crate::tcpdump::parse(line)
+                .map(|p| Dynamic::from_map(p.to_map()))
+                .unwrap_or(Dynamic::UNIT)
+        },
+    );
 
     let c = ctx.clone();
-    reg.method("stop", &["cap: Capture", "Array"], STOP_DOC, move |cap: &mut Capture| {
-        stop(&c, cap)
-    });
+    reg.method(
+        "stop",
+        &["cap: Capture", "Array"],
+        STOP_DOC,
+        move |cap: &mut Capture| stop(&c, cap),
+    );
     reg.method(
         "packets",
         &["cap: Capture", "Array"],
@@ -168,32 +187,34 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let c = ctx.clone();
     reg.method(
         "wait",
-        &["cap: Capture", "opts: Map", "Array"],
+        &["cap: Capture", "opts: Map", "i64"],
         WAIT_DOC,
-        move |cap: &mut Capture, opts: Map| -> ScriptResult<Array> {
+        move |cap: &mut Capture, opts: Map| -> ScriptResult<i64> {
             let o = Opts::new("cap.wait", opts, &["count", "timeout"])?;
             let count = o.int("count")?.map(|n| n.max(0) as usize);
             wait(&c, cap, count, o.duration("timeout")?)?;
-            Ok(packets(cap))
+            Ok(cap.with_state(|st| st.packets.len() as i64))
         },
     );
-    reg.method("stats", &["cap: Capture", "Map"], STATS_DOC, |cap: &mut Capture| {
-        cap.with_state(|st| {
-            let opt = |v: Option<u64>| {
-                v.map(|n| Dynamic::from_int(n as i64))
-                    .unwrap_or(Dynamic::UNIT)
-            };
-            let mut m = Map::new();
-            m.insert("captured".into(), opt(st.stats.captured));
-            m.insert("received".into(), opt(st.stats.received));
-            m.insert("dropped".into(), opt(st.stats.dropped));
-            m.insert(
-                "packets".into(),
-                Dynamic::from_int(st.packets.len() as i64),
-            );
-            m
-        })
-    });
+    reg.method(
+        "stats",
+        &["cap: Capture", "Map"],
+        STATS_DOC,
+        |cap: &mut Capture| {
+            cap.with_state(|st| {
+                let opt = |v: Option<u64>| {
+                    v.map(|n| Dynamic::from_int(n as i64))
+                        .unwrap_or(Dynamic::UNIT)
+                };
+                let mut m = Map::new();
+                m.insert("captured".into(), opt(st.stats.captured));
+                m.insert("received".into(), opt(st.stats.received));
+                m.insert("dropped".into(), opt(st.stats.dropped));
+                m.insert("packets".into(), Dynamic::from_int(st.packets.len() as i64));
+                m
+            })
+        },
+    );
 }
 
 fn describe(c: &Capture) -> String {
@@ -231,7 +252,9 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         }
         n => n.map(|n| n as u64),
     };
-    let snaplen = o.int("snaplen")?.map(|n| n.clamp(0, u32::MAX as i64) as u32);
+    let snaplen = o
+        .int("snaplen")?
+        .map(|n| n.clamp(0, u32::MAX as i64) as u32);
     let print = o.bool("print")?.unwrap_or(false);
     let launch = |command: String| Launch {
         command,
@@ -300,7 +323,13 @@ fn shell_words(node: &str, argv: &[String]) -> Vec<String> {
 }
 
 fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
-    ctx.explain(&["docker", "exec", &node.name, "cat", "/sys/class/net/eth0/iflink"]);
+    ctx.explain(&[
+        "docker",
+        "exec",
+        &node.name,
+        "cat",
+        "/sys/class/net/eth0/iflink",
+    ]);
     let token = ctx.cancel_token();
     let r = ctx.block_on(async {
         let docker = client::client(ctx).await.map_err(ExecError::from)?;
@@ -308,7 +337,10 @@ fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
     })?;
     r.map_err(|e| match e {
         ExecError::Interrupted => interrupted(),
-        other => error(format!("{}: finding its host-side veth: {other}", node.name)),
+        other => error(format!(
+            "{}: finding its host-side veth: {other}",
+            node.name
+        )),
     })
 }
 
@@ -323,7 +355,12 @@ fn host_source(
     Ok((source, launch(spec.command_line()), None))
 }
 
-fn wait(ctx: &Ctx, cap: &Capture, count: Option<usize>, timeout: Option<Duration>) -> ScriptResult<()> {
+fn wait(
+    ctx: &Ctx,
+    cap: &Capture,
+    count: Option<usize>,
+    timeout: Option<Duration>,
+) -> ScriptResult<()> {
     let count = count.unwrap_or(usize::MAX);
     ctx.block_on(async {
         match timeout {

@@ -43,7 +43,10 @@ impl Stats {
         let Ok(n) = n.parse::<u64>() else {
             return false;
         };
-        let slot = match rest.trim_start_matches("packets ").trim_start_matches("packet ") {
+        let slot = match rest
+            .trim_start_matches("packets ")
+            .trim_start_matches("packet ")
+        {
             "captured" => &mut self.captured,
             "received by filter" => &mut self.received,
             "dropped by kernel" => &mut self.dropped,
@@ -190,7 +193,11 @@ impl Capture {
                 },
             }
         }
-        let code = if killed { None } else { source.exit_code().await };
+        let code = if killed {
+            None
+        } else {
+            source.exit_code().await
+        };
         if !killed {
             // Whatever happened, nothing of tcpdump survives its capture.
             source.kill().await;
@@ -267,7 +274,9 @@ pub fn failure_message(command: &str, code: Option<i64>, stderr: &[String]) -> S
         .map(String::as_str)
         .filter(|l| !l.contains("verbose output suppressed") && !l.trim().is_empty())
         .collect();
-    let status = code.map(|c| format!(" (exit status {c})")).unwrap_or_default();
+    let status = code
+        .map(|c| format!(" (exit status {c})"))
+        .unwrap_or_default();
     if msg.is_empty() {
         format!("`{command}` exited before capturing{status}")
     } else {

@@ -11,7 +11,12 @@ pub use parse::{Packet, Proto, parse};
 
 /// The tcpdump argument vector: numeric (`-n`), line-buffered (`-l`), packet-buffered
 /// output (`-U`), on `iface`, with optional packet count, snap length and filter.
-pub fn argv(iface: &str, filter: Option<&str>, count: Option<u64>, snaplen: Option<u32>) -> Vec<String> {
+pub fn argv(
+    iface: &str,
+    filter: Option<&str>,
+    count: Option<u64>,
+    snaplen: Option<u32>,
+) -> Vec<String> {
     let mut a: Vec<String> = ["tcpdump", "-n", "-l", "-U", "-i", iface]
         .iter()
         .map(|s| s.to_string())

@@ -235,8 +235,10 @@ pub fn parse(line: &str) -> Option<Packet> {
     }
 
     let seq = match proto {
-        Proto::Tcp | Proto::Icmp => field_number(rest, ", seq ")
-            .or_else(|| rest.strip_prefix("seq ").and_then(|r| leading_number(r.as_bytes()))),
+        Proto::Tcp | Proto::Icmp => field_number(rest, ", seq ").or_else(|| {
+            rest.strip_prefix("seq ")
+                .and_then(|r| leading_number(r.as_bytes()))
+        }),
         _ => None,
     };
     let length = last_length(rest);
@@ -381,28 +383,54 @@ mod tests {
         assert_eq!(p.length, Some(612));
         let p = parse("12:00:00.000002 IP 10.0.0.1.80 > 10.0.0.2.5000: Flags [F.], seq 613, ack 80, win 512, length 0").unwrap();
         assert!(p.fin() && p.ack());
-        let p = parse("12:00:00.000003 IP 10.0.0.1.80 > 10.0.0.2.5000: Flags [R], seq 614, win 0, length 0").unwrap();
+        let p = parse(
+            "12:00:00.000003 IP 10.0.0.1.80 > 10.0.0.2.5000: Flags [R], seq 614, win 0, length 0",
+        )
+        .unwrap();
         assert!(p.rst() && !p.ack());
-        let p = parse("12:00:00.000004 IP 10.0.0.2.5000 > 10.0.0.1.80: Flags [.], ack 614, win 502, length 0").unwrap();
+        let p = parse(
+            "12:00:00.000004 IP 10.0.0.2.5000 > 10.0.0.1.80: Flags [.], ack 614, win 502, length 0",
+        )
+        .unwrap();
         assert!(p.ack() && !p.syn());
         assert_eq!(p.seq, None);
     }
 
     #[test]
     fn udp_icmp_and_ipv6_lines_parse() {
-        let p = parse("09:00:00.000000 IP 127.0.0.1.40000 > 127.0.0.1.9999: UDP, length 5").unwrap();
+        let p =
+            parse("09:00:00.000000 IP 127.0.0.1.40000 > 127.0.0.1.9999: UDP, length 5").unwrap();
         assert_eq!(p.proto, Proto::Udp);
-        assert_eq!((p.sport, p.dport, p.length), (Some(40000), Some(9999), Some(5)));
-        let p = parse("09:00:00.000000 IP 10.0.0.2.41000 > 10.0.0.1.53: 4660+ A? example.com. (29)").unwrap();
+        assert_eq!(
+            (p.sport, p.dport, p.length),
+            (Some(40000), Some(9999), Some(5))
+        );
+        let p =
+            parse("09:00:00.000000 IP 10.0.0.2.41000 > 10.0.0.1.53: 4660+ A? example.com. (29)")
+                .unwrap();
         assert_eq!((p.proto, p.length), (Proto::Udp, Some(29)));
-        let p = parse("09:00:01.000000 IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 7, seq 3, length 64").unwrap();
+        let p = parse(
+            "09:00:01.000000 IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 7, seq 3, length 64",
+        )
+        .unwrap();
         assert_eq!(p.proto, Proto::Icmp);
-        assert_eq!((p.src(), p.sport, p.seq, p.length), ("127.0.0.1", None, Some(3), Some(64)));
+        assert_eq!(
+            (p.src(), p.sport, p.seq, p.length),
+            ("127.0.0.1", None, Some(3), Some(64))
+        );
         let p = parse("09:00:02.000000 IP6 ::1.8080 > ::1.41234: Flags [S.], seq 9, ack 10, win 65476, length 0").unwrap();
         assert_eq!(p.family(), "IP6");
-        assert_eq!((p.src(), p.sport, p.dst(), p.dport), ("::1", Some(8080), "::1", Some(41234)));
-        let p = parse("09:00:03.000000 IP6 fe80::1 > ff02::1: ICMP6, router advertisement, length 64").unwrap();
-        assert_eq!((p.src(), p.dst(), p.proto), ("fe80::1", "ff02::1", Proto::Icmp));
+        assert_eq!(
+            (p.src(), p.sport, p.dst(), p.dport),
+            ("::1", Some(8080), "::1", Some(41234))
+        );
+        let p =
+            parse("09:00:03.000000 IP6 fe80::1 > ff02::1: ICMP6, router advertisement, length 64")
+                .unwrap();
+        assert_eq!(
+            (p.src(), p.dst(), p.proto),
+            ("fe80::1", "ff02::1", Proto::Icmp)
+        );
         let p = parse("09:00:03.000000 IP6 2001:db8::1.443 > 2001:db8::2.50000: Flags [P.], seq 1:10, ack 1, win 1, length 9").unwrap();
         assert_eq!((p.src(), p.sport), ("2001:db8::1", Some(443)));
     }
@@ -413,7 +441,9 @@ mod tests {
         assert_eq!(p.src(), "172.18.0.3");
         let p = parse("2022-09-14 20:36:33.101612 IP 1.2.3.4.1 > 5.6.7.8.2: Flags [S], seq 1, win 1, length 0").unwrap();
         assert_eq!(p.time(), "2022-09-14 20:36:33.101612");
-        let p = parse("1663187793.101612 IP 1.2.3.4.1 > 5.6.7.8.2: Flags [S], seq 1, win 1, length 0").unwrap();
+        let p =
+            parse("1663187793.101612 IP 1.2.3.4.1 > 5.6.7.8.2: Flags [S], seq 1, win 1, length 0")
+                .unwrap();
         assert_eq!(p.time(), "1663187793.101612");
         let p = parse("IP 1.2.3.4.1 > 5.6.7.8.2: Flags [S], seq 1, win 1, length 0").unwrap();
         assert_eq!((p.time(), p.src()), ("", "1.2.3.4"));
@@ -454,7 +484,11 @@ mod tests {
 
     #[test]
     fn garbage_and_truncated_lines_never_panic() {
-        let samples = [SYN, SYN_ACK, "09:00:03.000000 IP6 fe80::1 > ff02::1: ICMP6, router advertisement, length 64"];
+        let samples = [
+            SYN,
+            SYN_ACK,
+            "09:00:03.000000 IP6 fe80::1 > ff02::1: ICMP6, router advertisement, length 64",
+        ];
         for s in samples {
             for i in 0..=s.len() {
                 if s.is_char_boundary(i) {
@@ -464,9 +498,17 @@ mod tests {
             }
         }
         for junk in [
-            "IP", "IP >", "IP a > b", "IP a > b:", "1 IP 1.2.3.4.99999999999999999999 > x: Flags [",
-            "IP 1.2.3.4.5 > 6.7.8.9.10: Flags [S", "IP6 . > .: length ", "IP 1 > 2: (", "IP 1 > 2: ()",
-            "\u{0}\u{ffff}IP é > ü: Flags [é]", ":::: IP : > :: seq seq , seq",
+            "IP",
+            "IP >",
+            "IP a > b",
+            "IP a > b:",
+            "1 IP 1.2.3.4.99999999999999999999 > x: Flags [",
+            "IP 1.2.3.4.5 > 6.7.8.9.10: Flags [S",
+            "IP6 . > .: length ",
+            "IP 1 > 2: (",
+            "IP 1 > 2: ()",
+            "\u{0}\u{ffff}IP é > ü: Flags [é]",
+            ":::: IP : > :: seq seq , seq",
         ] {
             let _ = parse(junk);
         }
@@ -475,7 +517,11 @@ mod tests {
     #[test]
     fn mutated_lines_never_panic() {
         // A small deterministic fuzz loop: flip, insert and delete bytes in real lines.
-        let seeds = [SYN, SYN_ACK, "09:00:00.000000 IP 127.0.0.1.40000 > 127.0.0.1.9999: UDP, length 5"];
+        let seeds = [
+            SYN,
+            SYN_ACK,
+            "09:00:00.000000 IP 127.0.0.1.40000 > 127.0.0.1.9999: UDP, length 5",
+        ];
         let alphabet = b" .:>[]()S,0123456789IP6ablengthseq\t\xff";
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = || {
@@ -503,5 +549,43 @@ mod tests {
                 let _ = p.to_map();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod corpus_tests {
+    use super::*;
+
+    /// Lines tcpdump printed on this machine's loopback (HTTP over IPv4 and IPv6, UDP, ICMP
+    /// port-unreachable), also the benchmark's corpus.
+    const CORPUS: &str = include_str!("../../benches/data/tcpdump-lo.txt");
+
+    #[test]
+    fn every_captured_line_parses_consistently() {
+        let mut n = 0;
+        for line in CORPUS.lines() {
+            let p = parse(line).unwrap_or_else(|| panic!("not parsed: {line}"));
+            assert_eq!(p.raw(), line);
+            assert!(!p.src().is_empty() && !p.dst().is_empty(), "{line}");
+            assert!(
+                line.contains(&format!(" {} > ", p.src()))
+                    || line.contains(&format!(" {}.", p.src())),
+                "{line}"
+            );
+            match p.proto {
+                Proto::Tcp => {
+                    assert!(
+                        p.flags().is_some() && p.sport.is_some() && p.dport.is_some(),
+                        "{line}"
+                    )
+                }
+                Proto::Udp => assert!(p.sport.is_some() && p.dport.is_some(), "{line}"),
+                Proto::Icmp => assert!(p.sport.is_none(), "{line}"),
+                Proto::Other => panic!("unexpected protocol: {line}"),
+            }
+            assert!(p.length.is_some(), "{line}");
+            n += 1;
+        }
+        assert!(n > 1000);
     }
 }

@@ -143,7 +143,9 @@ impl HostSource {
     }
 }
 
-async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(lines: &mut Option<Lines<R>>) -> Option<String> {
+async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
+    lines: &mut Option<Lines<R>>,
+) -> Option<String> {
     match lines {
         Some(l) => l.next_line().await.ok().flatten(),
         None => None,

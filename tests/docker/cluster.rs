@@ -24,7 +24,9 @@ pub fn random_suffix() -> String {
         .unwrap_or(0);
     let mut x = nanos
         ^ (std::process::id() as u64).rotate_left(32)
-        ^ COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        ^ COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
     x ^= x >> 33;
@@ -117,12 +119,17 @@ impl StandInKindCluster {
             .and_then(|n| n.get(&self.network).and_then(|e| e.ip_address.clone()))
             .ok_or_else(|| format!("{name} has no address on {}", self.network))?;
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect((ip.as_str(), 80)).await.is_ok() {
+            if tokio::net::TcpStream::connect((ip.as_str(), 80))
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err(format!("nginx in {name} ({ip}:80) did not answer within 10s"))
+        Err(format!(
+            "nginx in {name} ({ip}:80) did not answer within 10s"
+        ))
     }
 
     /// The IPv4 address of each node on the cluster network and the network's gateway, read
@@ -161,7 +168,10 @@ impl Drop for StandInKindCluster {
         let network = self.network.clone();
         runtime().block_on(async move {
             for name in nodes {
-                let options = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+                let options = RemoveContainerOptionsBuilder::default()
+                    .force(true)
+                    .v(true)
+                    .build();
                 if let Err(e) = docker.remove_container(&name, Some(options)).await {
                     eprintln!("warning: removing test container {name}: {e}");
                 }

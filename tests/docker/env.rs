@@ -39,7 +39,9 @@ pub fn engine(test: &str) -> Option<Engine> {
             let docker = labsh::docker::client::connect(&host)
                 .await
                 .map_err(|e| format!("no Docker engine: {e}"))?;
-            let image = image::ensure(&docker).await.map_err(|e| format!("IMAGE: {e}"))?;
+            let image = image::ensure(&docker)
+                .await
+                .map_err(|e| format!("IMAGE: {e}"))?;
             Ok((docker, image))
         })
     });

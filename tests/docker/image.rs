@@ -205,11 +205,8 @@ pub async fn ensure(docker: &Docker) -> Result<String, String> {
         .repo(&repo)
         .tag(&hash)
         .build();
-    let mut stream = docker.create_image(
-        Some(options),
-        Some(bollard::body_full(bytes.into())),
-        None,
-    );
+    let mut stream =
+        docker.create_image(Some(options), Some(bollard::body_full(bytes.into())), None);
     while let Some(item) = stream.next().await {
         item.map_err(|e| format!("docker import of {}: {e}", tar.display()))?;
     }
