@@ -520,3 +520,59 @@ fn capture_ends_when_the_script_fails() {
     let ps = String::from_utf8_lossy(&ps.stdout);
     assert!(!ps.contains(&filter), "tcpdump outlived the script:\n{ps}");
 }
+
+#[test]
+fn ctrl_c_during_exec_leaves_no_process_in_the_container() {
+    let e = docker_or_skip!("ctrl_c_during_exec_leaves_no_process_in_the_container");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let ctx = s.ctx().clone();
+    // Ctrl-C once the command has been running for a moment.
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        ctx.interrupt();
+    });
+    let r = s.eval(
+        "test.rhai",
+        &format!(
+            "cluster::control_plane({:?}).exec([\"sleep\", \"4444\"])",
+            c.name
+        ),
+    );
+    interrupter.join().unwrap();
+    assert!(
+        matches!(r, Err(labsh::ScriptError::Interrupted)),
+        "{:?}",
+        r.map_err(|e| e.to_string())
+    );
+    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
+    assert!(ps.contains("nginx"), "{ps}");
+    assert!(
+        !ps.contains("sleep 4444"),
+        "the interrupted command is still running:\n{ps}"
+    );
+}
+
+#[test]
+fn node_side_capture_without_tcpdump_in_the_node_says_so() {
+    let e = docker_or_skip!("node_side_capture_without_tcpdump_in_the_node_says_so");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let err = eval_err(
+        &mut s,
+        &c.name,
+        r#"
+        let n = cluster::control_plane(CLUSTER);
+        n.exec(["rm", "-f", "/usr/bin/tcpdump", "/usr/sbin/tcpdump"]);
+        tcpdump::start(n, #{side: "node"})
+        "#,
+    );
+    assert!(
+        err.contains(&format!(
+            "tcpdump is not installed in node {}-control-plane",
+            c.name
+        )),
+        "{err}"
+    );
+    assert!(err.contains("apt-get install -y tcpdump"), "{err}");
+}
