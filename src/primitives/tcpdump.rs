@@ -29,13 +29,13 @@ records. `target` is a `Node` or an interface name. Options: `filter` (a tcpdump
 expression), `side` (`"host"`, the default: local tcpdump on the node's host-side veth, as in
 the handout; `"node"`: tcpdump inside the node container), `iface` (another interface:
 `"any"`, or the node's `eth0` side), `count` (tcpdump exits after that many packets),
-`snaplen`, `print` (echo packets as they arrive). tcpdump's own error (bad filter, unknown
+`snaplen`, `print` (echo packets as they arrive; quote the key: `#{"print": true}`). tcpdump's own error (bad filter, unknown
 interface, missing binary, no permission) is the error. The capture ends with `cap.stop()`,
 or with the session (script error, Ctrl-C, end of run).
 
 ```rhai
 let w = cluster::node("lab", "lab-worker");
-let cap = tcpdump::start(w, #{filter: "tcp port 80", print: true});
+let cap = tcpdump::start(w, #{filter: "tcp port 80", "print": true}); // `print` is a Rhai keyword: quote it
 http::get("http://" + w.ip + "/");
 for p in cap.stop() { print(p.src + ":" + p.sport + " > " + p.dst + ":" + p.dport + " " + p.flags); }
 ```"#;
