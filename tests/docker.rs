@@ -576,3 +576,70 @@ fn node_side_capture_without_tcpdump_in_the_node_says_so() {
     );
     assert!(err.contains("apt-get install -y tcpdump"), "{err}");
 }
+
+/// A loopback port nothing listens on (connections to it get a RST).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn http_failure_names_the_url_unless_fail_is_false() {
+    let port = closed_port();
+    let mut s = session();
+    let err = eval_err(
+        &mut s,
+        "",
+        &format!("http::get(\"http://127.0.0.1:{port}/x\")"),
+    );
+    assert!(
+        err.contains(&format!("GET http://127.0.0.1:{port}/x: ")),
+        "{err}"
+    );
+    assert!(err.contains("Connection refused"), "{err}");
+    let r = map(&eval(
+        &mut s,
+        "",
+        &format!("http::get(\"http://127.0.0.1:{port}/x\", #{{fail: false}})"),
+    ));
+    assert_eq!(text(&r, "url"), format!("http://127.0.0.1:{port}/x"));
+    assert!(text(&r, "error").contains("Connection refused"), "{r:?}");
+    assert!(!r.contains_key("status"));
+}
+
+#[test]
+fn print_option_echoes_packets_as_they_arrive() {
+    // A connection to a closed loopback port: a SYN, then the kernel's RST.
+    let port = closed_port();
+    let (_dir, path) = labsh_script(&format!(
+        r#"let cap = tcpdump::start("lo", #{{filter: "tcp port {port}", "print": true}});
+http::get("http://127.0.0.1:{port}/", #{{fail: false}});
+let n = cap.wait(#{{count: 2, timeout: "5s"}});
+let pk = cap.stop();
+print(`parsed ${{pk.len()}}: ${{pk[0].flags}} ${{pk[1].flags}}`);
+"#
+    ));
+    let out = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .arg("run")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].contains(&format!("> 127.0.0.1.{port}: Flags [S]")),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].contains(&format!("127.0.0.1.{port} > ")),
+        "{stdout}"
+    );
+    assert!(lines[1].contains("Flags [R.]"), "{stdout}");
+    assert_eq!(lines[2], "parsed 2: S R.");
+}

@@ -149,6 +149,10 @@ impl Capture {
     }
 
     fn on_stdout(&self, line: &str, echo: Option<&Output>) {
+        // tcpdump writes an empty line on SIGINT, before its statistics.
+        if line.trim().is_empty() {
+            return;
+        }
         if let Some(out) = echo {
             out.println(line);
         }
