@@ -349,20 +349,23 @@ fn last_length(rest: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
-    const SYN: &str = "20:36:33.101612 IP 172.18.0.1.38138 > 10.244.4.66.80: Flags [S], seq 3164863418, win 64240, options [mss 1460,sackOK,TS val 2385419466 ecr 0,nop,wscale 7], length 0";
-    const SYN_ACK: &str = "20:36:33.101650 IP 172.18.0.3.32150 > 172.18.0.1.38138: Flags [S.], seq 1447340582, ack 3164863419, win 65160, options [mss 1460,sackOK,TS val 1 ecr 2385419466,nop,wscale 7], length 0";
+    // The handout's DSR capture (TP12.md): SYN to the pod, SYN-ACK from the other node's
+    // NodePort, then the ACK.
+    const SYN: &str = "22:53:09.540087 IP 172.18.0.1.52216 > 10.244.4.66.80: Flags [S], seq 645493402, win 64240, options [mss 1460,sackOK,TS val 2501130328 ecr 0,nop,wscale 7], length 0";
+    const SYN_ACK: &str = "22:53:09.540269 IP 172.18.0.3.32150 > 172.18.0.1.52216: Flags [S.], seq 1122188459, ack 645493403, win 65160, options [mss 1460,sackOK,TS val 1158515731 ecr 2501130328,nop,wscale 7], length 0";
+    const ACK: &str = "22:53:09.540326 IP 172.18.0.1.52216 > 10.244.4.66.80: Flags [.], ack 1122188460, win 502, options [nop,nop,TS val 2501130328 ecr 1158515731], length 0";
 
     #[test]
     fn handout_syn_parses_with_addresses_ports_and_flags() {
         let p = parse(SYN).unwrap();
-        assert_eq!(p.time(), "20:36:33.101612");
+        assert_eq!(p.time(), "22:53:09.540087");
         assert_eq!(p.family(), "IP");
-        assert_eq!((p.src(), p.sport), ("172.18.0.1", Some(38138)));
+        assert_eq!((p.src(), p.sport), ("172.18.0.1", Some(52216)));
         assert_eq!((p.dst(), p.dport), ("10.244.4.66", Some(80)));
         assert_eq!(p.proto, Proto::Tcp);
         assert_eq!(p.flags(), Some("S"));
         assert!(p.syn() && !p.ack() && !p.fin() && !p.rst() && !p.psh());
-        assert_eq!(p.seq, Some(3164863418));
+        assert_eq!(p.seq, Some(645493402));
         assert_eq!(p.length, Some(0));
     }
 
@@ -372,7 +375,12 @@ mod tests {
         assert_eq!(p.flags(), Some("S."));
         assert!(p.syn() && p.ack());
         assert_eq!((p.src(), p.sport), ("172.18.0.3", Some(32150)));
-        assert_eq!(p.seq, Some(1447340582));
+        assert_eq!(p.seq, Some(1122188459));
+        assert_eq!((p.dst(), p.dport), ("172.18.0.1", Some(52216)));
+        let p = parse(ACK).unwrap();
+        assert_eq!(p.flags(), Some("."));
+        assert!(p.ack() && !p.syn());
+        assert_eq!((p.seq, p.length), (None, Some(0)));
     }
 
     #[test]
@@ -437,6 +445,14 @@ mod tests {
 
     #[test]
     fn any_interface_prefix_and_other_time_formats() {
+        // Printed by `tcpdump -n -i any` on this machine (tcpdump 4.99).
+        let p =
+            parse("10:12:31.641468 lo    In  IP 127.0.0.1.56056 > 127.0.0.1.9999: UDP, length 1")
+                .unwrap();
+        assert_eq!(
+            (p.src(), p.sport, p.dport, p.proto),
+            ("127.0.0.1", Some(56056), Some(9999), Proto::Udp)
+        );
         let p = parse("10:00:00.000000 veth1a2b3c Out IP 172.18.0.3.80 > 172.18.0.1.5000: Flags [S.], seq 1, ack 2, win 1, length 0").unwrap();
         assert_eq!(p.src(), "172.18.0.3");
         let p = parse("2022-09-14 20:36:33.101612 IP 1.2.3.4.1 > 5.6.7.8.2: Flags [S], seq 1, win 1, length 0").unwrap();
@@ -477,7 +493,7 @@ mod tests {
                 "rst", "seq", "sport", "src", "syn", "time"
             ]
         );
-        assert_eq!(m["sport"].as_int().unwrap(), 38138);
+        assert_eq!(m["sport"].as_int().unwrap(), 52216);
         assert_eq!(m["flags"].clone().into_string().unwrap(), "S");
         assert_eq!(m["raw"].clone().into_string().unwrap(), SYN);
     }
