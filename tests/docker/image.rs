@@ -9,7 +9,7 @@
 //! docker import /var/tmp/labsh-test-image/<hash>.tar labsh-test:<hash>   # bollard create_image fromSrc=-
 //! ```
 //!
-//! `<hash>` is an FNV-1a hash of [`RECIPE`]: change the recipe and a new image is built. MIRROR
+//! `<hash>` is an FNV-1a hash of [`recipe`]: change the recipe and a new image is built. MIRROR
 //! is `LABSH_TEST_MIRROR`, else the Debian mirror this machine's apt uses, else
 //! deb.debian.org. A file lock (`/var/tmp/labsh-test-image/build.lock`) keeps concurrent
 //! test processes from building it twice. Building needs root (debootstrap) and about a
@@ -24,10 +24,17 @@ use bollard::Docker;
 use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures::StreamExt;
 
-/// Everything that shapes the image; its hash is the tag.
-pub const RECIPE: &str = "debootstrap --variant=minbase --include=tcpdump,iproute2,nginx-light,procps bookworm | tar | docker import (labsh test image v1)";
 /// Packages debootstrap adds.
 pub const PACKAGES: &str = "tcpdump,iproute2,nginx-light,procps";
+/// The Debian release.
+pub const SUITE: &str = "bookworm";
+
+/// Everything that shapes the image; its hash is the tag (bump `v1` to force a rebuild).
+pub fn recipe() -> String {
+    format!(
+        "debootstrap --variant=minbase --include={PACKAGES} {SUITE} | tar | docker import (labsh test image v1)"
+    )
+}
 /// Where the rootfs tarball and the lock live.
 pub const CACHE_DIR: &str = "/var/tmp/labsh-test-image";
 
@@ -39,7 +46,10 @@ fn fnv1a(s: &str) -> u64 {
 
 /// `labsh-test:<hash of the recipe>`.
 pub fn tag() -> (String, String) {
-    ("labsh-test".to_string(), format!("{:016x}", fnv1a(RECIPE)))
+    (
+        "labsh-test".to_string(),
+        format!("{:016x}", fnv1a(&recipe())),
+    )
 }
 
 /// The Debian mirror: `LABSH_TEST_MIRROR`, else the one apt uses here, else deb.debian.org.
@@ -62,7 +72,7 @@ pub fn mirror() -> String {
                             .find_map(|l| l.strip_prefix(k).map(|v| v.trim().to_string()))
                     };
                     if let (Some(uris), Some(suites)) = (get("URIs:"), get("Suites:"))
-                        && suites.split_whitespace().any(|s| s == "bookworm")
+                        && suites.split_whitespace().any(|s| s == SUITE)
                     {
                         candidates.extend(uris.split_whitespace().map(str::to_string));
                     }
@@ -73,7 +83,7 @@ pub fn mirror() -> String {
     if let Ok(text) = std::fs::read_to_string("/etc/apt/sources.list") {
         for l in text.lines() {
             let w: Vec<&str> = l.split_whitespace().collect();
-            if w.len() >= 3 && w[0] == "deb" && w[2] == "bookworm" {
+            if w.len() >= 3 && w[0] == "deb" && w[2] == SUITE {
                 candidates.push(w[1].to_string());
             }
         }
@@ -155,7 +165,7 @@ fn rootfs_tarball(hash: &str) -> Result<PathBuf, String> {
     run(Command::new("debootstrap")
         .arg("--variant=minbase")
         .arg(format!("--include={PACKAGES}"))
-        .arg("bookworm")
+        .arg(SUITE)
         .arg(&root)
         .arg(mirror()))?;
     let partial = dir.join(format!("{hash}.tar.partial"));
