@@ -8,6 +8,7 @@ use crate::errors::{ScriptErr, ScriptResult};
 
 pub mod client;
 pub mod exec;
+pub mod lines;
 pub mod nodes;
 pub mod veth;
 
