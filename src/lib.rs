@@ -4,6 +4,7 @@
 //! probes, tcpdump captures and `cilium monitor`, each returning structured data. See
 //! [`Workbench`] to embed it.
 
+pub mod access_log;
 pub mod cli;
 pub mod context;
 pub mod diagnostics;
@@ -15,10 +16,12 @@ pub mod kind;
 pub mod options;
 pub mod output;
 pub mod primitives;
+pub mod probe;
 pub mod process;
 pub mod selection;
 pub mod shell;
 pub mod stdlib;
+pub mod tcpdump;
 pub mod tool;
 pub mod workbench;
 

@@ -1,9 +1,16 @@
 //! The Docker side of a kind cluster: its nodes are containers, found through bollard.
-//! (Issue "Docker-side primitives" implements this module; the types are fixed here so the
-//! kind lifecycle can hand out nodes.)
+//! [`client`] connects (honouring `DOCKER_HOST`), [`nodes`] discovers a cluster's nodes,
+//! [`exec`] runs commands inside them (and can stop them), [`veth`] finds their host-side
+//! interface.
 
 use crate::context::Ctx;
-use crate::errors::{ScriptResult, error};
+use crate::errors::{ScriptErr, ScriptResult};
+
+pub mod client;
+pub mod exec;
+pub mod lines;
+pub mod nodes;
+pub mod veth;
 
 /// A kind node: a Docker container labelled `io.x-k8s.kind.cluster=<cluster>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +32,10 @@ pub struct Node {
 }
 
 /// The nodes of kind cluster `cluster`, control-plane first, then by name.
-pub fn cluster_nodes(_ctx: &Ctx, cluster: &str) -> ScriptResult<Vec<Node>> {
-    Err(error(format!(
-        "cluster::nodes({cluster:?}): not implemented yet"
-    )))
+pub fn cluster_nodes(ctx: &Ctx, cluster: &str) -> ScriptResult<Vec<Node>> {
+    ctx.block_on(async {
+        let docker = client::client(ctx).await?;
+        nodes::discover(&docker, cluster).await
+    })?
+    .script_err()
 }

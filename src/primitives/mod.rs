@@ -12,13 +12,17 @@ use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
 
 use crate::context::Ctx;
 
+pub mod access_log;
 pub mod builtins;
 pub mod cluster_kind;
 pub mod data;
 pub mod fs;
-pub mod preflight;
 pub mod helm;
+pub mod http;
+pub mod nodes;
+pub mod preflight;
 pub mod proc;
+pub mod tcpdump;
 
 /// One family of primitives: its name and how to register it. Several families may add
 /// functions to the same Rhai module (the `cluster` module holds kind's lifecycle and the
@@ -44,6 +48,10 @@ pub fn all() -> Vec<Family> {
         preflight::FAMILY,
         cluster_kind::FAMILY,
         helm::FAMILY,
+        nodes::FAMILY,
+        tcpdump::FAMILY,
+        http::FAMILY,
+        access_log::FAMILY,
     ]
 }
 

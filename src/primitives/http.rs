@@ -1,0 +1,182 @@
+//! `http::get` and `http::get_all`: HTTP probes returning structured results.
+
+use std::time::Duration;
+
+use rhai::{Array, Dynamic, ImmutableString, Map};
+
+use crate::context::Ctx;
+use crate::errors::{ScriptResult, error};
+use crate::options::Opts;
+use crate::primitives::{Family, Registry};
+use crate::probe::{self, ProbeError, Request, Response};
+
+/// `http::…`
+pub const FAMILY: Family = Family {
+    name: "http",
+    summary: "HTTP probes (curl a NodePort, get status, timing and body)",
+    register,
+};
+
+const OPTS: &[&str] = &["timeout", "headers", "fail"];
+
+const GET_DOC: &str = r#"GETs `url` and returns `#{url, status, ms, bytes, body, headers}` (`ms`: time to the last
+body byte, a float; `headers`: a map with lower-case names). A connection failure or timeout is
+an error naming the URL, unless `fail: false`, which returns `#{url, error}` instead. Options:
+`timeout` (default `"10s"`), `headers` (a map), `fail`. Any status (404, 503) is a result,
+not an error. Only `http://`.
+
+```rhai
+let r = http::get("http://172.18.0.3:30080/", #{timeout: "2s"});
+print(`${r.status} in ${r.ms} ms, ${r.bytes} bytes`);
+let r = http::get("http://127.0.0.1:9/", #{fail: false});
+if "error" in r { print("down: " + r.error); }
+```"#;
+
+const GET_ALL_DOC: &str = r#"GETs every URL at once and returns the results in input order: probing four nodes costs
+the slowest one, not the sum. Same options and result maps as `http::get`; with `fail: true`
+(the default) any failure is an error naming its URL.
+
+```rhai
+let urls = cluster::nodes("lab").map(|n| "http://" + n.ip + ":30080/");
+for r in http::get_all(urls, #{fail: false}) { print(r.url + " " + (r.status ?? r.error)); }
+```"#;
+
+/// Registers `http::get` and `http::get_all`.
+pub fn register(reg: &mut Registry, ctx: &Ctx) {
+    let c = ctx.clone();
+    reg.func(
+        "http",
+        "get",
+        &["url: String", "Map"],
+        GET_DOC,
+        move |url: &str| get(&c, url, Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        "http",
+        "get",
+        &["url: String", "opts: Map", "Map"],
+        GET_DOC,
+        move |url: &str, opts: Map| get(&c, url, opts),
+    );
+    let c = ctx.clone();
+    reg.func(
+        "http",
+        "get_all",
+        &["urls: Array", "Array"],
+        GET_ALL_DOC,
+        move |urls: Array| get_all(&c, urls, Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        "http",
+        "get_all",
+        &["urls: Array", "opts: Map", "Array"],
+        GET_ALL_DOC,
+        move |urls: Array, opts: Map| get_all(&c, urls, opts),
+    );
+}
+
+struct Settings {
+    timeout: Duration,
+    headers: Vec<(String, String)>,
+    fail: bool,
+}
+
+fn settings(func: &str, opts: Map) -> ScriptResult<Settings> {
+    let o = Opts::new(func, opts, OPTS)?;
+    let headers = o
+        .map("headers")?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Ok(Settings {
+        timeout: o.duration("timeout")?.unwrap_or(probe::DEFAULT_TIMEOUT),
+        headers,
+        fail: o.bool("fail")?.unwrap_or(true),
+    })
+}
+
+fn request(url: &str, s: &Settings) -> Request {
+    Request {
+        url: url.to_string(),
+        headers: s.headers.clone(),
+        timeout: s.timeout,
+    }
+}
+
+fn to_map(url: &str, r: Result<Response, ProbeError>) -> Map {
+    let mut m = Map::new();
+    m.insert("url".into(), url.into());
+    match r {
+        Ok(r) => {
+            m.insert("status".into(), Dynamic::from_int(r.status as i64));
+            m.insert(
+                "ms".into(),
+                Dynamic::from_float(r.elapsed.as_secs_f64() * 1000.0),
+            );
+            m.insert("bytes".into(), Dynamic::from_int(r.bytes as i64));
+            m.insert("body".into(), r.body.into());
+            let headers: Map = r
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            m.insert("headers".into(), headers.into());
+        }
+        Err(e) => {
+            m.insert("error".into(), e.to_string().into());
+        }
+    }
+    m
+}
+
+fn get(ctx: &Ctx, url: &str, opts: Map) -> ScriptResult<Map> {
+    let s = settings("http::get", opts)?;
+    let req = request(url, &s);
+    ctx.explain(&probe::curl_argv(&req));
+    let r = ctx.block_on(probe::get(&req))?;
+    if s.fail
+        && let Err(e) = &r
+    {
+        return Err(error(e.to_string()));
+    }
+    Ok(to_map(url, r))
+}
+
+fn get_all(ctx: &Ctx, urls: Array, opts: Map) -> ScriptResult<Array> {
+    let s = settings("http::get_all", opts)?;
+    let urls = urls
+        .iter()
+        .map(|u| {
+            u.read_lock::<ImmutableString>()
+                .map(|s| s.to_string())
+                .ok_or_else(|| {
+                    error(format!(
+                        "http::get_all: URLs must be strings, got {} `{u}`",
+                        u.type_name()
+                    ))
+                })
+        })
+        .collect::<ScriptResult<Vec<_>>>()?;
+    let reqs: Vec<Request> = urls.iter().map(|u| request(u, &s)).collect();
+    for r in &reqs {
+        ctx.explain(&probe::curl_argv(r));
+    }
+    let results = ctx.block_on(probe::get_all(&reqs))?;
+    if s.fail {
+        let failures: Vec<String> = results
+            .iter()
+            .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+            .collect();
+        if !failures.is_empty() {
+            return Err(error(failures.join("\n")));
+        }
+    }
+    Ok(urls
+        .iter()
+        .zip(results)
+        .map(|(u, r)| Dynamic::from_map(to_map(u, r)))
+        .collect())
+}

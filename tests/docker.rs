@@ -1,0 +1,645 @@
+//! The Docker-side primitives against the real engine: kind node discovery, node exec and
+//! its cancellation, host-side veths, tcpdump captures (host side and node side), HTTP
+//! probes and nginx's access log, on a stand-in kind cluster (see `docker/cluster.rs`) made
+//! of containers of a locally built test image (recipe in `docker/image.rs`).
+//!
+//! Tests that need Docker skip with a message when no engine is reachable, and fail when
+//! `LABSH_REQUIRE_DOCKER=1`. Captures need root (CAP_NET_RAW) and tcpdump on the host.
+
+mod docker {
+    pub mod cluster;
+    pub mod env;
+    pub mod image;
+}
+
+use std::process::Command;
+
+use labsh::{Session, Workbench, primitives};
+use rhai::{Array, Dynamic, Map};
+
+use docker::cluster::{StandInKindCluster, random_suffix};
+use docker::env;
+
+fn session() -> Session {
+    Workbench::new()
+        .with_primitives(primitives::all())
+        .build()
+        .expect("workbench")
+}
+
+/// Evaluates `script` (after `let CLUSTER = "<cluster>";`) and returns its value.
+fn eval(s: &mut Session, cluster: &str, script: &str) -> Dynamic {
+    let text = format!("let CLUSTER = {cluster:?};\n{script}");
+    match s.eval("test.rhai", &text) {
+        Ok(v) => v,
+        Err(e) => panic!("script failed:\n{e}\n--- script ---\n{script}"),
+    }
+}
+
+/// Evaluates `script` and returns its error message (panics if it succeeds).
+fn eval_err(s: &mut Session, cluster: &str, script: &str) -> String {
+    let text = format!("let CLUSTER = {cluster:?};\n{script}");
+    match s.eval("test.rhai", &text) {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn map(v: &Dynamic) -> Map {
+    v.clone()
+        .try_cast::<Map>()
+        .unwrap_or_else(|| panic!("not a map: {v:?}"))
+}
+
+fn array(v: &Dynamic) -> Array {
+    v.clone()
+        .try_cast::<Array>()
+        .unwrap_or_else(|| panic!("not an array: {v:?}"))
+}
+
+fn text(m: &Map, k: &str) -> String {
+    m.get(k)
+        .unwrap_or_else(|| panic!("no `{k}` in {m:?}"))
+        .to_string()
+}
+
+fn int(m: &Map, k: &str) -> i64 {
+    m.get(k)
+        .and_then(|v| v.as_int().ok())
+        .unwrap_or_else(|| panic!("no integer `{k}` in {m:?}"))
+}
+
+macro_rules! docker_or_skip {
+    ($name:expr) => {
+        match env::engine($name) {
+            Some(e) => e,
+            None => return,
+        }
+    };
+}
+
+/// `ps -eo args` inside a container, through the Docker CLI-free bollard exec of the stand-in.
+fn ps_in(s: &mut Session, cluster: &str, node: &str) -> String {
+    let v = eval(
+        s,
+        cluster,
+        &format!("cluster::node(CLUSTER, {node:?}).exec([\"ps\", \"-eo\", \"pid,args\"]).stdout"),
+    );
+    v.to_string()
+}
+
+#[test]
+fn nodes_are_discovered_with_roles_ips_gateway_in_order() {
+    let e = docker_or_skip!("nodes_are_discovered_with_roles_ips_gateway_in_order");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 2).unwrap();
+    let (ips, gateway) = c.addresses();
+    let mut s = session();
+    let nodes = array(&eval(
+        &mut s,
+        &c.name,
+        "cluster::nodes(CLUSTER).map(|n| #{name: n.name, role: n.role, ip: n.ip, gateway: n.gateway, network: n.network, id: n.container_id, cluster: n.cluster})",
+    ));
+    let names: Vec<String> = nodes.iter().map(|n| text(&map(n), "name")).collect();
+    assert_eq!(
+        names,
+        [
+            format!("{}-control-plane", c.name),
+            format!("{}-worker", c.name),
+            format!("{}-worker2", c.name)
+        ]
+    );
+    let roles: Vec<String> = nodes.iter().map(|n| text(&map(n), "role")).collect();
+    assert_eq!(roles, ["control-plane", "worker", "worker"]);
+    assert!(!gateway.is_empty());
+    for n in &nodes {
+        let n = map(n);
+        assert_eq!(text(&n, "ip"), ips[&text(&n, "name")], "{n:?}");
+        assert_eq!(text(&n, "gateway"), gateway);
+        assert_eq!(text(&n, "network"), c.network);
+        assert_eq!(text(&n, "cluster"), c.name);
+        assert!(text(&n, "id").len() >= 12);
+    }
+    let cp = eval(&mut s, &c.name, "cluster::control_plane(CLUSTER).name").to_string();
+    assert_eq!(cp, format!("{}-control-plane", c.name));
+    let w2 = eval(
+        &mut s,
+        &c.name,
+        "cluster::node(CLUSTER, CLUSTER + \"-worker2\").ip",
+    )
+    .to_string();
+    assert_eq!(w2, ips[&format!("{}-worker2", c.name)]);
+    let err = eval_err(&mut s, &c.name, "cluster::node(CLUSTER, \"nope\")");
+    assert!(err.contains("has no node \"nope\""), "{err}");
+    assert!(err.contains(&format!("{}-worker2", c.name)), "{err}");
+}
+
+#[test]
+fn unknown_cluster_lists_existing_ones() {
+    let e = docker_or_skip!("unknown_cluster_lists_existing_ones");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let missing = format!("missing-{}", random_suffix());
+    let err = eval_err(&mut s, &missing, "cluster::nodes(CLUSTER)");
+    assert!(
+        err.contains(&format!("no kind cluster named \"{missing}\"")),
+        "{err}"
+    );
+    assert!(err.contains("existing kind clusters: "), "{err}");
+    assert!(err.contains(&c.name), "{err}");
+}
+
+#[test]
+fn exec_returns_output_and_exit_code() {
+    let e = docker_or_skip!("exec_returns_output_and_exit_code");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let r = map(&eval(
+        &mut s,
+        &c.name,
+        r#"cluster::control_plane(CLUSTER).exec(["sh", "-c", "echo out; echo err >&2; hostname; exit 3"])"#,
+    ));
+    assert_eq!(int(&r, "code"), 3);
+    assert_eq!(
+        text(&r, "stdout"),
+        format!("out\n{}-control-plane\n", c.name)
+    );
+    assert_eq!(text(&r, "stderr"), "err\n");
+    let r = map(&eval(
+        &mut s,
+        &c.name,
+        r#"cluster::control_plane(CLUSTER).exec(["no-such-program"])"#,
+    ));
+    assert_eq!(int(&r, "code"), 127);
+    assert!(text(&r, "stderr").contains("no-such-program"), "{r:?}");
+}
+
+#[test]
+fn exec_timeout_leaves_no_process_in_the_container() {
+    let e = docker_or_skip!("exec_timeout_leaves_no_process_in_the_container");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let err = eval_err(
+        &mut s,
+        &c.name,
+        r#"cluster::control_plane(CLUSTER).exec(["sleep", "4242"], #{timeout: "1s"})"#,
+    );
+    assert!(err.contains("timed out after 1s"), "{err}");
+    assert!(err.contains("sleep 4242"), "{err}");
+    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
+    assert!(
+        ps.contains("nginx"),
+        "ps sees the container's processes: {ps}"
+    );
+    assert!(
+        !ps.contains("sleep 4242"),
+        "the timed-out command is still running:\n{ps}"
+    );
+}
+
+#[test]
+fn exec_stream_callback_false_stops_the_process() {
+    let e = docker_or_skip!("exec_stream_callback_false_stops_the_process");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let r = map(&eval(
+        &mut s,
+        &c.name,
+        r#"
+        let seen = [];
+        let r = cluster::control_plane(CLUSTER).exec_stream(
+            ["sh", "-c", "labsh_marker=1; i=0; while true; do i=$((i+1)); echo line$i; sleep 0.1; done"],
+            |line| { seen.push(line); line != "line3" });
+        r.seen = seen;
+        r
+        "#,
+    ));
+    assert!(r["stopped"].as_bool().unwrap());
+    let seen: Vec<String> = array(&r["seen"]).iter().map(|l| l.to_string()).collect();
+    assert_eq!(seen, ["line1", "line2", "line3"]);
+    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
+    assert!(
+        !ps.contains("labsh_marker"),
+        "the stopped loop is still running:\n{ps}"
+    );
+}
+
+#[test]
+fn exec_stream_timeout_stops_the_process() {
+    let e = docker_or_skip!("exec_stream_timeout_stops_the_process");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let err = eval_err(
+        &mut s,
+        &c.name,
+        r#"cluster::control_plane(CLUSTER).exec_stream(["sleep", "4343"], #{timeout: "1s"}, |line| true)"#,
+    );
+    assert!(err.contains("timed out after 1s"), "{err}");
+    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
+    assert!(
+        !ps.contains("sleep 4343"),
+        "the timed-out command is still running:\n{ps}"
+    );
+}
+
+#[test]
+fn host_veth_matches_ip_link() {
+    let e = docker_or_skip!("host_veth_matches_ip_link");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 1).unwrap();
+    let mut s = session();
+    let r = array(&eval(
+        &mut s,
+        &c.name,
+        r#"cluster::nodes(CLUSTER).map(|n| #{veth: n.host_veth(), link: n.exec(["ip", "-o", "link", "show", "eth0"]).stdout})"#,
+    ));
+    let host_links = Command::new("ip").args(["-o", "link"]).output().unwrap();
+    let host_links = String::from_utf8_lossy(&host_links.stdout).to_string();
+    let mut veths = Vec::new();
+    for n in &r {
+        let n = map(n);
+        // In the container: `42: eth0@if43: <…>`; on the host: `43: vethabc@if42: <…>`.
+        let link = text(&n, "link");
+        let peer = link
+            .split("eth0@if")
+            .nth(1)
+            .and_then(|t| t.split(':').next())
+            .unwrap_or_else(|| panic!("unexpected ip link output: {link}"));
+        let host_line = host_links
+            .lines()
+            .find(|l| l.starts_with(&format!("{peer}: ")))
+            .unwrap_or_else(|| panic!("no host interface {peer} in:\n{host_links}"));
+        let host_name = host_line
+            .split(": ")
+            .nth(1)
+            .and_then(|n| n.split('@').next())
+            .unwrap();
+        assert_eq!(text(&n, "veth"), host_name);
+        veths.push(host_name.to_string());
+    }
+    assert_ne!(veths[0], veths[1]);
+}
+
+/// The SYN from the gateway to the node's port 80 and the SYN-ACK back, from captured maps.
+fn assert_handshake(packets: &Array, gateway: &str, node_ip: &str) {
+    let ps: Vec<Map> = packets.iter().map(map).collect();
+    let syn = ps
+        .iter()
+        .find(|p| text(p, "flags") == "S" && text(p, "dst") == node_ip)
+        .unwrap_or_else(|| panic!("no SYN to {node_ip} in {ps:#?}"));
+    assert_eq!(text(syn, "src"), gateway);
+    assert_eq!(int(syn, "dport"), 80);
+    assert_eq!(text(syn, "proto"), "tcp");
+    assert_eq!(text(syn, "family"), "IP");
+    assert!(syn["syn"].as_bool().unwrap() && !syn["ack"].as_bool().unwrap());
+    assert!(syn["seq"].is_int());
+    let client_port = int(syn, "sport");
+    let syn_ack = ps
+        .iter()
+        .find(|p| text(p, "flags") == "S.")
+        .unwrap_or_else(|| panic!("no SYN-ACK in {ps:#?}"));
+    assert_eq!(
+        (
+            text(syn_ack, "src"),
+            int(syn_ack, "sport"),
+            text(syn_ack, "dst"),
+            int(syn_ack, "dport")
+        ),
+        (node_ip.to_string(), 80, gateway.to_string(), client_port)
+    );
+    assert!(syn_ack["syn"].as_bool().unwrap() && syn_ack["ack"].as_bool().unwrap());
+    // Every map is what tcpdump::parse gives for its raw line.
+    for p in &ps {
+        let reparsed = labsh::tcpdump::parse(&text(p, "raw")).expect("raw line parses");
+        assert_eq!(reparsed.src(), text(p, "src"));
+    }
+}
+
+const CAPTURE_SCRIPT: &str = r#"
+    let n = cluster::node(CLUSTER, CLUSTER + "-worker");
+    let cap = tcpdump::start(n, OPTS);
+    let r = http::get("http://" + n.ip + "/");
+    cap.wait(#{count: 2, timeout: "5s"});
+    #{packets: cap.stop(), status: r.status, gateway: n.gateway, ip: n.ip, stats: cap.stats()}
+"#;
+
+#[test]
+fn host_side_capture_records_the_handshake_from_the_gateway() {
+    let e = docker_or_skip!("host_side_capture_records_the_handshake_from_the_gateway");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 1).unwrap();
+    let mut s = session();
+    let r = map(&eval(
+        &mut s,
+        &c.name,
+        &CAPTURE_SCRIPT.replace("OPTS", r#"#{filter: "tcp port 80"}"#),
+    ));
+    assert_eq!(int(&r, "status"), 200);
+    assert_handshake(&array(&r["packets"]), &text(&r, "gateway"), &text(&r, "ip"));
+    let stats = map(&r["stats"]);
+    assert_eq!(int(&stats, "dropped"), 0, "{stats:?}");
+}
+
+#[test]
+fn node_side_capture_records_the_handshake_and_leaves_no_tcpdump() {
+    let e = docker_or_skip!("node_side_capture_records_the_handshake_and_leaves_no_tcpdump");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 1).unwrap();
+    let mut s = session();
+    let r = map(&eval(
+        &mut s,
+        &c.name,
+        &CAPTURE_SCRIPT.replace("OPTS", r#"#{filter: "tcp port 80", side: "node"}"#),
+    ));
+    assert_eq!(int(&r, "status"), 200);
+    assert_handshake(&array(&r["packets"]), &text(&r, "gateway"), &text(&r, "ip"));
+    let ps = ps_in(&mut s, &c.name, &format!("{}-worker", c.name));
+    assert!(
+        !ps.contains("tcpdump"),
+        "tcpdump still runs in the node:\n{ps}"
+    );
+
+    // A capture the script never stops ends with the session.
+    let _ = eval(
+        &mut s,
+        &c.name,
+        r#"tcpdump::start(cluster::node(CLUSTER, CLUSTER + "-worker"), #{side: "node", filter: "udp port 9"});"#,
+    );
+    let ps = ps_in(&mut s, &c.name, &format!("{}-worker", c.name));
+    assert!(
+        ps.contains("tcpdump"),
+        "the capture should be running:\n{ps}"
+    );
+    drop(s);
+    let mut s = session();
+    let ps = ps_in(&mut s, &c.name, &format!("{}-worker", c.name));
+    assert!(
+        !ps.contains("tcpdump"),
+        "tcpdump outlived its session:\n{ps}"
+    );
+}
+
+#[test]
+fn access_log_shows_the_gateway_as_client() {
+    let e = docker_or_skip!("access_log_shows_the_gateway_as_client");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 1).unwrap();
+    let mut s = session();
+    let r = map(&eval(
+        &mut s,
+        &c.name,
+        r#"
+        let n = cluster::node(CLUSTER, CLUSTER + "-worker");
+        http::get("http://" + n.ip + "/", #{headers: #{"User-Agent": "labsh-test"}});
+        let log = n.exec(["cat", "/var/log/nginx/access.log"]).stdout;
+        let entries = log.split("\n").map(|l| logs::parse_access(l)).filter(|e| e != ());
+        #{entries: entries, gateway: n.gateway}
+        "#,
+    ));
+    let entries = array(&r["entries"]);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let e0 = map(&entries[0]);
+    assert_eq!(text(&e0, "client"), text(&r, "gateway"));
+    assert_eq!(
+        (
+            text(&e0, "method"),
+            text(&e0, "path"),
+            text(&e0, "protocol")
+        ),
+        ("GET".into(), "/".into(), "HTTP/1.1".into())
+    );
+    assert_eq!(int(&e0, "status"), 200);
+    assert_eq!(text(&e0, "agent"), "labsh-test");
+}
+
+#[test]
+fn get_all_probes_every_node_in_input_order() {
+    let e = docker_or_skip!("get_all_probes_every_node_in_input_order");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 2).unwrap();
+    let (ips, _) = c.addresses();
+    let mut s = session();
+    let r = map(&eval(
+        &mut s,
+        &c.name,
+        r#"
+        let urls = cluster::nodes(CLUSTER).map(|n| "http://" + n.ip + "/");
+        urls.reverse();
+        #{urls: urls, results: http::get_all(urls)}
+        "#,
+    ));
+    let urls: Vec<String> = array(&r["urls"]).iter().map(|u| u.to_string()).collect();
+    assert_eq!(urls.len(), 3);
+    assert_eq!(
+        urls[0],
+        format!("http://{}/", ips[&format!("{}-worker2", c.name)])
+    );
+    let results = array(&r["results"]);
+    let got: Vec<(String, i64)> = results
+        .iter()
+        .map(|x| {
+            let x = map(x);
+            (text(&x, "url"), int(&x, "status"))
+        })
+        .collect();
+    let want: Vec<(String, i64)> = urls.iter().map(|u| (u.clone(), 200)).collect();
+    assert_eq!(got, want);
+    for x in &results {
+        assert!(text(&map(x), "body").contains("nginx"));
+    }
+}
+
+fn labsh_script(script: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.rhai");
+    std::fs::write(&path, script).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn docker_unreachable_names_the_socket() {
+    let (_dir, path) = labsh_script("cluster::nodes(\"lab\")\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .arg("run")
+        .arg(&path)
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("cannot reach the Docker engine at unix:///nonexistent.sock"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_tcpdump_filter_reports_tcpdumps_message() {
+    let mut s = session();
+    let err = eval_err(
+        &mut s,
+        "",
+        r#"tcpdump::start("lo", #{filter: "tcp prt 80"})"#,
+    );
+    assert!(
+        err.contains("tcpdump: can't parse filter expression"),
+        "{err}"
+    );
+    assert!(err.contains("tcpdump -n -l -U -i lo 'tcp prt 80'"), "{err}");
+    let err = eval_err(&mut s, "", r#"tcpdump::start("labsh-nope0")"#);
+    assert!(err.contains("labsh-nope0"), "{err}");
+    assert!(err.contains("No such device"), "{err}");
+}
+
+#[test]
+fn missing_tcpdump_is_named_with_how_to_install_it() {
+    let (_dir, path) = labsh_script("tcpdump::start(\"lo\")\n");
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .arg("run")
+        .arg(&path)
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("`tcpdump` not found on PATH"), "{stderr}");
+    assert!(stderr.contains("apt-get install tcpdump"), "{stderr}");
+}
+
+#[test]
+fn capture_ends_when_the_script_fails() {
+    // A unique filter identifies this test's tcpdump among the machine's processes.
+    let port = 40000 + (std::process::id() % 20000);
+    let filter = format!("udp port {port}");
+    let (_dir, path) = labsh_script(&format!(
+        "let cap = tcpdump::start(\"lo\", #{{filter: \"{filter}\"}});\nthrow \"boom\";\n"
+    ));
+    let out = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .arg("run")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("boom"));
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    assert!(!ps.contains(&filter), "tcpdump outlived the script:\n{ps}");
+}
+
+#[test]
+fn ctrl_c_during_exec_leaves_no_process_in_the_container() {
+    let e = docker_or_skip!("ctrl_c_during_exec_leaves_no_process_in_the_container");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let ctx = s.ctx().clone();
+    // Ctrl-C once the command has been running for a moment.
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        ctx.interrupt();
+    });
+    let r = s.eval(
+        "test.rhai",
+        &format!(
+            "cluster::control_plane({:?}).exec([\"sleep\", \"4444\"])",
+            c.name
+        ),
+    );
+    interrupter.join().unwrap();
+    assert!(
+        matches!(r, Err(labsh::ScriptError::Interrupted)),
+        "{:?}",
+        r.map_err(|e| e.to_string())
+    );
+    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
+    assert!(ps.contains("nginx"), "{ps}");
+    assert!(
+        !ps.contains("sleep 4444"),
+        "the interrupted command is still running:\n{ps}"
+    );
+}
+
+#[test]
+fn node_side_capture_without_tcpdump_in_the_node_says_so() {
+    let e = docker_or_skip!("node_side_capture_without_tcpdump_in_the_node_says_so");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let err = eval_err(
+        &mut s,
+        &c.name,
+        r#"
+        let n = cluster::control_plane(CLUSTER);
+        n.exec(["rm", "-f", "/usr/bin/tcpdump", "/usr/sbin/tcpdump"]);
+        tcpdump::start(n, #{side: "node"})
+        "#,
+    );
+    assert!(
+        err.contains(&format!(
+            "tcpdump is not installed in node {}-control-plane",
+            c.name
+        )),
+        "{err}"
+    );
+    assert!(err.contains("apt-get install -y tcpdump"), "{err}");
+}
+
+/// A loopback port nothing listens on (connections to it get a RST).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn http_failure_names_the_url_unless_fail_is_false() {
+    let port = closed_port();
+    let mut s = session();
+    let err = eval_err(
+        &mut s,
+        "",
+        &format!("http::get(\"http://127.0.0.1:{port}/x\")"),
+    );
+    assert!(
+        err.contains(&format!("GET http://127.0.0.1:{port}/x: ")),
+        "{err}"
+    );
+    assert!(err.contains("Connection refused"), "{err}");
+    let r = map(&eval(
+        &mut s,
+        "",
+        &format!("http::get(\"http://127.0.0.1:{port}/x\", #{{fail: false}})"),
+    ));
+    assert_eq!(text(&r, "url"), format!("http://127.0.0.1:{port}/x"));
+    assert!(text(&r, "error").contains("Connection refused"), "{r:?}");
+    assert!(!r.contains_key("status"));
+}
+
+#[test]
+fn print_option_echoes_packets_as_they_arrive() {
+    // A connection to a closed loopback port: a SYN, then the kernel's RST.
+    let port = closed_port();
+    let (_dir, path) = labsh_script(&format!(
+        r#"let cap = tcpdump::start("lo", #{{filter: "tcp port {port}", "print": true}});
+http::get("http://127.0.0.1:{port}/", #{{fail: false}});
+let n = cap.wait(#{{count: 2, timeout: "5s"}});
+let pk = cap.stop();
+print(`parsed ${{pk.len()}}: ${{pk[0].flags}} ${{pk[1].flags}}`);
+"#
+    ));
+    let out = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .arg("run")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].contains(&format!("> 127.0.0.1.{port}: Flags [S]")),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].contains(&format!("127.0.0.1.{port} > ")),
+        "{stdout}"
+    );
+    assert!(lines[1].contains("Flags [R.]"), "{stdout}");
+    assert_eq!(lines[2], "parsed 2: S R.");
+}
