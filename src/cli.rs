@@ -1,7 +1,7 @@
 //! The command line: raw clap arguments → settings → a subcommand that returns an exit code.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -142,13 +142,20 @@ fn execute(cli: Cli) -> u8 {
     match &cli.command {
         Some(Command::Run { file, args }) => run(&cli, file, args.clone()),
         Some(Command::Check { files }) => check(&cli, files),
-        Some(Command::Api { .. }) => {
-            eprintln!("error: `labsh api` is not available yet");
-            EXIT_FAILURE
+        Some(Command::Api { name, definitions }) => {
+            api(&cli, name.as_deref(), definitions.as_deref())
         }
         None => {
-            eprintln!("error: the REPL is not available yet; use `labsh run FILE`");
-            EXIT_USAGE
+            let mut session = match build(&cli) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            install_interrupt(&session);
+            if std::io::stdin().is_terminal() {
+                crate::repl::interactive(&mut session)
+            } else {
+                crate::repl::piped(&mut session, std::io::stdin().lock())
+            }
         }
     }
 }
@@ -172,23 +179,66 @@ fn install_interrupt(session: &Session) {
     });
 }
 
-fn run(cli: &Cli, file: &std::path::Path, args: Vec<String>) -> u8 {
+fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
+    if let Some(report) = &cli.report {
+        if let Err(msg) = crate::report::Format::for_path(report) {
+            eprintln!("error: {msg}");
+            return EXIT_USAGE;
+        }
+    }
     let mut session = match build(cli) {
         Ok(s) => s,
         Err(code) => return code,
     };
     install_interrupt(&session);
-    match session.run_file(file, args) {
-        Ok(_) => 0,
+    let result = session.run_file(file, args);
+    let (mut code, error) = match &result {
+        Ok(_) => (0, None),
         Err(ScriptError::Interrupted) => {
             eprintln!("labsh: interrupted");
-            EXIT_INTERRUPTED
+            (EXIT_INTERRUPTED, Some("interrupted".to_string()))
         }
         Err(e) => {
             eprint!("{e}");
-            EXIT_FAILURE
+            (EXIT_FAILURE, Some(e.to_string()))
+        }
+    };
+    let lab_code = finish_lab(&session, &file.display().to_string(), error.as_deref());
+    if code == 0 {
+        code = lab_code;
+    }
+    code
+}
+
+/// The end of a lab: the checks' summary, `--report`, and a `--from` that named no step.
+/// Returns 1 when a check failed or the report could not be written.
+fn finish_lab(session: &Session, script: &str, error: Option<&str>) -> u8 {
+    let ctx = session.ctx();
+    let checks = ctx.ext::<crate::primitives::checks::CheckLog>().all();
+    let mut code = 0;
+    if !checks.is_empty() {
+        print!("{}", crate::report::summary(&checks, ctx.output()));
+        if checks.iter().any(|c| !c.passed) {
+            code = EXIT_FAILURE;
         }
     }
+    if let Some(from) = &ctx.settings().from {
+        if error.is_none()
+            && !ctx
+                .ext::<crate::primitives::steps::StepState>()
+                .from_reached()
+        {
+            eprintln!("error: --from {from}: the script has no step with this id");
+            code = EXIT_FAILURE;
+        }
+    }
+    if let Some(path) = &ctx.settings().report {
+        if let Err(msg) = crate::report::write(path, script, &checks, error) {
+            eprintln!("error: {msg}");
+            code = EXIT_FAILURE;
+        }
+    }
+    code
 }
 
 fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
@@ -213,4 +263,44 @@ fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
         }
     }
     if failed { EXIT_FAILURE } else { 0 }
+}
+
+fn api(cli: &Cli, name: Option<&str>, definitions: Option<&Path>) -> u8 {
+    let mut session = match build(cli) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(dir) = definitions {
+        return match crate::api::write_definitions(&mut session, dir) {
+            Ok(()) => {
+                eprintln!("wrote Rhai definitions into {}", dir.display());
+                0
+            }
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                EXIT_FAILURE
+            }
+        };
+    }
+    let catalog = crate::catalog::Catalog::of(session.engine(), session.families(), false);
+    match name {
+        None => {
+            print!("{}", crate::api::list(&catalog));
+            0
+        }
+        Some(name) => match crate::api::describe(&catalog, name) {
+            Some(text) => {
+                print!("{text}");
+                0
+            }
+            None => {
+                eprintln!("error: no primitive or module named `{name}`");
+                let near = crate::api::suggestions(&catalog, name);
+                if !near.is_empty() {
+                    eprintln!("help: did you mean: {}", near.join(", "));
+                }
+                EXIT_FAILURE
+            }
+        },
+    }
 }

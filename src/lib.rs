@@ -4,6 +4,8 @@
 //! probes, tcpdump captures and `cilium monitor`, each returning structured data. See
 //! [`Workbench`] to embed it.
 
+pub mod api;
+pub mod catalog;
 pub mod cli;
 pub mod context;
 pub mod diagnostics;
@@ -14,6 +16,8 @@ pub mod options;
 pub mod output;
 pub mod primitives;
 pub mod process;
+pub mod repl;
+pub mod report;
 pub mod selection;
 pub mod shell;
 pub mod stdlib;

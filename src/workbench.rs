@@ -11,6 +11,7 @@
 //! session.run_file("scripts/tp12.rhai".as_ref(), vec!["--help".into()]).ok();
 //! ```
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -74,6 +75,9 @@ impl Workbench {
             stdlib_dir: self.stdlib_dir,
             scope: Scope::new(),
             functions: AST::empty(),
+            imports: AST::empty(),
+            fn_sources: HashMap::new(),
+            texts: HashMap::new(),
             runtime: Some(runtime),
         };
         let dir = session.ctx.script_dir();
@@ -90,12 +94,17 @@ impl Workbench {
     }
 }
 
+/// Function calls may nest this deep; a runaway recursion ends with a clear error.
+pub const MAX_CALL_LEVELS: usize = 256;
+/// Expressions may nest this deep (statements at top level; functions get half).
+pub const MAX_EXPR_DEPTH: usize = 256;
+
 /// Engine limits and hooks shared by every session.
 fn configure(engine: &mut Engine, ctx: &Ctx) {
     // Deep enough for real scripts, shallow enough that the engine thread's stack (see cli)
     // never overflows: a runaway recursion ends with Rhai's clear error.
-    engine.set_max_call_levels(256);
-    engine.set_max_expr_depths(256, 128);
+    engine.set_max_call_levels(MAX_CALL_LEVELS);
+    engine.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH / 2);
     let out = ctx.output().clone();
     engine.on_print(move |s| out.println(s));
     let out = ctx.output().clone();
@@ -141,6 +150,13 @@ pub struct Session {
     stdlib_dir: Option<PathBuf>,
     scope: Scope<'static>,
     functions: AST,
+    /// REPL: the `import` statements run so far, replayed before each input so modules
+    /// stay imported (Rhai forgets imports between evaluations).
+    imports: AST,
+    /// Where each script-defined function came from (source name), for diagnostics.
+    fn_sources: HashMap<String, String>,
+    /// The texts of earlier REPL inputs, for diagnostics in functions they defined.
+    texts: HashMap<String, String>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -193,6 +209,7 @@ impl Session {
         let args: Array = args.into_iter().map(Dynamic::from).collect();
         self.scope.push_constant("ARGS", args);
         let ast = self.compile(&source_name, &text)?;
+        self.remember(&source_name, &text, &ast);
         self.eval_ast(&ast, &source_name, &text)
     }
 
@@ -207,12 +224,62 @@ impl Session {
         Ok(ast)
     }
 
-    /// Evaluates one REPL input: function definitions and variables persist between calls.
+    /// Evaluates one REPL input: function definitions, variables and imports persist between
+    /// calls.
     pub fn eval(&mut self, source_name: &str, text: &str) -> Result<Dynamic, ScriptError> {
         let ast = self.compile(source_name, text)?;
+        self.remember(source_name, text, &ast);
         self.functions += ast.clone_functions_only();
-        let merged = self.functions.merge(&ast);
-        self.eval_ast(&merged, source_name, text)
+        let merged = self.imports.merge(&self.functions.merge(&ast));
+        let result = self.eval_ast(&merged, source_name, text);
+        if result.is_ok() {
+            let imports: Vec<rhai::Stmt> = ast
+                .statements()
+                .iter()
+                .filter(|s| matches!(s, rhai::Stmt::Import(..)))
+                .cloned()
+                .collect();
+            if !imports.is_empty() {
+                self.imports += AST::new(imports, rhai::Module::new());
+            }
+        }
+        result
+    }
+
+    /// Runs a file into the current scope (the REPL's `:load FILE`); its imports and relative
+    /// paths resolve from its folder while it runs.
+    pub fn load_file(&mut self, path: &Path) -> Result<Dynamic, ScriptError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ScriptError::Script(Diagnostic::plain(format!("cannot read {name}: {e}")))
+        })?;
+        let previous = self.ctx.script_dir();
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        self.set_script_dir(&std::fs::canonicalize(&dir).unwrap_or(dir));
+        let result = self.eval(&name, &strip_shebang(&text));
+        self.set_script_dir(&previous);
+        result
+    }
+
+    /// Forgets every variable, function and import (the REPL's `:reset`).
+    pub fn reset(&mut self) {
+        self.scope = Scope::new();
+        self.functions = AST::empty();
+        self.imports = AST::empty();
+        self.fn_sources.clear();
+        self.texts.clear();
+    }
+
+    fn remember(&mut self, source_name: &str, text: &str, ast: &AST) {
+        for f in ast.iter_functions() {
+            self.fn_sources
+                .insert(f.name.to_string(), source_name.to_string());
+        }
+        self.texts.insert(source_name.to_string(), text.to_string());
     }
 
     fn eval_ast(
@@ -234,10 +301,14 @@ impl Session {
 
     fn script_error(&self, err: Box<EvalAltResult>, source_name: &str, text: &str) -> ScriptError {
         if is_interrupted(&err) || self.ctx.is_interrupted() {
-            ScriptError::Interrupted
-        } else {
-            ScriptError::Script(diagnostics::render(&err, source_name, text))
+            return ScriptError::Interrupted;
         }
+        let mut sources = diagnostics::Sources::new(source_name, text);
+        sources.dirs =
+            crate::stdlib::search_dirs(self.stdlib_dir.as_deref(), &self.ctx.script_dir());
+        sources.fn_sources = self.fn_sources.clone();
+        sources.texts = self.texts.clone();
+        ScriptError::Script(diagnostics::render(&err, &sources))
     }
 }
 

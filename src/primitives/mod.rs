@@ -13,9 +13,11 @@ use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
 use crate::context::Ctx;
 
 pub mod builtins;
+pub mod checks;
 pub mod data;
 pub mod fs;
 pub mod proc;
+pub mod steps;
 
 /// One family of primitives: its name and how to register it. Several families may add
 /// functions to the same Rhai module (the `cluster` module holds kind's lifecycle and the
@@ -38,6 +40,8 @@ pub fn all() -> Vec<Family> {
         fs::FAMILY,
         data::YAML,
         data::JSON,
+        steps::FAMILY,
+        checks::FAMILY,
     ]
 }
 
@@ -81,10 +85,12 @@ impl<'e> Registry<'e> {
             m.set_id(module);
             m
         });
+        // Wrapped so a failure points at the call site (see `diagnostics::with_call_position`).
+        let native = crate::diagnostics::with_call_position(func.into_rhai_function(true, false));
         FuncRegistration::new(name)
             .with_params_info(params)
             .with_comments([doc_comment(doc)])
-            .set_into_module(m, func);
+            .set_into_module_raw(m, FUNC::param_types(), native);
         self
     }
 

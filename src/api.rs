@@ -1,0 +1,97 @@
+//! `labsh api [NAME]` and `labsh api --definitions DIR`: the primitives as a reference, and
+//! as Rhai definition files (`.d.rhai`) so editors with the Rhai language server complete
+//! labsh functions.
+
+use std::path::Path;
+
+use crate::catalog::{Catalog, FnDoc};
+use crate::workbench::Session;
+
+/// One line per function: `signature  — summary`.
+pub fn list(catalog: &Catalog) -> String {
+    let mut out = String::new();
+    for f in catalog.functions.iter().filter(|f| !f.name.contains('$')) {
+        out.push_str(&line(f));
+    }
+    out
+}
+
+fn line(f: &FnDoc) -> String {
+    let summary = f.summary();
+    if summary.is_empty() {
+        format!("{}\n", f.signature())
+    } else {
+        format!("{}  # {summary}\n", f.signature())
+    }
+}
+
+/// The whole doc of function `name` (every overload), or the list of module `name`'s
+/// functions; `None` when nothing has that name.
+pub fn describe(catalog: &Catalog, name: &str) -> Option<String> {
+    let overloads = catalog.lookup(name);
+    if !overloads.is_empty() {
+        let mut out = String::new();
+        let mut last_doc = "";
+        for f in &overloads {
+            out.push_str(&f.signature());
+            out.push('\n');
+            if f.doc != last_doc && !f.doc.is_empty() {
+                out.push('\n');
+                out.push_str(&f.doc);
+                out.push_str("\n\n");
+                last_doc = &f.doc;
+            }
+        }
+        return Some(out.trim_end().to_string() + "\n");
+    }
+    let functions = catalog.in_module(name);
+    if functions.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    if let Some(summary) = catalog.modules.get(name).filter(|s| !s.is_empty()) {
+        out.push_str(&format!("{name}: {summary}\n\n"));
+    }
+    for f in functions {
+        out.push_str(&line(f));
+    }
+    Some(out)
+}
+
+/// Names close to `name`, for "did you mean".
+pub fn suggestions(catalog: &Catalog, name: &str) -> Vec<String> {
+    let key = name.rsplit("::").next().unwrap_or(name);
+    let mut names: Vec<String> = catalog
+        .functions
+        .iter()
+        .filter(|f| !f.name.contains('$') && (f.name.contains(key) || key.contains(&f.name)))
+        .map(FnDoc::qualified)
+        .collect();
+    names.extend(
+        catalog
+            .modules
+            .keys()
+            .filter(|m| m.contains(key) || key.contains(m.as_str()))
+            .cloned(),
+    );
+    names.sort();
+    names.dedup();
+    names.truncate(8);
+    names
+}
+
+/// Writes `.d.rhai` definition files for the primitives and the embedded stdlib into `dir`.
+pub fn write_definitions(session: &mut Session, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for (module, name, _) in crate::stdlib::EMBEDDED {
+        let m = crate::stdlib::compile_module(session.engine(), module)
+            .map_err(|e| format!("cannot compile {name}: {e}"))?;
+        session.engine_mut().register_static_module(*module, m);
+    }
+    session
+        .engine()
+        .definitions()
+        .with_headers(true)
+        .write_to_dir(dir)
+        .map_err(|e| format!("cannot write definitions into {}: {e}", dir.display()))
+}
