@@ -61,9 +61,15 @@ pub fn describe(catalog: &Catalog, name: &str) -> Option<String> {
 /// Names close to `name`, for "did you mean".
 pub fn suggestions(catalog: &Catalog, name: &str) -> Vec<String> {
     let key = name.rsplit("::").next().unwrap_or(name);
+    // `yaml::parse_al` suggests from `yaml` when that module exists.
+    let module = name
+        .rsplit_once("::")
+        .map(|(m, _)| m)
+        .filter(|m| catalog.modules.contains_key(*m));
     let mut names: Vec<String> = catalog
         .functions
         .iter()
+        .filter(|f| module.is_none() || f.module.as_deref() == module)
         .filter(|f| !f.name.contains('$') && (f.name.contains(key) || key.contains(&f.name)))
         .map(FnDoc::qualified)
         .collect();

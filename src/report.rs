@@ -45,8 +45,9 @@ pub fn summary(checks: &[Check], out: &Output) -> String {
         text.push('\n');
     }
     text.push_str(&format!(
-        "{} checks: {} passed, {} failed\n",
+        "{} check{}: {} passed, {} failed\n",
         checks.len(),
+        if checks.len() == 1 { "" } else { "s" },
         checks.len() - failed,
         failed
     ));
