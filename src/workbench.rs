@@ -1,14 +1,31 @@
 //! The embeddable workbench: a Rhai engine with the primitives registered, the async runtime
 //! they run on, and the evaluation entry points (`run_file`, `eval`).
 //!
-//! ```no_run
+//! A host program builds a session with the primitives and evaluates scripts in it; the
+//! values come back as Rhai [`Dynamic`]s:
+//!
+//! ```
 //! use labsh::{Workbench, primitives};
 //!
 //! let mut session = Workbench::new()
 //!     .with_primitives(primitives::all())
 //!     .build()
 //!     .expect("a tokio runtime");
-//! session.run_file("scripts/tp12.rhai".as_ref(), vec!["--help".into()]).ok();
+//! let replicas = session
+//!     .eval("example", r#"let doc = yaml::parse("spec: {replicas: 3}"); doc.spec.replicas * 2"#)
+//!     .expect("the script runs");
+//! assert_eq!(replicas.as_int(), Ok(6));
+//!
+//! // A script file: ARGS holds the arguments, relative paths resolve from its folder.
+//! let dir = tempfile::tempdir().unwrap();
+//! let script = dir.path().join("count.rhai");
+//! std::fs::write(&script, "fs::write(\"out.json\", json::to_string(ARGS)); ARGS.len()").unwrap();
+//! let count = Workbench::new()
+//!     .with_primitives(primitives::all())
+//!     .run_file(&script, vec!["a".into(), "b".into()])
+//!     .expect("the script runs");
+//! assert_eq!(count.as_int(), Ok(2));
+//! assert_eq!(std::fs::read_to_string(dir.path().join("out.json")).unwrap(), r#"["a","b"]"#);
 //! ```
 
 use std::collections::HashMap;

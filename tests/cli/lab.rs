@@ -236,3 +236,23 @@ done
 {SUMMARY}"
     )
 }
+
+#[test]
+fn the_shipped_steps_and_checks_example_passes() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/steps-and-checks.rhai");
+    Test::new()
+        .args(&["--from", "parse", "run", example])
+        .stdout(
+            "-- Step 1: Run a program from an argument vector [run]: skipped (--from parse)
+== Step 2: Read a Service manifest [parse]
+  PASS is-nodeport: type NodePort
+  PASS port-80: port 80
+
+Checks:
+  is-nodeport  PASS  type NodePort
+  port-80      PASS  port 80
+2 checks: 2 passed, 0 failed
+",
+        )
+        .run();
+}
