@@ -138,16 +138,16 @@ impl Catalog {
     /// With `include_standard`, Rhai's own functions (`len`, `keys`, …) are included too.
     pub fn of(engine: &Engine, families: &[Family], include_standard: bool) -> Catalog {
         let mut catalog = Catalog::default();
-        if let Ok(json) = engine.gen_fn_metadata_to_json(include_standard) {
-            if let Ok(root) = serde_json::from_str::<JsonModule>(&json) {
-                for f in root.functions {
-                    catalog.push(None, f);
-                }
-                for (name, m) in root.modules {
-                    catalog.modules.entry(name.clone()).or_default();
-                    for f in m.functions {
-                        catalog.push(Some(&name), f);
-                    }
+        if let Ok(json) = engine.gen_fn_metadata_to_json(include_standard)
+            && let Ok(root) = serde_json::from_str::<JsonModule>(&json)
+        {
+            for f in root.functions {
+                catalog.push(None, f);
+            }
+            for (name, m) in root.modules {
+                catalog.modules.entry(name.clone()).or_default();
+                for f in m.functions {
+                    catalog.push(Some(&name), f);
                 }
             }
         }

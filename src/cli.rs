@@ -180,11 +180,11 @@ fn install_interrupt(session: &Session) {
 }
 
 fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
-    if let Some(report) = &cli.report {
-        if let Err(msg) = crate::report::Format::for_path(report) {
-            eprintln!("error: {msg}");
-            return EXIT_USAGE;
-        }
+    if let Some(report) = &cli.report
+        && let Err(msg) = crate::report::Format::for_path(report)
+    {
+        eprintln!("error: {msg}");
+        return EXIT_USAGE;
     }
     let mut session = match build(cli) {
         Ok(s) => s,
@@ -222,21 +222,20 @@ fn finish_lab(session: &Session, script: &str, error: Option<&str>) -> u8 {
             code = EXIT_FAILURE;
         }
     }
-    if let Some(from) = &ctx.settings().from {
-        if error.is_none()
-            && !ctx
-                .ext::<crate::primitives::steps::StepState>()
-                .from_reached()
-        {
-            eprintln!("error: --from {from}: the script has no step with this id");
-            code = EXIT_FAILURE;
-        }
+    if let Some(from) = &ctx.settings().from
+        && error.is_none()
+        && !ctx
+            .ext::<crate::primitives::steps::StepState>()
+            .from_reached()
+    {
+        eprintln!("error: --from {from}: the script has no step with this id");
+        code = EXIT_FAILURE;
     }
-    if let Some(path) = &ctx.settings().report {
-        if let Err(msg) = crate::report::write(path, script, &checks, error) {
-            eprintln!("error: {msg}");
-            code = EXIT_FAILURE;
-        }
+    if let Some(path) = &ctx.settings().report
+        && let Err(msg) = crate::report::write(path, script, &checks, error)
+    {
+        eprintln!("error: {msg}");
+        code = EXIT_FAILURE;
     }
     code
 }

@@ -85,16 +85,16 @@ impl Sources {
             .chain(self.dirs.iter().map(|d| d.join(source)))
             .chain(self.dirs.iter().map(|d| d.join(format!("{source}.rhai"))));
         for path in candidates {
-            if path.is_file() {
-                if let Ok(text) = std::fs::read_to_string(&path) {
-                    return (display_path(&path), Some(text));
-                }
+            if path.is_file()
+                && let Ok(text) = std::fs::read_to_string(&path)
+            {
+                return (display_path(&path), Some(text));
             }
         }
-        if let Some(name) = crate::stdlib::embedded_name(source) {
-            if let Some(text) = crate::stdlib::embedded_source(name) {
-                return (name.to_string(), Some(text.to_string()));
-            }
+        if let Some(name) = crate::stdlib::embedded_name(source)
+            && let Some(text) = crate::stdlib::embedded_source(name)
+        {
+            return (name.to_string(), Some(text.to_string()));
         }
         (source.to_string(), None)
     }

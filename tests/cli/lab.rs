@@ -113,7 +113,7 @@ Checks:
 1 check: 1 passed, 0 failed
 ",
         )
-        .stderr(&"Run step 1? [Enter] run, s skip, q quit: Run step 2? [Enter] run, s skip, q quit: Run step 3? [Enter] run, s skip, q quit: ")
+        .stderr("Run step 1? [Enter] run, s skip, q quit: Run step 2? [Enter] run, s skip, q quit: Run step 3? [Enter] run, s skip, q quit: ")
         .run();
 }
 
@@ -239,7 +239,10 @@ done
 
 #[test]
 fn the_shipped_steps_and_checks_example_passes() {
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/steps-and-checks.rhai");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/steps-and-checks.rhai"
+    );
     Test::new()
         .args(&["--from", "parse", "run", example])
         .stdout(
