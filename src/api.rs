@@ -99,5 +99,32 @@ pub fn write_definitions(session: &mut Session, dir: &Path) -> Result<(), String
         .definitions()
         .with_headers(true)
         .write_to_dir(dir)
-        .map_err(|e| format!("cannot write definitions into {}: {e}", dir.display()))
+        .map_err(|e| format!("cannot write definitions into {}: {e}", dir.display()))?;
+    // Rhai writes script modules without their doc comments and with an empty return
+    // type: the stdlib's files are written from the catalog instead.
+    let catalog = Catalog::of(session.engine(), session.families(), false);
+    for (module, _, _) in crate::stdlib::EMBEDDED {
+        let path = dir.join(format!("{module}.d.rhai"));
+        std::fs::write(&path, script_module_definitions(&catalog, module))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The `.d.rhai` text of a script module: doc comments, then `fn name(p: ?) -> ?;`.
+fn script_module_definitions(catalog: &Catalog, module: &str) -> String {
+    let mut out = format!("module {module};\n");
+    for f in catalog.in_module(module) {
+        out.push('\n');
+        for line in f.doc.lines() {
+            if line.is_empty() {
+                out.push_str("///\n");
+            } else {
+                out.push_str(&format!("/// {line}\n"));
+            }
+        }
+        let params: Vec<String> = f.params.iter().map(|p| format!("{p}: ?")).collect();
+        out.push_str(&format!("fn {}({}) -> ?;\n", f.name, params.join(", ")));
+    }
+    out
 }

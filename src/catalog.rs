@@ -162,6 +162,13 @@ impl Catalog {
             entry.push_str(family.summary);
         }
         for (module, source_name, source) in crate::stdlib::EMBEDDED {
+            if catalog
+                .functions
+                .iter()
+                .any(|f| f.module.as_deref() == Some(module))
+            {
+                continue; // already registered as a static module (`labsh api --definitions`)
+            }
             let Ok(ast) = engine.compile(source) else {
                 continue;
             };

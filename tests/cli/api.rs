@@ -59,5 +59,12 @@ fn definitions_are_written_for_each_module() {
     );
     assert!(fs.contains("fn read(path: String) -> String;"), "{fs}");
     let lab = out.read("defs/lab.d.rhai");
-    assert!(lab.contains("fn step(id"), "{lab}");
+    assert!(
+        lab.starts_with("module lab;\n\n/// Records check `name` with no evidence."),
+        "{lab}"
+    );
+    assert!(
+        lab.contains("\nfn step(id: ?, title: ?, body: ?) -> ?;\n"),
+        "{lab}"
+    );
 }

@@ -100,3 +100,30 @@ fn ctrl_c_in_the_repl_ends_the_evaluation_and_keeps_the_session() {
         (1, "42\n", "interrupted\n")
     );
 }
+
+#[test]
+fn ctrl_c_ends_a_busy_pure_rhai_loop() {
+    let t = Test::new().write(
+        "busy.rhai",
+        "print(\"spinning\");\nlet n = 0;\nloop { n += 1; }\n",
+    );
+    let mut child = crate::test::command(&t.path())
+        .args(["run", "busy.rhai"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labsh starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert_eq!(first, "spinning\n");
+    child.stdout = Some(stdout.into_inner());
+    std::thread::sleep(Duration::from_millis(100));
+    sigint(&child);
+    let (code, out, err) = wait(child, Duration::from_secs(20));
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (130, "", "labsh: interrupted\n")
+    );
+}

@@ -99,3 +99,74 @@ fn a_missing_program_is_an_error_naming_it() {
     );
     assert!(out.stderr.contains("  --> m.rhai:1:7\n"), "{}", out.stderr);
 }
+
+#[test]
+fn a_stdlib_folder_next_to_the_script_overrides_the_embedded_one() {
+    Test::new()
+        .write(
+            "lab/stdlib/lab.rhai",
+            "fn step(id, title, body) { print(`local step ${id}`); body.call() }\n",
+        )
+        .write(
+            "lab/s.rhai",
+            "import \"lab\" as lab;\nlab::step(\"a\", \"A\", || print(\"body\"));\n",
+        )
+        .args(&["run", "lab/s.rhai"])
+        .stdout("local step a\nbody\n")
+        .run();
+}
+
+#[test]
+fn errors_in_a_stdlib_given_by_flag_name_its_file() {
+    Test::new()
+        .write("mystd/lab.rhai", "fn step(id, title, body) { throw `custom ${id}`; }\n")
+        .write(
+            "s.rhai",
+            "import \"lab\" as lab;\nlab::step(\"a\", \"A\", || print(\"body\"));\n",
+        )
+        .args(&["--stdlib", "mystd", "run", "s.rhai"])
+        .stderr("error: custom a\n  --> mystd/lab.rhai:1:28\n  |\n1 | fn step(id, title, body) { throw `custom ${id}`; }\n  |                            ^\nnote: in `step`, called from s.rhai:2:6\n  |\n2 | lab::step(\"a\", \"A\", || print(\"body\"));\n  |      ^\n")
+        .status(1)
+        .run();
+}
+
+#[test]
+fn env_reads_an_environment_variable_or_gives_unit() {
+    Test::new()
+        .write(
+            "e.rhai",
+            "print(env(\"LABSH_TEST_CLUSTER\"));\nprint(env(\"LABSH_TEST_UNSET\") == ());\n",
+        )
+        .env("LABSH_TEST_CLUSTER", "tp12")
+        .args(&["run", "e.rhai"])
+        .stdout("tp12\ntrue\n")
+        .run();
+}
+
+#[test]
+fn a_too_deeply_nested_expression_names_the_limit() {
+    let script = format!("let x = {}1{};\n", "(".repeat(300), ")".repeat(300));
+    let (out, code) = Test::new()
+        .write("deep.rhai", &script)
+        .args(&["run", "deep.rhai"])
+        .run_unchecked();
+    assert_eq!(code, 1);
+    assert!(
+        out.stderr.starts_with(
+            "error: expression nested too deeply (the limit is 256 levels)\n  --> deep.rhai:1:"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn bad_durations_get_the_one_duration_error() {
+    let (out, code) = Test::new()
+        .write("d.rhai", "sleep(\"5 minutes\");\n")
+        .args(&["run", "d.rhai"])
+        .run_unchecked();
+    assert_eq!(code, 1);
+    assert!(out.stderr.contains("  --> d.rhai:1:1\n"), "{}", out.stderr);
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+}

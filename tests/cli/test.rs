@@ -83,7 +83,6 @@ impl Test {
     }
 
     /// Sets an environment variable for the run.
-    #[allow(dead_code)]
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_string(), value.to_string()));
         self
