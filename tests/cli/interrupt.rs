@@ -127,3 +127,46 @@ fn ctrl_c_ends_a_busy_pure_rhai_loop() {
         (130, "", "labsh: interrupted\n")
     );
 }
+
+#[test]
+fn ctrl_c_during_proc_run_kills_the_program() {
+    let t = Test::new().write(
+        "child.rhai",
+        "print(\"starting\");\nproc::run([\"sh\", \"-c\", \"echo $$ > child.pid; exec sleep 60\"]);\n",
+    );
+    let mut child = crate::test::command(&t.path())
+        .args(["run", "child.rhai"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labsh starts");
+    let pid_file = t.path().join("child.pid");
+    let start = Instant::now();
+    let pid: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the program never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    sigint(&child);
+    let (code, out, err) = wait(child, Duration::from_secs(20));
+    assert_eq!(
+        (code, out.as_str(), err.as_str()),
+        (130, "starting\n", "labsh: interrupted\n")
+    );
+    // Killed and reaped: no /proc entry, or at most a zombie awaiting init.
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = state.rsplit(") ").next().and_then(|s| s.chars().next());
+    assert!(
+        matches!(state, None | Some('Z') | Some('X')),
+        "sleep {pid} still runs: {state:?}"
+    );
+}

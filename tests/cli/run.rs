@@ -170,3 +170,25 @@ fn bad_durations_get_the_one_duration_error() {
     assert!(out.stderr.contains("  --> d.rhai:1:1\n"), "{}", out.stderr);
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
 }
+
+#[test]
+fn proc_run_kills_a_program_at_its_timeout() {
+    Test::new()
+        .write("t.rhai", "proc::run([\"sleep\", \"30\"], #{timeout: \"200ms\"});\n")
+        .args(&["run", "t.rhai"])
+        .stderr("error: `sleep 30` timed out after 200ms and was killed\n  --> t.rhai:1:7\n  |\n1 | proc::run([\"sleep\", \"30\"], #{timeout: \"200ms\"});\n  |       ^\n")
+        .status(1)
+        .run();
+}
+
+#[test]
+fn proc_run_returns_code_and_output() {
+    Test::new()
+        .write(
+            "p.rhai",
+            "let r = proc::run([\"sh\", \"-c\", \"echo out; echo err >&2; exit 3\"]);\nprint(r.code);\nprint(r.stdout);\nprint(r.stderr);\n",
+        )
+        .args(&["run", "p.rhai"])
+        .stdout("3\nout\n\nerr\n\n")
+        .run();
+}
