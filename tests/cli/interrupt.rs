@@ -134,7 +134,7 @@ fn ctrl_c_during_proc_run_kills_the_program() {
         "child.rhai",
         "print(\"starting\");\nproc::run([\"sh\", \"-c\", \"echo $$ > child.pid; exec sleep 60\"]);\n",
     );
-    let mut child = crate::test::command(&t.path())
+    let child = crate::test::command(&t.path())
         .args(["run", "child.rhai"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
