@@ -5,7 +5,45 @@
 use std::path::Path;
 
 use crate::catalog::{Catalog, FnDoc};
+use crate::cli::EXIT_FAILURE;
 use crate::workbench::Session;
+
+/// `labsh api [NAME] [--definitions DIR]`; returns the exit code.
+pub fn execute(session: &mut Session, name: Option<&str>, definitions: Option<&Path>) -> u8 {
+    if let Some(dir) = definitions {
+        return match write_definitions(session, dir) {
+            Ok(()) => {
+                eprintln!("wrote Rhai definitions into {}", dir.display());
+                0
+            }
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                EXIT_FAILURE
+            }
+        };
+    }
+    let catalog = Catalog::of(session.engine(), session.families(), false);
+    match name {
+        None => {
+            print!("{}", list(&catalog));
+            0
+        }
+        Some(name) => match describe(&catalog, name) {
+            Some(text) => {
+                print!("{text}");
+                0
+            }
+            None => {
+                eprintln!("error: no primitive or module named `{name}`");
+                let near = suggestions(&catalog, name);
+                if !near.is_empty() {
+                    eprintln!("help: did you mean: {}", near.join(", "));
+                }
+                EXIT_FAILURE
+            }
+        },
+    }
+}
 
 /// One line per function: `signature  — summary`.
 pub fn list(catalog: &Catalog) -> String {

@@ -203,39 +203,10 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
             (EXIT_FAILURE, Some(e.to_string()))
         }
     };
-    let lab_code = finish_lab(&session, &file.display().to_string(), error.as_deref());
+    let lab_code =
+        crate::report::finish(session.ctx(), &file.display().to_string(), error.as_deref());
     if code == 0 {
         code = lab_code;
-    }
-    code
-}
-
-/// The end of a lab: the checks' summary, `--report`, and a `--from` that named no step.
-/// Returns 1 when a check failed or the report could not be written.
-fn finish_lab(session: &Session, script: &str, error: Option<&str>) -> u8 {
-    let ctx = session.ctx();
-    let checks = ctx.ext::<crate::primitives::checks::CheckLog>().all();
-    let mut code = 0;
-    if !checks.is_empty() {
-        print!("{}", crate::report::summary(&checks, ctx.output()));
-        if checks.iter().any(|c| !c.passed) {
-            code = EXIT_FAILURE;
-        }
-    }
-    if let Some(from) = &ctx.settings().from
-        && error.is_none()
-        && !ctx
-            .ext::<crate::primitives::steps::StepState>()
-            .from_reached()
-    {
-        eprintln!("error: --from {from}: the script has no step with this id");
-        code = EXIT_FAILURE;
-    }
-    if let Some(path) = &ctx.settings().report
-        && let Err(msg) = crate::report::write(path, script, &checks, error)
-    {
-        eprintln!("error: {msg}");
-        code = EXIT_FAILURE;
     }
     code
 }
@@ -265,41 +236,8 @@ fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
 }
 
 fn api(cli: &Cli, name: Option<&str>, definitions: Option<&Path>) -> u8 {
-    let mut session = match build(cli) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    if let Some(dir) = definitions {
-        return match crate::api::write_definitions(&mut session, dir) {
-            Ok(()) => {
-                eprintln!("wrote Rhai definitions into {}", dir.display());
-                0
-            }
-            Err(msg) => {
-                eprintln!("error: {msg}");
-                EXIT_FAILURE
-            }
-        };
-    }
-    let catalog = crate::catalog::Catalog::of(session.engine(), session.families(), false);
-    match name {
-        None => {
-            print!("{}", crate::api::list(&catalog));
-            0
-        }
-        Some(name) => match crate::api::describe(&catalog, name) {
-            Some(text) => {
-                print!("{text}");
-                0
-            }
-            None => {
-                eprintln!("error: no primitive or module named `{name}`");
-                let near = crate::api::suggestions(&catalog, name);
-                if !near.is_empty() {
-                    eprintln!("help: did you mean: {}", near.join(", "));
-                }
-                EXIT_FAILURE
-            }
-        },
+    match build(cli) {
+        Ok(mut session) => crate::api::execute(&mut session, name, definitions),
+        Err(code) => code,
     }
 }

@@ -3,8 +3,11 @@
 
 use std::path::Path;
 
+use crate::cli::EXIT_FAILURE;
+use crate::context::Ctx;
 use crate::output::{Output, Style};
-use crate::primitives::checks::Check;
+use crate::primitives::checks::{Check, CheckLog};
+use crate::primitives::steps::StepState;
 
 /// The formats `--report` writes, chosen by the file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +137,34 @@ pub fn write(
     };
     std::fs::write(path, text)
         .map_err(|e| format!("cannot write the report {}: {e}", path.display()))
+}
+
+/// The end of `labsh run` (also after a script error or Ctrl-C): the checks' summary table,
+/// `--report`, and a `--from` that named no step. Returns 1 when a check failed, `--from`
+/// matched nothing or the report could not be written, else 0.
+pub fn finish(ctx: &Ctx, script: &str, error: Option<&str>) -> u8 {
+    let checks = ctx.ext::<CheckLog>().all();
+    let mut code = 0;
+    if !checks.is_empty() {
+        print!("{}", summary(&checks, ctx.output()));
+        if checks.iter().any(|c| !c.passed) {
+            code = EXIT_FAILURE;
+        }
+    }
+    if let Some(from) = &ctx.settings().from
+        && error.is_none()
+        && !ctx.ext::<StepState>().from_reached()
+    {
+        eprintln!("error: --from {from}: the script has no step with this id");
+        code = EXIT_FAILURE;
+    }
+    if let Some(path) = &ctx.settings().report
+        && let Err(msg) = write(path, script, &checks, error)
+    {
+        eprintln!("error: {msg}");
+        code = EXIT_FAILURE;
+    }
+    code
 }
 
 /// XML text and attribute escaping.
