@@ -93,3 +93,12 @@ fn load_runs_a_file_into_the_session_and_reset_forgets_it() {
         .status(1)
         .run();
 }
+
+#[test]
+fn an_error_in_a_function_from_an_earlier_input_shows_that_input() {
+    Test::new()
+        .stdin("fn f(x) {\n  x.nope()\n}\nf(1)\n")
+        .stderr("error: Function not found: nope (i64)\n  --> <stdin 1>:2:5\n  |\n2 |   x.nope()\n  |     ^\nnote: in `f`, called from <stdin 2>:1:1\n  |\n1 | f(1)\n  | ^\n")
+        .status(1)
+        .run();
+}
