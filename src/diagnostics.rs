@@ -141,15 +141,29 @@ pub fn from_parse(err: ParseError, source_name: &str, text: &str) -> Diagnostic 
 /// What a called function is called in notes.
 fn describe_call(name: &str) -> String {
     if name.starts_with("anon$") {
-        "in a closure".to_string()
+        "in a closure, called from".to_string()
     } else {
-        format!("in `{name}`")
+        format!("in `{name}`, called from")
     }
 }
 
 /// The message of an innermost error, in words a script author acts on.
-fn message_of(err: &EvalAltResult) -> String {
+fn message_of(err: &EvalAltResult, sources: &Sources) -> String {
     match err {
+        EvalAltResult::ErrorModuleNotFound(name, _) => {
+            let dirs: Vec<String> = sources
+                .dirs
+                .iter()
+                .map(|d| display_path(d))
+                .map(|d| if d.is_empty() { ".".to_string() } else { d })
+                .collect();
+            let embedded: Vec<&str> = crate::stdlib::EMBEDDED.iter().map(|(p, _, _)| *p).collect();
+            format!(
+                "module `{name}` not found (looked for {name}.rhai in {}; the embedded stdlib has {})",
+                dirs.join(", "),
+                embedded.join(", ")
+            )
+        }
         EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
         EvalAltResult::ErrorParsing(t, _) => t.to_string(),
         EvalAltResult::ErrorStackOverflow(_) => format!(
@@ -182,7 +196,7 @@ pub fn render(err: &EvalAltResult, sources: &Sources) -> Diagnostic {
             }
             EvalAltResult::ErrorInModule(name, inner, pos) => {
                 if let Some(loc) = sources.locate(&current_source, *pos) {
-                    calls.push((format!("in module `{name}`, imported"), loc));
+                    calls.push((format!("in module `{name}`, imported from"), loc));
                 }
                 current_source = name.clone();
                 err = inner;
@@ -190,7 +204,7 @@ pub fn render(err: &EvalAltResult, sources: &Sources) -> Diagnostic {
             other => {
                 calls.reverse();
                 return Diagnostic {
-                    message: message_of(other),
+                    message: message_of(other, sources),
                     location: sources.locate(&current_source, other.position()),
                     calls,
                 };
@@ -229,11 +243,7 @@ impl fmt::Display for Diagnostic {
             write_snippet(f, loc, true)?;
         }
         for (what, loc) in &self.calls {
-            writeln!(
-                f,
-                "note: {what}, called from {}:{}:{}",
-                loc.source, loc.line, loc.column
-            )?;
+            writeln!(f, "note: {what} {}:{}:{}", loc.source, loc.line, loc.column)?;
             write_snippet(f, loc, false)?;
         }
         Ok(())

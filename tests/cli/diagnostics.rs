@@ -117,3 +117,25 @@ fn stdlib_line(text: &str) -> usize {
         .expect("line in lab.rhai")
         + 1
 }
+
+#[test]
+fn an_error_while_importing_a_module_shows_the_module_line_and_the_import() {
+    Test::new()
+        .write("nodes.rhai", "print(\"loading\");\nlet per_node = 4 / 0;\n")
+        .write("main.rhai", "\nimport \"nodes\" as nodes;\n")
+        .args(&["run", "main.rhai"])
+        .stdout("loading\n")
+        .stderr("error: Division by zero: 4 / 0\n  --> nodes.rhai:2:18\n  |\n2 | let per_node = 4 / 0;\n  |                  ^\nnote: in module `nodes`, imported from main.rhai:2:8\n  |\n2 | import \"nodes\" as nodes;\n  |        ^\n")
+        .status(1)
+        .run();
+}
+
+#[test]
+fn a_missing_module_says_where_it_was_looked_for() {
+    Test::new()
+        .write("m.rhai", "import \"nosuch\" as n;\n")
+        .args(&["run", "m.rhai"])
+        .stderr("error: module `nosuch` not found (looked for nosuch.rhai in .; the embedded stdlib has lab)\n  --> m.rhai:1:8\n  |\n1 | import \"nosuch\" as n;\n  |        ^\n")
+        .status(1)
+        .run();
+}
