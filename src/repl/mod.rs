@@ -151,7 +151,10 @@ fn handle(session: &mut Session, input: &str, source_name: &str) -> Outcome {
             .split_once(char::is_whitespace)
             .map_or((command, ""), |(n, a)| (n, a.trim()));
         return match name {
-            "load" if !arg.is_empty() => show(session.load_file(Path::new(arg))),
+            "load" if !arg.is_empty() => {
+                let result = session.load_file(Path::new(arg));
+                show(session.ctx().output(), result)
+            }
             "reset" => {
                 session.reset();
                 println!("session reset: no variables, functions or imports");
@@ -169,14 +172,17 @@ fn handle(session: &mut Session, input: &str, source_name: &str) -> Outcome {
             }
         };
     }
-    show(session.eval(source_name, input))
+    let result = session.eval(source_name, input);
+    show(session.ctx().output(), result)
 }
 
-fn show(result: Result<rhai::Dynamic, ScriptError>) -> Outcome {
+/// Prints a value (through the output layer, so a running spinner is not garbled) or an
+/// error.
+fn show(out: &crate::output::Output, result: Result<rhai::Dynamic, ScriptError>) -> Outcome {
     match result {
         Ok(value) => {
             if !value.is_unit() {
-                println!("{}", pretty::top_level(&value));
+                out.println(&pretty::top_level(&value));
             }
             Outcome::Ok
         }
