@@ -22,7 +22,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
     name = "labsh",
     version,
     about,
-    args_conflicts_with_subcommands = false
+    args_conflicts_with_subcommands = false,
+    after_help = "Without a command, labsh opens the REPL; with piped stdin it evaluates the lines it reads.\nExit codes: 0 success, 1 script error or failed check, 2 usage error, 130 interrupted (Ctrl-C)."
 )]
 pub struct Cli {
     /// Print the shell command (kubectl, helm, kind, tcpdump, docker exec) behind each primitive.

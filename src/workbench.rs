@@ -27,6 +27,11 @@
 //! assert_eq!(count.as_int(), Ok(2));
 //! assert_eq!(std::fs::read_to_string(dir.path().join("out.json")).unwrap(), r#"["a","b"]"#);
 //! ```
+//!
+//! Rhai evaluates recursively: evaluate on a thread with a large stack (the `labsh` binary
+//! uses 256 MiB) so the call-depth limit, not a stack overflow, ends a runaway recursion.
+//! Hosts interrupt an evaluation with `session.ctx().interrupt()` (the binary does it on
+//! Ctrl-C) and read the lab checks a script recorded with [`Session::checks`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -196,6 +201,11 @@ impl Session {
     /// The primitive families registered.
     pub fn families(&self) -> &[Family] {
         &self.families
+    }
+
+    /// The lab checks recorded so far (`lab::check`), in order.
+    pub fn checks(&self) -> Vec<crate::primitives::checks::Check> {
+        self.ctx.ext::<crate::primitives::checks::CheckLog>().all()
     }
 
     /// The variables in scope (for REPL completion).
