@@ -46,22 +46,28 @@ pub fn about(catalog: &Catalog, name: &str) -> String {
     }
 }
 
+const HELP_DOC: &str = "Lists the modules (REPL only); `help(\"NAME\")` shows a module's functions or one\nfunction's doc with its example.\n\n```rhai\nhelp();\nhelp(\"fs::read\");\n```";
+
 /// Registers `help()` and `help(name)` in the session's engine.
 pub fn install(session: &mut Session) {
     let families: Vec<Family> = session.families().to_vec();
     let out = session.ctx().output().clone();
-    let f = families.clone();
-    let o = out.clone();
-    session
-        .engine_mut()
-        .register_fn("help", move |ctx: NativeCallContext| {
+    let (f, o) = (families.clone(), out.clone());
+    rhai::FuncRegistration::new("help")
+        .with_params_info(["()"])
+        .with_comments([crate::primitives::doc_comment(HELP_DOC)])
+        .register_into_engine(session.engine_mut(), move |ctx: NativeCallContext| {
             let catalog = Catalog::of(ctx.engine(), &f, false);
             o.println(overview(&catalog).trim_end());
         });
-    session
-        .engine_mut()
-        .register_fn("help", move |ctx: NativeCallContext, name: &str| {
-            let catalog = Catalog::of(ctx.engine(), &families, false);
-            out.println(about(&catalog, name).trim_end());
-        });
+    rhai::FuncRegistration::new("help")
+        .with_params_info(["name: String", "()"])
+        .with_comments([crate::primitives::doc_comment(HELP_DOC)])
+        .register_into_engine(
+            session.engine_mut(),
+            move |ctx: NativeCallContext, name: &str| {
+                let catalog = Catalog::of(ctx.engine(), &families, false);
+                out.println(about(&catalog, name).trim_end());
+            },
+        );
 }
