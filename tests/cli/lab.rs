@@ -259,3 +259,24 @@ Checks:
         )
         .run();
 }
+
+#[test]
+fn a_failed_required_check_ends_the_script() {
+    Test::new()
+        .write(
+            "r.rhai",
+            "import \"lab\" as lab;\nlab::require(\"cilium-ready\", false, \"0/4 agents Ready\");\nprint(\"not reached\");\n",
+        )
+        .args(&["run", "r.rhai"])
+        .stdout("  FAIL cilium-ready: 0/4 agents Ready\n\nChecks:\n  cilium-ready  FAIL  0/4 agents Ready\n1 check: 0 passed, 1 failed\n")
+        .stderr(&format!(
+            "error: required check failed: cilium-ready: 0/4 agents Ready\n  --> stdlib/lab.rhai:{line}:9\n   |\n{line} |         throw `required check failed: ${{name}}: ${{evidence}}`;\n   |         ^\nnote: in `require`, called from r.rhai:2:6\n  |\n2 | lab::require(\"cilium-ready\", false, \"0/4 agents Ready\");\n  |      ^\n",
+            line = include_str!("../../stdlib/lab.rhai")
+                .lines()
+                .position(|l| l.starts_with("        throw `required check failed"))
+                .unwrap()
+                + 1
+        ))
+        .status(1)
+        .run();
+}
