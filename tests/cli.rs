@@ -19,3 +19,5 @@ mod repl;
 mod run;
 #[path = "cli/shipped.rs"]
 mod shipped;
+#[path = "cli/tty.rs"]
+mod tty;
