@@ -20,6 +20,11 @@ struct Terminal {
 
 impl Terminal {
     fn open(dir: &std::path::Path) -> Terminal {
+        Terminal::open_with(dir, &[], true)
+    }
+
+    /// labsh with `args` on a pty; `no_color` sets NO_COLOR (the harness's default).
+    fn open_with(dir: &std::path::Path, args: &[&str], no_color: bool) -> Terminal {
         let (mut master, mut slave) = (0, 0);
         // SAFETY: openpty fills two fds we own from here on.
         let rc = unsafe {
@@ -36,7 +41,11 @@ impl Terminal {
         let (master, slave) =
             unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         let mut cmd = crate::test::command(dir);
-        cmd.env("TERM", "xterm")
+        if !no_color {
+            cmd.env_remove("NO_COLOR");
+        }
+        cmd.args(args)
+            .env("TERM", "xterm")
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
             .stderr(Stdio::from(slave));
@@ -189,6 +198,37 @@ fn the_terminal_repl_continues_input_completes_survives_ctrl_c_and_keeps_history
         history.contains("double(21)\n") && history.contains("sleep(\"1m\")\n"),
         "{history}"
     );
+}
+
+/// Runs `labsh ARGS` on a pty and returns what it printed.
+fn run_on_terminal(t: &Test, args: &[&str], no_color: bool) -> String {
+    let mut term = Terminal::open_with(&t.path(), args, no_color);
+    let start = Instant::now();
+    while term.child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "labsh did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The reader thread may still be draining the pty.
+    std::thread::sleep(Duration::from_millis(100));
+    term.screen()
+}
+
+#[test]
+fn a_terminal_gets_colors_unless_no_color_or_the_flag_says_otherwise() {
+    let t = Test::new().write(
+        "c.rhai",
+        "import \"lab\" as lab;\nlab::check(\"ok\", true);\n",
+    );
+    let colored = run_on_terminal(&t, &["run", "c.rhai"], false);
+    assert!(colored.contains("\x1b[32mPASS\x1b[0m ok"), "{colored:?}");
+    let no_color_env = run_on_terminal(&t, &["run", "c.rhai"], true);
+    assert!(no_color_env.contains("  PASS ok\r\n"), "{no_color_env:?}");
+    assert!(!no_color_env.contains("\x1b["), "{no_color_env:?}");
+    let no_color_flag = run_on_terminal(&t, &["--no-color", "run", "c.rhai"], false);
+    assert!(!no_color_flag.contains("\x1b["), "{no_color_flag:?}");
 }
 
 impl Drop for Terminal {
