@@ -9,7 +9,7 @@ use rhai::{EvalAltResult, ParseError, Position};
 /// One place in a source file, with the line's text when it could be read.
 #[derive(Debug, Clone)]
 pub struct Location {
-    /// Source name (a path, or `stdlib/lab.rhai`, or `<repl>`).
+    /// Source name (a path, `stdlib/lab.rhai`, or a REPL input such as `<stdin 2>`).
     pub source: String,
     /// 1-based line.
     pub line: usize,
@@ -26,7 +26,8 @@ pub struct Diagnostic {
     pub message: String,
     /// Where it happened.
     pub location: Option<Location>,
-    /// The calls that led there, innermost first: (`in `check``, where it was called).
+    /// The calls that led there, innermost first: what was called ("in `check`, called
+    /// from") and where.
     pub calls: Vec<(String, Location)>,
 }
 
