@@ -45,21 +45,30 @@ pub fn execute(session: &mut Session, name: Option<&str>, definitions: Option<&P
     }
 }
 
-/// One line per function: `signature  — summary`.
+/// One line per function (`signature  # summary`), then the properties of labsh's types
+/// (`Node.ip -> String`).
 pub fn list(catalog: &Catalog) -> String {
     let mut out = String::new();
     for f in catalog.functions.iter().filter(|f| !f.name.contains('$')) {
+        out.push_str(&line(f));
+    }
+    for f in catalog.functions.iter().filter(|f| f.property().is_some()) {
         out.push_str(&line(f));
     }
     out
 }
 
 fn line(f: &FnDoc) -> String {
+    let head = match (f.property(), f.first_type()) {
+        (Some(prop), Some(owner)) if f.ret.is_empty() => format!("{owner}.{prop}"),
+        (Some(prop), Some(owner)) => format!("{owner}.{prop} -> {}", f.ret),
+        _ => f.signature(),
+    };
     let summary = f.summary();
     if summary.is_empty() {
-        format!("{}\n", f.signature())
+        format!("{head}\n")
     } else {
-        format!("{}  # {summary}\n", f.signature())
+        format!("{head}  # {summary}\n")
     }
 }
 
@@ -165,4 +174,40 @@ fn script_module_definitions(catalog: &Catalog, module: &str) -> String {
         out.push_str(&format!("fn {}({}) -> ?;\n", f.name, params.join(", ")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(module: Option<&str>, name: &str, params: &[&str], ret: &str, doc: &str) -> FnDoc {
+        FnDoc {
+            module: module.map(str::to_string),
+            name: name.into(),
+            params: params.iter().map(|p| p.to_string()).collect(),
+            ret: ret.into(),
+            doc: doc.into(),
+        }
+    }
+
+    #[test]
+    fn list_shows_functions_then_properties_of_types() {
+        let catalog = Catalog {
+            functions: vec![
+                doc(None, "get$ip", &["node: Node"], "String", "The node's IP."),
+                doc(
+                    Some("fs"),
+                    "read",
+                    &["path: String"],
+                    "String",
+                    "Reads a file.",
+                ),
+            ],
+            ..Catalog::default()
+        };
+        assert_eq!(
+            list(&catalog),
+            "fs::read(path: String) -> String  # Reads a file.\nNode.ip -> String  # The node's IP.\n"
+        );
+    }
 }
