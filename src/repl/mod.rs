@@ -45,9 +45,14 @@ pub fn interactive(session: &mut Session) -> u8 {
         catalog: Catalog::of(session.engine(), session.families(), true),
         vars: Vec::new(),
     }));
-    let config = Config::builder()
+    let builder = Config::builder()
         .completion_type(CompletionType::List)
-        .auto_add_history(false)
+        .auto_add_history(false);
+    let config = builder
+        .clone()
+        .max_history_size(5000)
+        .and_then(|b| b.history_ignore_dups(true))
+        .unwrap_or(builder)
         .build();
     let mut editor = match Editor::<LabHelper, DefaultHistory>::with_config(config) {
         Ok(e) => e,
