@@ -149,8 +149,16 @@ fn describe_call(name: &str) -> String {
 }
 
 /// The message of an innermost error, in words a script author acts on.
-fn message_of(err: &EvalAltResult, sources: &Sources) -> String {
+fn message_of(err: &EvalAltResult, sources: &Sources, location: Option<&Location>) -> String {
     match err {
+        // `kube::get(…)` where nothing is imported or registered as `kube`.
+        EvalAltResult::ErrorModuleNotFound(name, _)
+            if !location
+                .and_then(|l| l.text.as_deref())
+                .is_some_and(|t| t.contains("import")) =>
+        {
+            format!("unknown module `{name}`: import it first (`import \"…\" as {name};`)")
+        }
         EvalAltResult::ErrorModuleNotFound(name, _) => {
             let dirs: Vec<String> = sources
                 .dirs
@@ -204,9 +212,10 @@ pub fn render(err: &EvalAltResult, sources: &Sources) -> Diagnostic {
             }
             other => {
                 calls.reverse();
+                let location = sources.locate(&current_source, other.position());
                 return Diagnostic {
-                    message: message_of(other, sources),
-                    location: sources.locate(&current_source, other.position()),
+                    message: message_of(other, sources, location.as_ref()),
+                    location,
                     calls,
                 };
             }

@@ -83,13 +83,7 @@ impl Workbench {
             .enable_all()
             .build()?;
         let ctx = Ctx::new(runtime.handle().clone(), self.settings);
-        let mut engine = Engine::new();
-        configure(&mut engine, &ctx);
-        let mut registry = crate::primitives::Registry::new(&mut engine);
-        for family in &self.families {
-            (family.register)(&mut registry, &ctx);
-        }
-        registry.finish();
+        let engine = new_engine(&ctx, &self.families);
         let mut session = Session {
             engine,
             ctx,
@@ -97,7 +91,6 @@ impl Workbench {
             stdlib_dir: self.stdlib_dir,
             scope: Scope::new(),
             functions: AST::empty(),
-            imports: AST::empty(),
             fn_sources: HashMap::new(),
             texts: HashMap::new(),
             runtime: Some(runtime),
@@ -114,6 +107,18 @@ impl Workbench {
             .map_err(|e| ScriptError::Setup(e.to_string()))?;
         session.run_file(path, args)
     }
+}
+
+/// An engine with the limits, hooks and `families` registered.
+fn new_engine(ctx: &Ctx, families: &[Family]) -> Engine {
+    let mut engine = Engine::new();
+    configure(&mut engine, ctx);
+    let mut registry = crate::primitives::Registry::new(&mut engine);
+    for family in families {
+        (family.register)(&mut registry, ctx);
+    }
+    registry.finish();
+    engine
 }
 
 /// Function calls may nest this deep; a runaway recursion ends with a clear error.
@@ -172,9 +177,6 @@ pub struct Session {
     stdlib_dir: Option<PathBuf>,
     scope: Scope<'static>,
     functions: AST,
-    /// REPL: the `import` statements run so far, replayed before each input so modules
-    /// stay imported (Rhai forgets imports between evaluations).
-    imports: AST,
     /// Where each script-defined function came from (source name), for diagnostics.
     fn_sources: HashMap<String, String>,
     /// The texts of earlier REPL inputs, for diagnostics in functions they defined.
@@ -257,20 +259,37 @@ impl Session {
         let ast = self.compile(source_name, text)?;
         self.remember(source_name, text, &ast);
         self.functions += ast.clone_functions_only();
-        let merged = self.imports.merge(&self.functions.merge(&ast));
+        let merged = self.functions.merge(&ast);
         let result = self.eval_ast(&merged, source_name, text);
         if result.is_ok() {
-            let imports: Vec<rhai::Stmt> = ast
-                .statements()
-                .iter()
-                .filter(|s| matches!(s, rhai::Stmt::Import(..)))
-                .cloned()
-                .collect();
-            if !imports.is_empty() {
-                self.imports += AST::new(imports, rhai::Module::new());
-            }
+            self.keep_imports(&ast);
         }
         result
+    }
+
+    /// Rhai forgets `import`s between evaluations: the modules an input imported stay
+    /// available to later inputs as static modules under their alias. The engine's resolvers
+    /// cache modules, so this finds the module the input imported without running it again.
+    fn keep_imports(&mut self, ast: &AST) {
+        for stmt in ast.statements() {
+            let rhai::Stmt::Import(import, pos) = stmt else {
+                continue;
+            };
+            let (rhai::Expr::StringConstant(path, _), alias) = &**import else {
+                continue;
+            };
+            if alias.name.is_empty() {
+                continue;
+            }
+            let resolved =
+                self.engine
+                    .module_resolver()
+                    .resolve(&self.engine, ast.source(), path, *pos);
+            if let Ok(module) = resolved {
+                self.engine
+                    .register_static_module(alias.name.as_str(), module);
+            }
+        }
     }
 
     /// Runs a file into the current scope (the REPL's `:load FILE`); its imports and relative
@@ -292,11 +311,14 @@ impl Session {
         result
     }
 
-    /// Forgets every variable, function and import (the REPL's `:reset`).
+    /// Forgets every variable, function and import (the REPL's `:reset`): a fresh engine
+    /// with the same primitives and settings. Functions a host registered are gone too.
     pub fn reset(&mut self) {
+        self.engine = new_engine(&self.ctx, &self.families);
+        let dir = self.ctx.script_dir();
+        self.set_script_dir(&dir);
         self.scope = Scope::new();
         self.functions = AST::empty();
-        self.imports = AST::empty();
         self.fn_sources.clear();
         self.texts.clear();
     }

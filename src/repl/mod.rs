@@ -88,7 +88,9 @@ pub fn interactive(session: &mut Session) -> u8 {
                 if handle(session, &line, &format!("<repl {n}>")) == Outcome::Quit {
                     break;
                 }
-                refresh(session, &known);
+                // Imports, `:load` and `:reset` change the modules completion offers.
+                let modules_changed = line.contains("import") || line.trim_start().starts_with(':');
+                refresh(session, &known, modules_changed);
             }
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
@@ -162,6 +164,7 @@ fn handle(session: &mut Session, input: &str, source_name: &str) -> Outcome {
             }
             "reset" => {
                 session.reset();
+                help::install(session);
                 println!("session reset: no variables, functions or imports");
                 Outcome::Ok
             }
@@ -202,8 +205,12 @@ fn show(out: &crate::output::Output, result: Result<rhai::Dynamic, ScriptError>)
     }
 }
 
-/// Refreshes what completion knows about the variables in scope.
-fn refresh(session: &Session, known: &Arc<Mutex<Known>>) {
+/// Refreshes what completion knows about the variables in scope (and the modules).
+fn refresh(session: &Session, known: &Arc<Mutex<Known>>, modules_changed: bool) {
+    if modules_changed {
+        let catalog = Catalog::of(session.engine(), session.families(), true);
+        known.lock().expect("completion data").catalog = catalog;
+    }
     let vars = session
         .scope()
         .iter()

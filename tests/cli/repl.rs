@@ -102,3 +102,15 @@ fn an_error_in_a_function_from_an_earlier_input_shows_that_input() {
         .status(1)
         .run();
 }
+
+#[test]
+fn modules_imported_by_a_loaded_file_stay_available_and_reset_forgets_them() {
+    Test::new()
+        .write("lab/lib/util.rhai", "fn half(x) { x / 2 }\n")
+        .write("lab/setup.rhai", "import \"lib/util\" as util;\nlet n = util::half(8);\n")
+        .stdin(":load lab/setup.rhai\nn\nutil::half(10)\n:reset\nutil::half(10)\n")
+        .stdout("4\n5\nsession reset: no variables, functions or imports\n")
+        .stderr("error: unknown module `util`: import it first (`import \"…\" as util;`)\n  --> <stdin 5>:1:1\n  |\n1 | util::half(10)\n  | ^\n")
+        .status(1)
+        .run();
+}
