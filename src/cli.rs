@@ -1,7 +1,7 @@
 //! The command line: raw clap arguments → settings → a subcommand that returns an exit code.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -22,7 +22,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
     name = "labsh",
     version,
     about,
-    args_conflicts_with_subcommands = false
+    args_conflicts_with_subcommands = false,
+    after_help = "Without a command, labsh opens the REPL; with piped stdin it evaluates the lines it reads.\nExit codes: 0 success, 1 script error or failed check, 2 usage error, 130 interrupted (Ctrl-C)."
 )]
 pub struct Cli {
     /// Print the shell command (kubectl, helm, kind, tcpdump, docker exec) behind each primitive.
@@ -142,13 +143,20 @@ fn execute(cli: Cli) -> u8 {
     match &cli.command {
         Some(Command::Run { file, args }) => run(&cli, file, args.clone()),
         Some(Command::Check { files }) => check(&cli, files),
-        Some(Command::Api { .. }) => {
-            eprintln!("error: `labsh api` is not available yet");
-            EXIT_FAILURE
+        Some(Command::Api { name, definitions }) => {
+            api(&cli, name.as_deref(), definitions.as_deref())
         }
         None => {
-            eprintln!("error: the REPL is not available yet; use `labsh run FILE`");
-            EXIT_USAGE
+            let mut session = match build(&cli) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            install_interrupt(&session);
+            if std::io::stdin().is_terminal() {
+                crate::repl::interactive(&mut session)
+            } else {
+                crate::repl::piped(&mut session, std::io::stdin().lock())
+            }
         }
     }
 }
@@ -172,23 +180,36 @@ fn install_interrupt(session: &Session) {
     });
 }
 
-fn run(cli: &Cli, file: &std::path::Path, args: Vec<String>) -> u8 {
+fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
+    if let Some(report) = &cli.report
+        && let Err(msg) = crate::report::Format::for_path(report)
+    {
+        eprintln!("error: {msg}");
+        return EXIT_USAGE;
+    }
     let mut session = match build(cli) {
         Ok(s) => s,
         Err(code) => return code,
     };
     install_interrupt(&session);
-    match session.run_file(file, args) {
-        Ok(_) => 0,
+    let result = session.run_file(file, args);
+    let (mut code, error) = match &result {
+        Ok(_) => (0, None),
         Err(ScriptError::Interrupted) => {
             eprintln!("labsh: interrupted");
-            EXIT_INTERRUPTED
+            (EXIT_INTERRUPTED, Some("interrupted".to_string()))
         }
         Err(e) => {
             eprint!("{e}");
-            EXIT_FAILURE
+            (EXIT_FAILURE, Some(e.to_string()))
         }
+    };
+    let lab_code =
+        crate::report::finish(session.ctx(), &file.display().to_string(), error.as_deref());
+    if code == 0 {
+        code = lab_code;
     }
+    code
 }
 
 fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
@@ -213,4 +234,11 @@ fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
         }
     }
     if failed { EXIT_FAILURE } else { 0 }
+}
+
+fn api(cli: &Cli, name: Option<&str>, definitions: Option<&Path>) -> u8 {
+    match build(cli) {
+        Ok(mut session) => crate::api::execute(&mut session, name, definitions),
+        Err(code) => code,
+    }
 }

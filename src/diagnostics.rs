@@ -9,7 +9,7 @@ use rhai::{EvalAltResult, ParseError, Position};
 /// One place in a source file, with the line's text when it could be read.
 #[derive(Debug, Clone)]
 pub struct Location {
-    /// Source name (a path, or `stdlib/lab.rhai`, or `<repl>`).
+    /// Source name (a path, `stdlib/lab.rhai`, or a REPL input such as `<stdin 2>`).
     pub source: String,
     /// 1-based line.
     pub line: usize,
@@ -26,7 +26,8 @@ pub struct Diagnostic {
     pub message: String,
     /// Where it happened.
     pub location: Option<Location>,
-    /// The calls that led there, innermost first (`in call to lab::check at file:3:5`).
+    /// The calls that led there, innermost first: what was called ("in `check`, called
+    /// from") and where.
     pub calls: Vec<(String, Location)>,
 }
 
@@ -41,71 +42,180 @@ impl Diagnostic {
     }
 }
 
-fn source_text(source: &str, main_name: &str, main_text: &str) -> Option<String> {
-    if source == main_name {
-        return Some(main_text.to_string());
-    }
-    if let Some(text) = crate::stdlib::embedded_source(source) {
-        return Some(text.to_string());
-    }
-    std::fs::read_to_string(source).ok()
+/// Where the sources named in an error can be found: the main script's text, the embedded
+/// stdlib, and the folders imports resolve against (`--stdlib DIR`, `script_dir/stdlib`,
+/// `script_dir`), in the resolver's order.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The name the main script was compiled under.
+    pub main_name: String,
+    /// The main script's text.
+    pub main_text: String,
+    /// Folders where `import "x"` looks for `x.rhai`.
+    pub dirs: Vec<std::path::PathBuf>,
+    /// Where the script's own functions and closures (`anon$…`) were defined (source names):
+    /// Rhai reports the caller's source for them.
+    pub fn_sources: std::collections::HashMap<String, String>,
+    /// Texts of other in-memory sources (earlier REPL inputs).
+    pub texts: std::collections::HashMap<String, String>,
 }
 
-fn locate(source: &str, pos: Position, main_name: &str, main_text: &str) -> Option<Location> {
-    let line = pos.line()?;
-    let text = source_text(source, main_name, main_text)
-        .and_then(|t| t.lines().nth(line - 1).map(str::to_string));
-    Some(Location {
-        source: source.to_string(),
-        line,
-        column: pos.position().unwrap_or(0),
-        text,
-    })
+impl Sources {
+    /// Sources for a script named `main_name` with `main_text`.
+    pub fn new(main_name: &str, main_text: &str) -> Self {
+        Sources {
+            main_name: main_name.to_string(),
+            main_text: main_text.to_string(),
+            ..Sources::default()
+        }
+    }
+
+    /// The displayed name and the text of source `source`.
+    fn find(&self, source: &str) -> (String, Option<String>) {
+        if source == self.main_name {
+            return (source.to_string(), Some(self.main_text.clone()));
+        }
+        if let Some(text) = self.texts.get(source) {
+            return (source.to_string(), Some(text.clone()));
+        }
+        if let Some(text) = crate::stdlib::embedded_source(source) {
+            return (source.to_string(), Some(text.to_string()));
+        }
+        let direct = std::path::PathBuf::from(source);
+        let candidates = std::iter::once(direct.clone())
+            .chain(self.dirs.iter().map(|d| d.join(source)))
+            .chain(self.dirs.iter().map(|d| d.join(format!("{source}.rhai"))));
+        for path in candidates {
+            if path.is_file()
+                && let Ok(text) = std::fs::read_to_string(&path)
+            {
+                return (display_path(&path), Some(text));
+            }
+        }
+        if let Some(name) = crate::stdlib::embedded_name(source)
+            && let Some(text) = crate::stdlib::embedded_source(name)
+        {
+            return (name.to_string(), Some(text.to_string()));
+        }
+        (source.to_string(), None)
+    }
+
+    fn locate(&self, source: &str, pos: Position) -> Option<Location> {
+        let line = pos.line()?;
+        let (name, text) = self.find(source);
+        let text = text.and_then(|t| t.lines().nth(line - 1).map(str::to_string));
+        Some(Location {
+            source: name,
+            line,
+            column: pos.position().unwrap_or(0),
+            text,
+        })
+    }
+}
+
+/// A path relative to the current directory when it is below it.
+fn display_path(path: &std::path::Path) -> String {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// A parse error in `source_name`.
 pub fn from_parse(err: ParseError, source_name: &str, text: &str) -> Diagnostic {
     let pos = err.position();
+    let message = match err.err_type() {
+        rhai::ParseErrorType::ExprTooDeep => format!(
+            "expression nested too deeply (the limit is {} levels)",
+            crate::workbench::MAX_EXPR_DEPTH
+        ),
+        other => other.to_string(),
+    };
     Diagnostic {
-        message: err.err_type().to_string(),
-        location: locate(source_name, pos, source_name, text),
+        message,
+        location: Sources::new(source_name, text).locate(source_name, pos),
         calls: Vec::new(),
     }
 }
 
-/// A runtime (or wrapped parse) error raised while running `main_name`.
-pub fn render(err: &EvalAltResult, main_name: &str, main_text: &str) -> Diagnostic {
+/// What a called function is called in notes.
+fn describe_call(name: &str) -> String {
+    if name.starts_with("anon$") {
+        "in a closure, called from".to_string()
+    } else {
+        format!("in `{name}`, called from")
+    }
+}
+
+/// The message of an innermost error, in words a script author acts on.
+fn message_of(err: &EvalAltResult, sources: &Sources, location: Option<&Location>) -> String {
+    match err {
+        // `kube::get(…)` where nothing is imported or registered as `kube`.
+        EvalAltResult::ErrorModuleNotFound(name, _)
+            if !location
+                .and_then(|l| l.text.as_deref())
+                .is_some_and(|t| t.contains("import")) =>
+        {
+            format!("unknown module `{name}`: import it first (`import \"…\" as {name};`)")
+        }
+        EvalAltResult::ErrorModuleNotFound(name, _) => {
+            let dirs: Vec<String> = sources
+                .dirs
+                .iter()
+                .map(|d| display_path(d))
+                .map(|d| if d.is_empty() { ".".to_string() } else { d })
+                .collect();
+            let embedded: Vec<&str> = crate::stdlib::EMBEDDED.iter().map(|(p, _, _)| *p).collect();
+            format!(
+                "module `{name}` not found (looked for {name}.rhai in {}; the embedded stdlib has {})",
+                dirs.join(", "),
+                embedded.join(", ")
+            )
+        }
+        EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
+        EvalAltResult::ErrorParsing(t, _) => t.to_string(),
+        EvalAltResult::ErrorStackOverflow(_) => format!(
+            "too many nested function calls: the limit is {} levels (a runaway recursion?)",
+            crate::workbench::MAX_CALL_LEVELS
+        ),
+        e => strip_position(&e.to_string()),
+    }
+}
+
+/// A runtime (or wrapped parse) error raised while running the main script of `sources`.
+pub fn render(err: &EvalAltResult, sources: &Sources) -> Diagnostic {
     let mut calls = Vec::new();
-    let mut current_source = main_name.to_string();
+    let mut current_source = sources.main_name.clone();
     let mut err = err;
     loop {
         match err {
             EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) => {
-                if let Some(loc) = locate(&current_source, *pos, main_name, main_text) {
-                    calls.push((format!("in call to `{name}`"), loc));
+                if let Some(loc) = sources.locate(&current_source, *pos) {
+                    calls.push((describe_call(name), loc));
                 }
-                if !src.is_empty() {
-                    current_source = src.clone();
-                }
+                let defined_in = sources.fn_sources.get(name.as_str());
+                let from_module = !src.is_empty() && *src != sources.main_name;
+                current_source = match defined_in {
+                    Some(d) if name.starts_with("anon$") || !from_module => d.clone(),
+                    _ if !src.is_empty() => src.clone(),
+                    _ => current_source,
+                };
                 err = inner;
             }
             EvalAltResult::ErrorInModule(name, inner, pos) => {
-                if let Some(loc) = locate(&current_source, *pos, main_name, main_text) {
-                    calls.push((format!("in module `{name}` imported"), loc));
+                if let Some(loc) = sources.locate(&current_source, *pos) {
+                    calls.push((format!("in module `{name}`, imported from"), loc));
                 }
                 current_source = name.clone();
                 err = inner;
             }
             other => {
-                let message = match other {
-                    EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
-                    EvalAltResult::ErrorParsing(t, _) => t.to_string(),
-                    e => strip_position(&e.to_string()),
-                };
                 calls.reverse();
+                let location = sources.locate(&current_source, other.position());
                 return Diagnostic {
-                    message,
-                    location: locate(&current_source, other.position(), main_name, main_text),
+                    message: message_of(other, sources, location.as_ref()),
+                    location,
                     calls,
                 };
             }
@@ -121,8 +231,10 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn write_snippet(f: &mut fmt::Formatter<'_>, loc: &Location) -> fmt::Result {
-    writeln!(f, "  --> {}:{}:{}", loc.source, loc.line, loc.column)?;
+fn write_snippet(f: &mut fmt::Formatter<'_>, loc: &Location, arrow: bool) -> fmt::Result {
+    if arrow {
+        writeln!(f, "  --> {}:{}:{}", loc.source, loc.line, loc.column)?;
+    }
     if let Some(text) = &loc.text {
         let gutter = loc.line.to_string().len();
         writeln!(f, "{:gutter$} |", "")?;
@@ -138,12 +250,67 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error: {}", self.message)?;
         if let Some(loc) = &self.location {
-            write_snippet(f, loc)?;
+            write_snippet(f, loc, true)?;
         }
-        for (what, loc) in self.calls.iter().rev() {
-            writeln!(f, "note: {what}")?;
-            write_snippet(f, loc)?;
+        for (what, loc) in &self.calls {
+            writeln!(f, "note: {what} {}:{}:{}", loc.source, loc.line, loc.column)?;
+            write_snippet(f, loc, false)?;
         }
         Ok(())
+    }
+}
+
+/// The native function type Rhai stores (`FnAny`, not exported by name).
+type NativeFn = dyn Fn(
+        Option<rhai::NativeCallContext>,
+        &mut [&mut rhai::Dynamic],
+    ) -> Result<rhai::Dynamic, Box<EvalAltResult>>
+    + Send
+    + Sync;
+
+/// Rhai leaves the position empty on errors raised by namespace-qualified native functions
+/// (`fs::read(…)`); this wrapper fills in the call site so the error points at the user's line.
+pub fn with_call_position(func: rhai::RhaiFunc) -> rhai::RhaiFunc {
+    use rhai::RhaiFunc;
+    fn wrap(func: rhai::Shared<NativeFn>, wants_context: bool) -> rhai::Shared<NativeFn> {
+        rhai::Shared::new(
+            move |ctx: Option<rhai::NativeCallContext>, args: &mut [&mut rhai::Dynamic]| {
+                let pos = ctx
+                    .as_ref()
+                    .map(|c| c.call_position())
+                    .unwrap_or(Position::NONE);
+                func(if wants_context { ctx } else { None }, args).map_err(|mut err| {
+                    if err.position().is_none() {
+                        err.set_position(pos);
+                    }
+                    err
+                })
+            },
+        )
+    }
+    match func {
+        RhaiFunc::Pure {
+            func,
+            has_context,
+            is_pure,
+            is_volatile,
+        } => RhaiFunc::Pure {
+            func: wrap(func, has_context),
+            has_context: true,
+            is_pure,
+            is_volatile,
+        },
+        RhaiFunc::Method {
+            func,
+            has_context,
+            is_pure,
+            is_volatile,
+        } => RhaiFunc::Method {
+            func: wrap(func, has_context),
+            has_context: true,
+            is_pure,
+            is_volatile,
+        },
+        other => other,
     }
 }

@@ -5,6 +5,8 @@
 //! [`Workbench`] to embed it.
 
 pub mod access_log;
+pub mod api;
+pub mod catalog;
 pub mod cli;
 pub mod context;
 pub mod diagnostics;
@@ -18,6 +20,8 @@ pub mod output;
 pub mod primitives;
 pub mod probe;
 pub mod process;
+pub mod repl;
+pub mod report;
 pub mod selection;
 pub mod shell;
 pub mod stdlib;

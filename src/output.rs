@@ -104,6 +104,13 @@ impl Output {
         }
     }
 
+    /// Text on stderr without a newline (a prompt).
+    pub fn eprint(&self, text: &str) {
+        let mut err = std::io::stderr();
+        let _ = write!(err, "{text}");
+        let _ = err.flush();
+    }
+
     /// An `--explain` line: the shell command behind what is about to happen, on stderr.
     pub fn explain(&self, command: &str) {
         let line = self.paint(Style::Dim, &format!("$ {command}"));

@@ -34,6 +34,45 @@ pub fn embedded_source(source_name: &str) -> Option<&'static str> {
         .map(|(_, _, src)| *src)
 }
 
+/// The source name of the embedded module imported as `path` (`lab` → `stdlib/lab.rhai`).
+pub fn embedded_name(path: &str) -> Option<&'static str> {
+    EMBEDDED
+        .iter()
+        .find(|(p, _, _)| *p == path)
+        .map(|(_, name, _)| *name)
+}
+
+/// Compiles and evaluates the embedded module imported as `path` (`lab`).
+pub fn compile_module(engine: &Engine, path: &str) -> Result<SharedModule, Box<EvalAltResult>> {
+    let (_, name, src) = EMBEDDED
+        .iter()
+        .find(|(p, _, _)| *p == path)
+        .ok_or_else(|| {
+            Box::new(EvalAltResult::ErrorModuleNotFound(
+                path.to_string(),
+                Position::NONE,
+            ))
+        })?;
+    let mut ast = engine.compile(*src)?;
+    ast.set_source(*name);
+    let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)?;
+    Ok(Arc::new(module))
+}
+
+/// Where `import` looks for files, in the resolver's order (for diagnostics).
+pub fn search_dirs(stdlib_dir: Option<&Path>, script_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = stdlib_dir {
+        dirs.push(dir.to_path_buf());
+    }
+    let local = script_dir.join("stdlib");
+    if local.is_dir() {
+        dirs.push(local);
+    }
+    dirs.push(script_dir.to_path_buf());
+    dirs
+}
+
 /// Resolves `import "lab"` to the embedded stdlib.
 #[derive(Default)]
 pub struct EmbeddedResolver {
@@ -51,21 +90,17 @@ impl ModuleResolver for EmbeddedResolver {
         if let Some(m) = self.cache.lock().expect("stdlib cache").get(path) {
             return Ok(m.clone());
         }
-        let (_, name, src) = EMBEDDED
-            .iter()
-            .find(|(p, _, _)| *p == path)
-            .ok_or_else(|| Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos)))?;
-        let mut ast = engine.compile(*src).map_err(|e| {
-            Box::new(EvalAltResult::ErrorInModule(
-                name.to_string(),
-                Box::new(e.into()),
+        let module = compile_module(engine, path).map_err(|e| match *e {
+            EvalAltResult::ErrorModuleNotFound(p, _) => {
+                Box::new(EvalAltResult::ErrorModuleNotFound(p, pos))
+            }
+            other => Box::new(EvalAltResult::ErrorInModule(
+                embedded_name(path).unwrap_or(path).to_string(),
+                Box::new(other),
                 pos,
-            ))
+            )),
         })?;
-        ast.set_source(*name);
-        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
-            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.to_string(), e, pos)))?;
-        let shared: SharedModule = Arc::new(module);
+        let shared: SharedModule = module;
         self.cache
             .lock()
             .expect("stdlib cache")

@@ -1,16 +1,39 @@
 //! The embeddable workbench: a Rhai engine with the primitives registered, the async runtime
 //! they run on, and the evaluation entry points (`run_file`, `eval`).
 //!
-//! ```no_run
+//! A host program builds a session with the primitives and evaluates scripts in it; the
+//! values come back as Rhai [`Dynamic`]s:
+//!
+//! ```
 //! use labsh::{Workbench, primitives};
 //!
 //! let mut session = Workbench::new()
 //!     .with_primitives(primitives::all())
 //!     .build()
 //!     .expect("a tokio runtime");
-//! session.run_file("scripts/tp12.rhai".as_ref(), vec!["--help".into()]).ok();
+//! let replicas = session
+//!     .eval("example", r#"let doc = yaml::parse("spec: {replicas: 3}"); doc.spec.replicas * 2"#)
+//!     .expect("the script runs");
+//! assert_eq!(replicas.as_int(), Ok(6));
+//!
+//! // A script file: ARGS holds the arguments, relative paths resolve from its folder.
+//! let dir = tempfile::tempdir().unwrap();
+//! let script = dir.path().join("count.rhai");
+//! std::fs::write(&script, "fs::write(\"out.json\", json::to_string(ARGS)); ARGS.len()").unwrap();
+//! let count = Workbench::new()
+//!     .with_primitives(primitives::all())
+//!     .run_file(&script, vec!["a".into(), "b".into()])
+//!     .expect("the script runs");
+//! assert_eq!(count.as_int(), Ok(2));
+//! assert_eq!(std::fs::read_to_string(dir.path().join("out.json")).unwrap(), r#"["a","b"]"#);
 //! ```
+//!
+//! Rhai evaluates recursively: evaluate on a thread with a large stack (the `labsh` binary
+//! uses 256 MiB) so the call-depth limit, not a stack overflow, ends a runaway recursion.
+//! Hosts interrupt an evaluation with `session.ctx().interrupt()` (the binary does it on
+//! Ctrl-C) and read the lab checks a script recorded with [`Session::checks`].
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -60,13 +83,7 @@ impl Workbench {
             .enable_all()
             .build()?;
         let ctx = Ctx::new(runtime.handle().clone(), self.settings);
-        let mut engine = Engine::new();
-        configure(&mut engine, &ctx);
-        let mut registry = crate::primitives::Registry::new(&mut engine);
-        for family in &self.families {
-            (family.register)(&mut registry, &ctx);
-        }
-        registry.finish();
+        let engine = new_engine(&ctx, &self.families);
         let mut session = Session {
             engine,
             ctx,
@@ -74,6 +91,8 @@ impl Workbench {
             stdlib_dir: self.stdlib_dir,
             scope: Scope::new(),
             functions: AST::empty(),
+            fn_sources: HashMap::new(),
+            texts: HashMap::new(),
             runtime: Some(runtime),
         };
         let dir = session.ctx.script_dir();
@@ -90,12 +109,29 @@ impl Workbench {
     }
 }
 
+/// An engine with the limits, hooks and `families` registered.
+fn new_engine(ctx: &Ctx, families: &[Family]) -> Engine {
+    let mut engine = Engine::new();
+    configure(&mut engine, ctx);
+    let mut registry = crate::primitives::Registry::new(&mut engine);
+    for family in families {
+        (family.register)(&mut registry, ctx);
+    }
+    registry.finish();
+    engine
+}
+
+/// Function calls may nest this deep; a runaway recursion ends with a clear error.
+pub const MAX_CALL_LEVELS: usize = 256;
+/// Expressions may nest this deep (statements at top level; functions get half).
+pub const MAX_EXPR_DEPTH: usize = 256;
+
 /// Engine limits and hooks shared by every session.
 fn configure(engine: &mut Engine, ctx: &Ctx) {
     // Deep enough for real scripts, shallow enough that the engine thread's stack (see cli)
     // never overflows: a runaway recursion ends with Rhai's clear error.
-    engine.set_max_call_levels(256);
-    engine.set_max_expr_depths(256, 128);
+    engine.set_max_call_levels(MAX_CALL_LEVELS);
+    engine.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH / 2);
     let out = ctx.output().clone();
     engine.on_print(move |s| out.println(s));
     let out = ctx.output().clone();
@@ -141,6 +177,10 @@ pub struct Session {
     stdlib_dir: Option<PathBuf>,
     scope: Scope<'static>,
     functions: AST,
+    /// Where each script-defined function came from (source name), for diagnostics.
+    fn_sources: HashMap<String, String>,
+    /// The texts of earlier REPL inputs, for diagnostics in functions they defined.
+    texts: HashMap<String, String>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -163,6 +203,11 @@ impl Session {
     /// The primitive families registered.
     pub fn families(&self) -> &[Family] {
         &self.families
+    }
+
+    /// The lab checks recorded so far (`lab::check`), in order.
+    pub fn checks(&self) -> Vec<crate::primitives::checks::Check> {
+        self.ctx.ext::<crate::primitives::checks::CheckLog>().all()
     }
 
     /// The variables in scope (for REPL completion).
@@ -193,6 +238,7 @@ impl Session {
         let args: Array = args.into_iter().map(Dynamic::from).collect();
         self.scope.push_constant("ARGS", args);
         let ast = self.compile(&source_name, &text)?;
+        self.remember(&source_name, &text, &ast);
         self.eval_ast(&ast, &source_name, &text)
     }
 
@@ -207,12 +253,82 @@ impl Session {
         Ok(ast)
     }
 
-    /// Evaluates one REPL input: function definitions and variables persist between calls.
+    /// Evaluates one REPL input: function definitions, variables and imports persist between
+    /// calls.
     pub fn eval(&mut self, source_name: &str, text: &str) -> Result<Dynamic, ScriptError> {
         let ast = self.compile(source_name, text)?;
+        self.remember(source_name, text, &ast);
         self.functions += ast.clone_functions_only();
         let merged = self.functions.merge(&ast);
-        self.eval_ast(&merged, source_name, text)
+        let result = self.eval_ast(&merged, source_name, text);
+        if result.is_ok() {
+            self.keep_imports(&ast);
+        }
+        result
+    }
+
+    /// Rhai forgets `import`s between evaluations: the modules an input imported stay
+    /// available to later inputs as static modules under their alias. The engine's resolvers
+    /// cache modules, so this finds the module the input imported without running it again.
+    fn keep_imports(&mut self, ast: &AST) {
+        for stmt in ast.statements() {
+            let rhai::Stmt::Import(import, pos) = stmt else {
+                continue;
+            };
+            let (rhai::Expr::StringConstant(path, _), alias) = &**import else {
+                continue;
+            };
+            if alias.name.is_empty() {
+                continue;
+            }
+            let resolved =
+                self.engine
+                    .module_resolver()
+                    .resolve(&self.engine, ast.source(), path, *pos);
+            if let Ok(module) = resolved {
+                self.engine
+                    .register_static_module(alias.name.as_str(), module);
+            }
+        }
+    }
+
+    /// Runs a file into the current scope (the REPL's `:load FILE`); its imports and relative
+    /// paths resolve from its folder while it runs.
+    pub fn load_file(&mut self, path: &Path) -> Result<Dynamic, ScriptError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ScriptError::Script(Diagnostic::plain(format!("cannot read {name}: {e}")))
+        })?;
+        let previous = self.ctx.script_dir();
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        self.set_script_dir(&std::fs::canonicalize(&dir).unwrap_or(dir));
+        let result = self.eval(&name, &strip_shebang(&text));
+        self.set_script_dir(&previous);
+        result
+    }
+
+    /// Forgets every variable, function and import (the REPL's `:reset`): a fresh engine
+    /// with the same primitives and settings. Functions a host registered are gone too.
+    pub fn reset(&mut self) {
+        self.engine = new_engine(&self.ctx, &self.families);
+        let dir = self.ctx.script_dir();
+        self.set_script_dir(&dir);
+        self.scope = Scope::new();
+        self.functions = AST::empty();
+        self.fn_sources.clear();
+        self.texts.clear();
+    }
+
+    fn remember(&mut self, source_name: &str, text: &str, ast: &AST) {
+        for f in ast.iter_functions() {
+            self.fn_sources
+                .insert(f.name.to_string(), source_name.to_string());
+        }
+        self.texts.insert(source_name.to_string(), text.to_string());
     }
 
     fn eval_ast(
@@ -234,10 +350,14 @@ impl Session {
 
     fn script_error(&self, err: Box<EvalAltResult>, source_name: &str, text: &str) -> ScriptError {
         if is_interrupted(&err) || self.ctx.is_interrupted() {
-            ScriptError::Interrupted
-        } else {
-            ScriptError::Script(diagnostics::render(&err, source_name, text))
+            return ScriptError::Interrupted;
         }
+        let mut sources = diagnostics::Sources::new(source_name, text);
+        sources.dirs =
+            crate::stdlib::search_dirs(self.stdlib_dir.as_deref(), &self.ctx.script_dir());
+        sources.fn_sources = self.fn_sources.clone();
+        sources.texts = self.texts.clone();
+        ScriptError::Script(diagnostics::render(&err, &sources))
     }
 }
 

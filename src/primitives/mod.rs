@@ -14,6 +14,7 @@ use crate::context::Ctx;
 
 pub mod access_log;
 pub mod builtins;
+pub mod checks;
 pub mod cluster_kind;
 pub mod data;
 pub mod fs;
@@ -22,6 +23,7 @@ pub mod http;
 pub mod nodes;
 pub mod preflight;
 pub mod proc;
+pub mod steps;
 pub mod tcpdump;
 
 /// One family of primitives: its name and how to register it. Several families may add
@@ -52,6 +54,8 @@ pub fn all() -> Vec<Family> {
         tcpdump::FAMILY,
         http::FAMILY,
         access_log::FAMILY,
+        steps::FAMILY,
+        checks::FAMILY,
     ]
 }
 
@@ -95,10 +99,12 @@ impl<'e> Registry<'e> {
             m.set_id(module);
             m
         });
+        // Wrapped so a failure points at the call site (see `diagnostics::with_call_position`).
+        let native = crate::diagnostics::with_call_position(func.into_rhai_function(true, false));
         FuncRegistration::new(name)
             .with_params_info(params)
             .with_comments([doc_comment(doc)])
-            .set_into_module(m, func);
+            .set_into_module_raw(m, FUNC::param_types(), native);
         self
     }
 

@@ -1,0 +1,127 @@
+//! `checks::record`: the native side of `lab::check`. Rhai functions in a module cannot keep
+//! mutable state, so the checks a lab records live here, in the session's [`CheckLog`], and
+//! `labsh run` prints their summary and writes `--report` at the end.
+
+use std::sync::Mutex;
+
+use rhai::{Array, Dynamic, Map};
+
+use crate::context::Ctx;
+use crate::errors::{ScriptResult, error};
+use crate::output::Style;
+use crate::primitives::steps::StepState;
+use crate::primitives::{Family, Registry};
+
+/// `checks::…`
+pub const FAMILY: Family = Family {
+    name: "checks",
+    summary: "the check records behind lab::check",
+    register,
+};
+
+/// One recorded check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// What was checked (`nodes-ready`).
+    pub name: String,
+    /// The step it was recorded in, if any.
+    pub step: Option<String>,
+    /// Whether it passed.
+    pub passed: bool,
+    /// What was seen (`4/4 nodes Ready`).
+    pub evidence: String,
+}
+
+/// The checks recorded in a session, in order.
+#[derive(Debug, Default)]
+pub struct CheckLog {
+    checks: Mutex<Vec<Check>>,
+}
+
+impl CheckLog {
+    /// Adds a check.
+    pub fn push(&self, check: Check) {
+        self.checks.lock().expect("check log").push(check);
+    }
+
+    /// A copy of the checks recorded so far.
+    pub fn all(&self) -> Vec<Check> {
+        self.checks.lock().expect("check log").clone()
+    }
+}
+
+const RECORD_DOC: &str = r#"Records a lab check (what `lab::check` calls): prints `PASS name` or
+`FAIL name` with the evidence, and keeps it for the summary printed at the end of `labsh run`
+and for `--report`. Returns `passed`. Scripts use `lab::check` instead.
+
+```rhai
+checks::record("nodes-ready", true, "4/4 nodes Ready");
+```"#;
+
+/// Registers `checks::record` and `checks::list`.
+pub fn register(reg: &mut Registry, ctx: &Ctx) {
+    let c = ctx.clone();
+    reg.func(
+        "checks",
+        "record",
+        &["name: String", "passed: bool", "evidence: Dynamic", "bool"],
+        RECORD_DOC,
+        move |name: &str, passed: Dynamic, evidence: Dynamic| record(&c, name, passed, evidence),
+    );
+    let c = ctx.clone();
+    reg.func(
+        "checks",
+        "list",
+        &["Array"],
+        "The checks recorded so far, as maps `#{name, step, passed, evidence}`.\n\n```rhai\nlet failed = checks::list().filter(|c| !c.passed);\n```",
+        move || -> Array {
+            c.ext::<CheckLog>()
+                .all()
+                .into_iter()
+                .map(|check| {
+                    let mut m = Map::new();
+                    m.insert("name".into(), check.name.into());
+                    m.insert(
+                        "step".into(),
+                        check.step.map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+                    );
+                    m.insert("passed".into(), check.passed.into());
+                    m.insert("evidence".into(), check.evidence.into());
+                    Dynamic::from_map(m)
+                })
+                .collect()
+        },
+    );
+}
+
+fn record(ctx: &Ctx, name: &str, passed: Dynamic, evidence: Dynamic) -> ScriptResult<bool> {
+    let passed = passed.as_bool().map_err(|t| {
+        error(format!(
+            "lab::check(\"{name}\", …): `passed` must be true or false, got {t}"
+        ))
+    })?;
+    let evidence = if evidence.is_unit() {
+        String::new()
+    } else {
+        evidence.to_string()
+    };
+    let out = ctx.output();
+    let verdict = if passed {
+        out.paint(Style::Green, "PASS")
+    } else {
+        out.paint(Style::Red, "FAIL")
+    };
+    let line = if evidence.is_empty() {
+        format!("  {verdict} {name}")
+    } else {
+        format!("  {verdict} {name}: {evidence}")
+    };
+    out.println(&line);
+    ctx.ext::<CheckLog>().push(Check {
+        name: name.to_string(),
+        step: ctx.ext::<StepState>().current(),
+        passed,
+        evidence,
+    });
+    Ok(passed)
+}

@@ -1,0 +1,185 @@
+//! `steps::enter`: the native side of `lab::step`. It numbers the steps, honours `--from ID`
+//! (steps before ID are skipped) and `--step` (a pause before each step: Enter runs it, `s`
+//! skips it, `q` quits), and remembers the current step so checks can name it.
+
+use std::sync::Mutex;
+
+use rhai::{Dynamic, EvalAltResult, Position};
+
+use crate::context::Ctx;
+use crate::errors::ScriptResult;
+use crate::output::Style;
+use crate::primitives::{Family, Registry};
+
+/// `steps::…`
+pub const FAMILY: Family = Family {
+    name: "steps",
+    summary: "the step bookkeeping behind lab::step",
+    register,
+};
+
+/// The session's step state.
+#[derive(Debug, Default)]
+pub struct StepState {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    count: usize,
+    from_reached: bool,
+    current: Option<String>,
+}
+
+impl StepState {
+    /// The id of the step running now.
+    pub fn current(&self) -> Option<String> {
+        self.inner.lock().expect("step state").current.clone()
+    }
+
+    /// Whether `--from ID` named a step that was reached.
+    pub fn from_reached(&self) -> bool {
+        self.inner.lock().expect("step state").from_reached
+    }
+}
+
+/// What the trainee answered at a `--step` pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Enter: run the step.
+    Run,
+    /// `s`: skip it.
+    Skip,
+    /// `q` (or end of input): stop the lab.
+    Quit,
+}
+
+/// Reads one answer line (`""` runs, `s` skips, `q` quits; anything else asks again).
+pub fn parse_answer(line: Option<&str>) -> Option<Answer> {
+    match line.map(str::trim) {
+        None => Some(Answer::Quit),
+        Some("") | Some("r") | Some("y") => Some(Answer::Run),
+        Some("s") | Some("S") => Some(Answer::Skip),
+        Some("q") | Some("Q") => Some(Answer::Quit),
+        Some(_) => None,
+    }
+}
+
+const ENTER_DOC: &str = r#"Starts lab step `id` (what `lab::step` calls): prints the numbered
+header and returns whether the step should run (`false` when `--from` skips it or the
+trainee answers `s` at a `--step` pause; `q` ends the script). Scripts use `lab::step`.
+
+```rhai
+if steps::enter("cluster", "Create the kind cluster") { print("creating"); }
+```"#;
+
+/// Registers `steps::enter` and `steps::say`.
+pub fn register(reg: &mut Registry, ctx: &Ctx) {
+    let c = ctx.clone();
+    reg.func(
+        "steps",
+        "enter",
+        &["id: String", "title: String", "bool"],
+        ENTER_DOC,
+        move |id: &str, title: &str| enter(&c, id, title),
+    );
+    let c = ctx.clone();
+    reg.func(
+        "steps",
+        "say",
+        &["text: String", "()"],
+        "Prints an explanation for the current step, indented under its header (what\n`lab::say` calls).\n\n```rhai\nsteps::say(\"kube-proxy is absent: Cilium replaces it.\");\n```",
+        move |text: &str| {
+            let out = c.output();
+            for line in text.lines() {
+                out.println(&format!("   {line}"));
+            }
+        },
+    );
+}
+
+fn enter(ctx: &Ctx, id: &str, title: &str) -> ScriptResult<bool> {
+    let state = ctx.ext::<StepState>();
+    let settings = ctx.settings();
+    let out = ctx.output();
+    let n = {
+        let mut s = state.inner.lock().expect("step state");
+        s.count += 1;
+        s.current = None;
+        if let Some(from) = &settings.from {
+            if !s.from_reached && from == id {
+                s.from_reached = true;
+            }
+            if !s.from_reached {
+                let line = format!(
+                    "-- Step {}: {title} [{id}]: skipped (--from {from})",
+                    s.count
+                );
+                drop(s);
+                out.println(&out.paint(Style::Dim, &line));
+                return Ok(false);
+            }
+        }
+        s.count
+    };
+    out.println(&out.paint(Style::Bold, &format!("== Step {n}: {title} [{id}]")));
+    if settings.step {
+        match ask(ctx, n)? {
+            Answer::Run => {}
+            Answer::Skip => {
+                out.println(&out.paint(Style::Dim, "   skipped"));
+                return Ok(false);
+            }
+            Answer::Quit => {
+                out.println(&out.paint(Style::Dim, "   stopped (q)"));
+                return Err(Box::new(EvalAltResult::Exit(Dynamic::UNIT, Position::NONE)));
+            }
+        }
+    }
+    state.inner.lock().expect("step state").current = Some(id.to_string());
+    Ok(true)
+}
+
+/// Asks on stderr and reads the answer from stdin (the terminal, or a pipe in tests);
+/// Ctrl-C interrupts the wait.
+fn ask(ctx: &Ctx, n: usize) -> ScriptResult<Answer> {
+    loop {
+        ctx.output()
+            .eprint(&format!("Run step {n}? [Enter] run, s skip, q quit: "));
+        let line = ctx.block_on(read_line())?;
+        if let Some(answer) = parse_answer(line.as_deref()) {
+            return Ok(answer);
+        }
+    }
+}
+
+/// One line of stdin, byte by byte so nothing past the newline is consumed; `None` at EOF.
+async fn read_line() -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut stdin = tokio::io::stdin();
+    let mut bytes = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match stdin.read(&mut byte).await {
+            Ok(0) | Err(_) if bytes.is_empty() => return None,
+            Ok(0) | Err(_) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => bytes.push(byte[0]),
+        }
+    }
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enter_runs_s_skips_q_and_end_of_input_quit() {
+        assert_eq!(parse_answer(Some("")), Some(Answer::Run));
+        assert_eq!(parse_answer(Some("s")), Some(Answer::Skip));
+        assert_eq!(parse_answer(Some(" q ")), Some(Answer::Quit));
+        assert_eq!(parse_answer(None), Some(Answer::Quit));
+        assert_eq!(parse_answer(Some("what")), None);
+    }
+}

@@ -1,0 +1,23 @@
+//! Integration tests of the `labsh` binary: the command line, diagnostics, lab steps and
+//! checks, the piped REPL, Ctrl-C and `labsh api`. Each asserts exact output through the
+//! fluent harness in `tests/cli/test.rs`.
+
+#[path = "cli/test.rs"]
+mod test;
+
+#[path = "cli/api.rs"]
+mod api;
+#[path = "cli/diagnostics.rs"]
+mod diagnostics;
+#[path = "cli/interrupt.rs"]
+mod interrupt;
+#[path = "cli/lab.rs"]
+mod lab;
+#[path = "cli/repl.rs"]
+mod repl;
+#[path = "cli/run.rs"]
+mod run;
+#[path = "cli/shipped.rs"]
+mod shipped;
+#[path = "cli/tty.rs"]
+mod tty;

@@ -1,0 +1,141 @@
+//! Every diagnostic shape: file:line:col, the source line with a caret, the message, and the
+//! chain of calls back to the user's line. No Rust backtraces, no debug dumps.
+
+use crate::test::Test;
+
+#[test]
+fn parse_error_shows_file_line_column_and_caret() {
+    Test::new()
+        .write("p.rhai", "let x = 1;\nlet y = (x + ;\n")
+        .args(&["run", "p.rhai"])
+        .stderr("error: Unexpected ';'\n  --> p.rhai:2:14\n  |\n2 | let y = (x + ;\n  |              ^\n")
+        .status(1)
+        .run();
+}
+
+#[test]
+fn runtime_error_in_a_function_shows_where_it_was_called() {
+    Test::new()
+        .write("r.rhai", "fn f(a) {\n    a.nope()\n}\nf(1);\n")
+        .args(&["run", "r.rhai"])
+        .stderr(
+            "error: Function not found: nope (i64)\n  --> r.rhai:2:7\n  |\n2 |     a.nope()\n  |       ^\nnote: in `f`, called from r.rhai:4:1\n  |\n4 | f(1);\n  | ^\n",
+        )
+        .status(1)
+        .run();
+}
+
+#[test]
+fn primitive_failure_points_at_the_call() {
+    let t = Test::new();
+    let dir = std::fs::canonicalize(t.path()).expect("temp folder");
+    t.write("f.rhai", "print(\"start\");\nlet text = fs::read(\"missing.txt\");\n")
+        .args(&["run", "f.rhai"])
+        .stdout("start\n")
+        .stderr(&format!(
+            "error: cannot read {}/missing.txt: No such file or directory (os error 2)\n  --> f.rhai:2:16\n  |\n2 | let text = fs::read(\"missing.txt\");\n  |                ^\n",
+            dir.display()
+        ))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn error_inside_a_stdlib_function_shows_the_stdlib_line_and_the_user_call() {
+    Test::new()
+        .write(
+            "s.rhai",
+            "import \"lab\" as lab;\n\nlab::fail(\"no kind nodes\");\n",
+        )
+        .args(&["run", "s.rhai"])
+        .stderr(&format!(
+            "error: no kind nodes\n  --> stdlib/lab.rhai:{line}:5\n   |\n{line} |     throw message;\n   |     ^\nnote: in `fail`, called from s.rhai:3:6\n  |\n3 | lab::fail(\"no kind nodes\");\n  |      ^\n",
+            line = stdlib_line("    throw message;")
+        ))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn error_in_a_closure_run_by_a_stdlib_step_points_at_the_closure() {
+    Test::new()
+        .write(
+            "c.rhai",
+            "import \"lab\" as lab;\nlab::step(\"one\", \"First\", || {\n    let n = 1;\n    n.explode();\n});\n",
+        )
+        .args(&["run", "c.rhai"])
+        .stdout("== Step 1: First [one]\n")
+        .stderr(&format!(
+            "error: Function not found: explode (i64)\n  --> c.rhai:4:7\n  |\n4 |     n.explode();\n  |       ^\nnote: in a closure, called from stdlib/lab.rhai:{line}:14\n   |\n{line} |         body.call()\n   |              ^\nnote: in `step`, called from c.rhai:2:6\n  |\n2 | lab::step(\"one\", \"First\", || {{\n  |      ^\n",
+            line = stdlib_line("        body.call()")
+        ))
+        .status(1)
+        .run();
+}
+
+#[test]
+fn error_in_a_module_imported_by_relative_path_names_its_file() {
+    Test::new()
+        .write("lib/util.rhai", "fn half(x) {\n    if x % 2 != 0 { throw `odd: ${x}`; }\n    x / 2\n}\n")
+        .write("main.rhai", "import \"lib/util\" as util;\nprint(util::half(4));\nprint(util::half(3));\n")
+        .args(&["run", "main.rhai"])
+        .stdout("2\n")
+        .stderr(
+            "error: odd: 3\n  --> lib/util.rhai:2:21\n  |\n2 |     if x % 2 != 0 { throw `odd: ${x}`; }\n  |                     ^\nnote: in `half`, called from main.rhai:3:13\n  |\n3 | print(util::half(3));\n  |             ^\n",
+        )
+        .status(1)
+        .run();
+}
+
+#[test]
+fn runaway_recursion_names_the_call_depth_limit() {
+    Test::new()
+        .write("d.rhai", "fn down(n) { down(n + 1) }\ndown(0);\n")
+        .args(&["run", "d.rhai"])
+        .stderr(
+            "error: too many nested function calls: the limit is 256 levels (a runaway recursion?)\n  --> d.rhai:2:1\n  |\n2 | down(0);\n  | ^\n",
+        )
+        .status(1)
+        .run();
+}
+
+#[test]
+fn yaml_errors_say_where_in_the_yaml() {
+    Test::new()
+        .write("y.rhai", "let v = yaml::parse(\"a: [1, 2\\nb: 3\");\n")
+        .args(&["run", "y.rhai"])
+        .stderr("error: invalid YAML: illegal placement of ':' indicator at line 2, column 2\n  --> y.rhai:1:15\n  |\n1 | let v = yaml::parse(\"a: [1, 2\\nb: 3\");\n  |               ^\n")
+        .status(1)
+        .run();
+}
+
+/// The 1-based line of `text` in the embedded stdlib/lab.rhai.
+fn stdlib_line(text: &str) -> usize {
+    let src = include_str!("../../stdlib/lab.rhai");
+    src.lines()
+        .position(|l| l == text)
+        .expect("line in lab.rhai")
+        + 1
+}
+
+#[test]
+fn an_error_while_importing_a_module_shows_the_module_line_and_the_import() {
+    Test::new()
+        .write("nodes.rhai", "print(\"loading\");\nlet per_node = 4 / 0;\n")
+        .write("main.rhai", "\nimport \"nodes\" as nodes;\n")
+        .args(&["run", "main.rhai"])
+        .stdout("loading\n")
+        .stderr("error: Division by zero: 4 / 0\n  --> nodes.rhai:2:18\n  |\n2 | let per_node = 4 / 0;\n  |                  ^\nnote: in module `nodes`, imported from main.rhai:2:8\n  |\n2 | import \"nodes\" as nodes;\n  |        ^\n")
+        .status(1)
+        .run();
+}
+
+#[test]
+fn a_missing_module_says_where_it_was_looked_for() {
+    Test::new()
+        .write("m.rhai", "import \"nosuch\" as n;\n")
+        .args(&["run", "m.rhai"])
+        .stderr("error: module `nosuch` not found (looked for nosuch.rhai in .; the embedded stdlib has lab)\n  --> m.rhai:1:8\n  |\n1 | import \"nosuch\" as n;\n  |        ^\n")
+        .status(1)
+        .run();
+}
