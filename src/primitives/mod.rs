@@ -41,6 +41,9 @@ pub fn all() -> Vec<Family> {
         fs::FAMILY,
         data::YAML,
         data::JSON,
+        kube::FAMILY,
+        pod_logs::FAMILY,
+        monitor_lookup::FAMILY,
     ]
 }
 
