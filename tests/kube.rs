@@ -40,16 +40,29 @@ impl Lab {
             .with_primitives(labsh::primitives::all())
             .build()
             .unwrap();
-        labsh::selection::select(session.ctx(), Some(CONTEXT.into()), Some(kubeconfig.clone()));
-        Lab { session, server, dir, kubeconfig, rt }
+        labsh::selection::select(
+            session.ctx(),
+            Some(CONTEXT.into()),
+            Some(kubeconfig.clone()),
+        );
+        Lab {
+            session,
+            server,
+            dir,
+            kubeconfig,
+            rt,
+        }
     }
 
     fn eval(&mut self, code: &str) -> Result<Dynamic, String> {
-        self.session.eval("test.rhai", code).map_err(|e| e.to_string())
+        self.session
+            .eval("test.rhai", code)
+            .map_err(|e| e.to_string())
     }
 
     fn ok(&mut self, code: &str) -> Dynamic {
-        self.eval(code).unwrap_or_else(|e| panic!("script failed: {e}\n--- script:\n{code}"))
+        self.eval(code)
+            .unwrap_or_else(|e| panic!("script failed: {e}\n--- script:\n{code}"))
     }
 
     fn err(&mut self, code: &str) -> String {
@@ -78,7 +91,10 @@ impl Lab {
     fn eventually(&self, what: &str, cond: impl Fn(&TestApiServer) -> bool) {
         let start = Instant::now();
         while !cond(&self.server) {
-            assert!(start.elapsed() < Duration::from_secs(3), "never happened: {what}");
+            assert!(
+                start.elapsed() < Duration::from_secs(3),
+                "never happened: {what}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -136,7 +152,13 @@ fn frontend_deployment_and_pod(lab: &Lab) {
     lab.server.insert(json!({"apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "frontend", "namespace": "default"},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "guestbook", "tier": "frontend"}}}}));
-    lab.server.insert(pod("default", "frontend-6c6d6dfd4d-xg8lp", json!({"app": "guestbook", "tier": "frontend"}), "lab-worker", true));
+    lab.server.insert(pod(
+        "default",
+        "frontend-6c6d6dfd4d-xg8lp",
+        json!({"app": "guestbook", "tier": "frontend"}),
+        "lab-worker",
+        true,
+    ));
 }
 
 #[test]
@@ -144,19 +166,49 @@ fn apply_creates_then_reapplies_idempotently() {
     let mut lab = Lab::new();
     let path = lab.write("frontend.yaml", FRONTEND_YAML);
     let refs = lab.ok(&format!("kube::apply({path:?}).map(|r| r.ref)"));
-    let refs: Vec<String> = refs.into_array().unwrap().into_iter().map(|d| d.into_string().unwrap()).collect();
+    let refs: Vec<String> = refs
+        .into_array()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.into_string().unwrap())
+        .collect();
     assert_eq!(refs, ["deployment.apps/frontend", "service/frontend"]);
-    let first = lab.server.get("apps/v1", "Deployment", Some("default"), "frontend").expect("created");
-    assert_eq!(first["spec"]["template"]["spec"]["containers"][0]["name"], "php-redis");
+    let first = lab
+        .server
+        .get("apps/v1", "Deployment", Some("default"), "frontend")
+        .expect("created");
+    assert_eq!(
+        first["spec"]["template"]["spec"]["containers"][0]["name"],
+        "php-redis"
+    );
 
     let again = lab.ok(&format!("kube::apply({path:?}).len()"));
     assert_eq!(again.as_int().unwrap(), 2);
-    let second = lab.server.get("apps/v1", "Deployment", Some("default"), "frontend").unwrap();
-    assert_eq!(second["metadata"]["uid"], first["metadata"]["uid"], "re-applying must not recreate");
-    assert_eq!(second["metadata"]["generation"], first["metadata"]["generation"], "nothing changed");
-    let patches: Vec<_> = lab.server.requests().into_iter().filter(|r| r.method == "PATCH").collect();
+    let second = lab
+        .server
+        .get("apps/v1", "Deployment", Some("default"), "frontend")
+        .unwrap();
+    assert_eq!(
+        second["metadata"]["uid"], first["metadata"]["uid"],
+        "re-applying must not recreate"
+    );
+    assert_eq!(
+        second["metadata"]["generation"], first["metadata"]["generation"],
+        "nothing changed"
+    );
+    let patches: Vec<_> = lab
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
     assert_eq!(patches.len(), 4);
-    assert!(patches.iter().all(|r| r.query.contains("fieldManager=labsh") && r.query.contains("force=true")), "{patches:?}");
+    assert!(
+        patches
+            .iter()
+            .all(|r| r.query.contains("fieldManager=labsh") && r.query.contains("force=true")),
+        "{patches:?}"
+    );
 }
 
 #[test]
@@ -165,27 +217,45 @@ fn apply_accepts_yaml_strings_and_maps() {
     let r = lab.ok(r#"kube::apply("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n", #{namespace: "lab"})[0]"#);
     let r = r.try_cast::<rhai::Map>().unwrap();
     assert_eq!(r["namespace"].clone().into_string().unwrap(), "lab");
-    let _ = lab.ok(r#"kube::apply(#{apiVersion: "v1", kind: "Namespace", metadata: #{name: "lab"}})"#);
-    assert!(lab.server.get("v1", "ConfigMap", Some("lab"), "a").is_some());
-    let ns = lab.server.get("v1", "Namespace", None, "lab").expect("cluster-scoped object created");
+    let _ =
+        lab.ok(r#"kube::apply(#{apiVersion: "v1", kind: "Namespace", metadata: #{name: "lab"}})"#);
+    assert!(
+        lab.server
+            .get("v1", "ConfigMap", Some("lab"), "a")
+            .is_some()
+    );
+    let ns = lab
+        .server
+        .get("v1", "Namespace", None, "lab")
+        .expect("cluster-scoped object created");
     assert!(ns["metadata"].get("namespace").is_none());
 }
 
 #[test]
 fn apply_bad_yaml_names_file_line_and_column() {
     let mut lab = Lab::new();
-    let path = lab.write("frontend-svc.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: [frontend\n  labels: {}\n");
+    let path = lab.write(
+        "frontend-svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: [frontend\n  labels: {}\n",
+    );
     let err = lab.err(&format!("kube::apply({path:?})"));
     let re = regex::Regex::new(r"frontend-svc\.yaml:\d+:\d+: invalid YAML").unwrap();
     assert!(re.is_match(&err), "{err}");
-    assert!(lab.server.requests().iter().all(|r| r.method != "PATCH"), "nothing applied");
+    assert!(
+        lab.server.requests().iter().all(|r| r.method != "PATCH"),
+        "nothing applied"
+    );
 }
 
 #[test]
 fn apply_unknown_kind_names_api_version_and_kind() {
     let mut lab = Lab::new();
-    let err = lab.err(r#"kube::apply("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")"#);
-    assert!(err.contains("unknown kind: apiVersion `example.com/v1`, kind `Widget`"), "{err}");
+    let err = lab
+        .err(r#"kube::apply("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")"#);
+    assert!(
+        err.contains("unknown kind: apiVersion `example.com/v1`, kind `Widget`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -211,7 +281,12 @@ metadata:
         format!("{refs:?}"),
         r#"["customresourcedefinition.apiextensions.k8s.io/widgets.example.com", "widget.example.com/w1"]"#
     );
-    assert_eq!(lab.ok(r#"kube::get("wg", "w1").metadata.name"#).into_string().unwrap(), "w1");
+    assert_eq!(
+        lab.ok(r#"kube::get("wg", "w1").metadata.name"#)
+            .into_string()
+            .unwrap(),
+        "w1"
+    );
 }
 
 #[test]
@@ -219,28 +294,69 @@ fn get_and_list_take_kubectl_names_and_selectors() {
     let mut lab = Lab::new();
     lab.server.insert(frontend_service());
     frontend_deployment_and_pod(&lab);
-    lab.server.insert(pod("kube-system", "cilium-a1", json!({"k8s-app": "cilium"}), "lab-worker", true));
-    assert_eq!(lab.ok(r#"kube::get("svc", "frontend").spec.ports[0].nodePort"#).as_int().unwrap(), 32150);
-    assert_eq!(lab.ok(r#"kube::list("po", #{selector: "app=guestbook"}).len()"#).as_int().unwrap(), 1);
-    assert_eq!(lab.ok(r#"kube::list("pods", #{all_namespaces: true}).len()"#).as_int().unwrap(), 2);
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker",
+        true,
+    ));
+    assert_eq!(
+        lab.ok(r#"kube::get("svc", "frontend").spec.ports[0].nodePort"#)
+            .as_int()
+            .unwrap(),
+        32150
+    );
+    assert_eq!(
+        lab.ok(r#"kube::list("po", #{selector: "app=guestbook"}).len()"#)
+            .as_int()
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        lab.ok(r#"kube::list("pods", #{all_namespaces: true}).len()"#)
+            .as_int()
+            .unwrap(),
+        2
+    );
     assert_eq!(
         lab.ok(r#"kube::list("pods", #{namespace: "kube-system", field_selector: "spec.nodeName=lab-worker"})[0].metadata.name"#)
             .into_string().unwrap(),
         "cilium-a1"
     );
     let err = lab.err(r#"kube::get("servics", "frontend")"#);
-    assert!(err.contains("unknown resource kind `servics` on context `kind-testlab`; did you mean `services`?"), "{err}");
+    assert!(
+        err.contains(
+            "unknown resource kind `servics` on context `kind-testlab`; did you mean `services`?"
+        ),
+        "{err}"
+    );
     let err = lab.err(r#"kube::get("svc", "backend")"#);
-    assert!(err.contains("get service/backend in default") && err.contains("404"), "{err}");
+    assert!(
+        err.contains("get service/backend in default") && err.contains("404"),
+        "{err}"
+    );
 }
 
 #[test]
 fn delete_removes_and_reports_missing_objects() {
     let mut lab = Lab::new();
     lab.server.insert(frontend_service());
-    assert!(lab.ok(r#"kube::delete("svc", "frontend", #{wait: "5s"})"#).as_bool().unwrap());
-    assert!(lab.server.get("v1", "Service", Some("default"), "frontend").is_none());
-    assert!(!lab.ok(r#"kube::delete("svc", "frontend")"#).as_bool().unwrap());
+    assert!(
+        lab.ok(r#"kube::delete("svc", "frontend", #{wait: "5s"})"#)
+            .as_bool()
+            .unwrap()
+    );
+    assert!(
+        lab.server
+            .get("v1", "Service", Some("default"), "frontend")
+            .is_none()
+    );
+    assert!(
+        !lab.ok(r#"kube::delete("svc", "frontend")"#)
+            .as_bool()
+            .unwrap()
+    );
 }
 
 #[test]
@@ -249,22 +365,35 @@ fn table_svc_shows_the_handout_node_port() {
     lab.server.insert(frontend_service());
     let table = lab.ok(r#"kube::table("svc")"#).into_string().unwrap();
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines[0], "NAME       TYPE       CLUSTER-IP     EXTERNAL-IP   PORT(S)        AGE");
-    assert!(lines[1].starts_with("frontend   NodePort   10.96.188.84   <none>        80:32150/TCP   "), "{table}");
+    assert_eq!(
+        lines[0],
+        "NAME       TYPE       CLUSTER-IP     EXTERNAL-IP   PORT(S)        AGE"
+    );
+    assert!(
+        lines[1].starts_with("frontend   NodePort   10.96.188.84   <none>        80:32150/TCP   "),
+        "{table}"
+    );
 }
 
 #[test]
 fn table_is_printed_by_labsh_run() {
     let lab = Lab::new();
     lab.server.insert(frontend_service());
-    let script = lab.write("table.rhai", "kube::table(\"svc\");\nprint(kube::service(\"frontend\").node_port());\n");
+    let script = lab.write(
+        "table.rhai",
+        "kube::table(\"svc\");\nprint(kube::service(\"frontend\").node_port());\n",
+    );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsh"))
         .args(["run", &script])
         .env("KUBECONFIG", &lab.kubeconfig)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("80:32150/TCP"), "{stdout}");
     assert!(stdout.lines().any(|l| l == "32150"), "{stdout}");
 }
@@ -275,37 +404,89 @@ fn typed_pods_and_services() {
     lab.server.insert(frontend_service());
     frontend_deployment_and_pod(&lab);
     let v = lab.ok(r#"let p = kube::pods(#{selector: "app=guestbook"})[0]; [p.name, p.node, p.ip, p.ready, p.labels.tier, p.containers[0].name]"#);
-    assert_eq!(format!("{v:?}"), r#"["frontend-6c6d6dfd4d-xg8lp", "lab-worker", "10.244.4.66", true, "frontend", "main"]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"["frontend-6c6d6dfd4d-xg8lp", "lab-worker", "10.244.4.66", true, "frontend", "main"]"#
+    );
     let v = lab.ok(r#"let s = kube::service("frontend"); [s.type, s.cluster_ip, s.ports[0].node_port, s.node_port()]"#);
-    assert_eq!(format!("{v:?}"), r#"["NodePort", "10.96.188.84", 32150, 32150]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"["NodePort", "10.96.188.84", 32150, 32150]"#
+    );
 }
 
 #[test]
 fn wait_ready_returns_when_the_server_flips_the_status() {
     let mut lab = Lab::new();
-    lab.server.insert(pod("kube-system", "cilium-a1", json!({"k8s-app": "cilium"}), "lab-worker", false));
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker",
+        false,
+    ));
     lab.later(Duration::from_millis(300), |s| {
         s.update("v1", "Pod", Some("kube-system"), "cilium-a1", |p| {
-            *p = pod("kube-system", "cilium-a1", json!({"k8s-app": "cilium"}), "lab-worker", true)
-                .as_object().cloned().map(|mut m| { m.insert("metadata".into(), p["metadata"].clone()); Value::Object(m) }).unwrap();
+            *p = pod(
+                "kube-system",
+                "cilium-a1",
+                json!({"k8s-app": "cilium"}),
+                "lab-worker",
+                true,
+            )
+            .as_object()
+            .cloned()
+            .map(|mut m| {
+                m.insert("metadata".into(), p["metadata"].clone());
+                Value::Object(m)
+            })
+            .unwrap();
         })
     });
     let start = Instant::now();
     let n = lab.ok(r#"kube::wait_ready("pods", #{namespace: "kube-system", selector: "k8s-app=cilium", timeout: "20s"}).len()"#);
     assert_eq!(n.as_int().unwrap(), 1);
-    assert!(start.elapsed() < Duration::from_secs(20), "returned on the event, not the timeout");
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "returned on the event, not the timeout"
+    );
 }
 
 #[test]
 fn wait_ready_times_out_with_what_it_last_saw() {
     let mut lab = Lab::new();
     let cilium = json!({"k8s-app": "cilium"});
-    lab.server.insert(pod("kube-system", "cilium-a1", cilium.clone(), "lab-control-plane", true));
-    lab.server.insert(pod("kube-system", "cilium-b2", cilium.clone(), "lab-worker", true));
-    let mut crash = pod("kube-system", "cilium-x7k2p", cilium.clone(), "lab-worker2", false);
-    crash["status"]["containerStatuses"][0]["state"] = json!({"waiting": {"reason": "CrashLoopBackOff"}});
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        cilium.clone(),
+        "lab-control-plane",
+        true,
+    ));
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-b2",
+        cilium.clone(),
+        "lab-worker",
+        true,
+    ));
+    let mut crash = pod(
+        "kube-system",
+        "cilium-x7k2p",
+        cilium.clone(),
+        "lab-worker2",
+        false,
+    );
+    crash["status"]["containerStatuses"][0]["state"] =
+        json!({"waiting": {"reason": "CrashLoopBackOff"}});
     lab.server.insert(crash);
-    lab.server.insert(pod("kube-system", "cilium-z9", cilium, "lab-worker3", false));
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-z9",
+        cilium,
+        "lab-worker3",
+        false,
+    ));
     let err = lab.err(r#"kube::wait_ready("pods", #{namespace: "kube-system", selector: "k8s-app=cilium", timeout: "500ms"})"#);
     assert!(
         err.contains("timed out after 500ms; last seen: 2/4 cilium pods Ready; cilium-x7k2p: CrashLoopBackOff; cilium-z9: ContainerCreating"),
@@ -322,9 +503,12 @@ fn wait_rollout_follows_the_deployment_status() {
     let err = lab.err(r#"kube::wait_rollout("deployment/frontend", #{timeout: "300ms"})"#);
     assert!(err.contains("last seen: Waiting for deployment \"frontend\" rollout to finish: 0 of 1 updated replicas are available..."), "{err}");
     lab.later(Duration::from_millis(200), |s| {
-        s.update("apps/v1", "Deployment", Some("default"), "frontend", |d| d["status"]["availableReplicas"] = 1.into())
+        s.update("apps/v1", "Deployment", Some("default"), "frontend", |d| {
+            d["status"]["availableReplicas"] = 1.into()
+        })
     });
-    let v = lab.ok(r#"kube::wait_rollout("deploy/frontend", #{timeout: "20s"}).status.availableReplicas"#);
+    let v = lab
+        .ok(r#"kube::wait_rollout("deploy/frontend", #{timeout: "20s"}).status.availableReplicas"#);
     assert_eq!(v.as_int().unwrap(), 1);
 }
 
@@ -333,12 +517,17 @@ fn wait_for_calls_the_closure_on_each_version() {
     let mut lab = Lab::new();
     lab.server.insert(frontend_service());
     lab.later(Duration::from_millis(200), |s| {
-        s.update("v1", "Service", Some("default"), "frontend", |o| o["metadata"]["labels"]["ready"] = "yes".into())
+        s.update("v1", "Service", Some("default"), "frontend", |o| {
+            o["metadata"]["labels"]["ready"] = "yes".into()
+        })
     });
     let v = lab.ok(r#"kube::wait_for("svc", "frontend", |o| o.metadata.labels.ready == "yes", #{timeout: "20s"}).metadata.labels.ready"#);
     assert_eq!(v.into_string().unwrap(), "yes");
     let err = lab.err(r#"kube::wait_for("svc", "frontend", |o| false, #{timeout: "300ms"})"#);
-    assert!(err.contains("timed out after 300ms; last seen: service/frontend exists"), "{err}");
+    assert!(
+        err.contains("timed out after 300ms; last seen: service/frontend exists"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -346,12 +535,22 @@ fn logs_tail_and_workload_targets() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);
     let lines: Vec<String> = (1..=5).map(|i| format!("172.18.0.1 - - [14/Sep/2022:20:36:3{i} +0000] \"GET / HTTP/1.1\" 200 1172 \"-\" \"curl/7.81.0\"")).collect();
-    lab.server.set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, lines.clone());
+    lab.server
+        .set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, lines.clone());
     let v = lab.ok(r#"logs::tail("frontend-6c6d6dfd4d-xg8lp", 2)"#);
-    let got: Vec<String> = v.into_array().unwrap().into_iter().map(|d| d.into_string().unwrap()).collect();
+    let got: Vec<String> = v
+        .into_array()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.into_string().unwrap())
+        .collect();
     assert_eq!(got, lines[3..]);
-    let v = lab.ok(r#"let l = logs::tail("deployment/frontend", 1); [l.len(), l[0].pod, l[0].line]"#);
-    assert_eq!(format!("{v:?}"), format!("[1, \"frontend-6c6d6dfd4d-xg8lp\", {:?}]", lines[4]));
+    let v =
+        lab.ok(r#"let l = logs::tail("deployment/frontend", 1); [l.len(), l[0].pod, l[0].line]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        format!("[1, \"frontend-6c6d6dfd4d-xg8lp\", {:?}]", lines[4])
+    );
     let v = lab.ok(r#"logs::tail(kube::pods(#{selector: "tier=frontend"})[0], 10).len()"#);
     assert_eq!(v.as_int().unwrap(), 5);
 }
@@ -360,14 +559,37 @@ fn logs_tail_and_workload_targets() {
 fn follow_ends_on_until_and_closes_the_stream() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);
-    lab.server.set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, vec!["old line".into()]);
+    lab.server.set_logs(
+        "default",
+        "frontend-6c6d6dfd4d-xg8lp",
+        None,
+        vec!["old line".into()],
+    );
     lab.later(Duration::from_millis(300), |s| {
-        s.push_log("default", "frontend-6c6d6dfd4d-xg8lp", None, "127.0.0.1 - - \"OPTIONS * HTTP/1.0\" 200 126");
-        s.push_log("default", "frontend-6c6d6dfd4d-xg8lp", None, "172.18.0.1 - - \"GET / HTTP/1.1\" 200 1172");
-        s.push_log("default", "frontend-6c6d6dfd4d-xg8lp", None, "after the match");
+        s.push_log(
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            None,
+            "127.0.0.1 - - \"OPTIONS * HTTP/1.0\" 200 126",
+        );
+        s.push_log(
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            None,
+            "172.18.0.1 - - \"GET / HTTP/1.1\" 200 1172",
+        );
+        s.push_log(
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            None,
+            "after the match",
+        );
     });
     let v = lab.ok(r#"logs::follow("deployment/frontend", #{tail: 0, timeout: "20s", "until": |l| l.starts_with("172.18.0.1 ")}).map(|e| e.line)"#);
-    assert_eq!(format!("{v:?}"), r#"["127.0.0.1 - - \"OPTIONS * HTTP/1.0\" 200 126", "172.18.0.1 - - \"GET / HTTP/1.1\" 200 1172"]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"["127.0.0.1 - - \"OPTIONS * HTTP/1.0\" 200 126", "172.18.0.1 - - \"GET / HTTP/1.1\" 200 1172"]"#
+    );
     lab.eventually("the follow stream is closed", |s| s.open_log_streams() == 0);
 }
 
@@ -375,7 +597,12 @@ fn follow_ends_on_until_and_closes_the_stream() {
 fn follow_ends_on_timeout_with_the_lines_seen() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);
-    lab.server.set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, vec!["a".into(), "b".into()]);
+    lab.server.set_logs(
+        "default",
+        "frontend-6c6d6dfd4d-xg8lp",
+        None,
+        vec!["a".into(), "b".into()],
+    );
     let v = lab.ok(r#"logs::follow("frontend-6c6d6dfd4d-xg8lp", #{timeout: "400ms"})"#);
     assert_eq!(format!("{v:?}"), r#"["a", "b"]"#);
     lab.eventually("the follow stream is closed", |s| s.open_log_streams() == 0);
@@ -389,7 +616,12 @@ fn exec_returns_the_exit_code_and_output() {
     let s2 = seen.clone();
     lab.server.on_exec(move |req| {
         s2.lock().unwrap().push(req.clone());
-        ExecReply { stdout: vec![(Duration::ZERO, "hello".into())], stderr: vec!["warn".into()], exit_code: 3, keep_open: false }
+        ExecReply {
+            stdout: vec![(Duration::ZERO, "hello".into())],
+            stderr: vec!["warn".into()],
+            exit_code: 3,
+            keep_open: false,
+        }
     });
     let v = lab.ok(r#"let r = kube::exec("frontend-6c6d6dfd4d-xg8lp", ["sh", "-c", "echo hello; exit 3"], #{container: "php-redis"}); [r.code, r.stdout, r.stderr]"#);
     assert_eq!(format!("{v:?}"), r#"[3, "hello\n", "warn\n"]"#);
@@ -397,7 +629,9 @@ fn exec_returns_the_exit_code_and_output() {
     assert_eq!(req.command, ["sh", "-c", "echo hello; exit 3"]);
     assert_eq!(req.container.as_deref(), Some("php-redis"));
     assert_eq!(req.namespace, "default");
-    lab.eventually("the exec session is closed", |s| s.open_exec_sessions() == 0);
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
 }
 
 #[test]
@@ -405,52 +639,102 @@ fn exec_stream_stops_when_the_callback_returns_false() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);
     lab.server.on_exec(|_| ExecReply {
-        stdout: (0..50).map(|i| (Duration::from_millis(10), format!("line {i}"))).collect(),
+        stdout: (0..50)
+            .map(|i| (Duration::from_millis(10), format!("line {i}")))
+            .collect(),
         stderr: vec![],
         exit_code: 0,
         keep_open: true,
     });
     let v = lab.ok(r#"let seen = []; let r = kube::exec_stream("frontend-6c6d6dfd4d-xg8lp", ["cilium-dbg", "monitor"], |l| { seen.push(l); seen.len() < 3 }); [seen, r.stopped, r.code]"#);
-    assert_eq!(format!("{v:?}"), r#"[["line 0", "line 1", "line 2"], true, ()]"#);
-    lab.eventually("the exec session is closed", |s| s.open_exec_sessions() == 0);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"[["line 0", "line 1", "line 2"], true, ()]"#
+    );
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
 }
 
 #[test]
 fn exec_timeout_closes_the_session() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);
-    lab.server.on_exec(|_| ExecReply { stdout: vec![], stderr: vec![], exit_code: 0, keep_open: true });
-    let err = lab.err(r#"kube::exec("frontend-6c6d6dfd4d-xg8lp", ["sleep", "100"], #{timeout: "300ms"})"#);
-    assert!(err.contains("timed out after 300ms (the exec was closed)"), "{err}");
-    lab.eventually("the exec session is closed", |s| s.open_exec_sessions() == 0);
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![],
+        stderr: vec![],
+        exit_code: 0,
+        keep_open: true,
+    });
+    let err = lab
+        .err(r#"kube::exec("frontend-6c6d6dfd4d-xg8lp", ["sleep", "100"], #{timeout: "300ms"})"#);
+    assert!(
+        err.contains("timed out after 300ms (the exec was closed)"),
+        "{err}"
+    );
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
 }
 
 #[test]
 fn dropping_an_exec_stream_closes_the_websocket() {
     let lab = Lab::new();
     frontend_deployment_and_pod(&lab);
-    lab.server.on_exec(|_| ExecReply { stdout: vec![(Duration::ZERO, "Listening for events on 4 CPUs with 64x4096 of shared memory".into())], stderr: vec![], exit_code: 0, keep_open: true });
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![(
+            Duration::ZERO,
+            "Listening for events on 4 CPUs with 64x4096 of shared memory".into(),
+        )],
+        stderr: vec![],
+        exit_code: 0,
+        keep_open: true,
+    });
     let ctx = lab.session.ctx().clone();
     let argv = vec!["cilium-dbg".to_string(), "monitor".to_string()];
     let mut stream = ctx
-        .block_on(labsh::kube::exec::exec_lines(&ctx, "default", "frontend-6c6d6dfd4d-xg8lp", Some("cilium-agent"), &argv))
+        .block_on(labsh::kube::exec::exec_lines(
+            &ctx,
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            Some("cilium-agent"),
+            &argv,
+        ))
         .unwrap()
         .unwrap();
     let first = ctx.block_on(stream.lines.recv()).unwrap();
-    assert_eq!(first, Some(labsh::kube::exec::ExecLine::Stdout("Listening for events on 4 CPUs with 64x4096 of shared memory".into())));
+    assert_eq!(
+        first,
+        Some(labsh::kube::exec::ExecLine::Stdout(
+            "Listening for events on 4 CPUs with 64x4096 of shared memory".into()
+        ))
+    );
     assert_eq!(lab.server.open_exec_sessions(), 1);
     drop(stream);
-    lab.eventually("the exec session is closed", |s| s.open_exec_sessions() == 0);
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
 }
 
 #[test]
 fn exec_lines_reports_the_exit_code() {
     let lab = Lab::new();
     frontend_deployment_and_pod(&lab);
-    lab.server.on_exec(|_| ExecReply { stdout: vec![(Duration::ZERO, "x".into())], stderr: vec![], exit_code: 7, keep_open: false });
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![(Duration::ZERO, "x".into())],
+        stderr: vec![],
+        exit_code: 7,
+        keep_open: false,
+    });
     let ctx = lab.session.ctx().clone();
     let stream = ctx
-        .block_on(labsh::kube::exec::exec_lines(&ctx, "default", "frontend-6c6d6dfd4d-xg8lp", None, &["false".to_string()]))
+        .block_on(labsh::kube::exec::exec_lines(
+            &ctx,
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            None,
+            &["false".to_string()],
+        ))
         .unwrap()
         .unwrap();
     assert_eq!(ctx.block_on(stream.exit_code()).unwrap(), Some(7));
@@ -460,37 +744,86 @@ fn exec_lines_reports_the_exit_code() {
 fn agent_pod_and_endpoint_id_resolve() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);
-    lab.server.insert(pod("kube-system", "cilium-a1", json!({"k8s-app": "cilium"}), "lab-worker", true));
-    lab.server.insert(pod("kube-system", "cilium-x7k2p", json!({"k8s-app": "cilium"}), "lab-worker2", true));
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker",
+        true,
+    ));
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-x7k2p",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker2",
+        true,
+    ));
     lab.server.insert(json!({"apiVersion": "cilium.io/v2", "kind": "CiliumEndpoint",
         "metadata": {"name": "frontend-6c6d6dfd4d-xg8lp", "namespace": "default"},
         "status": {"id": 1890, "identity": {"id": 6623}, "networking": {"addressing": [{"ipv4": "10.244.4.66"}]}}}));
-    assert_eq!(lab.ok(r#"monitor::agent_pod("lab-worker2").name"#).into_string().unwrap(), "cilium-x7k2p");
-    assert_eq!(lab.ok(r#"monitor::agent_pod(kube::pod("frontend-6c6d6dfd4d-xg8lp")).name"#).into_string().unwrap(), "cilium-a1");
-    assert_eq!(lab.ok(r#"monitor::endpoint_id("frontend-6c6d6dfd4d-xg8lp")"#).as_int().unwrap(), 1890);
-    assert_eq!(lab.ok(r#"monitor::endpoint_id(kube::pods(#{selector: "app=guestbook"})[0])"#).as_int().unwrap(), 1890);
+    assert_eq!(
+        lab.ok(r#"monitor::agent_pod("lab-worker2").name"#)
+            .into_string()
+            .unwrap(),
+        "cilium-x7k2p"
+    );
+    assert_eq!(
+        lab.ok(r#"monitor::agent_pod(kube::pod("frontend-6c6d6dfd4d-xg8lp")).name"#)
+            .into_string()
+            .unwrap(),
+        "cilium-a1"
+    );
+    assert_eq!(
+        lab.ok(r#"monitor::endpoint_id("frontend-6c6d6dfd4d-xg8lp")"#)
+            .as_int()
+            .unwrap(),
+        1890
+    );
+    assert_eq!(
+        lab.ok(r#"monitor::endpoint_id(kube::pods(#{selector: "app=guestbook"})[0])"#)
+            .as_int()
+            .unwrap(),
+        1890
+    );
     let err = lab.err(r#"monitor::agent_pod("lab-worker3")"#);
-    assert!(err.contains("no Cilium agent pod on node `lab-worker3` (agents run on: lab-worker, lab-worker2)"), "{err}");
+    assert!(
+        err.contains(
+            "no Cilium agent pod on node `lab-worker3` (agents run on: lab-worker, lab-worker2)"
+        ),
+        "{err}"
+    );
     let err = lab.err(r#"monitor::endpoint_id("redis-0")"#);
-    assert!(err.contains("pod default/redis-0 has no CiliumEndpoint"), "{err}");
+    assert!(
+        err.contains("pod default/redis-0 has no CiliumEndpoint"),
+        "{err}"
+    );
 }
 
 #[test]
 fn agent_pod_without_cilium_says_it_is_not_installed() {
     let mut lab = Lab::new();
     let err = lab.err(r#"monitor::agent_pod("lab-worker")"#);
-    assert!(err.contains("Cilium is not installed on context `kind-testlab`"), "{err}");
+    assert!(
+        err.contains("Cilium is not installed on context `kind-testlab`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unreachable_server_names_context_and_url() {
     let mut lab = Lab::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let path = lab.write(
         "dead.kubeconfig",
         &format!("apiVersion: v1\nkind: Config\ncurrent-context: dead-lab\nclusters:\n- name: dead\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: dead-lab\n  context:\n    cluster: dead\n    user: u\nusers:\n- name: u\n  user: {{}}\n"),
     );
-    let err = lab.err(&format!(r#"kube::use_context("dead-lab", #{{kubeconfig: {path:?}}}); kube::get("svc", "frontend")"#));
+    let err = lab.err(&format!(
+        r#"kube::use_context("dead-lab", #{{kubeconfig: {path:?}}}); kube::get("svc", "frontend")"#
+    ));
     assert!(
         err.contains(&format!("cannot reach the Kubernetes API server of context `dead-lab` at http://127.0.0.1:{port}")),
         "{err}"
@@ -501,14 +834,20 @@ fn unreachable_server_names_context_and_url() {
 fn unknown_context_lists_the_known_ones() {
     let mut lab = Lab::new();
     let err = lab.err(r#"kube::use_context("kind-nope"); kube::table("pods")"#);
-    assert!(err.contains("no context named `kind-nope`; known contexts: kind-testlab"), "{err}");
+    assert!(
+        err.contains("no context named `kind-nope`; known contexts: kind-testlab"),
+        "{err}"
+    );
 }
 
 /// Opt-in: the same primitives against a real cluster (the kubeconfig's current context).
 #[test]
 #[ignore = "needs a kind cluster"]
 fn e2e_primitives_against_the_current_context() {
-    let mut session = Workbench::new().with_primitives(labsh::primitives::all()).build().unwrap();
+    let mut session = Workbench::new()
+        .with_primitives(labsh::primitives::all())
+        .build()
+        .unwrap();
     let script = r#"
         let ctx = kube::context();
         print(`context ${ctx.name} at ${ctx.server}`);
@@ -528,5 +867,7 @@ fn e2e_primitives_against_the_current_context() {
             print(monitor::agent_pod(node).name);
         }
     "#;
-    let _ = session.eval("e2e.rhai", script).unwrap_or_else(|e| panic!("{e}"));
+    let _ = session
+        .eval("e2e.rhai", script)
+        .unwrap_or_else(|e| panic!("{e}"));
 }

@@ -192,7 +192,9 @@ pub async fn apply(
                         format!(
                             "server-side apply of {}{} ({})",
                             kind.reference(&name),
-                            ns.as_deref().map(|n| format!(" in {n}")).unwrap_or_default(),
+                            ns.as_deref()
+                                .map(|n| format!(" in {n}"))
+                                .unwrap_or_default(),
                             doc.source_desc
                         )
                     },
@@ -261,7 +263,8 @@ spec:
         assert_eq!(source_desc, "frontend-svc.yaml");
         assert!(*line >= 4, "line {line}: {err}");
         assert!(
-            err.to_string().starts_with(&format!("frontend-svc.yaml:{line}:")),
+            err.to_string()
+                .starts_with(&format!("frontend-svc.yaml:{line}:")),
             "{err}"
         );
     }
@@ -292,7 +295,8 @@ spec:
 
     #[test]
     fn documents_without_name_or_kind_are_rejected_with_their_index() {
-        let docs = parse_documents("apiVersion: v1\nkind: Service\n---\nkind: Pod\n", "x.yaml").unwrap();
+        let docs =
+            parse_documents("apiVersion: v1\nkind: Service\n---\nkind: Pod\n", "x.yaml").unwrap();
         assert_eq!(
             check_document(&docs[0], 0).unwrap_err().to_string(),
             "x.yaml: document 1: v1 Service has no `metadata.name`"

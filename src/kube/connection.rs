@@ -42,10 +42,7 @@ pub async fn connect(ctx: &Ctx) -> Result<Arc<Conn>, KubeError> {
         return Ok(conn.clone());
     }
     let (kubeconfig, source_desc) = match &selection.kubeconfig {
-        Some(path) => (
-            Kubeconfig::read_from(path),
-            path.display().to_string(),
-        ),
+        Some(path) => (Kubeconfig::read_from(path), path.display().to_string()),
         None => (
             Kubeconfig::read(),
             match std::env::var("KUBECONFIG") {
@@ -58,7 +55,11 @@ pub async fn connect(ctx: &Ctx) -> Result<Arc<Conn>, KubeError> {
         source_desc: source_desc.clone(),
         message: crate::kube::error::root_cause(&e),
     })?;
-    let context = match selection.context.clone().or(kubeconfig.current_context.clone()) {
+    let context = match selection
+        .context
+        .clone()
+        .or(kubeconfig.current_context.clone())
+    {
         Some(c) => c,
         None => {
             return Err(KubeError::Config {
@@ -68,7 +69,11 @@ pub async fn connect(ctx: &Ctx) -> Result<Arc<Conn>, KubeError> {
         }
     };
     if !kubeconfig.contexts.iter().any(|c| c.name == context) {
-        let known: Vec<&str> = kubeconfig.contexts.iter().map(|c| c.name.as_str()).collect();
+        let known: Vec<&str> = kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
         return Err(KubeError::Config {
             source_desc,
             message: format!(
@@ -160,11 +165,14 @@ impl Conn {
     /// Resolves a kubectl kind name (`svc`, `deployments.apps`, `cep`).
     pub async fn kind(&self, name: &str) -> Result<Kind, KubeError> {
         let catalog = self.catalog().await?;
-        catalog.resolve(name).cloned().map_err(|hint| KubeError::UnknownKind {
-            name: name.to_string(),
-            context: self.context.clone(),
-            hint,
-        })
+        catalog
+            .resolve(name)
+            .cloned()
+            .map_err(|hint| KubeError::UnknownKind {
+                name: name.to_string(),
+                context: self.context.clone(),
+                hint,
+            })
     }
 
     /// A dynamic API for `kind`: namespaced in `namespace` (or the context's default), all

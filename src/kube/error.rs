@@ -17,9 +17,7 @@ pub enum KubeError {
         message: String,
     },
     /// The API server did not answer (connection refused, DNS, TLS, timeout).
-    #[error(
-        "cannot reach the Kubernetes API server of context `{context}` at {server}: {detail}"
-    )]
+    #[error("cannot reach the Kubernetes API server of context `{context}` at {server}: {detail}")]
     Unreachable {
         /// The kubeconfig context.
         context: String,
@@ -118,12 +116,12 @@ pub fn human(d: Duration) -> String {
     }
     let s = d.as_secs();
     if s < 60 {
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             format!("{s}s")
         } else {
             format!("{:.1}s", d.as_secs_f64())
         }
-    } else if s % 60 == 0 {
+    } else if s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{}m{}s", s / 60, s % 60)

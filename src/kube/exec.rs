@@ -4,8 +4,8 @@
 //! status channel.
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, AttachParams, AttachedProcess};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
+use kube::api::{Api, AttachParams, AttachedProcess};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::{CancellationToken, DropGuard};
@@ -84,7 +84,10 @@ pub async fn exec_lines(
 ) -> Result<ExecStream, KubeError> {
     let conn = connect(ctx).await?;
     let api: Api<Pod> = Api::namespaced(conn.client.clone(), namespace);
-    let mut ap = AttachParams::default().stdin(false).stdout(true).stderr(true);
+    let mut ap = AttachParams::default()
+        .stdin(false)
+        .stdout(true)
+        .stderr(true);
     if let Some(c) = container {
         ap = ap.container(c);
     }
@@ -92,7 +95,9 @@ pub async fn exec_lines(
         format!(
             "exec {:?} in pod {namespace}/{pod}{}",
             argv.join(" "),
-            container.map(|c| format!(" (container {c})")).unwrap_or_default()
+            container
+                .map(|c| format!(" (container {c})"))
+                .unwrap_or_default()
         )
     };
     let mut proc = api
@@ -105,7 +110,15 @@ pub async fn exec_lines(
     let (tx, rx) = mpsc::channel(1024);
     let (exit_tx, exit_rx) = oneshot::channel();
     let token = CancellationToken::new();
-    tokio::spawn(drive(proc, stdout, stderr, status, tx, token.clone(), exit_tx));
+    tokio::spawn(drive(
+        proc,
+        stdout,
+        stderr,
+        status,
+        tx,
+        token.clone(),
+        exit_tx,
+    ));
     Ok(ExecStream {
         lines: rx,
         guard: token.clone().drop_guard(),

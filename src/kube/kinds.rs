@@ -119,7 +119,10 @@ impl Catalog {
             .map(|(i, v)| (v.clone(), i == 0))
             .collect();
         for g in &groups.groups {
-            let preferred = g.preferred_version.as_ref().map(|p| p.group_version.clone());
+            let preferred = g
+                .preferred_version
+                .as_ref()
+                .map(|p| p.group_version.clone());
             for v in &g.versions {
                 let is_pref = preferred.as_deref() == Some(v.group_version.as_str())
                     || (preferred.is_none() && std::ptr::eq(v, &g.versions[0]));
@@ -275,15 +278,43 @@ pub(crate) mod tests {
     /// A catalog shaped like a kind cluster's discovery with Cilium installed.
     pub(crate) fn lab_catalog() -> Catalog {
         Catalog::new(vec![
-            kind("apps/v1", "Deployment", "deployments", "deployment", &["deploy"], true),
-            kind("apps/v1", "DaemonSet", "daemonsets", "daemonset", &["ds"], true),
+            kind(
+                "apps/v1",
+                "Deployment",
+                "deployments",
+                "deployment",
+                &["deploy"],
+                true,
+            ),
+            kind(
+                "apps/v1",
+                "DaemonSet",
+                "daemonsets",
+                "daemonset",
+                &["ds"],
+                true,
+            ),
             kind("v1", "Pod", "pods", "pod", &["po"], true),
             kind("v1", "Service", "services", "service", &["svc"], true),
             kind("v1", "Node", "nodes", "node", &["no"], false),
-            kind("events.k8s.io/v1", "Event", "events", "event", &["ev"], true),
+            kind(
+                "events.k8s.io/v1",
+                "Event",
+                "events",
+                "event",
+                &["ev"],
+                true,
+            ),
             kind("v1", "Event", "events", "event", &["ev"], true),
             // As the test API server may publish it: no short names, no singular.
-            kind("cilium.io/v2", "CiliumEndpoint", "ciliumendpoints", "", &[], true),
+            kind(
+                "cilium.io/v2",
+                "CiliumEndpoint",
+                "ciliumendpoints",
+                "",
+                &[],
+                true,
+            ),
         ])
     }
 
@@ -291,7 +322,11 @@ pub(crate) mod tests {
     fn kubectl_names_of_services_all_resolve() {
         let c = lab_catalog();
         for name in ["svc", "service", "services", "Service", "SVC"] {
-            assert_eq!(c.resolve(name).unwrap().resource.plural, "services", "{name}");
+            assert_eq!(
+                c.resolve(name).unwrap().resource.plural,
+                "services",
+                "{name}"
+            );
         }
     }
 
@@ -300,7 +335,7 @@ pub(crate) mod tests {
         let c = lab_catalog();
         assert_eq!(c.resolve("deploy").unwrap().display(), "deployment.apps");
         assert_eq!(c.resolve("po").unwrap().resource.kind, "Pod");
-        assert_eq!(c.resolve("no").unwrap().namespaced, false);
+        assert!(!c.resolve("no").unwrap().namespaced);
         assert_eq!(c.resolve("ds").unwrap().resource.api_version, "apps/v1");
     }
 
@@ -322,15 +357,28 @@ pub(crate) mod tests {
             c.resolve("events.events.k8s.io").unwrap().resource.group,
             "events.k8s.io"
         );
-        assert_eq!(c.resolve("deployments.apps").unwrap().resource.kind, "Deployment");
-        assert_eq!(c.resolve("deploy.apps").unwrap().resource.kind, "Deployment");
+        assert_eq!(
+            c.resolve("deployments.apps").unwrap().resource.kind,
+            "Deployment"
+        );
+        assert_eq!(
+            c.resolve("deploy.apps").unwrap().resource.kind,
+            "Deployment"
+        );
     }
 
     #[test]
     fn unknown_name_suggests_the_closest() {
         let c = lab_catalog();
-        assert_eq!(c.resolve("servics").unwrap_err(), "; did you mean `services`?");
-        assert!(c.resolve("frobnicators").unwrap_err().contains("kube::kinds()"));
+        assert_eq!(
+            c.resolve("servics").unwrap_err(),
+            "; did you mean `services`?"
+        );
+        assert!(
+            c.resolve("frobnicators")
+                .unwrap_err()
+                .contains("kube::kinds()")
+        );
     }
 
     #[test]
@@ -340,9 +388,14 @@ pub(crate) mod tests {
             c.resolve("deploy").unwrap().reference("frontend"),
             "deployment.apps/frontend"
         );
-        assert_eq!(c.resolve("svc").unwrap().reference("frontend"), "service/frontend");
         assert_eq!(
-            c.by_gvk("cilium.io/v2", "CiliumEndpoint").unwrap().display(),
+            c.resolve("svc").unwrap().reference("frontend"),
+            "service/frontend"
+        );
+        assert_eq!(
+            c.by_gvk("cilium.io/v2", "CiliumEndpoint")
+                .unwrap()
+                .display(),
             "ciliumendpoint.cilium.io"
         );
     }

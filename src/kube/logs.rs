@@ -94,7 +94,9 @@ pub async fn resolve(
 fn what(namespace: &str, pod: &str, container: Option<&str>) -> String {
     format!(
         "logs of pod {namespace}/{pod}{}",
-        container.map(|c| format!(" (container {c})")).unwrap_or_default()
+        container
+            .map(|c| format!(" (container {c})"))
+            .unwrap_or_default()
     )
 }
 
@@ -108,7 +110,12 @@ pub async fn fetch(
         let api: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
         api.logs(pod, params)
             .await
-            .map(|text| (pod.clone(), text.lines().map(String::from).collect::<Vec<_>>()))
+            .map(|text| {
+                (
+                    pod.clone(),
+                    text.lines().map(String::from).collect::<Vec<_>>(),
+                )
+            })
             .map_err(|e| conn.error(|| what(ns, pod, params.container.as_deref()), e))
     });
     futures::future::try_join_all(reads).await
@@ -142,7 +149,9 @@ pub fn follow(
                 Ok(r) => Box::pin(r),
                 Err(e) => {
                     let _ = tx
-                        .send(Err(conn.error(|| what(&ns, &pod, params.container.as_deref()), e)))
+                        .send(Err(
+                            conn.error(|| what(&ns, &pod, params.container.as_deref()), e)
+                        ))
                         .await;
                     return;
                 }

@@ -51,7 +51,11 @@ pub async fn agent_pod(conn: &Conn, node: &str) -> Result<Value, KubeError> {
     nodes.dedup();
     Err(KubeError::Other(format!(
         "no Cilium agent pod on node `{node}` (agents run on: {})",
-        if nodes.is_empty() { "no node yet".to_string() } else { nodes.join(", ") }
+        if nodes.is_empty() {
+            "no node yet".to_string()
+        } else {
+            nodes.join(", ")
+        }
     )))
 }
 

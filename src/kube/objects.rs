@@ -31,7 +31,10 @@ impl ListQuery {
             if self.all_namespaces {
                 s.push_str(" in all namespaces");
             } else {
-                s.push_str(&format!(" in {}", conn.namespace(self.namespace.as_deref())));
+                s.push_str(&format!(
+                    " in {}",
+                    conn.namespace(self.namespace.as_deref())
+                ));
             }
         }
         if let Some(sel) = &self.selector {
@@ -76,9 +79,10 @@ pub async fn get(
     namespace: Option<&str>,
 ) -> Result<Value, KubeError> {
     let api = conn.api(kind, namespace);
-    let obj = api.get(name).await.map_err(|e| {
-        conn.error(|| describe_one(conn, kind, name, namespace, "get"), e)
-    })?;
+    let obj = api
+        .get(name)
+        .await
+        .map_err(|e| conn.error(|| describe_one(conn, kind, name, namespace, "get"), e))?;
     Ok(to_value(kind, &obj))
 }
 

@@ -8,7 +8,13 @@ use serde_json::Value;
 use crate::kube::typed::{pod_ready_counts, pod_status};
 
 /// Renders `objects` of resource `plural` (`services`, `pods`, …) as kubectl would.
-pub fn render(plural: &str, objects: &[Value], wide: bool, all_namespaces: bool, now: Timestamp) -> String {
+pub fn render(
+    plural: &str,
+    objects: &[Value],
+    wide: bool,
+    all_namespaces: bool,
+    now: Timestamp,
+) -> String {
     if objects.is_empty() {
         return "No resources found".to_string();
     }
@@ -18,7 +24,14 @@ pub fn render(plural: &str, objects: &[Value], wide: bool, all_namespaces: bool,
             vec!["IP", "NODE", "NOMINATED NODE", "READINESS GATES"],
         ),
         "services" => (
-            vec!["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"],
+            vec![
+                "NAME",
+                "TYPE",
+                "CLUSTER-IP",
+                "EXTERNAL-IP",
+                "PORT(S)",
+                "AGE",
+            ],
             vec!["SELECTOR"],
         ),
         "deployments" => (
@@ -27,10 +40,25 @@ pub fn render(plural: &str, objects: &[Value], wide: bool, all_namespaces: bool,
         ),
         "nodes" => (
             vec!["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
-            vec!["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"],
+            vec![
+                "INTERNAL-IP",
+                "EXTERNAL-IP",
+                "OS-IMAGE",
+                "KERNEL-VERSION",
+                "CONTAINER-RUNTIME",
+            ],
         ),
         "daemonsets" => (
-            vec!["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
+            vec![
+                "NAME",
+                "DESIRED",
+                "CURRENT",
+                "READY",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "NODE SELECTOR",
+                "AGE",
+            ],
             vec!["CONTAINERS", "IMAGES", "SELECTOR"],
         ),
         _ => (vec!["NAME", "AGE"], vec![]),
@@ -66,7 +94,12 @@ pub fn render(plural: &str, objects: &[Value], wide: bool, all_namespaces: bool,
 fn align(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r.get(c).map_or(0, |s| s.chars().count())).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for row in rows {
@@ -118,7 +151,11 @@ pub fn human_age(seconds: i64) -> String {
     let minutes = seconds / 60;
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
     }
     if minutes < 60 * 3 {
         return format!("{minutes}m");
@@ -126,14 +163,22 @@ pub fn human_age(seconds: i64) -> String {
     let hours = seconds / 3600;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
     }
     if hours < 48 {
         return format!("{hours}h");
     }
     if hours < 24 * 8 {
         let h = hours % 24;
-        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
     }
     if hours < 24 * 365 * 2 {
         return format!("{}d", hours / 24);
@@ -151,7 +196,13 @@ pub fn human_age(seconds: i64) -> String {
 
 fn pod_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
     let (ready, total, restarts) = pod_ready_counts(obj);
-    let mut row = vec![name, format!("{ready}/{total}"), pod_status(obj), restarts.to_string(), age];
+    let mut row = vec![
+        name,
+        format!("{ready}/{total}"),
+        pod_status(obj),
+        restarts.to_string(),
+        age,
+    ];
     if wide {
         row.push(or_none(str_at(obj, "/status/podIP").into()));
         row.push(or_none(str_at(obj, "/spec/nodeName").into()));
@@ -164,7 +215,9 @@ fn pod_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
 /// `80:32150/TCP,443/TCP`.
 pub fn service_ports(svc: &Value) -> String {
     let ports = svc.pointer("/spec/ports").and_then(Value::as_array);
-    let Some(ports) = ports else { return "<none>".into() };
+    let Some(ports) = ports else {
+        return "<none>".into();
+    };
     let parts: Vec<String> = ports
         .iter()
         .map(|p| {
@@ -176,7 +229,11 @@ pub fn service_ports(svc: &Value) -> String {
             }
         })
         .collect();
-    if parts.is_empty() { "<none>".into() } else { parts.join(",") }
+    if parts.is_empty() {
+        "<none>".into()
+    } else {
+        parts.join(",")
+    }
 }
 
 fn service_external_ip(svc: &Value) -> String {
@@ -193,20 +250,30 @@ fn service_external_ip(svc: &Value) -> String {
                 .and_then(Value::as_array)
                 .map(|a| {
                     a.iter()
-                        .filter_map(|i| i.get("ip").or_else(|| i.get("hostname")).and_then(Value::as_str))
+                        .filter_map(|i| {
+                            i.get("ip")
+                                .or_else(|| i.get("hostname"))
+                                .and_then(Value::as_str)
+                        })
                         .map(String::from)
                         .collect()
                 })
                 .unwrap_or_default();
             ips.extend(externals.iter().map(|s| s.to_string()));
-            if ips.is_empty() { "<pending>".into() } else { ips.join(",") }
+            if ips.is_empty() {
+                "<pending>".into()
+            } else {
+                ips.join(",")
+            }
         }
         _ => or_none(externals.join(",")),
     }
 }
 
 fn map_selector(v: Option<&Value>) -> String {
-    let Some(Value::Object(m)) = v else { return "<none>".into() };
+    let Some(Value::Object(m)) = v else {
+        return "<none>".into();
+    };
     let mut pairs: Vec<String> = m
         .iter()
         .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
@@ -240,8 +307,14 @@ fn containers_and_images(obj: &Value) -> (String, String) {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let names: Vec<&str> = cs.iter().map(|c| c.get("name").and_then(Value::as_str).unwrap_or("")).collect();
-    let images: Vec<&str> = cs.iter().map(|c| c.get("image").and_then(Value::as_str).unwrap_or("")).collect();
+    let names: Vec<&str> = cs
+        .iter()
+        .map(|c| c.get("name").and_then(Value::as_str).unwrap_or(""))
+        .collect();
+    let images: Vec<&str> = cs
+        .iter()
+        .map(|c| c.get("image").and_then(Value::as_str).unwrap_or(""))
+        .collect();
     (or_none(names.join(",")), or_none(images.join(",")))
 }
 
@@ -252,7 +325,10 @@ fn label_selector(obj: &Value) -> String {
 }
 
 fn deployment_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
-    let desired = obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let desired = obj
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     let mut row = vec![
         name,
         format!("{}/{desired}", int_at(obj, "/status/readyReplicas")),
@@ -288,9 +364,14 @@ fn daemonset_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<Stri
 fn node_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
     let mut status = if crate::kube::typed::condition_true(obj, "Ready") {
         "Ready".to_string()
-    } else if obj.pointer("/status/conditions").and_then(Value::as_array).is_some_and(|c| {
-        c.iter().any(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
-    }) {
+    } else if obj
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
+        })
+    {
         "NotReady".to_string()
     } else {
         "Unknown".to_string()
@@ -319,7 +400,10 @@ fn node_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
         let addr = |t: &str| {
             obj.pointer("/status/addresses")
                 .and_then(Value::as_array)
-                .and_then(|a| a.iter().find(|x| x.get("type").and_then(Value::as_str) == Some(t)))
+                .and_then(|a| {
+                    a.iter()
+                        .find(|x| x.get("type").and_then(Value::as_str) == Some(t))
+                })
                 .and_then(|x| x.get("address").and_then(Value::as_str))
                 .unwrap_or("")
                 .to_string()
@@ -367,18 +451,36 @@ mod tests {
     #[test]
     fn columns_widen_to_the_longest_cell() {
         let now = at("2022-09-14T20:36:33Z");
-        let table = render("services", &[frontend_service(), kubernetes_service()], false, false, now);
+        let table = render(
+            "services",
+            &[frontend_service(), kubernetes_service()],
+            false,
+            false,
+            now,
+        );
         let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines[0], "NAME         TYPE        CLUSTER-IP     EXTERNAL-IP   PORT(S)        AGE");
-        assert_eq!(lines[1], "frontend     NodePort    10.96.188.84   <none>        80:32150/TCP   107s");
-        assert_eq!(lines[2], "kubernetes   ClusterIP   10.96.0.1      <none>        443/TCP        16m");
+        assert_eq!(
+            lines[0],
+            "NAME         TYPE        CLUSTER-IP     EXTERNAL-IP   PORT(S)        AGE"
+        );
+        assert_eq!(
+            lines[1],
+            "frontend     NodePort    10.96.188.84   <none>        80:32150/TCP   107s"
+        );
+        assert_eq!(
+            lines[2],
+            "kubernetes   ClusterIP   10.96.0.1      <none>        443/TCP        16m"
+        );
     }
 
     #[test]
     fn wide_services_show_the_selector() {
         let now = at("2022-09-14T20:36:33Z");
         let table = render("services", &[frontend_service()], true, false, now);
-        assert!(table.lines().next().unwrap().ends_with("AGE    SELECTOR"), "{table}");
+        assert!(
+            table.lines().next().unwrap().ends_with("AGE    SELECTOR"),
+            "{table}"
+        );
         assert!(table.ends_with("app=guestbook,tier=frontend"), "{table}");
     }
 
@@ -393,7 +495,18 @@ mod tests {
         );
         assert_eq!(
             lines[1].split_whitespace().collect::<Vec<_>>(),
-            ["kube-system", "cilium-x7k2p", "0/1", "CrashLoopBackOff", "4", "6m", "172.18.0.4", "lab-worker2", "<none>", "<none>"]
+            [
+                "kube-system",
+                "cilium-x7k2p",
+                "0/1",
+                "CrashLoopBackOff",
+                "4",
+                "6m",
+                "172.18.0.4",
+                "lab-worker2",
+                "<none>",
+                "<none>"
+            ]
         );
     }
 
@@ -405,11 +518,20 @@ mod tests {
                 "template": {"spec": {"containers": [{"name": "php-redis", "image": "gcr.io/google-samples/gb-frontend:v4"}]}}},
             "status": {"readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1}});
         assert_eq!(
-            render("deployments", &[deploy.clone()], false, false, now),
+            render(
+                "deployments",
+                std::slice::from_ref(&deploy),
+                false,
+                false,
+                now
+            ),
             "NAME       READY   UP-TO-DATE   AVAILABLE   AGE\nfrontend   1/1     1            1           25m"
         );
-        assert!(render("deployments", &[deploy], true, false, now)
-            .ends_with("php-redis    gcr.io/google-samples/gb-frontend:v4   app=guestbook,tier=frontend"));
+        assert!(
+            render("deployments", &[deploy], true, false, now).ends_with(
+                "php-redis    gcr.io/google-samples/gb-frontend:v4   app=guestbook,tier=frontend"
+            )
+        );
         let node = json!({"metadata": {"name": "lab-control-plane", "creationTimestamp": "2022-09-14T20:00:00Z",
                 "labels": {"node-role.kubernetes.io/control-plane": ""}},
             "status": {"conditions": [{"type": "Ready", "status": "False"}], "nodeInfo": {"kubeletVersion": "v1.25.0"}}});
@@ -432,16 +554,30 @@ mod tests {
     fn other_kinds_get_name_and_age() {
         let now = at("2022-09-14T21:00:00Z");
         let cep = json!({"metadata": {"name": "frontend-abc", "namespace": "default", "creationTimestamp": "2022-09-14T20:59:00Z"}});
-        assert_eq!(render("ciliumendpoints", &[cep], false, false, now), "NAME           AGE\nfrontend-abc   60s");
+        assert_eq!(
+            render("ciliumendpoints", &[cep], false, false, now),
+            "NAME           AGE\nfrontend-abc   60s"
+        );
         assert_eq!(render("pods", &[], false, false, now), "No resources found");
     }
 
     #[test]
     fn ages_follow_kubectl_human_duration() {
         let cases = [
-            (5, "5s"), (119, "119s"), (120, "2m"), (150, "2m30s"), (600, "10m"), (10799, "179m"),
-            (3 * 3600, "3h"), (3 * 3600 + 60, "3h1m"), (30 * 3600, "30h"), (50 * 3600, "2d2h"),
-            (10 * 86400, "10d"), (800 * 86400, "2y70d"), (-1, "0s"), (-5, "<invalid>"),
+            (5, "5s"),
+            (119, "119s"),
+            (120, "2m"),
+            (150, "2m30s"),
+            (600, "10m"),
+            (10799, "179m"),
+            (3 * 3600, "3h"),
+            (3 * 3600 + 60, "3h1m"),
+            (30 * 3600, "30h"),
+            (50 * 3600, "2d2h"),
+            (10 * 86400, "10d"),
+            (800 * 86400, "2y70d"),
+            (-1, "0s"),
+            (-5, "<invalid>"),
         ];
         for (secs, want) in cases {
             assert_eq!(human_age(secs), want, "{secs}");

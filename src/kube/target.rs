@@ -57,7 +57,11 @@ pub fn selector_string(selector: &Value) -> Option<String> {
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            match e.get("operator").and_then(Value::as_str).unwrap_or_default() {
+            match e
+                .get("operator")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+            {
                 "In" => terms.push(format!("{key} in ({})", values.join(","))),
                 "NotIn" => terms.push(format!("{key} notin ({})", values.join(","))),
                 "Exists" => terms.push(key.to_string()),
@@ -134,7 +138,10 @@ mod tests {
     #[test]
     fn selector_subject_is_the_first_value() {
         assert_eq!(selector_subject("k8s-app=cilium"), Some("cilium"));
-        assert_eq!(selector_subject("app==guestbook,tier=frontend"), Some("guestbook"));
+        assert_eq!(
+            selector_subject("app==guestbook,tier=frontend"),
+            Some("guestbook")
+        );
         assert_eq!(selector_subject("tier in (a)"), None);
     }
 }

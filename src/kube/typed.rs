@@ -63,8 +63,10 @@ pub fn condition_true(obj: &Value, kind: &str) -> bool {
     obj.pointer("/status/conditions")
         .and_then(Value::as_array)
         .is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.get("type").and_then(Value::as_str) == Some(kind) && c.get("status").and_then(Value::as_str) == Some("True"))
+            cs.iter().any(|c| {
+                c.get("type").and_then(Value::as_str) == Some(kind)
+                    && c.get("status").and_then(Value::as_str) == Some("True")
+            })
         })
 }
 
@@ -83,7 +85,10 @@ fn container_state(status: &Value) -> String {
 
 /// The STATUS column kubectl prints for a pod.
 pub fn pod_status(pod: &Value) -> String {
-    if pod.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null()) {
+    if pod
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+    {
         return "Terminating".into();
     }
     let mut reason = s(pod, &["status", "phase"]).to_string();
@@ -102,7 +107,9 @@ pub fn pod_status(pod: &Value) -> String {
         .map_or(inits.len(), Vec::len);
     for (i, c) in inits.iter().enumerate() {
         let term_reason = s(c, &["state", "terminated", "reason"]);
-        let exit = c.pointer("/state/terminated/exitCode").and_then(Value::as_i64);
+        let exit = c
+            .pointer("/state/terminated/exitCode")
+            .and_then(Value::as_i64);
         if exit == Some(0) {
             continue;
         }
@@ -120,7 +127,10 @@ pub fn pod_status(pod: &Value) -> String {
         return format!("Init:{i}/{n_init}");
     }
     let mut has_running = false;
-    if let Some(cs) = pod.pointer("/status/containerStatuses").and_then(Value::as_array) {
+    if let Some(cs) = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+    {
         for c in cs.iter().rev() {
             let waiting = s(c, &["state", "waiting", "reason"]);
             let terminated = s(c, &["state", "terminated", "reason"]);
@@ -128,15 +138,24 @@ pub fn pod_status(pod: &Value) -> String {
                 reason = waiting.to_string();
             } else if !terminated.is_empty() {
                 reason = terminated.to_string();
-            } else if let Some(code) = c.pointer("/state/terminated/exitCode").and_then(Value::as_i64) {
+            } else if let Some(code) = c
+                .pointer("/state/terminated/exitCode")
+                .and_then(Value::as_i64)
+            {
                 reason = format!("ExitCode:{code}");
-            } else if c.pointer("/state/running").is_some() && c.get("ready").and_then(Value::as_bool) == Some(true) {
+            } else if c.pointer("/state/running").is_some()
+                && c.get("ready").and_then(Value::as_bool) == Some(true)
+            {
                 has_running = true;
             }
         }
     }
     if reason == "Completed" && has_running {
-        reason = if pod_ready(pod) { "Running".into() } else { "NotReady".into() };
+        reason = if pod_ready(pod) {
+            "Running".into()
+        } else {
+            "NotReady".into()
+        };
     }
     reason
 }
@@ -149,7 +168,10 @@ pub fn pod_ready_counts(pod: &Value) -> (usize, usize, i64) {
         .map_or(0, Vec::len);
     let mut ready = 0;
     let mut restarts = 0;
-    if let Some(cs) = pod.pointer("/status/containerStatuses").and_then(Value::as_array) {
+    if let Some(cs) = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+    {
         for c in cs {
             if c.get("ready").and_then(Value::as_bool) == Some(true) {
                 ready += 1;
@@ -178,8 +200,14 @@ impl Pod {
                         let st = statuses.get(name.as_str());
                         ContainerInfo {
                             image: s(c, &["image"]).to_string(),
-                            ready: st.and_then(|st| st.get("ready")).and_then(Value::as_bool).unwrap_or(false),
-                            restarts: st.and_then(|st| st.get("restartCount")).and_then(Value::as_i64).unwrap_or(0),
+                            ready: st
+                                .and_then(|st| st.get("ready"))
+                                .and_then(Value::as_bool)
+                                .unwrap_or(false),
+                            restarts: st
+                                .and_then(|st| st.get("restartCount"))
+                                .and_then(Value::as_i64)
+                                .unwrap_or(0),
                             state: st.map_or("unknown".into(), |st| container_state(st)),
                             name,
                         }
@@ -294,7 +322,10 @@ impl Service {
     /// The first port's NodePort, or why there is none.
     pub fn node_port(&self) -> Result<i64, String> {
         match self.ports.first() {
-            None => Err(format!("service {}/{} has no ports", self.namespace, self.name)),
+            None => Err(format!(
+                "service {}/{} has no ports",
+                self.namespace, self.name
+            )),
             Some(p) => p.node_port.ok_or_else(|| {
                 format!(
                     "service {}/{} is of type {}: its port {} has no NodePort",
@@ -357,7 +388,10 @@ pub(crate) mod tests {
     fn cluster_ip_service_has_no_node_port() {
         let mut v = frontend_service();
         v["spec"]["type"] = "ClusterIP".into();
-        v["spec"]["ports"][0].as_object_mut().unwrap().remove("nodePort");
+        v["spec"]["ports"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("nodePort");
         let err = Service::from_json(&v).node_port().unwrap_err();
         assert_eq!(
             err,

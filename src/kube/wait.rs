@@ -31,18 +31,37 @@ pub enum Check<T> {
 /// The watched objects, keyed by `namespace/name`.
 pub type Store = BTreeMap<String, Value>;
 
-/// Watches `api` (filtered by `config`) until `check` returns `Done`, or `timeout` passes.
-/// `what` names the wait in errors (`kube::wait_ready(pods, k8s-app=cilium)`).
+/// What to watch and for how long.
+pub struct WatchSpec<'a> {
+    /// The connection (for error messages).
+    pub conn: &'a Conn,
+    /// The kind watched (fills in list items' types).
+    pub kind: &'a Kind,
+    /// The API to watch.
+    pub api: Api<DynamicObject>,
+    /// Label/field selectors.
+    pub config: watcher::Config,
+    /// How long to wait.
+    pub timeout: Duration,
+    /// The wait's name in errors (`kube::wait_ready(pods, k8s-app=cilium)`).
+    pub what: &'a str,
+}
+
+/// Watches until `check` returns `Done`, or the timeout passes (the error carries the last
+/// summary `check` gave).
 pub fn watch_until<T>(
     ctx: &Ctx,
-    conn: &Conn,
-    kind: &Kind,
-    api: Api<DynamicObject>,
-    config: watcher::Config,
-    timeout: Duration,
-    what: &str,
+    spec: WatchSpec<'_>,
     mut check: impl FnMut(&Store) -> ScriptResult<Check<T>>,
 ) -> ScriptResult<T> {
+    let WatchSpec {
+        conn,
+        kind,
+        api,
+        config,
+        timeout,
+        what,
+    } = spec;
     let deadline = tokio::time::Instant::now() + timeout;
     let mut stream = Box::pin(watcher::watcher(api, config));
     let mut store = Store::new();
@@ -61,7 +80,9 @@ pub fn watch_until<T>(
                 .into());
             }
             Ok(None) => {
-                return Err(KubeError::Other(format!("{what}: the watch ended unexpectedly")).into());
+                return Err(
+                    KubeError::Other(format!("{what}: the watch ended unexpectedly")).into(),
+                );
             }
             Ok(Some(Err(e))) => return Err(watch_error(conn, what, e).into()),
             Ok(Some(Ok(ev))) => ev,
@@ -133,13 +154,17 @@ fn list_some(items: Vec<String>) -> String {
 }
 
 fn name_of(v: &Value) -> &str {
-    v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+    v.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// Pods: done when at least one matches and every one is Ready.
 pub fn pods_ready(store: &Store, subject: Option<&str>, scope: &str) -> Check<Vec<Value>> {
     let pods: Vec<&Value> = store.values().collect();
-    let label = subject.map(|s| format!("{s} pods")).unwrap_or_else(|| "pods".into());
+    let label = subject
+        .map(|s| format!("{s} pods"))
+        .unwrap_or_else(|| "pods".into());
     if pods.is_empty() {
         return Check::Pending(format!("no {label} ({scope})"));
     }
@@ -147,7 +172,11 @@ pub fn pods_ready(store: &Store, subject: Option<&str>, scope: &str) -> Check<Ve
     if not_ready.is_empty() {
         return Check::Done(pods.into_iter().cloned().collect());
     }
-    let mut summary = format!("{}/{} {label} Ready", pods.len() - not_ready.len(), pods.len());
+    let mut summary = format!(
+        "{}/{} {label} Ready",
+        pods.len() - not_ready.len(),
+        pods.len()
+    );
     let details: Vec<String> = not_ready
         .iter()
         .map(|p| format!("{}: {}", name_of(p), pod_reason(p)))
@@ -170,9 +199,15 @@ pub fn nodes_ready(store: &Store) -> Check<Vec<Value>> {
             let reason = n
                 .pointer("/status/conditions")
                 .and_then(Value::as_array)
-                .and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some("Ready")))
+                .and_then(|cs| {
+                    cs.iter()
+                        .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
+                })
                 .map(|c| {
-                    let r = c.get("reason").and_then(Value::as_str).unwrap_or("NotReady");
+                    let r = c
+                        .get("reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("NotReady");
                     match c.get("message").and_then(Value::as_str) {
                         Some(m) if !m.is_empty() => format!("{r} ({m})"),
                         _ => r.to_string(),
@@ -201,7 +236,9 @@ fn int(v: &Value, p: &str) -> i64 {
 pub fn daemonset_progress(ds: &Value) -> Option<String> {
     let name = name_of(ds);
     if int(ds, "/metadata/generation") > int(ds, "/status/observedGeneration") {
-        return Some(format!("daemonset {name:?}: waiting for the spec update to be observed"));
+        return Some(format!(
+            "daemonset {name:?}: waiting for the spec update to be observed"
+        ));
     }
     let desired = int(ds, "/status/desiredNumberScheduled");
     let updated = int(ds, "/status/updatedNumberScheduled");
@@ -236,20 +273,30 @@ pub fn daemonsets_ready(store: &Store) -> Check<Vec<Value>> {
 pub fn deployment_progress(d: &Value) -> Result<Option<String>, String> {
     let name = name_of(d);
     if int(d, "/metadata/generation") > int(d, "/status/observedGeneration") {
-        return Ok(Some("Waiting for deployment spec update to be observed...".into()));
+        return Ok(Some(
+            "Waiting for deployment spec update to be observed...".into(),
+        ));
     }
     let progressing = d
         .pointer("/status/conditions")
         .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some("Progressing")));
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some("Progressing"))
+        });
     if progressing
         .and_then(|c| c.get("reason"))
         .and_then(Value::as_str)
         == Some("ProgressDeadlineExceeded")
     {
-        return Err(format!("deployment {name:?} exceeded its progress deadline"));
+        return Err(format!(
+            "deployment {name:?} exceeded its progress deadline"
+        ));
     }
-    let replicas = d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let replicas = d
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     let updated = int(d, "/status/updatedReplicas");
     let total = int(d, "/status/replicas");
     let available = int(d, "/status/availableReplicas");
@@ -278,7 +325,10 @@ pub fn statefulset_progress(s: &Value) -> Option<String> {
     if int(s, "/metadata/generation") > int(s, "/status/observedGeneration") {
         return Some("Waiting for statefulset spec update to be observed...".into());
     }
-    let replicas = s.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let replicas = s
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     let ready = int(s, "/status/readyReplicas");
     if ready < replicas {
         return Some(format!(
@@ -309,7 +359,9 @@ mod tests {
     }
 
     fn store(objs: Vec<Value>) -> Store {
-        objs.into_iter().map(|o| (name_of(&o).to_string(), o)).collect()
+        objs.into_iter()
+            .map(|o| (name_of(&o).to_string(), o))
+            .collect()
     }
 
     #[test]
@@ -317,8 +369,16 @@ mod tests {
         let mut pending = ready_pod("cilium-zz9");
         pending["status"]["phase"] = "Pending".into();
         pending["status"]["conditions"] = json!([]);
-        pending["status"].as_object_mut().unwrap().remove("containerStatuses");
-        let s = store(vec![ready_pod("cilium-a1"), ready_pod("cilium-b2"), crashing_cilium_pod(), pending]);
+        pending["status"]
+            .as_object_mut()
+            .unwrap()
+            .remove("containerStatuses");
+        let s = store(vec![
+            ready_pod("cilium-a1"),
+            ready_pod("cilium-b2"),
+            crashing_cilium_pod(),
+            pending,
+        ]);
         match pods_ready(&s, Some("cilium"), "kube-system") {
             Check::Pending(summary) => assert_eq!(
                 summary,
@@ -369,7 +429,11 @@ mod tests {
         );
         d["status"]["observedGeneration"] = 2.into();
         d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]);
-        assert!(deployment_progress(&d).unwrap_err().contains("progress deadline"));
+        assert!(
+            deployment_progress(&d)
+                .unwrap_err()
+                .contains("progress deadline")
+        );
     }
 
     #[test]

@@ -50,9 +50,16 @@ pub fn to_dynamic(v: &Value) -> Dynamic {
 
 /// A pod given as a name or a `Pod`: `(namespace, name)`; the namespace falls back to
 /// `namespace` (an option) and then to the context's.
-pub fn pod_arg(func: &str, pod: &Dynamic, namespace: Option<String>) -> ScriptResult<(Option<String>, String)> {
+pub fn pod_arg(
+    func: &str,
+    pod: &Dynamic,
+    namespace: Option<String>,
+) -> ScriptResult<(Option<String>, String)> {
     if let Some(p) = pod.read_lock::<Pod>() {
-        return Ok((Some(namespace.unwrap_or_else(|| p.namespace.clone())), p.name.clone()));
+        return Ok((
+            Some(namespace.unwrap_or_else(|| p.namespace.clone())),
+            p.name.clone(),
+        ));
     }
     if let Some(s) = pod.read_lock::<ImmutableString>() {
         return Ok((namespace, s.to_string()));
@@ -263,110 +270,311 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let m = "kube";
 
     let c = ctx.clone();
-    reg.func(m, "use_context", &["name: String", "()"], USE_CONTEXT_DOC, move |name: &str| {
-        crate::kube::use_context(&c, name);
-    });
+    reg.func(
+        m,
+        "use_context",
+        &["name: String", "()"],
+        USE_CONTEXT_DOC,
+        move |name: &str| {
+            crate::kube::use_context(&c, name);
+        },
+    );
     let c = ctx.clone();
-    reg.func(m, "use_context", &["name: String", "opts: Map", "()"], USE_CONTEXT_DOC, move |name: &str, opts: Map| -> ScriptResult<()> {
-        let o = Opts::new("kube::use_context", opts, &["kubeconfig"])?;
-        let path = o.string("kubeconfig")?.map(|p| c.resolve_path(&p));
-        crate::selection::select(&c, Some(name.to_string()), path);
-        Ok(())
-    });
+    reg.func(
+        m,
+        "use_context",
+        &["name: String", "opts: Map", "()"],
+        USE_CONTEXT_DOC,
+        move |name: &str, opts: Map| -> ScriptResult<()> {
+            let o = Opts::new("kube::use_context", opts, &["kubeconfig"])?;
+            let path = o.string("kubeconfig")?.map(|p| c.resolve_path(&p));
+            crate::selection::select(&c, Some(name.to_string()), path);
+            Ok(())
+        },
+    );
     let c = ctx.clone();
-    reg.func(m, "context", &["Map"], CONTEXT_DOC, move || -> ScriptResult<Map> {
-        let conn = conn(&c)?;
-        let mut out = Map::new();
-        out.insert("name".into(), conn.context.clone().into());
-        out.insert("server".into(), conn.server.clone().into());
-        out.insert("namespace".into(), conn.default_namespace.clone().into());
-        Ok(out)
-    });
+    reg.func(
+        m,
+        "context",
+        &["Map"],
+        CONTEXT_DOC,
+        move || -> ScriptResult<Map> {
+            let conn = conn(&c)?;
+            let mut out = Map::new();
+            out.insert("name".into(), conn.context.clone().into());
+            out.insert("server".into(), conn.server.clone().into());
+            out.insert("namespace".into(), conn.default_namespace.clone().into());
+            Ok(out)
+        },
+    );
     let c = ctx.clone();
-    reg.func(m, "kinds", &["Array"], KINDS_DOC, move || -> ScriptResult<Array> {
-        explain(&c, vec![s("api-resources")]);
-        let conn = conn(&c)?;
-        let catalog = block(&c, conn.catalog())?;
-        Ok(catalog
-            .kinds()
-            .iter()
-            .filter(|k| k.preferred)
-            .map(|k| {
-                let mut m = Map::new();
-                m.insert("name".into(), k.resource.plural.clone().into());
-                m.insert("kind".into(), k.resource.kind.clone().into());
-                m.insert("api_version".into(), k.resource.api_version.clone().into());
-                m.insert("namespaced".into(), k.namespaced.into());
-                m.insert(
-                    "short_names".into(),
-                    k.short_names.iter().cloned().map(Dynamic::from).collect::<Array>().into(),
-                );
-                Dynamic::from_map(m)
-            })
-            .collect())
-    });
+    reg.func(
+        m,
+        "kinds",
+        &["Array"],
+        KINDS_DOC,
+        move || -> ScriptResult<Array> {
+            explain(&c, vec![s("api-resources")]);
+            let conn = conn(&c)?;
+            let catalog = block(&c, conn.catalog())?;
+            Ok(catalog
+                .kinds()
+                .iter()
+                .filter(|k| k.preferred)
+                .map(|k| {
+                    let mut m = Map::new();
+                    m.insert("name".into(), k.resource.plural.clone().into());
+                    m.insert("kind".into(), k.resource.kind.clone().into());
+                    m.insert("api_version".into(), k.resource.api_version.clone().into());
+                    m.insert("namespaced".into(), k.namespaced.into());
+                    m.insert(
+                        "short_names".into(),
+                        k.short_names
+                            .iter()
+                            .cloned()
+                            .map(Dynamic::from)
+                            .collect::<Array>()
+                            .into(),
+                    );
+                    Dynamic::from_map(m)
+                })
+                .collect())
+        },
+    );
 
     // apply
     let c = ctx.clone();
-    reg.func(m, "apply", &["x: Dynamic", "Array"], APPLY_DOC, move |x: Dynamic| kube_apply(&c, x, Map::new()));
+    reg.func(
+        m,
+        "apply",
+        &["x: Dynamic", "Array"],
+        APPLY_DOC,
+        move |x: Dynamic| kube_apply(&c, x, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "apply", &["x: Dynamic", "opts: Map", "Array"], APPLY_DOC, move |x: Dynamic, opts: Map| kube_apply(&c, x, opts));
+    reg.func(
+        m,
+        "apply",
+        &["x: Dynamic", "opts: Map", "Array"],
+        APPLY_DOC,
+        move |x: Dynamic, opts: Map| kube_apply(&c, x, opts),
+    );
 
     // get / list / delete
     let c = ctx.clone();
-    reg.func(m, "get", &["kind: String", "name: String", "Map"], GET_DOC, move |kind: &str, name: &str| kube_get(&c, kind, name, Map::new()));
+    reg.func(
+        m,
+        "get",
+        &["kind: String", "name: String", "Map"],
+        GET_DOC,
+        move |kind: &str, name: &str| kube_get(&c, kind, name, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "get", &["kind: String", "name: String", "opts: Map", "Map"], GET_DOC, move |kind: &str, name: &str, opts: Map| kube_get(&c, kind, name, opts));
+    reg.func(
+        m,
+        "get",
+        &["kind: String", "name: String", "opts: Map", "Map"],
+        GET_DOC,
+        move |kind: &str, name: &str, opts: Map| kube_get(&c, kind, name, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "list", &["kind: String", "Array"], LIST_DOC, move |kind: &str| kube_list(&c, kind, Map::new()));
+    reg.func(
+        m,
+        "list",
+        &["kind: String", "Array"],
+        LIST_DOC,
+        move |kind: &str| kube_list(&c, kind, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "list", &["kind: String", "opts: Map", "Array"], LIST_DOC, move |kind: &str, opts: Map| kube_list(&c, kind, opts));
+    reg.func(
+        m,
+        "list",
+        &["kind: String", "opts: Map", "Array"],
+        LIST_DOC,
+        move |kind: &str, opts: Map| kube_list(&c, kind, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "delete", &["kind: String", "name: String", "bool"], DELETE_DOC, move |kind: &str, name: &str| kube_delete(&c, kind, name, Map::new()));
+    reg.func(
+        m,
+        "delete",
+        &["kind: String", "name: String", "bool"],
+        DELETE_DOC,
+        move |kind: &str, name: &str| kube_delete(&c, kind, name, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "delete", &["kind: String", "name: String", "opts: Map", "bool"], DELETE_DOC, move |kind: &str, name: &str, opts: Map| kube_delete(&c, kind, name, opts));
+    reg.func(
+        m,
+        "delete",
+        &["kind: String", "name: String", "opts: Map", "bool"],
+        DELETE_DOC,
+        move |kind: &str, name: &str, opts: Map| kube_delete(&c, kind, name, opts),
+    );
 
     // tables and typed values
     let c = ctx.clone();
-    reg.func(m, "table", &["kind: String", "String"], TABLE_DOC, move |kind: &str| kube_table(&c, kind, Map::new()));
+    reg.func(
+        m,
+        "table",
+        &["kind: String", "String"],
+        TABLE_DOC,
+        move |kind: &str| kube_table(&c, kind, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "table", &["kind: String", "opts: Map", "String"], TABLE_DOC, move |kind: &str, opts: Map| kube_table(&c, kind, opts));
+    reg.func(
+        m,
+        "table",
+        &["kind: String", "opts: Map", "String"],
+        TABLE_DOC,
+        move |kind: &str, opts: Map| kube_table(&c, kind, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "pods", &["Array"], PODS_DOC, move || kube_pods(&c, Map::new()));
+    reg.func(m, "pods", &["Array"], PODS_DOC, move || {
+        kube_pods(&c, Map::new())
+    });
     let c = ctx.clone();
-    reg.func(m, "pods", &["opts: Map", "Array"], PODS_DOC, move |opts: Map| kube_pods(&c, opts));
+    reg.func(
+        m,
+        "pods",
+        &["opts: Map", "Array"],
+        PODS_DOC,
+        move |opts: Map| kube_pods(&c, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "pod", &["name: String", "Pod"], POD_DOC, move |name: &str| kube_pod(&c, name, Map::new()));
+    reg.func(
+        m,
+        "pod",
+        &["name: String", "Pod"],
+        POD_DOC,
+        move |name: &str| kube_pod(&c, name, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "pod", &["name: String", "opts: Map", "Pod"], POD_DOC, move |name: &str, opts: Map| kube_pod(&c, name, opts));
+    reg.func(
+        m,
+        "pod",
+        &["name: String", "opts: Map", "Pod"],
+        POD_DOC,
+        move |name: &str, opts: Map| kube_pod(&c, name, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "service", &["name: String", "Service"], SERVICE_DOC, move |name: &str| kube_service(&c, name, Map::new()));
+    reg.func(
+        m,
+        "service",
+        &["name: String", "Service"],
+        SERVICE_DOC,
+        move |name: &str| kube_service(&c, name, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "service", &["name: String", "opts: Map", "Service"], SERVICE_DOC, move |name: &str, opts: Map| kube_service(&c, name, opts));
+    reg.func(
+        m,
+        "service",
+        &["name: String", "opts: Map", "Service"],
+        SERVICE_DOC,
+        move |name: &str, opts: Map| kube_service(&c, name, opts),
+    );
 
     // waits
     let c = ctx.clone();
-    reg.func(m, "wait_rollout", &["target: String", "Map"], WAIT_ROLLOUT_DOC, move |t: &str| wait_rollout(&c, t, Map::new()));
+    reg.func(
+        m,
+        "wait_rollout",
+        &["target: String", "Map"],
+        WAIT_ROLLOUT_DOC,
+        move |t: &str| wait_rollout(&c, t, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "wait_rollout", &["target: String", "opts: Map", "Map"], WAIT_ROLLOUT_DOC, move |t: &str, opts: Map| wait_rollout(&c, t, opts));
+    reg.func(
+        m,
+        "wait_rollout",
+        &["target: String", "opts: Map", "Map"],
+        WAIT_ROLLOUT_DOC,
+        move |t: &str, opts: Map| wait_rollout(&c, t, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "wait_ready", &["kind: String", "Array"], WAIT_READY_DOC, move |k: &str| wait_ready(&c, k, Map::new()));
+    reg.func(
+        m,
+        "wait_ready",
+        &["kind: String", "Array"],
+        WAIT_READY_DOC,
+        move |k: &str| wait_ready(&c, k, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "wait_ready", &["kind: String", "opts: Map", "Array"], WAIT_READY_DOC, move |k: &str, opts: Map| wait_ready(&c, k, opts));
+    reg.func(
+        m,
+        "wait_ready",
+        &["kind: String", "opts: Map", "Array"],
+        WAIT_READY_DOC,
+        move |k: &str, opts: Map| wait_ready(&c, k, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "wait_for", &["kind: String", "name: String", "pred: FnPtr", "Map"], WAIT_FOR_DOC, move |ncc: NativeCallContext, k: &str, n: &str, pred: FnPtr| wait_for(&c, &ncc, k, n, pred, Map::new()));
+    reg.func(
+        m,
+        "wait_for",
+        &["kind: String", "name: String", "pred: FnPtr", "Map"],
+        WAIT_FOR_DOC,
+        move |ncc: NativeCallContext, k: &str, n: &str, pred: FnPtr| {
+            wait_for(&c, &ncc, k, n, pred, Map::new())
+        },
+    );
     let c = ctx.clone();
-    reg.func(m, "wait_for", &["kind: String", "name: String", "pred: FnPtr", "opts: Map", "Map"], WAIT_FOR_DOC, move |ncc: NativeCallContext, k: &str, n: &str, pred: FnPtr, opts: Map| wait_for(&c, &ncc, k, n, pred, opts));
+    reg.func(
+        m,
+        "wait_for",
+        &[
+            "kind: String",
+            "name: String",
+            "pred: FnPtr",
+            "opts: Map",
+            "Map",
+        ],
+        WAIT_FOR_DOC,
+        move |ncc: NativeCallContext, k: &str, n: &str, pred: FnPtr, opts: Map| {
+            wait_for(&c, &ncc, k, n, pred, opts)
+        },
+    );
 
     // exec
     let c = ctx.clone();
-    reg.func(m, "exec", &["pod: Dynamic", "argv: Array", "Map"], EXEC_DOC, move |pod: Dynamic, argv: Array| kube_exec(&c, pod, argv, Map::new()));
+    reg.func(
+        m,
+        "exec",
+        &["pod: Dynamic", "argv: Array", "Map"],
+        EXEC_DOC,
+        move |pod: Dynamic, argv: Array| kube_exec(&c, pod, argv, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "exec", &["pod: Dynamic", "argv: Array", "opts: Map", "Map"], EXEC_DOC, move |pod: Dynamic, argv: Array, opts: Map| kube_exec(&c, pod, argv, opts));
+    reg.func(
+        m,
+        "exec",
+        &["pod: Dynamic", "argv: Array", "opts: Map", "Map"],
+        EXEC_DOC,
+        move |pod: Dynamic, argv: Array, opts: Map| kube_exec(&c, pod, argv, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "exec_stream", &["pod: Dynamic", "argv: Array", "callback: FnPtr", "Map"], EXEC_STREAM_DOC, move |ncc: NativeCallContext, pod: Dynamic, argv: Array, cb: FnPtr| exec_stream(&c, &ncc, pod, argv, Map::new(), cb));
+    reg.func(
+        m,
+        "exec_stream",
+        &["pod: Dynamic", "argv: Array", "callback: FnPtr", "Map"],
+        EXEC_STREAM_DOC,
+        move |ncc: NativeCallContext, pod: Dynamic, argv: Array, cb: FnPtr| {
+            exec_stream(&c, &ncc, pod, argv, Map::new(), cb)
+        },
+    );
     let c = ctx.clone();
-    reg.func(m, "exec_stream", &["pod: Dynamic", "argv: Array", "opts: Map", "callback: FnPtr", "Map"], EXEC_STREAM_DOC, move |ncc: NativeCallContext, pod: Dynamic, argv: Array, opts: Map, cb: FnPtr| exec_stream(&c, &ncc, pod, argv, opts, cb));
+    reg.func(
+        m,
+        "exec_stream",
+        &[
+            "pod: Dynamic",
+            "argv: Array",
+            "opts: Map",
+            "callback: FnPtr",
+            "Map",
+        ],
+        EXEC_STREAM_DOC,
+        move |ncc: NativeCallContext, pod: Dynamic, argv: Array, opts: Map, cb: FnPtr| {
+            exec_stream(&c, &ncc, pod, argv, opts, cb)
+        },
+    );
 }
 
 fn register_types(reg: &mut Registry) {
@@ -393,9 +601,14 @@ fn register_types(reg: &mut Registry) {
                 .collect()
         })
         .register_get("labels", |p: &mut Pod| -> Map {
-            p.labels.iter().map(|(k, v)| (k.into(), v.clone().into())).collect()
+            p.labels
+                .iter()
+                .map(|(k, v)| (k.into(), v.clone().into()))
+                .collect()
         })
-        .register_fn("to_string", |p: &mut Pod| format!("Pod({}/{} on {}, {})", p.namespace, p.name, p.node, p.phase))
+        .register_fn("to_string", |p: &mut Pod| {
+            format!("Pod({}/{} on {}, {})", p.namespace, p.name, p.node, p.phase)
+        })
         .register_fn("to_debug", |p: &mut Pod| format!("{p:?}"));
     e.register_type_with_name::<Service>("Service")
         .register_get("name", |s: &mut Service| s.name.clone())
@@ -409,7 +622,10 @@ fn register_types(reg: &mut Registry) {
                     let mut m = Map::new();
                     m.insert("name".into(), p.name.clone().into());
                     m.insert("port".into(), p.port.into());
-                    m.insert("node_port".into(), p.node_port.map_or(Dynamic::UNIT, Dynamic::from_int));
+                    m.insert(
+                        "node_port".into(),
+                        p.node_port.map_or(Dynamic::UNIT, Dynamic::from_int),
+                    );
                     m.insert("target_port".into(), p.target_port.clone().into());
                     m.insert("protocol".into(), p.protocol.clone().into());
                     Dynamic::from_map(m)
@@ -417,9 +633,17 @@ fn register_types(reg: &mut Registry) {
                 .collect()
         })
         .register_get("selector", |s: &mut Service| -> Map {
-            s.selector.iter().map(|(k, v)| (k.into(), v.clone().into())).collect()
+            s.selector
+                .iter()
+                .map(|(k, v)| (k.into(), v.clone().into()))
+                .collect()
         })
-        .register_fn("to_string", |s: &mut Service| format!("Service({}/{} {} {})", s.namespace, s.name, s.type_, s.cluster_ip))
+        .register_fn("to_string", |s: &mut Service| {
+            format!(
+                "Service({}/{} {} {})",
+                s.namespace, s.name, s.type_, s.cluster_ip
+            )
+        })
         .register_fn("to_debug", |s: &mut Service| format!("{s:?}"));
     reg.method(
         "node_port",
@@ -437,19 +661,21 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Array> {
     let namespace = o.string("namespace")?;
     let mut docs: Vec<Document> = Vec::new();
     let mut files: Vec<String> = Vec::new();
-    let add_string = |text: &str, docs: &mut Vec<Document>, files: &mut Vec<String>| -> ScriptResult<()> {
-        if text.contains('\n') {
-            files.push("-".into());
-            docs.extend(apply::parse_documents(text, "<yaml string>")?);
-        } else {
-            let path = ctx.resolve_path(text);
-            let body = std::fs::read_to_string(&path)
-                .map_err(|e| error(format!("kube::apply: cannot read {}: {e}", path.display())))?;
-            files.push(text.to_string());
-            docs.extend(apply::parse_documents(&body, text)?);
-        }
-        Ok(())
-    };
+    let add_string =
+        |text: &str, docs: &mut Vec<Document>, files: &mut Vec<String>| -> ScriptResult<()> {
+            if text.contains('\n') {
+                files.push("-".into());
+                docs.extend(apply::parse_documents(text, "<yaml string>")?);
+            } else {
+                let path = ctx.resolve_path(text);
+                let body = std::fs::read_to_string(&path).map_err(|e| {
+                    error(format!("kube::apply: cannot read {}: {e}", path.display()))
+                })?;
+                files.push(text.to_string());
+                docs.extend(apply::parse_documents(&body, text)?);
+            }
+            Ok(())
+        };
     if let Some(text) = x.read_lock::<ImmutableString>() {
         add_string(&text, &mut docs, &mut files)?;
     } else if let Some(arr) = x.read_lock::<Array>() {
@@ -495,7 +721,10 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Array> {
             m.insert("api_version".into(), a.api_version.into());
             m.insert("kind".into(), a.kind.into());
             m.insert("name".into(), a.name.into());
-            m.insert("namespace".into(), a.namespace.map_or(Dynamic::UNIT, Dynamic::from));
+            m.insert(
+                "namespace".into(),
+                a.namespace.map_or(Dynamic::UNIT, Dynamic::from),
+            );
             m.insert("ref".into(), a.reference.into());
             Dynamic::from_map(m)
         })
@@ -516,7 +745,11 @@ fn kube_get(ctx: &Ctx, kind: &str, name: &str, opts: Map) -> ScriptResult<Map> {
 }
 
 fn kube_list(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
-    let o = Opts::new("kube::list", opts, &["namespace", "selector", "field_selector", "all_namespaces"])?;
+    let o = Opts::new(
+        "kube::list",
+        opts,
+        &["namespace", "selector", "field_selector", "all_namespaces"],
+    )?;
     let q = list_query(&o)?;
     let mut argv = vec![s("get"), s(kind)];
     argv.extend(list_flags(&q));
@@ -544,13 +777,24 @@ fn kube_delete(ctx: &Ctx, kind: &str, name: &str, opts: Map) -> ScriptResult<boo
     let k = block(ctx, conn.kind(kind))?;
     let deleted = block(ctx, objects::delete(&conn, &k, name, ns.as_deref(), wait))?;
     if deleted {
-        ctx.output().println(&format!("{} \"{name}\" deleted", k.display()));
+        ctx.output()
+            .println(&format!("{} \"{name}\" deleted", k.display()));
     }
     Ok(deleted)
 }
 
 fn kube_table(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<String> {
-    let o = Opts::new("kube::table", opts, &["namespace", "selector", "field_selector", "all_namespaces", "wide"])?;
+    let o = Opts::new(
+        "kube::table",
+        opts,
+        &[
+            "namespace",
+            "selector",
+            "field_selector",
+            "all_namespaces",
+            "wide",
+        ],
+    )?;
     let q = list_query(&o)?;
     let wide = o.bool("wide")?.unwrap_or(false);
     let mut argv = vec![s("get"), s(kind)];
@@ -563,13 +807,23 @@ fn kube_table(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<String> {
     let k = block(ctx, conn.kind(kind))?;
     let items = block(ctx, objects::list(&conn, &k, &q))?;
     let now = k8s_openapi::jiff::Timestamp::now();
-    let table = crate::kube::table::render(&k.resource.plural, &items, wide, q.all_namespaces && k.namespaced, now);
+    let table = crate::kube::table::render(
+        &k.resource.plural,
+        &items,
+        wide,
+        q.all_namespaces && k.namespaced,
+        now,
+    );
     ctx.output().println(&table);
     Ok(table)
 }
 
 fn kube_pods(ctx: &Ctx, opts: Map) -> ScriptResult<Array> {
-    let o = Opts::new("kube::pods", opts, &["namespace", "selector", "field_selector", "all_namespaces"])?;
+    let o = Opts::new(
+        "kube::pods",
+        opts,
+        &["namespace", "selector", "field_selector", "all_namespaces"],
+    )?;
     let q = list_query(&o)?;
     let mut argv = vec![s("get"), s("pods")];
     argv.extend(list_flags(&q));
@@ -577,7 +831,10 @@ fn kube_pods(ctx: &Ctx, opts: Map) -> ScriptResult<Array> {
     let conn = conn(ctx)?;
     let k = block(ctx, conn.kind("pods"))?;
     let items = block(ctx, objects::list(&conn, &k, &q))?;
-    Ok(items.iter().map(|v| Dynamic::from(Pod::from_json(v))).collect())
+    Ok(items
+        .iter()
+        .map(|v| Dynamic::from(Pod::from_json(v)))
+        .collect())
 }
 
 fn kube_pod(ctx: &Ctx, name: &str, opts: Map) -> ScriptResult<Pod> {
@@ -639,29 +896,63 @@ fn wait_rollout(ctx: &Ctx, target: &str, opts: Map) -> ScriptResult<Map> {
         )));
     }
     let api = conn.api(&k, ns.as_deref());
-    let config = kube::runtime::watcher::Config::default().fields(&format!("metadata.name={}", t.name));
+    let config =
+        kube::runtime::watcher::Config::default().fields(&format!("metadata.name={}", t.name));
     let what = format!("kube::wait_rollout({target})");
     let name = t.name.clone();
-    let obj = wait::watch_until(ctx, &conn, &k, api, config, timeout, &what, |store| {
-        let Some(obj) = store.values().find(|o| o.pointer("/metadata/name").and_then(Value::as_str) == Some(&name)) else {
-            return Ok(Check::Pending(format!("{} does not exist", k.reference(&name))));
-        };
-        let progress = match which.as_str() {
-            "Deployment" => wait::deployment_progress(obj).map_err(|e| error(format!("{what}: {e}")))?,
-            "DaemonSet" => wait::daemonset_progress(obj),
-            _ => wait::statefulset_progress(obj),
-        };
-        Ok(match progress {
-            None => Check::Done(obj.clone()),
-            Some(p) => Check::Pending(p),
-        })
-    })?;
-    ctx.output().println(&format!("{} \"{}\" successfully rolled out", which.to_lowercase(), t.name));
+    let obj = wait::watch_until(
+        ctx,
+        wait::WatchSpec {
+            conn: &conn,
+            kind: &k,
+            api,
+            config,
+            timeout,
+            what: &what,
+        },
+        |store| {
+            let Some(obj) = store
+                .values()
+                .find(|o| o.pointer("/metadata/name").and_then(Value::as_str) == Some(&name))
+            else {
+                return Ok(Check::Pending(format!(
+                    "{} does not exist",
+                    k.reference(&name)
+                )));
+            };
+            let progress = match which.as_str() {
+                "Deployment" => {
+                    wait::deployment_progress(obj).map_err(|e| error(format!("{what}: {e}")))?
+                }
+                "DaemonSet" => wait::daemonset_progress(obj),
+                _ => wait::statefulset_progress(obj),
+            };
+            Ok(match progress {
+                None => Check::Done(obj.clone()),
+                Some(p) => Check::Pending(p),
+            })
+        },
+    )?;
+    ctx.output().println(&format!(
+        "{} \"{}\" successfully rolled out",
+        which.to_lowercase(),
+        t.name
+    ));
     Ok(to_dynamic(&obj).try_cast::<Map>().unwrap_or_default())
 }
 
 fn wait_ready(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
-    let o = Opts::new("kube::wait_ready", opts, &["namespace", "selector", "field_selector", "all_namespaces", "timeout"])?;
+    let o = Opts::new(
+        "kube::wait_ready",
+        opts,
+        &[
+            "namespace",
+            "selector",
+            "field_selector",
+            "all_namespaces",
+            "timeout",
+        ],
+    )?;
     let q = list_query(&o)?;
     let timeout = o.duration("timeout")?.unwrap_or(DEFAULT_WAIT);
     let conn = conn(ctx)?;
@@ -682,29 +973,63 @@ fn wait_ready(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
     }
     argv.push(format!("--timeout={}", crate::kube::error::human(timeout)));
     explain(ctx, argv);
-    let api = if q.all_namespaces { conn.api_all(&k) } else { conn.api(&k, q.namespace.as_deref()) };
+    let api = if q.all_namespaces {
+        conn.api_all(&k)
+    } else {
+        conn.api(&k, q.namespace.as_deref())
+    };
     let scope = {
         let mut parts = Vec::new();
         if k.namespaced {
-            parts.push(if q.all_namespaces { "all namespaces".to_string() } else { conn.namespace(q.namespace.as_deref()).to_string() });
+            parts.push(if q.all_namespaces {
+                "all namespaces".to_string()
+            } else {
+                conn.namespace(q.namespace.as_deref()).to_string()
+            });
         }
         parts.extend(q.selector.clone());
         parts.extend(q.field_selector.clone());
         parts.join(", ")
     };
-    let what = if scope.is_empty() { format!("kube::wait_ready({plural})") } else { format!("kube::wait_ready({plural}, {scope})") };
-    let subject = q.selector.as_deref().and_then(selector_subject).map(String::from);
-    let objs = wait::watch_until(ctx, &conn, &k, api, watch_config(&q), timeout, &what, |store| {
-        Ok(match plural.as_str() {
-            "pods" => wait::pods_ready(store, subject.as_deref(), &scope),
-            "nodes" => wait::nodes_ready(store),
-            _ => wait::daemonsets_ready(store),
-        })
-    })?;
+    let what = if scope.is_empty() {
+        format!("kube::wait_ready({plural})")
+    } else {
+        format!("kube::wait_ready({plural}, {scope})")
+    };
+    let subject = q
+        .selector
+        .as_deref()
+        .and_then(selector_subject)
+        .map(String::from);
+    let objs = wait::watch_until(
+        ctx,
+        wait::WatchSpec {
+            conn: &conn,
+            kind: &k,
+            api,
+            config: watch_config(&q),
+            timeout,
+            what: &what,
+        },
+        |store| {
+            Ok(match plural.as_str() {
+                "pods" => wait::pods_ready(store, subject.as_deref(), &scope),
+                "nodes" => wait::nodes_ready(store),
+                _ => wait::daemonsets_ready(store),
+            })
+        },
+    )?;
     Ok(objs.iter().map(to_dynamic).collect())
 }
 
-fn wait_for(ctx: &Ctx, ncc: &NativeCallContext, kind: &str, name: &str, pred: FnPtr, opts: Map) -> ScriptResult<Map> {
+fn wait_for(
+    ctx: &Ctx,
+    ncc: &NativeCallContext,
+    kind: &str,
+    name: &str,
+    pred: FnPtr,
+    opts: Map,
+) -> ScriptResult<Map> {
     let o = Opts::new("kube::wait_for", opts, &["namespace", "timeout"])?;
     let ns = o.string("namespace")?;
     let timeout = o.duration("timeout")?.unwrap_or(DEFAULT_WAIT);
@@ -718,22 +1043,41 @@ fn wait_for(ctx: &Ctx, ncc: &NativeCallContext, kind: &str, name: &str, pred: Fn
     let config = kube::runtime::watcher::Config::default().fields(&format!("metadata.name={name}"));
     let what = format!("kube::wait_for({})", k.reference(name));
     let mut calls = 0usize;
-    let obj = wait::watch_until(ctx, &conn, &k, api, config, timeout, &what, |store| {
-        let Some(obj) = store.values().find(|o| o.pointer("/metadata/name").and_then(Value::as_str) == Some(name)) else {
-            return Ok(Check::Pending(format!("{} does not exist", k.reference(name))));
-        };
-        calls += 1;
-        let ok: bool = pred.call_within_context(ncc, (to_dynamic(obj),))?;
-        Ok(if ok {
-            Check::Done(obj.clone())
-        } else {
-            Check::Pending(format!(
-                "{} exists (resourceVersion {}) but the condition was false on {calls} version(s)",
-                k.reference(name),
-                obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("?")
-            ))
-        })
-    })?;
+    let obj = wait::watch_until(
+        ctx,
+        wait::WatchSpec {
+            conn: &conn,
+            kind: &k,
+            api,
+            config,
+            timeout,
+            what: &what,
+        },
+        |store| {
+            let Some(obj) = store
+                .values()
+                .find(|o| o.pointer("/metadata/name").and_then(Value::as_str) == Some(name))
+            else {
+                return Ok(Check::Pending(format!(
+                    "{} does not exist",
+                    k.reference(name)
+                )));
+            };
+            calls += 1;
+            let ok: bool = pred.call_within_context(ncc, (to_dynamic(obj),))?;
+            Ok(if ok {
+                Check::Done(obj.clone())
+            } else {
+                Check::Pending(format!(
+                    "{} exists (resourceVersion {}) but the condition was false on {calls} version(s)",
+                    k.reference(name),
+                    obj.pointer("/metadata/resourceVersion")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                ))
+            })
+        },
+    )?;
     Ok(to_dynamic(&obj).try_cast::<Map>().unwrap_or_default())
 }
 
@@ -745,7 +1089,13 @@ struct ExecArgs {
     timeout: Option<Duration>,
 }
 
-fn exec_args(ctx: &Ctx, func: &str, pod: &Dynamic, argv: &Array, opts: Map) -> ScriptResult<(ExecArgs, Arc<Conn>)> {
+fn exec_args(
+    ctx: &Ctx,
+    func: &str,
+    pod: &Dynamic,
+    argv: &Array,
+    opts: Map,
+) -> ScriptResult<(ExecArgs, Arc<Conn>)> {
     let o = Opts::new(func, opts, &["container", "namespace", "timeout"])?;
     let (ns, pod) = pod_arg(func, pod, o.string("namespace")?)?;
     let argv = argv_from(func, argv)?;
@@ -762,12 +1112,24 @@ fn exec_args(ctx: &Ctx, func: &str, pod: &Dynamic, argv: &Array, opts: Map) -> S
     explain(ctx, ex);
     let conn = conn(ctx)?;
     let namespace = conn.namespace(ns.as_deref()).to_string();
-    Ok((ExecArgs { namespace, pod, container, argv, timeout }, conn))
+    Ok((
+        ExecArgs {
+            namespace,
+            pod,
+            container,
+            argv,
+            timeout,
+        },
+        conn,
+    ))
 }
 
 fn kube_exec(ctx: &Ctx, pod: Dynamic, argv: Array, opts: Map) -> ScriptResult<Map> {
     let (a, _conn) = exec_args(ctx, "kube::exec", &pod, &argv, opts)?;
-    let mut stream = block(ctx, exec_lines(ctx, &a.namespace, &a.pod, a.container.as_deref(), &a.argv))?;
+    let mut stream = block(
+        ctx,
+        exec_lines(ctx, &a.namespace, &a.pod, a.container.as_deref(), &a.argv),
+    )?;
     let deadline = a.timeout.map(|t| tokio::time::Instant::now() + t);
     let (mut stdout, mut stderr) = (String::new(), String::new());
     loop {
@@ -806,7 +1168,11 @@ fn kube_exec(ctx: &Ctx, pod: Dynamic, argv: Array, opts: Map) -> ScriptResult<Ma
                 a.argv.join(" "),
                 a.namespace,
                 a.pod,
-                if info.message.is_empty() { "no exit status".to_string() } else { info.message }
+                if info.message.is_empty() {
+                    "no exit status".to_string()
+                } else {
+                    info.message
+                }
             )));
         }
     };
@@ -817,9 +1183,19 @@ fn kube_exec(ctx: &Ctx, pod: Dynamic, argv: Array, opts: Map) -> ScriptResult<Ma
     Ok(out)
 }
 
-fn exec_stream(ctx: &Ctx, ncc: &NativeCallContext, pod: Dynamic, argv: Array, opts: Map, cb: FnPtr) -> ScriptResult<Map> {
+fn exec_stream(
+    ctx: &Ctx,
+    ncc: &NativeCallContext,
+    pod: Dynamic,
+    argv: Array,
+    opts: Map,
+    cb: FnPtr,
+) -> ScriptResult<Map> {
     let (a, _conn) = exec_args(ctx, "kube::exec_stream", &pod, &argv, opts)?;
-    let mut stream = block(ctx, exec_lines(ctx, &a.namespace, &a.pod, a.container.as_deref(), &a.argv))?;
+    let mut stream = block(
+        ctx,
+        exec_lines(ctx, &a.namespace, &a.pod, a.container.as_deref(), &a.argv),
+    )?;
     let deadline = a.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut stderr = Array::new();
     let mut stopped = false;
@@ -849,7 +1225,9 @@ fn exec_stream(ctx: &Ctx, ncc: &NativeCallContext, pod: Dynamic, argv: Array, op
         stream.close();
         Dynamic::UNIT
     } else {
-        ctx.block_on(stream.wait_exit())?.code.map_or(Dynamic::UNIT, |c| Dynamic::from_int(c as i64))
+        ctx.block_on(stream.wait_exit())?
+            .code
+            .map_or(Dynamic::UNIT, |c| Dynamic::from_int(c as i64))
     };
     let mut out = Map::new();
     out.insert("code".into(), code);

@@ -15,10 +15,10 @@ use crate::context::Ctx;
 pub mod builtins;
 pub mod data;
 pub mod fs;
-pub mod proc;
 pub mod kube;
-pub mod pod_logs;
 pub mod monitor_lookup;
+pub mod pod_logs;
+pub mod proc;
 
 /// One family of primitives: its name and how to register it. Several families may add
 /// functions to the same Rhai module (the `cluster` module holds kind's lifecycle and the

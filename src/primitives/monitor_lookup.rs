@@ -41,11 +41,29 @@ print(id); // 1890
 /// Registers the lookups into the `monitor` module.
 pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let c = ctx.clone();
-    reg.func("monitor", "agent_pod", &["node: Dynamic", "Pod"], AGENT_POD_DOC, move |node: Dynamic| agent_pod(&c, node));
+    reg.func(
+        "monitor",
+        "agent_pod",
+        &["node: Dynamic", "Pod"],
+        AGENT_POD_DOC,
+        move |node: Dynamic| agent_pod(&c, node),
+    );
     let c = ctx.clone();
-    reg.func("monitor", "endpoint_id", &["pod: Dynamic", "i64"], ENDPOINT_ID_DOC, move |pod: Dynamic| endpoint_id(&c, pod, Map::new()));
+    reg.func(
+        "monitor",
+        "endpoint_id",
+        &["pod: Dynamic", "i64"],
+        ENDPOINT_ID_DOC,
+        move |pod: Dynamic| endpoint_id(&c, pod, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func("monitor", "endpoint_id", &["pod: Dynamic", "opts: Map", "i64"], ENDPOINT_ID_DOC, move |pod: Dynamic, opts: Map| endpoint_id(&c, pod, opts));
+    reg.func(
+        "monitor",
+        "endpoint_id",
+        &["pod: Dynamic", "opts: Map", "i64"],
+        ENDPOINT_ID_DOC,
+        move |pod: Dynamic, opts: Map| endpoint_id(&c, pod, opts),
+    );
 }
 
 /// The node name in a node name, a `Node` or a `Pod`.
@@ -58,7 +76,10 @@ pub fn node_name(func: &str, node: &Dynamic) -> ScriptResult<String> {
     }
     if let Some(p) = node.read_lock::<Pod>() {
         if p.node.is_empty() {
-            return Err(error(format!("{func}: pod {}/{} is not scheduled on a node yet", p.namespace, p.name)));
+            return Err(error(format!(
+                "{func}: pod {}/{} is not scheduled on a node yet",
+                p.namespace, p.name
+            )));
         }
         return Ok(p.node.clone());
     }
@@ -71,8 +92,15 @@ pub fn node_name(func: &str, node: &Dynamic) -> ScriptResult<String> {
 /// The agent pod on `node` (from Rust: the monitor uses it).
 pub fn agent_pod_of(ctx: &Ctx, node: &str) -> ScriptResult<Pod> {
     ctx.explain(&[
-        "kubectl", "get", "pods", "-n", CILIUM_NAMESPACE, "-l", CILIUM_SELECTOR,
-        "--field-selector", &format!("spec.nodeName={node}"),
+        "kubectl",
+        "get",
+        "pods",
+        "-n",
+        CILIUM_NAMESPACE,
+        "-l",
+        CILIUM_SELECTOR,
+        "--field-selector",
+        &format!("spec.nodeName={node}"),
     ]);
     let conn = conn(ctx)?;
     let v = block(ctx, lookup::agent_pod(&conn, node))?;
@@ -87,7 +115,12 @@ fn agent_pod(ctx: &Ctx, node: Dynamic) -> ScriptResult<Pod> {
 fn endpoint_id(ctx: &Ctx, pod: Dynamic, opts: Map) -> ScriptResult<i64> {
     let o = Opts::new("monitor::endpoint_id", opts, &["namespace"])?;
     let (ns, name) = pod_arg("monitor::endpoint_id", &pod, o.string("namespace")?)?;
-    let mut argv = vec!["kubectl".to_string(), "get".into(), "cep".into(), name.clone()];
+    let mut argv = vec![
+        "kubectl".to_string(),
+        "get".into(),
+        "cep".into(),
+        name.clone(),
+    ];
     argv.extend(ns_flag(&ns));
     argv.extend(["-o".to_string(), "jsonpath={.status.id}".into()]);
     ctx.explain(&argv);

@@ -62,23 +62,66 @@ let lines = logs::follow("deployment/frontend", #{
 pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let m = "logs";
     let c = ctx.clone();
-    reg.func(m, "tail", &["target: Dynamic", "n: i64", "Array"], TAIL_DOC, move |t: Dynamic, n: i64| tail(&c, t, n, Map::new()));
+    reg.func(
+        m,
+        "tail",
+        &["target: Dynamic", "n: i64", "Array"],
+        TAIL_DOC,
+        move |t: Dynamic, n: i64| tail(&c, t, n, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "tail", &["target: Dynamic", "n: i64", "opts: Map", "Array"], TAIL_DOC, move |t: Dynamic, n: i64, opts: Map| tail(&c, t, n, opts));
+    reg.func(
+        m,
+        "tail",
+        &["target: Dynamic", "n: i64", "opts: Map", "Array"],
+        TAIL_DOC,
+        move |t: Dynamic, n: i64, opts: Map| tail(&c, t, n, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "since", &["target: Dynamic", "duration: String", "Array"], SINCE_DOC, move |t: Dynamic, d: &str| since(&c, t, d, Map::new()));
+    reg.func(
+        m,
+        "since",
+        &["target: Dynamic", "duration: String", "Array"],
+        SINCE_DOC,
+        move |t: Dynamic, d: &str| since(&c, t, d, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "since", &["target: Dynamic", "duration: String", "opts: Map", "Array"], SINCE_DOC, move |t: Dynamic, d: &str, opts: Map| since(&c, t, d, opts));
+    reg.func(
+        m,
+        "since",
+        &["target: Dynamic", "duration: String", "opts: Map", "Array"],
+        SINCE_DOC,
+        move |t: Dynamic, d: &str, opts: Map| since(&c, t, d, opts),
+    );
     let c = ctx.clone();
-    reg.func(m, "follow", &["target: Dynamic", "Array"], FOLLOW_DOC, move |ncc: NativeCallContext, t: Dynamic| follow(&c, &ncc, t, Map::new()));
+    reg.func(
+        m,
+        "follow",
+        &["target: Dynamic", "Array"],
+        FOLLOW_DOC,
+        move |ncc: NativeCallContext, t: Dynamic| follow(&c, &ncc, t, Map::new()),
+    );
     let c = ctx.clone();
-    reg.func(m, "follow", &["target: Dynamic", "opts: Map", "Array"], FOLLOW_DOC, move |ncc: NativeCallContext, t: Dynamic, opts: Map| follow(&c, &ncc, t, opts));
+    reg.func(
+        m,
+        "follow",
+        &["target: Dynamic", "opts: Map", "Array"],
+        FOLLOW_DOC,
+        move |ncc: NativeCallContext, t: Dynamic, opts: Map| follow(&c, &ncc, t, opts),
+    );
 }
 
 /// The target as text (`deployment/frontend`, a pod name) and its namespace.
-fn target_of(func: &str, t: &Dynamic, namespace: Option<String>) -> ScriptResult<(String, Option<String>)> {
+fn target_of(
+    func: &str,
+    t: &Dynamic,
+    namespace: Option<String>,
+) -> ScriptResult<(String, Option<String>)> {
     if let Some(p) = t.read_lock::<Pod>() {
-        return Ok((p.name.clone(), Some(namespace.unwrap_or_else(|| p.namespace.clone()))));
+        return Ok((
+            p.name.clone(),
+            Some(namespace.unwrap_or_else(|| p.namespace.clone())),
+        ));
     }
     if let Some(s) = t.read_lock::<ImmutableString>() {
         return Ok((s.to_string(), namespace));
@@ -89,8 +132,18 @@ fn target_of(func: &str, t: &Dynamic, namespace: Option<String>) -> ScriptResult
     )))
 }
 
-fn explain_logs(ctx: &Ctx, target: &str, ns: &Option<String>, container: &Option<String>, extra: Vec<String>) {
-    let mut argv = vec!["kubectl".to_string(), "logs".to_string(), target.to_string()];
+fn explain_logs(
+    ctx: &Ctx,
+    target: &str,
+    ns: &Option<String>,
+    container: &Option<String>,
+    extra: Vec<String>,
+) {
+    let mut argv = vec![
+        "kubectl".to_string(),
+        "logs".to_string(),
+        target.to_string(),
+    ];
     argv.extend(ns_flag(ns));
     if let Some(c) = container {
         argv.extend(["-c".to_string(), c.clone()]);
@@ -110,42 +163,89 @@ fn item(source: &LogSource, pod: &str, line: String) -> Dynamic {
     }
 }
 
-fn fetch(ctx: &Ctx, func: &str, t: Dynamic, opts: Map, params: LogParams, extra: Vec<String>) -> ScriptResult<Array> {
+fn fetch(
+    ctx: &Ctx,
+    func: &str,
+    t: Dynamic,
+    opts: Map,
+    params: LogParams,
+    extra: Vec<String>,
+) -> ScriptResult<Array> {
     let o = Opts::new(func, opts, &["namespace", "container"])?;
     let (target, ns) = target_of(func, &t, o.string("namespace")?)?;
     let container = o.string("container")?;
     explain_logs(ctx, &target, &ns, &container, extra);
     let conn = conn(ctx)?;
     let source = block(ctx, logs::resolve(&conn, &target, ns.as_deref()))?;
-    let params = LogParams { container, ..params };
+    let params = LogParams {
+        container,
+        ..params
+    };
     let per_pod = block(ctx, logs::fetch(&conn, &source, &params))?;
     Ok(per_pod
         .into_iter()
         .flat_map(|(pod, lines)| {
             let source = &source;
-            lines.into_iter().map(move |l| item(source, &pod, l)).collect::<Vec<_>>()
+            lines
+                .into_iter()
+                .map(move |l| item(source, &pod, l))
+                .collect::<Vec<_>>()
         })
         .collect())
 }
 
 fn tail(ctx: &Ctx, t: Dynamic, n: i64, opts: Map) -> ScriptResult<Array> {
     if n < 0 {
-        return Err(error(format!("logs::tail: the line count must be 0 or more, got {n}")));
+        return Err(error(format!(
+            "logs::tail: the line count must be 0 or more, got {n}"
+        )));
     }
-    let params = LogParams { tail_lines: Some(n), ..Default::default() };
-    fetch(ctx, "logs::tail", t, opts, params, vec!["--tail".into(), n.to_string()])
+    let params = LogParams {
+        tail_lines: Some(n),
+        ..Default::default()
+    };
+    fetch(
+        ctx,
+        "logs::tail",
+        t,
+        opts,
+        params,
+        vec!["--tail".into(), n.to_string()],
+    )
 }
 
 fn since(ctx: &Ctx, t: Dynamic, d: &str, opts: Map) -> ScriptResult<Array> {
     let dur = crate::duration::parse(d).map_err(|e| error(format!("logs::since: {e}")))?;
     let secs = dur.as_secs().max(1) as i64;
-    let params = LogParams { since_seconds: Some(secs), ..Default::default() };
-    fetch(ctx, "logs::since", t, opts, params, vec!["--since".into(), d.to_string()])
+    let params = LogParams {
+        since_seconds: Some(secs),
+        ..Default::default()
+    };
+    fetch(
+        ctx,
+        "logs::since",
+        t,
+        opts,
+        params,
+        vec!["--since".into(), d.to_string()],
+    )
 }
 
 fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptResult<Array> {
     let func = "logs::follow";
-    let o = Opts::new(func, opts, &["timeout", "until", "print", "container", "namespace", "tail", "since"])?;
+    let o = Opts::new(
+        func,
+        opts,
+        &[
+            "timeout",
+            "until",
+            "print",
+            "container",
+            "namespace",
+            "tail",
+            "since",
+        ],
+    )?;
     let (target, ns) = target_of(func, &t, o.string("namespace")?)?;
     let container = o.string("container")?;
     let timeout: Option<Duration> = o.duration("timeout")?;
@@ -155,7 +255,10 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
     let until: Option<FnPtr> = match o.get("until") {
         None => None,
         Some(v) => Some(v.clone().try_cast::<FnPtr>().ok_or_else(|| {
-            error(format!("{func}: option `until` must be a closure `|line| bool`, got {}", v.type_name()))
+            error(format!(
+                "{func}: option `until` must be a closure `|line| bool`, got {}",
+                v.type_name()
+            ))
         })?),
     };
     let mut extra = vec!["-f".to_string()];

@@ -108,7 +108,14 @@ impl Drop for TestApiServer {
     }
 }
 
-fn def(group: &str, version: &str, kind: &str, plural: &str, namespaced: bool, short: &[&str]) -> ResourceDef {
+fn def(
+    group: &str,
+    version: &str,
+    kind: &str,
+    plural: &str,
+    namespaced: bool,
+    short: &[&str],
+) -> ResourceDef {
     ResourceDef {
         group: group.into(),
         version: version.into(),
@@ -141,8 +148,22 @@ impl TestApiServer {
                 def("apps", "v1", "DaemonSet", "daemonsets", true, &["ds"]),
                 def("apps", "v1", "ReplicaSet", "replicasets", true, &["rs"]),
                 def("apps", "v1", "StatefulSet", "statefulsets", true, &["sts"]),
-                def("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"]),
-                def("cilium.io", "v2", "CiliumEndpoint", "ciliumendpoints", true, &["cep"]),
+                def(
+                    "apiextensions.k8s.io",
+                    "v1",
+                    "CustomResourceDefinition",
+                    "customresourcedefinitions",
+                    false,
+                    &["crd", "crds"],
+                ),
+                def(
+                    "cilium.io",
+                    "v2",
+                    "CiliumEndpoint",
+                    "ciliumendpoints",
+                    true,
+                    &["cep"],
+                ),
             ],
             objects: BTreeMap::new(),
             rv: 1,
@@ -157,14 +178,22 @@ impl TestApiServer {
         let (s, e, l) = (state.clone(), open_exec.clone(), open_logs.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((sock, _)) = listener.accept().await else { return };
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
                 let (s, e, l) = (s.clone(), e.clone(), l.clone());
                 tokio::spawn(async move {
                     let _ = serve(sock, s, e, l).await;
                 });
             }
         });
-        TestApiServer { addr, state, open_exec, open_logs, task }
+        TestApiServer {
+            addr,
+            state,
+            open_exec,
+            open_logs,
+            task,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -184,39 +213,88 @@ impl TestApiServer {
         store(&mut st, obj, true);
     }
 
-    pub fn update(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str, f: impl FnOnce(&mut Value)) {
+    pub fn update(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        f: impl FnOnce(&mut Value),
+    ) {
         let mut st = self.state.lock().unwrap();
-        let key = (api_version.to_string(), kind.to_string(), namespace.unwrap_or("").to_string(), name.to_string());
-        let mut obj = st.objects.get(&key).cloned().expect("update: no such object");
+        let key = (
+            api_version.to_string(),
+            kind.to_string(),
+            namespace.unwrap_or("").to_string(),
+            name.to_string(),
+        );
+        let mut obj = st
+            .objects
+            .get(&key)
+            .cloned()
+            .expect("update: no such object");
         f(&mut obj);
         store(&mut st, obj, false);
     }
 
-    pub fn get(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+    pub fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
         let st = self.state.lock().unwrap();
         st.objects
-            .get(&(api_version.to_string(), kind.to_string(), namespace.unwrap_or("").to_string(), name.to_string()))
+            .get(&(
+                api_version.to_string(),
+                kind.to_string(),
+                namespace.unwrap_or("").to_string(),
+                name.to_string(),
+            ))
             .cloned()
     }
 
     pub fn delete(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) {
         let mut st = self.state.lock().unwrap();
-        let key = (api_version.to_string(), kind.to_string(), namespace.unwrap_or("").to_string(), name.to_string());
+        let key = (
+            api_version.to_string(),
+            kind.to_string(),
+            namespace.unwrap_or("").to_string(),
+            name.to_string(),
+        );
         if let Some(obj) = st.objects.remove(&key) {
             notify(&mut st, "DELETED", &obj);
         }
     }
 
-    pub fn set_logs(&self, namespace: &str, pod: &str, container: Option<&str>, lines: Vec<String>) {
+    pub fn set_logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+        lines: Vec<String>,
+    ) {
         let mut st = self.state.lock().unwrap();
-        st.logs.insert((namespace.into(), pod.into(), container.unwrap_or("").into()), lines);
+        st.logs.insert(
+            (namespace.into(), pod.into(), container.unwrap_or("").into()),
+            lines,
+        );
     }
 
     pub fn push_log(&self, namespace: &str, pod: &str, container: Option<&str>, line: &str) {
         let mut st = self.state.lock().unwrap();
-        let key = (namespace.to_string(), pod.to_string(), container.unwrap_or("").to_string());
-        st.logs.entry(key.clone()).or_default().push(line.to_string());
-        st.log_followers.retain(|(k, tx)| *k != key || tx.send(line.to_string()).is_ok());
+        let key = (
+            namespace.to_string(),
+            pod.to_string(),
+            container.unwrap_or("").to_string(),
+        );
+        st.logs
+            .entry(key.clone())
+            .or_default()
+            .push(line.to_string());
+        st.log_followers
+            .retain(|(k, tx)| *k != key || tx.send(line.to_string()).is_ok());
     }
 
     pub fn on_exec(&self, handler: impl Fn(&ExecRequest) -> ExecReply + Send + Sync + 'static) {
@@ -247,17 +325,25 @@ fn store(st: &mut State, mut obj: Value, fill: bool) {
         .unwrap_or(true);
     st.rv += 1;
     let rv = st.rv;
-    let meta = obj["metadata"].as_object_mut().expect("objects have metadata");
+    let meta = obj["metadata"]
+        .as_object_mut()
+        .expect("objects have metadata");
     if namespaced && !meta.contains_key("namespace") {
         meta.insert("namespace".into(), "default".into());
     }
     let name = meta["name"].as_str().unwrap_or_default().to_string();
-    let ns = if namespaced { meta["namespace"].as_str().unwrap_or_default().to_string() } else { String::new() };
+    let ns = if namespaced {
+        meta["namespace"].as_str().unwrap_or_default().to_string()
+    } else {
+        String::new()
+    };
     let key = (api_version, kind.clone(), ns, name.clone());
     let existed = st.objects.contains_key(&key);
     if fill || !meta.contains_key("uid") {
-        meta.entry("uid").or_insert_with(|| format!("uid-{name}-{rv}").into());
-        meta.entry("creationTimestamp").or_insert_with(|| now().into());
+        meta.entry("uid")
+            .or_insert_with(|| format!("uid-{name}-{rv}").into());
+        meta.entry("creationTimestamp")
+            .or_insert_with(|| now().into());
         meta.entry("generation").or_insert(1.into());
     }
     meta.insert("resourceVersion".into(), rv.to_string().into());
@@ -276,7 +362,11 @@ fn store(st: &mut State, mut obj: Value, fill: bool) {
                     .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>())
                     .unwrap_or_default(),
             );
-            if !st.defs.iter().any(|x| x.api_version() == d.api_version() && x.kind == d.kind) {
+            if !st
+                .defs
+                .iter()
+                .any(|x| x.api_version() == d.api_version() && x.kind == d.kind)
+            {
                 st.defs.push(d);
             }
         }
@@ -288,14 +378,20 @@ fn store(st: &mut State, mut obj: Value, fill: bool) {
 fn notify(st: &mut State, kind: &str, obj: &Value) {
     let ev = json!({"type": kind, "object": obj});
     st.watchers.retain(|w| {
-        if watcher_matches(w, obj) { w.tx.send(ev.clone()).is_ok() } else { !w.tx.is_closed() }
+        if watcher_matches(w, obj) {
+            w.tx.send(ev.clone()).is_ok()
+        } else {
+            !w.tx.is_closed()
+        }
     });
 }
 
 fn watcher_matches(w: &Watcher, obj: &Value) -> bool {
     obj["apiVersion"].as_str() == Some(&w.api_version)
         && obj["kind"].as_str() == Some(&w.kind)
-        && w.namespace.as_ref().is_none_or(|ns| obj["metadata"]["namespace"].as_str() == Some(ns))
+        && w.namespace
+            .as_ref()
+            .is_none_or(|ns| obj["metadata"]["namespace"].as_str() == Some(ns))
         && selects(obj, w.labels.as_deref(), w.fields.as_deref())
 }
 
@@ -306,7 +402,8 @@ fn selects(obj: &Value, labels: Option<&str>, fields: Option<&str>) -> bool {
             if let Some((k, v)) = term.split_once("!=") {
                 obj["metadata"]["labels"][k.trim()].as_str() != Some(v.trim())
             } else if let Some((k, v)) = term.split_once('=') {
-                obj["metadata"]["labels"][k.trim()].as_str() == Some(v.trim_start_matches('=').trim())
+                obj["metadata"]["labels"][k.trim()].as_str()
+                    == Some(v.trim_start_matches('=').trim())
             } else if let Some(k) = term.strip_prefix('!') {
                 obj["metadata"]["labels"].get(k).is_none()
             } else {
@@ -401,7 +498,10 @@ async fn read_request<R: AsyncRead + Unpin>(r: &mut R, buf: &mut Vec<u8>) -> Opt
                 .filter_map(|l| l.split_once(':'))
                 .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
                 .collect();
-            let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
             while buf.len() < end + 4 + len {
                 let mut chunk = [0u8; 8192];
                 let n = r.read(&mut chunk).await.ok()?;
@@ -412,8 +512,17 @@ async fn read_request<R: AsyncRead + Unpin>(r: &mut R, buf: &mut Vec<u8>) -> Opt
             }
             let body = buf[end + 4..end + 4 + len].to_vec();
             buf.drain(..end + 4 + len);
-            let (path, query) = target.split_once('?').map(|(p, q)| (p.to_string(), q.to_string())).unwrap_or((target, String::new()));
-            return Some(Request { method, path, query, headers, body });
+            let (path, query) = target
+                .split_once('?')
+                .map(|(p, q)| (p.to_string(), q.to_string()))
+                .unwrap_or((target, String::new()));
+            return Some(Request {
+                method,
+                path,
+                query,
+                headers,
+                body,
+            });
         }
         let mut chunk = [0u8; 8192];
         let n = r.read(&mut chunk).await.ok()?;
@@ -453,46 +562,67 @@ impl Drop for Counter {
     }
 }
 
-async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<AtomicUsize>, open_logs: Arc<AtomicUsize>) -> std::io::Result<()> {
+async fn serve(
+    mut sock: TcpStream,
+    state: Arc<Mutex<State>>,
+    open_exec: Arc<AtomicUsize>,
+    open_logs: Arc<AtomicUsize>,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     loop {
-        let Some(req) = read_request(&mut sock, &mut buf).await else { return Ok(()) };
+        let Some(req) = read_request(&mut sock, &mut buf).await else {
+            return Ok(());
+        };
         state.lock().unwrap().requests.push(RequestRecord {
             method: req.method.clone(),
             path: req.path.clone(),
             query: req.query.clone(),
         });
-        let segs: Vec<String> = req.path.trim_matches('/').split('/').map(String::from).collect();
+        let segs: Vec<String> = req
+            .path
+            .trim_matches('/')
+            .split('/')
+            .map(String::from)
+            .collect();
         let q = query_pairs(&req.query);
         let qget = |k: &str| q.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
         // Discovery.
         if req.method == "GET" {
             let body = {
-            let st = state.lock().unwrap();
-            match segs.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-                ["api"] => Some(json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})),
-                ["api", "v1"] => Some(resource_list(&st.defs, "", "v1")),
-                ["apis"] => {
-                    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-                    for d in st.defs.iter().filter(|d| !d.group.is_empty()) {
-                        match groups.iter_mut().find(|(g, _)| *g == d.group) {
-                            Some((_, vs)) => {
-                                if !vs.contains(&d.version) {
-                                    vs.push(d.version.clone())
+                let st = state.lock().unwrap();
+                match segs
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice()
+                {
+                    ["api"] => Some(
+                        json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}),
+                    ),
+                    ["api", "v1"] => Some(resource_list(&st.defs, "", "v1")),
+                    ["apis"] => {
+                        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+                        for d in st.defs.iter().filter(|d| !d.group.is_empty()) {
+                            match groups.iter_mut().find(|(g, _)| *g == d.group) {
+                                Some((_, vs)) => {
+                                    if !vs.contains(&d.version) {
+                                        vs.push(d.version.clone())
+                                    }
                                 }
+                                None => groups.push((d.group.clone(), vec![d.version.clone()])),
                             }
-                            None => groups.push((d.group.clone(), vec![d.version.clone()])),
                         }
-                    }
-                    Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups.iter().map(|(g, vs)| json!({
+                        Some(
+                            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups.iter().map(|(g, vs)| json!({
                         "name": g,
                         "versions": vs.iter().map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v})).collect::<Vec<_>>(),
                         "preferredVersion": {"groupVersion": format!("{g}/{}", vs[0]), "version": vs[0]},
-                    })).collect::<Vec<_>>()}))
+                    })).collect::<Vec<_>>()}),
+                        )
+                    }
+                    ["apis", g, v] => Some(resource_list(&st.defs, g, v)),
+                    _ => None,
                 }
-                ["apis", g, v] => Some(resource_list(&st.defs, g, v)),
-                _ => None,
-            }
             };
             if let Some(body) = body {
                 respond(&mut sock, 200, &body).await?;
@@ -502,9 +632,20 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
         // Resource paths.
         let (group, version, rest) = match segs.first().map(String::as_str) {
             Some("api") if segs.len() >= 2 => (String::new(), segs[1].clone(), segs[2..].to_vec()),
-            Some("apis") if segs.len() >= 3 => (segs[1].clone(), segs[2].clone(), segs[3..].to_vec()),
+            Some("apis") if segs.len() >= 3 => {
+                (segs[1].clone(), segs[2].clone(), segs[3..].to_vec())
+            }
             _ => {
-                respond(&mut sock, 404, &status(404, "NotFound", "the server could not find the requested resource")).await?;
+                respond(
+                    &mut sock,
+                    404,
+                    &status(
+                        404,
+                        "NotFound",
+                        "the server could not find the requested resource",
+                    ),
+                )
+                .await?;
                 continue;
             }
         };
@@ -515,18 +656,42 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
         };
         let def = {
             let st = state.lock().unwrap();
-            st.defs.iter().find(|d| d.group == group && d.version == version && Some(&d.plural) == rest.first()).cloned()
+            st.defs
+                .iter()
+                .find(|d| {
+                    d.group == group && d.version == version && Some(&d.plural) == rest.first()
+                })
+                .cloned()
         };
         let Some(def) = def else {
-            respond(&mut sock, 404, &status(404, "NotFound", "the server could not find the requested resource")).await?;
+            respond(
+                &mut sock,
+                404,
+                &status(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                ),
+            )
+            .await?;
             continue;
         };
         let api_version = def.api_version();
         let name = rest.get(1).cloned();
         let sub = rest.get(2).cloned();
-        let key = |n: &str| (api_version.clone(), def.kind.clone(), namespace.clone().unwrap_or_default(), n.to_string());
+        let key = |n: &str| {
+            (
+                api_version.clone(),
+                def.kind.clone(),
+                namespace.clone().unwrap_or_default(),
+                n.to_string(),
+            )
+        };
         match (req.method.as_str(), name.as_deref(), sub.as_deref()) {
-            ("GET", None, None) if qget("watch").as_deref() == Some("true") || qget("watch").as_deref() == Some("1") => {
+            ("GET", None, None)
+                if qget("watch").as_deref() == Some("true")
+                    || qget("watch").as_deref() == Some("1") =>
+            {
                 let (tx, mut rx) = mpsc::unbounded_channel();
                 state.lock().unwrap().watchers.push(Watcher {
                     api_version: api_version.clone(),
@@ -538,7 +703,9 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
                 });
                 sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").await?;
                 sock.flush().await?;
-                let timeout = qget("timeoutSeconds").and_then(|t| t.parse().ok()).unwrap_or(290u64);
+                let timeout = qget("timeoutSeconds")
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(290u64);
                 let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
                 loop {
                     let ev = tokio::select! {
@@ -548,7 +715,9 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
                     let Some(ev) = ev else { break };
                     let line = format!("{ev}\n");
                     let chunk = format!("{:x}\r\n{line}\r\n", line.len());
-                    if sock.write_all(chunk.as_bytes()).await.is_err() || sock.flush().await.is_err() {
+                    if sock.write_all(chunk.as_bytes()).await.is_err()
+                        || sock.flush().await.is_err()
+                    {
                         return Ok(());
                     }
                 }
@@ -557,17 +726,27 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
             }
             ("GET", None, None) => {
                 let body = {
-                let st = state.lock().unwrap();
-                let items: Vec<Value> = st
-                    .objects
-                    .iter()
-                    .filter(|((av, k, ns, _), _)| *av == api_version && *k == def.kind && namespace.as_ref().is_none_or(|n| n == ns))
-                    .map(|(_, v)| v.clone())
-                    .filter(|o| selects(o, qget("labelSelector").as_deref(), qget("fieldSelector").as_deref()))
-                    .collect();
-                let body = json!({"kind": format!("{}List", def.kind), "apiVersion": api_version,
+                    let st = state.lock().unwrap();
+                    let items: Vec<Value> = st
+                        .objects
+                        .iter()
+                        .filter(|((av, k, ns, _), _)| {
+                            *av == api_version
+                                && *k == def.kind
+                                && namespace.as_ref().is_none_or(|n| n == ns)
+                        })
+                        .map(|(_, v)| v.clone())
+                        .filter(|o| {
+                            selects(
+                                o,
+                                qget("labelSelector").as_deref(),
+                                qget("fieldSelector").as_deref(),
+                            )
+                        })
+                        .collect();
+                    let body = json!({"kind": format!("{}List", def.kind), "apiVersion": api_version,
                     "metadata": {"resourceVersion": st.rv.to_string()}, "items": items});
-                body
+                    body
                 };
                 respond(&mut sock, 200, &body).await?;
             }
@@ -575,27 +754,42 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
                 let obj = state.lock().unwrap().objects.get(&key(n)).cloned();
                 match obj {
                     Some(o) => respond(&mut sock, 200, &o).await?,
-                    None => respond(&mut sock, 404, &status(404, "NotFound", &format!("{} \"{n}\" not found", def.plural))).await?,
+                    None => {
+                        respond(
+                            &mut sock,
+                            404,
+                            &status(
+                                404,
+                                "NotFound",
+                                &format!("{} \"{n}\" not found", def.plural),
+                            ),
+                        )
+                        .await?
+                    }
                 }
             }
             ("PATCH", Some(n), None) => {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
                 let (created, stored) = {
-                let mut st = state.lock().unwrap();
-                let mut obj = st.objects.get(&key(n)).cloned().unwrap_or_else(|| json!({}));
-                let created = obj.as_object().is_none_or(|m| m.is_empty());
-                let before_spec = obj.get("spec").cloned();
-                merge(&mut obj, &body);
-                if def.namespaced {
-                    obj["metadata"]["namespace"] = namespace.clone().unwrap_or_default().into();
-                }
-                if !created && obj.get("spec").cloned() != before_spec {
-                    let g = obj["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
-                    obj["metadata"]["generation"] = g.into();
-                }
-                store(&mut st, obj, created);
-                let stored = st.objects.get(&key(n)).cloned().unwrap();
-                (created, stored)
+                    let mut st = state.lock().unwrap();
+                    let mut obj = st
+                        .objects
+                        .get(&key(n))
+                        .cloned()
+                        .unwrap_or_else(|| json!({}));
+                    let created = obj.as_object().is_none_or(|m| m.is_empty());
+                    let before_spec = obj.get("spec").cloned();
+                    merge(&mut obj, &body);
+                    if def.namespaced {
+                        obj["metadata"]["namespace"] = namespace.clone().unwrap_or_default().into();
+                    }
+                    if !created && obj.get("spec").cloned() != before_spec {
+                        let g = obj["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
+                        obj["metadata"]["generation"] = g.into();
+                    }
+                    store(&mut st, obj, created);
+                    let stored = st.objects.get(&key(n)).cloned().unwrap();
+                    (created, stored)
                 };
                 respond(&mut sock, if created { 201 } else { 200 }, &stored).await?;
             }
@@ -613,7 +807,16 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
                         respond(&mut sock, 200, &o).await?;
                     }
                     None => {
-                        respond(&mut sock, 404, &status(404, "NotFound", &format!("{} \"{n}\" not found", def.plural))).await?
+                        respond(
+                            &mut sock,
+                            404,
+                            &status(
+                                404,
+                                "NotFound",
+                                &format!("{} \"{n}\" not found", def.plural),
+                            ),
+                        )
+                        .await?
                     }
                 }
             }
@@ -623,7 +826,11 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
                 let lkey = (ns.clone(), pod.to_string(), container.clone());
                 let mut lines = {
                     let st = state.lock().unwrap();
-                    st.logs.get(&lkey).or_else(|| st.logs.get(&(ns.clone(), pod.to_string(), String::new()))).cloned().unwrap_or_default()
+                    st.logs
+                        .get(&lkey)
+                        .or_else(|| st.logs.get(&(ns.clone(), pod.to_string(), String::new())))
+                        .cloned()
+                        .unwrap_or_default()
                 };
                 if let Some(n) = qget("tailLines").and_then(|t| t.parse::<usize>().ok()) {
                     let skip = lines.len().saturating_sub(n);
@@ -631,7 +838,10 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
                 }
                 if qget("follow").as_deref() != Some("true") {
                     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-                    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n", text.len());
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                        text.len()
+                    );
                     sock.write_all(head.as_bytes()).await?;
                     sock.write_all(text.as_bytes()).await?;
                     continue;
@@ -643,7 +853,8 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
                 wr.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n").await?;
                 for l in lines {
                     let line = format!("{l}\n");
-                    wr.write_all(format!("{:x}\r\n{line}\r\n", line.len()).as_bytes()).await?;
+                    wr.write_all(format!("{:x}\r\n{line}\r\n", line.len()).as_bytes())
+                        .await?;
                 }
                 wr.flush().await?;
                 let mut scratch = [0u8; 64];
@@ -664,16 +875,30 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
                     namespace: namespace.clone().unwrap_or_default(),
                     pod: pod.to_string(),
                     container: qget("container"),
-                    command: q.iter().filter(|(k, _)| k == "command").map(|(_, v)| v.clone()).collect(),
+                    command: q
+                        .iter()
+                        .filter(|(k, _)| k == "command")
+                        .map(|(_, v)| v.clone())
+                        .collect(),
                 };
                 let handler = state.lock().unwrap().exec.clone();
                 let exists = state.lock().unwrap().objects.contains_key(&key(pod));
                 if !exists {
-                    respond(&mut sock, 404, &status(404, "NotFound", &format!("pods \"{pod}\" not found"))).await?;
+                    respond(
+                        &mut sock,
+                        404,
+                        &status(404, "NotFound", &format!("pods \"{pod}\" not found")),
+                    )
+                    .await?;
                     continue;
                 }
-                let ws_key = req.headers.get("sec-websocket-key").cloned().unwrap_or_default();
-                let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(ws_key.as_bytes());
+                let ws_key = req
+                    .headers
+                    .get("sec-websocket-key")
+                    .cloned()
+                    .unwrap_or_default();
+                let accept =
+                    tokio_tungstenite::tungstenite::handshake::derive_accept_key(ws_key.as_bytes());
                 let head = format!(
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: v4.channel.k8s.io\r\n\r\n"
                 );
@@ -685,7 +910,12 @@ async fn serve(mut sock: TcpStream, state: Arc<Mutex<State>>, open_exec: Arc<Ato
                 return Ok(());
             }
             _ => {
-                respond(&mut sock, 405, &status(405, "MethodNotAllowed", "not supported by the test double")).await?;
+                respond(
+                    &mut sock,
+                    405,
+                    &status(405, "MethodNotAllowed", "not supported by the test double"),
+                )
+                .await?;
             }
         }
     }
@@ -735,7 +965,11 @@ async fn play_exec(ws: WebSocketStream<TcpStream>, reply: ExecReply) {
 }
 
 fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Value {
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
         "resources": defs.iter().filter(|d| d.group == group && d.version == version).map(|d| json!({
             "name": d.plural, "singularName": d.kind.to_lowercase(), "namespaced": d.namespaced, "kind": d.kind,
