@@ -87,6 +87,7 @@ struct State {
     objects: BTreeMap<Key, Value>,
     rv: u64,
     watchers: Vec<Watcher>,
+    history: Vec<(u64, Value)>,
     logs: HashMap<(String, String, String), Vec<String>>,
     log_followers: Vec<((String, String, String), mpsc::UnboundedSender<String>)>,
     exec: Option<ExecHandler>,
@@ -168,6 +169,7 @@ impl TestApiServer {
             objects: BTreeMap::new(),
             rv: 1,
             watchers: Vec::new(),
+            history: Vec::new(),
             logs: HashMap::new(),
             log_followers: Vec::new(),
             exec: None,
@@ -377,6 +379,11 @@ fn store(st: &mut State, mut obj: Value, fill: bool) {
 
 fn notify(st: &mut State, kind: &str, obj: &Value) {
     let ev = json!({"type": kind, "object": obj});
+    if kind == "DELETED" {
+        st.rv += 1;
+    }
+    // Watches started from an older resourceVersion replay what they missed.
+    st.history.push((st.rv, ev.clone()));
     st.watchers.retain(|w| {
         if watcher_matches(w, obj) {
             w.tx.send(ev.clone()).is_ok()
@@ -693,14 +700,25 @@ async fn serve(
                     || qget("watch").as_deref() == Some("1") =>
             {
                 let (tx, mut rx) = mpsc::unbounded_channel();
-                state.lock().unwrap().watchers.push(Watcher {
-                    api_version: api_version.clone(),
-                    kind: def.kind.clone(),
-                    namespace: namespace.clone(),
-                    labels: qget("labelSelector"),
-                    fields: qget("fieldSelector"),
-                    tx,
-                });
+                {
+                    let mut st = state.lock().unwrap();
+                    let w = Watcher {
+                        api_version: api_version.clone(),
+                        kind: def.kind.clone(),
+                        namespace: namespace.clone(),
+                        labels: qget("labelSelector"),
+                        fields: qget("fieldSelector"),
+                        tx,
+                    };
+                    if let Some(from) = qget("resourceVersion").and_then(|v| v.parse::<u64>().ok()) {
+                        for (rv, ev) in &st.history {
+                            if *rv > from && watcher_matches(&w, &ev["object"]) {
+                                let _ = w.tx.send(ev.clone());
+                            }
+                        }
+                    }
+                    st.watchers.push(w);
+                }
                 sock.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").await?;
                 sock.flush().await?;
                 let timeout = qget("timeoutSeconds")
