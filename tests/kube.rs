@@ -840,6 +840,103 @@ fn unknown_context_lists_the_known_ones() {
     );
 }
 
+#[test]
+fn explain_prints_the_kubectl_equivalents() {
+    let lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.insert(frontend_service());
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-x7k2p",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker",
+        true,
+    ));
+    lab.server.set_logs(
+        "default",
+        "frontend-6c6d6dfd4d-xg8lp",
+        None,
+        vec!["a".into()],
+    );
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![],
+        stderr: vec![],
+        exit_code: 0,
+        keep_open: false,
+    });
+    lab.write("frontend.yaml", FRONTEND_YAML);
+    let script = lab.write(
+        "explain.rhai",
+        r#"kube::apply("frontend.yaml");
+kube::table("svc");
+logs::tail("deployment/frontend", 20);
+kube::exec("cilium-x7k2p", ["cilium-dbg", "monitor", "-t", "drop"], #{namespace: "kube-system", container: "cilium-agent"});
+kube::wait_rollout("deployment/frontend", #{timeout: "1s"});
+"#,
+    );
+    lab.server.update("apps/v1", "Deployment", Some("default"), "frontend", |d| {
+        d["status"] = json!({"observedGeneration": 5, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1})
+    });
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .args(["run", "--explain", &script])
+        .env("KUBECONFIG", &lab.kubeconfig)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let explained: Vec<&str> = stderr.lines().filter(|l| l.starts_with("$ ")).collect();
+    assert_eq!(
+        explained,
+        [
+            "$ kubectl apply --server-side -f frontend.yaml",
+            "$ kubectl get svc",
+            "$ kubectl logs deployment/frontend --tail 20",
+            "$ kubectl exec -n kube-system cilium-x7k2p -c cilium-agent -- cilium-dbg monitor -t drop",
+            "$ kubectl rollout status deployment/frontend --timeout=1s",
+        ],
+        "{stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn ctrl_c_ends_an_exec_stream_and_closes_the_session() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![(Duration::ZERO, "first".into())],
+        stderr: vec![],
+        exit_code: 0,
+        keep_open: true,
+    });
+    let ctx = lab.session.ctx().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        ctx.interrupt();
+    });
+    let err = lab.err(
+        r#"kube::exec_stream("frontend-6c6d6dfd4d-xg8lp", ["cilium-dbg", "monitor"], |l| true)"#,
+    );
+    assert_eq!(err, "interrupted");
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
+}
+
+#[test]
+fn ctrl_c_ends_a_follow_and_closes_the_stream() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    let ctx = lab.session.ctx().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        ctx.interrupt();
+    });
+    let err = lab.err(r#"logs::follow("frontend-6c6d6dfd4d-xg8lp")"#);
+    assert_eq!(err, "interrupted");
+    lab.eventually("the follow stream is closed", |s| s.open_log_streams() == 0);
+}
+
 /// Opt-in: the same primitives against a real cluster (the kubeconfig's current context).
 #[test]
 #[ignore = "needs a kind cluster"]

@@ -710,7 +710,8 @@ async fn serve(
                         fields: qget("fieldSelector"),
                         tx,
                     };
-                    if let Some(from) = qget("resourceVersion").and_then(|v| v.parse::<u64>().ok()) {
+                    if let Some(from) = qget("resourceVersion").and_then(|v| v.parse::<u64>().ok())
+                    {
                         for (rv, ev) in &st.history {
                             if *rv > from && watcher_matches(&w, &ev["object"]) {
                                 let _ = w.tx.send(ev.clone());
