@@ -609,6 +609,17 @@ fn follow_ends_on_timeout_with_the_lines_seen() {
 }
 
 #[test]
+fn follow_keeps_only_the_last_lines_when_asked() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    let lines: Vec<String> = (1..=5).map(|i| format!("line {i}")).collect();
+    lab.server
+        .set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, lines);
+    let v = lab.ok(r#"logs::follow("frontend-6c6d6dfd4d-xg8lp", #{timeout: "300ms", keep: 2})"#);
+    assert_eq!(format!("{v:?}"), r#"["line 4", "line 5"]"#);
+}
+
+#[test]
 fn exec_returns_the_exit_code_and_output() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);

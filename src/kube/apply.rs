@@ -90,9 +90,18 @@ fn push_document(docs: &mut Vec<Document>, v: Value, source_desc: &str) {
     }
 }
 
-/// The parser's message without the snippet it may append.
+/// The parser's message without the snippet it may append nor its own `error: line N
+/// column M:` prefix (the error already says where).
 fn first_line(msg: &str) -> String {
-    msg.lines().next().unwrap_or(msg).trim().to_string()
+    let line = msg.lines().next().unwrap_or(msg).trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((pos, rest)) if pos.contains(" column ") => rest.to_string(),
+        _ => line.to_string(),
+    }
 }
 
 /// Checks that a document is an object with `apiVersion`, `kind` and `metadata.name`.
@@ -267,6 +276,7 @@ spec:
                 .starts_with(&format!("frontend-svc.yaml:{line}:")),
             "{err}"
         );
+        assert!(!err.to_string().contains("error: line"), "{err}");
     }
 
     #[test]

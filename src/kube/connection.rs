@@ -175,8 +175,8 @@ impl Conn {
             })
     }
 
-    /// A dynamic API for `kind`: namespaced in `namespace` (or the context's default), all
-    /// namespaces when `namespace` is `Some("")`… use [`Conn::api_all`] for that.
+    /// A dynamic API for `kind`: in `namespace` (or the context's default) for namespaced
+    /// kinds, cluster-wide otherwise. [`Conn::api_all`] spans every namespace.
     pub fn api(&self, kind: &Kind, namespace: Option<&str>) -> Api<DynamicObject> {
         if kind.namespaced {
             let ns = namespace.unwrap_or(&self.default_namespace);

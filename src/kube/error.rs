@@ -136,13 +136,14 @@ pub fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         messages.push(e.to_string());
         cur = e.source();
     }
-    // Keep the two innermost distinct messages: "tcp connect error: Connection refused".
+    // The innermost message, with the one wrapping it when that adds something:
+    // "tcp connect error: Connection refused (os error 111)".
     messages.dedup();
-    let n = messages.len();
-    if n >= 2 {
-        format!("{}: {}", messages[n - 2], messages[n - 1])
-    } else {
-        messages.pop().unwrap_or_default()
+    let inner = messages.pop().unwrap_or_default();
+    match messages.pop() {
+        Some(outer) if outer.contains(&inner) => outer,
+        Some(outer) => format!("{outer}: {inner}"),
+        None => inner,
     }
 }
 

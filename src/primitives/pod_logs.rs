@@ -6,6 +6,7 @@
 //! pods may be several, gives maps `#{pod, line}` so every line keeps its pod. `until`
 //! closures always receive the line's text.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use kube::api::LogParams;
@@ -25,6 +26,10 @@ pub const FAMILY: Family = Family {
     summary: "pod logs: tail, since, follow (kube-rs)",
     register,
 };
+
+/// How many followed lines `logs::follow` keeps by default (the oldest are dropped, and
+/// the count reported, beyond that).
+pub const DEFAULT_KEEP: usize = 100_000;
 
 const TAIL_DOC: &str = r#"The last `n` lines of a target's logs (`kubectl logs TARGET --tail N`). `target`:
 a pod name, a `Pod`, or `deployment/NAME` (its pods through its selector). A pod target gives
@@ -48,7 +53,8 @@ const FOLLOW_DOC: &str = r#"Follows a target's logs (`kubectl logs -f`) and retu
 or on Ctrl-C; the streams are closed. Options: `timeout`, `until` (closure receiving the
 line's text), `print` (print lines as they come, prefixed `[pod]` when the target has
 several pods), `container`, `namespace`, `tail` (start with the last N lines; default: all),
-`since` (a duration). Same result shape as `logs::tail`. `until` is a Rhai keyword: quote
+`since` (a duration), `keep` (the result keeps the last N lines, default 100000; older
+ones are dropped and their count printed). Same result shape as `logs::tail`. `until` is a Rhai keyword: quote
 the key, `"until": |line| …`.
 
 ```rhai
@@ -244,6 +250,7 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
             "namespace",
             "tail",
             "since",
+            "keep",
         ],
     )?;
     let (target, ns) = target_of(func, &t, o.string("namespace")?)?;
@@ -289,7 +296,17 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
     };
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let prefix = source.pods.len() > 1;
-    let mut out = Array::new();
+    let keep = match o.int("keep")? {
+        None => DEFAULT_KEEP,
+        Some(n) if n >= 1 => n as usize,
+        Some(n) => {
+            return Err(error(format!(
+                "{func}: option `keep` must be 1 or more, got {n}"
+            )));
+        }
+    };
+    let mut out: VecDeque<Dynamic> = VecDeque::new();
+    let mut dropped = 0u64;
     loop {
         let next = match deadline {
             Some(d) => match ctx.block_on(tokio::time::timeout_at(d, rx.recv()))? {
@@ -311,10 +328,19 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
             Some(f) => f.call_within_context::<bool>(ncc, (line.clone(),))?,
             None => false,
         };
-        out.push(item(&source, &pod, line));
+        if out.len() == keep {
+            out.pop_front();
+            dropped += 1;
+        }
+        out.push_back(item(&source, &pod, line));
         if done {
             break;
         }
     }
-    Ok(out)
+    if dropped > 0 {
+        ctx.output().eprintln(&format!(
+            "{func}: kept the last {keep} lines; {dropped} older lines were dropped (option `keep`)"
+        ));
+    }
+    Ok(out.into_iter().collect())
 }
