@@ -646,6 +646,13 @@ fn exec_returns_the_exit_code_and_output() {
 }
 
 #[test]
+fn exec_in_a_missing_pod_names_it() {
+    let mut lab = Lab::new();
+    let err = lab.err(r#"kube::exec("frontend-gone", ["true"])"#);
+    assert!(err.contains("pod default/frontend-gone"), "{err}");
+}
+
+#[test]
 fn exec_stream_stops_when_the_callback_returns_false() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);
@@ -946,6 +953,45 @@ fn ctrl_c_ends_a_follow_and_closes_the_stream() {
     let err = lab.err(r#"logs::follow("frontend-6c6d6dfd4d-xg8lp")"#);
     assert_eq!(err, "interrupted");
     lab.eventually("the follow stream is closed", |s| s.open_log_streams() == 0);
+}
+
+/// The handout's flow against the test double: apply the Guestbook frontend, wait for the
+/// rollout (the double's "controller" is a task flipping the status), print the services
+/// table, read the NodePort, follow the logs until the host's request appears.
+#[test]
+fn guestbook_flow_from_a_script() {
+    let mut lab = Lab::new();
+    let manifests = lab.write("frontend.yaml", FRONTEND_YAML);
+    lab.later(Duration::from_millis(300), |s| {
+        s.update("v1", "Service", Some("default"), "frontend", |svc| {
+            svc["spec"]["clusterIP"] = "10.96.188.84".into();
+            svc["spec"]["ports"][0]["nodePort"] = 32150.into();
+            svc["spec"]["ports"][0]["protocol"] = "TCP".into();
+        });
+        s.insert(pod("default", "frontend-6c6d6dfd4d-xg8lp", json!({"app": "guestbook", "tier": "frontend"}), "lab-worker", true));
+        s.set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, vec!["AH00558: apache2: Could not reliably determine the server's fully qualified domain name".into()]);
+        s.update("apps/v1", "Deployment", Some("default"), "frontend", |d| {
+            d["status"] = json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+        });
+    });
+    lab.later(Duration::from_millis(900), |s| {
+        s.push_log("default", "frontend-6c6d6dfd4d-xg8lp", None,
+            "172.18.0.1 - - [14/Sep/2022:20:36:33 +0000] \"GET / HTTP/1.1\" 200 1172 \"-\" \"curl/7.81.0\"");
+    });
+    let v = lab.ok(&format!(
+        r#"
+        kube::apply({manifests:?});
+        kube::wait_rollout("deployment/frontend", #{{timeout: "20s"}});
+        let table = kube::table("svc");
+        let port = kube::service("frontend").node_port();
+        let seen = logs::follow("deployment/frontend", #{{timeout: "20s", "until": |l| l.starts_with("172.18.0.1 ")}});
+        [port, table.contains("80:32150/TCP"), seen[-1].line]
+        "#
+    ));
+    assert_eq!(
+        format!("{v:?}"),
+        r#"[32150, true, "172.18.0.1 - - [14/Sep/2022:20:36:33 +0000] \"GET / HTTP/1.1\" 200 1172 \"-\" \"curl/7.81.0\""]"#
+    );
 }
 
 /// Opt-in: the same primitives against a real cluster (the kubeconfig's current context).
