@@ -1012,13 +1012,16 @@ fn e2e_primitives_against_the_current_context() {
         let pods = kube::pods(#{namespace: "kube-system"});
         if pods.len() == 0 { throw "no pods in kube-system"; }
         let p = pods.filter(|p| p.phase == "Running")[0];
-        print(logs::tail(p, 3));
-        let r = kube::exec(p, ["sh", "-c", "echo ok"], #{timeout: "20s"});
-        print(r);
+        print(logs::tail(p, 3, #{container: p.containers[0].name}));
         kube::delete("cm", "labsh-e2e", #{wait: "1m"});
-        if kube::list("pods", #{namespace: "kube-system", selector: "k8s-app=cilium"}).len() > 0 {
-            let node = kube::list("nodes")[0].metadata.name;
-            print(monitor::agent_pod(node).name);
+        let cilium = kube::pods(#{namespace: "kube-system", selector: "k8s-app=cilium"});
+        if cilium.len() > 0 {
+            let agent = monitor::agent_pod(cilium[0].node);
+            let r = kube::exec(agent, ["sh", "-c", "echo ok"], #{container: "cilium-agent", timeout: "20s"});
+            if r.code != 0 || r.stdout != "ok\n" { throw `exec in ${agent.name}: ${r}`; }
+            kube::wait_ready("daemonsets", #{namespace: "kube-system", selector: "k8s-app=cilium", timeout: "5m"});
+        } else {
+            print("no Cilium agents: exec and agent lookups skipped");
         }
     "#;
     let _ = session

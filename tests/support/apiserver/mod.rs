@@ -949,7 +949,9 @@ async fn play_exec(ws: WebSocketStream<TcpStream>, reply: ExecReply) {
     };
     let play = async {
         for (delay, line) in &reply.stdout {
-            tokio::time::sleep(*delay).await;
+            if !delay.is_zero() {
+                tokio::time::sleep(*delay).await;
+            }
             tx.send(frame(1, &format!("{line}\n"))).await.ok()?;
         }
         for line in &reply.stderr {
