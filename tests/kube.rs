@@ -565,7 +565,13 @@ fn follow_ends_on_until_and_closes_the_stream() {
         None,
         vec!["old line".into()],
     );
-    lab.later(Duration::from_millis(300), |s| {
+    // Once the follow is streaming (the double counts it), the pod logs three lines.
+    let server = lab.server.clone();
+    lab.rt.spawn(async move {
+        let s = &server;
+        while s.open_log_streams() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         s.push_log(
             "default",
             "frontend-6c6d6dfd4d-xg8lp",
@@ -962,7 +968,17 @@ fn ctrl_c_ends_a_follow_and_closes_the_stream() {
 fn guestbook_flow_from_a_script() {
     let mut lab = Lab::new();
     let manifests = lab.write("frontend.yaml", FRONTEND_YAML);
-    lab.later(Duration::from_millis(300), |s| {
+    // The double's "controllers": once the apply has created the objects, allocate the
+    // NodePort, start the pod and complete the rollout; a moment later the host's request
+    // shows up in the pod's log.
+    let server = lab.server.clone();
+    lab.rt.spawn(async move {
+        let s = &server;
+        while s.get("apps/v1", "Deployment", Some("default"), "frontend").is_none()
+            || s.get("v1", "Service", Some("default"), "frontend").is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         s.update("v1", "Service", Some("default"), "frontend", |svc| {
             svc["spec"]["clusterIP"] = "10.96.188.84".into();
             svc["spec"]["ports"][0]["nodePort"] = 32150.into();
@@ -973,8 +989,9 @@ fn guestbook_flow_from_a_script() {
         s.update("apps/v1", "Deployment", Some("default"), "frontend", |d| {
             d["status"] = json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
         });
-    });
-    lab.later(Duration::from_millis(900), |s| {
+        while s.open_log_streams() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         s.push_log("default", "frontend-6c6d6dfd4d-xg8lp", None,
             "172.18.0.1 - - [14/Sep/2022:20:36:33 +0000] \"GET / HTTP/1.1\" 200 1172 \"-\" \"curl/7.81.0\"");
     });
