@@ -43,6 +43,46 @@ pub fn conn(ctx: &Ctx) -> ScriptResult<Arc<Conn>> {
     block(ctx, connect(ctx))
 }
 
+/// What [`recv`] got.
+pub enum Recv<T> {
+    /// An item.
+    Item(T),
+    /// The channel closed.
+    Closed,
+    /// The deadline passed.
+    TimedOut,
+}
+
+/// The next item of a channel, received on the engine thread: straight from the queue when
+/// one is waiting (no runtime round-trip per line), otherwise waiting up to `deadline`;
+/// Ctrl-C ends it either way.
+pub fn recv<T>(
+    ctx: &Ctx,
+    rx: &mut tokio::sync::mpsc::Receiver<T>,
+    deadline: Option<tokio::time::Instant>,
+) -> ScriptResult<Recv<T>> {
+    use tokio::sync::mpsc::error::TryRecvError;
+    if ctx.cancel_token().is_cancelled() {
+        return Err(crate::errors::interrupted());
+    }
+    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+        return Ok(Recv::TimedOut);
+    }
+    match rx.try_recv() {
+        Ok(v) => return Ok(Recv::Item(v)),
+        Err(TryRecvError::Disconnected) => return Ok(Recv::Closed),
+        Err(TryRecvError::Empty) => {}
+    }
+    let got = match deadline {
+        Some(d) => match ctx.block_on(tokio::time::timeout_at(d, rx.recv()))? {
+            Ok(v) => v,
+            Err(_) => return Ok(Recv::TimedOut),
+        },
+        None => ctx.block_on(rx.recv())?,
+    };
+    Ok(got.map_or(Recv::Closed, Recv::Item))
+}
+
 /// A JSON value as a Rhai value.
 pub fn to_dynamic(v: &Value) -> Dynamic {
     rhai::serde::to_dynamic(v).unwrap_or(Dynamic::UNIT)
@@ -1133,12 +1173,8 @@ fn kube_exec(ctx: &Ctx, pod: Dynamic, argv: Array, opts: Map) -> ScriptResult<Ma
     let deadline = a.timeout.map(|t| tokio::time::Instant::now() + t);
     let (mut stdout, mut stderr) = (String::new(), String::new());
     loop {
-        let next = match deadline {
-            Some(d) => ctx.block_on(tokio::time::timeout_at(d, stream.lines.recv()))?,
-            None => Ok(ctx.block_on(stream.lines.recv())?),
-        };
-        match next {
-            Err(_) => {
+        match recv(ctx, &mut stream.lines, deadline)? {
+            Recv::TimedOut => {
                 stream.close();
                 return Err(error(format!(
                     "kube::exec: `{}` in pod {}/{} timed out after {} (the exec was closed)",
@@ -1148,12 +1184,12 @@ fn kube_exec(ctx: &Ctx, pod: Dynamic, argv: Array, opts: Map) -> ScriptResult<Ma
                     crate::kube::error::human(a.timeout.unwrap_or_default())
                 )));
             }
-            Ok(None) => break,
-            Ok(Some(ExecLine::Stdout(l))) => {
+            Recv::Closed => break,
+            Recv::Item(ExecLine::Stdout(l)) => {
                 stdout.push_str(&l);
                 stdout.push('\n');
             }
-            Ok(Some(ExecLine::Stderr(l))) => {
+            Recv::Item(ExecLine::Stderr(l)) => {
                 stderr.push_str(&l);
                 stderr.push('\n');
             }
@@ -1200,18 +1236,14 @@ fn exec_stream(
     let mut stderr = Array::new();
     let mut stopped = false;
     loop {
-        let next = match deadline {
-            Some(d) => ctx.block_on(tokio::time::timeout_at(d, stream.lines.recv()))?,
-            None => Ok(ctx.block_on(stream.lines.recv())?),
-        };
-        match next {
-            Err(_) => {
+        match recv(ctx, &mut stream.lines, deadline)? {
+            Recv::TimedOut => {
                 stopped = true;
                 break;
             }
-            Ok(None) => break,
-            Ok(Some(ExecLine::Stderr(l))) => stderr.push(l.into()),
-            Ok(Some(ExecLine::Stdout(l))) => {
+            Recv::Closed => break,
+            Recv::Item(ExecLine::Stderr(l)) => stderr.push(l.into()),
+            Recv::Item(ExecLine::Stdout(l)) => {
                 // An error in the callback drops the stream, which closes the exec.
                 let r: Dynamic = cb.call_within_context(ncc, (l,))?;
                 if r.as_bool() == Ok(false) {

@@ -17,7 +17,7 @@ use crate::errors::{ScriptResult, error};
 use crate::kube::logs::{self, LogSource};
 use crate::kube::typed::Pod;
 use crate::options::Opts;
-use crate::primitives::kube::{block, conn, ns_flag};
+use crate::primitives::kube::{Recv, block, conn, ns_flag, recv};
 use crate::primitives::{Family, Registry};
 
 /// `logs::tail`, `logs::since`, `logs::follow`.
@@ -308,14 +308,10 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
     let mut out: VecDeque<Dynamic> = VecDeque::new();
     let mut dropped = 0u64;
     loop {
-        let next = match deadline {
-            Some(d) => match ctx.block_on(tokio::time::timeout_at(d, rx.recv()))? {
-                Ok(n) => n,
-                Err(_) => break,
-            },
-            None => ctx.block_on(rx.recv())?,
+        let next = match recv(ctx, &mut rx, deadline)? {
+            Recv::Item(n) => n,
+            Recv::Closed | Recv::TimedOut => break,
         };
-        let Some(next) = next else { break };
         let (pod, line) = next?;
         if print {
             if prefix {
