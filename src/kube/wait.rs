@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
+use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use serde_json::Value;
 
@@ -63,7 +64,10 @@ pub fn watch_until<T>(
         what,
     } = spec;
     let deadline = tokio::time::Instant::now() + timeout;
-    let mut stream = Box::pin(watcher::watcher(api, config));
+    // Transient watch failures (an API server restarting while a kind cluster boots) are
+    // retried with kube-runtime's backoff; permanent ones end the wait at once.
+    let mut stream = Box::pin(watcher::watcher(api, config).default_backoff());
+    let mut last_error: Option<String> = None;
     let mut store = Store::new();
     let mut init: Option<Store> = None;
     let mut ready = false;
@@ -72,6 +76,10 @@ pub fn watch_until<T>(
         let next = ctx.block_on(tokio::time::timeout_at(deadline, stream.next()))?;
         let event = match next {
             Err(_) => {
+                let last_seen = match last_error {
+                    Some(e) => format!("{last_seen} (last watch error: {e})"),
+                    None => last_seen,
+                };
                 return Err(KubeError::Timeout {
                     what: what.to_string(),
                     after: timeout,
@@ -84,7 +92,14 @@ pub fn watch_until<T>(
                     KubeError::Other(format!("{what}: the watch ended unexpectedly")).into(),
                 );
             }
-            Ok(Some(Err(e))) => return Err(watch_error(conn, what, e).into()),
+            Ok(Some(Err(e))) => {
+                let err = watch_error(conn, what, e);
+                if is_permanent(&err, ready) {
+                    return Err(err.into());
+                }
+                last_error = Some(err.to_string());
+                continue;
+            }
             Ok(Some(Ok(ev))) => ev,
         };
         let key = |o: &DynamicObject| {
@@ -128,6 +143,17 @@ fn watch_error(conn: &Conn, what: &str, e: watcher::Error) -> KubeError {
         | watcher::Error::WatchStartFailed(e)
         | watcher::Error::WatchFailed(e) => conn.error(|| what.to_string(), e),
         other => KubeError::Other(format!("{what}: {other}")),
+    }
+}
+
+/// Whether a watch error should end the wait rather than be retried: refusals (bad
+/// selector, forbidden, unknown resource) always; an unreachable server before the first
+/// list completed (the wait has seen nothing, so the user should hear about it now).
+fn is_permanent(err: &KubeError, listed: bool) -> bool {
+    match err {
+        KubeError::Api { code, .. } => matches!(code, 400 | 401 | 403 | 404 | 422),
+        KubeError::Unreachable { .. } => !listed,
+        _ => false,
     }
 }
 
@@ -386,6 +412,25 @@ mod tests {
             ),
             Check::Done(_) => panic!("not every pod is ready"),
         }
+    }
+
+    #[test]
+    fn refusals_end_a_wait_and_outages_after_the_first_list_are_retried() {
+        let api = |code| KubeError::Api {
+            what: "watch".into(),
+            code,
+            message: "m".into(),
+            context: "c".into(),
+        };
+        let down = KubeError::Unreachable {
+            context: "c".into(),
+            server: "s".into(),
+            detail: "refused".into(),
+        };
+        assert!(is_permanent(&api(403), true));
+        assert!(!is_permanent(&api(500), true));
+        assert!(is_permanent(&down, false));
+        assert!(!is_permanent(&down, true));
     }
 
     #[test]
