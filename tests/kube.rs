@@ -855,6 +855,20 @@ fn unreachable_server_names_context_and_url() {
 }
 
 #[test]
+fn missing_kubeconfig_says_which_file() {
+    let mut lab = Lab::new();
+    let missing = lab.dir.path().join("absent.kubeconfig");
+    let err = lab.err(&format!(
+        r#"kube::use_context("kind-lab", #{{kubeconfig: {:?}}}); kube::context()"#,
+        missing.display().to_string()
+    ));
+    assert!(
+        err.contains(&format!("{} does not exist", missing.display())),
+        "{err}"
+    );
+}
+
+#[test]
 fn unknown_context_lists_the_known_ones() {
     let mut lab = Lab::new();
     let err = lab.err(r#"kube::use_context("kind-nope"); kube::table("pods")"#);

@@ -51,6 +51,14 @@ pub async fn connect(ctx: &Ctx) -> Result<Arc<Conn>, KubeError> {
             },
         ),
     };
+    if let Some(missing) = missing_kubeconfig(selection.kubeconfig.as_deref()) {
+        return Err(KubeError::Config {
+            source_desc,
+            message: format!(
+                "{missing} does not exist; create a cluster (kind writes the kubeconfig) or point KUBECONFIG at one"
+            ),
+        });
+    }
     let kubeconfig = kubeconfig.map_err(|e| KubeError::Config {
         source_desc: source_desc.clone(),
         message: crate::kube::error::root_cause(&e),
@@ -195,4 +203,29 @@ impl Conn {
     pub fn namespace<'a>(&'a self, namespace: Option<&'a str>) -> &'a str {
         namespace.unwrap_or(&self.default_namespace)
     }
+}
+
+/// The kubeconfig file that would be read, when none of the candidates exists.
+fn missing_kubeconfig(explicit: Option<&std::path::Path>) -> Option<String> {
+    let candidates: Vec<std::path::PathBuf> = match explicit {
+        Some(p) => vec![p.to_path_buf()],
+        None => match std::env::var_os("KUBECONFIG") {
+            Some(v) if !v.is_empty() => std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect(),
+            _ => std::env::var_os("HOME")
+                .map(|h| vec![std::path::PathBuf::from(h).join(".kube").join("config")])
+                .unwrap_or_default(),
+        },
+    };
+    if candidates.is_empty() || candidates.iter().any(|p| p.exists()) {
+        return None;
+    }
+    Some(
+        candidates
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
 }
