@@ -282,8 +282,9 @@ let svc = kube::wait_for("svc", "frontend", |o| o.spec.ports[0].nodePort != (), 
 ```"#;
 
 const EXEC_DOC: &str = r#"Runs a command in a pod (name or `Pod`) and returns `#{code, stdout, stderr}`; a
-non-zero exit is not an error. Options: `container`, `namespace`, `timeout` (the exec is
-closed and an error raised).
+non-zero exit is not an error. Output is read line by line: each line of `stdout`/`stderr`
+ends with a newline (one is added to a last line that had none). Options: `container`,
+`namespace`, `timeout` (the exec is closed and an error raised).
 
 ```rhai
 let agent = monitor::agent_pod("lab-worker");
