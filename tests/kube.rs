@@ -495,6 +495,56 @@ fn wait_ready_times_out_with_what_it_last_saw() {
 }
 
 #[test]
+fn wait_ready_covers_nodes_and_daemonsets() {
+    let mut lab = Lab::new();
+    lab.server.insert(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "lab-worker"},
+        "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady",
+            "message": "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"}]}}));
+    lab.server.insert(json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": {"name": "cilium", "namespace": "kube-system", "labels": {"k8s-app": "cilium"}, "generation": 1},
+        "status": {"observedGeneration": 1, "desiredNumberScheduled": 4, "updatedNumberScheduled": 4, "numberAvailable": 3}}));
+    let err = lab.err(r#"kube::wait_ready("no", #{timeout: "300ms"})"#);
+    assert!(err.contains("last seen: 0/1 nodes Ready; lab-worker: KubeletNotReady (container runtime network not ready"), "{err}");
+    let err = lab.err(r#"kube::wait_ready("ds", #{namespace: "kube-system", selector: "k8s-app=cilium", timeout: "300ms"})"#);
+    assert!(
+        err.contains("last seen: daemonset \"cilium\": 3 of 4 updated pods are available"),
+        "{err}"
+    );
+    lab.server.update("v1", "Node", None, "lab-worker", |n| {
+        n["status"]["conditions"][0]["status"] = "True".into()
+    });
+    lab.server
+        .update("apps/v1", "DaemonSet", Some("kube-system"), "cilium", |d| {
+            d["status"]["numberAvailable"] = 4.into()
+        });
+    assert_eq!(
+        lab.ok(r#"kube::wait_ready("nodes", #{timeout: "20s"}).len()"#)
+            .as_int()
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        lab.ok(r#"kube::wait_ready("daemonsets", #{namespace: "kube-system", timeout: "20s"})[0].metadata.name"#).into_string().unwrap(),
+        "cilium"
+    );
+    let err = lab.err(r#"kube::wait_ready("svc")"#);
+    assert!(
+        err.contains("readiness is known for pods, nodes and daemonsets"),
+        "{err}"
+    );
+}
+
+#[test]
+fn kinds_lists_what_discovery_found() {
+    let mut lab = Lab::new();
+    let v = lab.ok(r#"kube::kinds().filter(|k| k.short_names.contains("cep")).map(|k| [k.name, k.api_version, k.namespaced])"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"[["ciliumendpoints", "cilium.io/v2", true]]"#
+    );
+}
+
+#[test]
 fn wait_rollout_follows_the_deployment_status() {
     let mut lab = Lab::new();
     lab.server.insert(json!({"apiVersion": "apps/v1", "kind": "Deployment",
