@@ -15,6 +15,7 @@ pub mod duration;
 pub mod errors;
 pub mod helm;
 pub mod kind;
+pub mod kube;
 pub mod options;
 pub mod output;
 pub mod primitives;

@@ -20,7 +20,10 @@ pub mod data;
 pub mod fs;
 pub mod helm;
 pub mod http;
+pub mod kube;
+pub mod monitor_lookup;
 pub mod nodes;
+pub mod pod_logs;
 pub mod preflight;
 pub mod proc;
 pub mod steps;
@@ -56,6 +59,9 @@ pub fn all() -> Vec<Family> {
         access_log::FAMILY,
         steps::FAMILY,
         checks::FAMILY,
+        kube::FAMILY,
+        pod_logs::FAMILY,
+        monitor_lookup::FAMILY,
     ]
 }
 

@@ -169,7 +169,7 @@ fn create(
             return reply::bad_request("name or generateName is required");
         };
         let suffix = format!("{:05x}", store.resource_version() % 0x10_0000);
-        metadata_mut(&mut obj).insert("name".into(), Value::String(prefix + &suffix));
+        metadata_mut(&mut obj).insert("name".into(), Value::String(format!("{prefix}{suffix}")));
     }
     if let Err(e) = namespace_exists(&store, rt, namespace) {
         return *e;

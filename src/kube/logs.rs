@@ -1,0 +1,182 @@
+//! Pod logs: a target (`frontend-abc`, a `Pod`, `deployment/frontend`, `ds/cilium`) is
+//! resolved to its pods (a workload's pods through its `spec.selector`); `fetch` reads the
+//! last lines or the lines since a time, `follow` streams every pod's lines on a channel.
+//! Each follow stream is a task watching a cancellation token: cancelling it (or dropping the
+//! receiver) ends the HTTP streams.
+
+use futures::AsyncBufReadExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, LogParams};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::kube::objects::{self, ListQuery};
+use crate::kube::target::{Target, selector_string};
+use crate::kube::{Conn, KubeError};
+
+/// Where logs come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSource {
+    /// `(namespace, pod)` pairs, sorted by name.
+    pub pods: Vec<(String, String)>,
+    /// Whether the target was a workload (several pods possible): lines then carry their
+    /// pod's name.
+    pub workload: bool,
+    /// kubectl's spelling of the target (`deployment/frontend`, `frontend-abc`).
+    pub display: String,
+}
+
+/// Resolves a target to its pods. `pod` is `Some((namespace, name))` for a `Pod` value.
+pub async fn resolve(
+    conn: &Conn,
+    target: &str,
+    namespace: Option<&str>,
+) -> Result<LogSource, KubeError> {
+    let t = Target::parse(target).map_err(KubeError::Other)?;
+    let ns = conn.namespace(namespace).to_string();
+    if t.is_pod() {
+        return Ok(LogSource {
+            pods: vec![(ns, t.name.clone())],
+            workload: false,
+            display: target.to_string(),
+        });
+    }
+    let kind_name = t.kind.clone().unwrap_or_default();
+    let kind = conn.kind(&kind_name).await?;
+    let obj = objects::get(conn, &kind, &t.name, Some(&ns)).await?;
+    let selector = obj
+        .pointer("/spec/selector")
+        .and_then(|s| {
+            // Services select with a plain map; workloads with a LabelSelector.
+            if s.get("matchLabels").is_some() || s.get("matchExpressions").is_some() {
+                selector_string(s)
+            } else {
+                selector_string(&serde_json::json!({ "matchLabels": s }))
+            }
+        })
+        .ok_or_else(|| {
+            KubeError::Other(format!(
+                "{}: it has no pod selector, so it has no pods to read logs from",
+                kind.reference(&t.name)
+            ))
+        })?;
+    let pod_kind = conn.kind("pods").await?;
+    let query = ListQuery {
+        namespace: Some(ns.clone()),
+        selector: Some(selector.clone()),
+        ..Default::default()
+    };
+    let pods = objects::list(conn, &pod_kind, &query).await?;
+    if pods.is_empty() {
+        return Err(KubeError::Other(format!(
+            "{}/{} has no pods (selector {selector} in {ns})",
+            kind_name, t.name
+        )));
+    }
+    Ok(LogSource {
+        pods: pods
+            .iter()
+            .map(|p| {
+                (
+                    ns.clone(),
+                    p.pointer("/metadata/name")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect(),
+        workload: true,
+        display: format!("{kind_name}/{}", t.name),
+    })
+}
+
+fn what(namespace: &str, pod: &str, container: Option<&str>) -> String {
+    format!(
+        "logs of pod {namespace}/{pod}{}",
+        container
+            .map(|c| format!(" (container {c})"))
+            .unwrap_or_default()
+    )
+}
+
+/// The logs of every pod (tail or since, as `params` says), pod by pod.
+pub async fn fetch(
+    conn: &Conn,
+    source: &LogSource,
+    params: &LogParams,
+) -> Result<Vec<(String, Vec<String>)>, KubeError> {
+    let reads = source.pods.iter().map(|(ns, pod)| async move {
+        let api: Api<Pod> = Api::namespaced(conn.client.clone(), ns);
+        api.logs(pod, params)
+            .await
+            .map(|text| {
+                (
+                    pod.clone(),
+                    text.lines().map(String::from).collect::<Vec<_>>(),
+                )
+            })
+            .map_err(|e| conn.error(|| what(ns, pod, params.container.as_deref()), e))
+    });
+    futures::future::try_join_all(reads).await
+}
+
+/// A followed line: the pod it came from and the text.
+pub type FollowItem = Result<(String, String), KubeError>;
+
+/// Follows every pod's logs; lines arrive on the returned channel until every stream ends,
+/// `token` is cancelled or the receiver is dropped.
+pub fn follow(
+    conn: std::sync::Arc<Conn>,
+    source: &LogSource,
+    params: LogParams,
+    token: CancellationToken,
+) -> mpsc::Receiver<FollowItem> {
+    let (tx, rx) = mpsc::channel(4096);
+    for (ns, pod) in source.pods.clone() {
+        let conn = conn.clone();
+        let tx = tx.clone();
+        let token = token.clone();
+        let mut params = params.clone();
+        params.follow = true;
+        tokio::spawn(async move {
+            let api: Api<Pod> = Api::namespaced(conn.client.clone(), &ns);
+            let stream = tokio::select! {
+                _ = token.cancelled() => return,
+                s = api.log_stream(&pod, &params) => s,
+            };
+            let mut reader = match stream {
+                Ok(r) => Box::pin(r),
+                Err(e) => {
+                    let _ = tx
+                        .send(Err(
+                            conn.error(|| what(&ns, &pod, params.container.as_deref()), e)
+                        ))
+                        .await;
+                    return;
+                }
+            };
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                let n = tokio::select! {
+                    _ = token.cancelled() => return,
+                    _ = tx.closed() => return,
+                    n = reader.read_until(b'\n', &mut buf) => n,
+                };
+                match n {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        let end = buf.strip_suffix(b"\n").unwrap_or(&buf);
+                        let end = end.strip_suffix(b"\r").unwrap_or(end);
+                        let line = String::from_utf8_lossy(end).into_owned();
+                        if tx.send(Ok((pod.clone(), line))).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+    }
+    rx
+}

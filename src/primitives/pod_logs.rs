@@ -1,0 +1,342 @@
+//! `logs::tail`, `logs::since`, `logs::follow`: pod logs into arrays of lines (the `logs`
+//! module also holds `logs::parse_access`, registered by another family).
+//!
+//! Result shape, decided by the target's form: a pod target (a name, `pod/NAME`, a `Pod`)
+//! gives an array of strings; a workload target (`deployment/NAME`, `ds/NAME`, …), whose
+//! pods may be several, gives maps `#{pod, line}` so every line keeps its pod. `until`
+//! closures always receive the line's text.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use kube::api::LogParams;
+use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, NativeCallContext};
+
+use crate::context::Ctx;
+use crate::errors::{ScriptResult, error};
+use crate::kube::logs::{self, LogSource};
+use crate::kube::typed::Pod;
+use crate::options::Opts;
+use crate::primitives::kube::{Recv, block, conn, ns_flag, recv};
+use crate::primitives::{Family, Registry};
+
+/// `logs::tail`, `logs::since`, `logs::follow`.
+pub const FAMILY: Family = Family {
+    name: "pod_logs",
+    summary: "pod logs: tail, since, follow (kube-rs)",
+    register,
+};
+
+/// How many followed lines `logs::follow` keeps by default (the oldest are dropped, and
+/// the count reported, beyond that).
+pub const DEFAULT_KEEP: usize = 100_000;
+
+const TAIL_DOC: &str = r#"The last `n` lines of a target's logs (`kubectl logs TARGET --tail N`). `target`:
+a pod name, a `Pod`, or `deployment/NAME` (its pods through its selector). A pod target gives
+an array of strings; a workload target gives maps `#{pod, line}`. Options: `namespace`,
+`container`.
+
+```rhai
+for line in logs::tail("deployment/frontend", 20) { print(line.line); }
+let lines = logs::tail(kube::pods(#{selector: "app=guestbook"})[0], 5);
+```"#;
+
+const SINCE_DOC: &str = r#"The lines logged in the last `duration` (`kubectl logs TARGET --since 30s`). Same
+targets, results and options as `logs::tail`.
+
+```rhai
+let recent = logs::since("frontend-6c6d6dfd4d-xg8lp", "30s");
+```"#;
+
+const FOLLOW_DOC: &str = r#"Follows a target's logs (`kubectl logs -f`) and returns the lines seen. Ends on
+`timeout`, when `until(line)` returns true (that line included), when every stream ends,
+or on Ctrl-C; the streams are closed. Options: `timeout`, `until` (closure receiving the
+line's text), `print` (print lines as they come, prefixed `[pod]` when the target has
+several pods), `container`, `namespace`, `tail` (start with the last N lines; default: all),
+`since` (a duration), `keep` (the result keeps the last N lines, default 100000; older
+ones are dropped and their count printed). Same result shape as `logs::tail`. `until` is a Rhai keyword: quote
+the key, `"until": |line| …`.
+
+```rhai
+let lines = logs::follow("deployment/frontend", #{
+    tail: 0, timeout: "30s", print: true,
+    "until": |line| line.starts_with("172.18.0.1 "),
+});
+```"#;
+
+/// Registers the pod-log functions into the `logs` module.
+pub fn register(reg: &mut Registry, ctx: &Ctx) {
+    let m = "logs";
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "tail",
+        &["target: Dynamic", "n: i64", "Array"],
+        TAIL_DOC,
+        move |t: Dynamic, n: i64| tail(&c, t, n, Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "tail",
+        &["target: Dynamic", "n: i64", "opts: Map", "Array"],
+        TAIL_DOC,
+        move |t: Dynamic, n: i64, opts: Map| tail(&c, t, n, opts),
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "since",
+        &["target: Dynamic", "duration: String", "Array"],
+        SINCE_DOC,
+        move |t: Dynamic, d: &str| since(&c, t, d, Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "since",
+        &["target: Dynamic", "duration: String", "opts: Map", "Array"],
+        SINCE_DOC,
+        move |t: Dynamic, d: &str, opts: Map| since(&c, t, d, opts),
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "follow",
+        &["target: Dynamic", "Array"],
+        FOLLOW_DOC,
+        move |ncc: NativeCallContext, t: Dynamic| follow(&c, &ncc, t, Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "follow",
+        &["target: Dynamic", "opts: Map", "Array"],
+        FOLLOW_DOC,
+        move |ncc: NativeCallContext, t: Dynamic, opts: Map| follow(&c, &ncc, t, opts),
+    );
+}
+
+/// The target as text (`deployment/frontend`, a pod name) and its namespace.
+fn target_of(
+    func: &str,
+    t: &Dynamic,
+    namespace: Option<String>,
+) -> ScriptResult<(String, Option<String>)> {
+    if let Some(p) = t.read_lock::<Pod>() {
+        return Ok((
+            p.name.clone(),
+            Some(namespace.unwrap_or_else(|| p.namespace.clone())),
+        ));
+    }
+    if let Some(s) = t.read_lock::<ImmutableString>() {
+        return Ok((s.to_string(), namespace));
+    }
+    Err(error(format!(
+        "{func}: expected a pod name, a Pod or `deployment/NAME`, got {} `{t}`",
+        t.type_name()
+    )))
+}
+
+fn explain_logs(
+    ctx: &Ctx,
+    target: &str,
+    ns: &Option<String>,
+    container: &Option<String>,
+    extra: Vec<String>,
+) {
+    let mut argv = vec![
+        "kubectl".to_string(),
+        "logs".to_string(),
+        target.to_string(),
+    ];
+    argv.extend(ns_flag(ns));
+    if let Some(c) = container {
+        argv.extend(["-c".to_string(), c.clone()]);
+    }
+    argv.extend(extra);
+    ctx.explain(&argv);
+}
+
+fn item(source: &LogSource, pod: &str, line: String) -> Dynamic {
+    if source.workload {
+        let mut m = Map::new();
+        m.insert("pod".into(), pod.to_string().into());
+        m.insert("line".into(), line.into());
+        Dynamic::from_map(m)
+    } else {
+        line.into()
+    }
+}
+
+fn fetch(
+    ctx: &Ctx,
+    func: &str,
+    t: Dynamic,
+    opts: Map,
+    params: LogParams,
+    extra: Vec<String>,
+) -> ScriptResult<Array> {
+    let o = Opts::new(func, opts, &["namespace", "container"])?;
+    let (target, ns) = target_of(func, &t, o.string("namespace")?)?;
+    let container = o.string("container")?;
+    explain_logs(ctx, &target, &ns, &container, extra);
+    let conn = conn(ctx)?;
+    let source = block(ctx, logs::resolve(&conn, &target, ns.as_deref()))?;
+    let params = LogParams {
+        container,
+        ..params
+    };
+    let per_pod = block(ctx, logs::fetch(&conn, &source, &params))?;
+    Ok(per_pod
+        .into_iter()
+        .flat_map(|(pod, lines)| {
+            let source = &source;
+            lines
+                .into_iter()
+                .map(move |l| item(source, &pod, l))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
+fn tail(ctx: &Ctx, t: Dynamic, n: i64, opts: Map) -> ScriptResult<Array> {
+    if n < 0 {
+        return Err(error(format!(
+            "logs::tail: the line count must be 0 or more, got {n}"
+        )));
+    }
+    let params = LogParams {
+        tail_lines: Some(n),
+        ..Default::default()
+    };
+    fetch(
+        ctx,
+        "logs::tail",
+        t,
+        opts,
+        params,
+        vec!["--tail".into(), n.to_string()],
+    )
+}
+
+fn since(ctx: &Ctx, t: Dynamic, d: &str, opts: Map) -> ScriptResult<Array> {
+    let dur = crate::duration::parse(d).map_err(|e| error(format!("logs::since: {e}")))?;
+    let secs = dur.as_secs().max(1) as i64;
+    let params = LogParams {
+        since_seconds: Some(secs),
+        ..Default::default()
+    };
+    fetch(
+        ctx,
+        "logs::since",
+        t,
+        opts,
+        params,
+        vec!["--since".into(), d.to_string()],
+    )
+}
+
+fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptResult<Array> {
+    let func = "logs::follow";
+    let o = Opts::new(
+        func,
+        opts,
+        &[
+            "timeout",
+            "until",
+            "print",
+            "container",
+            "namespace",
+            "tail",
+            "since",
+            "keep",
+        ],
+    )?;
+    let (target, ns) = target_of(func, &t, o.string("namespace")?)?;
+    let container = o.string("container")?;
+    let timeout: Option<Duration> = o.duration("timeout")?;
+    let print = o.bool("print")?.unwrap_or(false);
+    let tail = o.int("tail")?;
+    let since = o.duration("since")?;
+    let until: Option<FnPtr> = match o.get("until") {
+        None => None,
+        Some(v) => Some(v.clone().try_cast::<FnPtr>().ok_or_else(|| {
+            error(format!(
+                "{func}: option `until` must be a closure `|line| bool`, got {}",
+                v.type_name()
+            ))
+        })?),
+    };
+    let mut extra = vec!["-f".to_string()];
+    if let Some(n) = tail {
+        extra.extend(["--tail".to_string(), n.to_string()]);
+    }
+    if let Some(s) = since {
+        extra.extend(["--since".to_string(), crate::kube::error::human(s)]);
+    }
+    let conn = conn(ctx)?;
+    let source = block(ctx, logs::resolve(&conn, &target, ns.as_deref()))?;
+    if source.workload {
+        extra.push("--prefix".into());
+    }
+    explain_logs(ctx, &target, &ns, &container, extra);
+    let params = LogParams {
+        container,
+        tail_lines: tail,
+        since_seconds: since.map(|s| s.as_secs().max(1) as i64),
+        ..Default::default()
+    };
+    let token = tokio_util::sync::CancellationToken::new();
+    // Dropping the guard (on any return) cancels the streams.
+    let _guard = token.clone().drop_guard();
+    let mut rx = {
+        let _entered = ctx.runtime().enter();
+        logs::follow(conn.clone(), &source, params, token)
+    };
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let prefix = source.pods.len() > 1;
+    let keep = match o.int("keep")? {
+        None => DEFAULT_KEEP,
+        Some(n) if n >= 1 => n as usize,
+        Some(n) => {
+            return Err(error(format!(
+                "{func}: option `keep` must be 1 or more, got {n}"
+            )));
+        }
+    };
+    let mut out: VecDeque<Dynamic> = VecDeque::new();
+    let mut dropped = 0u64;
+    loop {
+        let next = match recv(ctx, &mut rx, deadline)? {
+            Recv::Item(n) => n,
+            Recv::Closed | Recv::TimedOut => break,
+        };
+        let (pod, line) = next?;
+        if print {
+            if prefix {
+                ctx.output().println(&format!("[{pod}] {line}"));
+            } else {
+                ctx.output().println(&line);
+            }
+        }
+        let done = match &until {
+            Some(f) => f.call_within_context::<bool>(ncc, (line.clone(),))?,
+            None => false,
+        };
+        if out.len() == keep {
+            out.pop_front();
+            dropped += 1;
+        }
+        out.push_back(item(&source, &pod, line));
+        if done {
+            break;
+        }
+    }
+    if dropped > 0 {
+        ctx.output().eprintln(&format!(
+            "{func}: kept the last {keep} lines; {dropped} older lines were dropped (option `keep`)"
+        ));
+    }
+    Ok(out.into_iter().collect())
+}

@@ -1,0 +1,1111 @@
+//! The `kube::`, `logs::` (pod logs) and `monitor::` lookup primitives against the loopback
+//! test API server (a test double of the Kubernetes API, `tests/support/apiserver`), run
+//! in-process through `Workbench` with the context selected by an explicit kubeconfig path.
+
+#[path = "support/apiserver/mod.rs"]
+mod apiserver;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apiserver::{ExecReply, TestApiServer};
+use labsh::{Session, Workbench};
+use rhai::Dynamic;
+use serde_json::{Value, json};
+
+const CONTEXT: &str = "kind-testlab";
+
+/// A session pointed at a fresh test API server. Fields drop in order: the session first.
+struct Lab {
+    session: Session,
+    server: Arc<TestApiServer>,
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = Arc::new(rt.block_on(TestApiServer::start()));
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        server.write_kubeconfig(&kubeconfig, CONTEXT);
+        let session = Workbench::new()
+            .with_primitives(labsh::primitives::all())
+            .build()
+            .unwrap();
+        labsh::selection::select(
+            session.ctx(),
+            Some(CONTEXT.into()),
+            Some(kubeconfig.clone()),
+        );
+        Lab {
+            session,
+            server,
+            dir,
+            kubeconfig,
+            rt,
+        }
+    }
+
+    fn eval(&mut self, code: &str) -> Result<Dynamic, String> {
+        self.session
+            .eval("test.rhai", code)
+            .map_err(|e| e.to_string())
+    }
+
+    fn ok(&mut self, code: &str) -> Dynamic {
+        self.eval(code)
+            .unwrap_or_else(|e| panic!("script failed: {e}\n--- script:\n{code}"))
+    }
+
+    fn err(&mut self, code: &str) -> String {
+        match self.eval(code) {
+            Ok(v) => panic!("expected an error, got {v:?}\n--- script:\n{code}"),
+            Err(e) => e,
+        }
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    }
+
+    /// Runs `f` on the server after `delay`, from a task of the server's runtime.
+    fn later(&self, delay: Duration, f: impl FnOnce(&TestApiServer) + Send + 'static) {
+        let server = self.server.clone();
+        self.rt.spawn(async move {
+            tokio::time::sleep(delay).await;
+            f(&server);
+        });
+    }
+
+    /// Polls `cond` for up to 3 s (the server notices closed connections asynchronously).
+    fn eventually(&self, what: &str, cond: impl Fn(&TestApiServer) -> bool) {
+        let start = Instant::now();
+        while !cond(&self.server) {
+            assert!(
+                start.elapsed() < Duration::from_secs(3),
+                "never happened: {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+const FRONTEND_YAML: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: frontend
+  labels: {app: guestbook, tier: frontend}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: guestbook, tier: frontend}
+  template:
+    metadata:
+      labels: {app: guestbook, tier: frontend}
+    spec:
+      containers:
+      - name: php-redis
+        image: gcr.io/google-samples/gb-frontend:v4
+        ports: [{containerPort: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: frontend
+  labels: {app: guestbook, tier: frontend}
+spec:
+  type: NodePort
+  ports: [{port: 80}]
+  selector: {app: guestbook, tier: frontend}
+";
+
+/// The handout's service as the API server returns it (`80:32150/TCP`).
+fn frontend_service() -> Value {
+    json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "frontend", "namespace": "default", "labels": {"app": "guestbook", "tier": "frontend"}},
+        "spec": {"type": "NodePort", "clusterIP": "10.96.188.84",
+            "ports": [{"port": 80, "protocol": "TCP", "targetPort": 80, "nodePort": 32150}],
+            "selector": {"app": "guestbook", "tier": "frontend"}}})
+}
+
+fn pod(ns: &str, name: &str, labels: Value, node: &str, ready: bool) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+        "spec": {"nodeName": node, "containers": [{"name": "main", "image": "x"}]},
+        "status": {"phase": "Running", "podIP": "10.244.4.66",
+            "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
+            "containerStatuses": [{"name": "main", "ready": ready, "restartCount": 0,
+                "state": if ready { json!({"running": {}}) } else { json!({"waiting": {"reason": "ContainerCreating"}}) }}]}})
+}
+
+fn frontend_deployment_and_pod(lab: &Lab) {
+    lab.server.insert(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "frontend", "namespace": "default"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "guestbook", "tier": "frontend"}}}}));
+    lab.server.insert(pod(
+        "default",
+        "frontend-6c6d6dfd4d-xg8lp",
+        json!({"app": "guestbook", "tier": "frontend"}),
+        "lab-worker",
+        true,
+    ));
+}
+
+#[test]
+fn apply_creates_then_reapplies_idempotently() {
+    let mut lab = Lab::new();
+    let path = lab.write("frontend.yaml", FRONTEND_YAML);
+    let refs = lab.ok(&format!("kube::apply({path:?}).map(|r| r.ref)"));
+    let refs: Vec<String> = refs
+        .into_array()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.into_string().unwrap())
+        .collect();
+    assert_eq!(refs, ["deployment.apps/frontend", "service/frontend"]);
+    let first = lab
+        .server
+        .get("apps/v1", "Deployment", Some("default"), "frontend")
+        .expect("created");
+    assert_eq!(
+        first["spec"]["template"]["spec"]["containers"][0]["name"],
+        "php-redis"
+    );
+
+    let again = lab.ok(&format!("kube::apply({path:?}).len()"));
+    assert_eq!(again.as_int().unwrap(), 2);
+    let second = lab
+        .server
+        .get("apps/v1", "Deployment", Some("default"), "frontend")
+        .unwrap();
+    assert_eq!(
+        second["metadata"]["uid"], first["metadata"]["uid"],
+        "re-applying must not recreate"
+    );
+    assert_eq!(
+        second["metadata"]["generation"], first["metadata"]["generation"],
+        "nothing changed"
+    );
+    let patches: Vec<_> = lab
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 4);
+    assert!(
+        patches
+            .iter()
+            .all(|r| r.query.contains("fieldManager=labsh") && r.query.contains("force=true")),
+        "{patches:?}"
+    );
+}
+
+#[test]
+fn apply_accepts_yaml_strings_and_maps() {
+    let mut lab = Lab::new();
+    let r = lab.ok(r#"kube::apply("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n", #{namespace: "lab"})[0]"#);
+    let r = r.try_cast::<rhai::Map>().unwrap();
+    assert_eq!(r["namespace"].clone().into_string().unwrap(), "lab");
+    let _ =
+        lab.ok(r#"kube::apply(#{apiVersion: "v1", kind: "Namespace", metadata: #{name: "lab"}})"#);
+    assert!(
+        lab.server
+            .get("v1", "ConfigMap", Some("lab"), "a")
+            .is_some()
+    );
+    let ns = lab
+        .server
+        .get("v1", "Namespace", None, "lab")
+        .expect("cluster-scoped object created");
+    assert!(ns["metadata"].get("namespace").is_none());
+}
+
+#[test]
+fn apply_bad_yaml_names_file_line_and_column() {
+    let mut lab = Lab::new();
+    let path = lab.write(
+        "frontend-svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: [frontend\n  labels: {}\n",
+    );
+    let err = lab.err(&format!("kube::apply({path:?})"));
+    let re = regex::Regex::new(r"frontend-svc\.yaml:\d+:\d+: invalid YAML").unwrap();
+    assert!(re.is_match(&err), "{err}");
+    assert!(
+        lab.server.requests().iter().all(|r| r.method != "PATCH"),
+        "nothing applied"
+    );
+}
+
+#[test]
+fn apply_unknown_kind_names_api_version_and_kind() {
+    let mut lab = Lab::new();
+    let err = lab
+        .err(r#"kube::apply("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")"#);
+    assert!(
+        err.contains("unknown kind: apiVersion `example.com/v1`, kind `Widget`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn apply_reruns_discovery_after_a_crd() {
+    let mut lab = Lab::new();
+    let yaml = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets, singular: widget, shortNames: [wg]}
+  versions: [{name: v1, served: true, storage: true}]
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+";
+    let refs = lab.ok(&format!("kube::apply({yaml:?}).map(|r| r.ref)"));
+    assert_eq!(
+        format!("{refs:?}"),
+        r#"["customresourcedefinition.apiextensions.k8s.io/widgets.example.com", "widget.example.com/w1"]"#
+    );
+    assert_eq!(
+        lab.ok(r#"kube::get("wg", "w1").metadata.name"#)
+            .into_string()
+            .unwrap(),
+        "w1"
+    );
+}
+
+#[test]
+fn get_and_list_take_kubectl_names_and_selectors() {
+    let mut lab = Lab::new();
+    lab.server.insert(frontend_service());
+    frontend_deployment_and_pod(&lab);
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker",
+        true,
+    ));
+    assert_eq!(
+        lab.ok(r#"kube::get("svc", "frontend").spec.ports[0].nodePort"#)
+            .as_int()
+            .unwrap(),
+        32150
+    );
+    assert_eq!(
+        lab.ok(r#"kube::list("po", #{selector: "app=guestbook"}).len()"#)
+            .as_int()
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        lab.ok(r#"kube::list("pods", #{all_namespaces: true}).len()"#)
+            .as_int()
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        lab.ok(r#"kube::list("pods", #{namespace: "kube-system", field_selector: "spec.nodeName=lab-worker"})[0].metadata.name"#)
+            .into_string().unwrap(),
+        "cilium-a1"
+    );
+    let err = lab.err(r#"kube::get("servics", "frontend")"#);
+    assert!(
+        err.contains(
+            "unknown resource kind `servics` on context `kind-testlab`; did you mean `services`?"
+        ),
+        "{err}"
+    );
+    let err = lab.err(r#"kube::get("svc", "backend")"#);
+    assert!(
+        err.contains("get service/backend in default") && err.contains("404"),
+        "{err}"
+    );
+}
+
+#[test]
+fn delete_removes_and_reports_missing_objects() {
+    let mut lab = Lab::new();
+    lab.server.insert(frontend_service());
+    assert!(
+        lab.ok(r#"kube::delete("svc", "frontend", #{wait: "5s"})"#)
+            .as_bool()
+            .unwrap()
+    );
+    assert!(
+        lab.server
+            .get("v1", "Service", Some("default"), "frontend")
+            .is_none()
+    );
+    assert!(
+        !lab.ok(r#"kube::delete("svc", "frontend")"#)
+            .as_bool()
+            .unwrap()
+    );
+}
+
+#[test]
+fn table_svc_shows_the_handout_node_port() {
+    let mut lab = Lab::new();
+    lab.server.insert(frontend_service());
+    let table = lab.ok(r#"kube::table("svc")"#).into_string().unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0],
+        "NAME       TYPE       CLUSTER-IP     EXTERNAL-IP   PORT(S)        AGE"
+    );
+    assert!(
+        lines[1].starts_with("frontend   NodePort   10.96.188.84   <none>        80:32150/TCP   "),
+        "{table}"
+    );
+}
+
+#[test]
+fn table_is_printed_by_labsh_run() {
+    let lab = Lab::new();
+    lab.server.insert(frontend_service());
+    let script = lab.write(
+        "table.rhai",
+        "kube::table(\"svc\");\nprint(kube::service(\"frontend\").node_port());\n",
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .args(["run", &script])
+        .env("KUBECONFIG", &lab.kubeconfig)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("80:32150/TCP"), "{stdout}");
+    assert!(stdout.lines().any(|l| l == "32150"), "{stdout}");
+}
+
+#[test]
+fn typed_pods_and_services() {
+    let mut lab = Lab::new();
+    lab.server.insert(frontend_service());
+    frontend_deployment_and_pod(&lab);
+    let v = lab.ok(r#"let p = kube::pods(#{selector: "app=guestbook"})[0]; [p.name, p.node, p.ip, p.ready, p.labels.tier, p.containers[0].name]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"["frontend-6c6d6dfd4d-xg8lp", "lab-worker", "10.244.4.66", true, "frontend", "main"]"#
+    );
+    let v = lab.ok(r#"let s = kube::service("frontend"); [s.type, s.cluster_ip, s.ports[0].node_port, s.node_port()]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"["NodePort", "10.96.188.84", 32150, 32150]"#
+    );
+}
+
+#[test]
+fn wait_ready_returns_when_the_server_flips_the_status() {
+    let mut lab = Lab::new();
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker",
+        false,
+    ));
+    lab.later(Duration::from_millis(300), |s| {
+        s.update("v1", "Pod", Some("kube-system"), "cilium-a1", |p| {
+            *p = pod(
+                "kube-system",
+                "cilium-a1",
+                json!({"k8s-app": "cilium"}),
+                "lab-worker",
+                true,
+            )
+            .as_object()
+            .cloned()
+            .map(|mut m| {
+                m.insert("metadata".into(), p["metadata"].clone());
+                Value::Object(m)
+            })
+            .unwrap();
+        })
+    });
+    let start = Instant::now();
+    let n = lab.ok(r#"kube::wait_ready("pods", #{namespace: "kube-system", selector: "k8s-app=cilium", timeout: "20s"}).len()"#);
+    assert_eq!(n.as_int().unwrap(), 1);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "returned on the event, not the timeout"
+    );
+}
+
+#[test]
+fn wait_ready_times_out_with_what_it_last_saw() {
+    let mut lab = Lab::new();
+    let cilium = json!({"k8s-app": "cilium"});
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        cilium.clone(),
+        "lab-control-plane",
+        true,
+    ));
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-b2",
+        cilium.clone(),
+        "lab-worker",
+        true,
+    ));
+    let mut crash = pod(
+        "kube-system",
+        "cilium-x7k2p",
+        cilium.clone(),
+        "lab-worker2",
+        false,
+    );
+    crash["status"]["containerStatuses"][0]["state"] =
+        json!({"waiting": {"reason": "CrashLoopBackOff"}});
+    lab.server.insert(crash);
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-z9",
+        cilium,
+        "lab-worker3",
+        false,
+    ));
+    let err = lab.err(r#"kube::wait_ready("pods", #{namespace: "kube-system", selector: "k8s-app=cilium", timeout: "500ms"})"#);
+    assert!(
+        err.contains("timed out after 500ms; last seen: 2/4 cilium pods Ready; cilium-x7k2p: CrashLoopBackOff; cilium-z9: ContainerCreating"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wait_ready_covers_nodes_and_daemonsets() {
+    let mut lab = Lab::new();
+    lab.server.insert(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "lab-worker"},
+        "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady",
+            "message": "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"}]}}));
+    lab.server.insert(json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+        "metadata": {"name": "cilium", "namespace": "kube-system", "labels": {"k8s-app": "cilium"}, "generation": 1},
+        "status": {"observedGeneration": 1, "desiredNumberScheduled": 4, "updatedNumberScheduled": 4, "numberAvailable": 3}}));
+    let err = lab.err(r#"kube::wait_ready("no", #{timeout: "300ms"})"#);
+    assert!(err.contains("last seen: 0/1 nodes Ready; lab-worker: KubeletNotReady (container runtime network not ready"), "{err}");
+    let err = lab.err(r#"kube::wait_ready("ds", #{namespace: "kube-system", selector: "k8s-app=cilium", timeout: "300ms"})"#);
+    assert!(
+        err.contains("last seen: daemonset \"cilium\": 3 of 4 updated pods are available"),
+        "{err}"
+    );
+    lab.server.update("v1", "Node", None, "lab-worker", |n| {
+        n["status"]["conditions"][0]["status"] = "True".into()
+    });
+    lab.server
+        .update("apps/v1", "DaemonSet", Some("kube-system"), "cilium", |d| {
+            d["status"]["numberAvailable"] = 4.into()
+        });
+    assert_eq!(
+        lab.ok(r#"kube::wait_ready("nodes", #{timeout: "20s"}).len()"#)
+            .as_int()
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        lab.ok(r#"kube::wait_ready("daemonsets", #{namespace: "kube-system", timeout: "20s"})[0].metadata.name"#).into_string().unwrap(),
+        "cilium"
+    );
+    let err = lab.err(r#"kube::wait_ready("svc")"#);
+    assert!(
+        err.contains("readiness is known for pods, nodes and daemonsets"),
+        "{err}"
+    );
+}
+
+#[test]
+fn kinds_lists_what_discovery_found() {
+    let mut lab = Lab::new();
+    let v = lab.ok(r#"kube::kinds().filter(|k| k.short_names.contains("cep")).map(|k| [k.name, k.api_version, k.namespaced])"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"[["ciliumendpoints", "cilium.io/v2", true]]"#
+    );
+}
+
+#[test]
+fn wait_rollout_follows_the_deployment_status() {
+    let mut lab = Lab::new();
+    lab.server.insert(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "frontend", "namespace": "default", "generation": 1},
+        "spec": {"replicas": 1}, "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 0}}));
+    let err = lab.err(r#"kube::wait_rollout("deployment/frontend", #{timeout: "300ms"})"#);
+    assert!(err.contains("last seen: Waiting for deployment \"frontend\" rollout to finish: 0 of 1 updated replicas are available..."), "{err}");
+    lab.later(Duration::from_millis(200), |s| {
+        s.update("apps/v1", "Deployment", Some("default"), "frontend", |d| {
+            d["status"]["availableReplicas"] = 1.into()
+        })
+    });
+    let v = lab
+        .ok(r#"kube::wait_rollout("deploy/frontend", #{timeout: "20s"}).status.availableReplicas"#);
+    assert_eq!(v.as_int().unwrap(), 1);
+}
+
+#[test]
+fn wait_for_calls_the_closure_on_each_version() {
+    let mut lab = Lab::new();
+    lab.server.insert(frontend_service());
+    lab.later(Duration::from_millis(200), |s| {
+        s.update("v1", "Service", Some("default"), "frontend", |o| {
+            o["metadata"]["labels"]["ready"] = "yes".into()
+        })
+    });
+    let v = lab.ok(r#"kube::wait_for("svc", "frontend", |o| o.metadata.labels.ready == "yes", #{timeout: "20s"}).metadata.labels.ready"#);
+    assert_eq!(v.into_string().unwrap(), "yes");
+    let err = lab.err(r#"kube::wait_for("svc", "frontend", |o| false, #{timeout: "300ms"})"#);
+    assert!(
+        err.contains("timed out after 300ms; last seen: service/frontend exists"),
+        "{err}"
+    );
+}
+
+#[test]
+fn logs_tail_and_workload_targets() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    let lines: Vec<String> = (1..=5).map(|i| format!("172.18.0.1 - - [14/Sep/2022:20:36:3{i} +0000] \"GET / HTTP/1.1\" 200 1172 \"-\" \"curl/7.81.0\"")).collect();
+    lab.server
+        .set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, lines.clone());
+    let v = lab.ok(r#"logs::tail("frontend-6c6d6dfd4d-xg8lp", 2)"#);
+    let got: Vec<String> = v
+        .into_array()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.into_string().unwrap())
+        .collect();
+    assert_eq!(got, lines[3..]);
+    let v =
+        lab.ok(r#"let l = logs::tail("deployment/frontend", 1); [l.len(), l[0].pod, l[0].line]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        format!("[1, \"frontend-6c6d6dfd4d-xg8lp\", {:?}]", lines[4])
+    );
+    let v = lab.ok(r#"logs::tail(kube::pods(#{selector: "tier=frontend"})[0], 10).len()"#);
+    assert_eq!(v.as_int().unwrap(), 5);
+}
+
+#[test]
+fn follow_ends_on_until_and_closes_the_stream() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.set_logs(
+        "default",
+        "frontend-6c6d6dfd4d-xg8lp",
+        None,
+        vec!["old line".into()],
+    );
+    // Once the follow is streaming (the double counts it), the pod logs three lines.
+    let server = lab.server.clone();
+    lab.rt.spawn(async move {
+        let s = &server;
+        while s.open_log_streams() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        s.push_log(
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            None,
+            "127.0.0.1 - - \"OPTIONS * HTTP/1.0\" 200 126",
+        );
+        s.push_log(
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            None,
+            "172.18.0.1 - - \"GET / HTTP/1.1\" 200 1172",
+        );
+        s.push_log(
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            None,
+            "after the match",
+        );
+    });
+    let v = lab.ok(r#"logs::follow("deployment/frontend", #{tail: 0, timeout: "20s", "until": |l| l.starts_with("172.18.0.1 ")}).map(|e| e.line)"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"["127.0.0.1 - - \"OPTIONS * HTTP/1.0\" 200 126", "172.18.0.1 - - \"GET / HTTP/1.1\" 200 1172"]"#
+    );
+    lab.eventually("the follow stream is closed", |s| s.open_log_streams() == 0);
+}
+
+#[test]
+fn follow_ends_on_timeout_with_the_lines_seen() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.set_logs(
+        "default",
+        "frontend-6c6d6dfd4d-xg8lp",
+        None,
+        vec!["a".into(), "b".into()],
+    );
+    let v = lab.ok(r#"logs::follow("frontend-6c6d6dfd4d-xg8lp", #{timeout: "400ms"})"#);
+    assert_eq!(format!("{v:?}"), r#"["a", "b"]"#);
+    lab.eventually("the follow stream is closed", |s| s.open_log_streams() == 0);
+}
+
+#[test]
+fn follow_keeps_only_the_last_lines_when_asked() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    let lines: Vec<String> = (1..=5).map(|i| format!("line {i}")).collect();
+    lab.server
+        .set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, lines);
+    let v = lab.ok(r#"logs::follow("frontend-6c6d6dfd4d-xg8lp", #{timeout: "300ms", keep: 2})"#);
+    assert_eq!(format!("{v:?}"), r#"["line 4", "line 5"]"#);
+}
+
+#[test]
+fn exec_returns_the_exit_code_and_output() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s2 = seen.clone();
+    lab.server.on_exec(move |req| {
+        s2.lock().unwrap().push(req.clone());
+        ExecReply {
+            stdout: vec![(Duration::ZERO, "hello".into())],
+            stderr: vec!["warn".into()],
+            exit_code: 3,
+            keep_open: false,
+        }
+    });
+    let v = lab.ok(r#"let r = kube::exec("frontend-6c6d6dfd4d-xg8lp", ["sh", "-c", "echo hello; exit 3"], #{container: "php-redis"}); [r.code, r.stdout, r.stderr]"#);
+    assert_eq!(format!("{v:?}"), r#"[3, "hello\n", "warn\n"]"#);
+    let req = seen.lock().unwrap()[0].clone();
+    assert_eq!(req.command, ["sh", "-c", "echo hello; exit 3"]);
+    assert_eq!(req.container.as_deref(), Some("php-redis"));
+    assert_eq!(req.namespace, "default");
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
+}
+
+#[test]
+fn exec_in_a_missing_pod_names_it() {
+    let mut lab = Lab::new();
+    let err = lab.err(r#"kube::exec("frontend-gone", ["true"])"#);
+    assert!(err.contains("pod default/frontend-gone"), "{err}");
+}
+
+#[test]
+fn exec_stream_stops_when_the_callback_returns_false() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.on_exec(|_| ExecReply {
+        stdout: (0..50)
+            .map(|i| (Duration::from_millis(10), format!("line {i}")))
+            .collect(),
+        stderr: vec![],
+        exit_code: 0,
+        keep_open: true,
+    });
+    let v = lab.ok(r#"let seen = []; let r = kube::exec_stream("frontend-6c6d6dfd4d-xg8lp", ["cilium-dbg", "monitor"], |l| { seen.push(l); seen.len() < 3 }); [seen, r.stopped, r.code]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"[["line 0", "line 1", "line 2"], true, ()]"#
+    );
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
+}
+
+#[test]
+fn exec_timeout_closes_the_session() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![],
+        stderr: vec![],
+        exit_code: 0,
+        keep_open: true,
+    });
+    let err = lab
+        .err(r#"kube::exec("frontend-6c6d6dfd4d-xg8lp", ["sleep", "100"], #{timeout: "300ms"})"#);
+    assert!(
+        err.contains("timed out after 300ms (the exec was closed)"),
+        "{err}"
+    );
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
+}
+
+#[test]
+fn dropping_an_exec_stream_closes_the_websocket() {
+    let lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![(
+            Duration::ZERO,
+            "Listening for events on 4 CPUs with 64x4096 of shared memory".into(),
+        )],
+        stderr: vec![],
+        exit_code: 0,
+        keep_open: true,
+    });
+    let ctx = lab.session.ctx().clone();
+    let argv = vec!["cilium-dbg".to_string(), "monitor".to_string()];
+    let mut stream = ctx
+        .block_on(labsh::kube::exec::exec_lines(
+            &ctx,
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            Some("cilium-agent"),
+            &argv,
+        ))
+        .unwrap()
+        .unwrap();
+    let first = ctx.block_on(stream.lines.recv()).unwrap();
+    assert_eq!(
+        first,
+        Some(labsh::kube::exec::ExecLine::Stdout(
+            "Listening for events on 4 CPUs with 64x4096 of shared memory".into()
+        ))
+    );
+    assert_eq!(lab.server.open_exec_sessions(), 1);
+    drop(stream);
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
+}
+
+#[test]
+fn exec_lines_reports_the_exit_code() {
+    let lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![(Duration::ZERO, "x".into())],
+        stderr: vec![],
+        exit_code: 7,
+        keep_open: false,
+    });
+    let ctx = lab.session.ctx().clone();
+    let stream = ctx
+        .block_on(labsh::kube::exec::exec_lines(
+            &ctx,
+            "default",
+            "frontend-6c6d6dfd4d-xg8lp",
+            None,
+            &["false".to_string()],
+        ))
+        .unwrap()
+        .unwrap();
+    assert_eq!(ctx.block_on(stream.exit_code()).unwrap(), Some(7));
+}
+
+#[test]
+fn agent_pod_and_endpoint_id_resolve() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker",
+        true,
+    ));
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-x7k2p",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker2",
+        true,
+    ));
+    lab.server.insert(json!({"apiVersion": "cilium.io/v2", "kind": "CiliumEndpoint",
+        "metadata": {"name": "frontend-6c6d6dfd4d-xg8lp", "namespace": "default"},
+        "status": {"id": 1890, "identity": {"id": 6623}, "networking": {"addressing": [{"ipv4": "10.244.4.66"}]}}}));
+    assert_eq!(
+        lab.ok(r#"monitor::agent_pod("lab-worker2").name"#)
+            .into_string()
+            .unwrap(),
+        "cilium-x7k2p"
+    );
+    assert_eq!(
+        lab.ok(r#"monitor::agent_pod(kube::pod("frontend-6c6d6dfd4d-xg8lp")).name"#)
+            .into_string()
+            .unwrap(),
+        "cilium-a1"
+    );
+    assert_eq!(
+        lab.ok(r#"monitor::endpoint_id("frontend-6c6d6dfd4d-xg8lp")"#)
+            .as_int()
+            .unwrap(),
+        1890
+    );
+    assert_eq!(
+        lab.ok(r#"monitor::endpoint_id(kube::pods(#{selector: "app=guestbook"})[0])"#)
+            .as_int()
+            .unwrap(),
+        1890
+    );
+    let err = lab.err(r#"monitor::agent_pod("lab-worker3")"#);
+    assert!(
+        err.contains(
+            "no Cilium agent pod on node `lab-worker3` (agents run on: lab-worker, lab-worker2)"
+        ),
+        "{err}"
+    );
+    let err = lab.err(r#"monitor::endpoint_id("redis-0")"#);
+    assert!(
+        err.contains("pod default/redis-0 has no CiliumEndpoint"),
+        "{err}"
+    );
+}
+
+#[test]
+fn agent_pod_without_cilium_says_it_is_not_installed() {
+    let mut lab = Lab::new();
+    let err = lab.err(r#"monitor::agent_pod("lab-worker")"#);
+    assert!(
+        err.contains("Cilium is not installed on context `kind-testlab`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unreachable_server_names_context_and_url() {
+    let mut lab = Lab::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let path = lab.write(
+        "dead.kubeconfig",
+        &format!("apiVersion: v1\nkind: Config\ncurrent-context: dead-lab\nclusters:\n- name: dead\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: dead-lab\n  context:\n    cluster: dead\n    user: u\nusers:\n- name: u\n  user: {{}}\n"),
+    );
+    let err = lab.err(&format!(
+        r#"kube::use_context("dead-lab", #{{kubeconfig: {path:?}}}); kube::get("svc", "frontend")"#
+    ));
+    assert!(
+        err.contains(&format!("cannot reach the Kubernetes API server of context `dead-lab` at http://127.0.0.1:{port}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_kubeconfig_says_which_file() {
+    let mut lab = Lab::new();
+    let missing = lab.dir.path().join("absent.kubeconfig");
+    let err = lab.err(&format!(
+        r#"kube::use_context("kind-lab", #{{kubeconfig: {:?}}}); kube::context()"#,
+        missing.display().to_string()
+    ));
+    assert!(
+        err.contains(&format!("{} does not exist", missing.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_context_lists_the_known_ones() {
+    let mut lab = Lab::new();
+    let err = lab.err(r#"kube::use_context("kind-nope"); kube::table("pods")"#);
+    assert!(
+        err.contains("no context named `kind-nope`; known contexts: kind-testlab"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_prints_the_kubectl_equivalents() {
+    let lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.insert(frontend_service());
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-x7k2p",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker",
+        true,
+    ));
+    lab.server.set_logs(
+        "default",
+        "frontend-6c6d6dfd4d-xg8lp",
+        None,
+        vec!["a".into()],
+    );
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![],
+        stderr: vec![],
+        exit_code: 0,
+        keep_open: false,
+    });
+    lab.write("frontend.yaml", FRONTEND_YAML);
+    let script = lab.write(
+        "explain.rhai",
+        r#"kube::apply("frontend.yaml");
+kube::table("svc");
+logs::tail("deployment/frontend", 20);
+kube::exec("cilium-x7k2p", ["cilium-dbg", "monitor", "-t", "drop"], #{namespace: "kube-system", container: "cilium-agent"});
+kube::wait_rollout("deployment/frontend", #{timeout: "1s"});
+"#,
+    );
+    lab.server.update("apps/v1", "Deployment", Some("default"), "frontend", |d| {
+        d["status"] = json!({"observedGeneration": 5, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1})
+    });
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .args(["run", "--explain", &script])
+        .env("KUBECONFIG", &lab.kubeconfig)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let explained: Vec<&str> = stderr.lines().filter(|l| l.starts_with("$ ")).collect();
+    assert_eq!(
+        explained,
+        [
+            "$ kubectl apply --server-side -f frontend.yaml",
+            "$ kubectl get svc",
+            "$ kubectl logs deployment/frontend --tail 20",
+            "$ kubectl exec -n kube-system cilium-x7k2p -c cilium-agent -- cilium-dbg monitor -t drop",
+            "$ kubectl rollout status deployment/frontend --timeout=1s",
+        ],
+        "{stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn ctrl_c_ends_an_exec_stream_and_closes_the_session() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    lab.server.on_exec(|_| ExecReply {
+        stdout: vec![(Duration::ZERO, "first".into())],
+        stderr: vec![],
+        exit_code: 0,
+        keep_open: true,
+    });
+    let ctx = lab.session.ctx().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        ctx.interrupt();
+    });
+    let err = lab.err(
+        r#"kube::exec_stream("frontend-6c6d6dfd4d-xg8lp", ["cilium-dbg", "monitor"], |l| true)"#,
+    );
+    assert_eq!(err, "interrupted");
+    lab.eventually("the exec session is closed", |s| {
+        s.open_exec_sessions() == 0
+    });
+}
+
+#[test]
+fn ctrl_c_ends_a_follow_and_closes_the_stream() {
+    let mut lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    let ctx = lab.session.ctx().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        ctx.interrupt();
+    });
+    let err = lab.err(r#"logs::follow("frontend-6c6d6dfd4d-xg8lp")"#);
+    assert_eq!(err, "interrupted");
+    lab.eventually("the follow stream is closed", |s| s.open_log_streams() == 0);
+}
+
+/// The handout's flow against the test double: apply the Guestbook frontend, wait for the
+/// rollout (the double's "controller" is a task flipping the status), print the services
+/// table, read the NodePort, follow the logs until the host's request appears.
+#[test]
+fn guestbook_flow_from_a_script() {
+    let mut lab = Lab::new();
+    let manifests = lab.write("frontend.yaml", FRONTEND_YAML);
+    // The double's "controllers": once the apply has created the objects, allocate the
+    // NodePort, start the pod and complete the rollout; a moment later the host's request
+    // shows up in the pod's log.
+    let server = lab.server.clone();
+    lab.rt.spawn(async move {
+        let s = &server;
+        while s.get("apps/v1", "Deployment", Some("default"), "frontend").is_none()
+            || s.get("v1", "Service", Some("default"), "frontend").is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        s.update("v1", "Service", Some("default"), "frontend", |svc| {
+            svc["spec"]["clusterIP"] = "10.96.188.84".into();
+            svc["spec"]["ports"][0]["nodePort"] = 32150.into();
+            svc["spec"]["ports"][0]["protocol"] = "TCP".into();
+        });
+        s.insert(pod("default", "frontend-6c6d6dfd4d-xg8lp", json!({"app": "guestbook", "tier": "frontend"}), "lab-worker", true));
+        s.set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, vec!["AH00558: apache2: Could not reliably determine the server's fully qualified domain name".into()]);
+        s.update("apps/v1", "Deployment", Some("default"), "frontend", |d| {
+            d["status"] = json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1});
+        });
+        while s.open_log_streams() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        s.push_log("default", "frontend-6c6d6dfd4d-xg8lp", None,
+            "172.18.0.1 - - [14/Sep/2022:20:36:33 +0000] \"GET / HTTP/1.1\" 200 1172 \"-\" \"curl/7.81.0\"");
+    });
+    let v = lab.ok(&format!(
+        r#"
+        kube::apply({manifests:?});
+        kube::wait_rollout("deployment/frontend", #{{timeout: "20s"}});
+        let table = kube::table("svc");
+        let port = kube::service("frontend").node_port();
+        let seen = logs::follow("deployment/frontend", #{{timeout: "20s", "until": |l| l.starts_with("172.18.0.1 ")}});
+        [port, table.contains("80:32150/TCP"), seen[-1].line]
+        "#
+    ));
+    assert_eq!(
+        format!("{v:?}"),
+        r#"[32150, true, "172.18.0.1 - - [14/Sep/2022:20:36:33 +0000] \"GET / HTTP/1.1\" 200 1172 \"-\" \"curl/7.81.0\""]"#
+    );
+}
+
+/// Opt-in: the same primitives against a real cluster (the kubeconfig's current context).
+#[test]
+#[ignore = "needs a kind cluster"]
+fn e2e_primitives_against_the_current_context() {
+    let mut session = Workbench::new()
+        .with_primitives(labsh::primitives::all())
+        .build()
+        .unwrap();
+    let script = r#"
+        let ctx = kube::context();
+        print(`context ${ctx.name} at ${ctx.server}`);
+        kube::wait_ready("nodes", #{timeout: "5m"});
+        kube::table("nodes", #{wide: true});
+        kube::apply("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: labsh-e2e\ndata:\n  a: b\n");
+        if kube::get("cm", "labsh-e2e").data.a != "b" { throw "configmap not applied"; }
+        let pods = kube::pods(#{namespace: "kube-system"});
+        if pods.len() == 0 { throw "no pods in kube-system"; }
+        let p = pods.filter(|p| p.phase == "Running")[0];
+        print(logs::tail(p, 3, #{container: p.containers[0].name}));
+        kube::delete("cm", "labsh-e2e", #{wait: "1m"});
+        let cilium = kube::pods(#{namespace: "kube-system", selector: "k8s-app=cilium"});
+        if cilium.len() > 0 {
+            let agent = monitor::agent_pod(cilium[0].node);
+            let r = kube::exec(agent, ["sh", "-c", "echo ok"], #{container: "cilium-agent", timeout: "20s"});
+            if r.code != 0 || r.stdout != "ok\n" { throw `exec in ${agent.name}: ${r}`; }
+            kube::wait_ready("daemonsets", #{namespace: "kube-system", selector: "k8s-app=cilium", timeout: "5m"});
+        } else {
+            print("no Cilium agents: exec and agent lookups skipped");
+        }
+    "#;
+    let _ = session
+        .eval("e2e.rhai", script)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
