@@ -10,6 +10,7 @@ pub mod diagnostics;
 pub mod docker;
 pub mod duration;
 pub mod errors;
+pub mod monitor;
 pub mod options;
 pub mod output;
 pub mod primitives;

@@ -15,6 +15,7 @@ use crate::context::Ctx;
 pub mod builtins;
 pub mod data;
 pub mod fs;
+pub mod monitor;
 pub mod proc;
 
 /// One family of primitives: its name and how to register it. Several families may add
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Family> {
         fs::FAMILY,
         data::YAML,
         data::JSON,
+        monitor::FAMILY,
     ]
 }
 
