@@ -20,5 +20,5 @@ pub use close::CloseHook;
 pub use event::{Event, FieldRef, Kind};
 pub use parse::{parse, parse_owned};
 pub use session::{
-    EndReason, EventFilter, Monitor, MonitorOptions, WaitOutcome, WaitSpec, receiver_stream,
+    EndReason, EventFilter, Monitor, MonitorOptions, Until, WaitOutcome, WaitSpec, receiver_stream,
 };

@@ -26,6 +26,9 @@ use crate::output::Output;
 /// Keeps or discards an event before it reaches the buffer (runs on the monitor's task).
 pub type EventFilter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 
+/// The condition a [`Monitor::wait`] checks on each event (runs on the waiting thread).
+pub type Until<'a> = &'a mut dyn FnMut(&Event) -> ScriptResult<bool>;
+
 /// How a monitor follows its source.
 #[derive(Clone)]
 pub struct MonitorOptions {
@@ -284,7 +287,7 @@ impl Monitor {
         &self,
         ctx: &Ctx,
         spec: WaitSpec,
-        mut until: Option<&mut dyn FnMut(&Event) -> ScriptResult<bool>>,
+        mut until: Option<Until<'_>>,
     ) -> ScriptResult<WaitOutcome> {
         let deadline = spec.timeout.map(|d| Instant::now() + d);
         let mut next_seq = 0u64;

@@ -75,11 +75,12 @@ kept event from the oldest, then on each new one), or `count` events were receiv
 the monitor ends — whichever comes first. Returns `true` when `until` or `count` was
 met, `false` on `timeout` or when the monitor ended first. Ctrl-C interrupts it.
 Without `count` nor `until`, waits for the monitor to end.
+`until` is a Rhai keyword: quote it in the map, `#{"until": |e| …}`.
 
 ```rhai
 let mon = monitor::start("kind-worker", #{related_to: 1890});
 http::get(url);
-let seen = mon.wait(#{until: |e| e.kind == "trace" && e.dport == 80 && "SYN" in e.flags, timeout: "10s"});
+let seen = mon.wait(#{"until": |e| e.kind == "trace" && e.dport == 80 && "SYN" in e.flags, timeout: "10s"});
 if !seen { print("no SYN reached the endpoint"); }
 ```"#;
 
