@@ -3,10 +3,12 @@
 //! the OLDEST ones, counting them so the loss is always reported (`mon.dropped()`, a warning
 //! on stderr), never silent.
 //!
-//! Every event gets a sequence number (its position in the stream of kept events, from 0),
+//! Events are held behind `Arc`s so readers (a waiting script, `events()`) copy pointers,
+//! not lines. Every event gets a sequence number (its position in the stream of kept events, from 0),
 //! so a waiter can resume where it stopped even after older events were dropped.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::event::Event;
 
@@ -16,7 +18,7 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 /// The newest `capacity` events, with the count of the ones dropped to make room.
 #[derive(Debug)]
 pub struct EventBuffer {
-    events: VecDeque<Event>,
+    events: VecDeque<Arc<Event>>,
     capacity: usize,
     received: u64,
     dropped: u64,
@@ -44,7 +46,7 @@ impl EventBuffer {
         } else {
             false
         };
-        self.events.push_back(event);
+        self.events.push_back(Arc::new(event));
         self.received += 1;
         dropped
     }
@@ -80,12 +82,12 @@ impl EventBuffer {
     }
 
     /// The events held, oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &Event> {
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Event>> {
         self.events.iter()
     }
 
     /// The held events whose sequence number is `seq` or later, with their numbers.
-    pub fn since(&self, seq: u64) -> impl Iterator<Item = (u64, &Event)> {
+    pub fn since(&self, seq: u64) -> impl Iterator<Item = (u64, &Arc<Event>)> {
         let first = self.first_seq();
         let skip = seq.saturating_sub(first).min(self.events.len() as u64) as usize;
         self.events

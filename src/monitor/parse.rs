@@ -85,16 +85,57 @@ fn info(t: &str, f: &mut Fields) -> bool {
 
 /// `head: conn`, cut at the first `": "` (IPv6 addresses hold `:` but never `": "`).
 fn split_conn(s: &str) -> (&str, Option<&str>) {
-    match s.find(": ") {
-        Some(i) => (&s[..i], Some(&s[i + 2..])),
+    match cut(s, ": ") {
+        Some((head, conn)) => (head, Some(conn)),
         None => (s, None),
     }
+}
+
+/// The first position of `needle` (which must start and end with an ASCII byte, so the
+/// cut is on char boundaries). Faster than `str::find` for these short needles: no
+/// two-way searcher to set up per call.
+fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let first = *n.first()?;
+    if n.len() > h.len() {
+        return None;
+    }
+    let last_start = h.len() - n.len();
+    let mut i = 0;
+    while i <= last_start {
+        let p = h[i..=last_start].iter().position(|&b| b == first)?;
+        i += p;
+        if h[i..].starts_with(n) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `hay` split around the first `needle` (ASCII at both ends).
+fn cut<'a>(hay: &'a str, needle: &str) -> Option<(&'a str, &'a str)> {
+    let i = find(hay, needle)?;
+    Some((hay.get(..i)?, hay.get(i + needle.len()..)?))
+}
+
+/// `t` without leading and trailing commas.
+fn trim_commas(t: &str) -> &str {
+    let b = t.as_bytes();
+    let (mut start, mut end) = (0, b.len());
+    while start < end && b[start] == b',' {
+        start += 1;
+    }
+    while end > start && b[end - 1] == b',' {
+        end -= 1;
+    }
+    t.get(start..end).unwrap_or("")
 }
 
 /// The words of a header, without the commas the formats scatter around.
 fn tokens(s: &str) -> Peekable<impl Iterator<Item = &str>> {
     s.split(' ')
-        .map(|t| t.trim_matches(','))
+        .map(trim_commas)
         .filter(|t| !t.is_empty())
         .peekable()
 }
@@ -129,9 +170,8 @@ fn trace(t: &str, f: &mut Fields) -> Option<()> {
 
 /// `xx drop (reason) flow 0x… to endpoint N, ifindex N, file F:N, , identity a->b: conn`
 fn drop(rest: &str, f: &mut Fields) -> Option<()> {
-    let close = rest
-        .find(") flow ")
-        .or_else(|| rest.find(") to endpoint"))
+    let close = find(rest, ") flow ")
+        .or_else(|| find(rest, ") to endpoint"))
         .or_else(|| rest.find(')'))?;
     f.text("reason", &rest[..close]);
     let (head, conn) = split_conn(&rest[close + 1..]);
@@ -164,7 +204,7 @@ fn keywords<'a>(toks: &mut Peekable<impl Iterator<Item = &'a str>>, f: &mut Fiel
                 }
             }
             "identity" => {
-                if let Some((src, dst)) = toks.next().and_then(|v| v.split_once("->")) {
+                if let Some((src, dst)) = toks.next().and_then(|v| cut(v, "->")) {
                     f.text("src_identity", src);
                     f.text("dst_identity", dst);
                 }
@@ -213,7 +253,7 @@ fn keywords<'a>(toks: &mut Peekable<impl Iterator<Item = &'a str>>, f: &mut Fiel
 
 /// `ip:port -> ip:port tcp FLAGS`, `[v6]:port -> [v6]:port udp`, `ip -> ip EchoRequest`.
 fn connection(conn: &str, f: &mut Fields) {
-    let Some((src, rest)) = conn.split_once(" -> ") else {
+    let Some((src, rest)) = cut(conn, " -> ") else {
         return;
     };
     let (dst, tail) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -254,7 +294,7 @@ fn connection(conn: &str, f: &mut Fields) {
 /// address without a port.
 fn host_port(s: &str) -> (&str, Option<i64>) {
     if let Some(inner) = s.strip_prefix('[') {
-        if let Some((ip, port)) = inner.split_once("]:")
+        if let Some((ip, port)) = cut(inner, "]:")
             && let Ok(p) = port.parse::<u16>()
         {
             return (ip, Some(p.into()));
@@ -275,7 +315,7 @@ fn host_port(s: &str) -> (&str, Option<i64>) {
 fn policy_verdict(mut rest: &str, f: &mut Fields) -> Option<()> {
     let mut conn = None;
     loop {
-        let (seg, tail) = match rest.split_once(", ") {
+        let (seg, tail) = match cut(rest, ", ") {
             Some((seg, tail)) => (seg, Some(tail)),
             None => (rest, None),
         };
@@ -328,7 +368,7 @@ fn policy_verdict(mut rest: &str, f: &mut Fields) -> Option<()> {
 
 /// `IPCache entry upserted: {json}` (the `>> ` is already cut).
 fn agent(rest: &str, f: &mut Fields) -> Option<()> {
-    match rest.split_once(": ") {
+    match cut(rest, ": ") {
         Some((subtype, payload)) => {
             f.text("subtype", subtype);
             let payload = payload.trim();
@@ -351,7 +391,7 @@ fn agent(rest: &str, f: &mut Fields) -> Option<()> {
 
 /// `CPU 01: Lost N events`, and the `-v` lines `CPU 01: MARK 0x… FROM N <what>: …`.
 fn cpu_line(rest: &str, f: &mut Fields) -> Option<Kind> {
-    let (cpu, rest) = rest.split_once(": ")?;
+    let (cpu, rest) = cut(rest, ": ")?;
     f.int_or_unit("cpu", cpu);
     if let Some(lost) = rest.strip_prefix("Lost ") {
         let (n, _) = lost.split_once(' ').unwrap_or((lost, ""));
@@ -364,9 +404,7 @@ fn cpu_line(rest: &str, f: &mut Fields) -> Option<Kind> {
     let rest = rest.strip_prefix("FROM ")?;
     let (from, rest) = rest.split_once(' ').unwrap_or((rest, ""));
     f.int_or_unit("from", from);
-    let (what, body) = rest
-        .split_once(": ")
-        .unwrap_or((rest.trim_end_matches(':'), ""));
+    let (what, body) = cut(rest, ": ").unwrap_or((rest.trim_end_matches(':'), ""));
     if what.starts_with("DEBUG") {
         f.text("message", body);
         return Some(Kind::Debug);
@@ -395,7 +433,7 @@ fn segments(body: &str, f: &mut Fields) {
         } else if let Some(v) = seg.strip_prefix("interface ") {
             f.text("ifindex", v);
         } else if let Some(v) = seg.strip_prefix("identity ") {
-            if let Some((src, dst)) = v.split_once("->") {
+            if let Some((src, dst)) = cut(v, "->") {
                 f.text("src_identity", src);
                 f.text("dst_identity", dst);
             }
@@ -405,7 +443,7 @@ fn segments(body: &str, f: &mut Fields) {
             f.int_or_unit("endpoint", v);
         } else if let Some(v) = seg.strip_prefix("reason ") {
             f.text("reason", v);
-        } else if let Some((n, rest)) = seg.split_once(" bytes") {
+        } else if let Some((n, rest)) = cut(seg, " bytes") {
             f.int_or_unit("bytes", n);
             if let Some(c) = rest
                 .trim()
@@ -431,16 +469,16 @@ fn l7(t: &str, f: &mut Fields) -> Option<()> {
     let (src_ep, rest) = rest.split_once(' ')?;
     f.int_or_unit("src_endpoint", src_ep);
     let rest = rest.strip_prefix('(')?;
-    let (src_labels, rest) = rest.split_once(") to ")?;
+    let (src_labels, rest) = cut(rest, ") to ")?;
     f.text("src_labels", src_labels);
     let (dst_ep, rest) = rest.split_once(' ')?;
     f.int_or_unit("dst_endpoint", dst_ep);
     let rest = rest.strip_prefix('(')?;
-    let (dst_labels, rest) = rest.split_once("), ")?;
+    let (dst_labels, rest) = cut(rest, "), ")?;
     f.text("dst_labels", dst_labels);
     let rest = rest.strip_prefix("identity ")?;
-    let (ids, rest) = rest.split_once(", ")?;
-    if let Some((src, dst)) = ids.split_once("->") {
+    let (ids, rest) = cut(rest, ", ")?;
+    if let Some((src, dst)) = cut(ids, "->") {
         f.text("src_identity", src);
         f.text("dst_identity", dst);
     }

@@ -209,8 +209,8 @@ impl Monitor {
         &self.shared().name
     }
 
-    /// A copy of the events held, oldest first.
-    pub fn events(&self) -> Vec<Event> {
+    /// The events held, oldest first (shared with the buffer, not copied).
+    pub fn events(&self) -> Vec<Arc<Event>> {
         self.shared().lock().buffer.iter().cloned().collect()
     }
 
@@ -218,7 +218,7 @@ impl Monitor {
     /// `f` short: the monitor's task waits meanwhile).
     pub fn for_each_event(&self, mut f: impl FnMut(&Event)) {
         let state = self.shared().lock();
-        state.buffer.iter().for_each(&mut f);
+        state.buffer.iter().for_each(|e| f(e));
     }
 
     /// Events dropped because the buffer was full.
@@ -297,7 +297,7 @@ impl Monitor {
             notified.as_mut().enable();
             let (batch, received, ended) = {
                 let s = self.shared().lock();
-                let batch: Vec<(u64, Event)> = if until.is_some() {
+                let batch: Vec<(u64, Arc<Event>)> = if until.is_some() {
                     s.buffer
                         .since(next_seq)
                         .take(WAIT_BATCH)
@@ -442,7 +442,7 @@ mod tests {
         format!("CPU 00: Lost {i} events")
     }
 
-    fn counts(events: &[Event]) -> Vec<i64> {
+    fn counts(events: &[Arc<Event>]) -> Vec<i64> {
         events.iter().map(|e| e.int("count").unwrap()).collect()
     }
 

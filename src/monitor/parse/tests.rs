@@ -524,6 +524,13 @@ impl Rng {
 /// and converts to a map.
 fn parse_checked(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
+    for needle in [": ", " -> ", "->", ") flow "] {
+        assert_eq!(
+            find(&text, needle),
+            text.find(needle),
+            "{text:?} {needle:?}"
+        );
+    }
     let e = parse(&text);
     assert_eq!(e.raw(), text.trim_end_matches(['\r', '\n']));
     let m = e.to_map();
@@ -614,4 +621,24 @@ fn to_map_matches_the_field_accessors() {
             }
         }
     }
+}
+
+#[test]
+fn find_agrees_with_str_find() {
+    for (hay, needle) in [
+        ("a: b", ": "),
+        ("::: x", ": "),
+        ("abc", "abcd"),
+        ("", ": "),
+        ("x -> y -> z", " -> "),
+        ("é: x", ": "),
+        ("aab", "ab"),
+        ("ab", "ab"),
+        ("world->6623", "->"),
+    ] {
+        assert_eq!(find(hay, needle), hay.find(needle), "{hay:?} {needle:?}");
+    }
+    assert_eq!(cut("a: b: c", ": "), Some(("a", "b: c")));
+    assert_eq!(trim_commas(",,x,"), "x");
+    assert_eq!(trim_commas(",,"), "");
 }
