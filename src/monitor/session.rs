@@ -353,6 +353,9 @@ impl Monitor {
     }
 }
 
+/// Lines taken from the source at once when they are already there (a busy agent).
+const INGEST_BATCH: usize = 256;
+
 /// The monitor's task: follow `lines` until stopped, shut down or ended, then close.
 async fn follow<S>(
     shared: Arc<Shared>,
@@ -366,23 +369,27 @@ async fn follow<S>(
     S: Stream<Item = String> + Send + 'static,
 {
     let reason = {
-        let mut lines = std::pin::pin!(lines);
+        // Lines already waiting come as one batch: one lock and one wake-up per batch.
+        let mut batches = std::pin::pin!(lines.ready_chunks(INGEST_BATCH));
         let stopped = stop.cancelled();
         let mut stopped = std::pin::pin!(stopped);
         let shutdown = session.cancelled();
         let mut shutdown = std::pin::pin!(shutdown);
+        let mut events = Vec::with_capacity(INGEST_BATCH);
         loop {
             tokio::select! {
                 biased;
                 _ = &mut stopped => break EndReason::Stopped,
                 _ = &mut shutdown => break EndReason::SessionShutdown,
-                line = lines.next() => match line {
+                batch = batches.next() => match batch {
                     None => break EndReason::SourceEnded,
-                    Some(line) => ingest(&shared, line, print.as_ref(), &output, filter.as_ref()),
+                    Some(batch) => {
+                        ingest(&shared, batch, &mut events, print.as_ref(), &output, filter.as_ref())
+                    }
                 },
             }
         }
-        // `lines` is dropped here: the producer sees its channel closed.
+        // The source is dropped here: a producer sees its channel closed.
     };
     shared.close_source();
     shared.lock().ended = Some(reason);
@@ -391,23 +398,31 @@ async fn follow<S>(
 
 fn ingest(
     shared: &Shared,
-    line: String,
+    batch: Vec<String>,
+    events: &mut Vec<Event>,
     print: Option<&Output>,
     output: &Output,
     filter: Option<&EventFilter>,
 ) {
-    let event = parse_owned(line);
-    if let Some(keep) = filter
-        && !keep(&event)
-    {
-        return;
+    events.clear();
+    for line in batch {
+        let event = parse_owned(line);
+        if filter.is_none_or(|keep| keep(&event)) {
+            if let Some(out) = print {
+                out.println(event.raw());
+            }
+            events.push(event);
+        }
     }
-    if let Some(out) = print {
-        out.println(event.raw());
+    if events.is_empty() {
+        return;
     }
     let first_drop = {
         let mut s = shared.lock();
-        let dropped = s.buffer.push(event);
+        let mut dropped = false;
+        for event in events.drain(..) {
+            dropped |= s.buffer.push(event);
+        }
         let first = dropped && !s.warned;
         if first {
             s.warned = true;
