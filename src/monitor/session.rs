@@ -591,6 +591,25 @@ mod tests {
     }
 
     #[test]
+    fn ctrl_c_interrupts_a_wait_without_timeout() {
+        let rt = runtime();
+        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
+        ctx.begin_eval();
+        let (_tx, rx) = mpsc::channel::<String>(16);
+        let mon = Monitor::spawn(&ctx, rx, CloseHook::Nothing, MonitorOptions::default());
+        let c = ctx.clone();
+        let interrupter = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            c.interrupt();
+        });
+        let err = mon.wait(&ctx, WaitSpec::default(), None).unwrap_err();
+        assert!(crate::errors::is_interrupted(&err), "{err}");
+        interrupter.join().unwrap();
+        // The monitor itself keeps running until stopped or dropped.
+        assert_eq!(mon.ended(), None);
+    }
+
+    #[test]
     fn wait_times_out_when_nothing_matches() {
         let rt = runtime();
         let ctx = Ctx::new(rt.handle().clone(), Settings::default());
