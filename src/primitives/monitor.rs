@@ -204,3 +204,38 @@ fn wait(ctx: &Ctx, nctx: &NativeCallContext, mon: &Monitor, opts: Map) -> Script
     };
     Ok(matches!(outcome, WaitOutcome::Matched | WaitOutcome::Count))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(doc: &str) -> &str {
+        let start = doc.find("```rhai\n").expect("a ```rhai example") + 8;
+        let len = doc[start..].find("```").expect("a closed example");
+        &doc[start..start + len]
+    }
+
+    #[test]
+    fn every_doc_example_compiles() {
+        let engine = rhai::Engine::new();
+        for doc in [PARSE_DOC, STOP_DOC, EVENTS_DOC, DROPPED_DOC, WAIT_DOC] {
+            let code = example(doc);
+            if let Err(e) = engine.compile(code) {
+                panic!("{e}\n{code}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_example_gives_what_it_claims() {
+        let mut engine = rhai::Engine::new();
+        engine.register_fn("parse_line", |l: &str| parse(l).to_map());
+        let out: String = engine
+            .eval(
+                r#"let e = parse_line("-> endpoint 1890 flow 0xe0d23007 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN");
+                   `${e.kind} ${e.src}:${e.sport} -> ${e.dst}:${e.dport} ${e.flags}`"#,
+            )
+            .unwrap();
+        assert_eq!(out, r#"trace 172.18.0.1:59700 -> 10.244.4.66:80 ["SYN"]"#);
+    }
+}

@@ -642,3 +642,17 @@ fn find_agrees_with_str_find() {
     assert_eq!(trim_commas(",,x,"), "x");
     assert_eq!(trim_commas(",,"), "");
 }
+
+#[test]
+fn drop_without_identities_still_has_its_connection() {
+    // dumpIdentity is skipped when both labels are 0: `file …, : conn`.
+    let e = parse(
+        "xx drop (Invalid source ip) flow 0x0 to endpoint 0, ifindex 7, file bpf_lxc.c:1957, : 10.0.0.1:123 -> 10.0.0.2:80 tcp SYN",
+    );
+    assert_eq!(e.kind(), Kind::Drop);
+    assert_eq!(s(&e, "reason"), "Invalid source ip");
+    assert_eq!(i(&e, "line"), 1957);
+    assert_eq!(e.get("src_identity"), None);
+    assert_eq!(s(&e, "src"), "10.0.0.1");
+    assert_eq!(i(&e, "dport"), 80);
+}
