@@ -320,17 +320,7 @@ impl Monitor {
             if spec.count.is_some_and(|c| received >= c) {
                 return Ok(WaitOutcome::Count);
             }
-            if full_batch {
-                continue;
-            }
-            if ended.is_some() {
-                // Events may have arrived between the batch and the end: look once more.
-                let more = self.shared().lock().buffer.received() > next_seq;
-                if until.is_some() && more {
-                    continue;
-                }
-                return Ok(WaitOutcome::Ended);
-            }
+            // Checked before taking the next batch, so a flood of events cannot outlast it.
             let left = match deadline {
                 Some(d) => {
                     let now = Instant::now();
@@ -341,6 +331,13 @@ impl Monitor {
                 }
                 None => None,
             };
+            if full_batch {
+                continue;
+            }
+            if ended.is_some() {
+                // `ended` is set after the last push, so this batch held every event.
+                return Ok(WaitOutcome::Ended);
+            }
             ctx.block_on(async move {
                 match left {
                     Some(left) => {
@@ -607,6 +604,26 @@ mod tests {
         interrupter.join().unwrap();
         // The monitor itself keeps running until stopped or dropped.
         assert_eq!(mon.ended(), None);
+    }
+
+    #[test]
+    fn wait_times_out_even_under_a_flood_of_events() {
+        let rt = runtime();
+        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
+        let endless = futures::stream::repeat_with(|| lost(1));
+        let mon =
+            Monitor::spawn_stream(&ctx, endless, CloseHook::Nothing, MonitorOptions::default());
+        let mut never = |_: &Event| -> ScriptResult<bool> { Ok(false) };
+        let spec = WaitSpec {
+            count: None,
+            timeout: Some(Duration::from_millis(200)),
+        };
+        assert_eq!(
+            mon.wait(&ctx, spec, Some(&mut never)).unwrap(),
+            WaitOutcome::TimedOut
+        );
+        mon.stop(&ctx, Duration::from_secs(5)).unwrap();
+        assert!(mon.received() > 0);
     }
 
     #[test]
