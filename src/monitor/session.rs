@@ -200,6 +200,25 @@ impl Monitor {
         }
     }
 
+    /// The blocking form: follows `lines` until `spec.count` events were kept, `spec.timeout`
+    /// passes or the source ends, then stops (closing the source) and returns the events
+    /// kept. Reaching the timeout is not an error: the events so far are the result.
+    pub fn capture(
+        ctx: &Ctx,
+        lines: mpsc::Receiver<String>,
+        close: impl Into<CloseHook>,
+        options: MonitorOptions,
+        spec: WaitSpec,
+    ) -> ScriptResult<Vec<Arc<Event>>> {
+        let mon = Self::spawn(ctx, lines, close, options);
+        let waited = mon.wait(ctx, spec, None);
+        // Stop even when the wait was interrupted, so nothing is left running.
+        mon.inner.stop.cancel();
+        waited?;
+        mon.stop(ctx, Duration::from_secs(5))?;
+        Ok(mon.events())
+    }
+
     fn shared(&self) -> &Shared {
         &self.inner.shared
     }
@@ -624,6 +643,61 @@ mod tests {
         );
         mon.stop(&ctx, Duration::from_secs(5)).unwrap();
         assert!(mon.received() > 0);
+    }
+
+    #[test]
+    fn capture_returns_after_count_and_closes_the_source() {
+        let rt = runtime();
+        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
+        let (tx, rx) = mpsc::channel::<String>(16);
+        let token = CancellationToken::new();
+        let producer = rt.spawn(async move {
+            for i in 0..100 {
+                if tx.send(lost(i)).await.is_err() {
+                    return i;
+                }
+            }
+            tx.closed().await;
+            100
+        });
+        let spec = WaitSpec {
+            count: Some(5),
+            timeout: Some(Duration::from_secs(10)),
+        };
+        let events =
+            Monitor::capture(&ctx, rx, token.clone(), MonitorOptions::default(), spec).unwrap();
+        assert!(events.len() >= 5);
+        assert_eq!(counts(&events)[..5], [0, 1, 2, 3, 4]);
+        assert!(token.is_cancelled());
+        // The producer only finishes once a send fails or its channel is closed.
+        rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), producer)
+                .await
+                .expect("the producer saw its channel closed")
+                .unwrap()
+        });
+    }
+
+    #[test]
+    fn capture_returns_what_it_has_at_the_timeout() {
+        let rt = runtime();
+        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
+        let (tx, rx) = mpsc::channel::<String>(16);
+        rt.block_on(tx.send(lost(7))).unwrap();
+        let spec = WaitSpec {
+            count: Some(5),
+            timeout: Some(Duration::from_millis(100)),
+        };
+        let events = Monitor::capture(
+            &ctx,
+            rx,
+            CloseHook::Nothing,
+            MonitorOptions::default(),
+            spec,
+        )
+        .unwrap();
+        assert_eq!(counts(&events), [7]);
+        assert!(tx.is_closed());
     }
 
     #[test]
