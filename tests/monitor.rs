@@ -119,6 +119,38 @@ fn wait_until_then_stop_returns_the_events_in_order_and_closes_the_source() {
 }
 
 #[test]
+fn the_until_event_reads_like_the_event_maps() {
+    let (mut s, _) = session(false);
+    let out = eval(
+        &mut s,
+        r#"
+        let mon = scripted_monitor(1000);
+        let seen = [];
+        mon.wait(#{"until": |e| {
+            if e.kind == "trace" && e.dport == 80 && "FIN" in e.flags && e.missing == () {
+                seen.push(e.to_map());
+                seen.push(`${e.src}:${e.sport} ${e.endpoint} ${e.flags}`);
+                return true;
+            }
+            false
+        }, timeout: "10s"});
+        let first_fin = mon.events().filter(|m| m.kind == "trace" && "FIN" in m.flags)[0];
+        [seen[0] == first_fin, seen[1], type_of(seen[0])]
+        "#,
+    );
+    let arr = out.into_array().unwrap();
+    assert!(
+        arr[0].as_bool().unwrap(),
+        "to_map() equals the events() map"
+    );
+    assert_eq!(
+        arr[1].clone().into_string().unwrap(),
+        r#"172.18.0.1:59700 1890 ["ACK", "FIN"]"#
+    );
+    assert_eq!(arr[2].clone().into_string().unwrap(), "map");
+}
+
+#[test]
 fn wait_by_count_and_events_keep_the_stream_order() {
     let (mut s, _) = session(false);
     let out = eval(

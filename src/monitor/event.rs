@@ -47,6 +47,21 @@ impl Kind {
         }
     }
 
+    /// The kind's name as a shared Rhai string (no allocation per event).
+    pub fn dynamic(self) -> Dynamic {
+        static NAMES: std::sync::OnceLock<Vec<ImmutableString>> = std::sync::OnceLock::new();
+        let names = NAMES.get_or_init(|| Kind::ALL.iter().map(|k| k.as_str().into()).collect());
+        let i = Kind::ALL
+            .iter()
+            .position(|k| *k == self)
+            .unwrap_or(Kind::ALL.len() - 1);
+        names
+            .get(i)
+            .cloned()
+            .map(Dynamic::from)
+            .unwrap_or(Dynamic::UNIT)
+    }
+
     /// Every kind, in the order of the list.
     pub const ALL: [Kind; 10] = [
         Kind::Trace,
@@ -194,33 +209,53 @@ impl Event {
         }
     }
 
+    /// One field as a Rhai value: `kind`, `raw`, or a parsed field; `()` when absent.
+    pub fn field_dynamic(&self, name: &str) -> Dynamic {
+        match name {
+            "kind" => self.kind.dynamic(),
+            "raw" => self.raw.as_str().into(),
+            _ => self
+                .fields
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| self.value_dynamic(v))
+                .unwrap_or(Dynamic::UNIT),
+        }
+    }
+
+    fn value_dynamic(&self, value: &Value) -> Dynamic {
+        match self.view(value) {
+            FieldRef::Str(s) => Dynamic::from(ImmutableString::from(s)),
+            FieldRef::Int(i) => Dynamic::from_int(i),
+            FieldRef::Bool(b) => Dynamic::from_bool(b),
+            FieldRef::Unit => Dynamic::UNIT,
+            FieldRef::Flags(s) => Dynamic::from_array(
+                flag_list(s)
+                    .map(|f| Dynamic::from(ImmutableString::from(f)))
+                    .collect::<Array>(),
+            ),
+            FieldRef::Json(text) => serde_json::from_str::<Dynamic>(text).unwrap_or(Dynamic::UNIT),
+            FieldRef::JsonValue(v) => {
+                serde_json::from_value::<Dynamic>(v.clone()).unwrap_or(Dynamic::UNIT)
+            }
+        }
+    }
+
     /// The event as a Rhai map: `kind`, `raw` and every field. Flags become an array of
     /// strings; JSON payloads become maps (`()` when the payload is not valid JSON).
     pub fn to_map(&self) -> Map {
-        let mut map = Map::new();
-        map.insert("kind".into(), self.kind.as_str().into());
-        map.insert("raw".into(), self.raw.as_str().into());
+        let mut entries: Vec<(&'static str, Dynamic)> = Vec::with_capacity(self.fields.len() + 2);
+        entries.push(("kind", self.kind.dynamic()));
+        entries.push(("raw", self.raw.as_str().into()));
         for (name, value) in &self.fields {
-            let v = match self.view(value) {
-                FieldRef::Str(s) => Dynamic::from(ImmutableString::from(s)),
-                FieldRef::Int(i) => Dynamic::from_int(i),
-                FieldRef::Bool(b) => Dynamic::from_bool(b),
-                FieldRef::Unit => Dynamic::UNIT,
-                FieldRef::Flags(s) => Dynamic::from_array(
-                    flag_list(s)
-                        .map(|f| Dynamic::from(ImmutableString::from(f)))
-                        .collect::<Array>(),
-                ),
-                FieldRef::Json(text) => {
-                    serde_json::from_str::<Dynamic>(text).unwrap_or(Dynamic::UNIT)
-                }
-                FieldRef::JsonValue(v) => {
-                    serde_json::from_value::<Dynamic>(v.clone()).unwrap_or(Dynamic::UNIT)
-                }
-            };
-            map.insert((*name).into(), v);
+            entries.push((name, self.value_dynamic(value)));
         }
-        map
+        // Sorted first, the map is bulk-built (appended) instead of searched per insert.
+        entries.sort_by_key(|(name, _)| *name);
+        entries
+            .into_iter()
+            .map(|(name, v)| (name.into(), v))
+            .collect()
     }
 
     /// Approximate heap bytes held (for buffer accounting and benchmarks).

@@ -27,7 +27,7 @@ use crate::output::Output;
 pub type EventFilter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 
 /// The condition a [`Monitor::wait`] checks on each event (runs on the waiting thread).
-pub type Until<'a> = &'a mut dyn FnMut(&Event) -> ScriptResult<bool>;
+pub type Until<'a> = &'a mut dyn FnMut(&Arc<Event>) -> ScriptResult<bool>;
 
 /// How a monitor follows its source.
 #[derive(Clone)]
@@ -571,7 +571,7 @@ mod tests {
         let mon = Monitor::spawn(&ctx, rx, CloseHook::Nothing, MonitorOptions::default());
         rt.block_on(tx.send(lost(1))).unwrap();
         let mut seen = Vec::new();
-        let mut until = |e: &Event| -> ScriptResult<bool> {
+        let mut until = |e: &Arc<Event>| -> ScriptResult<bool> {
             seen.push(e.int("count").unwrap());
             Ok(e.int("count") == Some(1))
         };
@@ -592,7 +592,7 @@ mod tests {
             tx
         });
         let mut seen2 = Vec::new();
-        let mut until5 = |e: &Event| -> ScriptResult<bool> {
+        let mut until5 = |e: &Arc<Event>| -> ScriptResult<bool> {
             seen2.push(e.int("count").unwrap());
             Ok(e.int("count") == Some(5))
         };
@@ -632,7 +632,7 @@ mod tests {
         let endless = futures::stream::repeat_with(|| lost(1));
         let mon =
             Monitor::spawn_stream(&ctx, endless, CloseHook::Nothing, MonitorOptions::default());
-        let mut never = |_: &Event| -> ScriptResult<bool> { Ok(false) };
+        let mut never = |_: &Arc<Event>| -> ScriptResult<bool> { Ok(false) };
         let spec = WaitSpec {
             count: None,
             timeout: Some(Duration::from_millis(200)),

@@ -3,6 +3,7 @@
 //! `monitor::capture`) and the Kubernetes lookups (`monitor::agent_pod`,
 //! `monitor::endpoint_id`) add to the same `monitor` module from their own files.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
@@ -71,7 +72,8 @@ if mon.dropped() > 0 { print(`lost ${mon.dropped()} events`); }
 ```"#;
 
 const WAIT_DOC: &str = r#"Waits until an event satisfies `until` (a closure `|event| bool`, called on every
-kept event from the oldest, then on each new one), or `count` events were received, or
+kept event from the oldest, then on each new one; the event reads like the maps of
+`mon.events()`: `e.kind`, `e.dport`, `e.flags`, and `e.to_map()` gives the map), or `count` events were received, or
 the monitor ends — whichever comes first. Returns `true` when `until` or `count` was
 met, `false` on `timeout` or when the monitor ended first. Ctrl-C interrupts it.
 Without `count` nor `until`, waits for the monitor to end.
@@ -100,6 +102,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         .register_get("running", |m: &mut Monitor| m.ended().is_none())
         .register_get("received", |m: &mut Monitor| m.received() as i64);
 
+    register_event_view(reg);
     let c = ctx.clone();
     reg.method(
         "stop",
@@ -139,6 +142,31 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         move |nctx: NativeCallContext, mon: &mut Monitor| -> ScriptResult<bool> {
             wait(&c, &nctx, mon, Map::new())
         },
+    );
+}
+
+/// An event handed to a `wait` closure as it is held, without building a map first: its
+/// fields are read on access (`e.kind`, `e.dport`, `e.flags` — a missing field is `()`, as
+/// with a map), so a closure that looks at two fields costs two lookups, not seventeen
+/// conversions. `e.to_map()` gives the full map.
+#[derive(Clone)]
+pub struct EventView(pub Arc<Event>);
+
+fn register_event_view(reg: &mut Registry) {
+    reg.engine()
+        .register_type_with_name::<EventView>("Event")
+        .register_indexer_get(|e: &mut EventView, name: &str| e.0.field_dynamic(name))
+        .register_fn("to_string", |e: &mut EventView| {
+            Dynamic::from_map(e.0.to_map()).to_string()
+        })
+        .register_fn("to_debug", |e: &mut EventView| {
+            Dynamic::from_map(e.0.to_map()).to_string()
+        });
+    reg.method(
+        "to_map",
+        &["event: Event", "Map"],
+        "The event a `wait` closure receives, as a map (all fields).\n\n```rhai\nmon.wait(#{\"until\": |e| { print(e.to_map()); false }, timeout: \"2s\"});\n```",
+        |e: &mut EventView| -> Map { e.0.to_map() },
     );
 }
 
@@ -189,9 +217,9 @@ fn wait(ctx: &Ctx, nctx: &NativeCallContext, mon: &Monitor, opts: Map) -> Script
     let outcome = match until {
         None => mon.wait(ctx, spec, None)?,
         Some(f) => {
-            let mut check = |e: &Event| -> ScriptResult<bool> {
-                let result: Dynamic =
-                    f.call_within_context(nctx, (Dynamic::from_map(e.to_map()),))?;
+            let mut check = |e: &Arc<Event>| -> ScriptResult<bool> {
+                let view = Dynamic::from(EventView(e.clone()));
+                let result: Dynamic = f.call_within_context(nctx, (view,))?;
                 result.as_bool().map_err(|_| {
                     error(format!(
                         "{FUNC}: `until` must return true or false, got {} `{result}`",

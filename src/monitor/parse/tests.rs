@@ -656,3 +656,22 @@ fn drop_without_identities_still_has_its_connection() {
     assert_eq!(s(&e, "src"), "10.0.0.1");
     assert_eq!(i(&e, "dport"), 80);
 }
+
+#[test]
+fn single_fields_convert_like_the_map() {
+    for line in handout_lines() {
+        let e = parse(line);
+        let m = e.to_map();
+        for (k, v) in &m {
+            assert_eq!(
+                e.field_dynamic(k).to_string(),
+                v.to_string(),
+                "{k} of {line}"
+            );
+        }
+        assert!(e.field_dynamic("no_such_field").is_unit());
+    }
+    for kind in Kind::ALL {
+        assert_eq!(kind.dynamic().into_string().unwrap(), kind.as_str());
+    }
+}
