@@ -257,11 +257,6 @@ impl Event {
             .map(|(name, v)| (name.into(), v))
             .collect()
     }
-
-    /// Approximate heap bytes held (for buffer accounting and benchmarks).
-    pub fn heap_size(&self) -> usize {
-        self.raw.capacity() + self.fields.capacity() * std::mem::size_of::<(&str, Value)>()
-    }
 }
 
 /// Collects fields while a line is parsed, turning subslices of the line into spans.
