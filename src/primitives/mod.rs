@@ -21,6 +21,7 @@ pub mod fs;
 pub mod helm;
 pub mod http;
 pub mod kube;
+pub mod monitor;
 pub mod monitor_lookup;
 pub mod nodes;
 pub mod pod_logs;
@@ -62,6 +63,7 @@ pub fn all() -> Vec<Family> {
         kube::FAMILY,
         pod_logs::FAMILY,
         monitor_lookup::FAMILY,
+        monitor::FAMILY,
     ]
 }
 

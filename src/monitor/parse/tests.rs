@@ -1,0 +1,677 @@
+//! The parser on the handout's real `cilium monitor` output (both listings of TP12), on lines
+//! built from the Go format strings (lab-facts §7), and on many mutations of both.
+
+use rhai::{Array, Dynamic, Map};
+
+use super::*;
+use crate::monitor::event::FieldRef;
+
+/// Both `cilium monitor` listings of the TP12 handout, verbatim.
+const HANDOUT: &str = include_str!("../testdata/tp12_monitor.txt");
+
+fn handout_lines() -> impl Iterator<Item = &'static str> {
+    HANDOUT.lines()
+}
+
+fn s<'a>(e: &'a Event, name: &str) -> &'a str {
+    e.str(name)
+        .unwrap_or_else(|| panic!("no text field `{name}` in {e:?}"))
+}
+
+fn i(e: &Event, name: &str) -> i64 {
+    e.int(name)
+        .unwrap_or_else(|| panic!("no integer field `{name}` in {e:?}"))
+}
+
+/// Rebuilds a trace line from its fields with the 1.12 format string.
+fn format_trace(e: &Event) -> String {
+    let endpoint = match e.get("endpoint") {
+        Some(FieldRef::Int(n)) => format!(" {n}"),
+        _ => String::new(),
+    };
+    format!(
+        "{} {}{endpoint} flow {} , identity {}->{} state {} ifindex {} orig-ip {}: {}:{} -> {}:{} {} {}",
+        s(e, "dir"),
+        s(e, "point"),
+        s(e, "flow"),
+        s(e, "src_identity"),
+        s(e, "dst_identity"),
+        s(e, "state"),
+        s(e, "ifindex"),
+        s(e, "orig_ip"),
+        s(e, "src"),
+        i(e, "sport"),
+        s(e, "dst"),
+        i(e, "dport"),
+        s(e, "proto"),
+        e.flags().join(", "),
+    )
+}
+
+#[test]
+fn every_handout_line_is_recognised() {
+    let mut kinds = std::collections::BTreeMap::new();
+    for line in handout_lines() {
+        let e = parse(line);
+        assert_eq!(e.raw(), line);
+        assert_ne!(e.kind(), Kind::Unknown, "{line}");
+        *kinds.entry(e.kind().as_str()).or_insert(0) += 1;
+    }
+    let kinds: Vec<(&str, i32)> = kinds.into_iter().collect();
+    assert_eq!(kinds, [("agent", 3), ("info", 7), ("trace", 26)]);
+}
+
+#[test]
+fn every_handout_trace_rebuilds_from_its_fields() {
+    let mut n = 0;
+    for line in handout_lines() {
+        let e = parse(line);
+        if e.kind() == Kind::Trace {
+            assert_eq!(format_trace(&e), line);
+            n += 1;
+        }
+    }
+    assert_eq!(n, 26);
+}
+
+#[test]
+fn nodeport_syn_to_the_frontend_endpoint() {
+    let e = parse(
+        "-> endpoint 1890 flow 0xe0d23007 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN",
+    );
+    let m = e.to_map();
+    let get = |k: &str| m.get(k).cloned().unwrap_or_else(|| panic!("no {k}"));
+    assert_eq!(get("kind").into_string().unwrap(), "trace");
+    assert_eq!(get("dir").into_string().unwrap(), "->");
+    assert_eq!(get("point").into_string().unwrap(), "endpoint");
+    assert_eq!(get("endpoint").as_int().unwrap(), 1890);
+    assert_eq!(get("flow").into_string().unwrap(), "0xe0d23007");
+    assert_eq!(get("src_identity").into_string().unwrap(), "world");
+    assert_eq!(get("dst_identity").into_string().unwrap(), "6623");
+    assert_eq!(get("state").into_string().unwrap(), "new");
+    assert_eq!(get("ifindex").into_string().unwrap(), "lxc39c176bde913");
+    assert_eq!(get("orig_ip").into_string().unwrap(), "172.18.0.1");
+    assert_eq!(get("src").into_string().unwrap(), "172.18.0.1");
+    assert_eq!(get("sport").as_int().unwrap(), 59700);
+    assert_eq!(get("dst").into_string().unwrap(), "10.244.4.66");
+    assert_eq!(get("dport").as_int().unwrap(), 80);
+    assert_eq!(get("proto").into_string().unwrap(), "tcp");
+    let flags: Vec<String> = get("flags")
+        .into_array()
+        .unwrap()
+        .into_iter()
+        .map(|f| f.into_string().unwrap())
+        .collect();
+    assert_eq!(flags, ["SYN"]);
+    assert_eq!(get("raw").into_string().unwrap(), e.raw());
+}
+
+#[test]
+fn stack_trace_has_no_endpoint_and_two_flags() {
+    let e = parse(
+        "-> stack flow 0x3f7084a , identity 6623->world state reply ifindex 0 orig-ip 0.0.0.0: 172.18.0.3:32150 -> 172.18.0.1:59700 tcp SYN, ACK",
+    );
+    assert_eq!(e.get("endpoint"), Some(FieldRef::Unit));
+    assert!(e.to_map()["endpoint"].is_unit());
+    assert_eq!(s(&e, "point"), "stack");
+    assert_eq!(s(&e, "ifindex"), "0");
+    assert_eq!(e.flags(), ["SYN", "ACK"]);
+    assert_eq!(i(&e, "sport"), 32150);
+}
+
+#[test]
+fn agent_line_carries_its_json_payload_as_a_map() {
+    let e = parse(
+        r#">> IPCache entry upserted: {"cidr":"10.244.4.222/32","id":1,"old-id":1,"encrypt-key":0}"#,
+    );
+    assert_eq!(e.kind(), Kind::Agent);
+    assert_eq!(s(&e, "subtype"), "IPCache entry upserted");
+    let m = e.to_map();
+    let data = m["data"].clone().try_cast::<Map>().unwrap();
+    assert_eq!(
+        data["cidr"].clone().into_string().unwrap(),
+        "10.244.4.222/32"
+    );
+    assert_eq!(data["old-id"].as_int().unwrap(), 1);
+}
+
+#[test]
+fn agent_line_without_json_keeps_the_text() {
+    let e = parse(">> Endpoint regenerated: not json");
+    assert_eq!(e.kind(), Kind::Agent);
+    assert_eq!(s(&e, "message"), "not json");
+    assert!(e.to_map()["data"].is_unit());
+}
+
+#[test]
+fn header_and_log_lines_are_info() {
+    for line in [
+        "Listening for events on 4 CPUs with 64x4096 of shared memory",
+        "Press Ctrl-C to quit",
+        "level=info msg=\"Initializing dissection cache...\" subsys=monitor",
+        &"-".repeat(78),
+        "Ethernet\t{Contents=[..14..] Payload=[..62..] SrcMAC=02:42:ac:12:00:01 DstMAC=aa:bb:cc:dd:ee:ff EthernetType=IPv4 Length=0}",
+        "",
+    ] {
+        let e = parse(line);
+        assert_eq!(e.kind(), Kind::Info, "{line:?}");
+        assert_eq!(s(&e, "message"), line);
+    }
+}
+
+#[test]
+fn drop_new_and_old_file_forms_give_the_same_fields() {
+    let new = parse(
+        "xx drop (Policy denied) flow 0x0 to endpoint 1890, ifindex 29, file bpf_lxc.c:2005, , identity world->6623: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN",
+    );
+    let old = parse(
+        "xx drop (Policy denied) flow 0x0 to endpoint 1890, ifindex 29, file bpf_lxc.c line 2005, , identity world->6623: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN",
+    );
+    for e in [&new, &old] {
+        assert_eq!(e.kind(), Kind::Drop);
+        assert_eq!(s(e, "reason"), "Policy denied");
+        assert_eq!(s(e, "flow"), "0x0");
+        assert_eq!(i(e, "endpoint"), 1890);
+        assert_eq!(s(e, "ifindex"), "29");
+        assert_eq!(s(e, "file"), "bpf_lxc.c");
+        assert_eq!(i(e, "line"), 2005);
+        assert_eq!(s(e, "src_identity"), "world");
+        assert_eq!(s(e, "dst_identity"), "6623");
+        assert_eq!(s(e, "dst"), "10.244.4.66");
+        assert_eq!(i(e, "dport"), 80);
+        assert_eq!(e.flags(), ["SYN"]);
+    }
+    let mut a = new.to_map();
+    let mut b = old.to_map();
+    a.remove("raw");
+    b.remove("raw");
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+}
+
+#[test]
+fn drop_reason_with_parentheses_is_kept_whole() {
+    let e = parse(
+        "xx drop (Policy denied (L3)) flow 0x1 to endpoint 0, ifindex 4, file bpf_host.c:1100, , identity 2->6623: 172.18.0.1:1 -> 10.244.4.66:80 tcp SYN",
+    );
+    assert_eq!(s(&e, "reason"), "Policy denied (L3)");
+    assert_eq!(i(&e, "endpoint"), 0);
+}
+
+#[test]
+fn trace_with_comma_less_identity_parses_like_the_new_form() {
+    let old = parse(
+        "-> endpoint 1890 flow 0xe0d23007 identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN",
+    );
+    let new = parse(
+        "-> endpoint 1890 flow 0xe0d23007 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN",
+    );
+    assert_eq!(old.kind(), Kind::Trace);
+    let mut a = old.to_map();
+    let mut b = new.to_map();
+    a.remove("raw");
+    b.remove("raw");
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+}
+
+#[test]
+fn policy_verdict_with_and_without_auth() {
+    let old = parse(
+        "Policy verdict log: flow 0xe0d23007 local EP ID 1890, remote ID world, proto 6, ingress, action allow, match L3-L4, 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN",
+    );
+    let new = parse(
+        "Policy verdict log: flow 0x0 local EP ID 1890, remote ID 2, proto 6, egress, action deny, auth: disabled, match none, 10.244.4.66:41000 -> 10.244.4.89:6379 tcp SYN",
+    );
+    assert_eq!(old.kind(), Kind::PolicyVerdict);
+    assert_eq!(s(&old, "flow"), "0xe0d23007");
+    assert_eq!(i(&old, "endpoint"), 1890);
+    assert_eq!(s(&old, "remote_identity"), "world");
+    assert_eq!(i(&old, "ip_proto"), 6);
+    assert_eq!(s(&old, "direction"), "ingress");
+    assert_eq!(s(&old, "action"), "allow");
+    assert_eq!(s(&old, "matched"), "L3-L4");
+    assert_eq!(old.get("auth"), None);
+    assert_eq!(s(&old, "src"), "172.18.0.1");
+    assert_eq!(i(&old, "dport"), 80);
+    assert_eq!(s(&old, "proto"), "tcp");
+
+    assert_eq!(new.kind(), Kind::PolicyVerdict);
+    assert_eq!(s(&new, "remote_identity"), "2");
+    assert_eq!(s(&new, "direction"), "egress");
+    assert_eq!(s(&new, "action"), "deny");
+    assert_eq!(s(&new, "auth"), "disabled");
+    assert_eq!(s(&new, "matched"), "none");
+    assert_eq!(i(&new, "dport"), 6379);
+    assert_eq!(new.flags(), ["SYN"]);
+}
+
+#[test]
+fn debug_lines_keep_cpu_mark_from_and_message() {
+    let e = parse(
+        "CPU 01: MARK 0x225d6fff FROM 1890 DEBUG: Conntrack lookup 1/2: src=172.18.0.1:38138 dst=10.244.4.66:80",
+    );
+    assert_eq!(e.kind(), Kind::Debug);
+    assert_eq!(i(&e, "cpu"), 1);
+    assert_eq!(s(&e, "mark"), "0x225d6fff");
+    assert_eq!(i(&e, "from"), 1890);
+    assert_eq!(
+        s(&e, "message"),
+        "Conntrack lookup 1/2: src=172.18.0.1:38138 dst=10.244.4.66:80"
+    );
+    let e = parse("CPU 03: MARK 0x0 FROM 1890 DEBUG: CT verdict: Established, revnat=0");
+    assert_eq!(i(&e, "cpu"), 3);
+    assert_eq!(s(&e, "message"), "CT verdict: Established, revnat=0");
+}
+
+#[test]
+fn verbose_trace_has_the_observation_point_and_fields() {
+    let e = parse(
+        "CPU 01: MARK 0x225d6fff FROM 1890 to-endpoint: 74 bytes (74 captured), state new, interface lxc39c176bde913, , identity world->6623, orig-ip 172.18.0.1, to endpoint 1890",
+    );
+    assert_eq!(e.kind(), Kind::TraceVerbose);
+    assert_eq!(i(&e, "cpu"), 1);
+    assert_eq!(s(&e, "mark"), "0x225d6fff");
+    assert_eq!(i(&e, "from"), 1890);
+    assert_eq!(s(&e, "point"), "to-endpoint");
+    assert_eq!(i(&e, "bytes"), 74);
+    assert_eq!(i(&e, "captured"), 74);
+    assert_eq!(s(&e, "state"), "new");
+    assert_eq!(s(&e, "ifindex"), "lxc39c176bde913");
+    assert_eq!(s(&e, "src_identity"), "world");
+    assert_eq!(s(&e, "dst_identity"), "6623");
+    assert_eq!(s(&e, "orig_ip"), "172.18.0.1");
+    assert_eq!(i(&e, "endpoint"), 1890);
+}
+
+#[test]
+fn verbose_drop_is_a_drop() {
+    let e = parse(
+        "CPU 02: MARK 0x0 FROM 1890 DROP: 74 bytes, reason Policy denied, identity world->6623, to endpoint 1890",
+    );
+    assert_eq!(e.kind(), Kind::Drop);
+    assert_eq!(s(&e, "reason"), "Policy denied");
+    assert_eq!(i(&e, "bytes"), 74);
+    assert_eq!(i(&e, "endpoint"), 1890);
+    assert_eq!(s(&e, "src_identity"), "world");
+}
+
+#[test]
+fn lost_events() {
+    let e = parse("CPU 02: Lost 17 events");
+    assert_eq!(e.kind(), Kind::Lost);
+    assert_eq!(i(&e, "cpu"), 2);
+    assert_eq!(i(&e, "count"), 17);
+}
+
+#[test]
+fn l7_http_request() {
+    let e = parse(
+        "<- Request http from 1890 ([k8s:app=frontend k8s:io.kubernetes.pod.namespace=default]) to 344 ([k8s:app=redis]), identity 6623->7777, verdict Forwarded GET http://redis-leader/info => 0",
+    );
+    assert_eq!(e.kind(), Kind::L7);
+    assert_eq!(s(&e, "dir"), "<-");
+    assert_eq!(s(&e, "type"), "Request");
+    assert_eq!(s(&e, "protocol"), "http");
+    assert_eq!(i(&e, "src_endpoint"), 1890);
+    assert_eq!(
+        s(&e, "src_labels"),
+        "[k8s:app=frontend k8s:io.kubernetes.pod.namespace=default]"
+    );
+    assert_eq!(i(&e, "dst_endpoint"), 344);
+    assert_eq!(s(&e, "dst_labels"), "[k8s:app=redis]");
+    assert_eq!(s(&e, "src_identity"), "6623");
+    assert_eq!(s(&e, "dst_identity"), "7777");
+    assert_eq!(s(&e, "verdict"), "Forwarded");
+    assert_eq!(s(&e, "method"), "GET");
+    assert_eq!(s(&e, "url"), "http://redis-leader/info");
+    assert_eq!(i(&e, "code"), 0);
+}
+
+#[test]
+fn ipv6_connection_strips_the_brackets() {
+    let e = parse(
+        "-> endpoint 1890 flow 0x1 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip fd00::1: [fd00::1]:59700 -> [fd00:10:244::66]:80 tcp SYN",
+    );
+    assert_eq!(s(&e, "orig_ip"), "fd00::1");
+    assert_eq!(s(&e, "src"), "fd00::1");
+    assert_eq!(i(&e, "sport"), 59700);
+    assert_eq!(s(&e, "dst"), "fd00:10:244::66");
+    assert_eq!(i(&e, "dport"), 80);
+}
+
+#[test]
+fn icmp_has_a_type_and_no_ports() {
+    let e = parse(
+        "-> endpoint 1890 flow 0x2 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1 -> 10.244.4.66 EchoRequest",
+    );
+    assert_eq!(s(&e, "src"), "172.18.0.1");
+    assert_eq!(s(&e, "dst"), "10.244.4.66");
+    assert_eq!(s(&e, "proto"), "icmp");
+    assert_eq!(s(&e, "icmp"), "EchoRequest");
+    assert_eq!(e.get("sport"), None);
+    assert!(e.flags().is_empty());
+    let v6 = parse(
+        "<- endpoint 1890 flow 0x3 , identity 6623->world state reply ifindex 0 orig-ip ::: fd00::66 -> fd00::1 EchoReply",
+    );
+    assert_eq!(s(&v6, "dir"), "<-");
+    assert_eq!(s(&v6, "orig_ip"), "::");
+    assert_eq!(s(&v6, "src"), "fd00::66");
+    assert_eq!(s(&v6, "dst"), "fd00::1");
+    assert_eq!(s(&v6, "icmp"), "EchoReply");
+}
+
+#[test]
+fn udp_and_flagless_tcp() {
+    let e = parse(
+        "-> stack flow 0x3 , identity 6623->kube-dns state new ifindex 0 orig-ip 0.0.0.0: 10.244.4.66:41000 -> 10.96.0.10:53 udp",
+    );
+    assert_eq!(s(&e, "proto"), "udp");
+    assert_eq!(i(&e, "dport"), 53);
+    assert!(e.flags().is_empty());
+    let e = parse(
+        "-> stack flow 0x4 , identity 6623->world state reply ifindex 0 orig-ip 0.0.0.0: 10.244.4.66:80 -> 172.18.0.1:1 tcp ",
+    );
+    assert_eq!(s(&e, "proto"), "tcp");
+    assert!(e.flags().is_empty());
+    assert_eq!(e.to_map()["flags"].clone().into_array().unwrap().len(), 0);
+}
+
+#[test]
+fn proxy_port_and_encrypted_summaries() {
+    let e = parse(
+        "-> proxy port 15001 flow 0x5 , identity 6623->world state new ifindex 0 orig-ip 0.0.0.0: 10.244.4.66:41000 -> 10.96.0.10:80 tcp SYN",
+    );
+    assert_eq!(s(&e, "point"), "proxy");
+    assert_eq!(i(&e, "proxy_port"), 15001);
+    let e = parse(
+        "-> overlay encrypted flow 0x6 , identity 6623->remote-node state new ifindex cilium_vxlan orig-ip 0.0.0.0: 10.244.4.66:41000 -> 10.244.1.3:80 tcp SYN",
+    );
+    assert_eq!(s(&e, "point"), "overlay");
+    assert_eq!(e.get("encrypted"), Some(FieldRef::Bool(true)));
+    assert_eq!(s(&e, "flow"), "0x6");
+    let e = parse(
+        "<- endpoint 1890 flow 0x7 , identity 6623->world state reply ifindex 0 orig-ip 0.0.0.0: 10.244.4.66:80 -> 172.18.0.1:59700 tcp ACK",
+    );
+    assert_eq!(s(&e, "dir"), "<-");
+    assert_eq!(i(&e, "endpoint"), 1890);
+}
+
+const JSON_TRACE: &str = r#"{"cpu":"CPU 01:","type":"trace","mark":"0xe0d23007","ifindex":"lxc39c176bde913","state":"new","observationPoint":"to-endpoint","traceSummary":"-\u003e endpoint 1890","source":1890,"bytes":74,"srcLabel":2,"dstLabel":6623,"dstID":1890,"summary":{"ethernet":"Ethernet","ipv4":"IPv4","tcp":"TCP\t{SrcPort=59700 DstPort=80(http) FIN=false SYN=true RST=false PSH=false ACK=false}","l2":{"src":"02:42:ac:12:00:01","dst":"aa:bb:cc:dd:ee:ff"},"l3":{"src":"172.18.0.1","dst":"10.244.4.66"},"l4":{"src":"59700","dst":"80"}}}"#;
+
+#[test]
+fn json_trace_has_the_text_field_names() {
+    let e = parse(JSON_TRACE);
+    assert_eq!(e.kind(), Kind::Trace);
+    assert_eq!(i(&e, "cpu"), 1);
+    assert_eq!(s(&e, "flow"), "0xe0d23007");
+    assert_eq!(s(&e, "dir"), "->");
+    assert_eq!(s(&e, "point"), "endpoint");
+    assert_eq!(i(&e, "endpoint"), 1890);
+    assert_eq!(s(&e, "src_identity"), "2");
+    assert_eq!(s(&e, "dst_identity"), "6623");
+    assert_eq!(s(&e, "state"), "new");
+    assert_eq!(s(&e, "ifindex"), "lxc39c176bde913");
+    assert_eq!(s(&e, "src"), "172.18.0.1");
+    assert_eq!(i(&e, "sport"), 59700);
+    assert_eq!(s(&e, "dst"), "10.244.4.66");
+    assert_eq!(i(&e, "dport"), 80);
+    assert_eq!(s(&e, "proto"), "tcp");
+    assert_eq!(e.flags(), ["SYN"]);
+    let flags = e.to_map()["flags"].clone().into_array().unwrap();
+    assert_eq!(flags.len(), 1);
+}
+
+#[test]
+fn json_drop_agent_and_debug() {
+    let e = parse(
+        r#"{"cpu":"CPU 02:","type":"drop","mark":"0x0","reason":"Policy denied","source":1890,"bytes":74,"srcLabel":2,"dstLabel":6623,"dstID":1890,"Line":2005,"File":1,"ExtError":0,"Ifindex":29,"summary":{"l3":{"src":"172.18.0.1","dst":"10.244.4.66"},"l4":{"src":"59700","dst":"80"},"tcp":"TCP SYN=true"}}"#,
+    );
+    assert_eq!(e.kind(), Kind::Drop);
+    assert_eq!(s(&e, "reason"), "Policy denied");
+    assert_eq!(s(&e, "flow"), "0x0");
+    assert_eq!(i(&e, "endpoint"), 1890);
+    assert_eq!(s(&e, "ifindex"), "29");
+    assert_eq!(i(&e, "line"), 2005);
+    assert_eq!(s(&e, "file"), "1");
+    assert_eq!(i(&e, "dport"), 80);
+
+    let e = parse(
+        r#"{"type":"agent","subtype":"IPCache entry upserted","message":{"cidr":"172.18.0.2/32","id":1,"old-id":1,"encrypt-key":0}}"#,
+    );
+    assert_eq!(e.kind(), Kind::Agent);
+    assert_eq!(s(&e, "subtype"), "IPCache entry upserted");
+    let data = e.to_map()["data"].clone().try_cast::<Map>().unwrap();
+    assert_eq!(data["id"].as_int().unwrap(), 1);
+
+    let e = parse(
+        r#"{"cpu":"CPU 03:","type":"debug","mark":"0x0","source":1890,"message":"CT verdict: Established, revnat=0"}"#,
+    );
+    assert_eq!(e.kind(), Kind::Debug);
+    assert_eq!(i(&e, "cpu"), 3);
+    assert_eq!(i(&e, "from"), 1890);
+    assert_eq!(s(&e, "message"), "CT verdict: Established, revnat=0");
+}
+
+#[test]
+fn json_that_is_not_a_monitor_object_is_unknown() {
+    for line in [r#"{"type":"nope"}"#, "{not json", "[1,2]", "{}"] {
+        let e = parse(line);
+        assert_eq!(e.kind(), Kind::Unknown, "{line}");
+        assert_eq!(e.raw(), line);
+        assert_eq!(e.names().count(), 0);
+    }
+}
+
+#[test]
+fn unrecognised_lines_are_unknown_with_raw() {
+    for line in [
+        "hello",
+        "-> ",
+        "-> endpoint",
+        "xx drop",
+        "CPU 01:",
+        "CPU xx: MARK",
+    ] {
+        let e = parse(line);
+        assert_eq!(e.kind(), Kind::Unknown, "{line}");
+        let m = e.to_map();
+        assert_eq!(m["raw"].clone().into_string().unwrap(), line);
+        assert_eq!(m.len(), 2);
+    }
+}
+
+#[test]
+fn line_terminators_are_removed() {
+    let e = parse("CPU 02: Lost 17 events\r\n");
+    assert_eq!(e.raw(), "CPU 02: Lost 17 events");
+    assert_eq!(i(&e, "count"), 17);
+}
+
+/// Lines from the format strings that the mutation test also covers.
+fn constructed() -> Vec<String> {
+    [
+        "xx drop (Policy denied) flow 0x0 to endpoint 1890, ifindex 29, file bpf_lxc.c:2005, , identity world->6623: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN",
+        "xx drop (Policy denied) flow 0x0 to endpoint 1890, ifindex 29, file bpf_lxc.c line 2005, , identity world->6623: [fd00::1]:59700 -> [fd00::2]:80 tcp SYN",
+        "Policy verdict log: flow 0x0 local EP ID 1890, remote ID 2, proto 6, egress, action deny, auth: disabled, match none, 10.244.4.66:41000 -> 10.244.4.89:6379 tcp SYN",
+        "CPU 01: MARK 0x225d6fff FROM 1890 DEBUG: Conntrack lookup 1/2: src=172.18.0.1:38138 dst=10.244.4.66:80",
+        "CPU 01: MARK 0x225d6fff FROM 1890 to-endpoint: 74 bytes (74 captured), state new, interface lxc39c176bde913, , identity world->6623, orig-ip 172.18.0.1, to endpoint 1890",
+        "<- Request http from 1890 ([k8s:app=frontend]) to 344 ([k8s:app=redis]), identity 6623->7777, verdict Forwarded GET http://redis-leader/info => 0",
+        "CPU 02: Lost 17 events",
+        "<- endpoint 1890 flow 0x3 , identity 6623->world state reply ifindex 0 orig-ip ::: fd00::66 -> fd00::1 EchoReply",
+        JSON_TRACE,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Parses `bytes` (lossily decoded) and checks the event is whole: it keeps its raw text
+/// and converts to a map.
+fn parse_checked(bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    for needle in [": ", " -> ", "->", ") flow "] {
+        assert_eq!(
+            find(&text, needle),
+            text.find(needle),
+            "{text:?} {needle:?}"
+        );
+    }
+    let e = parse(&text);
+    assert_eq!(e.raw(), text.trim_end_matches(['\r', '\n']));
+    let m = e.to_map();
+    assert_eq!(m["kind"].clone().into_string().unwrap(), e.kind().as_str());
+}
+
+#[test]
+fn never_panics_on_truncated_flipped_or_spliced_lines() {
+    let mut corpus: Vec<String> = handout_lines().map(str::to_string).collect();
+    corpus.extend(constructed());
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut cases = 0usize;
+    // Delimiters the parser cuts at, to splice in anywhere.
+    const SPLICES: [&[u8]; 12] = [
+        b": ",
+        b" -> ",
+        b"->",
+        b"[",
+        b"]:",
+        b"(",
+        b") ",
+        b", ",
+        b"{",
+        b"\"",
+        b"\xc3\xa9",
+        b"\xff",
+    ];
+    for line in &corpus {
+        let bytes = line.as_bytes();
+        // Every truncation, from both ends.
+        for cut in 0..=bytes.len() {
+            parse_checked(&bytes[..cut]);
+            parse_checked(&bytes[cut..]);
+            cases += 2;
+        }
+        // Random byte flips, 1 to 4 per line.
+        for _ in 0..1500 {
+            let mut m = bytes.to_vec();
+            for _ in 0..=rng.below(4) {
+                let at = rng.below(m.len());
+                m[at] = rng.next() as u8;
+            }
+            parse_checked(&m);
+            cases += 1;
+        }
+        // Delimiters spliced in, bytes deleted.
+        for _ in 0..1000 {
+            let mut m = bytes.to_vec();
+            let at = rng.below(m.len() + 1);
+            if rng.below(2) == 0 {
+                let splice = SPLICES[rng.below(SPLICES.len())];
+                m.splice(at..at, splice.iter().copied());
+            } else if at < m.len() {
+                let end = (at + rng.below(12)).min(m.len());
+                m.drain(at..end);
+            }
+            parse_checked(&m);
+            cases += 1;
+        }
+    }
+    // Pure garbage.
+    for _ in 0..5000 {
+        let len = rng.below(200);
+        let g: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        parse_checked(&g);
+        cases += 1;
+    }
+    assert!(cases > 100_000, "only {cases} cases");
+}
+
+#[test]
+fn to_map_matches_the_field_accessors() {
+    for line in handout_lines() {
+        let e = parse(line);
+        let m = e.to_map();
+        for name in e.names() {
+            let v: &Dynamic = &m[name];
+            match e.get(name).unwrap() {
+                FieldRef::Str(s) => assert_eq!(v.clone().into_string().unwrap(), s),
+                FieldRef::Int(n) => assert_eq!(v.as_int().unwrap(), n),
+                FieldRef::Unit => assert!(v.is_unit()),
+                FieldRef::Flags(_) => {
+                    let arr: Array = v.clone().into_array().unwrap();
+                    assert_eq!(arr.len(), e.flags().len());
+                }
+                FieldRef::Json(_) | FieldRef::JsonValue(_) => assert!(v.is_map()),
+                FieldRef::Bool(b) => assert_eq!(v.as_bool().unwrap(), b),
+            }
+        }
+    }
+}
+
+#[test]
+fn find_agrees_with_str_find() {
+    for (hay, needle) in [
+        ("a: b", ": "),
+        ("::: x", ": "),
+        ("abc", "abcd"),
+        ("", ": "),
+        ("x -> y -> z", " -> "),
+        ("é: x", ": "),
+        ("aab", "ab"),
+        ("ab", "ab"),
+        ("world->6623", "->"),
+    ] {
+        assert_eq!(find(hay, needle), hay.find(needle), "{hay:?} {needle:?}");
+    }
+    assert_eq!(cut("a: b: c", ": "), Some(("a", "b: c")));
+    assert_eq!(trim_commas(",,x,"), "x");
+    assert_eq!(trim_commas(",,"), "");
+}
+
+#[test]
+fn drop_without_identities_still_has_its_connection() {
+    // dumpIdentity is skipped when both labels are 0: `file …, : conn`.
+    let e = parse(
+        "xx drop (Invalid source ip) flow 0x0 to endpoint 0, ifindex 7, file bpf_lxc.c:1957, : 10.0.0.1:123 -> 10.0.0.2:80 tcp SYN",
+    );
+    assert_eq!(e.kind(), Kind::Drop);
+    assert_eq!(s(&e, "reason"), "Invalid source ip");
+    assert_eq!(i(&e, "line"), 1957);
+    assert_eq!(e.get("src_identity"), None);
+    assert_eq!(s(&e, "src"), "10.0.0.1");
+    assert_eq!(i(&e, "dport"), 80);
+}
+
+#[test]
+fn single_fields_convert_like_the_map() {
+    for line in handout_lines() {
+        let e = parse(line);
+        let m = e.to_map();
+        for (k, v) in &m {
+            assert_eq!(
+                e.field_dynamic(k).to_string(),
+                v.to_string(),
+                "{k} of {line}"
+            );
+        }
+        assert!(e.field_dynamic("no_such_field").is_unit());
+    }
+    for kind in Kind::ALL {
+        assert_eq!(kind.dynamic().into_string().unwrap(), kind.as_str());
+    }
+}

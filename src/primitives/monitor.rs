@@ -1,0 +1,269 @@
+//! `monitor::parse` and the `Monitor` type's methods (`mon.stop()`, `mon.events()`,
+//! `mon.dropped()`, `mon.wait(#{…})`). Starting a monitor on a node (`monitor::start`,
+//! `monitor::capture`) and the Kubernetes lookups (`monitor::agent_pod`,
+//! `monitor::endpoint_id`) add to the same `monitor` module from their own files.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
+
+use crate::context::Ctx;
+use crate::errors::{ScriptResult, error};
+use crate::monitor::{Event, Monitor, WaitOutcome, WaitSpec, parse};
+use crate::options::Opts;
+use crate::primitives::{Family, Registry};
+
+/// `monitor::parse` and the `Monitor` methods.
+pub const FAMILY: Family = Family {
+    name: "monitor",
+    summary: "parse and follow `cilium monitor` events",
+    register,
+};
+
+/// How long `mon.stop()` waits for the source to close.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+const PARSE_DOC: &str = r#"Parses one line of `cilium monitor` (or `cilium-dbg monitor`, text or `-j` JSON)
+into an event map. Never fails: a line it does not recognise gives `kind: "unknown"`.
+Every event has `kind` and `raw`. Kinds and their fields:
+- `"trace"`: `dir` ("->"/"<-"), `point` ("endpoint", "stack", "network", …), `endpoint`
+  (integer or `()`), `flow` ("0x…"), `src_identity`, `dst_identity` ("world", "6623"),
+  `state`, `ifindex` (as printed), `orig_ip`, `src`, `sport`, `dst`, `dport`, `proto`,
+  `flags` (array: ["SYN", "ACK"]); ICMP has `icmp` ("EchoRequest") and no ports.
+- `"drop"`: `reason`, `flow`, `endpoint`, `ifindex`, `file`, `line`, identities, connection.
+- `"policy-verdict"`: `flow`, `endpoint` (local EP ID), `remote_identity`, `ip_proto`,
+  `direction`, `action`, `auth` (1.14+), `matched`, connection.
+- `"debug"`: `cpu`, `mark`, `from`, `message`; `"trace-verbose"`: `cpu`, `mark`, `from`,
+  `point` ("to-endpoint"), `bytes`, `captured`, `state`, `ifindex`, identities, `orig_ip`,
+  `endpoint`.
+- `"l7"`: `dir`, `type`, `protocol`, `src_endpoint`, `dst_endpoint`, labels, identities,
+  `verdict`, `method`, `url`, `code`.
+- `"agent"`: `subtype`, `data` (the JSON payload as a map); `"lost"`: `cpu`, `count`;
+  `"info"`: `message` (headers, log lines).
+
+```rhai
+let e = monitor::parse("-> endpoint 1890 flow 0xe0d23007 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN");
+print(`${e.kind} ${e.src}:${e.sport} -> ${e.dst}:${e.dport} ${e.flags}`);
+```"#;
+
+const STOP_DOC: &str = r#"Stops the monitor: ends the `cilium monitor` process (or whatever feeds it) and
+returns the events it kept, oldest first. Prints how many were dropped if its buffer
+overflowed.
+
+```rhai
+let mon = monitor::start("kind-worker", #{related_to: 1890});
+http::get(url);
+let events = mon.stop();
+print(events.filter(|e| e.kind == "trace").len());
+```"#;
+
+const EVENTS_DOC: &str = r#"The events the monitor has kept so far, oldest first (it keeps running).
+
+```rhai
+for e in mon.events() { if e.kind == "drop" { print(e.reason); } }
+```"#;
+
+const DROPPED_DOC: &str = r#"How many events were dropped because the monitor's buffer was full (the oldest
+go first).
+
+```rhai
+if mon.dropped() > 0 { print(`lost ${mon.dropped()} events`); }
+```"#;
+
+const WAIT_DOC: &str = r#"Waits until an event satisfies `until` (a closure `|event| bool`, called on every
+kept event from the oldest, then on each new one; the event reads like the maps of
+`mon.events()`: `e.kind`, `e.dport`, `e.flags`, and `e.to_map()` gives the map), or `count` events were received, or
+the monitor ends — whichever comes first. Returns `true` when `until` or `count` was
+met, `false` on `timeout` or when the monitor ended first. Ctrl-C interrupts it.
+Without `count` nor `until`, waits for the monitor to end.
+`until` is a Rhai keyword: quote it in the map, `#{"until": |e| …}`.
+
+```rhai
+let mon = monitor::start("kind-worker", #{related_to: 1890});
+http::get(url);
+let seen = mon.wait(#{"until": |e| e.kind == "trace" && e.dport == 80 && "SYN" in e.flags, timeout: "10s"});
+if !seen { print("no SYN reached the endpoint"); }
+```"#;
+
+/// Registers `monitor::parse` and the `Monitor` type.
+pub fn register(reg: &mut Registry, ctx: &Ctx) {
+    reg.func(
+        "monitor",
+        "parse",
+        &["line: String", "Map"],
+        PARSE_DOC,
+        |line: &str| -> Map { parse(line).to_map() },
+    );
+    reg.engine()
+        .register_type_with_name::<Monitor>("Monitor")
+        .register_fn("to_string", describe)
+        .register_fn("to_debug", describe)
+        .register_get("running", |m: &mut Monitor| m.ended().is_none())
+        .register_get("received", |m: &mut Monitor| m.received() as i64);
+
+    register_event_view(reg);
+    let c = ctx.clone();
+    reg.method(
+        "stop",
+        &["mon: Monitor", "Array"],
+        STOP_DOC,
+        move |mon: &mut Monitor| -> ScriptResult<Array> {
+            mon.stop(&c, STOP_GRACE)?;
+            Ok(event_maps(mon))
+        },
+    );
+    reg.method(
+        "events",
+        &["mon: Monitor", "Array"],
+        EVENTS_DOC,
+        |mon: &mut Monitor| -> Array { event_maps(mon) },
+    );
+    reg.method(
+        "dropped",
+        &["mon: Monitor", "i64"],
+        DROPPED_DOC,
+        |mon: &mut Monitor| -> i64 { mon.dropped() as i64 },
+    );
+    let c = ctx.clone();
+    reg.method(
+        "wait",
+        &["mon: Monitor", "opts: Map", "bool"],
+        WAIT_DOC,
+        move |nctx: NativeCallContext, mon: &mut Monitor, opts: Map| -> ScriptResult<bool> {
+            wait(&c, &nctx, mon, opts)
+        },
+    );
+    let c = ctx.clone();
+    reg.method(
+        "wait",
+        &["mon: Monitor", "bool"],
+        WAIT_DOC,
+        move |nctx: NativeCallContext, mon: &mut Monitor| -> ScriptResult<bool> {
+            wait(&c, &nctx, mon, Map::new())
+        },
+    );
+}
+
+/// An event handed to a `wait` closure as it is held, without building a map first: its
+/// fields are read on access (`e.kind`, `e.dport`, `e.flags` — a missing field is `()`, as
+/// with a map), so a closure that looks at two fields costs two lookups, not seventeen
+/// conversions. `e.to_map()` gives the full map.
+#[derive(Clone)]
+pub struct EventView(pub Arc<Event>);
+
+fn register_event_view(reg: &mut Registry) {
+    reg.engine()
+        .register_type_with_name::<EventView>("Event")
+        .register_indexer_get(|e: &mut EventView, name: &str| e.0.field_dynamic(name))
+        .register_fn("to_string", |e: &mut EventView| {
+            Dynamic::from_map(e.0.to_map()).to_string()
+        })
+        .register_fn("to_debug", |e: &mut EventView| {
+            Dynamic::from_map(e.0.to_map()).to_string()
+        });
+    reg.method(
+        "to_map",
+        &["event: Event", "Map"],
+        "The event a `wait` closure receives, as a map (all fields).\n\n```rhai\nmon.wait(#{\"until\": |e| { print(e.to_map()); false }, timeout: \"2s\"});\n```",
+        |e: &mut EventView| -> Map { e.0.to_map() },
+    );
+}
+
+fn describe(mon: &mut Monitor) -> String {
+    let state = match mon.ended() {
+        None => "running".to_string(),
+        Some(reason) => format!("ended: {reason:?}"),
+    };
+    format!(
+        "Monitor({}, {} events, {} dropped, {state})",
+        mon.name(),
+        mon.received(),
+        mon.dropped()
+    )
+}
+
+/// The events held, as maps.
+pub fn event_maps(mon: &Monitor) -> Array {
+    let mut out = Array::new();
+    mon.for_each_event(|e| out.push(Dynamic::from_map(e.to_map())));
+    out
+}
+
+fn wait(ctx: &Ctx, nctx: &NativeCallContext, mon: &Monitor, opts: Map) -> ScriptResult<bool> {
+    const FUNC: &str = "Monitor.wait";
+    let o = Opts::new(FUNC, opts, &["count", "timeout", "until"])?;
+    let count = match o.int("count")? {
+        Some(c) if c < 0 => {
+            return Err(error(format!(
+                "{FUNC}: option `count` must be 0 or more, got {c}"
+            )));
+        }
+        c => c.map(|c| c as u64),
+    };
+    let spec = WaitSpec {
+        count,
+        timeout: o.duration("timeout")?,
+    };
+    let until = match o.get("until") {
+        None => None,
+        Some(v) => Some(v.clone().try_cast::<FnPtr>().ok_or_else(|| {
+            error(format!(
+                "{FUNC}: option `until` must be a closure `|event| bool`, got {} `{v}`",
+                v.type_name()
+            ))
+        })?),
+    };
+    let outcome = match until {
+        None => mon.wait(ctx, spec, None)?,
+        Some(f) => {
+            let mut check = |e: &Arc<Event>| -> ScriptResult<bool> {
+                let view = Dynamic::from(EventView(e.clone()));
+                let result: Dynamic = f.call_within_context(nctx, (view,))?;
+                result.as_bool().map_err(|_| {
+                    error(format!(
+                        "{FUNC}: `until` must return true or false, got {} `{result}`",
+                        result.type_name()
+                    ))
+                })
+            };
+            mon.wait(ctx, spec, Some(&mut check))?
+        }
+    };
+    Ok(matches!(outcome, WaitOutcome::Matched | WaitOutcome::Count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(doc: &str) -> &str {
+        let start = doc.find("```rhai\n").expect("a ```rhai example") + 8;
+        let len = doc[start..].find("```").expect("a closed example");
+        &doc[start..start + len]
+    }
+
+    #[test]
+    fn every_doc_example_compiles() {
+        let engine = rhai::Engine::new();
+        for doc in [PARSE_DOC, STOP_DOC, EVENTS_DOC, DROPPED_DOC, WAIT_DOC] {
+            let code = example(doc);
+            if let Err(e) = engine.compile(code) {
+                panic!("{e}\n{code}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_example_gives_what_it_claims() {
+        let mut engine = rhai::Engine::new();
+        engine.register_fn("parse_line", |l: &str| parse(l).to_map());
+        let out: String = engine
+            .eval(
+                r#"let e = parse_line("-> endpoint 1890 flow 0xe0d23007 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN");
+                   `${e.kind} ${e.src}:${e.sport} -> ${e.dst}:${e.dport} ${e.flags}`"#,
+            )
+            .unwrap();
+        assert_eq!(out, r#"trace 172.18.0.1:59700 -> 10.244.4.66:80 ["SYN"]"#);
+    }
+}
