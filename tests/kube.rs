@@ -139,12 +139,21 @@ fn frontend_service() -> Value {
 }
 
 fn pod(ns: &str, name: &str, labels: Value, node: &str, ready: bool) -> Value {
+    // The container is named as in the lab, so exec/logs with `container` pass the server's
+    // validation (it answers 400 for a container the pod does not have, as a real one does).
+    let container = if name.starts_with("cilium") {
+        "cilium-agent"
+    } else if name.starts_with("frontend") {
+        "php-redis"
+    } else {
+        "main"
+    };
     json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": ns, "labels": labels},
-        "spec": {"nodeName": node, "containers": [{"name": "main", "image": "x"}]},
+        "spec": {"nodeName": node, "containers": [{"name": container, "image": "x"}]},
         "status": {"phase": "Running", "podIP": "10.244.4.66",
             "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
-            "containerStatuses": [{"name": "main", "ready": ready, "restartCount": 0,
+            "containerStatuses": [{"name": container, "ready": ready, "restartCount": 0,
                 "state": if ready { json!({"running": {}}) } else { json!({"waiting": {"reason": "ContainerCreating"}}) }}]}})
 }
 
@@ -214,11 +223,11 @@ fn apply_creates_then_reapplies_idempotently() {
 #[test]
 fn apply_accepts_yaml_strings_and_maps() {
     let mut lab = Lab::new();
+    let _ =
+        lab.ok(r#"kube::apply(#{apiVersion: "v1", kind: "Namespace", metadata: #{name: "lab"}})"#);
     let r = lab.ok(r#"kube::apply("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n", #{namespace: "lab"})[0]"#);
     let r = r.try_cast::<rhai::Map>().unwrap();
     assert_eq!(r["namespace"].clone().into_string().unwrap(), "lab");
-    let _ =
-        lab.ok(r#"kube::apply(#{apiVersion: "v1", kind: "Namespace", metadata: #{name: "lab"}})"#);
     assert!(
         lab.server
             .get("v1", "ConfigMap", Some("lab"), "a")
