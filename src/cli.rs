@@ -199,6 +199,11 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
             eprintln!("labsh: interrupted");
             (EXIT_INTERRUPTED, Some("interrupted".to_string()))
         }
+        Err(e @ ScriptError::Exit { code, message }) => {
+            eprint!("{e}");
+            let error = (*code != 0).then(|| message.clone());
+            (*code, error)
+        }
         Err(e) => {
             eprint!("{e}");
             (EXIT_FAILURE, Some(e.to_string()))

@@ -34,10 +34,41 @@ impl From<Interrupted> for Box<EvalAltResult> {
     }
 }
 
+/// A deliberate end of the script with an exit code, raised by `exit_with(code, message)`
+/// (e.g. 2 for a usage error). Like Ctrl-C it cannot be caught by `try`/`catch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitRequest {
+    /// The process exit code.
+    pub code: u8,
+    /// What to print on stderr (may be empty).
+    pub message: String,
+}
+
+/// The error that ends the script with `code` after printing `message`.
+pub fn exit_with(code: u8, message: impl Into<String>) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorTerminated(
+        Dynamic::from(ExitRequest {
+            code,
+            message: message.into(),
+        }),
+        Position::NONE,
+    ))
+}
+
+/// The exit request `err` carries (possibly wrapped in function calls), if any.
+pub fn exit_request(err: &EvalAltResult) -> Option<ExitRequest> {
+    match err {
+        EvalAltResult::ErrorTerminated(v, _) => v.read_lock::<ExitRequest>().map(|r| r.clone()),
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+        | EvalAltResult::ErrorInModule(_, inner, _) => exit_request(inner),
+        _ => None,
+    }
+}
+
 /// Whether `err` (or an error it wraps) is an interruption.
 pub fn is_interrupted(err: &EvalAltResult) -> bool {
     match err {
-        EvalAltResult::ErrorTerminated(..) => true,
+        EvalAltResult::ErrorTerminated(v, _) => !v.is::<ExitRequest>(),
         EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
         | EvalAltResult::ErrorInModule(_, inner, _) => is_interrupted(inner),
         _ => false,

@@ -156,6 +156,13 @@ pub enum ScriptError {
     Script(Diagnostic),
     /// Ctrl-C.
     Interrupted,
+    /// The script called `exit_with(code, message)`.
+    Exit {
+        /// The process exit code.
+        code: u8,
+        /// What to print on stderr.
+        message: String,
+    },
 }
 
 impl std::fmt::Display for ScriptError {
@@ -164,6 +171,8 @@ impl std::fmt::Display for ScriptError {
             ScriptError::Setup(msg) => write!(f, "error: {msg}"),
             ScriptError::Script(d) => write!(f, "{d}"),
             ScriptError::Interrupted => write!(f, "interrupted"),
+            ScriptError::Exit { message, .. } if message.is_empty() => Ok(()),
+            ScriptError::Exit { message, .. } => writeln!(f, "{}", message.trim_end()),
         }
     }
 }
@@ -349,6 +358,12 @@ impl Session {
     }
 
     fn script_error(&self, err: Box<EvalAltResult>, source_name: &str, text: &str) -> ScriptError {
+        if let Some(exit) = crate::errors::exit_request(&err) {
+            return ScriptError::Exit {
+                code: exit.code,
+                message: exit.message,
+            };
+        }
         if is_interrupted(&err) || self.ctx.is_interrupted() {
             return ScriptError::Interrupted;
         }

@@ -527,12 +527,12 @@ fn tp12_help_prints_the_usage_and_exits_0() {
 }
 
 /// The issue asks for exit 2 on a usage error; until the core maps a usage error to exit 2,
-/// `args::parse` throws and the run ends with the script-error exit code 1.
+/// `args::parse` ends the run with exit code 2 (`exit_with`), printing the problem and the usage.
 #[test]
-fn tp12_bad_argument_prints_the_problem_and_usage_and_fails() {
+fn tp12_bad_argument_prints_the_problem_and_usage_and_exits_2() {
     let out = labsh(&["run", "scripts/tp12.rhai", "--", "--bogus"], &[]);
     let (stdout, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(stdout, "");
     assert!(
         stderr.contains("scripts/tp12.rhai: unknown option '--bogus'"),

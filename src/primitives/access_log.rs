@@ -8,7 +8,7 @@ use crate::primitives::{Family, Registry};
 
 /// `logs::parse_access`.
 pub const FAMILY: Family = Family {
-    name: "access_log",
+    name: "logs",
     summary: "parse Apache/nginx combined access-log lines",
     register,
 };

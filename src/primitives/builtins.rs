@@ -9,7 +9,7 @@ use crate::primitives::{Family, Registry};
 /// Global helpers (no module prefix).
 pub const FAMILY: Family = Family {
     name: "",
-    summary: "env(name), sleep(duration)",
+    summary: "env(name), sleep(duration), exit_with(code, message)",
     register,
 };
 
@@ -21,6 +21,17 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "The value of environment variable `name`, or `()` when it is not set.\n\n```rhai\nlet kc = env(\"KUBECONFIG\");\nif kc == () { print(\"no KUBECONFIG\"); }\n```",
         |name: &str| -> Dynamic {
             std::env::var(name).map(Dynamic::from).unwrap_or(Dynamic::UNIT)
+        },
+    );
+    reg.method(
+        "exit_with",
+        &["code: i64", "message: String", "()"],
+        "Ends the script now with exit code `code` (0–255) after printing `message` on stderr;\n`try`/`catch` cannot stop it. The lab summary is still printed. Use 2 for a usage error\n(bad script arguments) or a missing prerequisite.\n\n```rhai\nif ARGS.len() > 2 { exit_with(2, \"usage: labsh run x.rhai -- [NAME]\"); }\n```",
+        |code: i64, message: &str| -> ScriptResult<()> {
+            let code = u8::try_from(code).map_err(|_| {
+                crate::errors::error(format!("exit_with: the exit code must be 0 to 255, got {code}"))
+            })?;
+            Err(crate::errors::exit_with(code, message))
         },
     );
     let c = ctx.clone();

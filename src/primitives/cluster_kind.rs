@@ -13,7 +13,7 @@ use crate::primitives::{Family, Registry};
 
 /// `cluster::…` (kind).
 pub const FAMILY: Family = Family {
-    name: "kind",
+    name: "cluster",
     summary: "kind clusters: cluster::create, delete, delete_all, list, get; the Cluster type",
     register,
 };

@@ -15,7 +15,7 @@ use crate::primitives::{Family, Registry};
 
 /// `monitor::agent_pod`, `monitor::endpoint_id`.
 pub const FAMILY: Family = Family {
-    name: "monitor_lookup",
+    name: "monitor",
     summary: "find a node's Cilium agent pod and a pod's Cilium endpoint id",
     register,
 };

@@ -14,7 +14,7 @@ use crate::primitives::{Family, Registry};
 
 /// `cluster::nodes` and `Node`.
 pub const FAMILY: Family = Family {
-    name: "nodes",
+    name: "cluster",
     summary: "kind nodes as Docker containers: discovery, exec, host-side veth",
     register,
 };

@@ -22,7 +22,7 @@ use crate::primitives::{Family, Registry};
 
 /// `logs::tail`, `logs::since`, `logs::follow`.
 pub const FAMILY: Family = Family {
-    name: "pod_logs",
+    name: "logs",
     summary: "pod logs: tail, since, follow (kube-rs)",
     register,
 };

@@ -135,7 +135,7 @@ fn a_missing_module_says_where_it_was_looked_for() {
     Test::new()
         .write("m.rhai", "import \"nosuch\" as n;\n")
         .args(&["run", "m.rhai"])
-        .stderr("error: module `nosuch` not found (looked for nosuch.rhai in .; the embedded stdlib has lab)\n  --> m.rhai:1:8\n  |\n1 | import \"nosuch\" as n;\n  |        ^\n")
+        .stderr("error: module `nosuch` not found (looked for nosuch.rhai in .; the embedded stdlib has lab, verdicts, args)\n  --> m.rhai:1:8\n  |\n1 | import \"nosuch\" as n;\n  |        ^\n")
         .status(1)
         .run();
 }

@@ -45,8 +45,10 @@ fn help_lists_the_modules() {
         out.stdout
     );
     for line in [
-        "  fs      read and write files relative to the script\n",
-        "  proc    run programs from argument vectors\n",
+        "  fs         read and write files relative to the script\n",
+        "  proc       run programs from argument vectors\n",
+        "  cluster    kind clusters: cluster::create, delete, delete_all, list, get; the Cluster type; kind nodes as Docker containers: discovery, exec, host-side veth\n",
+        "  logs       parse Apache/nginx combined access-log lines; pod logs: tail, since, follow (kube-rs)\n",
         "REPL commands: :load FILE, :reset, :quit (or Ctrl-D). Tab completes.\n",
     ] {
         assert!(
