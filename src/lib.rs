@@ -28,6 +28,7 @@ pub mod selection;
 pub mod shell;
 pub mod stdlib;
 pub mod tcpdump;
+pub mod temp_yaml;
 pub mod tool;
 pub mod workbench;
 

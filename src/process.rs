@@ -365,7 +365,8 @@ pub async fn run(spec: &Spec, cancel: &CancellationToken) -> Result<Captured, Pr
     }
 }
 
-async fn read_all<R: AsyncRead + Unpin>(pipe: Option<R>) -> String {
+/// Reads a pipe to its end (lossy UTF-8); `None` reads nothing.
+pub async fn read_all<R: AsyncRead + Unpin>(pipe: Option<R>) -> String {
     let mut buf = Vec::new();
     if let Some(mut p) = pipe {
         let _ = p.read_to_end(&mut buf).await;

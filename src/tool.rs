@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -81,7 +81,7 @@ pub async fn run_streaming(
     on_line: &mut dyn FnMut(&str),
 ) -> Result<Captured, ProcessError> {
     let mut running = process::spawn(spec)?;
-    let out_task = tokio::spawn(read_all(running.child.stdout.take()));
+    let out_task = tokio::spawn(process::read_all(running.child.stdout.take()));
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let err_task = tokio::spawn(read_lines(running.child.stderr.take(), tx));
     let started = Instant::now();
@@ -147,14 +147,6 @@ pub async fn run_streaming(
             }
         }
     }
-}
-
-async fn read_all<R: AsyncRead + Unpin>(pipe: Option<R>) -> String {
-    let mut buf = Vec::new();
-    if let Some(mut p) = pipe {
-        let _ = p.read_to_end(&mut buf).await;
-    }
-    String::from_utf8_lossy(&buf).into_owned()
 }
 
 async fn read_lines<R: AsyncRead + Unpin>(pipe: Option<R>, tx: mpsc::UnboundedSender<String>) {

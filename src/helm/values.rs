@@ -2,8 +2,6 @@
 //! and writing a script's map to the values file labsh passes last (instead of `--set`,
 //! whose escaping of dots, commas and brackets trips people up).
 
-use std::io::Write;
-
 use rhai::{Dynamic, Map};
 
 use crate::context::Ctx;
@@ -56,29 +54,11 @@ pub fn write_set_file(ctx: &Ctx, set: &Map) -> ScriptResult<tempfile::NamedTempF
             "helm::upgrade_install: cannot write `set` as YAML: {e}"
         ))
     })?;
-    let mut file = tempfile::Builder::new()
-        .prefix("labsh-helm-set-")
-        .suffix(".yaml")
-        .tempfile()
-        .map_err(|e| {
-            error(format!(
-                "helm::upgrade_install: cannot create the values file: {e}"
-            ))
-        })?;
-    file.write_all(yaml.as_bytes())
-        .and_then(|_| file.flush())
-        .map_err(|e| {
-            error(format!(
-                "helm::upgrade_install: cannot write {}: {e}",
-                file.path().display()
-            ))
-        })?;
-    if ctx.settings().explain {
-        ctx.output().explain(&format!(
-            "cat > {} <<'EOF'\n{}EOF",
-            crate::shell::quote(&file.path().display().to_string()),
-            yaml
-        ));
-    }
-    Ok(file)
+    crate::temp_yaml::write(
+        ctx,
+        "labsh-helm-set-",
+        "helm::upgrade_install",
+        "the values file",
+        &yaml,
+    )
 }

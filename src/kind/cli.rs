@@ -2,7 +2,6 @@
 //! failed: `kind get clusters`, `kind create cluster` (with kind's steps on a spinner and its
 //! full output on failure), `kind delete cluster`, `kind delete clusters --all`.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -267,31 +266,13 @@ impl ConfigFile {
 
 fn write_config(ctx: &Ctx, shape: &ClusterShape) -> ScriptResult<tempfile::NamedTempFile> {
     let yaml = KindConfig::from_shape(shape).to_yaml().map_err(error)?;
-    let mut file = tempfile::Builder::new()
-        .prefix("labsh-kind-")
-        .suffix(".yaml")
-        .tempfile()
-        .map_err(|e| {
-            error(format!(
-                "cluster::create: cannot create the kind config file: {e}"
-            ))
-        })?;
-    file.write_all(yaml.as_bytes())
-        .and_then(|_| file.flush())
-        .map_err(|e| {
-            error(format!(
-                "cluster::create: cannot write {}: {e}",
-                file.path().display()
-            ))
-        })?;
-    if ctx.settings().explain {
-        ctx.output().explain(&format!(
-            "cat > {} <<'EOF'\n{}EOF",
-            crate::shell::quote(&file.path().display().to_string()),
-            yaml
-        ));
-    }
-    Ok(file)
+    crate::temp_yaml::write(
+        ctx,
+        "labsh-kind-",
+        "cluster::create",
+        "the kind config file",
+        &yaml,
+    )
 }
 
 #[cfg(test)]
