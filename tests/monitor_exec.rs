@@ -514,6 +514,11 @@ fn ctrl_c_stops_the_wait_and_the_session_end_closes_the_exec() {
     waiter.join().unwrap();
     assert_eq!(err, "interrupted");
     assert_eq!(lab.monitor_execs().len(), 1);
+    // Ctrl-C ends the evaluation, not the session: the monitor (in the session's scope, as
+    // in the REPL) still runs, and `mon` can still be stopped.
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(lab.server.open_exec_sessions(), 1);
+    assert_eq!(lab.ok("mon.events().len()").as_int(), Ok(9));
     drop(lab.session.take());
     lab.eventually("the monitor exec is closed", |s| {
         s.open_exec_sessions() == 0
@@ -557,14 +562,18 @@ fn explain_prints_the_kubectl_exec() {
     let script = lab.write(
         "explain.rhai",
         r#"let web = kube::pod("frontend-6c6d6dfd4d-xg8lp");
-let events = monitor::capture("lab-worker", #{related_to: web, verbose: 1, count: 9, timeout: "10s"});
+let events = monitor::capture("lab-worker", #{related_to: web, verbose: 1, count: 9, timeout: "10s", "print": true});
 print(events.len());
 "#,
     );
     let out = lab.labsh(&["run", "--explain", &script]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "9\n");
+    // `print` shows each line as it arrives.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n9\n", HANDOUT.join("\n"))
+    );
     let explained: Vec<&str> = stderr.lines().filter(|l| l.starts_with("$ ")).collect();
     assert_eq!(
         explained,

@@ -50,8 +50,11 @@ as from `monitor::parse`), `mon.events()`, `mon.wait(#{count, timeout, "until"})
 - `verbose`: 0–2 (`-v`, `-v -v`); `json`: `-j`;
 - `"print"`: print each line as it arrives (quote the key: `print` is a Rhai keyword);
 - `capacity`: the most events kept (default 100000; the oldest are dropped and counted).
-The exec ends with `mon.stop()`, when the script ends or fails, and on Ctrl-C at the end of
-the session. `--explain` prints the `kubectl exec … -- cilium-dbg monitor …` command.
+The exec ends with `mon.stop()`, when the last variable holding the monitor goes (a
+function left with an error, for instance), and when the session ends (the end of
+`labsh run`, after an error or Ctrl-C too). In the REPL, Ctrl-C interrupts `mon.wait` but
+the monitor keeps running until `mon.stop()`. `--explain` prints the
+`kubectl exec … -- cilium-dbg monitor …` command.
 
 ```rhai
 let web = kube::pods(#{selector: "tier=frontend"})[0];
