@@ -689,3 +689,28 @@ fn guestbook_done_when_from_a_script() {
     });
     lab.eventually("the follow stream is closed", |s| s.open_log_streams() == 0);
 }
+
+/// Opt-in: `monitor::capture` in the Cilium agent of a real cluster (the kubeconfig's current
+/// context): the agent always prints its "Listening for events" header first.
+#[test]
+#[ignore = "needs a kind cluster with Cilium"]
+fn e2e_capture_in_a_real_agent() {
+    let mut session = Workbench::new()
+        .with_primitives(labsh::primitives::all())
+        .build()
+        .unwrap();
+    let script = r#"
+        let agents = kube::pods(#{namespace: "kube-system", selector: "k8s-app=cilium"});
+        if agents.len() == 0 { throw "no Cilium agent in the current context"; }
+        let events = monitor::capture(agents[0].node, #{count: 1, timeout: "20s"});
+        if events.len() == 0 || !events[0].raw.starts_with("Listening for events") {
+            throw `unexpected monitor output: ${events}`;
+        }
+        let mon = monitor::start(agents[0].node, #{types: "trace"});
+        sleep("2s");
+        print(`${mon.stop().len()} events in 2 s`);
+    "#;
+    let _ = session
+        .eval("e2e.rhai", script)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
