@@ -415,7 +415,7 @@ fn typed_pods_and_services() {
     let v = lab.ok(r#"let p = kube::pods(#{selector: "app=guestbook"})[0]; [p.name, p.node, p.ip, p.ready, p.labels.tier, p.containers[0].name]"#);
     assert_eq!(
         format!("{v:?}"),
-        r#"["frontend-6c6d6dfd4d-xg8lp", "lab-worker", "10.244.4.66", true, "frontend", "main"]"#
+        r#"["frontend-6c6d6dfd4d-xg8lp", "lab-worker", "10.244.4.66", true, "frontend", "php-redis"]"#
     );
     let v = lab.ok(r#"let s = kube::service("frontend"); [s.type, s.cluster_ip, s.ports[0].node_port, s.node_port()]"#);
     assert_eq!(
@@ -693,8 +693,8 @@ fn exec_returns_the_exit_code_and_output() {
     lab.server.on_exec(move |req| {
         s2.lock().unwrap().push(req.clone());
         ExecReply {
-            stdout: vec![(Duration::ZERO, "hello".into())],
-            stderr: vec!["warn".into()],
+            stdout: vec![(Duration::ZERO, "hello\n".into())],
+            stderr: vec!["warn\n".into()],
             exit_code: 3,
             keep_open: false,
         }
@@ -723,7 +723,7 @@ fn exec_stream_stops_when_the_callback_returns_false() {
     frontend_deployment_and_pod(&lab);
     lab.server.on_exec(|_| ExecReply {
         stdout: (0..50)
-            .map(|i| (Duration::from_millis(10), format!("line {i}")))
+            .map(|i| (Duration::from_millis(10), format!("line {i}\n")))
             .collect(),
         stderr: vec![],
         exit_code: 0,
@@ -763,11 +763,17 @@ fn exec_timeout_closes_the_session() {
 #[test]
 fn dropping_an_exec_stream_closes_the_websocket() {
     let lab = Lab::new();
-    frontend_deployment_and_pod(&lab);
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-x7k2p",
+        json!({"k8s-app": "cilium"}),
+        "lab-worker",
+        true,
+    ));
     lab.server.on_exec(|_| ExecReply {
         stdout: vec![(
             Duration::ZERO,
-            "Listening for events on 4 CPUs with 64x4096 of shared memory".into(),
+            "Listening for events on 4 CPUs with 64x4096 of shared memory\n".into(),
         )],
         stderr: vec![],
         exit_code: 0,
@@ -778,8 +784,8 @@ fn dropping_an_exec_stream_closes_the_websocket() {
     let mut stream = ctx
         .block_on(labsh::kube::exec::exec_lines(
             &ctx,
-            "default",
-            "frontend-6c6d6dfd4d-xg8lp",
+            "kube-system",
+            "cilium-x7k2p",
             Some("cilium-agent"),
             &argv,
         ))
@@ -804,7 +810,7 @@ fn exec_lines_reports_the_exit_code() {
     let lab = Lab::new();
     frontend_deployment_and_pod(&lab);
     lab.server.on_exec(|_| ExecReply {
-        stdout: vec![(Duration::ZERO, "x".into())],
+        stdout: vec![(Duration::ZERO, "x\n".into())],
         stderr: vec![],
         exit_code: 7,
         keep_open: false,
@@ -1001,7 +1007,7 @@ fn ctrl_c_ends_an_exec_stream_and_closes_the_session() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);
     lab.server.on_exec(|_| ExecReply {
-        stdout: vec![(Duration::ZERO, "first".into())],
+        stdout: vec![(Duration::ZERO, "first\n".into())],
         stderr: vec![],
         exit_code: 0,
         keep_open: true,

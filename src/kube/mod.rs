@@ -11,6 +11,7 @@ pub mod exec;
 pub mod kinds;
 pub mod logs;
 pub mod lookup;
+pub mod monitor_source;
 pub mod objects;
 pub mod table;
 pub mod target;

@@ -96,6 +96,18 @@ impl MonitorArgs {
     /// `cilium`.
     pub fn argv(&self, program: &str) -> Vec<String> {
         let mut argv = vec![program.to_string(), "monitor".to_string()];
+        // Output flags first, then the filters, as the handout writes it:
+        // `cilium monitor -v --related-to 1890`.
+        for _ in 0..self.verbose {
+            argv.push("-v".to_string());
+        }
+        if self.json {
+            argv.push("-j".to_string());
+        }
+        for t in &self.types {
+            argv.push("-t".to_string());
+            argv.push(t.clone());
+        }
         for (flag, ids) in [
             ("--related-to", &self.related_to),
             ("--from", &self.from),
@@ -105,16 +117,6 @@ impl MonitorArgs {
                 argv.push(flag.to_string());
                 argv.push(id.to_string());
             }
-        }
-        for t in &self.types {
-            argv.push("-t".to_string());
-            argv.push(t.clone());
-        }
-        for _ in 0..self.verbose {
-            argv.push("-v".to_string());
-        }
-        if self.json {
-            argv.push("-j".to_string());
         }
         argv
     }
@@ -186,6 +188,13 @@ mod tests {
             [
                 "cilium",
                 "monitor",
+                "-v",
+                "-v",
+                "-j",
+                "-t",
+                "drop",
+                "-t",
+                "policy-verdict",
                 "--related-to",
                 "1890",
                 "--from",
@@ -193,14 +202,7 @@ mod tests {
                 "--from",
                 "12",
                 "--to",
-                "7",
-                "-t",
-                "drop",
-                "-t",
-                "policy-verdict",
-                "-v",
-                "-v",
-                "-j"
+                "7"
             ]
         );
     }
@@ -214,7 +216,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             args.argv("cilium-dbg"),
-            ["cilium-dbg", "monitor", "-t", "trace", "-v"]
+            ["cilium-dbg", "monitor", "-v", "-t", "trace"]
         );
     }
 

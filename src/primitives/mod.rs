@@ -23,6 +23,7 @@ pub mod http;
 pub mod kube;
 pub mod monitor;
 pub mod monitor_lookup;
+pub mod monitor_start;
 pub mod nodes;
 pub mod pod_logs;
 pub mod preflight;
@@ -64,6 +65,7 @@ pub fn all() -> Vec<Family> {
         pod_logs::FAMILY,
         monitor_lookup::FAMILY,
         monitor::FAMILY,
+        monitor_start::FAMILY,
     ]
 }
 

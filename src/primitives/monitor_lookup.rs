@@ -112,7 +112,9 @@ fn agent_pod(ctx: &Ctx, node: Dynamic) -> ScriptResult<Pod> {
     agent_pod_of(ctx, &node)
 }
 
-fn endpoint_id(ctx: &Ctx, pod: Dynamic, opts: Map) -> ScriptResult<i64> {
+/// `monitor::endpoint_id`: the endpoint id of a pod given as a name or a `Pod` (option
+/// `namespace`).
+pub fn endpoint_id(ctx: &Ctx, pod: Dynamic, opts: Map) -> ScriptResult<i64> {
     let o = Opts::new("monitor::endpoint_id", opts, &["namespace"])?;
     let (ns, name) = pod_arg("monitor::endpoint_id", &pod, o.string("namespace")?)?;
     let mut argv = vec![

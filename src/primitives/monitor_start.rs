@@ -1,0 +1,292 @@
+//! `monitor::start` and `monitor::capture`: `cilium-dbg monitor` (or `cilium monitor` on
+//! agents that predate the rename) in the Cilium agent of a node, followed in the background
+//! by a [`Monitor`] (the `monitor` module's other functions and the `Monitor` methods are
+//! registered by `primitives::monitor` and `primitives::monitor_lookup`).
+//!
+//! Which program the agent has is found once per agent pod with one exec of
+//! `sh -c 'command -v cilium-dbg || command -v cilium'` in its `cilium-agent` container, then
+//! cached for the session.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use rhai::{Array, Dynamic, ImmutableString, Map};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::context::Ctx;
+use crate::errors::{ScriptResult, error};
+use crate::kube::exec::exec_lines;
+use crate::kube::lookup::AGENT_CONTAINER;
+use crate::kube::monitor_source::{self, Failure};
+use crate::kube::typed::Pod;
+use crate::monitor::{
+    CloseHook, DEFAULT_CAPACITY, MONITOR_ARG_KEYS, Monitor, MonitorArgs, MonitorOptions, WaitSpec,
+};
+use crate::options::Opts;
+use crate::primitives::kube::{block, conn};
+use crate::primitives::monitor_lookup::{agent_pod_of, endpoint_id, node_name};
+use crate::primitives::{Family, Registry};
+
+/// `monitor::start`, `monitor::capture`.
+pub const FAMILY: Family = Family {
+    name: "monitor_start",
+    summary: "run `cilium monitor` in a node's Cilium agent and follow its events",
+    register,
+};
+
+/// Lines waiting between the exec and the monitor's task.
+const CHANNEL: usize = 1024;
+
+const START_DOC: &str = r#"Starts `cilium-dbg monitor` (or `cilium monitor` on agents older than Cilium 1.15:
+found by itself) in the Cilium agent pod of a node, and follows its events in the
+background. Returns a `Monitor`: `mon.stop()` ends the exec and returns the events (maps
+as from `monitor::parse`), `mon.events()`, `mon.wait(#{count, timeout, "until"})`,
+`mon.dropped()`.
+`target` is a node name, a `Node` or a `Pod` (the node it runs on). Options:
+- `related_to`, `from`, `to`: endpoint ids or `Pod`s / pod names (resolved to their
+  CiliumEndpoint's id), one or an array (`--related-to`, `--from`, `--to`);
+- `types`: event types for `-t` ("drop", "trace", "policy-verdict", "debug", "l7", …);
+- `verbose`: 0–2 (`-v`, `-v -v`); `json`: `-j`;
+- `"print"`: print each line as it arrives (quote the key: `print` is a Rhai keyword);
+- `capacity`: the most events kept (default 100000; the oldest are dropped and counted).
+The exec ends with `mon.stop()`, when the last variable holding the monitor goes (a
+function left with an error, for instance), and when the session ends (the end of
+`labsh run`, after an error or Ctrl-C too). In the REPL, Ctrl-C interrupts `mon.wait` but
+the monitor keeps running until `mon.stop()`. `--explain` prints the
+`kubectl exec … -- cilium-dbg monitor …` command.
+
+```rhai
+let web = kube::pods(#{selector: "tier=frontend"})[0];
+let mon = monitor::start(web, #{related_to: web, verbose: 1});
+http::get(`http://172.18.0.3:32150/`);
+let events = mon.stop();
+for e in events.filter(|e| e.kind == "trace") { print(`${e.point} ${e.src} -> ${e.dst} ${e.flags}`); }
+```"#;
+
+const START_BARE_DOC: &str = r#"Starts `cilium-dbg monitor` on a node (a node name, a `Node` or a `Pod`) with no
+filter: every event of the node. See `monitor::start(target, opts)`.
+
+```rhai
+let mon = monitor::start("lab-worker");
+sleep("2s");
+print(mon.stop().len());
+```"#;
+
+const CAPTURE_DOC: &str = r#"The blocking form of `monitor::start`: runs the monitor until `count` events were
+received or `timeout` passed (at least one of them is required: `cilium monitor` never
+ends by itself), then ends the exec and returns the events. Reaching the timeout is not
+an error. Takes the options of `monitor::start` plus `count` and `timeout`. An error when
+the monitor command failed (its exit code and last stderr lines).
+
+```rhai
+let events = monitor::capture("lab-worker", #{related_to: 1890, types: "trace", count: 6, timeout: "10s"});
+print(events.filter(|e| e.kind == "trace" && "SYN" in e.flags).len());
+```"#;
+
+/// The monitor program found in each agent pod (`context/namespace/pod` → program).
+#[derive(Default)]
+struct ProgramCache(Mutex<HashMap<String, String>>);
+
+/// Registers `monitor::start` and `monitor::capture` into the `monitor` module.
+pub fn register(reg: &mut Registry, ctx: &Ctx) {
+    let c = ctx.clone();
+    reg.func(
+        "monitor",
+        "start",
+        &["target: Dynamic", "Monitor"],
+        START_BARE_DOC,
+        move |target: Dynamic| start(&c, target, Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        "monitor",
+        "start",
+        &["target: Dynamic", "opts: Map", "Monitor"],
+        START_DOC,
+        move |target: Dynamic, opts: Map| start(&c, target, opts),
+    );
+    let c = ctx.clone();
+    reg.func(
+        "monitor",
+        "capture",
+        &["target: Dynamic", "opts: Map", "Array"],
+        CAPTURE_DOC,
+        move |target: Dynamic, opts: Map| capture(&c, target, opts),
+    );
+}
+
+/// A monitor exec, started and piped into a channel.
+struct Started {
+    lines: mpsc::Receiver<String>,
+    close: CancellationToken,
+    failure: Failure,
+    options: MonitorOptions,
+}
+
+fn start(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Monitor> {
+    const FUNC: &str = "monitor::start";
+    let mut keys = MONITOR_ARG_KEYS.to_vec();
+    keys.extend(["print", "capacity"]);
+    let o = Opts::new(FUNC, opts, &keys)?;
+    let s = launch(ctx, FUNC, &target, &o)?;
+    Ok(Monitor::spawn(ctx, s.lines, s.close, s.options))
+}
+
+fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Array> {
+    const FUNC: &str = "monitor::capture";
+    let mut keys = MONITOR_ARG_KEYS.to_vec();
+    keys.extend(["print", "capacity", "count", "timeout"]);
+    let o = Opts::new(FUNC, opts, &keys)?;
+    let count = match o.int("count")? {
+        Some(c) if c < 1 => {
+            return Err(error(format!(
+                "{FUNC}: option `count` must be 1 or more, got {c}"
+            )));
+        }
+        c => c.map(|c| c as u64),
+    };
+    let timeout = o.duration("timeout")?;
+    if count.is_none() && timeout.is_none() {
+        return Err(error(format!(
+            "{FUNC}: give `count` or `timeout` (or both): `cilium monitor` never ends by itself"
+        )));
+    }
+    let s = launch(ctx, FUNC, &target, &o)?;
+    let events = Monitor::capture(
+        ctx,
+        s.lines,
+        CloseHook::Token(s.close),
+        s.options,
+        WaitSpec { count, timeout },
+    )?;
+    if let Some(failure) = s.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        return Err(error(format!("{FUNC}: {failure}")));
+    }
+    Ok(events
+        .iter()
+        .map(|e| Dynamic::from_map(e.to_map()))
+        .collect())
+}
+
+/// Resolves the target and the endpoints, finds the agent and its program, starts the exec
+/// and the task piping its stdout into a channel.
+fn launch(ctx: &Ctx, func: &str, target: &Dynamic, o: &Opts) -> ScriptResult<Started> {
+    let node = node_name(func, target)?;
+    let args = MonitorArgs::from_opts(func, o, |key, v| resolve_endpoint(ctx, func, key, v))?;
+    let capacity = match o.int("capacity")? {
+        None => DEFAULT_CAPACITY,
+        Some(c) if c >= 1 => c as usize,
+        Some(c) => {
+            return Err(error(format!(
+                "{func}: option `capacity` must be 1 or more, got {c}"
+            )));
+        }
+    };
+    let print = o.bool("print")?.unwrap_or(false);
+    let agent = agent_pod_of(ctx, &node)?;
+    let program = program_of(ctx, &agent)?;
+    let argv = args.argv(&program);
+    let mut explained = vec![
+        "kubectl".to_string(),
+        "exec".into(),
+        "-n".into(),
+        agent.namespace.clone(),
+        agent.name.clone(),
+        "-c".into(),
+        AGENT_CONTAINER.into(),
+        "--".into(),
+    ];
+    explained.extend(argv.iter().cloned());
+    ctx.explain(&explained);
+    let stream = block(
+        ctx,
+        exec_lines(
+            ctx,
+            &agent.namespace,
+            &agent.name,
+            Some(AGENT_CONTAINER),
+            &argv,
+        ),
+    )?;
+    let name = format!("{program} monitor on {node} ({})", agent.name);
+    let (tx, rx) = mpsc::channel(CHANNEL);
+    let close = CancellationToken::new();
+    let failure = Failure::default();
+    ctx.spawn_background(monitor_source::pump(
+        stream,
+        tx,
+        close.clone(),
+        ctx.session_token(),
+        failure.clone(),
+        ctx.output().clone(),
+        name.clone(),
+    ));
+    Ok(Started {
+        lines: rx,
+        close,
+        failure,
+        options: MonitorOptions {
+            capacity,
+            print,
+            filter: None,
+            name,
+        },
+    })
+}
+
+/// An endpoint option's value: an id, a `Pod` or a pod name (its CiliumEndpoint's id).
+fn resolve_endpoint(ctx: &Ctx, func: &str, key: &str, v: &Dynamic) -> ScriptResult<i64> {
+    if let Ok(id) = v.as_int() {
+        return Ok(id);
+    }
+    if v.read_lock::<Pod>().is_some() || v.read_lock::<ImmutableString>().is_some() {
+        return endpoint_id(ctx, v.clone(), Map::new());
+    }
+    Err(error(format!(
+        "{func}: option `{key}` takes endpoint ids (integers), Pods or pod names, got {} `{v}`",
+        v.type_name()
+    )))
+}
+
+/// `cilium-dbg` or `cilium`, probed once per agent pod.
+fn program_of(ctx: &Ctx, agent: &Pod) -> ScriptResult<String> {
+    let context = conn(ctx)?.context.clone();
+    let key = format!("{context}/{}/{}", agent.namespace, agent.name);
+    let cache = ctx.ext::<ProgramCache>();
+    if let Some(p) = cache.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(p.clone());
+    }
+    let program = block(
+        ctx,
+        monitor_source::detect_program(ctx, &agent.namespace, &agent.name, AGENT_CONTAINER),
+    )?;
+    cache
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, program.clone());
+    Ok(program)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(doc: &str) -> &str {
+        let start = doc.find("```rhai\n").expect("a ```rhai example") + 8;
+        let len = doc[start..].find("```").expect("a closed example");
+        &doc[start..start + len]
+    }
+
+    #[test]
+    fn every_doc_example_compiles() {
+        let engine = rhai::Engine::new();
+        for doc in [START_DOC, START_BARE_DOC, CAPTURE_DOC] {
+            let code = example(doc);
+            if let Err(e) = engine.compile(code) {
+                panic!("{e}\n{code}");
+            }
+        }
+    }
+}
