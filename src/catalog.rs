@@ -70,6 +70,27 @@ impl FnDoc {
     }
 }
 
+/// A stdlib module's summary: its opening comment line (`// lab: the mechanics …`) without
+/// the module name, and where it comes from.
+fn stdlib_summary(module: &str, source_name: &str, source: &str) -> String {
+    let first = source
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("//"))
+        .map(str::trim)
+        .unwrap_or_default();
+    let text = first
+        .strip_prefix(module)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .map(str::trim)
+        .unwrap_or(first);
+    if text.is_empty() {
+        format!("stdlib ({source_name})")
+    } else {
+        format!("{} (stdlib, {source_name})", text.trim_end_matches('.'))
+    }
+}
+
 /// Every documented function, plus a one-line summary per module.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
@@ -172,9 +193,10 @@ impl Catalog {
             let Ok(ast) = engine.compile(source) else {
                 continue;
             };
-            catalog
-                .modules
-                .insert(module.to_string(), format!("stdlib ({source_name})"));
+            catalog.modules.insert(
+                module.to_string(),
+                stdlib_summary(module, source_name, source),
+            );
             for f in ast.iter_functions() {
                 catalog.functions.push(FnDoc {
                     module: Some(module.to_string()),

@@ -30,7 +30,7 @@ use crate::primitives::{Family, Registry};
 
 /// `monitor::start`, `monitor::capture`.
 pub const FAMILY: Family = Family {
-    name: "monitor_start",
+    name: "monitor",
     summary: "run `cilium monitor` in a node's Cilium agent and follow its events",
     register,
 };
