@@ -367,6 +367,27 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         cp.ip,
         pod.ip
     );
+    // Only the proxied connection crosses the pod's node's veth: the client's own connection
+    // ends at the called node, so no captured packet involves the client's address.
+    let packets: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("# tcpdump "))
+        .skip(1)
+        .take_while(|l| !l.starts_with("  ✘ ") && !l.starts_with("  ✔ "))
+        .collect();
+    assert!(packets.len() >= 3, "{all}");
+    let between = [
+        format!("IP {}.", cp.ip),
+        format!("IP {}.80 > {}.", pod.ip, cp.ip),
+    ];
+    for p in &packets {
+        assert!(
+            between.iter().any(|b| p.contains(b.as_str())) && p.contains(&pod.ip),
+            "a packet the pod's node should not see: {p}\n{all}"
+        );
+        assert!(!p.contains(&format!(" {}.", world.gateway)), "{p}");
+    }
     let dsr = run
         .lines_starting("  ✘ the SYN reached the pod from ")
         .first()
@@ -558,4 +579,96 @@ fn from_monitor_follows_the_agent_of_the_pods_node_and_closes_the_exec_session()
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(world.server.open_exec_sessions(), 0);
+}
+
+#[test]
+fn nettoyage_deletes_only_the_labs_cluster_unless_clean_and_cilium_version_picks_values_and_cli() {
+    let Some(world) = World::new(
+        "nettoyage_deletes_only_the_labs_cluster_unless_clean_and_cilium_version_picks_values_and_cli",
+    ) else {
+        return;
+    };
+    let name = world.name().to_string();
+    std::fs::write(
+        world.lab.standin_dir().join("kind-clusters"),
+        format!("trainee-lab\n{name}\n"),
+    )
+    .unwrap();
+
+    // Default: the lab's own cluster only. `q` at the `cluster` pause ends the lab there.
+    let run = world.run(&["--step"], &["--cluster", &name], "\n\nq\n");
+    let all = format!("--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.steps_run(),
+        ["prerequis", "nettoyage", "cluster"],
+        "{all}"
+    );
+    assert!(run.stdout.ends_with("   stopped (q)\n"), "{all}");
+    assert_eq!(run.code, Some(0), "q ends the lab without an error:\n{all}");
+    let calls = world.lab.call_lines();
+    assert_eq!(
+        calls[2..],
+        [
+            "kind get clusters".to_string(),
+            format!("kind delete cluster --name {name}"),
+        ],
+        "{all}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(world.lab.standin_dir().join("kind-clusters")).unwrap(),
+        "trainee-lab\n"
+    );
+
+    // --clean deletes every cluster; --cilium 1.16.5 takes cilium-values.yaml and cilium-dbg.
+    let run = world.run(
+        &["--step"],
+        &["--cluster", &name, "--clean", "--cilium", "1.16.5"],
+        "\n\n\n\nq\n",
+    );
+    let all = format!("--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.steps_run(),
+        ["prerequis", "nettoyage", "cluster", "cilium", "app"],
+        "{all}"
+    );
+    assert!(
+        run.has("--clean : suppression de tous les clusters kind (kind delete clusters --all)"),
+        "{all}"
+    );
+    let calls: Vec<String> = world.lab.call_lines()[calls.len() + 2..].to_vec();
+    let scripts = root().join("scripts");
+    assert_eq!(calls[0], "kind delete clusters --all", "{all}");
+    assert_eq!(
+        calls[2],
+        format!(
+            "kind create cluster --name {name} --config {}/tp12/kind-config.yaml --wait 5m",
+            scripts.display()
+        ),
+        "{all}"
+    );
+    assert!(
+        calls[4].starts_with(&format!(
+            "helm upgrade --install --namespace kube-system --repo https://helm.cilium.io cilium cilium --version 1.16.5 --values {}/tp12/cilium-values.yaml --values ",
+            scripts.display()
+        )),
+        "{all}"
+    );
+    let status: Vec<(String, Vec<String>)> = world
+        .exec_requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| (r.pod.clone(), r.command.clone()))
+        .collect();
+    assert_eq!(
+        status,
+        vec![(
+            "cilium-d54wb".to_string(),
+            vec!["cilium-dbg".to_string(), "status".into()]
+        )]
+    );
+    assert!(
+        run.has("Cilium 1.16.5 : valeurs tp12/cilium-values.yaml, CLI de l'agent « cilium-dbg »"),
+        "{all}"
+    );
 }
