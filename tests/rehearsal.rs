@@ -261,14 +261,6 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         .expect("the helm stand-in kept the --set file");
     assert_eq!(set["k8sServiceHost"], world.nodes[0].ip.as_str());
     assert_eq!(set["k8sServicePort"], 6443);
-    // --explain printed the handout's commands.
-    for command in [&expected[4], &expected[6]] {
-        assert!(
-            run.stderr.lines().any(|l| l == format!("$ {command}")),
-            "{command} not explained:\n{all}"
-        );
-    }
-
     // cluster: the nodes read from Docker, NotReady in the API before Cilium.
     for n in &world.nodes {
         let role = if n.control_plane {
@@ -344,6 +336,24 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
     // dsr: the capture on the pod's node's host-side veth saw the request proxied by the
     // called node (the control-plane): SNAT, not DSR.
     let veth = captured_veth(&run);
+    // --explain printed the command behind each action: the handout's kind, helm, kubectl and
+    // tcpdump lines.
+    let explained = [
+        expected[4].clone(),
+        expected[6].clone(),
+        "kubectl exec -n kube-system cilium-d54wb -c cilium-agent -- cilium status".to_string(),
+        "kubectl apply --server-side -f tp12/frontend-deployment.yaml -f tp12/frontend-svc.yaml"
+            .to_string(),
+        "kubectl rollout status deployment/frontend -n default --timeout=5m".to_string(),
+        "kubectl logs deployment/frontend --since 2m".to_string(),
+        format!("tcpdump -n -l -U -i {veth} 'tcp port 80 or tcp port 30000'"),
+    ];
+    for command in &explained {
+        assert!(
+            run.stderr.lines().any(|l| l == format!("$ {command}")),
+            "{command} not explained:\n{all}"
+        );
+    }
     assert!(
         run.has(&format!(
             "# tcpdump -n -i {veth} tcp port 80 or tcp port 30000"
