@@ -689,6 +689,8 @@ fn preflight_names_the_dead_docker_socket_and_the_missing_tools() {
 // These prove the script's plumbing — steps in the handout's order, parameters, what each
 // step looks up in the cluster, which data reaches which verdict, what is printed — against
 // the doubles in tests/lab/rehearsal (not kind, helm, Kubernetes, tcpdump or Cilium).
+// tests/rehearsal.rs runs the same script with the real binary on the project's test doubles
+// and Docker stand-in nodes.
 
 const STEPS: [&str; 10] = [
     "prerequis",
