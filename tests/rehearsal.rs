@@ -119,7 +119,7 @@ fn captured_veth(run: &Run) -> String {
 
 /// What must hold after any run: no exec session or log stream open on the API server, no
 /// tcpdump left on the capture's interface, no controller error.
-fn assert_nothing_left_running(world: &World, veth: &str) {
+fn assert_nothing_left_running(world: &World, veth: Option<&str>) {
     let start = std::time::Instant::now();
     while world.server.open_exec_sessions() + world.server.open_log_streams() > 0
         && start.elapsed() < Duration::from_secs(3)
@@ -128,11 +128,13 @@ fn assert_nothing_left_running(world: &World, veth: &str) {
     }
     assert_eq!(world.server.open_exec_sessions(), 0, "exec sessions open");
     assert_eq!(world.server.open_log_streams(), 0, "log streams open");
-    let stray = processes_with(&["-i", veth]);
-    assert!(
-        stray.iter().all(|p| !p.contains("tcpdump")),
-        "tcpdump still running: {stray:?}"
-    );
+    if let Some(veth) = veth {
+        let stray = processes_with(&["-i", veth]);
+        assert!(
+            stray.iter().all(|p| !p.contains("tcpdump")),
+            "tcpdump still running: {stray:?}"
+        );
+    }
     assert_eq!(world.controller_errors(), Vec::<String>::new());
 }
 
@@ -432,7 +434,7 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
     assert_eq!(report["error"], Value::Null);
     assert_eq!(report["checks"][2]["step"], "dsr");
 
-    assert_nothing_left_running(&world, &veth);
+    assert_nothing_left_running(&world, Some(&veth));
     let (names, network) = (world.cluster.nodes.clone(), world.cluster.network.clone());
     drop(world);
     assert_removed(names, network);
@@ -502,7 +504,7 @@ fn from_dsr_reruns_the_capture_on_an_existing_cluster_without_recreating_it() {
         run.has(&format!("  let c = cluster::get(\"{name}\");  c.nodes()")),
         "{all}"
     );
-    assert_nothing_left_running(&world, &captured_veth(&run));
+    assert_nothing_left_running(&world, Some(&captured_veth(&run)));
 }
 
 #[test]
@@ -681,4 +683,78 @@ fn nettoyage_deletes_only_the_labs_cluster_unless_clean_and_cilium_version_picks
         run.has("Cilium 1.16.5 : valeurs tp12/cilium-values.yaml, CLI de l'agent « cilium-dbg »"),
         "{all}"
     );
+}
+
+/// The children of `pid` whose program is `name` (their pids).
+fn children_named(pid: u32, name: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map(|(_, c)| c).unwrap_or_default();
+        let ppid: u32 = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if ppid == pid && comm == name {
+            found.push(child);
+        }
+    }
+    found
+}
+
+#[test]
+fn ctrl_c_during_the_capture_exits_130_and_leaves_no_tcpdump() {
+    let Some(world) = World::new("ctrl_c_during_the_capture_exits_130_and_leaves_no_tcpdump")
+    else {
+        return;
+    };
+    let world = world.with_lab_up_to_app();
+    // The dsr step curls the control-plane's NodePort while tcpdump runs: make that slow.
+    world.stall_node_port(&world.nodes[0], 32150);
+    let name = world.name().to_string();
+    let mut child = world
+        .command(&["--from", "dsr"], &["--cluster", &name])
+        .spawn()
+        .unwrap();
+    drop(child.stdin.take());
+    let start = std::time::Instant::now();
+    let tcpdump = loop {
+        if let Some(pid) = children_named(child.id(), "tcpdump").first() {
+            break *pid;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no tcpdump started by labsh"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill(2) on the labsh child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(stderr.ends_with("labsh: interrupted\n"), "{stderr}");
+    assert!(
+        standins::all_gone(&[tcpdump], Duration::from_secs(3)),
+        "tcpdump {tcpdump} still running after Ctrl-C"
+    );
+    assert!(
+        !stdout.contains("DSR :"),
+        "no check after Ctrl-C:\n{stdout}"
+    );
+    assert_nothing_left_running(&world, None);
 }

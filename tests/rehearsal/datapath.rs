@@ -95,6 +95,33 @@ pub async fn program_node_port(
     Ok(())
 }
 
+/// Replaces `node`'s NodePort server by one that sends its page at one byte a second
+/// (nginx `limit_rate`): a request to it stays open for minutes.
+pub async fn stall_node_port(
+    docker: &Docker,
+    node: &NodeInfo,
+    node_port: i64,
+) -> Result<(), String> {
+    let config = format!(
+        "server {{\n    listen {node_port};\n    root /var/www/html;\n    index index.nginx-debian.html;\n    limit_rate 1;\n}}\n"
+    );
+    exec(
+        docker,
+        &node.name,
+        &[
+            "sh",
+            "-c",
+            "printf '%s' \"$1\" > /etc/nginx/conf.d/labsh-nodeport.conf && nginx -t -q && nginx -s reload",
+            "sh",
+            &config,
+        ],
+    )
+    .await?;
+    // The reload is done when the old workers are gone; give it a moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Ok(())
+}
+
 /// The lines of the pod node's access log.
 pub async fn access_log(docker: &Docker, node: &str) -> Result<Vec<String>, String> {
     let text = exec(docker, node, &["cat", ACCESS_LOG]).await?;

@@ -209,6 +209,23 @@ impl World {
     /// stand-ins and host tools only on PATH, `stdin` as its standard input (answers to
     /// `--step`).
     pub fn run(&self, flags: &[&str], args: &[&str], stdin: &str) -> Run {
+        let mut child = self.command(flags, args).spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The command [`World::run`] runs, with piped stdin, stdout and stderr.
+    pub fn command(&self, flags: &[&str], args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_labsh"));
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(flags)
@@ -234,19 +251,19 @@ impl World {
         if let Ok(host) = std::env::var("DOCKER_HOST") {
             cmd.env("DOCKER_HOST", host);
         }
-        let mut child = cmd.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        cmd
+    }
+
+    /// Makes `node`'s NodePort answer one byte a second, so a request to it takes long
+    /// enough to interrupt the step that sends it.
+    pub fn stall_node_port(&self, node: &NodeInfo, node_port: i64) {
+        env::runtime()
+            .block_on(datapath::stall_node_port(
+                &self.shared.docker,
+                node,
+                node_port,
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// What the controllers could not do (empty when all went well).
