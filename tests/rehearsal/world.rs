@@ -226,32 +226,7 @@ impl World {
 
     /// The command [`World::run`] runs, with piped stdin, stdout and stderr.
     pub fn command(&self, flags: &[&str], args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_labsh"));
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(flags)
-            .args(["run", "scripts/tp12.rhai", "--"])
-            .args(args)
-            .env_clear()
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}",
-                    self.lab.bin().display(),
-                    self.lab.tmp.path().join("tools").display()
-                ),
-            )
-            .env("HOME", self.lab.home())
-            .env("STANDIN_DIR", self.lab.standin_dir())
-            .env("STANDIN_KIND_SERVER", self.server.url())
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Ok(host) = std::env::var("DOCKER_HOST") {
-            cmd.env("DOCKER_HOST", host);
-        }
-        cmd
+        command(&self.lab, &self.server, &self.kubeconfig, flags, args)
     }
 
     /// Makes `node`'s NodePort answer one byte a second, so a request to it takes long
@@ -353,4 +328,42 @@ fn controllers(shared: &Shared) {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// `labsh FLAGS run scripts/tp12.rhai -- ARGS` from the repository root, with only `lab`'s
+/// stand-ins and tools on PATH, `server` as the API server the kind stand-in writes into
+/// `kubeconfig` (KUBECONFIG), and piped stdin, stdout and stderr.
+pub fn command(
+    lab: &Lab,
+    server: &TestApiServer,
+    kubeconfig: &Path,
+    flags: &[&str],
+    args: &[&str],
+) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_labsh"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(flags)
+        .args(["run", "scripts/tp12.rhai", "--"])
+        .args(args)
+        .env_clear()
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                lab.bin().display(),
+                lab.tmp.path().join("tools").display()
+            ),
+        )
+        .env("HOME", lab.home())
+        .env("STANDIN_DIR", lab.standin_dir())
+        .env("STANDIN_KIND_SERVER", server.url())
+        .env("KUBECONFIG", kubeconfig)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Ok(host) = std::env::var("DOCKER_HOST") {
+        cmd.env("DOCKER_HOST", host);
+    }
+    cmd
 }
