@@ -235,7 +235,7 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         get.clone(), // nettoyage: is there a cluster to delete?
         get.clone(), // cluster::create: reuse it if it exists
         format!(
-            "kind create cluster --name {name} --config {}/tp12/kind-config.yaml --wait 5m",
+            "kind create cluster --name {name} --config {}/tp12/kind-config.yaml",
             scripts.display()
         ),
         get.clone(), // cilium: cluster::get
@@ -658,7 +658,7 @@ fn nettoyage_deletes_only_the_labs_cluster_unless_clean_and_cilium_version_picks
     assert_eq!(
         calls[2],
         format!(
-            "kind create cluster --name {name} --config {}/tp12/kind-config.yaml --wait 5m",
+            "kind create cluster --name {name} --config {}/tp12/kind-config.yaml",
             scripts.display()
         ),
         "{all}"
