@@ -723,7 +723,7 @@ fn exec_stream_stops_when_the_callback_returns_false() {
     frontend_deployment_and_pod(&lab);
     lab.server.on_exec(|_| ExecReply {
         stdout: (0..50)
-            .map(|i| (Duration::from_millis(10), format!("line {i}")))
+            .map(|i| (Duration::from_millis(10), format!("line {i}\n")))
             .collect(),
         stderr: vec![],
         exit_code: 0,
