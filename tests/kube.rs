@@ -415,7 +415,7 @@ fn typed_pods_and_services() {
     let v = lab.ok(r#"let p = kube::pods(#{selector: "app=guestbook"})[0]; [p.name, p.node, p.ip, p.ready, p.labels.tier, p.containers[0].name]"#);
     assert_eq!(
         format!("{v:?}"),
-        r#"["frontend-6c6d6dfd4d-xg8lp", "lab-worker", "10.244.4.66", true, "frontend", "main"]"#
+        r#"["frontend-6c6d6dfd4d-xg8lp", "lab-worker", "10.244.4.66", true, "frontend", "php-redis"]"#
     );
     let v = lab.ok(r#"let s = kube::service("frontend"); [s.type, s.cluster_ip, s.ports[0].node_port, s.node_port()]"#);
     assert_eq!(
