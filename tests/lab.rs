@@ -299,6 +299,22 @@ fn nodeport_passes_when_every_node_answers_200() {
 }
 
 #[test]
+fn nodeport_evidence_rounds_measured_times_to_a_tenth_of_a_millisecond() {
+    let v = verdict(
+        r#"verdicts::nodeport([#{status: 200, ms: 2.3043590000000003, node: "tp12-worker3"},
+                              #{status: 200, ms: 15.069065, node: "tp12-worker"}])"#,
+    );
+    assert!(v.passed, "{v:?}");
+    assert_eq!(
+        v.evidence,
+        vec![
+            "tp12-worker3: HTTP 200 in 2.3 ms",
+            "tp12-worker: HTTP 200 in 15.1 ms"
+        ]
+    );
+}
+
+#[test]
 fn nodeport_fails_naming_each_node_that_did_not_answer_200() {
     let v = verdict(
         r#"verdicts::nodeport([#{status: 200, ms: 4, node: "tp12-control-plane"},
@@ -673,6 +689,8 @@ fn preflight_names_the_dead_docker_socket_and_the_missing_tools() {
 // These prove the script's plumbing — steps in the handout's order, parameters, what each
 // step looks up in the cluster, which data reaches which verdict, what is printed — against
 // the doubles in tests/lab/rehearsal (not kind, helm, Kubernetes, tcpdump or Cilium).
+// tests/rehearsal.rs runs the same script with the real binary on the project's test doubles
+// and Docker stand-in nodes.
 
 const STEPS: [&str; 10] = [
     "prerequis",
