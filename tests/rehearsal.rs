@@ -17,9 +17,9 @@
 //! This proves the script's plumbing — steps in order with their French titles, parameters,
 //! `--from`, `--step`, `--report`, the commands run, what reaches each verdict, the exit code,
 //! and that nothing is left running — NOT Cilium's behaviour: on this SNAT datapath the
-//! source-IP and DSR checks FAIL, saying why, as they must. The `monitor` step needs
-//! `monitor::start`, not wired in the binary yet: the full run skips it at its `--step` pause
-//! and its own test is marked pending (ignored).
+//! source-IP and DSR checks FAIL, saying why, as they must. The full run skips the `monitor`
+//! step at its `--step` pause; `--from monitor` runs it on its own against the stand-in agent,
+//! whose exec plays the handout's lines.
 //!
 //! Needs Docker (skips with a message without it; fails with LABSH_REQUIRE_DOCKER=1), root for
 //! the host-side capture, and tcpdump.
@@ -84,6 +84,8 @@ const TITLES: [(&str, &str); 10] = [
 const CHECK_NODEPORT: &str = "NodePort joignable sur chaque nœud";
 const CHECK_SOURCE_IP: &str = "IP source préservée";
 const CHECK_DSR: &str = "DSR : SYN-ACK émis par le nœud du pod au nom du nœud appelé";
+const CHECK_MONITOR: &str =
+    "cilium monitor : trace world -> frontend (state new, orig-ip client) et réponse";
 
 fn root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -187,8 +189,8 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
     };
     let name = world.name().to_string();
     let out_json = world.lab.tmp.path().join("out.json");
-    // --step: Enter for prerequis … dsr, `s` at monitor (pending: monitor::start), Enter at fin.
-    let answers = format!("{}s\n\n", "\n".repeat(8));
+    // --step: Enter at each of the ten pauses.
+    let answers = "\n".repeat(10);
     let run = world.run(
         &[
             "--explain",
@@ -212,11 +214,6 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         .map(|(i, (id, title))| format!("== Step {}: {title} [{id}]", i + 1))
         .collect();
     assert_eq!(run.headers(), headers, "{all}");
-    assert!(
-        run.stdout
-            .contains(&format!("{}\n   skipped\n", headers[8])),
-        "{all}"
-    );
 
     // The stand-ins recorded the handout's kind and helm commands, in order.
     let calls = world.lab.call_lines();
@@ -248,6 +245,7 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         get.clone(), // nodeport
         get.clone(), // source-ip
         get.clone(), // dsr
+        get.clone(), // monitor
     ];
     // The preflight asks kind and helm for their versions concurrently: either order.
     let mut preflight = calls.get(..2).unwrap_or_default().to_vec();
@@ -427,9 +425,10 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
             (CHECK_NODEPORT.to_string(), true),
             (CHECK_SOURCE_IP.to_string(), false),
             (CHECK_DSR.to_string(), false),
+            (CHECK_MONITOR.to_string(), true),
         ]
     );
-    assert_eq!(report["passed"], 1);
+    assert_eq!(report["passed"], 2);
     assert_eq!(report["failed"], 2);
     assert_eq!(report["error"], Value::Null);
     assert_eq!(report["checks"][2]["step"], "dsr");
@@ -450,7 +449,7 @@ fn from_dsr_reruns_the_capture_on_an_existing_cluster_without_recreating_it() {
     let world = world.with_lab_up_to_app();
     let name = world.name().to_string();
     let out_json = world.lab.tmp.path().join("out.json");
-    // --from dsr: no pause for the skipped steps; Enter at dsr, `s` at monitor (pending), Enter at fin.
+    // --from dsr: no pause for the skipped steps; Enter at dsr, at monitor and at fin.
     let run = world.run(
         &[
             "--from",
@@ -460,7 +459,7 @@ fn from_dsr_reruns_the_capture_on_an_existing_cluster_without_recreating_it() {
             out_json.to_str().unwrap(),
         ],
         &["--cluster", &name, "--keep"],
-        "\ns\n\n",
+        "\n\n\n",
     );
     let all = format!("--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
     assert_eq!(run.code, Some(1), "{all}");
@@ -474,7 +473,7 @@ fn from_dsr_reruns_the_capture_on_an_existing_cluster_without_recreating_it() {
     // Only lookups: nothing created, installed or deleted.
     assert_eq!(
         world.lab.call_lines(),
-        vec!["kind get clusters".to_string()],
+        vec!["kind get clusters".to_string(); 2], // dsr, monitor: cluster::get
         "{all}"
     );
     let pod = world.pod_node();
@@ -497,7 +496,10 @@ fn from_dsr_reruns_the_capture_on_an_existing_cluster_without_recreating_it() {
     );
     assert_eq!(
         report_checks(&report(&out_json)),
-        vec![(CHECK_DSR.to_string(), false)]
+        vec![
+            (CHECK_DSR.to_string(), false),
+            (CHECK_MONITOR.to_string(), true)
+        ]
     );
     // --keep: how to explore it in the REPL.
     assert!(
@@ -533,10 +535,9 @@ fn help_runs_nothing_and_exits_0() {
     assert!(!kubeconfig.exists());
 }
 
-/// Pending: `monitor::start` is being wired into the binary on another branch; until then the
-/// `monitor` step fails with "function not found". Remove the `ignore` when it lands.
+/// `--from monitor` on an existing cluster: `monitor::start` finds the agent of the pod's node,
+/// runs `cilium monitor -v --related-to <endpoint>` there, and the exec is closed at the end.
 #[test]
-#[ignore = "pending: monitor::start is not wired into the labsh binary yet"]
 fn from_monitor_follows_the_agent_of_the_pods_node_and_closes_the_exec_session() {
     let Some(world) =
         World::new("from_monitor_follows_the_agent_of_the_pods_node_and_closes_the_exec_session")
@@ -585,11 +586,7 @@ fn from_monitor_follows_the_agent_of_the_pods_node_and_closes_the_exec_session()
     );
     assert_eq!(
         report_checks(&report(&out_json)),
-        vec![(
-            "cilium monitor : trace world -> frontend (state new, orig-ip client) et réponse"
-                .to_string(),
-            true
-        )]
+        vec![(CHECK_MONITOR.to_string(), true)]
     );
     let start = std::time::Instant::now();
     while world.server.open_exec_sessions() > 0 && start.elapsed() < Duration::from_secs(3) {

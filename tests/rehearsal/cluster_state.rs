@@ -157,10 +157,19 @@ pub fn node_port(server: &TestApiServer) -> Option<i64> {
 
 /// The agents' answers to `kubectl exec`: `cilium status` (what the lab filters), and
 /// `cilium monitor`: the handout's `-v --related-to` lines with the rehearsal's addresses,
-/// then the stream stays open as the real command does. Anything else fails like a missing
+/// then the stream stays open as the real command does; and `monitor::start`'s probe for the
+/// agent's CLI (a 1.12 agent: `cilium`, no `cilium-dbg`). Anything else fails like a missing
 /// command.
 pub fn agent_exec(req: &ExecRequest, node_ip: &str, pod_ip: &str, client: &str) -> ExecReply {
     let cli = req.command.first().map(String::as_str).unwrap_or_default();
+    if cli == "sh"
+        && req
+            .command
+            .get(2)
+            .is_some_and(|script| script.contains("command -v cilium-dbg"))
+    {
+        return ExecReply::lines(&["/usr/bin/cilium"], 0);
+    }
     if !(cli == "cilium" || cli == "cilium-dbg") {
         return ExecReply::lines(&[], 127).with_stderr(&format!(
             "exec: \"{cli}\": executable file not found in $PATH\n"
