@@ -282,7 +282,9 @@ fn dropping_the_session_closes_a_running_monitor() {
     );
     assert!(!record.hook_ran());
     drop(s);
-    assert!(record.hook_ran());
+    // The session's shutdown cancels the monitor's task, which runs the hook; under a loaded
+    // machine that can land just after `drop` returns.
+    eventually("the close hook runs", || record.hook_ran());
     eventually("the producer sees its channel closed", || {
         record.channel_closed()
     });
