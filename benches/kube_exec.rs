@@ -29,7 +29,9 @@ fn bench(c: &mut Criterion) {
     server.insert(json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "cilium-x7k2p", "namespace": "kube-system"},
         "spec": {"nodeName": "lab-worker", "containers": [{"name": "cilium-agent", "image": "x"}]}}));
-    let frame = vec![LINE; PER_FRAME].join("\n");
+    // Each frame ends with a newline: the server writes chunks as-is, and a line cut at a frame
+    // boundary would be joined with the next frame's first line.
+    let frame = format!("{}\n", vec![LINE; PER_FRAME].join("\n"));
     server.on_exec(move |_| ExecReply {
         stdout: (0..LINES / PER_FRAME)
             .map(|_| (Duration::ZERO, frame.clone()))
