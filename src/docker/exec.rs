@@ -89,18 +89,7 @@ impl ExecProcess {
             "sh".to_string(),
         ];
         cmd.extend(argv.iter().cloned());
-        let created = docker
-            .create_exec(
-                container,
-                CreateExecOptions {
-                    cmd: Some(cmd),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(DockerError::api(format!("`{command}`")))?;
+        let created = create_attached(docker, container, cmd, format!("`{command}`")).await?;
         let started = docker
             .start_exec(&created.id, None)
             .await
@@ -311,18 +300,7 @@ pub async fn send_signal(
     .map(|s| s.to_string())
     .collect();
     let what = format!("signalling pid {pid} in {container}");
-    let created = docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(cmd),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(DockerError::api(what.clone()))?;
+    let created = create_attached(docker, container, cmd, what.clone()).await?;
     if let StartExecResults::Attached { mut output, .. } = docker
         .start_exec(&created.id, None)
         .await
@@ -418,6 +396,28 @@ pub async fn sleep_until(deadline: Option<tokio::time::Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// Creates an exec of `cmd` in `container` with stdout and stderr attached; `what` names it in
+/// errors.
+async fn create_attached(
+    docker: &Docker,
+    container: &str,
+    cmd: Vec<String>,
+    what: String,
+) -> Result<bollard::exec::CreateExecResults, DockerError> {
+    docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                cmd: Some(cmd),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(DockerError::api(what))
 }
 
 #[cfg(test)]

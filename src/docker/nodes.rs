@@ -18,21 +18,12 @@ pub const ROLE_LABEL: &str = "io.x-k8s.kind.role";
 /// The nodes of `cluster`, control-plane first, then by name. No container → an error naming
 /// the cluster and the kind clusters that do exist.
 pub async fn discover(docker: &Docker, cluster: &str) -> Result<Vec<Node>, DockerError> {
-    let mut filters = HashMap::new();
-    filters.insert(
-        "label".to_string(),
-        vec![format!("{CLUSTER_LABEL}={cluster}")],
-    );
-    let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters)
-        .build();
-    let containers = docker
-        .list_containers(Some(options))
-        .await
-        .map_err(DockerError::api(format!(
-            "listing the containers of kind cluster {cluster:?}"
-        )))?;
+    let containers = labelled(
+        docker,
+        format!("{CLUSTER_LABEL}={cluster}"),
+        format!("listing the containers of kind cluster {cluster:?}"),
+    )
+    .await?;
     if containers.is_empty() {
         let existing = clusters(docker).await?;
         let list = if existing.is_empty() {
@@ -53,18 +44,33 @@ pub async fn discover(docker: &Docker, cluster: &str) -> Result<Vec<Node>, Docke
     Ok(nodes)
 }
 
-/// The names of the kind clusters that have containers, sorted.
-pub async fn clusters(docker: &Docker) -> Result<Vec<String>, DockerError> {
+/// Every container, running or not, matching the label filter `label` (`key` or `key=value`);
+/// `what` names the listing in errors.
+async fn labelled(
+    docker: &Docker,
+    label: String,
+    what: String,
+) -> Result<Vec<bollard::models::ContainerSummary>, DockerError> {
     let mut filters = HashMap::new();
-    filters.insert("label".to_string(), vec![CLUSTER_LABEL.to_string()]);
+    filters.insert("label".to_string(), vec![label]);
     let options = ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&filters)
         .build();
-    let containers = docker
+    docker
         .list_containers(Some(options))
         .await
-        .map_err(DockerError::api("listing kind clusters"))?;
+        .map_err(DockerError::api(what))
+}
+
+/// The names of the kind clusters that have containers, sorted.
+pub async fn clusters(docker: &Docker) -> Result<Vec<String>, DockerError> {
+    let containers = labelled(
+        docker,
+        CLUSTER_LABEL.to_string(),
+        "listing kind clusters".to_string(),
+    )
+    .await?;
     let names: BTreeSet<String> = containers
         .iter()
         .filter_map(|c| c.labels.as_ref()?.get(CLUSTER_LABEL).cloned())
