@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use apiserver::{ExecReply, TestApiServer};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use labsh::Workbench;
 use serde_json::json;
 
 const LINES: usize = 20_000;
@@ -42,12 +41,7 @@ fn bench(c: &mut Criterion) {
     });
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    server.write_kubeconfig(&kubeconfig, "bench");
-    let mut session = Workbench::new()
-        .with_primitives(labsh::primitives::all())
-        .build()
-        .unwrap();
-    labsh::selection::select(session.ctx(), Some("bench".into()), Some(kubeconfig));
+    let mut session = server.labsh_session(&kubeconfig, "bench");
 
     let mut group = c.benchmark_group("exec_lines_into_rhai_callback");
     group.throughput(Throughput::Elements(LINES as u64));

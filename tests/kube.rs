@@ -35,16 +35,7 @@ impl Lab {
         let server = Arc::new(rt.block_on(TestApiServer::start()));
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
-        server.write_kubeconfig(&kubeconfig, CONTEXT);
-        let session = Workbench::new()
-            .with_primitives(labsh::primitives::all())
-            .build()
-            .unwrap();
-        labsh::selection::select(
-            session.ctx(),
-            Some(CONTEXT.into()),
-            Some(kubeconfig.clone()),
-        );
+        let session = server.labsh_session(&kubeconfig, CONTEXT);
         Lab {
             session,
             server,

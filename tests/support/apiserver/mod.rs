@@ -197,6 +197,22 @@ impl TestApiServer {
         });
     }
 
+    /// A labsh session whose `kube::` primitives talk to this server: writes a kubeconfig with
+    /// context `context` to `path` and selects it in the session.
+    pub fn labsh_session(&self, path: &Path, context: &str) -> labsh::Session {
+        self.write_kubeconfig(path, context);
+        let session = labsh::Workbench::new()
+            .with_primitives(labsh::primitives::all())
+            .build()
+            .expect("a labsh session");
+        labsh::selection::select(
+            session.ctx(),
+            Some(context.into()),
+            Some(path.to_path_buf()),
+        );
+        session
+    }
+
     /// Creates or replaces an object of any kind the server serves. Sets what a real server
     /// sets (uid, resourceVersion, generation, creationTimestamp if absent, namespace `default`
     /// for namespaced kinds) and notifies watches (ADDED or MODIFIED). Panics on an unknown kind
