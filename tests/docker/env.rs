@@ -36,6 +36,15 @@ fn required() -> bool {
 pub fn engine(test: &str) -> Option<Engine> {
     static ENGINE: OnceLock<Result<(Docker, String), String>> = OnceLock::new();
     let ready = ENGINE.get_or_init(|| {
+        // Host-side captures (tcpdump on a node's veth) need CAP_NET_RAW, and building the
+        // image needs root: without them the Docker tier is skipped, not failed.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        if labsh::primitives::preflight::cap_eff_has_net_raw(&status) != Some(true) {
+            return Err(
+                "not root (no CAP_NET_RAW): host-side captures and the test image need it"
+                    .to_string(),
+            );
+        }
         runtime().block_on(async {
             let host = labsh::docker::client::docker_host();
             let docker = labsh::docker::client::connect(&host)
