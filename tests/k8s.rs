@@ -615,7 +615,7 @@ fn cells(table: &str) -> (Vec<String>, Vec<Vec<String>>) {
 /// `kube::table` against `kubectl get` on the same server: the same header, the same
 /// cells, the same alignment, except the columns that count time.
 fn same_table(t: &mut T, kind: &str, opts: &str, kubectl_args: &[&str]) {
-    const TIME_COLUMNS: [&str; 3] = ["AGE", "LAST SEEN", "DURATION"];
+    const TIME_COLUMNS: [&str; 4] = ["AGE", "LAST SEEN", "FIRST SEEN", "DURATION"];
     let mut last = String::new();
     for _ in 0..5 {
         let ours = t
