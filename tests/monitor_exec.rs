@@ -654,7 +654,7 @@ fn guestbook_done_when_from_a_script() {
         mon.wait(#{{"until": |e| e.kind == "trace" && "FIN" in e.flags, timeout: "10s"}});
         let events = mon.stop();
         let syn = events.filter(|e| e.kind == "trace" && e.flags == ["SYN"])[0];
-        [port, table.contains("80:32150/TCP"), seen[-1].line, syn.endpoint, syn.src, syn.dport, events.len()]
+        [port, table.contains("frontend"), seen[-1].line, syn.endpoint, syn.src, syn.dport, events.len()]
         "#
     ));
     controllers.join().unwrap();

@@ -169,6 +169,15 @@ pub async fn apply(
             }
             crd_applied = false;
         }
+        if kind.is_none() && crd_exists(conn, &api_version, &kind_name).await {
+            // Its CRD was applied by an earlier call and is not served yet (Established).
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while kind.is_none() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                catalog = conn.refresh_catalog().await?;
+                kind = catalog.by_gvk(&api_version, &kind_name).cloned();
+            }
+        }
         let kind = kind.ok_or_else(|| KubeError::UnknownGvk {
             source_desc: doc.source_desc.clone(),
             api_version: api_version.clone(),
@@ -196,7 +205,7 @@ pub async fn apply(
         api.patch(&name, &params, &Patch::Apply(&obj))
             .await
             .map_err(|e| {
-                conn.error(
+                with_hint(conn.error(
                     || {
                         format!(
                             "server-side apply of {}{} ({})",
@@ -208,7 +217,7 @@ pub async fn apply(
                         )
                     },
                     e,
-                )
+                ))
             })?;
         let reference = kind.reference(&name);
         print(&format!("{reference} serverside-applied"));
@@ -315,5 +324,93 @@ spec:
             check_document(&docs[1], 1).unwrap_err().to_string(),
             "x.yaml: document 2: missing `apiVersion`"
         );
+    }
+}
+
+/// Whether the server has a CustomResourceDefinition for `api_version`/`kind` (served or
+/// about to be). Errors (no rights to list CRDs, say) count as no.
+async fn crd_exists(conn: &Conn, api_version: &str, kind: &str) -> bool {
+    let Some((group, _version)) = api_version.split_once('/') else {
+        return false;
+    };
+    let crds: kube::Api<
+        k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+    > = kube::Api::all(conn.client.clone());
+    match crds.list(&kube::api::ListParams::default()).await {
+        Ok(list) => list
+            .items
+            .iter()
+            .any(|c| c.spec.group == group && c.spec.names.kind == kind),
+        Err(_) => false,
+    }
+}
+
+/// Adds what to change to the server's message where it does not say it. Kubernetes 1.20's
+/// server-side apply refuses a list item that leaves out a key the server would default
+/// (a Service or container port without `protocol`) with an HTTP 500 naming only the key.
+fn with_hint(err: KubeError) -> KubeError {
+    match err {
+        KubeError::Api {
+            what,
+            code,
+            message,
+            context,
+        } => {
+            let hint = omitted_key(&message).map(|key| {
+                if key == "protocol" {
+                    "; give every port of the object an explicit `protocol: TCP` (or UDP/SCTP): \
+                     this server's server-side apply does not default it"
+                        .to_string()
+                } else {
+                    format!("; give every item of that list an explicit `{key}:`")
+                }
+            });
+            KubeError::Api {
+                what,
+                code,
+                message: message + hint.as_deref().unwrap_or_default(),
+                context,
+            }
+        }
+        other => other,
+    }
+}
+
+/// `associative list with keys has an element that omits key field "protocol"` → `protocol`.
+fn omitted_key(message: &str) -> Option<&str> {
+    let rest = message.split("omits key field \"").nth(1)?;
+    rest.split('"').next().filter(|k| !k.is_empty())
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::*;
+
+    fn api(message: &str) -> KubeError {
+        KubeError::Api {
+            what: "server-side apply of service/frontend".into(),
+            code: 500,
+            message: message.into(),
+            context: "c".into(),
+        }
+    }
+
+    #[test]
+    fn a_port_without_protocol_says_to_add_protocol_tcp() {
+        // The message kube-apiserver 1.20.2 answers for the lab's original frontend-svc.yaml.
+        let msg = "failed to create typed patch object: .spec.ports: element 0: associative list with keys has an element that omits key field \"protocol\" (and doesn't have default value)";
+        let KubeError::Api { message, .. } = with_hint(api(msg)) else {
+            panic!()
+        };
+        assert!(message.starts_with(msg), "{message}");
+        assert!(message.contains("explicit `protocol: TCP`"), "{message}");
+    }
+
+    #[test]
+    fn other_server_messages_are_left_as_they_are() {
+        let KubeError::Api { message, .. } = with_hint(api("Service \"x\" is invalid")) else {
+            panic!()
+        };
+        assert_eq!(message, "Service \"x\" is invalid");
     }
 }

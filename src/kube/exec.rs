@@ -2,6 +2,12 @@
 //! a channel (the monitor and `kube::exec_stream` read it), [`ExecStream::close`] or dropping
 //! the stream ends the exec and closes the WebSocket, and the exit code comes from the
 //! status channel.
+//!
+//! Closing an exec before its command ended does not end the command: neither the API server
+//! nor containerd signals a process whose exec stream went away (`kubectl exec` leaves it
+//! running too). So after closing, labsh runs [`KILL_SCRIPT`] in the same container: it ends
+//! the processes whose command line is exactly the exec's argv and whose parent is outside the
+//! container (PPid 0: started by an exec, not by the container's own processes).
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
@@ -110,8 +116,15 @@ pub async fn exec_lines(
     let (tx, rx) = mpsc::channel(1024);
     let (exit_tx, exit_rx) = oneshot::channel();
     let token = CancellationToken::new();
+    let killer = Killer {
+        api: api.clone(),
+        pod: pod.to_string(),
+        container: container.map(str::to_string),
+        argv: argv.to_vec(),
+    };
     tokio::spawn(drive(
         proc,
+        killer,
         stdout,
         stderr,
         status,
@@ -127,8 +140,59 @@ pub async fn exec_lines(
     })
 }
 
+/// Ends, in the container, what an exec closed early left running.
+pub const KILL_SCRIPT: &str = r#"want=$(printf '%s\n' "$@")
+for d in /proc/[0-9]*; do
+  p=${d#/proc/}
+  [ "$p" = "$$" ] && continue
+  ppid=
+  while read -r k v; do [ "$k" = PPid: ] && ppid=$v; done < "$d/status" 2>/dev/null
+  [ "$ppid" = 0 ] || continue
+  [ "$(tr '\0' '\n' < "$d/cmdline" 2>/dev/null)" = "$want" ] && kill -TERM "$p" 2>/dev/null
+done
+exit 0"#;
+
+struct Killer {
+    api: Api<Pod>,
+    pod: String,
+    container: Option<String>,
+    argv: Vec<String>,
+}
+
+impl Killer {
+    /// Best effort, bounded: a container without `sh` keeps the process (nothing else can
+    /// reach it).
+    async fn kill(self) {
+        let mut argv = vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            KILL_SCRIPT.to_string(),
+            "labsh-kill".to_string(),
+        ];
+        argv.extend(self.argv);
+        // kube-rs wants one stream attached: stderr, which the script leaves empty.
+        let mut ap = AttachParams::default()
+            .stdin(false)
+            .stdout(false)
+            .stderr(true);
+        if let Some(c) = &self.container {
+            ap = ap.container(c);
+        }
+        let run = async {
+            if let Ok(mut proc) = self.api.exec(&self.pod, argv, &ap).await {
+                if let Some(status) = proc.take_status() {
+                    let _ = status.await;
+                }
+                let _ = proc.join().await;
+            }
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(3), run).await;
+    }
+}
+
 async fn drive(
     proc: AttachedProcess,
+    killer: Killer,
     stdout: Option<impl AsyncRead + Unpin + Send + 'static>,
     stderr: Option<impl AsyncRead + Unpin + Send + 'static>,
     status: Option<impl Future<Output = Option<Status>> + Send>,
@@ -158,6 +222,7 @@ async fn drive(
             // Aborting the message loop drops the WebSocket: the server sees it close.
             proc.abort();
             drop(proc);
+            killer.kill().await;
             let _ = exit_tx.send(ExitInfo::default());
         }
         status = work => {

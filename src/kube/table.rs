@@ -1,133 +1,263 @@
-//! kubectl's tables: the same columns as `kubectl get` for pods, services, deployments,
-//! nodes and daemonsets (with `-o wide`), a NAME/AGE table for anything else, aligned as
-//! kubectl's tabwriter does (each column as wide as its widest cell plus three spaces).
+//! kubectl's tables, from the API server's own `Table`: `kube::table` asks for the list as
+//! `application/json;as=Table;v=v1;g=meta.k8s.io` (what `kubectl get` sends), so the columns,
+//! their `-o wide` priority, the AGE cells and a CRD's `additionalPrinterColumns` are the
+//! server's, and prints it the way kubectl's printer does
+//! (`k8s.io/cli-runtime/pkg/printers/tableprinter.go`): upper-cased headers, a NAMESPACE
+//! column first for `--all-namespaces`, string cells cut at their first line break with
+//! `...`, ESC and CR escaped, and columns aligned as its tabwriter does (minimum width 6,
+//! padding 3, the last column unpadded).
+//!
+//! A server that answers with a plain list instead (no Table support) gets the fallback
+//! kubectl itself used before server-side printing: NAME and AGE.
 
 use k8s_openapi::jiff::Timestamp;
+use kube::api::ListParams;
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::kube::typed::{pod_ready_counts, pod_status};
+use crate::kube::kinds::Kind;
+use crate::kube::objects::ListQuery;
+use crate::kube::{Conn, KubeError};
 
-/// Renders `objects` of resource `plural` (`services`, `pods`, …) as kubectl would.
-pub fn render(
-    plural: &str,
-    objects: &[Value],
-    wide: bool,
-    all_namespaces: bool,
-    now: Timestamp,
-) -> String {
-    if objects.is_empty() {
-        return "No resources found".to_string();
-    }
-    let (mut header, wide_header): (Vec<&str>, Vec<&str>) = match plural {
-        "pods" => (
-            vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
-            vec!["IP", "NODE", "NOMINATED NODE", "READINESS GATES"],
-        ),
-        "services" => (
-            vec![
-                "NAME",
-                "TYPE",
-                "CLUSTER-IP",
-                "EXTERNAL-IP",
-                "PORT(S)",
-                "AGE",
-            ],
-            vec!["SELECTOR"],
-        ),
-        "deployments" => (
-            vec!["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
-            vec!["CONTAINERS", "IMAGES", "SELECTOR"],
-        ),
-        "nodes" => (
-            vec!["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
-            vec![
-                "INTERNAL-IP",
-                "EXTERNAL-IP",
-                "OS-IMAGE",
-                "KERNEL-VERSION",
-                "CONTAINER-RUNTIME",
-            ],
-        ),
-        "daemonsets" => (
-            vec![
-                "NAME",
-                "DESIRED",
-                "CURRENT",
-                "READY",
-                "UP-TO-DATE",
-                "AVAILABLE",
-                "NODE SELECTOR",
-                "AGE",
-            ],
-            vec!["CONTAINERS", "IMAGES", "SELECTOR"],
-        ),
-        _ => (vec!["NAME", "AGE"], vec![]),
-    };
-    if wide {
-        header.extend(wide_header);
-    }
-    let mut rows: Vec<Vec<String>> = Vec::with_capacity(objects.len() + 1);
-    let mut head: Vec<String> = header.iter().map(|s| s.to_string()).collect();
-    if all_namespaces {
-        head.insert(0, "NAMESPACE".into());
-    }
-    rows.push(head);
-    for obj in objects {
-        let age = age(obj, now);
-        let name = str_at(obj, "/metadata/name").to_string();
-        let mut row = match plural {
-            "pods" => pod_row(obj, name, age, wide),
-            "services" => service_row(obj, name, age, wide),
-            "deployments" => deployment_row(obj, name, age, wide),
-            "nodes" => node_row(obj, name, age, wide),
-            "daemonsets" => daemonset_row(obj, name, age, wide),
-            _ => vec![name, age],
-        };
-        if all_namespaces {
-            row.insert(0, str_at(obj, "/metadata/namespace").to_string());
-        }
-        rows.push(row);
-    }
-    align(&rows)
+/// What `kubectl get` sends: a v1 Table, else a v1beta1 Table, else the plain list.
+pub const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,\
+application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+
+/// The server's `meta.k8s.io/v1` `Table`, with what the printer needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerTable {
+    #[serde(default)]
+    pub column_definitions: Vec<Column>,
+    #[serde(default)]
+    pub rows: Vec<Row>,
 }
 
-fn align(rows: &[Vec<String>]) -> String {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
+/// One `TableColumnDefinition`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    #[serde(default)]
+    pub format: String,
+    /// 0: shown by default; > 0: only with `-o wide`.
+    #[serde(default)]
+    pub priority: i64,
+}
+
+/// One `TableRow`: its cells and (by default) the object's metadata.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Row {
+    #[serde(default)]
+    pub cells: Vec<Value>,
+    #[serde(default)]
+    pub object: Option<Value>,
+}
+
+/// What the server answered to a Table request.
+pub enum Fetched {
+    Table(ServerTable),
+    /// The server does not do server-side printing: the list's items.
+    Items(Vec<Value>),
+}
+
+/// Lists `kind` as a Table, as `kubectl get` does.
+pub async fn fetch(conn: &Conn, kind: &Kind, query: &ListQuery) -> Result<Fetched, KubeError> {
+    let api = if query.all_namespaces {
+        conn.api_all(kind)
+    } else {
+        conn.api(kind, query.namespace.as_deref())
+    };
+    let what = || format!("list {}", query.describe(conn, kind));
+    let lp: ListParams = query.params();
+    let mut request = kube::core::Request::new(api.resource_url())
+        .list(&lp)
+        .map_err(|e| KubeError::Other(format!("{}: {e}", what())))?;
+    request.headers_mut().insert(
+        http::header::ACCEPT,
+        http::HeaderValue::from_static(TABLE_ACCEPT),
+    );
+    let text = conn
+        .client
+        .request_text(request)
+        .await
+        .map_err(|e| conn.error(what, e))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        KubeError::Other(format!("{}: the server's answer is not JSON: {e}", what()))
+    })?;
+    if value.get("kind").and_then(Value::as_str) == Some("Table") {
+        let table: ServerTable = serde_json::from_value(value)
+            .map_err(|e| KubeError::Other(format!("{}: unreadable Table: {e}", what())))?;
+        return Ok(Fetched::Table(table));
+    }
+    let items = value
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    Ok(Fetched::Items(items))
+}
+
+/// How to print: kubectl's `-o wide` and `--all-namespaces`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PrintOptions {
+    pub wide: bool,
+    pub with_namespace: bool,
+}
+
+/// kubectl's message when nothing matched (it writes it to stderr).
+pub fn no_resources(namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("No resources found in {ns} namespace."),
+        None => "No resources found".to_string(),
+    }
+}
+
+/// Prints the server's table as kubectl does; `None` when it has no rows (kubectl then
+/// prints no header, only [`no_resources`]).
+pub fn render(table: &ServerTable, options: PrintOptions) -> Option<String> {
+    if table.rows.is_empty() {
+        return None;
+    }
+    let shown: Vec<usize> = table
+        .column_definitions
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| options.wide || c.priority == 0)
+        .map(|(i, _)| i)
+        .collect();
+    let mut lines: Vec<Vec<String>> = Vec::with_capacity(table.rows.len() + 1);
+    let mut header: Vec<String> = Vec::new();
+    if options.with_namespace {
+        header.push("NAMESPACE".into());
+    }
+    header.extend(
+        shown
+            .iter()
+            .map(|&i| table.column_definitions[i].name.to_uppercase()),
+    );
+    lines.push(header);
+    for row in &table.rows {
+        let mut line = Vec::with_capacity(header_len(&lines));
+        if options.with_namespace {
+            let ns = row
+                .object
+                .as_ref()
+                .and_then(|o| o.pointer("/metadata/namespace"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            line.push(escape(ns));
+        }
+        for &i in &shown {
+            // A row shorter than the columns: kubectl prints nothing for the missing cells.
+            if let Some(cell) = row.cells.get(i) {
+                line.push(cell_text(cell));
+            } else {
+                break;
+            }
+        }
+        lines.push(line);
+    }
+    Some(tabwrite(&lines))
+}
+
+fn header_len(lines: &[Vec<String>]) -> usize {
+    lines.first().map_or(0, Vec::len)
+}
+
+/// A cell as kubectl prints it: strings cut at their first line break (`...` marks it),
+/// `null` as nothing, numbers and booleans as Go's `fmt.Sprint` writes them.
+fn cell_text(cell: &Value) -> String {
+    match cell {
+        Value::Null => String::new(),
+        Value::String(s) => match s.find(['\n', '\r', '\x0c']) {
+            Some(cut) => format!("{}...", escape(&s[..cut])),
+            None => escape(s),
+        },
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(cell_text).collect();
+            escape(&format!("[{}]", parts.join(" ")))
+        }
+        Value::Object(m) => {
+            let mut parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", cell_text(v)))
+                .collect();
+            parts.sort();
+            escape(&format!("map[{}]", parts.join(" ")))
+        }
+    }
+}
+
+/// kubectl's terminal escaper: ESC → `^[`, CR → `\r`.
+fn escape(s: &str) -> String {
+    if !s.contains(['\x1b', '\r']) {
+        return s.to_string();
+    }
+    s.replace('\x1b', "^[").replace('\r', "\\r")
+}
+
+/// Go's tabwriter as kubectl sets it up (minwidth 6, padding 3, pad char ' '): every cell
+/// but a line's last is padded to its column's width, the widest cell plus 3, at least 6.
+/// Widths count characters (runes), as tabwriter does.
+fn tabwrite(lines: &[Vec<String>]) -> String {
+    const MIN_WIDTH: usize = 6;
+    const PADDING: usize = 3;
+    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
         .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+            lines
+                .iter()
+                // Only cells followed by another cell belong to a column.
+                .filter(|l| c + 1 < l.len())
+                .map(|l| l[c].chars().count() + PADDING)
                 .max()
                 .unwrap_or(0)
+                .max(MIN_WIDTH)
         })
         .collect();
     let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            line.push_str(cell);
-            if c + 1 < row.len() {
-                let pad = widths[c] + 3 - cell.chars().count();
-                line.push_str(&" ".repeat(pad));
+    for line in lines {
+        for (c, cell) in line.iter().enumerate() {
+            out.push_str(cell);
+            if c + 1 < line.len() {
+                let pad = widths[c] - cell.chars().count();
+                out.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(line.trim_end());
         out.push('\n');
     }
     out.pop();
     out
 }
 
+/// The fallback for servers that return no Table: NAME and AGE, as kubectl printed
+/// before server-side columns.
+pub fn render_items(objects: &[Value], options: PrintOptions, now: Timestamp) -> Option<String> {
+    if objects.is_empty() {
+        return None;
+    }
+    let mut lines = Vec::with_capacity(objects.len() + 1);
+    let mut header = vec!["NAME".to_string(), "AGE".to_string()];
+    if options.with_namespace {
+        header.insert(0, "NAMESPACE".into());
+    }
+    lines.push(header);
+    for obj in objects {
+        let mut line = vec![str_at(obj, "/metadata/name").to_string(), age(obj, now)];
+        if options.with_namespace {
+            line.insert(0, str_at(obj, "/metadata/namespace").to_string());
+        }
+        lines.push(line);
+    }
+    Some(tabwrite(&lines))
+}
+
 fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-}
-
-fn int_at(v: &Value, pointer: &str) -> i64 {
-    v.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
-}
-
-fn or_none(s: String) -> String {
-    if s.is_empty() { "<none>".into() } else { s }
 }
 
 fn age(obj: &Value, now: Timestamp) -> String {
@@ -194,402 +324,123 @@ pub fn human_age(seconds: i64) -> String {
     format!("{}y", hours / 24 / 365)
 }
 
-fn pod_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
-    let (ready, total, restarts) = pod_ready_counts(obj);
-    let mut row = vec![
-        name,
-        format!("{ready}/{total}"),
-        pod_status(obj),
-        restarts.to_string(),
-        age,
-    ];
-    if wide {
-        row.push(or_none(str_at(obj, "/status/podIP").into()));
-        row.push(or_none(str_at(obj, "/spec/nodeName").into()));
-        row.push(or_none(str_at(obj, "/status/nominatedNodeName").into()));
-        row.push("<none>".into());
-    }
-    row
-}
-
-/// `80:32150/TCP,443/TCP`.
-pub fn service_ports(svc: &Value) -> String {
-    let ports = svc.pointer("/spec/ports").and_then(Value::as_array);
-    let Some(ports) = ports else {
-        return "<none>".into();
-    };
-    let parts: Vec<String> = ports
-        .iter()
-        .map(|p| {
-            let port = p.get("port").and_then(Value::as_i64).unwrap_or(0);
-            let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
-            match p.get("nodePort").and_then(Value::as_i64) {
-                Some(np) if np != 0 => format!("{port}:{np}/{proto}"),
-                _ => format!("{port}/{proto}"),
-            }
-        })
-        .collect();
-    if parts.is_empty() {
-        "<none>".into()
-    } else {
-        parts.join(",")
-    }
-}
-
-fn service_external_ip(svc: &Value) -> String {
-    let externals: Vec<&str> = svc
-        .pointer("/spec/externalIPs")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    match str_at(svc, "/spec/type") {
-        "ExternalName" => str_at(svc, "/spec/externalName").to_string(),
-        "LoadBalancer" => {
-            let mut ips: Vec<String> = svc
-                .pointer("/status/loadBalancer/ingress")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|i| {
-                            i.get("ip")
-                                .or_else(|| i.get("hostname"))
-                                .and_then(Value::as_str)
-                        })
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default();
-            ips.extend(externals.iter().map(|s| s.to_string()));
-            if ips.is_empty() {
-                "<pending>".into()
-            } else {
-                ips.join(",")
-            }
-        }
-        _ => or_none(externals.join(",")),
-    }
-}
-
-fn map_selector(v: Option<&Value>) -> String {
-    let Some(Value::Object(m)) = v else {
-        return "<none>".into();
-    };
-    let mut pairs: Vec<String> = m
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-        .collect();
-    pairs.sort();
-    or_none(pairs.join(","))
-}
-
-fn service_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
-    let type_ = match str_at(obj, "/spec/type") {
-        "" => "ClusterIP",
-        t => t,
-    };
-    let mut row = vec![
-        name,
-        type_.to_string(),
-        or_none(str_at(obj, "/spec/clusterIP").into()),
-        service_external_ip(obj),
-        service_ports(obj),
-        age,
-    ];
-    if wide {
-        row.push(map_selector(obj.pointer("/spec/selector")));
-    }
-    row
-}
-
-fn containers_and_images(obj: &Value) -> (String, String) {
-    let cs = obj
-        .pointer("/spec/template/spec/containers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let names: Vec<&str> = cs
-        .iter()
-        .map(|c| c.get("name").and_then(Value::as_str).unwrap_or(""))
-        .collect();
-    let images: Vec<&str> = cs
-        .iter()
-        .map(|c| c.get("image").and_then(Value::as_str).unwrap_or(""))
-        .collect();
-    (or_none(names.join(",")), or_none(images.join(",")))
-}
-
-fn label_selector(obj: &Value) -> String {
-    obj.pointer("/spec/selector")
-        .and_then(crate::kube::target::selector_string)
-        .unwrap_or_else(|| "<none>".into())
-}
-
-fn deployment_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
-    let desired = obj
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
-    let mut row = vec![
-        name,
-        format!("{}/{desired}", int_at(obj, "/status/readyReplicas")),
-        int_at(obj, "/status/updatedReplicas").to_string(),
-        int_at(obj, "/status/availableReplicas").to_string(),
-        age,
-    ];
-    if wide {
-        let (c, i) = containers_and_images(obj);
-        row.extend([c, i, label_selector(obj)]);
-    }
-    row
-}
-
-fn daemonset_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
-    let mut row = vec![
-        name,
-        int_at(obj, "/status/desiredNumberScheduled").to_string(),
-        int_at(obj, "/status/currentNumberScheduled").to_string(),
-        int_at(obj, "/status/numberReady").to_string(),
-        int_at(obj, "/status/updatedNumberScheduled").to_string(),
-        int_at(obj, "/status/numberAvailable").to_string(),
-        map_selector(obj.pointer("/spec/template/spec/nodeSelector")),
-        age,
-    ];
-    if wide {
-        let (c, i) = containers_and_images(obj);
-        row.extend([c, i, label_selector(obj)]);
-    }
-    row
-}
-
-fn node_row(obj: &Value, name: String, age: String, wide: bool) -> Vec<String> {
-    let mut status = if crate::kube::typed::condition_true(obj, "Ready") {
-        "Ready".to_string()
-    } else if obj
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|c| {
-            c.iter()
-                .any(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
-        })
-    {
-        "NotReady".to_string()
-    } else {
-        "Unknown".to_string()
-    };
-    if obj.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
-        status.push_str(",SchedulingDisabled");
-    }
-    let mut roles: Vec<String> = crate::kube::typed::labels(obj)
-        .into_iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("node-role.kubernetes.io/")
-                .map(String::from)
-                .or_else(|| (k == "kubernetes.io/role").then_some(v))
-        })
-        .filter(|r| !r.is_empty())
-        .collect();
-    roles.sort();
-    let mut row = vec![
-        name,
-        status,
-        or_none(roles.join(",")),
-        age,
-        str_at(obj, "/status/nodeInfo/kubeletVersion").to_string(),
-    ];
-    if wide {
-        let addr = |t: &str| {
-            obj.pointer("/status/addresses")
-                .and_then(Value::as_array)
-                .and_then(|a| {
-                    a.iter()
-                        .find(|x| x.get("type").and_then(Value::as_str) == Some(t))
-                })
-                .and_then(|x| x.get("address").and_then(Value::as_str))
-                .unwrap_or("")
-                .to_string()
-        };
-        row.extend([
-            or_none(addr("InternalIP")),
-            or_none(addr("ExternalIP")),
-            str_at(obj, "/status/nodeInfo/osImage").to_string(),
-            str_at(obj, "/status/nodeInfo/kernelVersion").to_string(),
-            str_at(obj, "/status/nodeInfo/containerRuntimeVersion").to_string(),
-        ]);
-    }
-    row
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kube::typed::tests::{crashing_cilium_pod, frontend_service};
     use serde_json::json;
 
-    fn at(s: &str) -> Timestamp {
-        s.parse().unwrap()
+    fn table(v: Value) -> ServerTable {
+        serde_json::from_value(v).unwrap()
     }
 
-    fn kubernetes_service() -> Value {
-        json!({"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": "kubernetes", "namespace": "default", "creationTimestamp": "2022-09-14T20:20:00Z"},
-            "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1",
-                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
-    }
-
-    #[test]
-    fn services_table_matches_the_handout() {
-        // The handout's `kubectl get svc`, 107 s after the service was created.
-        let now = at("2022-09-14T20:36:33Z");
-        let table = render("services", &[frontend_service()], false, false, now);
-        assert_eq!(
-            table,
-            "NAME       TYPE       CLUSTER-IP     EXTERNAL-IP   PORT(S)        AGE\n\
-             frontend   NodePort   10.96.188.84   <none>        80:32150/TCP   107s"
-        );
-    }
-
-    #[test]
-    fn columns_widen_to_the_longest_cell() {
-        let now = at("2022-09-14T20:36:33Z");
-        let table = render(
-            "services",
-            &[frontend_service(), kubernetes_service()],
-            false,
-            false,
-            now,
-        );
-        let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(
-            lines[0],
-            "NAME         TYPE        CLUSTER-IP     EXTERNAL-IP   PORT(S)        AGE"
-        );
-        assert_eq!(
-            lines[1],
-            "frontend     NodePort    10.96.188.84   <none>        80:32150/TCP   107s"
-        );
-        assert_eq!(
-            lines[2],
-            "kubernetes   ClusterIP   10.96.0.1      <none>        443/TCP        16m"
-        );
-    }
-
-    #[test]
-    fn wide_services_show_the_selector() {
-        let now = at("2022-09-14T20:36:33Z");
-        let table = render("services", &[frontend_service()], true, false, now);
-        assert!(
-            table.lines().next().unwrap().ends_with("AGE    SELECTOR"),
-            "{table}"
-        );
-        assert!(table.ends_with("app=guestbook,tier=frontend"), "{table}");
-    }
-
-    #[test]
-    fn pods_table_shows_crash_loops_and_restarts() {
-        let now = at("2022-09-14T20:36:00Z");
-        let table = render("pods", &[crashing_cilium_pod()], true, true, now);
-        let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(
-            lines[0].split_whitespace().collect::<Vec<_>>().join(" "),
-            "NAMESPACE NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES"
-        );
-        assert_eq!(
-            lines[1].split_whitespace().collect::<Vec<_>>(),
-            [
-                "kube-system",
-                "cilium-x7k2p",
-                "0/1",
-                "CrashLoopBackOff",
-                "4",
-                "6m",
-                "172.18.0.4",
-                "lab-worker2",
-                "<none>",
-                "<none>"
+    /// The shape kube-apiserver 1.20 answers for `kubectl get svc` (cells as it sends them).
+    fn services() -> ServerTable {
+        table(json!({
+            "kind": "Table", "apiVersion": "meta.k8s.io/v1",
+            "columnDefinitions": [
+                {"name": "Name", "type": "string", "format": "name", "priority": 0},
+                {"name": "Type", "type": "string", "format": "", "priority": 0},
+                {"name": "Cluster-IP", "type": "string", "format": "", "priority": 0},
+                {"name": "External-IP", "type": "string", "format": "", "priority": 0},
+                {"name": "Port(s)", "type": "string", "format": "", "priority": 0},
+                {"name": "Age", "type": "string", "format": "", "priority": 0},
+                {"name": "Selector", "type": "string", "format": "", "priority": 1}
+            ],
+            "rows": [
+                {"cells": ["frontend", "NodePort", "10.97.12.7", "<none>", "80:32150/TCP", "5m", "app=guestbook,tier=frontend"],
+                 "object": {"kind": "PartialObjectMetadata", "metadata": {"name": "frontend", "namespace": "default"}}},
+                {"cells": ["kubernetes", "ClusterIP", "10.97.0.1", "<none>", "443/TCP", "2d", "<none>"],
+                 "object": {"kind": "PartialObjectMetadata", "metadata": {"name": "kubernetes", "namespace": "default"}}}
             ]
+        }))
+    }
+
+    #[test]
+    fn columns_are_upper_cased_and_aligned_as_kubectl_tabwriter_does() {
+        let out = render(&services(), PrintOptions::default()).unwrap();
+        assert_eq!(
+            out,
+            "NAME         TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)        AGE\n\
+             frontend     NodePort    10.97.12.7   <none>        80:32150/TCP   5m\n\
+             kubernetes   ClusterIP   10.97.0.1    <none>        443/TCP        2d"
         );
     }
 
     #[test]
-    fn deployments_nodes_and_daemonsets_use_kubectl_columns() {
-        let now = at("2022-09-14T21:00:00Z");
-        let deploy = json!({"metadata": {"name": "frontend", "creationTimestamp": "2022-09-14T20:34:46Z"},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "guestbook", "tier": "frontend"}},
-                "template": {"spec": {"containers": [{"name": "php-redis", "image": "gcr.io/google-samples/gb-frontend:v4"}]}}},
-            "status": {"readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1}});
+    fn wide_adds_the_priority_columns_and_all_namespaces_a_namespace_column() {
+        let out = render(
+            &services(),
+            PrintOptions {
+                wide: true,
+                with_namespace: true,
+            },
+        )
+        .unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("NAMESPACE   NAME "), "{out}");
+        assert!(lines[0].ends_with("AGE   SELECTOR"), "{out}");
+        assert!(lines[1].starts_with("default     frontend "), "{out}");
+        assert!(lines[1].ends_with("app=guestbook,tier=frontend"), "{out}");
+    }
+
+    #[test]
+    fn narrow_columns_are_at_least_six_wide() {
+        let t = table(json!({
+            "columnDefinitions": [{"name": "A", "priority": 0}, {"name": "B", "priority": 0}],
+            "rows": [{"cells": ["x", 1]}]
+        }));
         assert_eq!(
-            render(
-                "deployments",
-                std::slice::from_ref(&deploy),
-                false,
-                false,
-                now
-            ),
-            "NAME       READY   UP-TO-DATE   AVAILABLE   AGE\nfrontend   1/1     1            1           25m"
-        );
-        assert!(
-            render("deployments", &[deploy], true, false, now).ends_with(
-                "php-redis    gcr.io/google-samples/gb-frontend:v4   app=guestbook,tier=frontend"
-            )
-        );
-        let node = json!({"metadata": {"name": "lab-control-plane", "creationTimestamp": "2022-09-14T20:00:00Z",
-                "labels": {"node-role.kubernetes.io/control-plane": ""}},
-            "status": {"conditions": [{"type": "Ready", "status": "False"}], "nodeInfo": {"kubeletVersion": "v1.25.0"}}});
-        assert_eq!(
-            render("nodes", &[node], false, false, now),
-            "NAME                STATUS     ROLES           AGE   VERSION\nlab-control-plane   NotReady   control-plane   60m   v1.25.0"
-        );
-        let ds = json!({"metadata": {"name": "cilium", "creationTimestamp": "2022-09-14T20:30:00Z"},
-            "spec": {"template": {"spec": {"nodeSelector": {"kubernetes.io/os": "linux"}}}},
-            "status": {"desiredNumberScheduled": 4, "currentNumberScheduled": 4, "numberReady": 2,
-                "updatedNumberScheduled": 4, "numberAvailable": 2}});
-        assert_eq!(
-            render("daemonsets", &[ds], false, false, now),
-            "NAME     DESIRED   CURRENT   READY   UP-TO-DATE   AVAILABLE   NODE SELECTOR            AGE\n\
-             cilium   4         4         2       4            2           kubernetes.io/os=linux   30m"
+            render(&t, PrintOptions::default()).unwrap(),
+            "A     B\nx     1"
         );
     }
 
     #[test]
-    fn other_kinds_get_name_and_age() {
-        let now = at("2022-09-14T21:00:00Z");
-        let cep = json!({"metadata": {"name": "frontend-abc", "namespace": "default", "creationTimestamp": "2022-09-14T20:59:00Z"}});
-        assert_eq!(
-            render("ciliumendpoints", &[cep], false, false, now),
-            "NAME           AGE\nfrontend-abc   60s"
-        );
-        assert_eq!(render("pods", &[], false, false, now), "No resources found");
+    fn cells_are_cut_at_a_line_break_and_terminal_escapes_are_shown() {
+        let t = table(json!({
+            "columnDefinitions": [{"name": "Name", "priority": 0}, {"name": "Message", "priority": 0}],
+            "rows": [{"cells": ["e\u{1b}[31m", "first\nsecond"]}, {"cells": [null, true]}]
+        }));
+        let out = render(&t, PrintOptions::default()).unwrap();
+        assert_eq!(out, "NAME      MESSAGE\ne^[[31m   first...\n          true");
     }
 
     #[test]
-    fn ages_follow_kubectl_human_duration() {
-        let cases = [
+    fn an_empty_table_prints_nothing_and_kubectl_says_no_resources() {
+        let t = table(json!({"columnDefinitions": [{"name": "Name"}], "rows": []}));
+        assert!(render(&t, PrintOptions::default()).is_none());
+        assert_eq!(
+            no_resources(Some("default")),
+            "No resources found in default namespace."
+        );
+        assert_eq!(no_resources(None), "No resources found");
+    }
+
+    #[test]
+    fn the_fallback_without_a_server_table_is_name_and_age() {
+        let now: Timestamp = "2026-01-01T00:10:00Z".parse().unwrap();
+        let items = vec![json!({"metadata": {"name": "a", "namespace": "default",
+            "creationTimestamp": "2026-01-01T00:00:00Z"}})];
+        assert_eq!(
+            render_items(&items, PrintOptions::default(), now).unwrap(),
+            "NAME   AGE\na      10m"
+        );
+    }
+
+    #[test]
+    fn human_age_matches_kubectl() {
+        for (secs, want) in [
             (5, "5s"),
             (119, "119s"),
-            (120, "2m"),
             (150, "2m30s"),
             (600, "10m"),
-            (10799, "179m"),
-            (3 * 3600, "3h"),
-            (3 * 3600 + 60, "3h1m"),
+            (3 * 3600 + 5 * 60, "3h5m"),
             (30 * 3600, "30h"),
-            (50 * 3600, "2d2h"),
-            (10 * 86400, "10d"),
-            (800 * 86400, "2y70d"),
-            (-1, "0s"),
-            (-5, "<invalid>"),
-        ];
-        for (secs, want) in cases {
-            assert_eq!(human_age(secs), want, "{secs}");
+            (3 * 86400 + 3600, "3d1h"),
+            (20 * 86400, "20d"),
+            (3 * 365 * 86400, "3y"),
+        ] {
+            assert_eq!(human_age(secs), want, "{secs}s");
         }
-    }
-
-    #[test]
-    fn load_balancer_and_multi_port_services() {
-        let svc = json!({"metadata": {"name": "lb"}, "spec": {"type": "LoadBalancer", "clusterIP": "10.96.1.2",
-            "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}]},
-            "status": {"loadBalancer": {}}});
-        assert_eq!(service_ports(&svc), "80:30080/TCP,53/UDP");
-        assert_eq!(service_external_ip(&svc), "<pending>");
     }
 }

@@ -218,10 +218,11 @@ const DELETE_DOC: &str = r#"Deletes an object; returns `false` when it did not e
 kube::delete("svc", "frontend", #{wait: "30s"});
 ```"#;
 
-const TABLE_DOC: &str = r#"Prints and returns a kubectl-like table (`kubectl get KIND`): kubectl's columns for
-pods, services, deployments, nodes and daemonsets (`wide: true` for `-o wide`), NAME/AGE
-for other kinds. Options: `namespace`, `selector`, `field_selector`, `all_namespaces`,
-`wide`.
+const TABLE_DOC: &str = r#"Prints and returns the table `kubectl get KIND` prints: the API server's own
+columns (it asks for a `Table`, as kubectl does), so every kind has kubectl's columns, a
+CRD's `additionalPrinterColumns` included; `wide: true` adds the `-o wide` columns. Nothing
+found gives kubectl's `No resources found in NS namespace.`. Options: `namespace`,
+`selector`, `field_selector`, `all_namespaces`, `wide`.
 
 ```rhai
 kube::table("svc");
@@ -846,15 +847,20 @@ fn kube_table(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<String> {
     explain(ctx, argv);
     let conn = conn(ctx)?;
     let k = block(ctx, conn.kind(kind))?;
-    let items = block(ctx, objects::list(&conn, &k, &q))?;
-    let now = k8s_openapi::jiff::Timestamp::now();
-    let table = crate::kube::table::render(
-        &k.resource.plural,
-        &items,
+    let options = crate::kube::table::PrintOptions {
         wide,
-        q.all_namespaces && k.namespaced,
-        now,
-    );
+        with_namespace: q.all_namespaces && k.namespaced,
+    };
+    let rendered = match block(ctx, crate::kube::table::fetch(&conn, &k, &q))? {
+        crate::kube::table::Fetched::Table(t) => crate::kube::table::render(&t, options),
+        crate::kube::table::Fetched::Items(items) => {
+            crate::kube::table::render_items(&items, options, k8s_openapi::jiff::Timestamp::now())
+        }
+    };
+    let table = rendered.unwrap_or_else(|| {
+        let namespaced = k.namespaced && !q.all_namespaces;
+        crate::kube::table::no_resources(namespaced.then(|| conn.namespace(q.namespace.as_deref())))
+    });
     ctx.output().println(&table);
     Ok(table)
 }

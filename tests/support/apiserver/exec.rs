@@ -166,6 +166,15 @@ pub fn serve(
         container,
         command,
     };
+    // labsh's kill script (`sh -c KILL_SCRIPT labsh-kill ARGV…`, sent after it closed an exec
+    // early): this double has no processes to end; it records ARGV and answers exit 0.
+    let kill = (request.command.len() > 3
+        && request.command[..2] == ["sh", "-c"]
+        && request.command[3] == "labsh-kill")
+        .then(|| request.command[4..].to_vec());
+    if let Some(argv) = &kill {
+        lock(&shared.kills).push(argv.clone());
+    }
     let handler = lock(&shared.exec_handler).clone();
     let guard = OpenGuard::new(&shared.open_exec_sessions);
     let shutdown = shared.shutdown.clone();
@@ -177,6 +186,7 @@ pub fn serve(
         };
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
         let output = match handler.as_deref() {
+            _ if kill.is_some() => Output::Reply(ExecReply::default()),
             Some(Handler::Reply(h)) => Output::Reply(h(&request)),
             Some(Handler::Stream(h)) => Output::Stream(h(&request)),
             None => Output::Reply(ExecReply {

@@ -103,6 +103,8 @@ struct Shared {
     store: Mutex<Store>,
     logs: Mutex<logs::Logs>,
     exec_handler: Mutex<Option<Arc<exec::Handler>>>,
+    /// The argv of every exec labsh asked to kill (its kill script's exec, see exec.rs).
+    kills: Mutex<Vec<Vec<String>>>,
     requests: Mutex<Vec<RequestRecord>>,
     open_log_streams: Arc<AtomicUsize>,
     open_exec_sessions: Arc<AtomicUsize>,
@@ -141,6 +143,7 @@ impl TestApiServer {
             store: Mutex::new(Store::new()),
             logs: Mutex::new(logs::Logs::default()),
             exec_handler: Mutex::new(None),
+            kills: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             open_log_streams: Arc::new(AtomicUsize::new(0)),
             open_exec_sessions: Arc::new(AtomicUsize::new(0)),
@@ -348,6 +351,12 @@ impl TestApiServer {
         handler: impl Fn(&ExecRequest) -> ExecStream + Send + Sync + 'static,
     ) {
         *lock(&self.shared.exec_handler) = Some(Arc::new(exec::Handler::Stream(Box::new(handler))));
+    }
+
+    /// The commands labsh's kill script was run for, in order (the processes an exec closed
+    /// early left in the container).
+    pub fn kills(&self) -> Vec<Vec<String>> {
+        lock(&self.shared.kills).clone()
     }
 
     /// Exec WebSocket sessions currently open.

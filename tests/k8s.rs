@@ -1,0 +1,867 @@
+//! The `kube::`, `logs::` and exec primitives against a real Kubernetes 1.20.2: API server,
+//! controller-manager, scheduler, etcd, and one node (containerd, kubelet, kube-proxy) built
+//! from Debian's source and started by `tests/k8s/cluster.sh` (see `tests/support/k8s.rs`).
+//! Each test works in a namespace of its own on the one shared cluster. kubectl 1.20 from
+//! Debian's `kubernetes-client` is the oracle for tables.
+//!
+//! Skipped with the reason when the cluster cannot run here; CI sets `LABSH_REQUIRE_K8S=1`.
+
+#[path = "support/k8s.rs"]
+mod k8s;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use k8s::RealCluster;
+use labsh::Session;
+use rhai::Dynamic;
+
+/// One test's view: a session on the cluster and a namespace of its own.
+struct T {
+    cluster: &'static RealCluster,
+    session: Session,
+    ns: String,
+}
+
+impl T {
+    fn new(test: &str) -> Option<T> {
+        let cluster = k8s::cluster(test)?;
+        announce(cluster);
+        let ns = cluster.namespace(test);
+        Some(T {
+            cluster,
+            session: cluster.session(),
+            ns,
+        })
+    }
+
+    /// Evaluates `code` with `NS` bound to the test's namespace.
+    fn eval(&mut self, code: &str) -> Result<Dynamic, String> {
+        let code = format!("let NS = \"{}\";\n{code}", self.ns);
+        self.session
+            .eval("test.rhai", &code)
+            .map_err(|e| e.to_string())
+    }
+
+    fn ok(&mut self, code: &str) -> Dynamic {
+        self.eval(code)
+            .unwrap_or_else(|e| panic!("script failed: {e}\n--- script:\n{code}"))
+    }
+
+    /// Runs `code` for its effect.
+    fn run(&mut self, code: &str) {
+        let _ = self.ok(code);
+    }
+
+    fn err(&mut self, code: &str) -> String {
+        match self.eval(code) {
+            Ok(v) => panic!("expected an error, got {v:?}\n--- script:\n{code}"),
+            Err(e) => e,
+        }
+    }
+
+    fn kubectl(&self, args: &[&str]) -> String {
+        let mut all = vec!["-n", self.ns.as_str()];
+        all.extend_from_slice(args);
+        self.cluster.kubectl_ok(&all)
+    }
+
+    fn file(&self, rel: &str) -> String {
+        self.cluster.repo_file(rel).display().to_string()
+    }
+
+    /// The lab's frontend Deployment and Service, unmodified, applied by labsh; waits for the
+    /// rollout.
+    fn frontend(&mut self) {
+        let dep = self.file("scripts/tp12/frontend-deployment.yaml");
+        let svc = self.file("scripts/tp12/frontend-svc.yaml");
+        self.run(&format!(
+            r#"kube::apply(["{dep}", "{svc}"], #{{namespace: NS}});
+               kube::wait_rollout("deployment/frontend", #{{namespace: NS, timeout: "2m"}});"#
+        ));
+    }
+
+    fn frontend_pod(&mut self) -> String {
+        self.ok(r#"kube::pods(#{namespace: NS, selector: "tier=frontend"})[0].name"#)
+            .into_string()
+            .unwrap()
+    }
+}
+
+/// Writes the server's version once per run, past the test harness's capture, so that CI's
+/// log shows which Kubernetes the tier ran against.
+fn announce(cluster: &RealCluster) {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let (_, out, _) = cluster.kubectl(&["version", "-o", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        let version = v["serverVersion"]["gitVersion"].as_str().unwrap_or("?");
+        let _ = writeln!(
+            std::io::stderr(),
+            "real Kubernetes tier: server {version}, node {} at {} ({})",
+            cluster.node_name,
+            cluster.node_ip,
+            cluster.dir.display()
+        );
+    });
+}
+
+fn strings(v: Dynamic) -> Vec<String> {
+    v.into_array()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.into_string().unwrap())
+        .collect()
+}
+
+fn eventually(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_server_is_kubernetes_1_20_2() {
+    let Some(t) = T::new("the_server_is_kubernetes_1_20_2") else {
+        return;
+    };
+    let (_, out, _) = t.cluster.kubectl(&["version", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["serverVersion"]["gitVersion"], "v1.20.2", "{out}");
+}
+
+#[test]
+fn apply_creates_the_lab_manifests_unmodified_then_reapplies_without_change() {
+    let Some(mut t) = T::new("apply_creates_then_reapplies") else {
+        return;
+    };
+    let dep = t.file("scripts/tp12/frontend-deployment.yaml");
+    let svc = t.file("scripts/tp12/frontend-svc.yaml");
+    let refs = t.ok(&format!(
+        r#"kube::apply(["{dep}", "{svc}"], #{{namespace: NS}}).map(|a| a.ref)"#
+    ));
+    assert_eq!(
+        strings(refs),
+        ["deployment.apps/frontend", "service/frontend"]
+    );
+    let rv = t.kubectl(&[
+        "get",
+        "svc",
+        "frontend",
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ]);
+    t.run(&format!(r#"kube::apply("{svc}", #{{namespace: NS}})"#));
+    let rv_again = t.kubectl(&[
+        "get",
+        "svc",
+        "frontend",
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ]);
+    assert_eq!(
+        rv, rv_again,
+        "a re-apply of the same manifest changed nothing"
+    );
+    let np = t.ok(r#"kube::service("frontend", #{namespace: NS}).node_port()"#);
+    let np = np.as_int().unwrap();
+    assert!((30000..=32767).contains(&np), "{np}");
+}
+
+#[test]
+fn apply_takes_over_a_field_another_manager_set() {
+    let Some(mut t) = T::new("apply_takes_over_a_field") else {
+        return;
+    };
+    let manifest = |replicas: u32| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    spec:\n      containers:\n      - name: web\n        image: gcr.io/google-samples/gb-frontend:v4\n"
+        )
+    };
+    let path = std::env::temp_dir().join(format!("{}-web.yaml", t.ns));
+    std::fs::write(&path, manifest(2)).unwrap();
+    t.kubectl(&[
+        "apply",
+        "--server-side",
+        "--field-manager",
+        "trainee",
+        "-f",
+        &path.display().to_string(),
+    ]);
+    // Without force the server would answer 409 Conflict on spec.replicas; labsh applies
+    // with force, as `kubectl apply --server-side --force-conflicts`, and owns it after.
+    let yaml = manifest(1).replace('\n', "\\n");
+    t.run(&format!(r#"kube::apply("{yaml}", #{{namespace: NS}})"#));
+    let _ = std::fs::remove_file(&path);
+    let replicas = t.ok(r#"kube::get("deploy", "web", #{namespace: NS}).spec.replicas"#);
+    assert_eq!(replicas.as_int().unwrap(), 1);
+    let managers = t.kubectl(&[
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={range .metadata.managedFields[*]}{.manager}={.fieldsV1.f:spec.f:replicas}{\"\\n\"}{end}",
+    ]);
+    assert!(
+        managers.contains("labsh={}"),
+        "labsh owns spec.replicas:\n{managers}"
+    );
+    assert!(
+        !managers.contains("trainee={}"),
+        "trainee lost spec.replicas:\n{managers}"
+    );
+}
+
+#[test]
+fn apply_of_a_port_without_protocol_says_what_to_add() {
+    let Some(mut t) = T::new("apply_port_without_protocol") else {
+        return;
+    };
+    // The lab's frontend-svc.yaml as it was before it said `protocol: TCP`.
+    let svc = "apiVersion: v1\\nkind: Service\\nmetadata:\\n  name: frontend\\nspec:\\n  type: NodePort\\n  ports:\\n  - port: 80\\n  selector:\\n    app: guestbook\\n";
+    let err = t.err(&format!(r#"kube::apply("{svc}", #{{namespace: NS}})"#));
+    assert!(
+        err.contains("omits key field \"protocol\""),
+        "the server's message is kept: {err}"
+    );
+    assert!(err.contains("explicit `protocol: TCP`"), "{err}");
+    assert!(err.contains("HTTP 500"), "{err}");
+    assert!(
+        err.contains("test.rhai:2:"),
+        "with the script position: {err}"
+    );
+}
+
+#[test]
+fn apply_of_an_invalid_object_shows_the_servers_message() {
+    let Some(mut t) = T::new("apply_invalid_object") else {
+        return;
+    };
+    let err = t.err(
+        r#"kube::apply(#{apiVersion: "v1", kind: "Service",
+              metadata: #{name: "bad"},
+              spec: #{ports: [#{port: 99999, protocol: "TCP"}]}}, #{namespace: NS})"#,
+    );
+    assert!(
+        err.contains("Service \"bad\" is invalid")
+            && err.contains("spec.ports[0].port: Invalid value: 99999"),
+        "{err}"
+    );
+    assert!(err.contains("HTTP 422"), "{err}");
+}
+
+#[test]
+fn apply_a_crd_and_its_custom_resource_in_one_call() {
+    let Some(mut t) = T::new("apply_crd_then_custom_resource") else {
+        return;
+    };
+    // One file, two documents: the CRD, then a CiliumEndpoint that only exists once the
+    // CRD is served (apply re-runs discovery in between).
+    let crd =
+        std::fs::read_to_string(t.file("tests/k8s/manifests/ciliumendpoints-crd.json")).unwrap();
+    let cep = "apiVersion: cilium.io/v2\nkind: CiliumEndpoint\nmetadata:\n  name: frontend-abc\nstatus:\n  id: 1234\n  state: ready\n  identity: {id: 5678}\n  networking:\n    node: labsh-node\n    addressing: [{ipv4: 10.85.0.9}]\n";
+    let path = std::env::temp_dir().join(format!("{}-cep.yaml", t.ns));
+    std::fs::write(&path, format!("{crd}\n---\n{cep}")).unwrap();
+    let refs = t.ok(&format!(
+        r#"kube::apply("{}", #{{namespace: NS}}).map(|a| a.ref)"#,
+        path.display()
+    ));
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        strings(refs),
+        [
+            "customresourcedefinition.apiextensions.k8s.io/ciliumendpoints.cilium.io",
+            "ciliumendpoint.cilium.io/frontend-abc"
+        ]
+    );
+    // `status` of a CRD without a status subresource is part of the object: apply sets it.
+    let v = t.ok(r#"kube::get("cep", "frontend-abc", #{namespace: NS}).status.id"#);
+    assert_eq!(v.as_int().unwrap(), 1234);
+    // The API server is still up after the CRD (the reflect2 crash under Go >= 1.18).
+    let (ok, _, err) = t.cluster.kubectl(&["get", "--raw", "/readyz"]);
+    assert!(ok, "the API server survived the CRD: {err}");
+}
+
+#[test]
+fn get_list_and_delete() {
+    let Some(mut t) = T::new("get_list_and_delete") else {
+        return;
+    };
+    t.frontend();
+    let v = t.ok(
+        r#"let d = kube::get("deploy", "frontend", #{namespace: NS});
+           [d.apiVersion, d.kind, d.metadata.name, d.status.availableReplicas]"#,
+    );
+    assert_eq!(
+        format!("{v:?}"),
+        r#"["apps/v1", "Deployment", "frontend", 1]"#
+    );
+    let v = t.ok(
+        r#"kube::list("pods", #{namespace: NS, selector: "app=guestbook,tier=frontend"}).map(|p| p.kind + " " + p.spec.containers[0].name)"#,
+    );
+    assert_eq!(strings(v), ["Pod php-redis"]);
+    let err = t.err(r#"kube::get("svc", "nope", #{namespace: NS})"#);
+    assert!(
+        err.contains("services \"nope\" not found") && err.contains("HTTP 404"),
+        "{err}"
+    );
+    let v = t.ok(
+        r#"[kube::delete("svc", "frontend", #{namespace: NS, wait: "30s"}),
+            kube::delete("svc", "frontend", #{namespace: NS})]"#,
+    );
+    assert_eq!(format!("{v:?}"), "[true, false]");
+    let (ok, _, err) = t.cluster.kubectl(&["-n", &t.ns, "get", "svc", "frontend"]);
+    assert!(!ok && err.contains("NotFound"), "{err}");
+}
+
+#[test]
+fn waits_for_rollout_pods_nodes_daemonsets_and_a_condition() {
+    let Some(mut t) = T::new("waits") else {
+        return;
+    };
+    t.frontend();
+    let v = t.ok(
+        r#"let pods = kube::wait_ready("pods", #{namespace: NS, selector: "tier=frontend", timeout: "1m"});
+           let nodes = kube::wait_ready("nodes", #{timeout: "30s"});
+           [pods.len(), nodes[0].metadata.name]"#,
+    );
+    assert_eq!(format!("{v:?}"), r#"[1, "labsh-node"]"#);
+    t.run(
+        r#"kube::apply(#{apiVersion: "apps/v1", kind: "DaemonSet", metadata: #{name: "agent"},
+              spec: #{selector: #{matchLabels: #{app: "agent"}},
+                      template: #{metadata: #{labels: #{app: "agent"}},
+                                  spec: #{containers: [#{name: "agent", image: "gcr.io/google-samples/gb-frontend:v4",
+                                                         args: [":8081"]}]}}}}, #{namespace: NS});"#,
+    );
+    let v = t.ok(
+        r#"kube::wait_ready("daemonsets", #{namespace: NS, timeout: "1m"}).map(|d| d.status.numberReady)"#,
+    );
+    assert_eq!(format!("{v:?}"), "[1]");
+    let v = t.ok(r#"kube::wait_rollout("daemonset/agent", #{namespace: NS}).metadata.name"#);
+    assert_eq!(v.into_string().unwrap(), "agent");
+    // wait_for: the condition turns true when kubectl labels the service a moment later.
+    let ns = t.ns.clone();
+    let kubectl = t.cluster.kubectl.clone();
+    let kubeconfig = t.cluster.kubeconfig.clone();
+    let labeller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(800));
+        Command::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(["-n", &ns, "label", "svc", "frontend", "checked=yes"])
+            .output()
+            .unwrap()
+    });
+    let v = t.ok(
+        r#"kube::wait_for("svc", "frontend", |o| o.metadata.labels.checked == "yes", #{namespace: NS, timeout: "30s"}).metadata.labels.checked"#,
+    );
+    assert!(labeller.join().unwrap().status.success());
+    assert_eq!(v.into_string().unwrap(), "yes");
+}
+
+#[test]
+fn wait_ready_times_out_saying_what_it_last_saw() {
+    let Some(mut t) = T::new("wait_ready_times_out") else {
+        return;
+    };
+    // No registry here: the image cannot be pulled, the pod never becomes Ready.
+    t.run(
+        r#"kube::apply(#{apiVersion: "v1", kind: "Pod", metadata: #{name: "stuck", labels: #{app: "stuck"}},
+              spec: #{containers: [#{name: "c", image: "registry.invalid/none:v1"}]}}, #{namespace: NS});"#,
+    );
+    let err = t
+        .err(r#"kube::wait_ready("pods", #{namespace: NS, selector: "app=stuck", timeout: "8s"})"#);
+    assert!(err.contains("0/1"), "{err}");
+    assert!(err.contains("stuck"), "names the pod: {err}");
+    assert!(
+        err.contains("ErrImagePull")
+            || err.contains("ImagePullBackOff")
+            || err.contains("ContainerCreating")
+            || err.contains("Pending"),
+        "says what the pod was doing: {err}"
+    );
+}
+
+#[test]
+fn logs_of_a_real_container_after_a_nodeport_request() {
+    let Some(mut t) = T::new("logs_after_nodeport") else {
+        return;
+    };
+    t.frontend();
+    let np = t
+        .ok(r#"kube::service("frontend", #{namespace: NS}).node_port()"#)
+        .as_int()
+        .unwrap();
+    let url = format!("http://{}:{np}/", t.cluster.node_ip);
+    // kube-proxy programs the NodePort a moment after the Service exists.
+    let mut status = String::new();
+    eventually("the NodePort to answer", 30, || {
+        let v = t.ok(&format!(
+            r#"let r = http::get("{url}", #{{timeout: "2s", fail: false}}); r.status ?? r.error"#
+        ));
+        status = format!("{v:?}");
+        status == "200"
+    });
+    let line = |t: &mut T, code: &str| -> String {
+        let mut found = String::new();
+        eventually("the access line in the pod's log", 20, || {
+            found = strings(t.ok(code)).join("\n");
+            found.contains("\"GET / HTTP/1.1\" 200")
+        });
+        found
+    };
+    let tail = line(
+        &mut t,
+        r#"logs::tail("deployment/frontend", 5, #{namespace: NS}).map(|l| l.line)"#,
+    );
+    assert!(tail.contains("curl") || tail.contains(" - - ["), "{tail}");
+    let since = line(
+        &mut t,
+        r#"logs::since("deployment/frontend", "5m", #{namespace: NS}).map(|l| l.line)"#,
+    );
+    assert!(since.contains("200"), "{since}");
+    // The access line parses as Apache combined; the client is what kube-proxy (SNAT)
+    // left: an address of the node, not the host's.
+    let v = t.ok(
+        r#"let l = logs::since("deployment/frontend", "5m", #{namespace: NS}).filter(|l| l.line.contains("GET / "));
+           let a = logs::parse_access(l[0].line); [a.method, a.path, a.status]"#,
+    );
+    assert_eq!(format!("{v:?}"), r#"["GET", "/", 200]"#);
+}
+
+#[test]
+fn follow_ends_on_until_and_when_the_pod_is_deleted() {
+    let Some(mut t) = T::new("follow_until_and_pod_deletion") else {
+        return;
+    };
+    t.frontend();
+    let np = t
+        .ok(r#"kube::service("frontend", #{namespace: NS}).node_port()"#)
+        .as_int()
+        .unwrap();
+    let url = format!("http://{}:{np}/followed", t.cluster.node_ip);
+    let probe = std::thread::spawn(move || {
+        for _ in 0..30 {
+            std::thread::sleep(Duration::from_millis(500));
+            let _ = Command::new("curl").args(["-s", "-m", "2", &url]).output();
+        }
+    });
+    let v = t.ok(
+        r#"logs::follow("deployment/frontend", #{namespace: NS, tail: 0, timeout: "30s",
+              "until": |l| l.contains("/followed")}).map(|e| e.line)"#,
+    );
+    let lines = strings(v);
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .contains("\"GET /followed HTTP/1.1\" 404"),
+        "{lines:?}"
+    );
+    // A follow of a pod that is deleted ends when its stream ends.
+    let pod = t.frontend_pod();
+    let ns = t.ns.clone();
+    let cluster = t.cluster;
+    let victim = pod.clone();
+    let deleter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        cluster.kubectl_ok(&[
+            "-n",
+            &ns,
+            "delete",
+            "pod",
+            &victim,
+            "--grace-period=1",
+            "--wait=false",
+        ]);
+    });
+    let started = Instant::now();
+    t.run(&format!(
+        r#"logs::follow("{pod}", #{{namespace: NS, tail: 0, timeout: "90s"}})"#
+    ));
+    deleter.join().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(80),
+        "the follow ended with the pod, not at its timeout"
+    );
+    probe.join().unwrap();
+}
+
+#[test]
+fn ctrl_c_ends_a_follow() {
+    let Some(mut t) = T::new("ctrl_c_ends_a_follow") else {
+        return;
+    };
+    t.frontend();
+    let ctx = t.session.ctx().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        ctx.interrupt();
+    });
+    let err = t.err(r#"logs::follow("deployment/frontend", #{namespace: NS, timeout: "60s"})"#);
+    assert_eq!(err, "interrupted");
+}
+
+#[test]
+fn exec_returns_exit_codes_and_output() {
+    let Some(mut t) = T::new("exec_exit_codes") else {
+        return;
+    };
+    t.frontend();
+    let pod = t.frontend_pod();
+    let v = t.ok(&format!(
+        r#"let r = kube::exec("{pod}", ["sh", "-c", "echo out; echo err >&2; exit 3"], #{{namespace: NS}});
+           [r.code, r.stdout, r.stderr]"#
+    ));
+    assert_eq!(format!("{v:?}"), r#"[3, "out\n", "err\n"]"#);
+    let v = t.ok(&format!(
+        r#"kube::exec("{pod}", ["cat", "/etc/passwd"], #{{namespace: NS, container: "php-redis"}}).code"#
+    ));
+    assert_eq!(v.as_int().unwrap(), 0);
+    let err = t.err(&format!(
+        r#"kube::exec("{pod}", ["no-such-program"], #{{namespace: NS}})"#
+    ));
+    assert!(err.contains("no-such-program"), "{err}");
+    let v = t.ok(&format!(
+        r#"let seen = [];
+           let r = kube::exec_stream("{pod}", ["sh", "-c", "for i in 1 2 3 4 5; do echo line$i; sleep 0.2; done"],
+               #{{namespace: NS}}, |l| {{ seen.push(l); l != "line2" }});
+           [seen, r.stopped]"#
+    ));
+    assert_eq!(format!("{v:?}"), r#"[["line1", "line2"], true]"#);
+}
+
+#[test]
+fn ctrl_c_kills_the_process_in_the_container() {
+    let Some(mut t) = T::new("ctrl_c_kills_exec") else {
+        return;
+    };
+    t.frontend();
+    let pod = t.frontend_pod();
+    let ctx = t.session.ctx().clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        ctx.interrupt();
+    });
+    let err = t.err(&format!(
+        r#"kube::exec_stream("{pod}", ["sleep", "1234"], #{{namespace: NS}}, |l| true)"#
+    ));
+    assert_eq!(err, "interrupted");
+    // The container's runtime ends the process when the exec's stream closes.
+    let (ns, cluster) = (t.ns.clone(), t.cluster);
+    eventually("sleep 1234 to be gone from the container", 30, || {
+        let (_, out, _) = cluster.kubectl(&["-n", &ns, "exec", &pod, "--", "ps"]);
+        !out.contains("sleep 1234")
+    });
+}
+
+#[test]
+fn a_token_without_rights_is_told_forbidden_with_verb_and_resource() {
+    let Some(cluster) = k8s::cluster("a_token_without_rights") else {
+        return;
+    };
+    let mut session = cluster.nobody_session();
+    let err = session
+        .eval(
+            "test.rhai",
+            r#"kube::list("pods", #{namespace: "default"})"#,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("forbidden")
+            && err.contains("User \"nobody\" cannot list resource \"pods\"")
+            && err.contains("HTTP 403"),
+        "{err}"
+    );
+}
+
+/// Cells of a kubectl-printed table, cut at the header's column starts (columns are
+/// separated by at least 3 spaces, header names by at most one).
+fn cells(table: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut lines = table.lines();
+    let header = lines.next().unwrap_or_default();
+    let mut starts = vec![];
+    let chars: Vec<char> = header.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if *c != ' ' && (i == 0 || (i >= 2 && chars[i - 1] == ' ' && chars[i - 2] == ' ')) {
+            starts.push(i);
+        }
+    }
+    let cut = |line: &str| -> Vec<String> {
+        let cs: Vec<char> = line.chars().collect();
+        starts
+            .iter()
+            .enumerate()
+            .map(|(k, &s)| {
+                let e = starts.get(k + 1).copied().unwrap_or(cs.len()).min(cs.len());
+                cs[s.min(cs.len())..e]
+                    .iter()
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    };
+    let names = cut(header);
+    (names, lines.map(cut).collect())
+}
+
+/// `kube::table` against `kubectl get` on the same server: the same header, the same
+/// cells, the same alignment, except the columns that count time.
+fn same_table(t: &mut T, kind: &str, opts: &str, kubectl_args: &[&str]) {
+    const TIME_COLUMNS: [&str; 4] = ["AGE", "LAST SEEN", "FIRST SEEN", "DURATION"];
+    let mut last = String::new();
+    for _ in 0..5 {
+        let ours = t
+            .ok(&format!(r#"kube::table("{kind}", {opts})"#))
+            .into_string()
+            .unwrap();
+        let mut args = vec!["get", kind];
+        args.extend_from_slice(kubectl_args);
+        let (ok, theirs, stderr) = t.cluster.kubectl(&args);
+        assert!(ok, "kubectl {args:?}: {stderr}");
+        let theirs = if theirs.is_empty() {
+            stderr.trim_end().to_string()
+        } else {
+            theirs.trim_end().to_string()
+        };
+        let (h1, r1) = cells(&ours);
+        let (h2, r2) = cells(&theirs);
+        let mask = |h: &[String], rows: Vec<Vec<String>>| -> Vec<Vec<String>> {
+            rows.into_iter()
+                .map(|r| {
+                    r.into_iter()
+                        .enumerate()
+                        .map(|(i, c)| {
+                            if h.get(i).is_some_and(|n| TIME_COLUMNS.contains(&n.as_str())) {
+                                "<time>".into()
+                            } else {
+                                c
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        if h1 == h2 && mask(&h1, r1) == mask(&h2, r2) {
+            return;
+        }
+        // Events can arrive between the two reads: try again.
+        last = format!("labsh:\n{ours}\n\nkubectl:\n{theirs}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    panic!(
+        "kube::table(\"{kind}\", {opts}) differs from kubectl get {kind} {kubectl_args:?}:\n{last}"
+    );
+}
+
+#[test]
+fn tables_are_the_ones_kubectl_prints() {
+    let Some(mut t) = T::new("tables_are_kubectl") else {
+        return;
+    };
+    t.frontend();
+    let crd = t.file("tests/k8s/manifests/ciliumendpoints-crd.json");
+    t.run(&format!(
+        r#"kube::apply("{crd}");
+           kube::apply(#{{apiVersion: "cilium.io/v2", kind: "CiliumEndpoint", metadata: #{{name: "frontend-abc"}},
+               status: #{{id: 1234, state: "ready", identity: #{{id: 5678}},
+                         networking: #{{node: "labsh-node", addressing: [#{{ipv4: "10.85.0.9"}}]}}}}}}, #{{namespace: NS}});
+           kube::apply(#{{apiVersion: "apps/v1", kind: "DaemonSet", metadata: #{{name: "agent"}},
+               spec: #{{selector: #{{matchLabels: #{{app: "agent"}}}},
+                       template: #{{metadata: #{{labels: #{{app: "agent"}}}},
+                                   spec: #{{containers: [#{{name: "agent", image: "gcr.io/google-samples/gb-frontend:v4", args: [":8082"]}}]}}}}}}}}, #{{namespace: NS}});
+           kube::wait_rollout("daemonset/agent", #{{namespace: NS}});"#
+    ));
+    let ns = t.ns.clone();
+    let n = ns.as_str();
+    let opts = format!("#{{namespace: \"{n}\"}}");
+    let wide = format!("#{{namespace: \"{n}\", wide: true}}");
+    for kind in [
+        "pods",
+        "services",
+        "deployments",
+        "daemonsets",
+        "events",
+        "cep",
+        "replicasets",
+    ] {
+        same_table(&mut t, kind, &opts, &["-n", n]);
+        same_table(&mut t, kind, &wide, &["-n", n, "-o", "wide"]);
+    }
+    same_table(&mut t, "nodes", "#{}", &[]);
+    same_table(&mut t, "nodes", "#{wide: true}", &["-o", "wide"]);
+    same_table(&mut t, "namespaces", "#{}", &[]);
+    same_table(
+        &mut t,
+        "pods",
+        &format!("#{{namespace: \"{n}\", selector: \"tier=frontend\"}}"),
+        &["-n", n, "-l", "tier=frontend"],
+    );
+    // Nothing found: kubectl's message.
+    same_table(
+        &mut t,
+        "pods",
+        &format!("#{{namespace: \"{n}\", selector: \"app=none\"}}"),
+        &["-n", n, "-l", "app=none"],
+    );
+    let none = t
+        .ok(r#"kube::table("pods", #{namespace: NS, selector: "app=none"})"#)
+        .into_string()
+        .unwrap();
+    assert_eq!(none, format!("No resources found in {n} namespace."));
+}
+
+#[test]
+fn tables_across_all_namespaces_have_kubectls_namespace_column() {
+    let Some(mut t) = T::new("tables_all_namespaces") else {
+        return;
+    };
+    t.frontend();
+    let sel = "#{all_namespaces: true, selector: \"tier=frontend\"}";
+    same_table(&mut t, "deployments", sel, &["-A", "-l", "tier=frontend"]);
+    same_table(&mut t, "services", sel, &["-A", "-l", "tier=frontend"]);
+}
+
+/// What `cluster.sh` could leave on the host: processes, mounts, the node's namespace and
+/// link, kube-proxy/CNI rules, pod log folders.
+fn leftovers(dir: &Path, tag_link: &str, netns: &str) -> Vec<String> {
+    let mut found = vec![];
+    let d = format!("{}/", dir.display());
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(&d) {
+            found.push(format!(
+                "process {}: {cmdline}",
+                entry.file_name().to_string_lossy()
+            ));
+        }
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    for m in mounts.lines() {
+        if m.contains(&d) || m.contains(&format!("/run/netns/{netns}")) {
+            found.push(format!("mount: {m}"));
+        }
+    }
+    let links = Command::new("ip").args(["-o", "link"]).output().unwrap();
+    let links = String::from_utf8_lossy(&links.stdout);
+    if links.contains(tag_link) {
+        found.push(format!("link {tag_link}"));
+    }
+    let netns_list = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    if String::from_utf8_lossy(&netns_list.stdout).contains(netns) {
+        found.push(format!("netns {netns}"));
+    }
+    for save in ["iptables-save", "iptables-legacy-save"] {
+        if let Ok(out) = Command::new(save).output() {
+            for l in String::from_utf8_lossy(&out.stdout).lines() {
+                if l.contains("KUBE-") || l.contains("CNI-") || l.contains("10.85.0.") {
+                    found.push(format!("{save}: {l}"));
+                }
+            }
+        }
+    }
+    if dir.exists() {
+        found.push(format!("folder {}", dir.display()));
+    }
+    found
+}
+
+#[test]
+fn a_cluster_whose_owner_dies_is_taken_down_leaving_nothing_behind() {
+    // A second cluster of its own (other names, ports and addresses than the shared one).
+    if k8s::cluster("a_cluster_whose_owner_dies").is_none() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("labsh-k8s-owner-{}", std::process::id()));
+    let mut owner = Command::new("sleep").arg("600").spawn().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/k8s/cluster.sh");
+    let up = Command::new(&script)
+        .arg("up")
+        .arg(&dir)
+        .arg("--owner")
+        .arg(owner.id().to_string())
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "cluster.sh up: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let kubeconfig = dir.join("kubeconfig");
+    let env = std::fs::read_to_string(dir.join("env")).unwrap();
+    let get = |k: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap()
+            .to_string()
+    };
+    let (netns, kubectl) = (get("LABSH_K8S_NETNS"), get("LABSH_K8S_KUBECTL"));
+    let tag_link = format!("lk8s{}", netns.trim_start_matches("labsh-k8s-"));
+    // A running pod: its containers, volume mounts, netns and log folder must go too.
+    let run = Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args([
+            "create",
+            "deployment",
+            "web",
+            "--image",
+            "gcr.io/google-samples/gb-frontend:v4",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let ready = Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args(["rollout", "status", "deploy/web", "--timeout", "90s"])
+        .output()
+        .unwrap();
+    assert!(
+        ready.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ready.stderr)
+    );
+    let uid = String::from_utf8_lossy(
+        &Command::new(&kubectl)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args(["get", "pods", "-o", "jsonpath={.items[0].metadata.uid}"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .to_string();
+    assert!(!uid.is_empty());
+    assert!(
+        !leftovers(&dir, &tag_link, &netns).is_empty(),
+        "the probe sees the running cluster"
+    );
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    eventually("the watcher to take the cluster down", 90, || !dir.exists());
+    let left = leftovers(&dir, &tag_link, &netns);
+    assert!(left.is_empty(), "left behind:\n{}", left.join("\n"));
+    let pod_logs: Vec<_> = std::fs::read_dir("/var/log/pods")
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(&uid))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(pod_logs.is_empty(), "pod log folder left: {pod_logs:?}");
+}

@@ -1,0 +1,3 @@
+module labsh.test/frontend
+
+go 1.19

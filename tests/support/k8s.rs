@@ -1,0 +1,197 @@
+//! The real Kubernetes 1.20 cluster of the test tier (`tests/k8s/cluster.sh`): one per test
+//! process, started on first use, shared by every test of the binary (each test works in a
+//! namespace of its own), and taken down by `cluster.sh`'s watcher when the process exits,
+//! however it exits.
+//!
+//! Without the cluster's prerequisites (root, Debian's etcd/containerd/CNI plugins, the
+//! binaries built by `tests/k8s/build.sh`) tests print `skipping …` with the reason and pass;
+//! with `LABSH_REQUIRE_K8S=1` (CI) they fail instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The running cluster.
+pub struct RealCluster {
+    pub dir: PathBuf,
+    pub kubeconfig: PathBuf,
+    /// A kubeconfig whose token has no rights (RBAC tests).
+    pub kubeconfig_nobody: PathBuf,
+    /// Debian's kubectl 1.20, the oracle (unpacked, never installed).
+    pub kubectl: PathBuf,
+    /// The node's address (NodePorts answer there).
+    pub node_ip: String,
+    pub node_name: String,
+}
+
+pub const CONTEXT: &str = "labsh-test";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn required() -> bool {
+    std::env::var("LABSH_REQUIRE_K8S").is_ok_and(|v| v == "1")
+}
+
+/// Why the cluster cannot run here, if it cannot.
+fn missing() -> Option<String> {
+    if !nix_is_root() {
+        return Some("not root (network namespace, containerd, kubelet)".into());
+    }
+    for (tool, package) in [
+        ("etcd", "etcd-server"),
+        ("containerd", "containerd"),
+        ("iptables", "iptables"),
+        ("openssl", "openssl"),
+        ("docker", "docker.io"),
+    ] {
+        if !on_path(tool) {
+            return Some(format!("no {tool} on PATH (apt-get install {package})"));
+        }
+    }
+    let cached = Command::new(repo().join("tests/k8s/build.sh"))
+        .arg("--cached")
+        .output();
+    match cached {
+        Ok(o) if o.status.success() => None,
+        Ok(o) => Some(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+        Err(e) => Some(format!("cannot run tests/k8s/build.sh: {e}")),
+    }
+}
+
+fn nix_is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+}
+
+static CLUSTER: OnceLock<Result<RealCluster, String>> = OnceLock::new();
+
+/// The shared cluster, started on first use; `None` (after printing why) when it cannot
+/// run here and `LABSH_REQUIRE_K8S` is not set.
+pub fn cluster(test: &str) -> Option<&'static RealCluster> {
+    let result = CLUSTER.get_or_init(|| match missing() {
+        Some(why) => Err(why),
+        None => start().map_err(|e| format!("the cluster did not start: {e}")),
+    });
+    match result {
+        Ok(c) => Some(c),
+        Err(why) if required() => panic!("{test}: the real Kubernetes tier is required: {why}"),
+        Err(why) => {
+            eprintln!("skipping {test}: {why}");
+            None
+        }
+    }
+}
+
+fn start() -> Result<RealCluster, String> {
+    let dir = PathBuf::from(format!("/var/tmp/labsh-k8s-run-{}", std::process::id()));
+    let out = Command::new(repo().join("tests/k8s/cluster.sh"))
+        .arg("up")
+        .arg(&dir)
+        .arg("--owner")
+        .arg(std::process::id().to_string())
+        .output()
+        .map_err(|e| format!("cannot run tests/k8s/cluster.sh: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "tests/k8s/cluster.sh up failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let env = std::fs::read_to_string(dir.join("env")).map_err(|e| e.to_string())?;
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .map(str::to_string)
+            .ok_or_else(|| format!("{name} missing from {}/env", dir.display()))
+    };
+    Ok(RealCluster {
+        kubeconfig: dir.join("kubeconfig"),
+        kubeconfig_nobody: dir.join("kubeconfig-nobody"),
+        kubectl: PathBuf::from(var("LABSH_K8S_KUBECTL")?),
+        node_ip: var("LABSH_K8S_NODE_IP")?,
+        node_name: var("LABSH_K8S_NODE")?,
+        dir,
+    })
+}
+
+impl RealCluster {
+    /// A labsh session on the cluster as its admin.
+    pub fn session(&self) -> labsh::Session {
+        session_for(&self.kubeconfig)
+    }
+
+    /// A labsh session whose token has no rights.
+    pub fn nobody_session(&self) -> labsh::Session {
+        session_for(&self.kubeconfig_nobody)
+    }
+
+    /// A fresh namespace for one test (`t-NAME-N`), created with kubectl.
+    pub fn namespace(&self, test: &str) -> String {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let ns = format!(
+            "t-{}-{}",
+            test.replace('_', "-")
+                .chars()
+                .take(40)
+                .collect::<String>()
+                .trim_end_matches('-'),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        self.kubectl_ok(&["create", "namespace", &ns]);
+        ns
+    }
+
+    /// Runs Debian's kubectl 1.20 against the cluster: (exit success, stdout, stderr).
+    pub fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
+        // A discovery cache of its own: kubectl 1.20 trusts its cache for 10 minutes and
+        // would not know a CRD another test just applied.
+        let cache = tempfile::tempdir().expect("a kubectl cache dir");
+        let out = Command::new(&self.kubectl)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(args)
+            .output()
+            .expect("run kubectl");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// kubectl that must succeed; its stdout.
+    pub fn kubectl_ok(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.kubectl(args);
+        assert!(ok, "kubectl {args:?} failed:\n{err}");
+        out
+    }
+
+    /// A file of the repository.
+    pub fn repo_file(&self, rel: &str) -> PathBuf {
+        repo().join(rel)
+    }
+}
+
+fn session_for(kubeconfig: &Path) -> labsh::Session {
+    let session = labsh::Workbench::new()
+        .with_primitives(labsh::primitives::all())
+        .build()
+        .expect("a labsh session");
+    labsh::selection::select(
+        session.ctx(),
+        Some(CONTEXT.into()),
+        Some(kubeconfig.to_path_buf()),
+    );
+    session
+}
