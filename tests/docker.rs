@@ -643,3 +643,41 @@ print(`parsed ${{pk.len()}}: ${{pk[0].flags}} ${{pk[1].flags}}`);
     assert!(lines[1].contains("Flags [R.]"), "{stdout}");
     assert_eq!(lines[2], "parsed 2: S R.");
 }
+
+#[test]
+fn print_option_at_the_prompt_shows_each_packet_once() {
+    // Issue 14: with `print`, the packets shown as they came are the display; the REPL does
+    // not list them again as maps after `cap.stop()`.
+    let port = closed_port();
+    let input = format!(
+        r#"let cap = tcpdump::start("lo", #{{filter: "tcp port {port}", "print": true}});
+let r = http::get("http://127.0.0.1:{port}/", #{{fail: false}});
+let n = cap.wait(#{{count: 2, timeout: "5s"}});
+cap.stop()
+cap.stop().len()
+"#
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].contains(&format!("> 127.0.0.1.{port}: Flags [S]")),
+        "{stdout}"
+    );
+    assert!(lines[1].contains("Flags [R.]"), "{stdout}");
+    assert_eq!(lines[2], "2", "{stdout}");
+}

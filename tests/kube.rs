@@ -9,6 +9,8 @@
 
 #[path = "support/apiserver/mod.rs"]
 mod apiserver;
+#[path = "kube/repl.rs"]
+mod repl;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -705,3 +705,37 @@ fn e2e_capture_in_a_real_agent() {
         .eval("e2e.rhai", script)
         .unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn print_mode_at_the_prompt_shows_each_event_once() {
+    // Issue 14: the lines printed as they come are the display; the REPL does not list the
+    // events again after them.
+    let lab = Lab::with_cilium(Agent::CiliumDbg);
+    let input = concat!(
+        "monitor::capture(\"lab-worker\", #{related_to: 1890, count: 9, timeout: \"10s\", \"print\": true})\n",
+        "let mon = monitor::start(\"lab-worker\", #{related_to: 1890, \"print\": true});\n",
+        "let got = mon.wait(#{count: 9, timeout: \"10s\"});\n",
+        "mon.stop()\n",
+        "mon.stop().len()\n",
+    );
+    let mut child = lab
+        .labsh(&[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let handout: String = HANDOUT.iter().map(|l| format!("{l}\n")).collect();
+    assert_eq!(stdout, format!("{handout}{handout}9\n"));
+    lab.eventually("the monitor execs are closed", |s| {
+        s.open_exec_sessions() == 0
+    });
+}

@@ -1,5 +1,6 @@
 //! `get`, `list` and `delete` on any kind, as JSON values (the primitives turn them into
-//! Rhai maps). List items get their `apiVersion`/`kind` filled in, as kubectl does.
+//! Rhai maps). List items get their `apiVersion`/`kind` filled in, as kubectl does, and
+//! [`hide_managed_fields`] drops what kubectl hides unless `--show-managed-fields`.
 
 use std::time::Duration;
 
@@ -69,6 +70,16 @@ pub fn to_value(kind: &Kind, obj: &DynamicObject) -> Value {
             .or_insert_with(|| Value::String(kind.resource.kind.clone()));
     }
     v
+}
+
+/// Removes `metadata.managedFields` (server-side apply's record of which manager owns which
+/// field: often longer than the object itself), as `kubectl get` does since 1.21 unless
+/// `--show-managed-fields`. The object keeps its keys in kubectl's order (alphabetical, as
+/// `kubectl get -o yaml` writes them): `apiVersion`, `kind`, `metadata`, `spec`, `status`.
+pub fn hide_managed_fields(obj: &mut Value) {
+    if let Some(Value::Object(meta)) = obj.get_mut("metadata") {
+        meta.remove("managedFields");
+    }
 }
 
 /// One object.
@@ -159,4 +170,41 @@ pub async fn delete(
         }
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managed_fields_are_hidden_and_the_rest_of_metadata_kept() {
+        let mut ns = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": "default",
+                "labels": {"kubernetes.io/metadata.name": "default"},
+                "managedFields": [{"manager": "kube-apiserver", "operation": "Update",
+                                   "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}}],
+            },
+            "spec": {"finalizers": ["kubernetes"]},
+        });
+        hide_managed_fields(&mut ns);
+        assert_eq!(
+            ns,
+            serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": "default", "labels": {"kubernetes.io/metadata.name": "default"}},
+                "spec": {"finalizers": ["kubernetes"]},
+            })
+        );
+    }
+
+    #[test]
+    fn an_object_without_metadata_is_left_alone() {
+        let mut v = serde_json::json!({"kind": "Status", "code": 404});
+        hide_managed_fields(&mut v);
+        assert_eq!(v, serde_json::json!({"kind": "Status", "code": 404}));
+    }
 }

@@ -108,6 +108,7 @@ struct Shared {
     notify: Notify,
     close: Mutex<Option<CloseHook>>,
     name: String,
+    prints: bool,
 }
 
 impl Shared {
@@ -183,6 +184,7 @@ impl Monitor {
             notify: Notify::new(),
             close: Mutex::new(Some(close.into())),
             name: options.name.clone(),
+            prints: options.print,
         });
         let stop = CancellationToken::new();
         let task = follow(
@@ -226,6 +228,11 @@ impl Monitor {
     /// The monitor's name (for messages).
     pub fn name(&self) -> &str {
         &self.shared().name
+    }
+
+    /// Whether it prints each kept line as it arrives (`print: true`).
+    pub fn prints(&self) -> bool {
+        self.shared().prints
     }
 
     /// The events held, oldest first (shared with the buffer, not copied).

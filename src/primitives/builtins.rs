@@ -1,4 +1,5 @@
-//! Small global functions every script uses: `env(name)`, `sleep(duration)`.
+//! Small global functions every script uses: `env(name)`, `sleep(duration)`,
+//! `exit_with(code, message)`, `shown(value)`.
 
 use rhai::Dynamic;
 
@@ -9,11 +10,11 @@ use crate::primitives::{Family, Registry};
 /// Global helpers (no module prefix).
 pub const FAMILY: Family = Family {
     name: "",
-    summary: "env(name), sleep(duration), exit_with(code, message)",
+    summary: "env(name), sleep(duration), exit_with(code, message), shown(value)",
     register,
 };
 
-/// Registers `env` and `sleep`.
+/// Registers `env`, `exit_with`, `sleep` and `shown`.
 pub fn register(reg: &mut Registry, ctx: &Ctx) {
     reg.method(
         "env",
@@ -44,5 +45,12 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
             c.block_on(tokio::time::sleep(d))?;
             Ok(())
         },
+    );
+    let c = ctx.clone();
+    reg.method(
+        "shown",
+        &["value: Dynamic", "Dynamic"],
+        "Returns `value` unchanged, marked as already shown: for a function that prints\nsomething and returns it. When it is the value of what was typed at the REPL, the REPL\ndoes not echo it a second time (as for `kube::table` or `lab::check`); a script sees\nno difference.\n\n```rhai\nfn show_nodes(names) {\n    for n in names { print(n); }\n    shown(names)\n}\nshow_nodes([\"lab-control-plane\", \"lab-worker\"]);\n```",
+        move |value: Dynamic| crate::repl::shown::shown(&c, value),
     );
 }

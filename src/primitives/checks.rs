@@ -94,7 +94,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     );
 }
 
-fn record(ctx: &Ctx, name: &str, passed: Dynamic, evidence: Dynamic) -> ScriptResult<bool> {
+fn record(ctx: &Ctx, name: &str, passed: Dynamic, evidence: Dynamic) -> ScriptResult<Dynamic> {
     let passed = passed.as_bool().map_err(|t| {
         error(format!(
             "lab::check(\"{name}\", …): `passed` must be true or false, got {t}"
@@ -123,5 +123,6 @@ fn record(ctx: &Ctx, name: &str, passed: Dynamic, evidence: Dynamic) -> ScriptRe
         passed,
         evidence,
     });
-    Ok(passed)
+    // The PASS/FAIL line is how the verdict shows: the REPL does not echo `true` after it.
+    Ok(crate::repl::shown::shown(ctx, passed.into()))
 }

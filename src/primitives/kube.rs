@@ -22,6 +22,7 @@ use crate::kube::{Conn, KubeError, connect};
 use crate::options::Opts;
 use crate::primitives::proc::argv_from;
 use crate::primitives::{Family, Registry};
+use crate::repl::shown::{shown, shown_if};
 
 /// `kube::…`
 pub const FAMILY: Family = Family {
@@ -195,15 +196,18 @@ kube::apply(#{apiVersion: "v1", kind: "Namespace", metadata: #{name: "lab"}});
 ```"#;
 
 const GET_DOC: &str = r#"One object as a map, like `kubectl get KIND NAME -o yaml`. `kind` takes kubectl's
-names (`svc`, `deploy`, `po`, `cep`, `deployments.apps`). Option `namespace`.
+names (`svc`, `deploy`, `po`, `cep`, `deployments.apps`). As kubectl, it leaves out
+`metadata.managedFields` unless `managed_fields: true` (`--show-managed-fields`). Options:
+`namespace`, `managed_fields`.
 
 ```rhai
 let d = kube::get("deploy", "frontend");
 print(d.status.availableReplicas);
 ```"#;
 
-const LIST_DOC: &str = r#"Objects of a kind as an array of maps. Options: `namespace`, `selector` (labels),
-`field_selector`, `all_namespaces`.
+const LIST_DOC: &str = r#"Objects of a kind as an array of maps, without `metadata.managedFields` (as
+`kube::get`). Options: `namespace`, `selector` (labels), `field_selector`,
+`all_namespaces`, `managed_fields` (`true` keeps them).
 
 ```rhai
 for p in kube::list("pods", #{namespace: "kube-system", selector: "k8s-app=cilium"}) {
@@ -698,7 +702,7 @@ fn register_types(reg: &mut Registry) {
 // ---------------------------------------------------------------------------------------
 // Implementations
 
-fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Array> {
+fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
     let o = Opts::new("kube::apply", opts, &["namespace"])?;
     let namespace = o.string("namespace")?;
     let mut docs: Vec<Document> = Vec::new();
@@ -756,7 +760,8 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Array> {
     let out = ctx.output().clone();
     let print = move |line: &str| out.println(line);
     let applied = block(ctx, apply::apply(&conn, docs, namespace.as_deref(), &print))?;
-    Ok(applied
+    // Each object's `… serverside-applied` line shows the result.
+    let refs: Array = applied
         .into_iter()
         .map(|a| {
             let mut m = Map::new();
@@ -770,19 +775,27 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Array> {
             m.insert("ref".into(), a.reference.into());
             Dynamic::from_map(m)
         })
-        .collect())
+        .collect();
+    Ok(shown(ctx, refs.into()))
 }
 
 fn kube_get(ctx: &Ctx, kind: &str, name: &str, opts: Map) -> ScriptResult<Map> {
-    let o = Opts::new("kube::get", opts, &["namespace"])?;
+    let o = Opts::new("kube::get", opts, &["namespace", "managed_fields"])?;
     let ns = o.string("namespace")?;
+    let managed = o.bool("managed_fields")?.unwrap_or(false);
     let mut argv = vec![s("get"), s(kind), s(name)];
     argv.extend(ns_flag(&ns));
     argv.extend([s("-o"), s("yaml")]);
+    if managed {
+        argv.push(s("--show-managed-fields"));
+    }
     explain(ctx, argv);
     let conn = conn(ctx)?;
     let k = block(ctx, conn.kind(kind))?;
-    let v = block(ctx, objects::get(&conn, &k, name, ns.as_deref()))?;
+    let mut v = block(ctx, objects::get(&conn, &k, name, ns.as_deref()))?;
+    if !managed {
+        objects::hide_managed_fields(&mut v);
+    }
     Ok(to_dynamic(&v).try_cast::<Map>().unwrap_or_default())
 }
 
@@ -790,20 +803,33 @@ fn kube_list(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
     let o = Opts::new(
         "kube::list",
         opts,
-        &["namespace", "selector", "field_selector", "all_namespaces"],
+        &[
+            "namespace",
+            "selector",
+            "field_selector",
+            "all_namespaces",
+            "managed_fields",
+        ],
     )?;
     let q = list_query(&o)?;
+    let managed = o.bool("managed_fields")?.unwrap_or(false);
     let mut argv = vec![s("get"), s(kind)];
     argv.extend(list_flags(&q));
     argv.extend([s("-o"), s("yaml")]);
+    if managed {
+        argv.push(s("--show-managed-fields"));
+    }
     explain(ctx, argv);
     let conn = conn(ctx)?;
     let k = block(ctx, conn.kind(kind))?;
-    let items = block(ctx, objects::list(&conn, &k, &q))?;
+    let mut items = block(ctx, objects::list(&conn, &k, &q))?;
+    if !managed {
+        items.iter_mut().for_each(objects::hide_managed_fields);
+    }
     Ok(items.iter().map(to_dynamic).collect())
 }
 
-fn kube_delete(ctx: &Ctx, kind: &str, name: &str, opts: Map) -> ScriptResult<bool> {
+fn kube_delete(ctx: &Ctx, kind: &str, name: &str, opts: Map) -> ScriptResult<Dynamic> {
     let o = Opts::new("kube::delete", opts, &["namespace", "wait"])?;
     let ns = o.string("namespace")?;
     let wait = match o.get("wait") {
@@ -822,10 +848,10 @@ fn kube_delete(ctx: &Ctx, kind: &str, name: &str, opts: Map) -> ScriptResult<boo
         ctx.output()
             .println(&format!("{} \"{name}\" deleted", k.display()));
     }
-    Ok(deleted)
+    Ok(shown_if(ctx, deleted, deleted.into()))
 }
 
-fn kube_table(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<String> {
+fn kube_table(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Dynamic> {
     let o = Opts::new(
         "kube::table",
         opts,
@@ -862,7 +888,7 @@ fn kube_table(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<String> {
         crate::kube::table::no_resources(namespaced.then(|| conn.namespace(q.namespace.as_deref())))
     });
     ctx.output().println(&table);
-    Ok(table)
+    Ok(shown(ctx, table.into()))
 }
 
 fn kube_pods(ctx: &Ctx, opts: Map) -> ScriptResult<Array> {
@@ -919,7 +945,7 @@ fn watch_config(q: &ListQuery) -> kube::runtime::watcher::Config {
     c
 }
 
-fn wait_rollout(ctx: &Ctx, target: &str, opts: Map) -> ScriptResult<Map> {
+fn wait_rollout(ctx: &Ctx, target: &str, opts: Map) -> ScriptResult<Dynamic> {
     let o = Opts::new("kube::wait_rollout", opts, &["namespace", "timeout"])?;
     let ns = o.string("namespace")?;
     let timeout = o.duration("timeout")?.unwrap_or(DEFAULT_WAIT);
@@ -985,7 +1011,8 @@ fn wait_rollout(ctx: &Ctx, target: &str, opts: Map) -> ScriptResult<Map> {
         which.to_lowercase(),
         t.name
     ));
-    Ok(to_dynamic(&obj).try_cast::<Map>().unwrap_or_default())
+    let obj = to_dynamic(&obj).try_cast::<Map>().unwrap_or_default();
+    Ok(shown(ctx, obj.into()))
 }
 
 fn wait_ready(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {

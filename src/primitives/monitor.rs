@@ -108,9 +108,11 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "stop",
         &["mon: Monitor", "Array"],
         STOP_DOC,
-        move |mon: &mut Monitor| -> ScriptResult<Array> {
+        move |mon: &mut Monitor| -> ScriptResult<Dynamic> {
             mon.stop(&c, STOP_GRACE)?;
-            Ok(event_maps(mon))
+            // With `print`, each event was shown as it came: the REPL does not list them again.
+            let events = event_maps(mon).into();
+            Ok(crate::repl::shown::shown_if(&c, mon.prints(), events))
         },
     );
     reg.method(

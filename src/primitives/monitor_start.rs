@@ -133,7 +133,7 @@ fn start(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Monitor> {
     Ok(Monitor::spawn(ctx, s.lines, s.close, s.options))
 }
 
-fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Array> {
+fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
     const FUNC: &str = "monitor::capture";
     let mut keys = MONITOR_ARG_KEYS.to_vec();
     keys.extend(["print", "capacity", "count", "timeout"]);
@@ -153,6 +153,7 @@ fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Array> {
         )));
     }
     let s = launch(ctx, FUNC, &target, &o)?;
+    let printed = s.options.print;
     let events = Monitor::capture(
         ctx,
         s.lines,
@@ -163,10 +164,12 @@ fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Array> {
     if let Some(failure) = s.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
         return Err(error(format!("{FUNC}: {failure}")));
     }
-    Ok(events
+    let events: Array = events
         .iter()
         .map(|e| Dynamic::from_map(e.to_map()))
-        .collect())
+        .collect();
+    // With `print`, each event was shown as it came: the REPL does not list them again.
+    Ok(crate::repl::shown::shown_if(ctx, printed, events.into()))
 }
 
 /// Resolves the target and the endpoints, finds the agent and its program, starts the exec

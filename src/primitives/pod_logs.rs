@@ -237,7 +237,7 @@ fn since(ctx: &Ctx, t: Dynamic, d: &str, opts: Map) -> ScriptResult<Array> {
     )
 }
 
-fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptResult<Array> {
+fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
     let func = "logs::follow";
     let o = Opts::new(
         func,
@@ -338,5 +338,7 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
             "{func}: kept the last {keep} lines; {dropped} older lines were dropped (option `keep`)"
         ));
     }
-    Ok(out.into_iter().collect())
+    // With `print`, the lines were shown as they came: the REPL does not list them again.
+    let lines: Array = out.into_iter().collect();
+    Ok(crate::repl::shown::shown_if(ctx, print, lines.into()))
 }

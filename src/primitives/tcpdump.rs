@@ -12,6 +12,7 @@ use crate::errors::{ScriptResult, error, interrupted};
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
 use crate::process::Spec;
+use crate::repl::shown::shown_if;
 use crate::tcpdump::capture::{Capture, Launch};
 use crate::tcpdump::source::Source;
 
@@ -373,17 +374,18 @@ fn wait(
     Ok(())
 }
 
-fn stop(ctx: &Ctx, cap: &Capture) -> ScriptResult<Array> {
+fn stop(ctx: &Ctx, cap: &Capture) -> ScriptResult<Dynamic> {
     cap.request_stop();
     // Not cancellable: stopping must finish (it is bounded by the stop grace).
     ctx.runtime().block_on(cap.finish());
     if let Some(msg) = cap.with_state(|st| st.error.clone()) {
         return Err(error(msg));
     }
-    Ok(packets(cap))
+    // With `print`, each packet was shown as it came: the REPL does not list them again.
+    Ok(shown_if(ctx, cap.prints(), packets(cap).into()))
 }
 
-fn capture(ctx: &Ctx, target: Target, opts: Map) -> ScriptResult<Array> {
+fn capture(ctx: &Ctx, target: Target, opts: Map) -> ScriptResult<Dynamic> {
     let mut known = START_OPTS.to_vec();
     known.push("timeout");
     let o = Opts::new("tcpdump::capture", opts, &known)?;

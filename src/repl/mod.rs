@@ -3,11 +3,17 @@
 //! other programs can drive it. Variables, functions and imports persist between inputs,
 //! values print readably, and Ctrl-C during an evaluation comes back to the prompt with the
 //! session intact.
+//!
+//! Each value is shown once: the value of an input is echoed unless a primitive already
+//! showed it (a table, a check, packets printed live: see [`shown`]), and a map or array
+//! taller than the terminal is cut to its first lines (see [`screen`]).
 
 pub mod help;
 pub mod helper;
 pub mod input;
 pub mod pretty;
+pub mod screen;
+pub mod shown;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -20,6 +26,7 @@ use rustyline::{CompletionType, Config, Editor};
 use crate::catalog::Catalog;
 use crate::workbench::{ScriptError, Session};
 use helper::{Known, LabHelper, Var};
+use shown::{Mark, Shown};
 
 /// How one input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +47,7 @@ pub fn history_path() -> Option<PathBuf> {
 
 /// The interactive REPL on a terminal. Returns the exit code.
 pub fn interactive(session: &mut Session) -> u8 {
-    help::install(session);
+    install(session);
     let known = Arc::new(Mutex::new(Known {
         catalog: Catalog::of(session.engine(), session.families(), true),
         vars: Vec::new(),
@@ -107,7 +114,7 @@ pub fn interactive(session: &mut Session) -> u8 {
 /// for a reason other than ending early), then are evaluated and their values printed.
 /// Returns 1 when any input failed.
 pub fn piped(session: &mut Session, reader: impl BufRead) -> u8 {
-    help::install(session);
+    install(session);
     let parser = rhai::Engine::new_raw();
     let mut buffer = String::new();
     let mut failed = false;
@@ -159,12 +166,13 @@ fn handle(session: &mut Session, input: &str, source_name: &str) -> Outcome {
             .map_or((command, ""), |(n, a)| (n, a.trim()));
         return match name {
             "load" if !arg.is_empty() => {
+                let mark = session.ctx().ext::<Shown>().mark();
                 let result = session.load_file(Path::new(arg));
-                show(session.ctx().output(), result)
+                show(session, result, mark, "")
             }
             "reset" => {
                 session.reset();
-                help::install(session);
+                install(session);
                 println!("session reset: no variables, functions or imports");
                 Outcome::Ok
             }
@@ -180,17 +188,47 @@ fn handle(session: &mut Session, input: &str, source_name: &str) -> Outcome {
             }
         };
     }
+    let mark = session.ctx().ext::<Shown>().mark();
     let result = session.eval(source_name, input);
-    show(session.ctx().output(), result)
+    show(session, result, mark, input)
 }
 
-/// Prints a value (through the output layer, so a running spinner is not garbled) or an
-/// error.
-fn show(out: &crate::output::Output, result: Result<rhai::Dynamic, ScriptError>) -> Outcome {
+/// What the REPL adds to a session's engine: `help()`, and `print` of a map or array
+/// spread over indented lines as the REPL shows values (Rhai prints them on one line), so
+/// `print(x)` shows in full what the prompt cut.
+fn install(session: &mut Session) {
+    help::install(session);
+    let doc = crate::primitives::doc_comment(PRINT_DOC);
+    rhai::FuncRegistration::new("print")
+        .with_params_info(["value: Map", "()"])
+        .with_comments([doc.as_str()])
+        .register_into_engine(session.engine_mut(), |m: &mut rhai::Map| {
+            pretty::pretty(&rhai::Dynamic::from_map(m.clone()), 0)
+        });
+    rhai::FuncRegistration::new("print")
+        .with_params_info(["value: Array", "()"])
+        .with_comments([doc.as_str()])
+        .register_into_engine(session.engine_mut(), |a: &mut rhai::Array| {
+            pretty::pretty(&rhai::Dynamic::from_array(a.clone()), 0)
+        });
+}
+
+const PRINT_DOC: &str = "Prints a map or an array in full (REPL only): spread over indented lines as the\nprompt shows values, where the prompt cuts a value taller than the terminal. Scripts\nprint it on one line.\n\n```rhai\nprint(#{name: \"frontend\", ports: [80]});\n```";
+
+/// Prints the value of `input` (through the output layer, so a running spinner is not
+/// garbled) unless a primitive showed it since `mark`, or prints the error.
+fn show(
+    session: &Session,
+    result: Result<rhai::Dynamic, ScriptError>,
+    mark: Mark,
+    input: &str,
+) -> Outcome {
     match result {
         Ok(value) => {
-            if !value.is_unit() {
-                out.println(&pretty::top_level(&value));
+            let ctx = session.ctx();
+            if !value.is_unit() && !ctx.ext::<Shown>().since(mark, &value) {
+                let text = screen::fit(&value, pretty::top_level(&value), screen::rows(), input);
+                ctx.output().println(&text);
             }
             Outcome::Ok
         }

@@ -78,6 +78,7 @@ struct Inner {
     stop: CancellationToken,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     command: String,
+    print: bool,
 }
 
 /// A running (or finished) capture. Clones share it.
@@ -134,6 +135,7 @@ impl Capture {
             stop: launch.session.child_token(),
             task: Mutex::new(None),
             command: launch.command.clone(),
+            print: launch.print,
         });
         let capture = Capture(inner);
         for l in early_lines {
@@ -268,6 +270,11 @@ impl Capture {
     /// The command line tcpdump runs as.
     pub fn command(&self) -> &str {
         &self.0.command
+    }
+
+    /// Whether packet lines are echoed as they arrive (`print: true`).
+    pub fn prints(&self) -> bool {
+        self.0.print
     }
 }
 

@@ -1,5 +1,7 @@
 //! The REPL driven through piped stdin: multi-line input, persistence between inputs,
-//! pretty-printed values, help, errors that do not end the session, `:load` and `:reset`.
+//! pretty-printed values, help, errors that do not end the session, `:load` and `:reset`;
+//! what a printing primitive shows appears once (issue 14), and long values are cut only
+//! when asked to fit a height (`LINES`; see `tty.rs` for the terminal's own height).
 
 use crate::test::Test;
 
@@ -81,7 +83,7 @@ fn an_error_is_reported_and_the_session_goes_on() {
 fn imports_persist_between_inputs() {
     Test::new()
         .stdin("import \"lab\" as lab;\nlab::check(\"repl\", true, \"ok\")\n")
-        .stdout("  PASS repl: ok\ntrue\n")
+        .stdout("  PASS repl: ok\n")
         .run();
 }
 
@@ -114,5 +116,136 @@ fn modules_imported_by_a_loaded_file_stay_available_and_reset_forgets_them() {
         .stdout("4\n5\nsession reset: no variables, functions or imports\n")
         .stderr("error: unknown module `util`: import it first (`import \"…\" as util;`)\n  --> <stdin 5>:1:1\n  |\n1 | util::half(10)\n  | ^\n")
         .status(1)
+        .run();
+}
+
+// Issue 14: a primitive that shows something shows it once at the prompt.
+
+#[test]
+fn a_check_at_the_prompt_shows_its_verdict_line_once() {
+    Test::new()
+        .stdin("import \"lab\" as lab;\nlab::check(\"nodes-ready\", true, \"4/4 nodes Ready\")\nlab::check(\"cilium-ready\", false)\n")
+        .stdout("  PASS nodes-ready: 4/4 nodes Ready\n  FAIL cilium-ready\n")
+        .run();
+}
+
+#[test]
+fn a_checks_verdict_is_still_a_bool_to_work_with() {
+    Test::new()
+        .stdin("import \"lab\" as lab;\nlet ok = lab::check(\"x\", true);\nif ok { \"go on\" } else { \"stop\" }\nok\n")
+        .stdout("  PASS x\ngo on\ntrue\n")
+        .run();
+}
+
+#[test]
+fn say_and_a_step_at_the_prompt_show_their_text_once() {
+    Test::new()
+        .stdin("import \"lab\" as lab;\nlab::say(\"Pas de kube-proxy :\\nCilium le remplace.\")\nlab::step(\"cluster\", \"Créer le cluster\", || {\n    lab::say(\"Un plan de contrôle, trois workers.\");\n    lab::check(\"nodes\", true, \"4 nodes\")\n})\n")
+        .stdout("   Pas de kube-proxy :\n   Cilium le remplace.\n== Step 1: Créer le cluster [cluster]\n   Un plan de contrôle, trois workers.\n  PASS nodes: 4 nodes\n")
+        .run();
+}
+
+#[test]
+fn preflight_at_the_prompt_shows_the_checklist_and_no_verdict_after_it() {
+    let (out, code) = Test::new()
+        .stdin("import \"lab\" as lab;\nlab::preflight()\n")
+        .run_unchecked();
+    assert_eq!(code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"Preflight:"), "{}", out.stdout);
+    assert_eq!(
+        out.stdout.matches("Preflight:").count(),
+        1,
+        "{}",
+        out.stdout
+    );
+    // Every line after the title is an item or how to fix one: no `true`/`false` echo.
+    for line in &lines[1..] {
+        assert!(
+            line.starts_with("  [ok]")
+                || line.starts_with("  [FAIL]")
+                || line.trim_start().starts_with('→'),
+            "unexpected line {line:?} in\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
+fn a_function_that_returns_what_it_printed_through_shown_shows_it_once() {
+    Test::new()
+        .stdin("fn nodes() {\n    let n = [\"lab-control-plane\", \"lab-worker\"];\n    for x in n { print(x); }\n    shown(n)\n}\nnodes()\nlet n = nodes();\nn.len()\nn\n")
+        .stdout("lab-control-plane\nlab-worker\nlab-control-plane\nlab-worker\n2\n[\"lab-control-plane\", \"lab-worker\"]\n")
+        .run();
+}
+
+#[test]
+fn a_value_built_from_a_shown_one_is_echoed() {
+    Test::new()
+        .stdin("shown(\"abc\")\nshown(\"abc\") + \"d\"\n")
+        .stdout("abcd\n")
+        .run();
+}
+
+/// An input whose value is an array of 30 numbers: 32 lines at the prompt.
+const THIRTY: &str = "let a = [];\nfor i in 0..30 { a.push(i * 1000) }\n";
+
+fn thirty_lines() -> String {
+    let mut s = String::from("[\n");
+    for i in 0..30 {
+        s.push_str(&format!("    {},\n", i * 1000));
+    }
+    s.push_str("]\n");
+    s
+}
+
+#[test]
+fn a_piped_repl_shows_long_values_in_full() {
+    Test::new()
+        .stdin(&format!("{THIRTY}a\n"))
+        .stdout(&thirty_lines())
+        .run();
+}
+
+#[test]
+fn lines_cuts_long_values_at_a_piped_prompt_and_print_shows_them_all() {
+    Test::new()
+        .env("LINES", "10")
+        .stdin(&format!("{THIRTY}a\nprint(a);\n"))
+        .stdout(&format!(
+            "[\n    0,\n    1000,\n    2000,\n    3000,\n    4000,\n    5000,\n    6000,\n… 24 more lines: print(a) to see all\n{}",
+            thirty_lines()
+        ))
+        .run();
+}
+
+#[test]
+fn lines_does_not_cut_a_value_that_fits_or_a_string() {
+    Test::new()
+        .env("LINES", "10")
+        .stdin("[1, 2]\n\"1\\n2\\n3\\n4\\n5\\n6\\n7\\n8\\n9\\n10\\n11\\n12\"\n")
+        .stdout("[1, 2]\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n")
+        .run();
+}
+
+#[test]
+fn scripts_are_never_cut() {
+    Test::new()
+        .env("LINES", "10")
+        .write(
+            "long.rhai",
+            &format!("{THIRTY}for x in a {{ print(x); }}\nprint(a);\n"),
+        )
+        .args(&["run", "long.rhai"])
+        .stdout(&format!(
+            "{}[{}]\n",
+            (0..30)
+                .map(|i| format!("{}\n", i * 1000))
+                .collect::<String>(),
+            (0..30)
+                .map(|i| (i * 1000).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
         .run();
 }

@@ -161,12 +161,13 @@ impl Test {
     }
 }
 
-/// `labsh` in `dir` with a clean environment: no colors, history in `dir`.
+/// `labsh` in `dir` with a clean environment: no colors, history in `dir`, no `LINES`.
 pub fn command(dir: &Path) -> Command {
     let mut cmd = Command::new(labsh());
     cmd.current_dir(dir)
         .env("NO_COLOR", "1")
         .env("XDG_STATE_HOME", dir.join(".state"))
+        .env_remove("LINES")
         .env_remove("RUST_BACKTRACE")
         .env_remove("RUST_LIB_BACKTRACE");
     cmd

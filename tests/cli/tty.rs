@@ -25,15 +25,38 @@ impl Terminal {
 
     /// labsh with `args` on a pty; `no_color` sets NO_COLOR (the harness's default).
     fn open_with(dir: &std::path::Path, args: &[&str], no_color: bool) -> Terminal {
+        Terminal::spawn(dir, args, no_color, None)
+    }
+
+    /// The REPL on a pty of `rows` rows (80 columns).
+    fn open_rows(dir: &std::path::Path, rows: u16) -> Terminal {
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: 80,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        Terminal::spawn(dir, &[], true, Some(size))
+    }
+
+    fn spawn(
+        dir: &std::path::Path,
+        args: &[&str],
+        no_color: bool,
+        size: Option<libc::winsize>,
+    ) -> Terminal {
         let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty fills two fds we own from here on.
+        let size_ptr = size
+            .as_ref()
+            .map_or(std::ptr::null(), |s| s as *const libc::winsize);
+        // SAFETY: openpty fills two fds we own from here on; it only reads `size`.
         let rc = unsafe {
             libc::openpty(
                 &mut master,
                 &mut slave,
                 std::ptr::null_mut(),
                 std::ptr::null(),
-                std::ptr::null(),
+                size_ptr,
             )
         };
         assert_eq!(rc, 0, "openpty failed");
@@ -229,6 +252,28 @@ fn a_terminal_gets_colors_unless_no_color_or_the_flag_says_otherwise() {
     assert!(!no_color_env.contains("\x1b["), "{no_color_env:?}");
     let no_color_flag = run_on_terminal(&t, &["--no-color", "run", "c.rhai"], false);
     assert!(!no_color_flag.contains("\x1b["), "{no_color_flag:?}");
+}
+
+#[test]
+fn a_value_taller_than_the_terminal_shows_its_first_lines_and_print_shows_all() {
+    // Issue 14: 12 rows leave 10 lines of the value, the "more" line and the prompt.
+    let t = Test::new();
+    let mut term = Terminal::open_rows(&t.path(), 12);
+    term.wait_for("labsh> ", 1);
+    term.enter("let a = []; for i in 0..30 { a.push(i * 1000) }");
+    term.enter("a");
+    term.wait_for("… 22 more lines: print(a) to see all\r\n", 1);
+    let cut = term.screen();
+    // What follows the typed `a` once rustyline accepted it.
+    let value = cut.rsplit("a\x1b[?2004l\r\n").next().unwrap_or("");
+    let expected: String = std::iter::once("[\r\n".to_string())
+        .chain((0..9).map(|i| format!("    {},\r\n", i * 1000)))
+        .collect();
+    assert!(value.starts_with(&expected), "{value:?}");
+    assert!(!cut.contains("    9000,"), "{cut:?}");
+    term.enter("print(a)");
+    term.wait_for("    29000,\r\n]\r\n", 1);
+    term.type_text("\x04");
 }
 
 impl Drop for Terminal {
