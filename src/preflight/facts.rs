@@ -311,7 +311,10 @@ pub fn docker_endpoint(docker_host: Option<&str>) -> DockerEndpoint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DockerState {
     /// It did not: what happened and how to fix it.
-    Unreachable { detail: String, fix: String },
+    Unreachable {
+        detail: String,
+        fix: String,
+    },
     Reached(DockerInfo),
 }
 
@@ -573,7 +576,10 @@ mod tests {
         assert!(free.bytes > 0);
         let err = files.free_bytes("/nope").unwrap_err();
         assert!(err.starts_with("statvfs "), "{err}");
-        assert!(err.ends_with("No such file or directory (os error 2)"), "{err}");
+        assert!(
+            err.ends_with("No such file or directory (os error 2)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -114,10 +114,7 @@ pub fn kernel(host: &HostFacts, profile: &Profile) -> Item {
     }
     Item::ok(
         NAME,
-        format!(
-            "Linux {release} ({for_whom} needs ≥ {})",
-            short(floor)
-        ),
+        format!("Linux {release} ({for_whom} needs ≥ {})", short(floor)),
     )
 }
 
@@ -143,12 +140,13 @@ pub fn cgroups(host: &HostFacts) -> Item {
     }
     let why = "Cilium's socket load-balancing on kind needs every node in its own cgroup namespace on cgroup v2, or a host kernel ≥ 5.14 (Cilium's kind guide, cilium/cilium#16259): otherwise all nodes share the host's cgroup and a pod's connections to Services can be translated by the wrong node's agent";
     let fix = "boot the host with cgroup v2 (kernel parameter systemd.unified_cgroup_hierarchy=1, then reboot), or use a host with Linux ≥ 5.14";
+    let release = host.kernel_release.as_deref().unwrap_or_default();
     match kernel_version(host) {
         Some(k) if k >= KERNEL_SOCKET_LB_WITHOUT_CGROUP2 => Item::ok(
             NAME,
-            format!("{found}; Linux {} ≥ 5.14 does socket LB without cgroup v2", short(k)),
+            format!("{found}; Linux {release} (≥ 5.14) does socket LB without cgroup v2"),
         ),
-        Some(k) => Item::warn(NAME, format!("{found}, Linux {}", short(k)), why, fix),
+        Some(_) => Item::warn(NAME, format!("{found}, Linux {release}"), why, fix),
         None => Item::warn(NAME, format!("{found}, kernel version unknown"), why, fix),
     }
 }
@@ -669,7 +667,10 @@ mod tests {
             at.found,
             "Linux 4.19.57-1-amd64 (Cilium 1.12.1 needs ≥ 4.19.57)"
         );
-        assert_eq!(kernel_on("3.10.0-1160.el7.x86_64", "1.12.1").level, Level::Fail);
+        assert_eq!(
+            kernel_on("3.10.0-1160.el7.x86_64", "1.12.1").level,
+            Level::Fail
+        );
     }
 
     #[test]
@@ -692,7 +693,13 @@ mod tests {
     fn linux_7_2_fails_with_cilium_below_1_20_2_naming_the_version_to_use() {
         let broken = kernel_on("7.2.0", "1.20.1");
         assert_eq!(broken.level, Level::Fail);
-        assert!(broken.why.as_deref().unwrap().contains("cilium/cilium#48016"));
+        assert!(
+            broken
+                .why
+                .as_deref()
+                .unwrap()
+                .contains("cilium/cilium#48016")
+        );
         assert_eq!(
             broken.fix.as_deref(),
             Some(
@@ -724,24 +731,30 @@ mod tests {
         assert_eq!(w.level, Level::Warn);
         assert_eq!(w.found, "cgroup v1, Linux 5.13.19");
         assert!(w.why.as_deref().unwrap().contains("cgroup namespace"));
-        assert!(
-            w.fix
-                .as_deref()
-                .unwrap()
-                .starts_with("boot the host with cgroup v2 (kernel parameter systemd.unified_cgroup_hierarchy=1")
-        );
+        assert!(w.fix.as_deref().unwrap().starts_with(
+            "boot the host with cgroup v2 (kernel parameter systemd.unified_cgroup_hierarchy=1"
+        ));
         let ok = cgroups(&Fixture::new().cgroup1().kernel("5.14.0").host());
         assert_eq!(ok.level, Level::Ok);
         assert_eq!(
             ok.found,
-            "cgroup v1; Linux 5.14 ≥ 5.14 does socket LB without cgroup v2"
+            "cgroup v1; Linux 5.14.0 (≥ 5.14) does socket LB without cgroup v2"
         );
         let v2 = cgroups(&Fixture::new().cgroup2().kernel("5.4.0").host());
-        assert_eq!((v2.level, v2.found.as_str()), (Level::Ok, "cgroup v2 (unified)"));
+        assert_eq!(
+            (v2.level, v2.found.as_str()),
+            (Level::Ok, "cgroup v2 (unified)")
+        );
         // Hybrid counts as v1: the controllers are on v1.
         assert_eq!(cgroups(&shipped("debian12-cgroup1")).level, Level::Ok);
         assert_eq!(
-            cgroups(&Fixture::new().kernel("5.10.0").file("/sys/fs/cgroup/unified/cgroup.controllers", "").host()).level,
+            cgroups(
+                &Fixture::new()
+                    .kernel("5.10.0")
+                    .file("/sys/fs/cgroup/unified/cgroup.controllers", "")
+                    .host()
+            )
+            .level,
             Level::Warn
         );
         assert_eq!(cgroups(&shipped("centos7")).level, Level::Warn);
@@ -804,8 +817,16 @@ mod tests {
         let old_kind = kind_ran("kind v0.19.0 go1.20.4 linux/amd64");
         let w = docker_cgroupns(&reached("1.41", false, "1"), &old_kind);
         assert_eq!(w.level, Level::Warn);
-        assert_eq!(w.found, "Docker's default cgroup namespace: host (cgroup v1)");
-        assert!(w.fix.as_deref().unwrap().contains("\"default-cgroupns-mode\": \"private\""));
+        assert_eq!(
+            w.found,
+            "Docker's default cgroup namespace: host (cgroup v1)"
+        );
+        assert!(
+            w.fix
+                .as_deref()
+                .unwrap()
+                .contains("\"default-cgroupns-mode\": \"private\"")
+        );
         assert_eq!(
             docker_cgroupns(&reached("1.41", true, "2"), &old_kind).level,
             Level::Ok
@@ -853,7 +874,10 @@ mod tests {
         };
         let low = disk(&state, free(3 * GIB - 1).as_ref());
         assert_eq!(low.level, Level::Fail);
-        assert_eq!(low.found, "3.0 GiB free for Docker's data in /var/lib/docker");
+        assert_eq!(
+            low.found,
+            "3.0 GiB free for Docker's data in /var/lib/docker"
+        );
         assert!(low.fix.as_deref().unwrap().contains("docker system prune"));
         let enough = disk(&state, free(3 * GIB).as_ref());
         assert_eq!(enough.level, Level::Ok);
@@ -897,7 +921,12 @@ mod tests {
             &lab_1_12(),
         );
         assert_eq!(w.level, Level::Warn);
-        assert!(w.why.as_deref().unwrap().starts_with("kind v0.19.0 is older than v0.20"));
+        assert!(
+            w.why
+                .as_deref()
+                .unwrap()
+                .starts_with("kind v0.19.0 is older than v0.20")
+        );
         let ok = kind(
             &kind_ran("kind v0.20.0 go1.20.4 linux/amd64"),
             CgroupMode::V2,
@@ -922,9 +951,20 @@ mod tests {
         };
         let w = kind(&kind_v0_22, CgroupMode::Hybrid, &old_image);
         assert_eq!(w.level, Level::Warn);
-        assert!(w.why.as_deref().unwrap().contains("built with kind v0.17.0"));
-        assert_eq!(kind(&kind_v0_22, CgroupMode::V2, &old_image).level, Level::Ok);
-        assert_eq!(kind(&kind_v0_22, CgroupMode::V1, &lab_1_12()).level, Level::Ok);
+        assert!(
+            w.why
+                .as_deref()
+                .unwrap()
+                .contains("built with kind v0.17.0")
+        );
+        assert_eq!(
+            kind(&kind_v0_22, CgroupMode::V2, &old_image).level,
+            Level::Ok
+        );
+        assert_eq!(
+            kind(&kind_v0_22, CgroupMode::V1, &lab_1_12()).level,
+            Level::Ok
+        );
     }
 
     #[test]
@@ -936,7 +976,10 @@ mod tests {
         let kind_v0_31 = kind_ran("kind v0.31.0 go1.25.5 linux/amd64");
         let w = kind(&kind_v0_31, CgroupMode::V1, &current);
         assert_eq!(w.level, Level::Warn);
-        assert!(w.why.as_deref().unwrap().contains("kind v0.31.0's default"), "{w:?}");
+        assert!(
+            w.why.as_deref().unwrap().contains("kind v0.31.0's default"),
+            "{w:?}"
+        );
         assert_eq!(kind(&kind_v0_31, CgroupMode::V2, &current).level, Level::Ok);
         let kind_v0_30 = kind_ran("kind v0.30.0 go1.24.6 linux/amd64");
         assert_eq!(kind(&kind_v0_30, CgroupMode::V1, &current).level, Level::Ok);
@@ -944,8 +987,14 @@ mod tests {
             node_image: Some(format!("kindest/node:{tag}@sha256:0123")),
             ..current.clone()
         };
-        assert_eq!(kind(&kind_v0_31, CgroupMode::V1, &pinned("v1.35.0")).level, Level::Warn);
-        assert_eq!(kind(&kind_v0_31, CgroupMode::V1, &pinned("v1.34.3")).level, Level::Ok);
+        assert_eq!(
+            kind(&kind_v0_31, CgroupMode::V1, &pinned("v1.35.0")).level,
+            Level::Warn
+        );
+        assert_eq!(
+            kind(&kind_v0_31, CgroupMode::V1, &pinned("v1.34.3")).level,
+            Level::Ok
+        );
     }
 
     #[test]
@@ -970,7 +1019,10 @@ mod tests {
         let f = kind(&missing, CgroupMode::V2, &lab_1_12());
         assert_eq!(f.level, Level::Fail);
         assert_eq!(f.found, "not found on PATH");
-        assert_eq!(f.fix.as_deref(), Some("install kind: https://kind.sigs.k8s.io/"));
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("install kind: https://kind.sigs.k8s.io/")
+        );
     }
 
     fn helm_ran(line: &str) -> Tool {
@@ -1000,10 +1052,24 @@ mod tests {
     fn helm_floor_is_3_13_for_current_cilium() {
         let f = helm(&helm_ran("v3.12.3+g3a31588"), &profile("1.20.2"));
         assert_eq!(f.level, Level::Fail);
-        assert!(f.why.as_deref().unwrap().starts_with("Cilium 1.20.2 needs Helm ≥ 3.13"));
-        assert_eq!(helm(&helm_ran("v3.13.0+g825e86f"), &profile("1.20.2")).level, Level::Ok);
-        assert_eq!(helm(&helm_ran("v4.0.1+g1234567"), &profile("1.20.2")).level, Level::Ok);
-        assert_eq!(helm(&helm_ran("v3.12.3"), &profile("1.12.1")).level, Level::Ok);
+        assert!(
+            f.why
+                .as_deref()
+                .unwrap()
+                .starts_with("Cilium 1.20.2 needs Helm ≥ 3.13")
+        );
+        assert_eq!(
+            helm(&helm_ran("v3.13.0+g825e86f"), &profile("1.20.2")).level,
+            Level::Ok
+        );
+        assert_eq!(
+            helm(&helm_ran("v4.0.1+g1234567"), &profile("1.20.2")).level,
+            Level::Ok
+        );
+        assert_eq!(
+            helm(&helm_ran("v3.12.3"), &profile("1.12.1")).level,
+            Level::Ok
+        );
     }
 
     #[test]

@@ -84,10 +84,7 @@ mod tests {
         );
         assert_eq!(Version::parse("5.10"), Some(Version::new(5, 10, 0)));
         assert_eq!(Version::parse("7"), Some(Version::new(7, 0, 0)));
-        assert_eq!(
-            Version::parse("1.17.0-pre.1"),
-            Some(Version::new(1, 17, 0))
-        );
+        assert_eq!(Version::parse("1.17.0-pre.1"), Some(Version::new(1, 17, 0)));
         assert_eq!(Version::parse("4.19.57.1"), Some(Version::new(4, 19, 57)));
         assert_eq!(Version::parse("banana"), None);
         assert_eq!(Version::parse(""), None);
