@@ -11,6 +11,9 @@ use crate::preflight::facts::{self, HostFiles};
 use crate::preflight::{self, Item, Profile, Version};
 use crate::primitives::{Family, Registry};
 
+// Tests that need capture rights ask the same question (tests/docker/env.rs).
+pub use crate::preflight::rules::cap_eff_has_net_raw;
+
 /// `preflight::…`
 pub const FAMILY: Family = Family {
     name: "preflight",
