@@ -8,9 +8,12 @@ use super::facts::{parse_helm_version, parse_kind_version};
 use super::version::Version;
 use super::{Item, Profile};
 
-/// Kube-proxy replacement in Cilium 1.12/1.13 needs 4.19.57 (Cilium's `system_requirements.rst`).
+/// Kube-proxy replacement in Cilium 1.12 to 1.15 needs 4.19.57 (Cilium's
+/// `system_requirements.rst`; cilium/cilium#24258 for 1.14).
 pub const KERNEL_MIN_LEGACY: Version = Version::new(4, 19, 57);
-/// Current Cilium (the lab's 1.14+ profile) needs 5.10.
+/// Cilium 1.16 and 1.17's docs ask for 5.4 (which of the two raised it is not verified).
+pub const KERNEL_MIN_1_16: Version = Version::new(5, 4, 0);
+/// Current Cilium (1.18 and later, the lab's "current" is 1.20) needs 5.10.
 pub const KERNEL_MIN_CURRENT: Version = Version::new(5, 10, 0);
 /// The first Cilium of the lab's "current" profile (cilium.rhai: 1.14 changed the values).
 pub const CILIUM_CURRENT_ERA: Version = Version::new(1, 14, 0);
@@ -76,7 +79,8 @@ pub fn kernel(host: &HostFacts, profile: &Profile) -> Item {
         );
     };
     let (floor, for_whom) = match profile.cilium {
-        Some(c) if c < CILIUM_CURRENT_ERA => (KERNEL_MIN_LEGACY, format!("Cilium {c}")),
+        Some(c) if c < Version::new(1, 16, 0) => (KERNEL_MIN_LEGACY, format!("Cilium {c}")),
+        Some(c) if c < Version::new(1, 18, 0) => (KERNEL_MIN_1_16, format!("Cilium {c}")),
         Some(c) => (KERNEL_MIN_CURRENT, format!("Cilium {c}")),
         None => (
             KERNEL_MIN_LEGACY,
@@ -687,6 +691,11 @@ mod tests {
             at.found,
             "Linux 5.10.0-32-amd64 (Cilium 1.20.2 needs ≥ 5.10)"
         );
+        // In between, the floor rose with the releases.
+        assert_eq!(kernel_on("4.19.57", "1.15.19").level, Level::Ok);
+        assert_eq!(kernel_on("4.19.57", "1.16.0").level, Level::Fail);
+        assert_eq!(kernel_on("5.4.0", "1.17.9").level, Level::Ok);
+        assert_eq!(kernel_on("5.4.0", "1.18.0").level, Level::Fail);
     }
 
     #[test]
