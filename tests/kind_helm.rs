@@ -852,15 +852,18 @@ fn tp12_goes_on_after_preflight_warnings() {
         eprintln!("skipping tp12_goes_on_after_preflight_warnings: needs Docker and root");
         return;
     }
-    // A Debian 12 host on cgroup v1 with kind's inotify limits left at their defaults.
+    // A Debian 11 host (Linux 5.10) on cgroup v1, its inotify limits left at their defaults.
     let lab = Lab::new().with_real("tcpdump").with_host(&[
         ("/proc/sys/kernel/osrelease", "5.10.0-32-amd64\n"),
         ("/proc/sys/fs/inotify/max_user_watches", "8192\n"),
         ("/proc/sys/fs/inotify/max_user_instances", "128\n"),
         ("/proc/meminfo", "MemAvailable:   12846500 kB\n"),
         ("/sys/fs/cgroup/memory/cgroup.procs", "1\n"),
-        ("/var/lib/docker/.keep", ""),
     ]);
+    // Free space is measured where the real engine keeps its data, as on a real host.
+    let docker_root = lab.tmp.path().join("host/var/lib/docker");
+    std::fs::create_dir_all(docker_root.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("/var/lib/docker", &docker_root).unwrap();
     let run = lab.tp12(&[], &["--cluster", "lab"]);
     for warned in ["  [WARN] inotify ", "  [WARN] cgroups "] {
         assert!(

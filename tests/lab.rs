@@ -780,6 +780,22 @@ fn preflight_names_the_dead_docker_socket_and_the_missing_tools() {
     assert!(stdout.trim_end().ends_with("false"), "{stdout}");
 }
 
+#[test]
+fn preflight_refuses_options_it_cannot_read() {
+    let err = eval_in(".", r#"preflight::run(#{cilium: "banana"})"#).unwrap_err();
+    assert!(
+        err.contains(
+            "preflight::run: option `cilium` must be a version like 1.12.1 or v0.22.0, got `banana`"
+        ),
+        "{err}"
+    );
+    let err = eval_in(".", r#"preflight::run(#{cillium: "1.12.1"})"#).unwrap_err();
+    assert!(
+        err.contains("preflight::run: unknown option `cillium`; expected one of: cilium, node_image, node_image_kind"),
+        "{err}"
+    );
+}
+
 /// Writes `files` (absolute paths) below `dir`: a host tree for `LABSH_HOST_ROOT`.
 fn host_tree(dir: &std::path::Path, files: &[(&str, &str)]) {
     for (abs, text) in files {
