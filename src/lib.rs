@@ -19,6 +19,7 @@ pub mod kube;
 pub mod monitor;
 pub mod options;
 pub mod output;
+pub mod preflight;
 pub mod primitives;
 pub mod probe;
 pub mod process;

@@ -675,6 +675,225 @@ fn ctrl_c_kills_a_hanging_helm_and_its_child() {
     );
 }
 
+// ─── scripts/tp12.rhai: the node image and the preflight (issue 10) ──────────────────────
+
+/// kind's last Kubernetes 1.24 image (Cilium 1.12 supports Kubernetes 1.16–1.24 only).
+const NODE_IMAGE_1_24: &str =
+    "kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51";
+
+fn tp12_config() -> String {
+    format!(
+        "{}/scripts/tp12/kind-config.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The `kind create cluster` calls the stand-in recorded.
+fn creates(lab: &Lab) -> Vec<String> {
+    lab.call_lines()
+        .into_iter()
+        .filter(|c| c.starts_with("kind create cluster"))
+        .collect()
+}
+
+#[test]
+fn tp12_creates_the_cluster_with_the_1_24_node_image_for_cilium_1_12() {
+    let lab = Lab::new();
+    // From `nettoyage`: the preflight depends on the machine, the cluster step does not.
+    let run = lab.tp12(&["--explain", "--from", "nettoyage"], &["--cluster", "lab"]);
+    let expected = format!(
+        "kind create cluster --name lab --config {} --image {NODE_IMAGE_1_24}",
+        tp12_config()
+    );
+    assert_eq!(
+        lab.call_lines().get(..3).unwrap_or_default(),
+        [
+            "kind get clusters".to_string(),
+            "kind get clusters".to_string(),
+            expected.clone()
+        ],
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.lines().any(|l| l == format!("$ {expected}")),
+        "--explain did not print the create command:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l == format!("Image des nœuds : {NODE_IMAGE_1_24}")),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn tp12_with_current_cilium_leaves_the_node_image_to_kind() {
+    for cilium in ["1.20.2", "1.20.5", "current"] {
+        let lab = Lab::new();
+        let run = lab.tp12(
+            &["--from", "nettoyage"],
+            &["--cluster", "lab", "--cilium", cilium],
+        );
+        assert_eq!(
+            creates(&lab),
+            [format!(
+                "kind create cluster --name lab --config {}",
+                tp12_config()
+            )],
+            "{cilium}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l == "Image des nœuds : celle de kind par défaut"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn tp12_node_image_option_overrides_the_profiles() {
+    let image = "kindest/node:v1.23.17@sha256:14d0a9a892b943866d7e6be119a06871291c517d279aedb816a4b4bc0ec0a5b3";
+    for cilium in ["1.12.1", "1.20.2"] {
+        let lab = Lab::new();
+        let run = lab.tp12(
+            &["--from", "nettoyage"],
+            &[
+                "--cluster",
+                "lab",
+                "--cilium",
+                cilium,
+                "--node-image",
+                image,
+            ],
+        );
+        assert_eq!(
+            creates(&lab),
+            [format!(
+                "kind create cluster --name lab --config {} --image {image}",
+                tp12_config()
+            )],
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn tp12_refuses_an_empty_node_image_before_kind_runs() {
+    let lab = Lab::new();
+    let run = lab.tp12(&["--from", "nettoyage"], &["--node-image="]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cluster::create: invalid node image \"\": expected an image reference like kindest/node:v1.24.17@sha256:bad10f9b…"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(creates(&lab), Vec::<String>::new());
+}
+
+#[test]
+fn tp12_stops_with_exit_2_when_a_preflight_item_fails() {
+    // CentOS 7's kernel: below Cilium 1.12's kube-proxy replacement floor.
+    let lab = Lab::new().with_host(&[("/proc/sys/kernel/osrelease", "3.10.0-1160.el7.x86_64\n")]);
+    let run = lab.tp12(&[], &["--cluster", "lab"]);
+    assert_eq!(run.code, Some(2), "{}\n{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("  [FAIL] kernel "))
+        .unwrap_or_else(|| panic!("no kernel FAIL:\n{}", run.stdout));
+    assert_eq!(
+        lines[at],
+        "  [FAIL] kernel           Linux 3.10.0-1160.el7.x86_64"
+    );
+    assert!(
+        lines[at + 1]
+            .trim_start()
+            .starts_with("why: Cilium 1.12.1's kube-proxy replacement needs Linux ≥ 4.19.57"),
+        "{}",
+        lines[at + 1]
+    );
+    assert_eq!(
+        lines[at + 2].trim_start(),
+        "→ run the lab on a host with Linux ≥ 4.19.57 (Debian 12, Ubuntu 22.04 or later ship one)"
+    );
+    assert!(
+        run.stderr.contains(
+            "error: prerequisites missing: fix the items marked FAIL above, then run the lab again"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Nothing after the preflight ran: only the version probes.
+    let mut calls = lab.call_lines();
+    calls.sort();
+    assert_eq!(calls, ["helm version --short", "kind version"]);
+}
+
+#[test]
+fn tp12_goes_on_after_preflight_warnings() {
+    // The other items must pass for real: Docker reachable, capture rights (root).
+    let socket = std::path::Path::new("/var/run/docker.sock");
+    let root = unsafe { libc::geteuid() } == 0;
+    if std::os::unix::net::UnixStream::connect(socket).is_err() || !root {
+        assert_ne!(
+            std::env::var("LABSH_REQUIRE_DOCKER").as_deref(),
+            Ok("1"),
+            "LABSH_REQUIRE_DOCKER=1 but no Docker engine at {} or not root",
+            socket.display()
+        );
+        eprintln!("skipping tp12_goes_on_after_preflight_warnings: needs Docker and root");
+        return;
+    }
+    // A Debian 11 host (Linux 5.10) on cgroup v1, its inotify limits left at their defaults.
+    let lab = Lab::new().with_real("tcpdump").with_host(&[
+        ("/proc/sys/kernel/osrelease", "5.10.0-32-amd64\n"),
+        ("/proc/sys/fs/inotify/max_user_watches", "8192\n"),
+        ("/proc/sys/fs/inotify/max_user_instances", "128\n"),
+        ("/proc/meminfo", "MemAvailable:   12846500 kB\n"),
+        ("/sys/fs/cgroup/memory/cgroup.procs", "1\n"),
+    ]);
+    // Free space is measured where the real engine keeps its data, as on a real host.
+    let docker_root = lab.tmp.path().join("host/var/lib/docker");
+    std::fs::create_dir_all(docker_root.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink("/var/lib/docker", &docker_root).unwrap();
+    let run = lab.tp12(&[], &["--cluster", "lab"]);
+    for warned in ["  [WARN] inotify ", "  [WARN] cgroups "] {
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with(warned)),
+            "{warned} missing:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    assert!(!run.stdout.contains("[FAIL]"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "→ sudo sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512  "
+        ),
+        "{}",
+        run.stdout
+    );
+    // The lab went on to create the cluster (it stops later: the stand-in cluster has no nodes).
+    assert_eq!(
+        creates(&lab),
+        [format!(
+            "kind create cluster --name lab --config {} --image {NODE_IMAGE_1_24}",
+            tp12_config()
+        )],
+        "{}",
+        run.stderr
+    );
+    assert_ne!(run.code, Some(2));
+}
+
 /// The real tools on a machine that has them (Docker engine, kind, helm, internet access for
 /// the node image, the chart and its image): `cargo test --test kind_helm -- --ignored`.
 /// Creates the kind cluster `labsh-e2e` (1 worker), installs the podinfo chart with `set`

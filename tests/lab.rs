@@ -352,8 +352,8 @@ fn args_give_defaults_values_and_flags() {
         r#"#{"cilium": "1.12.1", "keep": false, "mode": (), "rest": []}"#
     );
     assert_eq!(
-        parse_args(r#"["--cilium", "1.16.5", "--keep", "--mode=dsr"]"#).unwrap(),
-        r#"#{"cilium": "1.16.5", "keep": true, "mode": "dsr", "rest": []}"#
+        parse_args(r#"["--cilium", "1.20.2", "--keep", "--mode=dsr"]"#).unwrap(),
+        r#"#{"cilium": "1.20.2", "keep": true, "mode": "dsr", "rest": []}"#
     );
 }
 
@@ -418,33 +418,47 @@ fn profile(version: &str) -> Result<String, String> {
     eval_in(
         "scripts",
         &format!(
-            "import \"tp12/cilium\" as cilium;\nlet p = cilium::profile(\"{version}\"); `${{p.values}} ${{p.agent_cli}} ${{p.kpr}}`"
+            "import \"tp12/cilium\" as cilium;\nlet p = cilium::profile(\"{version}\"); `${{p.version}} ${{p.values}} ${{p.agent_cli}} ${{p.kpr}} ${{p.node_image}} ${{p.node_image_kind}}`"
         ),
     )
     .map(|d| d.into_string().unwrap())
 }
 
+const NODE_IMAGE_1_24: &str =
+    "kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51";
+
 #[test]
-fn cilium_version_picks_values_file_and_agent_cli() {
+fn cilium_version_picks_values_file_agent_cli_and_node_image() {
+    // Cilium 1.12 supports Kubernetes 1.16–1.24 only: its profile pins kind's last 1.24 image.
+    let legacy = format!("{NODE_IMAGE_1_24} v0.22.0");
     assert_eq!(
         profile("1.12.1").unwrap(),
-        "tp12/ebpf-values.yaml cilium strict"
+        format!("1.12.1 tp12/ebpf-values.yaml cilium strict {legacy}")
     );
     assert_eq!(
         profile("1.13.4").unwrap(),
-        "tp12/ebpf-values.yaml cilium strict"
+        format!("1.13.4 tp12/ebpf-values.yaml cilium strict {legacy}")
     );
     assert_eq!(
         profile("1.14.0").unwrap(),
-        "tp12/cilium-values.yaml cilium true"
+        "1.14.0 tp12/cilium-values.yaml cilium true  "
     );
     assert_eq!(
         profile("v1.15.0").unwrap(),
-        "tp12/cilium-values.yaml cilium-dbg true"
+        "v1.15.0 tp12/cilium-values.yaml cilium-dbg true  "
     );
     assert_eq!(
-        profile("1.17.0-pre.1").unwrap(),
-        "tp12/cilium-values.yaml cilium-dbg true"
+        profile("1.21.0-pre.1").unwrap(),
+        "1.21.0-pre.1 tp12/cilium-values.yaml cilium-dbg true  "
+    );
+}
+
+#[test]
+fn current_cilium_is_1_20_2_with_kinds_default_image() {
+    // 1.18.0–1.20.1 do not start on Linux >= 7.2 (cilium/cilium#48016): current is 1.20.2.
+    assert_eq!(
+        profile("current").unwrap(),
+        "1.20.2 tp12/cilium-values.yaml cilium-dbg true  "
     );
 }
 
@@ -498,8 +512,84 @@ fn cilium_values_ask_for_kube_proxy_replacement_native_routing_and_dsr() {
     assert_eq!(new["routingMode"], "native");
     assert!(new.get("tunnel").is_none(), "1.14+ has no `tunnel` value");
     assert_eq!(new["loadBalancer"]["mode"], "dsr");
+    assert_eq!(new["loadBalancer"]["dsrDispatch"], "opt");
     assert_eq!(new["ipv4NativeRoutingCIDR"], "10.244.0.0/16");
     assert_eq!(new["autoDirectNodeRoutes"], true);
+}
+
+/// `cilium::check_values(profile, values)` on `values_yaml` (YAML text), for Cilium `version`.
+fn values_problems(version: &str, values_yaml: &str) -> Vec<String> {
+    let code = format!(
+        "import \"tp12/cilium\" as cilium;\nlet p = cilium::profile(\"{version}\");\ncilium::check_values(p, helm::values({values_yaml:?}))"
+    );
+    eval_in("scripts", &code)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_typed_array::<String>()
+        .unwrap()
+}
+
+fn shipped_values(version: &str) -> String {
+    let path = eval_in(
+        "scripts",
+        &format!("import \"tp12/cilium\" as cilium;\ncilium::profile(\"{version}\").values"),
+    )
+    .unwrap()
+    .into_string()
+    .unwrap();
+    std::fs::read_to_string(root().join("scripts").join(path)).unwrap()
+}
+
+#[test]
+fn each_shipped_values_file_follows_its_profiles_rules() {
+    for version in ["1.12.1", "1.13.4", "1.14.0", "current"] {
+        assert_eq!(
+            values_problems(version, &shipped_values(version)),
+            Vec::<String>::new(),
+            "{version}"
+        );
+    }
+}
+
+#[test]
+fn a_tunnel_or_strict_in_the_current_values_is_caught() {
+    let current = shipped_values("current");
+    let with_tunnel = format!("{current}\ntunnel: disabled\n");
+    assert_eq!(
+        values_problems("current", &with_tunnel),
+        [
+            "tunnel: set to disabled, but the chart fails on `tunnel` since Cilium 1.15: use `routingMode: native`"
+        ]
+    );
+    let strict = current.replace("kubeProxyReplacement: true", "kubeProxyReplacement: strict");
+    assert_ne!(strict, current);
+    assert_eq!(
+        values_problems("current", &strict),
+        [
+            "kubeProxyReplacement: set to strict, but the chart fails on `strict` since Cilium 1.16: use `true`",
+            "kubeProxyReplacement: strict, but Cilium 1.20.2 needs true",
+        ]
+    );
+    // The handout's 1.12 file is not a current one.
+    let old = values_problems("current", &shipped_values("1.12.1"));
+    assert!(
+        old.iter().any(|p| p.starts_with("tunnel: set to disabled")),
+        "{old:?}"
+    );
+    assert!(
+        old.contains(&"loadBalancer.dsrDispatch: missing (Cilium 1.20.2 needs opt)".to_string()),
+        "{old:?}"
+    );
+    // Nor is DSR without its dispatch, or a tunnel routing mode.
+    let snat = current
+        .replace("mode: dsr", "mode: snat")
+        .replace("routingMode: native", "routingMode: tunnel");
+    assert_eq!(
+        values_problems("current", &snat),
+        [
+            "routingMode: tunnel, but Cilium 1.20.2 needs native",
+            "loadBalancer.mode: snat, but Cilium 1.20.2 needs dsr",
+        ]
+    );
 }
 
 #[test]
@@ -529,6 +619,7 @@ fn tp12_help_prints_the_usage_and_exits_0() {
     );
     for option in [
         "--cilium VERSION",
+        "--node-image IMAGE",
         "--cluster NAME",
         "--keep",
         "--clean",
@@ -621,7 +712,7 @@ fn preflight_lists_every_item_and_finds_the_docker_engine() {
     let out = eval_in(
         ".",
         r#"let p = preflight::run();
-           let docker = p.items[0];
+           let docker = p.items.filter(|i| i.name == "Docker")[0];
            `${p.items.map(|i| i.name)} | ${docker.ok} | ${docker.detail} | ${docker.fix == ()}`"#,
     )
     .unwrap()
@@ -630,7 +721,7 @@ fn preflight_lists_every_item_and_finds_the_docker_engine() {
     let parts: Vec<&str> = out.split(" | ").collect();
     assert_eq!(
         parts[0],
-        r#"["Docker", "kind", "helm", "tcpdump", "capture rights", "memory"]"#
+        r#"["kernel", "cgroups", "inotify", "Docker", "Docker cgroupns", "disk", "kind", "helm", "tcpdump", "capture rights", "memory"]"#
     );
     assert_eq!(parts[1], "true", "{out}");
     assert!(parts[2].starts_with("Docker "), "{out}");
@@ -661,7 +752,7 @@ fn preflight_names_the_dead_docker_socket_and_the_missing_tools() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
         stdout.contains(&format!(
-            "[FAIL] Docker          cannot connect to {host}: no such socket"
+            "[FAIL] Docker           cannot connect to {host}: no such socket"
         )),
         "{stdout}"
     );
@@ -670,7 +761,7 @@ fn preflight_names_the_dead_docker_socket_and_the_missing_tools() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("[FAIL] kind            not found on PATH"),
+        stdout.contains("[FAIL] kind             not found on PATH"),
         "{stdout}"
     );
     assert!(
@@ -678,10 +769,114 @@ fn preflight_names_the_dead_docker_socket_and_the_missing_tools() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("[FAIL] tcpdump         not found on PATH"),
+        stdout.contains("[FAIL] tcpdump          not found on PATH"),
+        "{stdout}"
+    );
+    // Without Docker, what depends on it is not checked.
+    assert!(
+        stdout.contains("[skip] Docker cgroupns  not checked: Docker is not reachable"),
         "{stdout}"
     );
     assert!(stdout.trim_end().ends_with("false"), "{stdout}");
+}
+
+#[test]
+fn preflight_refuses_options_it_cannot_read() {
+    let err = eval_in(".", r#"preflight::run(#{cilium: "banana"})"#).unwrap_err();
+    assert!(
+        err.contains(
+            "preflight::run: option `cilium` must be a version like 1.12.1 or v0.22.0, got `banana`"
+        ),
+        "{err}"
+    );
+    let err = eval_in(".", r#"preflight::run(#{cillium: "1.12.1"})"#).unwrap_err();
+    assert!(
+        err.contains("preflight::run: unknown option `cillium`; expected one of: cilium, node_image, node_image_kind"),
+        "{err}"
+    );
+}
+
+/// Writes `files` (absolute paths) below `dir`: a host tree for `LABSH_HOST_ROOT`.
+fn host_tree(dir: &std::path::Path, files: &[(&str, &str)]) {
+    for (abs, text) in files {
+        let p = dir.join(abs.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+#[test]
+fn preflight_reads_the_host_below_labsh_host_root_and_says_why_and_how_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("host");
+    // An old Ubuntu 18.04 kernel on cgroup v1, with the default inotify limits.
+    host_tree(
+        &host,
+        &[
+            ("/proc/sys/kernel/osrelease", "4.15.0-213-generic\n"),
+            ("/proc/sys/fs/inotify/max_user_watches", "8192\n"),
+            ("/proc/sys/fs/inotify/max_user_instances", "128\n"),
+            ("/proc/meminfo", "MemAvailable:    9846500 kB\n"),
+            ("/sys/fs/cgroup/memory/cgroup.procs", "1\n"),
+        ],
+    );
+    let script = dir.path().join("preflight.rhai");
+    std::fs::write(
+        &script,
+        "import \"lab\" as lab;\nprint(lab::preflight(#{cilium: \"1.12.1\"}));\n",
+    )
+    .unwrap();
+    let out = labsh(
+        &["run", script.to_str().unwrap()],
+        &[("LABSH_HOST_ROOT", host.to_str().unwrap())],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let block = |name: &str| -> Vec<&str> {
+        let at = lines
+            .iter()
+            .position(|l| {
+                l.get(9..)
+                    .is_some_and(|rest| rest.starts_with(&format!("{name} ")))
+            })
+            .unwrap_or_else(|| panic!("no {name} item:\n{stdout}"));
+        let mut b = vec![lines[at]];
+        b.extend(
+            lines[at + 1..]
+                .iter()
+                .take_while(|l| l.starts_with("      "))
+                .map(|l| l.trim_start()),
+        );
+        b
+    };
+    assert_eq!(
+        block("kernel"),
+        [
+            "  [FAIL] kernel           Linux 4.15.0-213-generic",
+            "why: Cilium 1.12.1's kube-proxy replacement needs Linux ≥ 4.19.57 (Cilium's system requirements): below it the agent refuses to replace kube-proxy and no Service works",
+            "→ run the lab on a host with Linux ≥ 4.19.57 (Debian 12, Ubuntu 22.04 or later ship one)",
+        ]
+    );
+    let cgroups = block("cgroups");
+    assert_eq!(
+        cgroups[0],
+        "  [WARN] cgroups          cgroup v1, Linux 4.15.0-213-generic"
+    );
+    assert!(cgroups[1].starts_with("why: Cilium's socket load-balancing on kind needs every node in its own cgroup namespace"), "{cgroups:?}");
+    assert_eq!(
+        block("inotify"),
+        [
+            "  [WARN] inotify          max_user_watches=8192 (< 524288), max_user_instances=128 (< 512)",
+            "why: kind's known issue: the kubelets and systemd of four nodes exhaust the host's inotify limits, and pods fail with \"too many open files\" (kind known-issues)",
+            "→ sudo sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512  (to keep it after a reboot: printf '%s\\n' fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512 | sudo tee /etc/sysctl.d/99-kind.conf)",
+        ]
+    );
+    assert_eq!(
+        block("memory"),
+        ["  [ok]   memory           9.4 GiB available (~8 GiB recommended for four nodes)"]
+    );
+    assert_eq!(lines.last(), Some(&"false"));
 }
 
 // ─── Rehearsal: tp12.rhai end to end against test doubles ───────────────────────────────
@@ -729,7 +924,8 @@ fn rehearsal_runs_every_step_and_passes_the_four_checks_on_a_dsr_datapath() {
     // Only the lab's own cluster is deleted without --clean.
     assert!(r.has("CALL cluster::delete tp12"));
     assert!(r.starting("CALL cluster::delete_all").is_empty());
-    assert!(r.has("CALL cluster::create tp12 config=tp12/kind-config.yaml"));
+    assert!(r.has("CALL lab::preflight cilium=1.12.1 node_image=kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51 node_image_kind=v0.22.0"));
+    assert!(r.has("CALL cluster::create tp12 config=tp12/kind-config.yaml image=kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51"));
     assert!(r.has("CALL helm::upgrade_install cilium cilium version=1.12.1 values=tp12/ebpf-values.yaml k8sServiceHost=172.18.0.3"));
     assert!(r.has(r#"CALL kube::exec cilium-d54wb ["cilium", "status"]"#));
     assert!(r.has("  KubeProxyReplacement:    Strict   [eth0 172.18.0.2 (Direct Routing)]"));
@@ -761,7 +957,7 @@ fn rehearsal_with_a_current_cilium_uses_its_values_and_cilium_dbg() {
         "",
         &[
             "--cilium",
-            "1.16.5",
+            "current",
             "--cluster",
             "lab2",
             "--clean",
@@ -771,8 +967,9 @@ fn rehearsal_with_a_current_cilium_uses_its_values_and_cilium_dbg() {
     assert_eq!(r.result, Ok(()), "{:#?}", r.lines);
     assert!(r.has("CALL cluster::delete_all"));
     assert!(r.starting("CALL cluster::delete lab2").is_empty());
-    assert!(r.has("CALL cluster::create lab2 config=tp12/kind-config.yaml"));
-    assert!(r.has("CALL helm::upgrade_install cilium cilium version=1.16.5 values=tp12/cilium-values.yaml k8sServiceHost=172.18.0.3"));
+    assert!(r.has("CALL lab::preflight cilium=1.20.2 node_image= node_image_kind="));
+    assert!(r.has("CALL cluster::create lab2 config=tp12/kind-config.yaml image="));
+    assert!(r.has("CALL helm::upgrade_install cilium cilium version=1.20.2 values=tp12/cilium-values.yaml k8sServiceHost=172.18.0.3"));
     assert!(r.has(r#"CALL kube::exec cilium-d54wb ["cilium-dbg", "status"]"#));
     assert!(r.has("# kubectl exec -ti pod/cilium-d54wb -n kube-system -- cilium-dbg monitor -v --related-to 1890"));
     assert!(r.has("  let c = cluster::get(\"lab2\");  c.nodes()"));

@@ -232,7 +232,7 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         get.clone(), // nettoyage: is there a cluster to delete?
         get.clone(), // cluster::create: reuse it if it exists
         format!(
-            "kind create cluster --name {name} --config {}/tp12/kind-config.yaml",
+            "kind create cluster --name {name} --config {}/tp12/kind-config.yaml --image kindest/node:v1.24.17@sha256:bad10f9b98d54586cba05a7eaa1b61c6b90bfc4ee174fdc43a7b75ca75c95e51",
             scripts.display()
         ),
         get.clone(), // cilium: cluster::get
@@ -633,10 +633,11 @@ fn nettoyage_deletes_only_the_labs_cluster_unless_clean_and_cilium_version_picks
         "trainee-lab\n"
     );
 
-    // --clean deletes every cluster; --cilium 1.16.5 takes cilium-values.yaml and cilium-dbg.
+    // --clean deletes every cluster; --cilium 1.20.2 takes cilium-values.yaml, cilium-dbg and
+    // kind's default node image.
     let run = world.run(
         &["--step"],
-        &["--cluster", &name, "--clean", "--cilium", "1.16.5"],
+        &["--cluster", &name, "--clean", "--cilium", "1.20.2"],
         "\n\n\n\nq\n",
     );
     let all = format!("--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
@@ -662,7 +663,7 @@ fn nettoyage_deletes_only_the_labs_cluster_unless_clean_and_cilium_version_picks
     );
     assert!(
         calls[4].starts_with(&format!(
-            "helm upgrade --install --namespace kube-system --repo https://helm.cilium.io cilium cilium --version 1.16.5 --values {}/tp12/cilium-values.yaml --values ",
+            "helm upgrade --install --namespace kube-system --repo https://helm.cilium.io cilium cilium --version 1.20.2 --values {}/tp12/cilium-values.yaml --values ",
             scripts.display()
         )),
         "{all}"
@@ -682,7 +683,7 @@ fn nettoyage_deletes_only_the_labs_cluster_unless_clean_and_cilium_version_picks
         )]
     );
     assert!(
-        run.has("Cilium 1.16.5 : valeurs tp12/cilium-values.yaml, CLI de l'agent « cilium-dbg »"),
+        run.has("Cilium 1.20.2 : valeurs tp12/cilium-values.yaml, CLI de l'agent « cilium-dbg »"),
         "{all}"
     );
 }

@@ -94,6 +94,18 @@ pub fn validate_name(func: &str, name: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a node image reference before kind sees it: not empty, no whitespace, and not
+/// something kind would take for a flag. Returns it trimmed.
+pub fn validate_image(func: &str, image: &str) -> Result<String, String> {
+    let image = image.trim();
+    if image.is_empty() || image.starts_with('-') || image.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "{func}: invalid node image {image:?}: expected an image reference like kindest/node:v1.24.17@sha256:bad10f9b…"
+        ));
+    }
+    Ok(image.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +137,21 @@ mod tests {
             kubeconfig_path_from(Some("/a/one:/b/two".into()), home(), none),
             PathBuf::from("/b/two")
         );
+    }
+
+    #[test]
+    fn node_images_that_kind_would_misread_are_refused() {
+        assert_eq!(
+            validate_image("cluster::create", " kindest/node:v1.24.17@sha256:bad1 ").unwrap(),
+            "kindest/node:v1.24.17@sha256:bad1"
+        );
+        for bad in ["", "  ", "--help", "kindest/node v1"] {
+            let err = validate_image("cluster::create", bad).unwrap_err();
+            assert!(
+                err.starts_with("cluster::create: invalid node image"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

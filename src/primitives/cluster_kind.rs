@@ -25,10 +25,13 @@ reused (and labsh says so), unless `recreate: true` deletes it first.
 Without `config`, labsh writes the kind config from the options: `workers` (3),
 `cni` (true; false → `disableDefaultCNI: true`), `kube_proxy` (true; false →
 `kubeProxyMode: none`), `pod_subnet` ("10.244.0.0/16"). `config` is a kind config file
-(relative to the script) used instead. Other options: `image` (`--image kindest/node:…`),
+(relative to the script) used instead. Other options: `image` (`--image kindest/node:…`, pin
+it by digest as kind's release notes do: `kindest/node:v1.24.17@sha256:…`; `()` or absent:
+kind's default image),
 `wait` (kind's `--wait`, "5m" by default; false leaves it out), `recreate` (false),
 `timeout` ("10m"; kind and its children are killed after it).
-Runs `kind create cluster --name NAME --config FILE --wait 5m`; a spinner shows kind's
+Runs `kind create cluster --name NAME --config FILE --wait 5m [--image IMAGE]` (`--explain`
+prints it); a spinner shows kind's
 current step, and kind's full output is shown if it fails.
 
 ```rhai
@@ -113,7 +116,9 @@ fn create_options(ctx: &Ctx, opts: Map) -> ScriptResult<CreateOptions> {
     if let Some(subnet) = o.string("pod_subnet")? {
         c.shape.pod_subnet = subnet;
     }
-    c.image = o.string("image")?;
+    if let Some(image) = o.string("image")? {
+        c.image = Some(kind::validate_image(FUNC, &image).map_err(error)?);
+    }
     c.wait = match o.get("wait") {
         Some(v) if v.is_bool() => v.as_bool().unwrap_or(true).then_some(kind::DEFAULT_WAIT),
         Some(_) => o.duration("wait")?,

@@ -119,13 +119,51 @@ impl Lab {
         p
     }
 
+    /// A host tree for the preflight (files like `/proc/sys/kernel/osrelease`, written below
+    /// the lab's `host/` folder), which labsh reads instead of `/` (`LABSH_HOST_ROOT`).
+    pub fn with_host(self, files: &[(&str, &str)]) -> Lab {
+        let root = self.tmp.path().join("host");
+        for (abs, text) in files {
+            let p = root.join(abs.trim_start_matches('/'));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        std::fs::create_dir_all(&root).unwrap();
+        let root = root.display().to_string();
+        self.env("LABSH_HOST_ROOT", &root)
+    }
+
+    /// Puts the machine's `program` (e.g. tcpdump) on the lab's PATH.
+    pub fn with_real(self, program: &str) -> Lab {
+        let real = ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+            .iter()
+            .map(|d| Path::new(d).join(program))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("`{program}` is not installed"));
+        std::os::unix::fs::symlink(real, self.bin().join(program)).unwrap();
+        self
+    }
+
+    /// `labsh FLAGS run scripts/tp12.rhai -- ARGS` (the repository's lab) with the lab's
+    /// environment only.
+    pub fn tp12(&self, flags: &[&str], args: &[&str]) -> Run {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/tp12.rhai");
+        let mut cmd = self.command_path(flags, &script);
+        cmd.arg("--").args(args);
+        cmd.output().unwrap().into()
+    }
+
     /// `labsh FLAGS run script.rhai` with the lab's environment only.
     pub fn command(&self, flags: &[&str], script: &str) -> Command {
         let path = self.file("script.rhai", script);
+        self.command_path(flags, &path)
+    }
+
+    fn command_path(&self, flags: &[&str], path: &Path) -> Command {
         let mut cmd = Command::new(LABSH);
         cmd.args(flags)
             .arg("run")
-            .arg(&path)
+            .arg(path)
             .env_clear()
             .env(
                 "PATH",
