@@ -25,7 +25,7 @@ use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures::StreamExt;
 
 /// Packages debootstrap adds.
-pub const PACKAGES: &str = "tcpdump,iproute2,nginx-light,procps";
+pub const PACKAGES: &str = "tcpdump,iproute2,nginx-light,procps,nftables";
 /// The Debian release.
 pub const SUITE: &str = "bookworm";
 
