@@ -867,8 +867,8 @@ struct Fixture {
 impl Fixture {
     fn load(mode: &str) -> Fixture {
         let path = root().join(format!("tests/rehearsal/fixtures/{mode}.tcpdump"));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let roles = text
             .lines()
             .filter(|l| l.starts_with("# mode="))
@@ -943,8 +943,16 @@ fn dsr_passes_on_a_captured_dsr_connection_and_judges_the_first_syn_not_its_retr
     let f = Fixture::load("dsr");
     let (client, pod, called) = (f.role("client"), f.role("pod"), f.role("called"));
     // The capture really holds a retransmitted SYN: the same port, twice.
-    let first = f.line_with(&[&format!(" > {pod}.80: Flags [S],")]).to_string();
-    let port = first.split(&format!("IP {client}.")).nth(1).unwrap().split(' ').next().unwrap();
+    let first = f
+        .line_with(&[&format!(" > {pod}.80: Flags [S],")])
+        .to_string();
+    let port = first
+        .split(&format!("IP {client}."))
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
     let syns = f
         .lines
         .iter()
@@ -964,8 +972,11 @@ fn dsr_passes_on_a_captured_dsr_connection_and_judges_the_first_syn_not_its_retr
         v.evidence,
         vec![
             first.clone(),
-            f.line_with(&[&format!("IP {called}.{} > {client}.{port}: Flags [S.]", f.role("node_port"))])
-                .to_string()
+            f.line_with(&[&format!(
+                "IP {called}.{} > {client}.{port}: Flags [S.]",
+                f.role("node_port")
+            )])
+            .to_string()
         ]
     );
 }
@@ -997,7 +1008,11 @@ fn dsr_ignores_the_noise_on_the_veth_and_says_so_when_there_is_only_noise() {
     let f = Fixture::load("dsr");
     let pod_node = f.role("pod_node");
     // The noise is there: a connection to the pod's node's own port 80.
-    assert!(f.lines.iter().any(|l| l.contains(&format!(" > {pod_node}.80: Flags [S]"))));
+    assert!(
+        f.lines
+            .iter()
+            .any(|l| l.contains(&format!(" > {pod_node}.80: Flags [S]")))
+    );
     let noise = f.packets_where(|l| l.contains(&format!("{pod_node}.80")));
     let v = verdict(&f.call("dsr", &noise, "called"));
     assert!(!v.passed);
@@ -1017,7 +1032,13 @@ fn dsr_fails_on_a_captured_snat_connection_with_the_snat_reason() {
     let v = verdict(&f.call("dsr", &f.packets(), "called"));
     assert!(!v.passed);
     let syn = &v.evidence[0];
-    let port = syn.split(&format!("IP {called}.")).nth(1).unwrap().split(' ').next().unwrap();
+    let port = syn
+        .split(&format!("IP {called}."))
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
     assert_eq!(
         v.reason,
         format!(
@@ -1033,8 +1054,14 @@ fn snat_passes_on_captured_snat_connections_and_fails_on_a_captured_dsr_one() {
     for called in ["called", "called2"] {
         let v = verdict(&f.call("snat", &f.packets(), called));
         assert!(v.passed, "{called}: {v:?}");
-        assert!(v.reason.ends_with("— SNAT, as expected in snat mode"), "{v:?}");
-        assert!(v.evidence[0].contains(&format!("IP {}.", f.role(called))), "{v:?}");
+        assert!(
+            v.reason.ends_with("— SNAT, as expected in snat mode"),
+            "{v:?}"
+        );
+        assert!(
+            v.evidence[0].contains(&format!("IP {}.", f.role(called))),
+            "{v:?}"
+        );
     }
     let d = Fixture::load("dsr");
     let v = verdict(&d.call("snat", &d.packets(), "called"));
@@ -1055,7 +1082,10 @@ fn reply_path_for_expects_each_modes_outcome_on_its_capture() {
         for judged_as in ["dsr", "hybrid", "snat"] {
             let v = verdict(&f.call_for(judged_as, &f.packets(), "called"));
             let fits = (judged_as != "snat") == expect_dsr;
-            assert_eq!(v.passed, fits, "{mode} capture judged as {judged_as}: {v:?}");
+            assert_eq!(
+                v.passed, fits,
+                "{mode} capture judged as {judged_as}: {v:?}"
+            );
         }
     }
 }
@@ -1107,5 +1137,10 @@ fn monitor_trace_for_snat_expects_the_called_node_as_the_source() {
         r#"verdicts::monitor_trace_for("snat", h::related_to_events(), "172.18.0.1", "10.244.4.66", "172.18.0.3", #{endpoint: 1890})"#,
     );
     assert!(!v.passed);
-    assert!(v.reason.contains("with the client's address: nothing SNATed it, yet the cluster is in snat mode"), "{v:?}");
+    assert!(
+        v.reason.contains(
+            "with the client's address: nothing SNATed it, yet the cluster is in snat mode"
+        ),
+        "{v:?}"
+    );
 }

@@ -68,7 +68,10 @@ const TITLES: [(&str, &str); 10] = [
     ("prerequis", "Vérifier la machine avant de commencer"),
     ("nettoyage", "Nettoyer les clusters kind existants"),
     ("cluster", "Créer le cluster kind sans CNI ni kube-proxy"),
-    ("cilium", "Installer Cilium (CNI + remplacement de kube-proxy, DSR)"),
+    (
+        "cilium",
+        "Installer Cilium (CNI + remplacement de kube-proxy, DSR)",
+    ),
     (
         "app",
         "Déployer le frontend Guestbook (1 replica, Service NodePort)",
@@ -148,7 +151,11 @@ fn assert_nothing_left_running(world: &World, veth: Option<&str>) {
         );
     }
     assert_eq!(world.controller_errors(), Vec::<String>::new());
-    assert_eq!(world.remove_datapath(), Vec::<String>::new(), "left in the nodes");
+    assert_eq!(
+        world.remove_datapath(),
+        Vec::<String>::new(),
+        "left in the nodes"
+    );
 }
 
 /// Where the per-mode rehearsal reports go: `target/rehearsal/` (in `CARGO_TARGET_DIR` when
@@ -214,7 +221,10 @@ fn junit_checks(path: &std::path::Path) -> Vec<(String, bool)> {
         .map(|case| {
             let name = case.split('"').next().unwrap();
             let body = case.split("</testcase>").next().unwrap();
-            (unescape(name), !body.contains("<failure") && !body.contains("<error"))
+            (
+                unescape(name),
+                !body.contains("<failure") && !body.contains("<error"),
+            )
         })
         .collect()
 }
@@ -457,10 +467,9 @@ fn dsr_mode_runs_every_step_with_the_handouts_commands_and_all_four_checks_pass(
         .and_then(|r| r.split(' ').next())
         .unwrap();
     assert!(
-        packets.iter().any(|p| p.contains(&format!(
-            " IP {}.30000 > {gw}.{port}: Flags [S.],",
-            cp.ip
-        ))),
+        packets
+            .iter()
+            .any(|p| p.contains(&format!(" IP {}.30000 > {gw}.{port}: Flags [S.],", cp.ip))),
         "no SYN-ACK from {}:30000 to the client:\n{all}",
         cp.ip
     );
@@ -865,7 +874,11 @@ fn snat_mode_checks_that_the_source_ip_is_lost_and_the_dsr_verdict_fails_with_th
     assert_eq!(set["loadBalancer"]["mode"], "snat");
 
     // source-ip: the three other nodes SNATed; the pod's own node delivered locally.
-    let (gw, pod_ip, cp) = (world.gateway.clone(), world.pod_ip(), world.nodes[0].clone());
+    let (gw, pod_ip, cp) = (
+        world.gateway.clone(),
+        world.pod_ip(),
+        world.nodes[0].clone(),
+    );
     let pod_node = world.pod_node().clone();
     let line = run
         .lines_starting("  ✔ the pod saw node address(es) ")
@@ -981,9 +994,9 @@ fn hybrid_mode_does_dsr_for_the_tcp_frontend_and_all_four_checks_pass() {
 /// and one table row per mode built from real captured packets.
 #[test]
 fn matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packets() {
-    let Some(world) =
-        World::new("matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packets")
-    else {
+    let Some(world) = World::new(
+        "matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packets",
+    ) else {
         return;
     };
     let world = world.with_lab_up_to_app(Mode::Dsr);
@@ -999,13 +1012,22 @@ fn matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packe
         eprintln!("{all}");
     }
     assert_eq!(run.code, Some(0), "{all}");
-    assert_eq!(run.steps_run(), ["snat", "hybrid", "dsr", "tableau"], "{all}");
+    assert_eq!(
+        run.steps_run(),
+        ["snat", "hybrid", "dsr", "tableau"],
+        "{all}"
+    );
     // One helm upgrade per mode, each with its --set values; the last leaves the handout's dsr.
     let kept = world.lab.kept();
     let modes: Vec<String> = kept
         .iter()
         .filter(|(p, _)| p.display().to_string().contains("labsh-helm-set-"))
-        .map(|(_, text)| standins::yaml(text)["loadBalancer"]["mode"].as_str().unwrap().to_string())
+        .map(|(_, text)| {
+            standins::yaml(text)["loadBalancer"]["mode"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(modes, ["snat", "hybrid", "dsr"], "{all}");
     assert_eq!(world.mode(), Mode::Dsr);
@@ -1025,7 +1047,11 @@ fn matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packe
         3,
         "{all}"
     );
-    let (gw, pod_ip, cp) = (world.gateway.clone(), world.pod_ip(), world.nodes[0].clone());
+    let (gw, pod_ip, cp) = (
+        world.gateway.clone(),
+        world.pod_ip(),
+        world.nodes[0].clone(),
+    );
     let row = |mode: &str| -> String {
         run.stdout
             .lines()
@@ -1051,7 +1077,10 @@ fn matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packe
         assert!(r.ends_with("PASS (attendu pour ce mode)"), "{r}");
     }
     // The evidence: the real packets, per mode.
-    assert!(run.has("Preuves (tcpdump sur le veth du nœud du pod) :"), "{all}");
+    assert!(
+        run.has("Preuves (tcpdump sur le veth du nœud du pod) :"),
+        "{all}"
+    );
     assert!(
         run.stdout
             .lines()
@@ -1068,7 +1097,10 @@ fn matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packe
 
 /// Where the captured fixtures live (committed; `tests/lab.rs` runs the verdicts on them).
 fn fixture_path(mode: Mode) -> PathBuf {
-    root().join(format!("tests/rehearsal/fixtures/{}.tcpdump", mode.as_str()))
+    root().join(format!(
+        "tests/rehearsal/fixtures/{}.tcpdump",
+        mode.as_str()
+    ))
 }
 
 /// One HTTP GET over a plain TCP connection (the test's own client, not labsh's).
@@ -1082,7 +1114,11 @@ fn http_get(ip: &str, port: u16) {
         .unwrap();
     let mut body = Vec::new();
     s.read_to_end(&mut body).unwrap();
-    assert!(body.starts_with(b"HTTP/1.1 200"), "{addr}: {:?}", String::from_utf8_lossy(&body));
+    assert!(
+        body.starts_with(b"HTTP/1.1 200"),
+        "{addr}: {:?}",
+        String::from_utf8_lossy(&body)
+    );
 }
 
 /// What the capture scenario produces on the pod's node veth, with tcpdump run by the test:
@@ -1103,7 +1139,10 @@ fn capture_scenario(world: &World, veth: &str, node_port: u16) -> Vec<String> {
     let mut line = String::new();
     while !line.contains("listening on") {
         line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "tcpdump ended early");
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "tcpdump ended early"
+        );
     }
     let rt = env::runtime();
     http_get(&world.pod_node().ip, 80);
@@ -1175,7 +1214,10 @@ fn handshake_shape(header: &str, lines: &[String]) -> Vec<String> {
             if !ephemeral.contains(&key) {
                 ephemeral.push(key.clone());
             }
-            format!("eph{}", ephemeral.iter().position(|k| *k == key).unwrap() + 1)
+            format!(
+                "eph{}",
+                ephemeral.iter().position(|k| *k == key).unwrap() + 1
+            )
         };
         format!("{ip}.{port}")
     };
@@ -1184,13 +1226,21 @@ fn handshake_shape(header: &str, lines: &[String]) -> Vec<String> {
         let Some(rest) = l.split(" IP ").nth(1) else {
             continue;
         };
-        let flags = rest.split("Flags [").nth(1).and_then(|f| f.split(']').next());
+        let flags = rest
+            .split("Flags [")
+            .nth(1)
+            .and_then(|f| f.split(']').next());
         if !matches!(flags, Some("S") | Some("S.")) {
             continue;
         }
         let (src, rest) = rest.split_once(" > ").unwrap();
         let dst = rest.split(':').next().unwrap();
-        shape.push(format!("{} > {} [{}]", name(src), name(dst), flags.unwrap()));
+        shape.push(format!(
+            "{} > {} [{}]",
+            name(src),
+            name(dst),
+            flags.unwrap()
+        ));
     }
     shape
 }
@@ -1208,10 +1258,7 @@ fn verdict_on(lines: &[String], call: &str) -> (bool, String) {
     );
     let v = lab_support::eval_in("stdlib", &code).unwrap_or_else(|e| panic!("{call}: {e}"));
     let a = v.try_cast::<rhai::Array>().unwrap();
-    (
-        a[0].as_bool().unwrap(),
-        a[1].clone().into_string().unwrap(),
-    )
+    (a[0].as_bool().unwrap(), a[1].clone().into_string().unwrap())
 }
 
 /// In each mode, a capture of the same scenario (noise, a retransmitted SYN, two connections)
@@ -1235,14 +1282,21 @@ fn captures_in_each_mode_have_the_shape_of_the_committed_fixtures() {
         let header = fixture_header(&world, mode, node_port);
         let fresh = handshake_shape(&header, &lines);
         // noise, 2 SYNs + SYN-ACK (retransmit), SYN + SYN-ACK
-        assert_eq!(fresh.len(), 7, "{}: {fresh:#?}\n{}", mode.as_str(), lines.join("\n"));
+        assert_eq!(
+            fresh.len(),
+            7,
+            "{}: {fresh:#?}\n{}",
+            mode.as_str(),
+            lines.join("\n")
+        );
         let (gw, pod_ip) = (world.gateway.clone(), world.pod_ip());
         let (cp, w2) = (world.nodes[0].ip.clone(), world.nodes[2].ip.clone());
         let args = format!("pkts, \"{gw}\", \"{pod_ip}\", \"{cp}\", {node_port}");
         let args2 = format!("pkts, \"{gw}\", \"{pod_ip}\", \"{w2}\", {node_port}");
         let m = mode.as_str();
         for a in [&args, &args2] {
-            let (passed, reason) = verdict_on(&lines, &format!("verdicts::reply_path_for(\"{m}\", {a})"));
+            let (passed, reason) =
+                verdict_on(&lines, &format!("verdicts::reply_path_for(\"{m}\", {a})"));
             assert!(passed, "{m}: {reason}\n{}", lines.join("\n"));
             let (dsr, reason) = verdict_on(&lines, &format!("verdicts::dsr({a})"));
             assert_eq!(dsr, mode != Mode::Snat, "{m}: {reason}");
@@ -1253,8 +1307,12 @@ fn captures_in_each_mode_have_the_shape_of_the_committed_fixtures() {
             std::fs::write(&path, format!("{header}{}\n", lines.join("\n"))).unwrap();
             continue;
         }
-        let committed = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (LABSH_UPDATE_FIXTURES=1 captures it)", path.display()));
+        let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (LABSH_UPDATE_FIXTURES=1 captures it)",
+                path.display()
+            )
+        });
         let (committed_header, committed_lines): (Vec<&str>, Vec<&str>) =
             committed.lines().partition(|l| l.starts_with('#'));
         let committed_lines: Vec<String> = committed_lines.iter().map(|l| l.to_string()).collect();

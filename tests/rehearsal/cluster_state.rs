@@ -90,13 +90,19 @@ pub fn install_cilium(server: &TestApiServer, nodes: &[NodeInfo]) {
 /// What a `helm upgrade` that changed the agents' configuration leads to: the DaemonSet's new
 /// generation, rolled out on every node (the stand-in agents restart at once).
 pub fn roll_cilium(server: &TestApiServer) {
-    server.update("apps/v1", "DaemonSet", Some("kube-system"), "cilium", |ds| {
-        let generation = ds["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
-        ds["metadata"]["generation"] = generation.into();
-        ds["status"]["observedGeneration"] = generation.into();
-        let desired = ds["status"]["desiredNumberScheduled"].clone();
-        ds["status"]["updatedNumberScheduled"] = desired;
-    });
+    server.update(
+        "apps/v1",
+        "DaemonSet",
+        Some("kube-system"),
+        "cilium",
+        |ds| {
+            let generation = ds["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
+            ds["metadata"]["generation"] = generation.into();
+            ds["status"]["observedGeneration"] = generation.into();
+            let desired = ds["status"]["desiredNumberScheduled"].clone();
+            ds["status"]["updatedNumberScheduled"] = desired;
+        },
+    );
 }
 
 #[allow(clippy::too_many_arguments)]

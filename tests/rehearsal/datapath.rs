@@ -186,7 +186,9 @@ pub async fn route_pod_cidrs(docker: &Docker, nodes: &[NodeInfo]) -> Result<(), 
                 exec(
                     docker,
                     &n.name,
-                    &["ip", "route", "replace", &cidr, "via", &other.ip, "dev", "eth0"],
+                    &[
+                        "ip", "route", "replace", &cidr, "via", &other.ip, "dev", "eth0",
+                    ],
                 )
                 .await?;
             }
@@ -197,7 +199,11 @@ pub async fn route_pod_cidrs(docker: &Docker, nodes: &[NodeInfo]) -> Result<(), 
 
 fn pod_nginx_config(stalled: bool) -> String {
     // limit_rate 1: one byte a second, so a request stays open long enough to interrupt it.
-    let rate = if stalled { "        limit_rate 1;\n" } else { "" };
+    let rate = if stalled {
+        "        limit_rate 1;\n"
+    } else {
+        ""
+    };
     format!(
         "pid /run/labsh-pod-nginx.pid;\nerror_log /var/log/labsh-pod/error.log;\nevents {{}}\nhttp {{\n    access_log {ACCESS_LOG} combined;\n    server {{\n        listen 80;\n        root /var/www/html;\n        index index.nginx-debian.html;\n{rate}    }}\n}}\n"
     )
@@ -218,14 +224,50 @@ pub async fn run_pod(docker: &Docker, nodes: &[NodeInfo], index: usize) -> Resul
         vec!["ip", "link", "set", POD_VETH, "up"],
         vec!["ip", "-n", POD_NETNS, "link", "set", "lo", "up"],
         vec!["ip", "-n", POD_NETNS, "link", "set", "eth0", "up"],
-        vec!["ip", "-n", POD_NETNS, "addr", "add", &format!("{ip}/32"), "dev", "eth0"],
         vec![
-            "ip", "-n", POD_NETNS, "route", "add", POD_GATEWAY, "dev", "eth0", "scope", "link",
+            "ip",
+            "-n",
+            POD_NETNS,
+            "addr",
+            "add",
+            &format!("{ip}/32"),
+            "dev",
+            "eth0",
         ],
         vec![
-            "ip", "-n", POD_NETNS, "route", "add", "default", "via", POD_GATEWAY, "dev", "eth0",
+            "ip",
+            "-n",
+            POD_NETNS,
+            "route",
+            "add",
+            POD_GATEWAY,
+            "dev",
+            "eth0",
+            "scope",
+            "link",
         ],
-        vec!["ip", "route", "add", &format!("{ip}/32"), "dev", POD_VETH, "scope", "link"],
+        vec![
+            "ip",
+            "-n",
+            POD_NETNS,
+            "route",
+            "add",
+            "default",
+            "via",
+            POD_GATEWAY,
+            "dev",
+            "eth0",
+        ],
+        vec![
+            "ip",
+            "route",
+            "add",
+            &format!("{ip}/32"),
+            "dev",
+            POD_VETH,
+            "scope",
+            "link",
+        ],
     ]
     .into_iter()
     .map(|v| v.into_iter().map(str::to_string).collect())
@@ -310,11 +352,14 @@ pub fn ruleset(mode: Mode, nodes: &[NodeInfo], me: usize, pod: &Pod, node_port: 
     for t in TABLES {
         out.push_str(&format!("table {t}\ndelete table {t}\n"));
     }
-    let (mut raw, mut nat, mut post, mut ingress) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut raw, mut nat, mut post, mut ingress) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for proto in ["tcp", "udp"] {
         if !mode.dsr_for(proto) || on_pod_node {
             // Conntrack DNAT for a client calling this node's NodePort (snat, or a local pod).
-            nat.push(format!("ip daddr {ip} {proto} dport {node_port} dnat to {p}:80"));
+            nat.push(format!(
+                "ip daddr {ip} {proto} dport {node_port} dnat to {p}:80"
+            ));
         }
         if !mode.dsr_for(proto) {
             // snat: masquerade what this node forwards to another node's pod.
@@ -354,7 +399,9 @@ pub fn ruleset(mode: Mode, nodes: &[NodeInfo], me: usize, pod: &Pod, node_port: 
         }
     }
     out.push_str("table ip labsh_lb {\n");
-    out.push_str("    chain raw {\n        type filter hook prerouting priority raw; policy accept;\n");
+    out.push_str(
+        "    chain raw {\n        type filter hook prerouting priority raw; policy accept;\n",
+    );
     for r in &raw {
         out.push_str(&format!("        {r}\n"));
     }
@@ -483,7 +530,12 @@ pub async fn leftovers(docker: &Docker, node: &str) -> Result<Vec<String>, Strin
 pub async fn stall_pod(docker: &Docker, pod: &Pod) -> Result<(), String> {
     let node = pod.node.name.as_str();
     write_file(docker, node, POD_NGINX_CONF, &pod_nginx_config(true)).await?;
-    exec(docker, node, &["nginx", "-c", POD_NGINX_CONF, "-s", "reload"]).await?;
+    exec(
+        docker,
+        node,
+        &["nginx", "-c", POD_NGINX_CONF, "-s", "reload"],
+    )
+    .await?;
     // The reload is done when the old workers are gone; give it a moment.
     tokio::time::sleep(Duration::from_millis(500)).await;
     Ok(())

@@ -237,7 +237,12 @@ impl World {
 
     /// The frontend pod, once deployed.
     pub fn pod(&self) -> Option<Pod> {
-        self.shared.pod.lock().unwrap().as_ref().map(|(p, _)| p.clone())
+        self.shared
+            .pod
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|(p, _)| p.clone())
     }
 
     /// Docker, for tests that act on the nodes.
@@ -291,10 +296,17 @@ impl World {
     /// Runs `labsh FLAGS run SCRIPT -- ARGS` (another shipped script) as [`World::run`] does,
     /// with no standard input.
     pub fn run_script(&self, script: &str, flags: &[&str], args: &[&str]) -> Run {
-        let out = command_for(script, &self.lab, &self.server, &self.kubeconfig, flags, args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = command_for(
+            script,
+            &self.lab,
+            &self.server,
+            &self.kubeconfig,
+            flags,
+            args,
+        )
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
         Run {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -394,8 +406,8 @@ fn merge(base: &mut serde_json::Value, over: serde_json::Value) {
 /// (values files in order, then `--set`); Cilium's default `snat` when none sets it.
 fn release_mode(standin_dir: &Path) -> Result<Mode, String> {
     let path = standin_dir.join("helm-values-kube-system-cilium");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     let mut values = serde_json::json!({});
     for line in text.lines().filter(|l| !l.is_empty()) {
         let (kind, arg) = line
