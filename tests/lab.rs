@@ -532,10 +532,15 @@ fn tp12_help_prints_the_usage_and_exits_0() {
         "--cluster NAME",
         "--keep",
         "--clean",
+        "--lb-mode MODE",
         "-h, --help",
     ] {
         assert!(stdout.contains(option), "{option} missing:\n{stdout}");
     }
+    assert!(
+        stdout.contains("(one of: snat, dsr, hybrid) [default: dsr]"),
+        "{stdout}"
+    );
     assert!(stdout.contains(
         "Steps: prerequis nettoyage cluster cilium app nodeport source-ip dsr monitor fin"
     ));
@@ -561,10 +566,48 @@ fn tp12_bad_argument_prints_the_problem_and_usage_and_exits_2() {
 }
 
 #[test]
+fn tp12_refuses_a_load_balancing_mode_cilium_does_not_have_and_exits_2() {
+    let out = labsh(
+        &["run", "scripts/tp12.rhai", "--", "--lb-mode", "kube-proxy"],
+        &[],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains(
+            "scripts/tp12.rhai: option '--lb-mode': 'kube-proxy' is not one of snat, dsr, hybrid"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tp12_matrix_help_prints_the_usage_and_exits_0() {
+    let out = labsh(&["run", "scripts/tp12-matrix.rhai", "--", "--help"], &[]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("Usage: labsh run scripts/tp12-matrix.rhai -- [OPTIONS]"),
+        "{stdout}"
+    );
+    for option in ["--cilium VERSION", "--cluster NAME"] {
+        assert!(stdout.contains(option), "{option} missing:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("Steps: snat hybrid dsr tableau"),
+        "{stdout}"
+    );
+    assert_eq!(stderr, "");
+}
+
+#[test]
 fn lab_scripts_examples_and_stdlib_modules_compile() {
     let mut files = vec![
         "scripts/tp12.rhai".to_string(),
         "scripts/tp12/cilium.rhai".into(),
+        "scripts/tp12/lb.rhai".into(),
+        "scripts/tp12-matrix.rhai".into(),
         "stdlib/verdicts.rhai".into(),
         "stdlib/args.rhai".into(),
         "stdlib/lab.rhai".into(),

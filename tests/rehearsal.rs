@@ -666,6 +666,7 @@ fn from_monitor_follows_the_agent_of_the_pods_node_and_closes_the_exec_session()
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(world.server.open_exec_sessions(), 0);
+    assert_nothing_left_running(&world, None);
 }
 
 #[test]
@@ -758,6 +759,7 @@ fn nettoyage_deletes_only_the_labs_cluster_unless_clean_and_cilium_version_picks
         run.has("Cilium 1.16.5 : valeurs tp12/cilium-values.yaml, CLI de l'agent « cilium-dbg »"),
         "{all}"
     );
+    assert_nothing_left_running(&world, None);
 }
 
 /// The children of `pid` whose program is `name` (their pids).

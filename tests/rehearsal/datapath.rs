@@ -177,9 +177,10 @@ async fn write_file(docker: &Docker, node: &str, path: &str, text: &str) -> Resu
     .map(|_| ())
 }
 
-/// Routes each other node's pod /24 via that node (`autoDirectNodeRoutes`).
+/// Routes each other node's pod /24 via that node (`autoDirectNodeRoutes`); the nodes are
+/// programmed concurrently.
 pub async fn route_pod_cidrs(docker: &Docker, nodes: &[NodeInfo]) -> Result<(), String> {
-    for n in nodes {
+    let per_node = nodes.iter().map(|n| async move {
         for (i, other) in nodes.iter().enumerate() {
             if other.name != n.name {
                 let cidr = pod_cidr(i);
@@ -193,8 +194,12 @@ pub async fn route_pod_cidrs(docker: &Docker, nodes: &[NodeInfo]) -> Result<(), 
                 .await?;
             }
         }
-    }
-    Ok(())
+        Ok::<(), String>(())
+    });
+    futures::future::join_all(per_node)
+        .await
+        .into_iter()
+        .collect()
 }
 
 fn pod_nginx_config(stalled: bool) -> String {
@@ -428,8 +433,8 @@ pub fn ruleset(mode: Mode, nodes: &[NodeInfo], me: usize, pod: &Pod, node_port: 
     out
 }
 
-/// Programs `mode` for `pod`'s NodePort on every node (each node's tables replaced at once),
-/// then waits until every node's NodePort answers.
+/// Programs `mode` for `pod`'s NodePort on every node (each node's tables replaced at once,
+/// the nodes concurrently), then waits until every node's NodePort answers.
 pub async fn program(
     docker: &Docker,
     nodes: &[NodeInfo],
@@ -437,11 +442,16 @@ pub async fn program(
     node_port: i64,
     mode: Mode,
 ) -> Result<(), String> {
-    for (i, n) in nodes.iter().enumerate() {
+    let per_node = nodes.iter().enumerate().map(|(i, n)| async move {
         let rules = ruleset(mode, nodes, i, pod, node_port);
         write_file(docker, &n.name, "/run/labsh-lb.nft", &rules).await?;
         exec(docker, &n.name, &["nft", "-f", "/run/labsh-lb.nft"]).await?;
-    }
+        Ok::<(), String>(())
+    });
+    futures::future::join_all(per_node)
+        .await
+        .into_iter()
+        .collect::<Result<(), String>>()?;
     let deadline = Instant::now() + Duration::from_secs(15);
     for n in nodes {
         while tokio::net::TcpStream::connect((n.ip.as_str(), node_port as u16))
