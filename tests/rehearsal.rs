@@ -1326,3 +1326,78 @@ fn captures_in_each_mode_have_the_shape_of_the_committed_fixtures() {
     }
     assert_nothing_left_running(&world, Some(&veth));
 }
+
+/// The UDP half of the modes, on real packets: a datagram to the control-plane's NodePort
+/// reaches the pod's node from the called node in `hybrid` (SNAT for UDP, Cilium's
+/// definition) and `snat`, and from the client itself in `dsr`. Nothing listens on UDP in the pod: its
+/// ICMP "port unreachable" answer shows where the reply goes — back to the called node in
+/// `hybrid`; in `dsr` straight to the client, rewritten by the pod's node's conntrack as if the
+/// called node's NodePort had answered.
+#[test]
+fn hybrid_and_snat_modes_snat_udp_while_dsr_mode_keeps_the_clients_address() {
+    use std::io::{BufRead, BufReader};
+    let Some(world) =
+        World::new("hybrid_and_snat_modes_snat_udp_while_dsr_mode_keeps_the_clients_address")
+    else {
+        return;
+    };
+    let world = world.with_lab_up_to_app(Mode::Dsr);
+    let node_port = 32150u16;
+    let veth = env::runtime()
+        .block_on(datapath::host_veth(world.docker(), &world.pod_node().name))
+        .unwrap();
+    let (gw, pod_ip, cp) = (
+        world.gateway.clone(),
+        world.pod_ip(),
+        world.nodes[0].ip.clone(),
+    );
+    let snat_reply = format!(" IP {pod_ip} > {cp}: ICMP {pod_ip} udp port 80 unreachable");
+    let dsr_reply = format!(" IP {cp} > {gw}: ICMP {cp} udp port {node_port} unreachable");
+    for (mode, source, reply) in [
+        (Mode::Hybrid, cp.clone(), snat_reply.clone()),
+        (Mode::Snat, cp.clone(), snat_reply),
+        (Mode::Dsr, gw.clone(), dsr_reply),
+    ] {
+        world.program(mode);
+        let mut tcpdump = std::process::Command::new("tcpdump")
+            .args(["-n", "-l", "-U", "-i", &veth, "udp or icmp"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("tcpdump runs");
+        let mut stderr = BufReader::new(tcpdump.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("listening on") {
+            line.clear();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "tcpdump ended early"
+            );
+        }
+        let socket = std::net::UdpSocket::bind((gw.as_str(), 0)).unwrap();
+        socket
+            .send_to(b"labsh udp probe", (cp.as_str(), node_port))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        // SAFETY: kill(2) on the tcpdump this test started.
+        unsafe {
+            libc::kill(tcpdump.id() as i32, libc::SIGINT);
+        }
+        let out = tcpdump.wait_with_output().unwrap();
+        let lines = String::from_utf8_lossy(&out.stdout).into_owned();
+        let m = mode.as_str();
+        let datagram = lines
+            .lines()
+            .find(|l| l.contains(&format!(" > {pod_ip}.80: UDP")))
+            .unwrap_or_else(|| panic!("{m}: no datagram to the pod:\n{lines}"));
+        assert!(
+            datagram.contains(&format!(" IP {source}.")),
+            "{m}: the datagram should come from {source}: {datagram}"
+        );
+        assert!(
+            lines.lines().any(|l| l.contains(&reply)),
+            "{m}: expected the pod's answer as `{reply}`:\n{lines}"
+        );
+    }
+    assert_nothing_left_running(&world, Some(&veth));
+}

@@ -40,7 +40,10 @@
 //! On P's host-side veth: `G.port > p.80 [S]` then `C.NP > G.port [S.]`, the handout's shape.
 //!
 //! **`hybrid`** (Cilium's definition): `dsr` for TCP, `snat` for UDP. The frontend is TCP, so
-//! the lab sees DSR; the UDP NodePort is programmed the `snat` way (nothing answers it here).
+//! the lab sees DSR. Nothing listens on UDP in the pod, but its ICMP "port unreachable"
+//! answer follows the same path as a UDP reply would: back through the called node in
+//! `snat` and `hybrid`; in `dsr`, straight to the client, rewritten by P's conntrack as if
+//! `C:NP` had answered (the rehearsal tests all three).
 //!
 //! A node calling itself (`G > P:NP`) is DNATed to the local pod without SNAT in every mode,
 //! as Cilium does for a local backend.
