@@ -44,6 +44,8 @@ mod image;
 #[allow(dead_code)]
 mod standins;
 
+#[path = "rehearsal/capture.rs"]
+mod capture;
 #[path = "rehearsal/cluster_state.rs"]
 mod cluster_state;
 #[path = "rehearsal/datapath.rs"]
@@ -59,6 +61,9 @@ mod lab_support;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use capture::{
+    HostCapture, capture_scenario, fixture_header, fixture_path, handshake_shape, verdict_on,
+};
 use cluster_state::{ENDPOINT_ID, FRONTEND_POD};
 use datapath::Mode;
 use serde_json::Value;
@@ -1097,172 +1102,6 @@ fn matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packe
 
 // ─── Fixtures: packets captured from this world, for the verdicts' unit tests ─────────────
 
-/// Where the captured fixtures live (committed; `tests/lab.rs` runs the verdicts on them).
-fn fixture_path(mode: Mode) -> PathBuf {
-    root().join(format!(
-        "tests/rehearsal/fixtures/{}.tcpdump",
-        mode.as_str()
-    ))
-}
-
-/// One HTTP GET over a plain TCP connection (the test's own client, not labsh's).
-fn http_get(ip: &str, port: u16) {
-    use std::io::{Read, Write};
-    let addr = format!("{ip}:{port}").parse().unwrap();
-    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))
-        .unwrap_or_else(|e| panic!("connecting to {addr}: {e}"));
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET / HTTP/1.0\r\nUser-Agent: labsh-fixture\r\n\r\n")
-        .unwrap();
-    let mut body = Vec::new();
-    s.read_to_end(&mut body).unwrap();
-    assert!(
-        body.starts_with(b"HTTP/1.1 200"),
-        "{addr}: {:?}",
-        String::from_utf8_lossy(&body)
-    );
-}
-
-/// What the capture scenario produces on the pod's node veth, with tcpdump run by the test:
-/// noise (a connection to the pod's node's own port 80), a connection to the control-plane's
-/// NodePort whose first SYN the pod drops (so the client retransmits it), then a second
-/// connection, to `<name>-worker2`'s NodePort.
-fn capture_scenario(world: &World, veth: &str, node_port: u16) -> Vec<String> {
-    use std::io::{BufRead, BufReader};
-    let pod = world.pod().unwrap();
-    let mut tcpdump = std::process::Command::new("tcpdump")
-        .args(["-n", "-l", "-U", "-i", veth])
-        .arg(format!("tcp port 80 or tcp port {node_port}"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("tcpdump runs");
-    let mut stderr = BufReader::new(tcpdump.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("listening on") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "tcpdump ended early"
-        );
-    }
-    let rt = env::runtime();
-    http_get(&world.pod_node().ip, 80);
-    rt.block_on(datapath::drop_first_syns(world.docker(), &pod, true))
-        .unwrap();
-    http_get(&world.nodes[0].ip, node_port);
-    rt.block_on(datapath::drop_first_syns(world.docker(), &pod, false))
-        .unwrap();
-    http_get(&world.nodes[2].ip, node_port);
-    std::thread::sleep(Duration::from_millis(300));
-    // SAFETY: kill(2) on the tcpdump this test started.
-    unsafe {
-        libc::kill(tcpdump.id() as i32, libc::SIGINT);
-    }
-    let out = tcpdump.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
-/// The fixture's header: the roles of the addresses, which the unit tests read back.
-fn fixture_header(world: &World, mode: Mode, node_port: u16) -> String {
-    format!(
-        "# Captured by tests/rehearsal.rs (captures_in_each_mode_have_the_shape_of_the_committed_fixtures) on the\n\
-         # host-side veth of the pod's node; LABSH_UPDATE_FIXTURES=1 captures them again.\n\
-         # mode={} client={} pod={} called={} called2={} pod_node={} node_port={node_port}\n",
-        mode.as_str(),
-        world.gateway,
-        world.pod_ip(),
-        world.nodes[0].ip,
-        world.nodes[2].ip,
-        world.pod_node().ip,
-    )
-}
-
-/// The handshake of a capture with addresses and ports named by role: what must not change
-/// between two captures of the same scenario (SYN and SYN-ACK lines, in order, retransmits
-/// included).
-fn handshake_shape(header: &str, lines: &[String]) -> Vec<String> {
-    let roles: Vec<(String, String)> = header
-        .lines()
-        .last()
-        .unwrap()
-        .trim_start_matches("# ")
-        .split(' ')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (v.to_string(), k.to_string()))
-        .collect();
-    let node_port = roles
-        .iter()
-        .find(|(_, k)| k == "node_port")
-        .map(|(v, _)| v.clone())
-        .unwrap();
-    let mut ephemeral: Vec<String> = Vec::new();
-    let mut name = |endpoint: &str| -> String {
-        let (ip, port) = endpoint.rsplit_once('.').unwrap();
-        let ip = roles
-            .iter()
-            .find(|(v, k)| v == ip && k != "node_port" && k != "mode")
-            .map(|(_, k)| k.clone())
-            .unwrap_or_else(|| ip.to_string());
-        let port = if port == "80" {
-            "80".to_string()
-        } else if port == node_port {
-            "NP".to_string()
-        } else {
-            let key = format!("{ip}.{port}");
-            if !ephemeral.contains(&key) {
-                ephemeral.push(key.clone());
-            }
-            format!(
-                "eph{}",
-                ephemeral.iter().position(|k| *k == key).unwrap() + 1
-            )
-        };
-        format!("{ip}.{port}")
-    };
-    let mut shape = Vec::new();
-    for l in lines {
-        let Some(rest) = l.split(" IP ").nth(1) else {
-            continue;
-        };
-        let flags = rest
-            .split("Flags [")
-            .nth(1)
-            .and_then(|f| f.split(']').next());
-        if !matches!(flags, Some("S") | Some("S.")) {
-            continue;
-        }
-        let (src, rest) = rest.split_once(" > ").unwrap();
-        let dst = rest.split(':').next().unwrap();
-        shape.push(format!(
-            "{} > {} [{}]",
-            name(src),
-            name(dst),
-            flags.unwrap()
-        ));
-    }
-    shape
-}
-
-/// Runs `call` (a verdict expression over `pkts`, the capture parsed by labsh's own tcpdump
-/// parser) and returns (passed, reason).
-fn verdict_on(lines: &[String], call: &str) -> (bool, String) {
-    let quoted: Vec<String> = lines
-        .iter()
-        .map(|l| format!("\"{}\"", l.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
-    let code = format!(
-        "import \"verdicts\" as verdicts;\nlet pkts = [{}].map(|l| tcpdump::parse(l)).filter(|p| p != ());\nlet v = {call};\n[v.passed, v.reason]",
-        quoted.join(", ")
-    );
-    let v = lab_support::eval_in("stdlib", &code).unwrap_or_else(|e| panic!("{call}: {e}"));
-    let a = v.try_cast::<rhai::Array>().unwrap();
-    (a[0].as_bool().unwrap(), a[1].clone().into_string().unwrap())
-}
-
 /// In each mode, a capture of the same scenario (noise, a retransmitted SYN, two connections)
 /// has the handshake of the committed fixture and gets the same verdicts: the fixtures the
 /// verdict unit tests use are what this datapath really puts on the wire.
@@ -1329,13 +1168,12 @@ fn captures_in_each_mode_have_the_shape_of_the_committed_fixtures() {
 
 /// The UDP half of the modes, on real packets: a datagram to the control-plane's NodePort
 /// reaches the pod's node from the called node in `hybrid` (SNAT for UDP, Cilium's
-/// definition) and `snat`, and from the client itself in `dsr`. Nothing listens on UDP in the pod: its
-/// ICMP "port unreachable" answer shows where the reply goes — back to the called node in
-/// `hybrid`; in `dsr` straight to the client, rewritten by the pod's node's conntrack as if the
-/// called node's NodePort had answered.
+/// definition) and `snat`, and from the client itself in `dsr`. Nothing listens on UDP in the
+/// pod: its ICMP "port unreachable" answer shows where the reply goes — back to the called
+/// node in `snat` and `hybrid`; in `dsr` straight to the client, rewritten by the pod's node's
+/// conntrack as if the called node's NodePort had answered.
 #[test]
 fn hybrid_and_snat_modes_snat_udp_while_dsr_mode_keeps_the_clients_address() {
-    use std::io::{BufRead, BufReader};
     let Some(world) =
         World::new("hybrid_and_snat_modes_snat_udp_while_dsr_mode_keeps_the_clients_address")
     else {
@@ -1359,32 +1197,13 @@ fn hybrid_and_snat_modes_snat_udp_while_dsr_mode_keeps_the_clients_address() {
         (Mode::Dsr, gw.clone(), dsr_reply),
     ] {
         world.program(mode);
-        let mut tcpdump = std::process::Command::new("tcpdump")
-            .args(["-n", "-l", "-U", "-i", &veth, "udp or icmp"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("tcpdump runs");
-        let mut stderr = BufReader::new(tcpdump.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("listening on") {
-            line.clear();
-            assert!(
-                stderr.read_line(&mut line).unwrap() > 0,
-                "tcpdump ended early"
-            );
-        }
+        let capture = HostCapture::start(&veth, "udp or icmp");
         let socket = std::net::UdpSocket::bind((gw.as_str(), 0)).unwrap();
         socket
             .send_to(b"labsh udp probe", (cp.as_str(), node_port))
             .unwrap();
         std::thread::sleep(Duration::from_millis(500));
-        // SAFETY: kill(2) on the tcpdump this test started.
-        unsafe {
-            libc::kill(tcpdump.id() as i32, libc::SIGINT);
-        }
-        let out = tcpdump.wait_with_output().unwrap();
-        let lines = String::from_utf8_lossy(&out.stdout).into_owned();
+        let lines = capture.stop().join("\n");
         let m = mode.as_str();
         let datagram = lines
             .lines()
