@@ -9,9 +9,9 @@
 //! - The frontend "pod" is a network namespace (`frontend`) inside its node's container, on a
 //!   veth pair whose node side is named like Cilium's (`lxc…`) and whose pod side is `eth0`,
 //!   address `10.244.N.23/32`, default route through the node side (a static neighbour: Cilium
-//!   answers that ARP from eBPF). The node reaches it through a /32 route on the `lxc` veth, as
-//!   Cilium's legacy host routing does. In it, nginx writes *combined* access-log lines: the
-//!   pod's stdout, which the pod-log stand-in serves.
+//!   answers that ARP from eBPF). The node reaches it through a /32 route on the `lxc` veth
+//!   (Cilium delivers to the `lxc` veth from eBPF instead). In it, nginx writes *combined*
+//!   access-log lines: the pod's stdout, which the pod-log stand-in serves.
 //! - Forwarding is on, `rp_filter` and ICMP redirects are off in every node.
 //!
 //! # The three `loadBalancer.mode`s, packet by packet
@@ -47,6 +47,19 @@
 //!
 //! A node calling itself (`G > P:NP`) is DNATed to the local pod without SNAT in every mode,
 //! as Cilium does for a local backend.
+//!
+//! # The rules, for TCP (`ruleset` writes them; `nft list ruleset` in a node shows them)
+//!
+//! ```text
+//! snat  on C  nat prerouting   ip daddr C tcp dport NP dnat to p:80
+//!             nat postrouting  oifname "eth0" ct status dnat ip daddr p tcp dport 80 masquerade
+//!       on P  nat prerouting   ip daddr P tcp dport NP dnat to p:80
+//! dsr   on C  netdev ingress   ip daddr C tcp dport NP ip daddr set p tcp dport set 80 ip dscp set C+1
+//!             raw prerouting   iifname "eth0" ip daddr p tcp dport 80 ip dscp C+1 notrack
+//!       on P  netdev ingress   ip daddr p tcp dport 80 ip dscp C+1 ip daddr set C tcp dport set NP ip dscp set 0
+//!             nat prerouting   ip daddr C tcp dport NP dnat to p:80   (one pair per other node C)
+//!                              ip daddr P tcp dport NP dnat to p:80
+//! ```
 //!
 //! # Where this differs from Cilium
 //!
