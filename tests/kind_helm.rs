@@ -366,6 +366,79 @@ fn set_becomes_the_last_values_file_and_is_removed_after() {
     );
 }
 
+/// The helm stand-in itself (what the rehearsal world reads): an upgrade records the release's
+/// values files and `--set` pairs in helm's order, and, when a controller is there, returns
+/// only once that controller applied the revision.
+#[test]
+fn helm_standin_records_the_releases_values_in_order_and_waits_for_the_controller() {
+    let lab = Lab::new();
+    let a = lab.file("a.yaml", "loadBalancer:\n  mode: dsr\n");
+    let helm = |extra: &[&str]| {
+        std::process::Command::new(lab.bin().join("helm"))
+            .args([
+                "upgrade",
+                "--install",
+                "--namespace",
+                "kube-system",
+                "cilium",
+                "cilium",
+            ])
+            .args(["--values", a.to_str().unwrap()])
+            .args(extra)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    lab.bin().display(),
+                    lab.tmp.path().join("tools").display()
+                ),
+            )
+            .env("STANDIN_DIR", lab.standin_dir())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    assert!(
+        helm(&["--set", "loadBalancer.mode=snat"])
+            .wait()
+            .unwrap()
+            .success()
+    );
+    let dir = lab.standin_dir();
+    let values = std::fs::read_to_string(dir.join("helm-values-kube-system-cilium")).unwrap();
+    let kept = lab.kept();
+    assert_eq!(
+        values,
+        format!(
+            "values\t{}\nset\tloadBalancer.mode=snat\n",
+            dir.join("kept-1-a.yaml").display()
+        )
+    );
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("helm-values-kube-system-cilium.rev")).unwrap(),
+        "1\n"
+    );
+    // With a controller, the upgrade waits for it to apply revision 2.
+    std::fs::write(dir.join("helm-controller"), "").unwrap();
+    let mut child = helm(&[]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "helm returned before the controller applied"
+    );
+    std::fs::write(dir.join("helm-applied-kube-system-cilium-2"), "").unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "helm still waits");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+}
+
 #[test]
 fn helm_timeout_is_passed_in_gos_format() {
     let lab = Lab::new();

@@ -623,10 +623,15 @@ fn tp12_help_prints_the_usage_and_exits_0() {
         "--cluster NAME",
         "--keep",
         "--clean",
+        "--lb-mode MODE",
         "-h, --help",
     ] {
         assert!(stdout.contains(option), "{option} missing:\n{stdout}");
     }
+    assert!(
+        stdout.contains("(one of: snat, dsr, hybrid) [default: dsr]"),
+        "{stdout}"
+    );
     assert!(stdout.contains(
         "Steps: prerequis nettoyage cluster cilium app nodeport source-ip dsr monitor fin"
     ));
@@ -652,10 +657,48 @@ fn tp12_bad_argument_prints_the_problem_and_usage_and_exits_2() {
 }
 
 #[test]
+fn tp12_refuses_a_load_balancing_mode_cilium_does_not_have_and_exits_2() {
+    let out = labsh(
+        &["run", "scripts/tp12.rhai", "--", "--lb-mode", "kube-proxy"],
+        &[],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains(
+            "scripts/tp12.rhai: option '--lb-mode': 'kube-proxy' is not one of snat, dsr, hybrid"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tp12_matrix_help_prints_the_usage_and_exits_0() {
+    let out = labsh(&["run", "scripts/tp12-matrix.rhai", "--", "--help"], &[]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("Usage: labsh run scripts/tp12-matrix.rhai -- [OPTIONS]"),
+        "{stdout}"
+    );
+    for option in ["--cilium VERSION", "--cluster NAME"] {
+        assert!(stdout.contains(option), "{option} missing:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("Steps: snat hybrid dsr tableau"),
+        "{stdout}"
+    );
+    assert_eq!(stderr, "");
+}
+
+#[test]
 fn lab_scripts_examples_and_stdlib_modules_compile() {
     let mut files = vec![
         "scripts/tp12.rhai".to_string(),
         "scripts/tp12/cilium.rhai".into(),
+        "scripts/tp12/lb.rhai".into(),
+        "scripts/tp12-matrix.rhai".into(),
         "stdlib/verdicts.rhai".into(),
         "stdlib/args.rhai".into(),
         "stdlib/lab.rhai".into(),
@@ -1044,4 +1087,300 @@ fn tp12_runs_for_real_and_every_check_passes() {
         "{stdout}"
     );
     assert!(!stdout.contains("  ✘ "), "{stdout}");
+}
+
+// ─── Verdicts on packets captured from the rehearsal's datapath, in each mode ─────────────
+//
+// tests/rehearsal/fixtures/<mode>.tcpdump were captured by tests/rehearsal.rs
+// (`captures_in_each_mode_have_the_shape_of_the_committed_fixtures`, which also checks that a
+// new capture still has their shape) on the host-side veth of the pod's node: a noise
+// connection to that node's own port 80, a connection to the control-plane's NodePort whose
+// first SYN the pod dropped (so it was retransmitted), and a second connection, to another
+// node's NodePort. Their header names the addresses' roles.
+
+/// A captured fixture: its raw lines and the roles of its addresses.
+struct Fixture {
+    lines: Vec<String>,
+    roles: std::collections::HashMap<String, String>,
+}
+
+impl Fixture {
+    fn load(mode: &str) -> Fixture {
+        let path = root().join(format!("tests/rehearsal/fixtures/{mode}.tcpdump"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let roles = text
+            .lines()
+            .filter(|l| l.starts_with("# mode="))
+            .flat_map(|l| l.trim_start_matches("# ").split(' '))
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lines = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        Fixture { lines, roles }
+    }
+
+    fn role(&self, name: &str) -> &str {
+        &self.roles[name]
+    }
+
+    /// The Rhai array of the capture parsed by labsh's tcpdump parser, only `keep` lines.
+    fn packets_where(&self, keep: impl Fn(&str) -> bool) -> String {
+        let quoted: Vec<String> = self
+            .lines
+            .iter()
+            .filter(|l| keep(l))
+            .map(|l| format!("\"{}\"", l.replace('\\', "\\\\").replace('"', "\\\"")))
+            .collect();
+        format!(
+            "[{}].map(|l| tcpdump::parse(l)).filter(|p| p != ())",
+            quoted.join(", ")
+        )
+    }
+
+    fn packets(&self) -> String {
+        self.packets_where(|_| true)
+    }
+
+    /// `verdicts::FUNCTION(PACKETS, client, pod, CALLED, node_port)`.
+    fn call(&self, function: &str, packets: &str, called: &str) -> String {
+        format!("verdicts::{function}({})", self.args(packets, called))
+    }
+
+    /// `verdicts::reply_path_for("MODE", PACKETS, client, pod, CALLED, node_port)`.
+    fn call_for(&self, mode: &str, packets: &str, called: &str) -> String {
+        format!(
+            "verdicts::reply_path_for(\"{mode}\", {})",
+            self.args(packets, called)
+        )
+    }
+
+    fn args(&self, packets: &str, called: &str) -> String {
+        format!(
+            "{packets}, \"{}\", \"{}\", \"{}\", {}",
+            self.role("client"),
+            self.role("pod"),
+            self.role(called),
+            self.role("node_port")
+        )
+    }
+
+    /// The first captured line containing every one of `parts`.
+    fn line_with(&self, parts: &[&str]) -> &str {
+        self.lines
+            .iter()
+            .find(|l| parts.iter().all(|p| l.contains(p)))
+            .unwrap_or_else(|| panic!("no line with {parts:?}"))
+    }
+}
+
+#[test]
+fn dsr_passes_on_a_captured_dsr_connection_and_judges_the_first_syn_not_its_retransmission() {
+    let f = Fixture::load("dsr");
+    let (client, pod, called) = (f.role("client"), f.role("pod"), f.role("called"));
+    // The capture really holds a retransmitted SYN: the same port, twice.
+    let first = f
+        .line_with(&[&format!(" > {pod}.80: Flags [S],")])
+        .to_string();
+    let port = first
+        .split(&format!("IP {client}."))
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let syns = f
+        .lines
+        .iter()
+        .filter(|l| l.contains(&format!("IP {client}.{port} > {pod}.80: Flags [S],")))
+        .count();
+    assert_eq!(syns, 2, "the fixture has a retransmitted SYN");
+    let v = verdict(&f.call("dsr", &f.packets(), "called"));
+    assert!(v.passed, "{v:?}");
+    assert_eq!(
+        v.reason,
+        format!(
+            "SYN {client}:{port} -> {pod}:80 arrived with the client's address, and the SYN-ACK left the pod's node as {called}:{} -> {client}: Direct Server Return",
+            f.role("node_port")
+        )
+    );
+    assert_eq!(
+        v.evidence,
+        vec![
+            first.clone(),
+            f.line_with(&[&format!(
+                "IP {called}.{} > {client}.{port}: Flags [S.]",
+                f.role("node_port")
+            )])
+            .to_string()
+        ]
+    );
+}
+
+#[test]
+fn dsr_judges_the_connection_to_the_called_node_when_the_capture_holds_two() {
+    let f = Fixture::load("dsr");
+    let (client, called2, np) = (f.role("client"), f.role("called2"), f.role("node_port"));
+    let v = verdict(&f.call("dsr", &f.packets(), "called2"));
+    assert!(v.passed, "{v:?}");
+    assert!(
+        v.evidence[1].contains(&format!("IP {called2}.{np} > {client}.")),
+        "{v:?}"
+    );
+    // Without the second connection, the first one speaks for the wrong node.
+    let only_first = f.packets_where(|l| !l.contains(&format!("IP {called2}.")));
+    let v = verdict(&f.call("dsr", &only_first, "called2"));
+    assert!(!v.passed);
+    assert!(
+        v.reason.contains(&format!(
+            "expected {called2}:{np} (the address the client called): the client would not recognise that reply"
+        )),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn dsr_ignores_the_noise_on_the_veth_and_says_so_when_there_is_only_noise() {
+    let f = Fixture::load("dsr");
+    let pod_node = f.role("pod_node");
+    // The noise is there: a connection to the pod's node's own port 80.
+    assert!(
+        f.lines
+            .iter()
+            .any(|l| l.contains(&format!(" > {pod_node}.80: Flags [S]")))
+    );
+    let noise = f.packets_where(|l| l.contains(&format!("{pod_node}.80")));
+    let v = verdict(&f.call("dsr", &noise, "called"));
+    assert!(!v.passed);
+    assert!(
+        v.reason.starts_with(&format!(
+            "no SYN toward the pod {}:80 among 9 packets",
+            f.role("pod")
+        )),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn dsr_fails_on_a_captured_snat_connection_with_the_snat_reason() {
+    let f = Fixture::load("snat");
+    let (client, pod, called) = (f.role("client"), f.role("pod"), f.role("called"));
+    let v = verdict(&f.call("dsr", &f.packets(), "called"));
+    assert!(!v.passed);
+    let syn = &v.evidence[0];
+    let port = syn
+        .split(&format!("IP {called}."))
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert_eq!(
+        v.reason,
+        format!(
+            "the SYN reached the pod from {called} (the node the client called), not from the client {client}: that node SNATed the request (SNAT mode, source IP lost); \
+             the SYN-ACK left as the pod's own address {pod}:80 -> {called}:{port}: no reverse NAT on the pod's node, the reply goes back through the node that forwarded the request — SNAT, not DSR"
+        )
+    );
+}
+
+#[test]
+fn snat_passes_on_captured_snat_connections_and_fails_on_a_captured_dsr_one() {
+    let f = Fixture::load("snat");
+    for called in ["called", "called2"] {
+        let v = verdict(&f.call("snat", &f.packets(), called));
+        assert!(v.passed, "{called}: {v:?}");
+        assert!(
+            v.reason.ends_with("— SNAT, as expected in snat mode"),
+            "{v:?}"
+        );
+        assert!(
+            v.evidence[0].contains(&format!("IP {}.", f.role(called))),
+            "{v:?}"
+        );
+    }
+    let d = Fixture::load("dsr");
+    let v = verdict(&d.call("snat", &d.packets(), "called"));
+    assert!(!v.passed);
+    assert_eq!(
+        v.reason,
+        format!(
+            "the SYN reached the pod from the client {} itself: the called node did not SNAT it (DSR?), yet the cluster is in snat mode",
+            d.role("client")
+        )
+    );
+}
+
+#[test]
+fn reply_path_for_expects_each_modes_outcome_on_its_capture() {
+    for (mode, expect_dsr) in [("dsr", true), ("hybrid", true), ("snat", false)] {
+        let f = Fixture::load(mode);
+        for judged_as in ["dsr", "hybrid", "snat"] {
+            let v = verdict(&f.call_for(judged_as, &f.packets(), "called"));
+            let fits = (judged_as != "snat") == expect_dsr;
+            assert_eq!(
+                v.passed, fits,
+                "{mode} capture judged as {judged_as}: {v:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn mode_aware_verdicts_reject_an_unknown_mode() {
+    let f = Fixture::load("dsr");
+    let code = format!(
+        "import \"verdicts\" as verdicts;\n{}",
+        f.call_for("kube-proxy", &f.packets(), "called")
+    );
+    let err = eval_in("tests/lab", &code).unwrap_err();
+    assert!(
+        err.contains("unknown loadBalancer.mode \"kube-proxy\": expected snat, dsr or hybrid"),
+        "{err}"
+    );
+}
+
+#[test]
+fn source_ip_for_snat_expects_node_addresses_except_through_the_pods_own_node() {
+    let v = verdict(
+        r#"verdicts::source_ip_for("snat", h::snat_access_entries(), "172.18.0.1", h::node_ips(), 4)"#,
+    );
+    assert!(v.passed, "{v:?}");
+    assert_eq!(
+        v.reason,
+        "the pod saw node address(es) 172.18.0.3, 172.18.0.4, 172.18.0.5 as the client instead of 172.18.0.1: the called nodes SNATed the requests, the source IP is lost, as expected in snat mode; 1 request(s) kept 172.18.0.1: the pod's own node delivers locally, without SNAT"
+    );
+    let v = verdict(
+        r#"verdicts::source_ip_for("snat", h::access_entries(), "172.18.0.1", h::node_ips(), 4)"#,
+    );
+    assert!(!v.passed);
+    assert!(v.reason.starts_with("all 4 requests kept the client's address 172.18.0.1: nothing SNATed them, yet the cluster is in snat mode"), "{v:?}");
+    for mode in ["dsr", "hybrid"] {
+        let v = verdict(&format!(
+            r#"verdicts::source_ip_for("{mode}", h::access_entries(), "172.18.0.1", h::node_ips(), 4)"#
+        ));
+        assert!(v.passed, "{mode}: {v:?}");
+    }
+}
+
+#[test]
+fn monitor_trace_for_snat_expects_the_called_node_as_the_source() {
+    let v = verdict(
+        r#"verdicts::monitor_trace_for("snat", h::snat_events(), "172.18.0.1", "10.244.4.66", "172.18.0.3", #{endpoint: 1890})"#,
+    );
+    assert!(v.passed, "{v:?}");
+    let v = verdict(
+        r#"verdicts::monitor_trace_for("snat", h::related_to_events(), "172.18.0.1", "10.244.4.66", "172.18.0.3", #{endpoint: 1890})"#,
+    );
+    assert!(!v.passed);
+    assert!(
+        v.reason.contains(
+            "with the client's address: nothing SNATed it, yet the cluster is in snat mode"
+        ),
+        "{v:?}"
+    );
 }

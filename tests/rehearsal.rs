@@ -10,16 +10,17 @@
 //! - Docker: the stand-in kind cluster of `tests/docker` (four real containers of the test
 //!   image, labelled like kind nodes), so node discovery, the host-side veth, the host-side
 //!   tcpdump capture and the HTTP probes all run for real;
-//! - the datapath: there is no Cilium. Each node's nginx serves the NodePort, proxying to the
-//!   frontend "pod" (the nginx of the worker it runs on, port 80) — a real SNAT datapath (see
-//!   `rehearsal/datapath.rs`).
+//! - the datapath: there is no Cilium. A packet-level test double of its three
+//!   `loadBalancer.mode`s (`rehearsal/datapath.rs`: the frontend pod in its own network
+//!   namespace on an `lxc` veth, nftables and conntrack in the nodes) runs the mode the last
+//!   `helm upgrade` asked for, so the checks judge real TCP packets on real veths.
 //!
 //! This proves the script's plumbing — steps in order with their French titles, parameters,
 //! `--from`, `--step`, `--report`, the commands run, what reaches each verdict, the exit code,
-//! and that nothing is left running — NOT Cilium's behaviour: on this SNAT datapath the
-//! source-IP and DSR checks FAIL, saying why, as they must. The full run skips the `monitor`
-//! step at its `--step` pause; `--from monitor` runs it on its own against the stand-in agent,
-//! whose exec plays the handout's lines.
+//! and that nothing is left running or programmed — and that the checks tell the modes apart
+//! on real packets: the full lab runs once per mode (`--lb-mode`), writing its JUnit report to
+//! `target/rehearsal/<mode>.xml`; `tp12-matrix.rhai` compares the three. It is NOT Cilium: the
+//! agent stand-in's `cilium monitor` plays the handout's lines (or their SNAT counterpart).
 //!
 //! Needs Docker (skips with a message without it; fails with LABSH_REQUIRE_DOCKER=1), root for
 //! the host-side capture, and tcpdump.
@@ -43,6 +44,8 @@ mod image;
 #[allow(dead_code)]
 mod standins;
 
+#[path = "rehearsal/capture.rs"]
+mod capture;
 #[path = "rehearsal/cluster_state.rs"]
 mod cluster_state;
 #[path = "rehearsal/datapath.rs"]
@@ -50,9 +53,19 @@ mod datapath;
 #[path = "rehearsal/world.rs"]
 mod world;
 
+// Evaluates Rhai in-process, for the verdicts on fresh captures.
+#[path = "lab/support.rs"]
+#[allow(dead_code)]
+mod lab_support;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
+use capture::{
+    HostCapture, capture_scenario, fixture_header, fixture_path, handshake_shape, verdict_on,
+};
 use cluster_state::{ENDPOINT_ID, FRONTEND_POD};
+use datapath::Mode;
 use serde_json::Value;
 use world::{Run, World};
 
@@ -86,6 +99,9 @@ const CHECK_SOURCE_IP: &str = "IP source préservée";
 const CHECK_DSR: &str = "DSR : SYN-ACK émis par le nœud du pod au nom du nœud appelé";
 const CHECK_MONITOR: &str =
     "cilium monitor : trace world -> frontend (state new, orig-ip client) et réponse";
+const CHECK_SOURCE_IP_LOST: &str = "IP source perdue (SNAT, attendu)";
+const CHECK_SNAT: &str = "SNAT : SYN du nœud appelé, réponse renvoyée par lui";
+const CHECK_MONITOR_SNAT: &str = "cilium monitor : trace nœud appelé -> frontend (SNAT) et réponse";
 
 fn root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -120,7 +136,9 @@ fn captured_veth(run: &Run) -> String {
 }
 
 /// What must hold after any run: no exec session or log stream open on the API server, no
-/// tcpdump left on the capture's interface, no controller error.
+/// tcpdump left on the capture's interface, no controller error; and once the world removes
+/// its datapath, nothing of it is left in any node (nft tables, the pod's namespace, veth
+/// and nginx).
 fn assert_nothing_left_running(world: &World, veth: Option<&str>) {
     let start = std::time::Instant::now();
     while world.server.open_exec_sessions() + world.server.open_log_streams() > 0
@@ -138,6 +156,96 @@ fn assert_nothing_left_running(world: &World, veth: Option<&str>) {
         );
     }
     assert_eq!(world.controller_errors(), Vec::<String>::new());
+    assert_eq!(
+        world.remove_datapath(),
+        Vec::<String>::new(),
+        "left in the nodes"
+    );
+}
+
+/// Where the per-mode rehearsal reports go: `target/rehearsal/` (in `CARGO_TARGET_DIR` when
+/// it is set, as in CI).
+fn report_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let dir = target.join("rehearsal");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One run of the whole lab in a mode, and where its reports are (the JUnit report now; a
+/// report written next to it in another format goes in another field).
+struct ModeRun {
+    world: World,
+    run: Run,
+    junit: PathBuf,
+    all: String,
+}
+
+/// Runs the whole of tp12.rhai with `--lb-mode MODE` in a fresh world, `extra` labsh flags
+/// before `run` and `stdin` as its input, writing JUnit to `target/rehearsal/<mode>.xml`.
+fn run_lab_in_mode(test: &str, mode: Mode, extra: &[&str], stdin: &str) -> Option<ModeRun> {
+    let world = World::new(test)?;
+    let junit = report_dir().join(format!("{}.xml", mode.as_str()));
+    let _ = std::fs::remove_file(&junit);
+    let mut flags: Vec<&str> = extra.to_vec();
+    let junit_arg = junit.display().to_string();
+    flags.extend(["--report", junit_arg.as_str()]);
+    let name = world.name().to_string();
+    let run = world.run(
+        &flags,
+        &["--cluster", &name, "--lb-mode", mode.as_str()],
+        stdin,
+    );
+    let all = format!("--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
+    if std::env::var_os("LABSH_REHEARSAL_SHOW").is_some() {
+        eprintln!("{all}");
+    }
+    Some(ModeRun {
+        world,
+        run,
+        junit,
+        all,
+    })
+}
+
+/// `[(name, passed)]` of a JUnit report's testcases.
+fn junit_checks(path: &std::path::Path) -> Vec<(String, bool)> {
+    let xml = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()));
+    let unescape = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&")
+    };
+    xml.split("<testcase name=\"")
+        .skip(1)
+        .map(|case| {
+            let name = case.split('"').next().unwrap();
+            let body = case.split("</testcase>").next().unwrap();
+            (
+                unescape(name),
+                !body.contains("<failure") && !body.contains("<error"),
+            )
+        })
+        .collect()
+}
+
+fn checks(list: &[(&str, bool)]) -> Vec<(String, bool)> {
+    list.iter().map(|(n, p)| (n.to_string(), *p)).collect()
+}
+
+/// The captured packets the `dsr` step printed (between the tcpdump line and the verdict).
+fn printed_packets(run: &Run) -> Vec<&str> {
+    run.stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("# tcpdump "))
+        .skip(1)
+        .take_while(|l| !l.starts_with("  ✘ ") && !l.starts_with("  ✔ "))
+        .collect()
 }
 
 /// Removing the world removes its containers and network (the stand-in cluster's guard).
@@ -180,34 +288,29 @@ fn report_checks(report: &Value) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// The handout's run (`--lb-mode dsr`, the default) on the DSR datapath: every step with the
+/// handout's commands, and all four checks PASS on real packets.
 #[test]
-fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_checks() {
-    let Some(world) = World::new(
-        "the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_checks",
-    ) else {
+fn dsr_mode_runs_every_step_with_the_handouts_commands_and_all_four_checks_pass() {
+    // --step: Enter at each of the ten pauses.
+    let Some(ModeRun {
+        world,
+        run,
+        junit,
+        all,
+    }) = run_lab_in_mode(
+        "dsr_mode_runs_every_step_with_the_handouts_commands_and_all_four_checks_pass",
+        Mode::Dsr,
+        &["--explain", "--step"],
+        &"\n".repeat(10),
+    )
+    else {
         return;
     };
     let name = world.name().to_string();
-    let out_json = world.lab.tmp.path().join("out.json");
-    // --step: Enter at each of the ten pauses.
-    let answers = "\n".repeat(10);
-    let run = world.run(
-        &[
-            "--explain",
-            "--step",
-            "--report",
-            out_json.to_str().unwrap(),
-        ],
-        &["--cluster", &name],
-        &answers,
-    );
-    let all = format!("--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
-    if std::env::var_os("LABSH_REHEARSAL_SHOW").is_some() {
-        eprintln!("{all}");
-    }
 
-    // Exit 1: the script ran to the end, and checks failed (the SNAT datapath).
-    assert_eq!(run.code, Some(1), "{all}");
+    // Exit 0: the script ran to the end, and every check passed.
+    assert_eq!(run.code, Some(0), "{all}");
     let headers: Vec<String> = TITLES
         .iter()
         .enumerate()
@@ -261,6 +364,8 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         .expect("the helm stand-in kept the --set file");
     assert_eq!(set["k8sServiceHost"], world.nodes[0].ip.as_str());
     assert_eq!(set["k8sServicePort"], 6443);
+    assert_eq!(set["loadBalancer"]["mode"], "dsr");
+    assert_eq!(world.mode(), Mode::Dsr, "the world programs what helm got");
     // cluster: the nodes read from Docker, NotReady in the API before Cilium.
     for n in &world.nodes {
         let role = if n.control_plane {
@@ -297,7 +402,7 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         "{all}"
     );
 
-    // nodeport: every node answered 200 for real (nginx, through the proxy on 3 of them).
+    // nodeport: every node answered 200 for real (the pod's nginx, through the datapath).
     for n in &world.nodes {
         let prefix = format!("  {} (http://{}:30000/): HTTP 200 in ", n.name, n.ip);
         assert_eq!(run.lines_starting(&prefix).len(), 1, "{prefix}\n{all}");
@@ -307,30 +412,13 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         "{all}"
     );
 
-    // source-ip: the pod's log (its node's nginx) shows the 3 proxying nodes as clients.
-    let pod = world.pod_node().clone();
-    let mut others: Vec<&str> = world
-        .nodes
-        .iter()
-        .filter(|n| n.name != pod.name)
-        .map(|n| n.ip.as_str())
-        .collect();
-    others.sort();
-    let seen = run
-        .lines_starting("  ✘ the pod saw node address(es) ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("no source-ip failure:\n{all}"))
-        .to_string();
-    for ip in &others {
-        assert!(seen.contains(ip), "{ip} not in {seen}");
-    }
+    // source-ip: the pod's log shows the client's own address for every node called.
     assert!(
-        seen.ends_with(&format!(
-            "as the client instead of {}: a node SNATed the request, the source IP was not preserved",
+        run.has(&format!(
+            "  ✔ all 4 requests were logged with the client's own address {}: source IP preserved",
             world.gateway
         )),
-        "{seen}"
+        "{all}"
     );
 
     // dsr: the capture on the pod's node's host-side veth saw the request proxied by the
@@ -368,70 +456,60 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
         )),
         "{all}"
     );
-    let syn = format!(" IP {}.", cp.ip);
-    assert!(
-        run.stdout
-            .lines()
-            .any(|l| l.contains(&syn) && l.contains(&format!(" > {}.80: Flags [S]", pod.ip))),
-        "no SYN from {} to {}:80 printed:\n{all}",
-        cp.ip,
-        pod.ip
-    );
-    // Only the proxied connection crosses the pod's node's veth: the client's own connection
-    // ends at the called node, so no captured packet involves the client's address.
-    let packets: Vec<&str> = run
-        .stdout
-        .lines()
-        .skip_while(|l| !l.starts_with("# tcpdump "))
-        .skip(1)
-        .take_while(|l| !l.starts_with("  ✘ ") && !l.starts_with("  ✔ "))
-        .collect();
+    // The handout's shape on the pod's node's veth: the SYN from the client itself to the pod,
+    // the SYN-ACK as the called node's NodePort, straight to the client.
+    let (gw, pod_ip) = (world.gateway.clone(), world.pod_ip());
+    let packets = printed_packets(&run);
     assert!(packets.len() >= 3, "{all}");
-    let between = [
-        format!("IP {}.", cp.ip),
-        format!("IP {}.80 > {}.", pod.ip, cp.ip),
-    ];
+    let syn = packets
+        .iter()
+        .find(|p| p.contains(&format!(" > {pod_ip}.80: Flags [S],")))
+        .unwrap_or_else(|| panic!("no SYN to the pod printed:\n{all}"));
+    assert!(syn.contains(&format!(" IP {gw}.")), "{syn}");
+    let port = syn
+        .split(&format!(" IP {gw}."))
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap();
+    assert!(
+        packets
+            .iter()
+            .any(|p| p.contains(&format!(" IP {}.30000 > {gw}.{port}: Flags [S.],", cp.ip))),
+        "no SYN-ACK from {}:30000 to the client:\n{all}",
+        cp.ip
+    );
+    // Only that connection crosses the veth: client -> pod, and called node -> client.
     for p in &packets {
         assert!(
-            between.iter().any(|b| p.contains(b.as_str())) && p.contains(&pod.ip),
+            p.contains(&format!(" IP {gw}.{port} > {pod_ip}.80: "))
+                || p.contains(&format!(" IP {}.30000 > {gw}.{port}: ", cp.ip)),
             "a packet the pod's node should not see: {p}\n{all}"
         );
-        assert!(!p.contains(&format!(" {}.", world.gateway)), "{p}");
     }
-    let dsr = run
-        .lines_starting("  ✘ the SYN reached the pod from ")
-        .first()
-        .copied()
-        .unwrap_or_else(|| panic!("no DSR failure:\n{all}"))
-        .to_string();
     assert!(
-        dsr.starts_with(&format!(
-            "  ✘ the SYN reached the pod from {} (the node the client called), not from the client {}: that node SNATed the request",
-            cp.ip, world.gateway
+        run.has(&format!(
+            "  ✔ SYN {gw}:{port} -> {pod_ip}:80 arrived with the client's address, and the SYN-ACK left the pod's node as {}:30000 -> {gw}: Direct Server Return",
+            cp.ip
         )),
-        "{dsr}"
+        "{all}"
     );
-    assert!(dsr.ends_with("— SNAT, not DSR"), "{dsr}");
 
     // fin, and the report: one entry per check that ran.
     assert!(
         run.has(&format!("  kind delete cluster --name {name}")),
         "{all}"
     );
-    let report = report(&out_json);
     assert_eq!(
-        report_checks(&report),
-        vec![
-            (CHECK_NODEPORT.to_string(), true),
-            (CHECK_SOURCE_IP.to_string(), false),
-            (CHECK_DSR.to_string(), false),
-            (CHECK_MONITOR.to_string(), true),
-        ]
+        junit_checks(&junit),
+        checks(&[
+            (CHECK_NODEPORT, true),
+            (CHECK_SOURCE_IP, true),
+            (CHECK_DSR, true),
+            (CHECK_MONITOR, true),
+        ]),
+        "{}",
+        junit.display()
     );
-    assert_eq!(report["passed"], 2);
-    assert_eq!(report["failed"], 2);
-    assert_eq!(report["error"], Value::Null);
-    assert_eq!(report["checks"][2]["step"], "dsr");
 
     assert_nothing_left_running(&world, Some(&veth));
     let (names, network) = (world.cluster.nodes.clone(), world.cluster.network.clone());
@@ -446,7 +524,7 @@ fn from_dsr_reruns_the_capture_on_an_existing_cluster_without_recreating_it() {
     else {
         return;
     };
-    let world = world.with_lab_up_to_app();
+    let world = world.with_lab_up_to_app(Mode::Dsr);
     let name = world.name().to_string();
     let out_json = world.lab.tmp.path().join("out.json");
     // --from dsr: no pause for the skipped steps; Enter at dsr, at monitor and at fin.
@@ -462,7 +540,7 @@ fn from_dsr_reruns_the_capture_on_an_existing_cluster_without_recreating_it() {
         "\n\n\n",
     );
     let all = format!("--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
-    assert_eq!(run.code, Some(1), "{all}");
+    assert_eq!(run.code, Some(0), "{all}");
     assert_eq!(run.steps_run(), ["dsr", "monitor", "fin"], "{all}");
     assert_eq!(
         run.lines_starting("-- Step ").len(),
@@ -480,7 +558,7 @@ fn from_dsr_reruns_the_capture_on_an_existing_cluster_without_recreating_it() {
     assert!(
         run.has(&format!(
             "Pod {FRONTEND_POD} ({}) sur {} ({}), veth hôte {}",
-            pod.ip,
+            world.pod_ip(),
             pod.name,
             pod.ip,
             captured_veth(&run)
@@ -497,7 +575,7 @@ fn from_dsr_reruns_the_capture_on_an_existing_cluster_without_recreating_it() {
     assert_eq!(
         report_checks(&report(&out_json)),
         vec![
-            (CHECK_DSR.to_string(), false),
+            (CHECK_DSR.to_string(), true),
             (CHECK_MONITOR.to_string(), true)
         ]
     );
@@ -544,7 +622,7 @@ fn from_monitor_follows_the_agent_of_the_pods_node_and_closes_the_exec_session()
     else {
         return;
     };
-    let world = world.with_lab_up_to_app();
+    let world = world.with_lab_up_to_app(Mode::Dsr);
     let name = world.name().to_string();
     let out_json = world.lab.tmp.path().join("out.json");
     let run = world.run(
@@ -593,6 +671,7 @@ fn from_monitor_follows_the_agent_of_the_pods_node_and_closes_the_exec_session()
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(world.server.open_exec_sessions(), 0);
+    assert_nothing_left_running(&world, None);
 }
 
 #[test]
@@ -686,6 +765,7 @@ fn nettoyage_deletes_only_the_labs_cluster_unless_clean_and_cilium_version_picks
         run.has("Cilium 1.20.2 : valeurs tp12/cilium-values.yaml, CLI de l'agent « cilium-dbg »"),
         "{all}"
     );
+    assert_nothing_left_running(&world, None);
 }
 
 /// The children of `pid` whose program is `name` (their pids).
@@ -721,9 +801,9 @@ fn ctrl_c_during_the_capture_exits_130_and_leaves_no_tcpdump() {
     else {
         return;
     };
-    let world = world.with_lab_up_to_app();
+    let world = world.with_lab_up_to_app(Mode::Dsr);
     // The dsr step curls the control-plane's NodePort while tcpdump runs: make that slow.
-    world.stall_node_port(&world.nodes[0], 32150);
+    world.stall_pod();
     let name = world.name().to_string();
     let mut child = world
         .command(&["--from", "dsr"], &["--cluster", &name])
@@ -760,4 +840,384 @@ fn ctrl_c_during_the_capture_exits_130_and_leaves_no_tcpdump() {
         "no check after Ctrl-C:\n{stdout}"
     );
     assert_nothing_left_running(&world, None);
+}
+
+/// `--lb-mode snat` on the SNAT datapath: the lab explains that the source IP is expected to
+/// be lost and checks that it is; every mode-aware check passes; the DSR verdict on the same
+/// capture says why this is SNAT, not DSR.
+#[test]
+fn snat_mode_checks_that_the_source_ip_is_lost_and_the_dsr_verdict_fails_with_the_snat_reason() {
+    let Some(ModeRun {
+        world,
+        run,
+        junit,
+        all,
+    }) = run_lab_in_mode(
+        "snat_mode_checks_that_the_source_ip_is_lost_and_the_dsr_verdict_fails_with_the_snat_reason",
+        Mode::Snat,
+        &[],
+        "",
+    )
+    else {
+        return;
+    };
+    assert_eq!(run.code, Some(0), "{all}");
+    assert_eq!(world.mode(), Mode::Snat);
+    assert!(
+        run.has("== Step 4: Installer Cilium (CNI + remplacement de kube-proxy, SNAT) [cilium]"),
+        "{all}"
+    );
+    assert!(
+        run.has("  Le pod voit donc l'IP du nœud appelé, pas celle du visiteur : l'IP source est PERDUE, c'est attendu."),
+        "{all}"
+    );
+    let set = world
+        .lab
+        .kept()
+        .iter()
+        .rev()
+        .find(|(p, _)| p.display().to_string().contains("labsh-helm-set-"))
+        .map(|(_, text)| standins::yaml(text))
+        .expect("the helm stand-in kept the --set file");
+    assert_eq!(set["loadBalancer"]["mode"], "snat");
+
+    // source-ip: the three other nodes SNATed; the pod's own node delivered locally.
+    let (gw, pod_ip, cp) = (
+        world.gateway.clone(),
+        world.pod_ip(),
+        world.nodes[0].clone(),
+    );
+    let pod_node = world.pod_node().clone();
+    let line = run
+        .lines_starting("  ✔ the pod saw node address(es) ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("no source-ip PASS:\n{all}"))
+        .to_string();
+    for n in world.nodes.iter().filter(|n| n.name != pod_node.name) {
+        assert!(line.contains(&n.ip), "{} not in {line}", n.ip);
+    }
+    assert!(!line.contains(&format!("{}, ", pod_node.ip)), "{line}");
+    assert!(
+        line.ends_with(&format!(
+            "the source IP is lost, as expected in snat mode; 1 request(s) kept {gw}: the pod's own node delivers locally, without SNAT"
+        )),
+        "{line}"
+    );
+
+    // dsr step: the SYN comes from the called node, the pod answers it.
+    let packets = printed_packets(&run);
+    let syn = packets
+        .iter()
+        .find(|p| p.contains(&format!(" > {pod_ip}.80: Flags [S],")))
+        .unwrap_or_else(|| panic!("no SYN to the pod:\n{all}"));
+    assert!(syn.contains(&format!(" IP {}.", cp.ip)), "{syn}");
+    assert!(
+        packets
+            .iter()
+            .any(|p| p.contains(&format!(" IP {pod_ip}.80 > {}.", cp.ip)) && p.contains("[S.]")),
+        "{all}"
+    );
+    assert!(
+        packets.iter().all(|p| !p.contains(&format!(" {gw}."))),
+        "the client never crosses the pod's node veth in snat mode:\n{all}"
+    );
+    let snat = run
+        .lines_starting(&format!("  ✔ SYN {}:", cp.ip))
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("no snat PASS:\n{all}"))
+        .to_string();
+    assert!(snat.ends_with("— SNAT, as expected in snat mode"), "{snat}");
+    let dsr = run
+        .lines_starting("  Pour comparaison, la vérification DSR sur cette capture : ✘ ")
+        .first()
+        .copied()
+        .unwrap_or_else(|| panic!("no DSR comparison:\n{all}"))
+        .to_string();
+    assert!(
+        dsr.contains(&format!(
+            "the SYN reached the pod from {} (the node the client called), not from the client {gw}: that node SNATed the request (SNAT mode, source IP lost)",
+            cp.ip
+        )),
+        "{dsr}"
+    );
+    assert!(dsr.ends_with("— SNAT, not DSR"), "{dsr}");
+
+    assert_eq!(
+        junit_checks(&junit),
+        checks(&[
+            (CHECK_NODEPORT, true),
+            (CHECK_SOURCE_IP_LOST, true),
+            (CHECK_SNAT, true),
+            (CHECK_MONITOR_SNAT, true),
+        ])
+    );
+    assert_nothing_left_running(&world, None);
+}
+
+/// `--lb-mode hybrid`: the frontend is TCP, so the lab sees DSR and the DSR checks pass.
+#[test]
+fn hybrid_mode_does_dsr_for_the_tcp_frontend_and_all_four_checks_pass() {
+    let Some(ModeRun {
+        world,
+        run,
+        junit,
+        all,
+    }) = run_lab_in_mode(
+        "hybrid_mode_does_dsr_for_the_tcp_frontend_and_all_four_checks_pass",
+        Mode::Hybrid,
+        &[],
+        "",
+    )
+    else {
+        return;
+    };
+    assert_eq!(run.code, Some(0), "{all}");
+    assert_eq!(world.mode(), Mode::Hybrid);
+    assert!(
+        run.has("== Step 4: Installer Cilium (CNI + remplacement de kube-proxy, hybride) [cilium]"),
+        "{all}"
+    );
+    let (gw, cp) = (world.gateway.clone(), world.nodes[0].clone());
+    assert!(
+        printed_packets(&run)
+            .iter()
+            .any(|p| p.contains(&format!(" IP {}.30000 > {gw}.", cp.ip)) && p.contains("[S.]")),
+        "{all}"
+    );
+    assert_eq!(
+        junit_checks(&junit),
+        checks(&[
+            (CHECK_NODEPORT, true),
+            (CHECK_SOURCE_IP, true),
+            (CHECK_DSR, true),
+            (CHECK_MONITOR, true),
+        ])
+    );
+    assert_nothing_left_running(&world, None);
+}
+
+/// tp12-matrix.rhai on an existing lab: one helm upgrade per mode (the world programs each),
+/// and one table row per mode built from real captured packets.
+#[test]
+fn matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packets() {
+    let Some(world) = World::new(
+        "matrix_upgrades_cilium_to_each_mode_and_prints_the_three_rows_from_real_packets",
+    ) else {
+        return;
+    };
+    let world = world.with_lab_up_to_app(Mode::Dsr);
+    let name = world.name().to_string();
+    let junit = report_dir().join("matrix.xml");
+    let run = world.run_script(
+        "scripts/tp12-matrix.rhai",
+        &["--explain", "--report", junit.to_str().unwrap()],
+        &["--cluster", &name],
+    );
+    let all = format!("--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
+    if std::env::var_os("LABSH_REHEARSAL_SHOW").is_some() {
+        eprintln!("{all}");
+    }
+    assert_eq!(run.code, Some(0), "{all}");
+    assert_eq!(
+        run.steps_run(),
+        ["snat", "hybrid", "dsr", "tableau"],
+        "{all}"
+    );
+    // One helm upgrade per mode, each with its --set values; the last leaves the handout's dsr.
+    let kept = world.lab.kept();
+    let modes: Vec<String> = kept
+        .iter()
+        .filter(|(p, _)| p.display().to_string().contains("labsh-helm-set-"))
+        .map(|(_, text)| {
+            standins::yaml(text)["loadBalancer"]["mode"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(modes, ["snat", "hybrid", "dsr"], "{all}");
+    assert_eq!(world.mode(), Mode::Dsr);
+    let upgrades = world
+        .lab
+        .call_lines()
+        .iter()
+        .filter(|c| c.starts_with("helm upgrade --install"))
+        .count();
+    assert_eq!(upgrades, 3);
+    // --explain shows the helm commands.
+    assert_eq!(
+        run.stderr
+            .lines()
+            .filter(|l| l.starts_with("$ helm upgrade --install --namespace kube-system"))
+            .count(),
+        3,
+        "{all}"
+    );
+    let (gw, pod_ip, cp) = (
+        world.gateway.clone(),
+        world.pod_ip(),
+        world.nodes[0].clone(),
+    );
+    let row = |mode: &str| -> String {
+        run.stdout
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!("{mode} "))
+                    && (l.ends_with("PASS (attendu pour ce mode)") || l.ends_with("FAIL"))
+            })
+            .unwrap_or_else(|| panic!("no {mode} row:\n{all}"))
+            .to_string()
+    };
+    let snat = row("snat");
+    assert!(snat.contains(&cp.ip), "{snat}");
+    assert!(snat.contains(&format!("{pod_ip}:80")), "{snat}");
+    assert!(snat.contains("via le nœud appelé"), "{snat}");
+    assert!(snat.contains(" non "), "{snat}");
+    assert!(snat.ends_with("PASS (attendu pour ce mode)"), "{snat}");
+    for mode in ["hybrid", "dsr"] {
+        let r = row(mode);
+        assert!(r.contains(&gw), "{r}");
+        assert!(r.contains(&format!("{}:32150", cp.ip)), "{r}");
+        assert!(r.contains("directe (nœud du pod -> client)"), "{r}");
+        assert!(r.contains(" oui "), "{r}");
+        assert!(r.ends_with("PASS (attendu pour ce mode)"), "{r}");
+    }
+    // The evidence: the real packets, per mode.
+    assert!(
+        run.has("Preuves (tcpdump sur le veth du nœud du pod) :"),
+        "{all}"
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("    ") && l.contains(&format!(" IP {}.32150 > {gw}.", cp.ip))),
+        "{all}"
+    );
+    let results = junit_checks(&junit);
+    assert_eq!(results.len(), 9, "{results:?}");
+    assert!(results.iter().all(|(_, passed)| *passed), "{results:?}");
+    assert_nothing_left_running(&world, None);
+}
+
+// ─── Fixtures: packets captured from this world, for the verdicts' unit tests ─────────────
+
+/// In each mode, a capture of the same scenario (noise, a retransmitted SYN, two connections)
+/// has the handshake of the committed fixture and gets the same verdicts: the fixtures the
+/// verdict unit tests use are what this datapath really puts on the wire.
+#[test]
+fn captures_in_each_mode_have_the_shape_of_the_committed_fixtures() {
+    let Some(world) = World::new("captures_in_each_mode_have_the_shape_of_the_committed_fixtures")
+    else {
+        return;
+    };
+    let world = world.with_lab_up_to_app(Mode::Dsr);
+    let node_port = 32150u16;
+    let veth = env::runtime()
+        .block_on(datapath::host_veth(world.docker(), &world.pod_node().name))
+        .unwrap();
+    let update = std::env::var_os("LABSH_UPDATE_FIXTURES").is_some();
+    for mode in Mode::ALL {
+        world.program(mode);
+        let lines = capture_scenario(&world, &veth, node_port);
+        let header = fixture_header(&world, mode, node_port);
+        let fresh = handshake_shape(&header, &lines);
+        // noise, 2 SYNs + SYN-ACK (retransmit), SYN + SYN-ACK
+        assert_eq!(
+            fresh.len(),
+            7,
+            "{}: {fresh:#?}\n{}",
+            mode.as_str(),
+            lines.join("\n")
+        );
+        let (gw, pod_ip) = (world.gateway.clone(), world.pod_ip());
+        let (cp, w2) = (world.nodes[0].ip.clone(), world.nodes[2].ip.clone());
+        let args = format!("pkts, \"{gw}\", \"{pod_ip}\", \"{cp}\", {node_port}");
+        let args2 = format!("pkts, \"{gw}\", \"{pod_ip}\", \"{w2}\", {node_port}");
+        let m = mode.as_str();
+        for a in [&args, &args2] {
+            let (passed, reason) =
+                verdict_on(&lines, &format!("verdicts::reply_path_for(\"{m}\", {a})"));
+            assert!(passed, "{m}: {reason}\n{}", lines.join("\n"));
+            let (dsr, reason) = verdict_on(&lines, &format!("verdicts::dsr({a})"));
+            assert_eq!(dsr, mode != Mode::Snat, "{m}: {reason}");
+        }
+        let path = fixture_path(mode);
+        if update {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, format!("{header}{}\n", lines.join("\n"))).unwrap();
+            continue;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (LABSH_UPDATE_FIXTURES=1 captures it)",
+                path.display()
+            )
+        });
+        let (committed_header, committed_lines): (Vec<&str>, Vec<&str>) =
+            committed.lines().partition(|l| l.starts_with('#'));
+        let committed_lines: Vec<String> = committed_lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(
+            handshake_shape(&committed_header.join("\n"), &committed_lines),
+            fresh,
+            "{m}: the datapath's packets no longer have the committed fixture's shape"
+        );
+    }
+    assert_nothing_left_running(&world, Some(&veth));
+}
+
+/// The UDP half of the modes, on real packets: a datagram to the control-plane's NodePort
+/// reaches the pod's node from the called node in `hybrid` (SNAT for UDP, Cilium's
+/// definition) and `snat`, and from the client itself in `dsr`. Nothing listens on UDP in the
+/// pod: its ICMP "port unreachable" answer shows where the reply goes — back to the called
+/// node in `snat` and `hybrid`; in `dsr` straight to the client, rewritten by the pod's node's
+/// conntrack as if the called node's NodePort had answered.
+#[test]
+fn hybrid_and_snat_modes_snat_udp_while_dsr_mode_keeps_the_clients_address() {
+    let Some(world) =
+        World::new("hybrid_and_snat_modes_snat_udp_while_dsr_mode_keeps_the_clients_address")
+    else {
+        return;
+    };
+    let world = world.with_lab_up_to_app(Mode::Dsr);
+    let node_port = 32150u16;
+    let veth = env::runtime()
+        .block_on(datapath::host_veth(world.docker(), &world.pod_node().name))
+        .unwrap();
+    let (gw, pod_ip, cp) = (
+        world.gateway.clone(),
+        world.pod_ip(),
+        world.nodes[0].ip.clone(),
+    );
+    let snat_reply = format!(" IP {pod_ip} > {cp}: ICMP {pod_ip} udp port 80 unreachable");
+    let dsr_reply = format!(" IP {cp} > {gw}: ICMP {cp} udp port {node_port} unreachable");
+    for (mode, source, reply) in [
+        (Mode::Hybrid, cp.clone(), snat_reply.clone()),
+        (Mode::Snat, cp.clone(), snat_reply),
+        (Mode::Dsr, gw.clone(), dsr_reply),
+    ] {
+        world.program(mode);
+        let capture = HostCapture::start(&veth, "udp or icmp");
+        let socket = std::net::UdpSocket::bind((gw.as_str(), 0)).unwrap();
+        socket
+            .send_to(b"labsh udp probe", (cp.as_str(), node_port))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let lines = capture.stop().join("\n");
+        let m = mode.as_str();
+        let datagram = lines
+            .lines()
+            .find(|l| l.contains(&format!(" > {pod_ip}.80: UDP")))
+            .unwrap_or_else(|| panic!("{m}: no datagram to the pod:\n{lines}"));
+        assert!(
+            datagram.contains(&format!(" IP {source}.")),
+            "{m}: the datagram should come from {source}: {datagram}"
+        );
+        assert!(
+            lines.lines().any(|l| l.contains(&reply)),
+            "{m}: expected the pod's answer as `{reply}`:\n{lines}"
+        );
+    }
+    assert_nothing_left_running(&world, Some(&veth));
 }

@@ -48,6 +48,20 @@ impl StandInKindCluster {
     /// Creates a control-plane and `workers` workers from `image`, and waits until every
     /// node's nginx answers.
     pub fn create(docker: &Docker, image: &str, workers: usize) -> Result<Self, String> {
+        Self::create_with(docker, image, workers, &[], &[])
+    }
+
+    /// As [`StandInKindCluster::create`], the containers having the capabilities `cap_add`
+    /// and the (network namespace) sysctls `sysctls`. Kind's nodes are privileged; these
+    /// cannot be (this machine's Docker runs with a reduced capability set), so a test asks
+    /// for what it needs.
+    pub fn create_with(
+        docker: &Docker,
+        image: &str,
+        workers: usize,
+        cap_add: &[&str],
+        sysctls: &[(&str, &str)],
+    ) -> Result<Self, String> {
         let suffix = random_suffix();
         let mut cluster = StandInKindCluster {
             name: format!("lt-{suffix}"),
@@ -55,11 +69,17 @@ impl StandInKindCluster {
             nodes: Vec::new(),
             docker: docker.clone(),
         };
-        runtime().block_on(cluster.populate(image, workers))?;
+        runtime().block_on(cluster.populate(image, workers, cap_add, sysctls))?;
         Ok(cluster)
     }
 
-    async fn populate(&mut self, image: &str, workers: usize) -> Result<(), String> {
+    async fn populate(
+        &mut self,
+        image: &str,
+        workers: usize,
+        cap_add: &[&str],
+        sysctls: &[(&str, &str)],
+    ) -> Result<(), String> {
         self.docker
             .create_network(NetworkCreateRequest {
                 name: self.network.clone(),
@@ -85,6 +105,14 @@ impl StandInKindCluster {
                 labels: Some(labels),
                 host_config: Some(HostConfig {
                     network_mode: Some(self.network.clone()),
+                    cap_add: (!cap_add.is_empty())
+                        .then(|| cap_add.iter().map(|c| c.to_string()).collect()),
+                    sysctls: (!sysctls.is_empty()).then(|| {
+                        sysctls
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect()
+                    }),
                     ..Default::default()
                 }),
                 ..Default::default()

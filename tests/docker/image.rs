@@ -1,10 +1,10 @@
-//! The test image: a minimal Debian with tcpdump, iproute2, nginx-light and procps, built
-//! locally because no registry is reachable.
+//! The test image: a minimal Debian with tcpdump, iproute2, nginx-light, procps and nftables
+//! (the rehearsal's datapath), built locally because no registry is reachable.
 //!
 //! Recipe (what [`ensure`] runs once, then reuses):
 //!
 //! ```sh
-//! debootstrap --variant=minbase --include=tcpdump,iproute2,nginx-light,procps bookworm ROOT MIRROR
+//! debootstrap --variant=minbase --include=tcpdump,iproute2,nginx-light,procps,nftables bookworm ROOT MIRROR
 //! tar -C ROOT -c . > /var/tmp/labsh-test-image/<hash>.tar        # cached rootfs
 //! docker import /var/tmp/labsh-test-image/<hash>.tar labsh-test:<hash>   # bollard create_image fromSrc=-
 //! ```
@@ -25,7 +25,7 @@ use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures::StreamExt;
 
 /// Packages debootstrap adds.
-pub const PACKAGES: &str = "tcpdump,iproute2,nginx-light,procps";
+pub const PACKAGES: &str = "tcpdump,iproute2,nginx-light,procps,nftables";
 /// The Debian release.
 pub const SUITE: &str = "bookworm";
 

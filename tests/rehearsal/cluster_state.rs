@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::apiserver::{ExecReply, ExecRequest, TestApiServer};
+use crate::datapath::Mode;
 
 /// A stand-in node: its Docker container name (= the Kubernetes node name) and address.
 #[derive(Clone, Debug)]
@@ -86,6 +87,24 @@ pub fn install_cilium(server: &TestApiServer, nodes: &[NodeInfo]) {
     }
 }
 
+/// What a `helm upgrade` that changed the agents' configuration leads to: the DaemonSet's new
+/// generation, rolled out on every node (the stand-in agents restart at once).
+pub fn roll_cilium(server: &TestApiServer) {
+    server.update(
+        "apps/v1",
+        "DaemonSet",
+        Some("kube-system"),
+        "cilium",
+        |ds| {
+            let generation = ds["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
+            ds["metadata"]["generation"] = generation.into();
+            ds["status"]["observedGeneration"] = generation.into();
+            let desired = ds["status"]["desiredNumberScheduled"].clone();
+            ds["status"]["updatedNumberScheduled"] = desired;
+        },
+    );
+}
+
 #[allow(clippy::too_many_arguments)]
 fn running_pod(
     namespace: &str,
@@ -156,11 +175,22 @@ pub fn node_port(server: &TestApiServer) -> Option<i64> {
 }
 
 /// The agents' answers to `kubectl exec`: `cilium status` (what the lab filters), and
-/// `cilium monitor`: the handout's `-v --related-to` lines with the rehearsal's addresses,
-/// then the stream stays open as the real command does; and `monitor::start`'s probe for the
-/// agent's CLI (a 1.12 agent: `cilium`, no `cilium-dbg`). Anything else fails like a missing
-/// command.
-pub fn agent_exec(req: &ExecRequest, node_ip: &str, pod_ip: &str, client: &str) -> ExecReply {
+/// `cilium monitor`: the handout's `-v --related-to` lines with the rehearsal's addresses
+/// (played, not observed: the stand-in has no eBPF events), then the stream stays open as the
+/// real command does; and `monitor::start`'s probe for the agent's CLI (a 1.12 agent: `cilium`,
+/// no `cilium-dbg`). Anything else fails like a missing command.
+///
+/// In `snat` mode the lines are what Cilium shows when the called node `called` SNATed the
+/// request: the pod sees it come from that node (identity `remote-node`, orig-ip the node),
+/// and replies to it.
+pub fn agent_exec(
+    req: &ExecRequest,
+    node_ip: &str,
+    pod_ip: &str,
+    client: &str,
+    called: &str,
+    mode: Mode,
+) -> ExecReply {
     let cli = req.command.first().map(String::as_str).unwrap_or_default();
     if cli == "sh"
         && req
@@ -195,11 +225,20 @@ pub fn agent_exec(req: &ExecRequest, node_ip: &str, pod_ip: &str, client: &str) 
                 "-> network flow 0x503498ae , identity 6623->world state reply ifindex 0 orig-ip 0.0.0.0: 10.244.4.66:80 -> 172.18.0.1:38138 tcp SYN, ACK",
                 "-> endpoint 1890 flow 0x225d6fff , identity world->6623 state established ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:38138 -> 10.244.4.66:80 tcp ACK",
             ];
-            let lines: Vec<String> = handout
+            let snat = [
+                "Listening for events on 4 CPUs with 64x4096 of shared memory",
+                "Press Ctrl-C to quit",
+                "-> endpoint 1890 flow 0x225d6fff , identity remote-node->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.3: 172.18.0.3:41234 -> 10.244.4.66:80 tcp SYN",
+                "-> network flow 0x503498ae , identity 6623->remote-node state reply ifindex 0 orig-ip 0.0.0.0: 10.244.4.66:80 -> 172.18.0.3:41234 tcp SYN, ACK",
+                "-> endpoint 1890 flow 0x225d6fff , identity remote-node->6623 state established ifindex lxc39c176bde913 orig-ip 172.18.0.3: 172.18.0.3:41234 -> 10.244.4.66:80 tcp ACK",
+            ];
+            let played = if mode == Mode::Snat { &snat } else { &handout };
+            let lines: Vec<String> = played
                 .iter()
                 .map(|l| {
                     l.replace("10.244.4.66", pod_ip)
                         .replace("172.18.0.1", client)
+                        .replace("172.18.0.3", called)
                 })
                 .collect();
             let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
