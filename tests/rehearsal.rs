@@ -50,6 +50,12 @@ mod datapath;
 #[path = "rehearsal/world.rs"]
 mod world;
 
+// The HTML report of a run, checked in headless Chromium (issue 11).
+#[path = "report/browser.rs"]
+mod browser;
+#[path = "report/rehearsal_html.rs"]
+mod html_report;
+
 use std::time::Duration;
 
 use cluster_state::{ENDPOINT_ID, FRONTEND_POD};
@@ -189,6 +195,7 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
     };
     let name = world.name().to_string();
     let out_json = world.lab.tmp.path().join("out.json");
+    let out_html = html_report::path("tp12");
     // --step: Enter at each of the ten pauses.
     let answers = "\n".repeat(10);
     let run = world.run(
@@ -197,6 +204,8 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
             "--step",
             "--report",
             out_json.to_str().unwrap(),
+            "--report",
+            out_html.to_str().unwrap(),
         ],
         &["--cluster", &name],
         &answers,
@@ -432,6 +441,7 @@ fn the_real_binary_runs_every_step_with_the_handouts_commands_and_reports_the_ch
     assert_eq!(report["failed"], 2);
     assert_eq!(report["error"], Value::Null);
     assert_eq!(report["checks"][2]["step"], "dsr");
+    html_report::assert_shows_the_snat_round_trip(&out_html, 10);
 
     assert_nothing_left_running(&world, Some(&veth));
     let (names, network) = (world.cluster.nodes.clone(), world.cluster.network.clone());

@@ -108,8 +108,8 @@ const HANDOUT: &str = r#"#{client: "172.18.0.1", called: #{name: "tp12-worker2",
     pod_node: #{name: "tp12-worker", ip: "172.18.0.2"}, pod: #{name: "frontend-85595f5bf9-jx5xq", ip: "10.244.4.66"}, port: 32150}"#;
 
 /// The rehearsal run that captured tests/report/snat-rehearsal.txt.
-const REHEARSAL: &str = r#"#{client: "172.30.12.1", called: #{name: "labsh-rh-s1x1-control-plane", ip: "172.30.12.2"},
-    pod_node: #{name: "labsh-rh-s1x1-worker", ip: "172.30.12.3"}, pod: #{name: "frontend-85595f5bf9-jx5xq", ip: "172.30.12.3"}, port: 30000}"#;
+const REHEARSAL: &str = r#"#{client: "172.28.0.1", called: #{name: "lt-0b83b283-control-plane", ip: "172.28.0.2"},
+    pod_node: #{name: "lt-0b83b283-worker", ip: "172.28.0.3"}, pod: #{name: "frontend-85595f5bf9-jx5xq", ip: "172.28.0.3"}, port: 30000}"#;
 
 /// The rehearsal's capture, parsed by the real tcpdump parser.
 const REHEARSAL_PACKETS: &str = r##"fs::read("snat-rehearsal.txt").split("\n")
