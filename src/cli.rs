@@ -277,7 +277,10 @@ mod tests {
         };
         assert!(utf8_locale(env(&[("LANG", "fr_FR.UTF-8")])));
         assert!(utf8_locale(env(&[("LC_CTYPE", "C.utf8"), ("LANG", "C")])));
-        assert!(!utf8_locale(env(&[("LC_ALL", "C"), ("LANG", "fr_FR.UTF-8")])));
+        assert!(!utf8_locale(env(&[
+            ("LC_ALL", "C"),
+            ("LANG", "fr_FR.UTF-8")
+        ])));
         assert!(!utf8_locale(env(&[("LANG", "C")])));
         assert!(!utf8_locale(env(&[])));
         assert!(utf8_locale(env(&[("LC_ALL", ""), ("LANG", "en_US.UTF-8")])));

@@ -119,7 +119,8 @@ const REHEARSAL_PACKETS: &str = r##"fs::read("snat-rehearsal.txt").split("\n")
 /// checks.
 fn run(code: &str) -> (Snapshot, Vec<labsh::primitives::checks::Check>) {
     let mut s = session();
-    let _ = s.eval("report-test.rhai", code)
+    let _ = s
+        .eval("report-test.rhai", code)
         .unwrap_or_else(|e| panic!("the script failed:\n{e}"));
     let mut journal = s.ctx().ext::<Journal>().snapshot();
     for (i, step) in journal.steps.iter_mut().enumerate() {
@@ -128,7 +129,11 @@ fn run(code: &str) -> (Snapshot, Vec<labsh::primitives::checks::Check>) {
     (journal, s.checks())
 }
 
-fn page(journal: &Snapshot, checks: &[labsh::primitives::checks::Check], outcome: &Outcome) -> String {
+fn page(
+    journal: &Snapshot,
+    checks: &[labsh::primitives::checks::Check],
+    outcome: &Outcome,
+) -> String {
     html::render(&Page {
         script: "scripts/tp12.rhai",
         journal,
@@ -142,8 +147,12 @@ fn page(journal: &Snapshot, checks: &[labsh::primitives::checks::Check], outcome
 fn structure(page: &str) -> String {
     let start = page.find("<style>\n").expect("a style element") + "<style>\n".len();
     let end = page.find("</style>").expect("the style element ends");
-    format!("{}/* src/report/style.css */\n{}", &page[..start], &page[end..])
-        .replace(env!("CARGO_PKG_VERSION"), "VERSION")
+    format!(
+        "{}/* src/report/style.css */\n{}",
+        &page[..start],
+        &page[end..]
+    )
+    .replace(env!("CARGO_PKG_VERSION"), "VERSION")
 }
 
 fn figure(journal: &Snapshot) -> Flow {
@@ -157,12 +166,17 @@ fn figure(journal: &Snapshot) -> Flow {
 }
 
 fn text(flow: &Flow, ascii: bool) -> String {
-    flow_text::render(flow, if ascii { &ASCII } else { &UNICODE }, &|s| s.to_string())
+    flow_text::render(flow, if ascii { &ASCII } else { &UNICODE }, &|s| {
+        s.to_string()
+    })
 }
 
 fn assert_narrow(diagram: &str) {
     for line in diagram.lines() {
-        assert!(line.chars().count() <= 100, "wider than 100 columns: {line}");
+        assert!(
+            line.chars().count() <= 100,
+            "wider than 100 columns: {line}"
+        );
     }
 }
 
@@ -236,7 +250,10 @@ fn the_rehearsals_snat_capture_draws_the_reply_back_through_the_called_node() {
         "no reply straight to the client under SNAT: {ends:?}"
     );
     assert!(!checks[0].passed);
-    golden("snat.html", &structure(&page(&journal, &checks, &Outcome::Finished)));
+    golden(
+        "snat.html",
+        &structure(&page(&journal, &checks, &Outcome::Finished)),
+    );
     let utf8 = text(&flow, false);
     assert_narrow(&utf8);
     golden("snat.txt", &utf8);
@@ -285,7 +302,8 @@ lab::step(x, x, || {
 "#
     .replace("NASTY", &format!("{NASTY:?}"));
     let mut s = session();
-    let _ = s.eval("nasty.rhai", &code)
+    let _ = s
+        .eval("nasty.rhai", &code)
         .unwrap_or_else(|e| panic!("the script failed:\n{e}"));
     let journal = s.ctx().ext::<Journal>().snapshot();
     let checks = s.checks();
@@ -332,27 +350,42 @@ lab::step("three", "Troisième étape", || { print("never"); });
     .unwrap();
     let out = labsh(
         dir.path(),
-        &["--report", "r.html", "--report", "r.json", "run", "lab.rhai"],
+        &[
+            "--report", "r.html", "--report", "r.json", "run", "lab.rhai",
+        ],
     )
     .output()
     .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let html = read(&dir.path().join("r.html"));
     assert!(
-        html.contains("<strong>Partial report:</strong> the lab stopped with an error during step 2 (two): "),
+        html.contains(
+            "<strong>Partial report:</strong> the lab stopped with an error during step 2 (two): "
+        ),
         "{html}"
     );
-    assert!(html.contains("<tr class=\"step status-pass\"><td class=\"num\">1</td>"), "{html}");
+    assert!(
+        html.contains("<tr class=\"step status-pass\"><td class=\"num\">1</td>"),
+        "{html}"
+    );
     assert!(
         html.contains("<tr class=\"step status-error\"><td class=\"num\">2</td><td class=\"id\"><code>two</code></td><td class=\"title\">Deuxième étape</td><td class=\"status\"><span class=\"badge error\">error</span></td>"),
         "{html}"
     );
-    assert!(html.contains("<pre class=\"command\">$ true</pre>"), "{html}");
+    assert!(
+        html.contains("<pre class=\"commands\">$ true</pre>"),
+        "{html}"
+    );
     assert!(!html.contains("Troisième"), "{html}");
     assert!(html.contains("the cluster said no"), "{html}");
     let json: serde_json::Value = serde_json::from_str(&read(&dir.path().join("r.json"))).unwrap();
     assert_eq!(json["passed"], 1);
-    assert!(json["error"].as_str().unwrap().contains("the cluster said no"));
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("the cluster said no")
+    );
 }
 
 #[test]
@@ -407,12 +440,15 @@ lab::step("two", "Deuxième", || {});
 "#,
     )
     .unwrap();
-    let mut child = labsh(dir.path(), &["--step", "--report", "r.html", "run", "lab.rhai"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = labsh(
+        dir.path(),
+        &["--step", "--report", "r.html", "run", "lab.rhai"],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"\nq\n").unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
     let html = read(&dir.path().join("r.html"));
@@ -420,7 +456,10 @@ lab::step("two", "Deuxième", || {});
         html.contains("<strong>Partial report:</strong> the lab was stopped (q) at step 2 (two)."),
         "{html}"
     );
-    assert!(html.contains("<span class=\"badge done\">done</span>"), "{html}");
+    assert!(
+        html.contains("<span class=\"badge done\">done</span>"),
+        "{html}"
+    );
 }
 
 // ─── In a real browser ───────────────────────────────────────────────────────────────────
@@ -447,9 +486,57 @@ fn the_dsr_report_renders_in_chromium_without_console_messages_with_its_four_arr
             ("called".into(), "pod".into(), "arrow".into()),
         ]
     );
-    assert!(r.dom.contains(">SYN-ACK 172.18.0.3:32150 → 172.18.0.1:52216</text>"), "{}", r.dom);
+    assert!(
+        r.dom
+            .contains(">SYN-ACK 172.18.0.3:32150 → 172.18.0.1:52216</text>"),
+        "{}",
+        r.dom
+    );
     assert_eq!(browser::png_size(&png), (1100, 900));
     if bless() {
         std::fs::copy(&png, root().join("docs/report-dsr.png")).unwrap();
+    }
+}
+
+#[test]
+fn the_terminal_diagram_draws_boxes_in_a_utf8_locale_and_ascii_with_no_color_or_lang_c() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("flow.rhai"),
+        r#"let ls = [#{id: "client", detail: "172.18.0.1"}, #{id: "node", detail: "172.18.0.2"}];
+print(report::flow("NodePort", ls, [#{from: "client", to: "node", flags: "S", src: "172.18.0.1", sport: 4242, dst: "172.18.0.2", dport: 32150}]));
+"#,
+    )
+    .unwrap();
+    let diagram = |args: &[&str], lang: &str| {
+        let mut cmd = labsh(dir.path(), args);
+        cmd.env_remove("LC_ALL")
+            .env_remove("LC_CTYPE")
+            .env("LANG", lang);
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let utf8 = diagram(&["run", "flow.rhai"], "fr_FR.UTF-8");
+    assert!(
+        utf8.contains("│ SYN 172.18.0.1:4242 → 172.18.0.2:32150"),
+        "{utf8}"
+    );
+    assert!(utf8.contains("─▶│"), "{utf8}");
+    for ascii in [
+        diagram(&["--no-color", "run", "flow.rhai"], "fr_FR.UTF-8"),
+        diagram(&["run", "flow.rhai"], "C"),
+    ] {
+        assert!(ascii.is_ascii(), "{ascii}");
+        assert!(
+            ascii.contains("| SYN 172.18.0.1:4242 -> 172.18.0.2:32150"),
+            "{ascii}"
+        );
+        assert!(ascii.contains("->|"), "{ascii}");
     }
 }

@@ -98,7 +98,12 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     reg.func(
         "report",
         "flow",
-        &["title: String", "lifelines: Array", "arrows: Array", "String"],
+        &[
+            "title: String",
+            "lifelines: Array",
+            "arrows: Array",
+            "String",
+        ],
         FLOW_DOC,
         move |title: &str, lifelines: Array, arrows: Array| {
             draw(&c, title, lifelines, arrows, Map::new())
@@ -122,7 +127,13 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     );
 }
 
-fn draw(ctx: &Ctx, title: &str, lifelines: Array, arrows: Array, opts: Map) -> ScriptResult<String> {
+fn draw(
+    ctx: &Ctx,
+    title: &str,
+    lifelines: Array,
+    arrows: Array,
+    opts: Map,
+) -> ScriptResult<String> {
     let flow = build(title, lifelines, arrows, opts)?;
     let out = ctx.output();
     let charset = if ctx.settings().unicode {

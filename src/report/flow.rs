@@ -172,7 +172,13 @@ mod tests {
     #[test]
     fn packet_labels_show_addresses_and_ports_as_captured() {
         assert_eq!(
-            packet_label("SYN", "172.18.0.1", Some("52216"), "10.244.4.66", Some("80")),
+            packet_label(
+                "SYN",
+                "172.18.0.1",
+                Some("52216"),
+                "10.244.4.66",
+                Some("80")
+            ),
             "SYN 172.18.0.1:52216 → 10.244.4.66:80"
         );
         assert_eq!(

@@ -75,14 +75,14 @@ pub fn render(flow: &Flow, cs: &Charset, strong: &dyn Fn(&str) -> String) -> Str
         out.push('\n');
         return out;
     }
-    let layout = Layout::new(flow, cs);
+    let layout = Layout::new(flow);
     let names: Vec<&str> = flow.lifelines.iter().map(|l| l.name.as_str()).collect();
     let details: Vec<&str> = flow.lifelines.iter().map(|l| l.detail.as_str()).collect();
     out.push_str(&layout.headings(&names, cs));
     if details.iter().any(|d| !d.is_empty()) {
         out.push_str(&layout.headings(&details, cs));
     }
-    out.push_str(&layout.bars(cs).trim_end_matches(' ').to_string());
+    out.push_str(layout.bars(cs).trim_end_matches(' '));
     out.push('\n');
     for arrow in &flow.arrows {
         for line in layout.label_lines(flow, arrow, cs) {
@@ -117,7 +117,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(flow: &Flow, _cs: &Charset) -> Layout {
+    fn new(flow: &Flow) -> Layout {
         let n = flow.lifelines.len();
         let cap = (MAX_WIDTH / n).max(6);
         let mut w: Vec<usize> = flow
@@ -131,7 +131,12 @@ impl Layout {
             .iter()
             .map(|a| {
                 let span = a.from.abs_diff(a.to).max(1);
-                let longest = flow.label_lines(a).iter().map(|l| len(l)).max().unwrap_or(0);
+                let longest = flow
+                    .label_lines(a)
+                    .iter()
+                    .map(|l| len(l))
+                    .max()
+                    .unwrap_or(0);
                 (longest + 4).div_ceil(span)
             })
             .max()
@@ -302,7 +307,9 @@ mod tests {
         let long = "x".repeat(300);
         let flow = Flow {
             title: long.clone(),
-            lifelines: (0..6).map(|i| lifeline(&format!("{i}{long}"), &long)).collect(),
+            lifelines: (0..6)
+                .map(|i| lifeline(&format!("{i}{long}"), &long))
+                .collect(),
             arrows: vec![arrow(0, 5, &long), arrow(5, 0, &long), arrow(3, 3, &long)],
             empty: String::new(),
             caption: long.clone(),
@@ -336,7 +343,10 @@ mod tests {
         };
         let text = render(&flow, &ASCII, &|s| s.to_string());
         assert!(text.is_ascii(), "{text}");
-        assert!(text.contains("|---------->|") || text.contains("->|"), "{text}");
+        assert!(
+            text.contains("|---------->|") || text.contains("->|"),
+            "{text}"
+        );
         assert!(text.contains("|<."), "{text}");
     }
 }

@@ -226,8 +226,7 @@ pub fn render(page: &Page<'_>) -> String {
 
     // What happened outside any step.
     let loose: Vec<&Check> = page.checks.iter().filter(|c| c.step.is_none()).collect();
-    if !loose.is_empty() || !page.journal.figures.is_empty() || !page.journal.commands.is_empty()
-    {
+    if !loose.is_empty() || !page.journal.figures.is_empty() || !page.journal.commands.is_empty() {
         h.push_str("<section class=\"step\" id=\"outside-steps\">\n<h2>Outside the steps</h2>\n");
         if !page.journal.commands.is_empty() {
             let _ = writeln!(
@@ -284,11 +283,13 @@ fn anchor(id: &str) -> String {
         .collect()
 }
 
+/// The commands as one block, a `$ ` line each (nothing for none).
 fn commands(lines: &[String]) -> String {
-    lines
-        .iter()
-        .map(|l| format!("<pre class=\"command\">$ {}</pre>", escape(l)))
-        .collect()
+    if lines.is_empty() {
+        return String::new();
+    }
+    let text: Vec<String> = lines.iter().map(|l| format!("$ {}", escape(l))).collect();
+    format!("<pre class=\"commands\">{}</pre>", text.join("\n"))
 }
 
 fn check(c: &Check) -> String {

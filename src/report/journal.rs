@@ -96,7 +96,10 @@ impl Journal {
     pub fn begin(&self, number: usize, id: &str, title: &str) {
         let mut inner = self.lock();
         inner.close();
-        inner.snapshot.steps.push(record(number, id, title, StepEnd::Running));
+        inner
+            .snapshot
+            .steps
+            .push(record(number, id, title, StepEnd::Running));
         inner.started = Some(Instant::now());
     }
 
@@ -112,7 +115,10 @@ impl Journal {
     pub fn quit(&self, number: usize, id: &str, title: &str) {
         let mut inner = self.lock();
         inner.close();
-        inner.snapshot.steps.push(record(number, id, title, StepEnd::Quit));
+        inner
+            .snapshot
+            .steps
+            .push(record(number, id, title, StepEnd::Quit));
     }
 
     /// The running step's body returned.

@@ -28,4 +28,3 @@ pub fn to_json(script: &str, checks: &[Check], error: Option<&str>) -> String {
     text.push('\n');
     text
 }
-

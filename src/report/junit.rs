@@ -50,4 +50,3 @@ pub fn to_junit(script: &str, checks: &[Check], error: Option<&str>) -> String {
     x.push_str("  </testsuite>\n</testsuites>\n");
     x
 }
-

@@ -103,7 +103,18 @@ pub fn render(flow: &Flow, id: &str) -> String {
         );
     }
     for (k, (a, text, top, line_y, anchor_x)) in rows.into_iter().enumerate() {
-        s.push_str(&arrow(flow, a, k + 1, &text, top, line_y, anchor_x + shift, &x, shift, id));
+        s.push_str(&arrow(
+            flow,
+            a,
+            k + 1,
+            &text,
+            top,
+            line_y,
+            anchor_x + shift,
+            &x,
+            shift,
+            id,
+        ));
     }
     s.push_str("</svg>");
     s
@@ -229,9 +240,22 @@ mod tests {
             caption: String::new(),
         };
         let svg = render(&flow, "f1");
-        assert!(svg.contains("<title id=\"f1-title\">DSR &lt;a&gt;</title>"), "{svg}");
-        assert!(svg.contains("<g class=\"arrow inferred\" data-n=\"1\" data-from=\"client\" data-to=\"node\">"), "{svg}");
-        assert!(svg.contains("<g class=\"arrow hl\" data-n=\"2\" data-from=\"node\" data-to=\"client\">"), "{svg}");
+        assert!(
+            svg.contains("<title id=\"f1-title\">DSR &lt;a&gt;</title>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(
+                "<g class=\"arrow inferred\" data-n=\"1\" data-from=\"client\" data-to=\"node\">"
+            ),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(
+                "<g class=\"arrow hl\" data-n=\"2\" data-from=\"node\" data-to=\"client\">"
+            ),
+            "{svg}"
+        );
         assert!(svg.contains(">SYN (inferred)</text>"), "{svg}");
         assert!(svg.contains("<text class=\"note\""), "{svg}");
         assert_eq!(svg.matches("stroke-dasharray").count(), 1, "{svg}");

@@ -33,7 +33,9 @@ pub fn require(test: &str) -> Option<PathBuf> {
     let found = chromium();
     if found.is_none() {
         if std::env::var("LABSH_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
-            panic!("{test}: LABSH_REQUIRE_CHROMIUM=1 but no chromium on PATH (apt-get install chromium)");
+            panic!(
+                "{test}: LABSH_REQUIRE_CHROMIUM=1 but no chromium on PATH (apt-get install chromium)"
+            );
         }
         eprintln!(
             "skipping {test}: no chromium on PATH (apt-get install chromium; set LABSH_REQUIRE_CHROMIUM=1 to make this a failure)"
@@ -45,7 +47,10 @@ pub fn require(test: &str) -> Option<PathBuf> {
 /// Loads `page` in `browser`, writes a `width`×`height` screenshot to `png`, and returns the
 /// DOM and the console messages of both loads.
 pub fn render(browser: &Path, page: &Path, png: &Path, width: u32, height: u32) -> Rendered {
-    let url = format!("file://{}", page.canonicalize().expect("page exists").display());
+    let url = format!(
+        "file://{}",
+        page.canonicalize().expect("page exists").display()
+    );
     let profile = tempfile::tempdir().expect("a profile dir");
     let run = |extra: &[String]| {
         let mut cmd = Command::new(browser);
@@ -76,7 +81,13 @@ pub fn render(browser: &Path, page: &Path, png: &Path, width: u32, height: u32) 
     let dump = run(&["--dump-dom".to_string()]);
     let console = [&shot.stderr, &dump.stderr]
         .iter()
-        .flat_map(|e| String::from_utf8_lossy(e).into_owned().lines().map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|e| {
+            String::from_utf8_lossy(e)
+                .into_owned()
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
         .filter(|l| l.contains(":CONSOLE"))
         .collect();
     Rendered {

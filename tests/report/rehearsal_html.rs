@@ -25,13 +25,33 @@ pub fn assert_shows_the_snat_round_trip(html: &Path, steps: usize) {
     let dsr = section(&page, "dsr");
     let arrows = browser::arrows(dsr);
     assert_eq!(
-        arrows.iter().take(4).map(|(f, t, _)| (f.as_str(), t.as_str())).collect::<Vec<_>>(),
-        [("client", "called"), ("called", "pod"), ("pod", "called"), ("called", "client")],
+        arrows
+            .iter()
+            .take(4)
+            .map(|(f, t, _)| (f.as_str(), t.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("client", "called"),
+            ("called", "pod"),
+            ("pod", "called"),
+            ("called", "client")
+        ],
         "{dsr}"
     );
-    assert!(arrows[0].2.contains("inferred") && arrows[3].2.contains("inferred"), "{arrows:?}");
-    assert!(arrows[1].2.contains("hl") && arrows[2].2.contains("hl"), "{arrows:?}");
-    assert!(!arrows.iter().any(|(f, t, _)| f == "pod_node" && t == "client"), "{arrows:?}");
+    assert!(
+        arrows[0].2.contains("inferred") && arrows[3].2.contains("inferred"),
+        "{arrows:?}"
+    );
+    assert!(
+        arrows[1].2.contains("hl") && arrows[2].2.contains("hl"),
+        "{arrows:?}"
+    );
+    assert!(
+        !arrows
+            .iter()
+            .any(|(f, t, _)| f == "pod_node" && t == "client"),
+        "{arrows:?}"
+    );
 
     let Some(chromium) = browser::require("the rehearsal's HTML report") else {
         return;
@@ -49,6 +69,8 @@ fn section<'a>(page: &'a str, id: &str) -> &'a str {
     let start = page
         .find(&format!("<section class=\"step\" id=\"step-{id}\">"))
         .unwrap_or_else(|| panic!("no section for step {id}:\n{page}"));
-    let end = page[start..].find("</section>").map_or(page.len(), |e| start + e);
+    let end = page[start..]
+        .find("</section>")
+        .map_or(page.len(), |e| start + e);
     &page[start..end]
 }
