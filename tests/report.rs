@@ -540,3 +540,20 @@ print(report::flow("NodePort", ls, [#{from: "client", to: "node", flags: "S", sr
         assert!(ascii.contains("->|"), "{ascii}");
     }
 }
+
+#[test]
+fn an_arrow_naming_no_lifeline_is_an_error_at_the_call_listing_the_lifelines() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.rhai"),
+        "let ls = [\"client\", \"node\"];\nreport::flow(\"t\", ls, [#{from: \"client\", to: \"pod\"}]);\n",
+    )
+    .unwrap();
+    let out = labsh(dir.path(), &["run", "bad.rhai"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: report::flow: arrow 1: `to` names no lifeline (\"pod\"); the lifelines are client, node\n  --> bad.rhai:2:9\n"),
+        "{stderr}"
+    );
+}

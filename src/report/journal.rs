@@ -126,11 +126,6 @@ impl Journal {
         self.lock().close();
     }
 
-    /// Whether a step is running now.
-    pub fn in_step(&self) -> bool {
-        self.lock().started.is_some()
-    }
-
     /// A command a primitive ran (or is about to run), as a shell line.
     pub fn command(&self, line: &str) {
         let mut inner = self.lock();
