@@ -557,3 +557,42 @@ fn an_arrow_naming_no_lifeline_is_an_error_at_the_call_listing_the_lifelines() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_flow_example_draws_the_handouts_lines_in_the_terminal_and_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("flow.html");
+    let out = labsh(
+        &root(),
+        &[
+            "--report",
+            html.to_str().unwrap(),
+            "run",
+            "examples/flow-from-lines.rhai",
+        ],
+    )
+    .env_remove("LC_ALL")
+    .env_remove("LC_CTYPE")
+    .env("LANG", "C")
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("| SYN-ACK 172.18.0.3:32150 -> 172.18.0.1:52216"),
+        "{stdout}"
+    );
+    let page = read(&html);
+    assert_eq!(
+        browser::arrows(&page)
+            .iter()
+            .map(|(f, t, _)| (f.as_str(), t.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("client", "called"),
+            ("called", "pod"),
+            ("pod_node", "client"),
+            ("called", "pod")
+        ]
+    );
+}
