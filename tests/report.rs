@@ -206,6 +206,14 @@ fn a_dsr_capture_draws_the_triangle_with_the_reply_straight_from_the_pods_node()
         ]
     );
     let html = page(&journal, &checks, &Outcome::Finished);
+    // Self-contained: nothing to fetch, no script; the only url() are the page's own markers.
+    for outside in ["<script", "<link", "src=", "@import", "@font-face"] {
+        assert!(!html.contains(outside), "{outside} in the page");
+    }
+    assert_eq!(
+        html.matches("url(").count(),
+        html.matches("url(#flow").count()
+    );
     golden("dsr.html", &structure(&html));
     let utf8 = text(&flow, false);
     let ascii = text(&flow, true);
