@@ -41,9 +41,10 @@ pub struct Cli {
     /// Skip lab steps before this step id.
     #[arg(long, global = true, value_name = "STEP")]
     pub from: Option<String>,
-    /// Write the lab checks to FILE (.json, or .xml for JUnit).
+    /// Write the lab report to FILE: .html (steps, checks and flow figures), .json, or .xml
+    /// (JUnit). Repeat it for several formats.
     #[arg(long, global = true, value_name = "FILE")]
-    pub report: Option<PathBuf>,
+    pub report: Vec<PathBuf>,
     /// Use this stdlib folder instead of the embedded one.
     #[arg(long, global = true, value_name = "DIR")]
     pub stdlib: Option<PathBuf>,
@@ -81,9 +82,8 @@ pub enum Command {
 impl Cli {
     /// The settings these flags give.
     pub fn settings(&self) -> Settings {
-        let color = !self.no_color
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::io::stdout().is_terminal();
+        let plain = self.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = !plain && std::io::stdout().is_terminal();
         Settings {
             explain: self.explain,
             quiet: self.quiet,
@@ -91,6 +91,7 @@ impl Cli {
             step: self.step,
             from: self.from.clone(),
             report: self.report.clone(),
+            unicode: !plain && utf8_locale(|k| std::env::var(k).ok()),
         }
     }
 
@@ -100,6 +101,18 @@ impl Cli {
             .with_settings(self.settings())
             .with_stdlib_dir(self.stdlib.clone())
     }
+}
+
+/// Whether the locale the environment names (`LC_ALL`, else `LC_CTYPE`, else `LANG`, as
+/// POSIX orders them) is UTF-8; unset is the C locale, which is not.
+pub fn utf8_locale(var: impl Fn(&str) -> Option<String>) -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| var(k).filter(|v| !v.is_empty()))
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
 }
 
 /// Entry point of the `labsh` binary.
@@ -181,11 +194,11 @@ fn install_interrupt(session: &Session) {
 }
 
 fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
-    if let Some(report) = &cli.report
-        && let Err(msg) = crate::report::Format::for_path(report)
-    {
-        eprintln!("error: {msg}");
-        return EXIT_USAGE;
+    for report in &cli.report {
+        if let Err(msg) = crate::report::Format::for_path(report) {
+            eprintln!("error: {msg}");
+            return EXIT_USAGE;
+        }
     }
     let mut session = match build(cli) {
         Ok(s) => s,
@@ -245,5 +258,31 @@ fn api(cli: &Cli, name: Option<&str>, definitions: Option<&Path>) -> u8 {
     match build(cli) {
         Ok(mut session) => crate::api::execute(&mut session, name, definitions),
         Err(code) => code,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_locale_variable_set_decides_whether_it_is_utf8() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(utf8_locale(env(&[("LANG", "fr_FR.UTF-8")])));
+        assert!(utf8_locale(env(&[("LC_CTYPE", "C.utf8"), ("LANG", "C")])));
+        assert!(!utf8_locale(env(&[
+            ("LC_ALL", "C"),
+            ("LANG", "fr_FR.UTF-8")
+        ])));
+        assert!(!utf8_locale(env(&[("LANG", "C")])));
+        assert!(!utf8_locale(env(&[])));
+        assert!(utf8_locale(env(&[("LC_ALL", ""), ("LANG", "en_US.UTF-8")])));
     }
 }

@@ -32,8 +32,11 @@ pub struct Settings {
     pub step: bool,
     /// `--from STEP`: skip lab steps before this id.
     pub from: Option<String>,
-    /// `--report FILE`: where lab checks are written at the end.
-    pub report: Option<PathBuf>,
+    /// `--report FILE` (repeatable): where the lab report is written at the end.
+    pub report: Vec<PathBuf>,
+    /// Draw text diagrams with box-drawing characters (a UTF-8 terminal, colours allowed);
+    /// plain ASCII otherwise.
+    pub unicode: bool,
 }
 
 /// The evaluation was interrupted (Ctrl-C).
@@ -92,10 +95,13 @@ impl Ctx {
     }
 
     /// Prints the shell command equivalent to what a primitive is about to do, when
-    /// `--explain` is on. `argv` is quoted as a POSIX shell would need it.
+    /// `--explain` is on. `argv` is quoted as a POSIX shell would need it. The command is
+    /// kept for the HTML report's step table either way.
     pub fn explain<S: AsRef<str>>(&self, argv: &[S]) {
+        let line = crate::shell::join(argv);
+        self.ext::<crate::report::journal::Journal>().command(&line);
         if self.0.settings.explain {
-            self.0.output.explain(&crate::shell::join(argv));
+            self.0.output.explain(&line);
         }
     }
 

@@ -20,6 +20,11 @@ pub const EMBEDDED: &[(&str, &str, &str)] = &[
         include_str!("../stdlib/verdicts.rhai"),
     ),
     (
+        "flows",
+        "stdlib/flows.rhai",
+        include_str!("../stdlib/flows.rhai"),
+    ),
+    (
         "args",
         "stdlib/args.rhai",
         include_str!("../stdlib/args.rhai"),

@@ -59,6 +59,12 @@ mod world;
 mod lab_support;
 
 use std::path::PathBuf;
+// The HTML report of a run, checked in headless Chromium (issue 11).
+#[path = "report/browser.rs"]
+mod browser;
+#[path = "report/rehearsal_html.rs"]
+mod html_report;
+
 use std::time::Duration;
 
 use capture::{
@@ -174,24 +180,29 @@ fn report_dir() -> PathBuf {
     dir
 }
 
-/// One run of the whole lab in a mode, and where its reports are (the JUnit report now; a
-/// report written next to it in another format goes in another field).
+/// One run of the whole lab in a mode, and where its reports are (JUnit and HTML).
 struct ModeRun {
     world: World,
     run: Run,
     junit: PathBuf,
+    /// The HTML report: `target/rehearsal/<mode>.html`.
+    html: PathBuf,
     all: String,
 }
 
 /// Runs the whole of tp12.rhai with `--lb-mode MODE` in a fresh world, `extra` labsh flags
-/// before `run` and `stdin` as its input, writing JUnit to `target/rehearsal/<mode>.xml`.
+/// before `run` and `stdin` as its input, writing JUnit to `target/rehearsal/<mode>.xml` and
+/// the HTML report to `target/rehearsal/<mode>.html`.
 fn run_lab_in_mode(test: &str, mode: Mode, extra: &[&str], stdin: &str) -> Option<ModeRun> {
     let world = World::new(test)?;
     let junit = report_dir().join(format!("{}.xml", mode.as_str()));
     let _ = std::fs::remove_file(&junit);
+    let html = report_dir().join(format!("{}.html", mode.as_str()));
+    let _ = std::fs::remove_file(&html);
     let mut flags: Vec<&str> = extra.to_vec();
     let junit_arg = junit.display().to_string();
-    flags.extend(["--report", junit_arg.as_str()]);
+    let html_arg = html.display().to_string();
+    flags.extend(["--report", junit_arg.as_str(), "--report", html_arg.as_str()]);
     let name = world.name().to_string();
     let run = world.run(
         &flags,
@@ -206,6 +217,7 @@ fn run_lab_in_mode(test: &str, mode: Mode, extra: &[&str], stdin: &str) -> Optio
         world,
         run,
         junit,
+        html,
         all,
     })
 }
@@ -297,6 +309,7 @@ fn dsr_mode_runs_every_step_with_the_handouts_commands_and_all_four_checks_pass(
         world,
         run,
         junit,
+        html,
         all,
     }) = run_lab_in_mode(
         "dsr_mode_runs_every_step_with_the_handouts_commands_and_all_four_checks_pass",
@@ -510,6 +523,7 @@ fn dsr_mode_runs_every_step_with_the_handouts_commands_and_all_four_checks_pass(
         "{}",
         junit.display()
     );
+    html_report::assert_shows_the_dsr_triangle(&html, 10);
 
     assert_nothing_left_running(&world, Some(&veth));
     let (names, network) = (world.cluster.nodes.clone(), world.cluster.network.clone());
@@ -851,6 +865,7 @@ fn snat_mode_checks_that_the_source_ip_is_lost_and_the_dsr_verdict_fails_with_th
         world,
         run,
         junit,
+        html,
         all,
     }) = run_lab_in_mode(
         "snat_mode_checks_that_the_source_ip_is_lost_and_the_dsr_verdict_fails_with_the_snat_reason",
@@ -953,6 +968,7 @@ fn snat_mode_checks_that_the_source_ip_is_lost_and_the_dsr_verdict_fails_with_th
             (CHECK_MONITOR_SNAT, true),
         ])
     );
+    html_report::assert_shows_the_snat_round_trip(&html, 10);
     assert_nothing_left_running(&world, None);
 }
 
@@ -963,6 +979,7 @@ fn hybrid_mode_does_dsr_for_the_tcp_frontend_and_all_four_checks_pass() {
         world,
         run,
         junit,
+        html,
         all,
     }) = run_lab_in_mode(
         "hybrid_mode_does_dsr_for_the_tcp_frontend_and_all_four_checks_pass",
@@ -995,6 +1012,7 @@ fn hybrid_mode_does_dsr_for_the_tcp_frontend_and_all_four_checks_pass() {
             (CHECK_MONITOR, true),
         ])
     );
+    html_report::assert_shows_the_dsr_triangle(&html, 10);
     assert_nothing_left_running(&world, None);
 }
 

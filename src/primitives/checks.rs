@@ -28,8 +28,13 @@ pub struct Check {
     pub step: Option<String>,
     /// Whether it passed.
     pub passed: bool,
-    /// What was seen (`4/4 nodes Ready`).
+    /// What was seen (`4/4 nodes Ready`), as one line.
     pub evidence: String,
+    /// Why it passed or failed, when the script said (`lab::check(name, passed, evidence,
+    /// reason)`).
+    pub reason: Option<String>,
+    /// The evidence, one entry per line (an evidence array's items).
+    pub lines: Vec<String>,
 }
 
 /// The checks recorded in a session, in order.
@@ -52,10 +57,18 @@ impl CheckLog {
 
 const RECORD_DOC: &str = r#"Records a lab check (what `lab::check` calls): prints `PASS name` or
 `FAIL name` with the evidence, and keeps it for the summary printed at the end of `labsh run`
-and for `--report`. Returns `passed`. Scripts use `lab::check` instead.
+and for `--report`. `evidence` is a string or an array of lines. Returns `passed`. Scripts use
+`lab::check` instead.
 
 ```rhai
 checks::record("nodes-ready", true, "4/4 nodes Ready");
+```"#;
+
+const RECORD_REASON_DOC: &str = r#"Records a lab check with the reason of its verdict (what the
+4-argument `lab::check` calls); the HTML report shows the reason above the evidence lines.
+
+```rhai
+checks::record("dsr", false, ["IP 10.0.0.1.80 > 10.0.0.2.4242: Flags [S.]"], "the reply left as the pod's address: SNAT");
 ```"#;
 
 /// Registers `checks::record` and `checks::list`.
@@ -66,14 +79,33 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "record",
         &["name: String", "passed: bool", "evidence: Dynamic", "bool"],
         RECORD_DOC,
-        move |name: &str, passed: Dynamic, evidence: Dynamic| record(&c, name, passed, evidence),
+        move |name: &str, passed: Dynamic, evidence: Dynamic| {
+            record(&c, name, passed, evidence, None)
+        },
+    );
+    let c = ctx.clone();
+    reg.func(
+        "checks",
+        "record",
+        &[
+            "name: String",
+            "passed: bool",
+            "evidence: Dynamic",
+            "reason: Dynamic",
+            "bool",
+        ],
+        RECORD_REASON_DOC,
+        move |name: &str, passed: Dynamic, evidence: Dynamic, reason: Dynamic| {
+            let reason = (!reason.is_unit()).then(|| reason.to_string());
+            record(&c, name, passed, evidence, reason)
+        },
     );
     let c = ctx.clone();
     reg.func(
         "checks",
         "list",
         &["Array"],
-        "The checks recorded so far, as maps `#{name, step, passed, evidence}`.\n\n```rhai\nlet failed = checks::list().filter(|c| !c.passed);\n```",
+        "The checks recorded so far, as maps `#{name, step, passed, evidence, reason}`.\n\n```rhai\nlet failed = checks::list().filter(|c| !c.passed);\n```",
         move || -> Array {
             c.ext::<CheckLog>()
                 .all()
@@ -87,6 +119,10 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
                     );
                     m.insert("passed".into(), check.passed.into());
                     m.insert("evidence".into(), check.evidence.into());
+                    m.insert(
+                        "reason".into(),
+                        check.reason.map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+                    );
                     Dynamic::from_map(m)
                 })
                 .collect()
@@ -94,12 +130,25 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     );
 }
 
-fn record(ctx: &Ctx, name: &str, passed: Dynamic, evidence: Dynamic) -> ScriptResult<Dynamic> {
+fn record(
+    ctx: &Ctx,
+    name: &str,
+    passed: Dynamic,
+    evidence: Dynamic,
+    reason: Option<String>,
+) -> ScriptResult<Dynamic> {
     let passed = passed.as_bool().map_err(|t| {
         error(format!(
             "lab::check(\"{name}\", …): `passed` must be true or false, got {t}"
         ))
     })?;
+    let lines: Vec<String> = if evidence.is_unit() {
+        Vec::new()
+    } else if let Some(items) = evidence.read_lock::<Array>() {
+        items.iter().map(|d| d.to_string()).collect()
+    } else {
+        evidence.to_string().lines().map(str::to_string).collect()
+    };
     let evidence = if evidence.is_unit() {
         String::new()
     } else {
@@ -122,6 +171,8 @@ fn record(ctx: &Ctx, name: &str, passed: Dynamic, evidence: Dynamic) -> ScriptRe
         step: ctx.ext::<StepState>().current(),
         passed,
         evidence,
+        reason,
+        lines,
     });
     // The PASS/FAIL line is how the verdict shows: the REPL does not echo `true` after it.
     Ok(crate::repl::shown::shown(ctx, passed.into()))

@@ -28,6 +28,7 @@ pub mod nodes;
 pub mod pod_logs;
 pub mod preflight;
 pub mod proc;
+pub mod report;
 pub mod steps;
 pub mod tcpdump;
 
@@ -61,6 +62,7 @@ pub fn all() -> Vec<Family> {
         access_log::FAMILY,
         steps::FAMILY,
         checks::FAMILY,
+        report::FAMILY,
         kube::FAMILY,
         pod_logs::FAMILY,
         monitor_lookup::FAMILY,

@@ -1,6 +1,8 @@
 //! `steps::enter`: the native side of `lab::step`. It numbers the steps, honours `--from ID`
 //! (steps before ID are skipped) and `--step` (a pause before each step: Enter runs it, `s`
-//! skips it, `q` quits), and remembers the current step so checks can name it.
+//! skips it, `q` quits), and remembers the current step so checks can name it. Each step is
+//! also entered in the report's [`Journal`] (when it ran, how it ended); `steps::leave`, called
+//! by `lab::step` when the body returns, closes it there.
 
 use std::sync::Mutex;
 
@@ -10,6 +12,7 @@ use crate::context::Ctx;
 use crate::errors::ScriptResult;
 use crate::output::Style;
 use crate::primitives::{Family, Registry};
+use crate::report::journal::Journal;
 
 /// `steps::…`
 pub const FAMILY: Family = Family {
@@ -73,7 +76,15 @@ trainee answers `s` at a `--step` pause; `q` ends the script). Scripts use `lab:
 if steps::enter("cluster", "Create the kind cluster") { print("creating"); }
 ```"#;
 
-/// Registers `steps::enter` and `steps::say`.
+const LEAVE_DOC: &str = r#"Ends the running lab step (what `lab::step` calls when the step's body
+returns): the report gets its duration. A step whose body failed stays open, and the report
+marks it as where the lab stopped.
+
+```rhai
+if steps::enter("cluster", "Create the kind cluster") { print("creating"); steps::leave(); }
+```"#;
+
+/// Registers `steps::enter`, `steps::leave` and `steps::say`.
 pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let c = ctx.clone();
     reg.func(
@@ -83,6 +94,10 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         ENTER_DOC,
         move |id: &str, title: &str| enter(&c, id, title),
     );
+    let c = ctx.clone();
+    reg.func("steps", "leave", &["()"], LEAVE_DOC, move || {
+        c.ext::<Journal>().end();
+    });
     let c = ctx.clone();
     reg.func(
         "steps",
@@ -115,7 +130,10 @@ fn enter(ctx: &Ctx, id: &str, title: &str) -> ScriptResult<bool> {
                     "-- Step {}: {title} [{id}]: skipped (--from {from})",
                     s.count
                 );
+                let n = s.count;
                 drop(s);
+                ctx.ext::<Journal>()
+                    .skip(n, id, title, &format!("--from {from}"));
                 out.println(&out.paint(Style::Dim, &line));
                 return Ok(false);
             }
@@ -127,16 +145,20 @@ fn enter(ctx: &Ctx, id: &str, title: &str) -> ScriptResult<bool> {
         match ask(ctx, n)? {
             Answer::Run => {}
             Answer::Skip => {
+                ctx.ext::<Journal>()
+                    .skip(n, id, title, "skipped at the --step pause");
                 out.println(&out.paint(Style::Dim, "   skipped"));
                 return Ok(false);
             }
             Answer::Quit => {
+                ctx.ext::<Journal>().quit(n, id, title);
                 out.println(&out.paint(Style::Dim, "   stopped (q)"));
                 return Err(Box::new(EvalAltResult::Exit(Dynamic::UNIT, Position::NONE)));
             }
         }
     }
     state.inner.lock().expect("step state").current = Some(id.to_string());
+    ctx.ext::<Journal>().begin(n, id, title);
     Ok(true)
 }
 

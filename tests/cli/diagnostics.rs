@@ -66,8 +66,8 @@ fn error_in_a_closure_run_by_a_stdlib_step_points_at_the_closure() {
         .args(&["run", "c.rhai"])
         .stdout("== Step 1: First [one]\n")
         .stderr(&format!(
-            "error: Function not found: explode (i64)\n  --> c.rhai:4:7\n  |\n4 |     n.explode();\n  |       ^\nnote: in a closure, called from stdlib/lab.rhai:{line}:14\n   |\n{line} |         body.call()\n   |              ^\nnote: in `step`, called from c.rhai:2:6\n  |\n2 | lab::step(\"one\", \"First\", || {{\n  |      ^\n",
-            line = stdlib_line("        body.call()")
+            "error: Function not found: explode (i64)\n  --> c.rhai:4:7\n  |\n4 |     n.explode();\n  |       ^\nnote: in a closure, called from stdlib/lab.rhai:{line}:26\n   |\n{line} |         let value = body.call();\n   |                          ^\nnote: in `step`, called from c.rhai:2:6\n  |\n2 | lab::step(\"one\", \"First\", || {{\n  |      ^\n",
+            line = stdlib_line("        let value = body.call();")
         ))
         .status(1)
         .run();
@@ -135,7 +135,7 @@ fn a_missing_module_says_where_it_was_looked_for() {
     Test::new()
         .write("m.rhai", "import \"nosuch\" as n;\n")
         .args(&["run", "m.rhai"])
-        .stderr("error: module `nosuch` not found (looked for nosuch.rhai in .; the embedded stdlib has lab, verdicts, args)\n  --> m.rhai:1:8\n  |\n1 | import \"nosuch\" as n;\n  |        ^\n")
+        .stderr("error: module `nosuch` not found (looked for nosuch.rhai in .; the embedded stdlib has lab, verdicts, flows, args)\n  --> m.rhai:1:8\n  |\n1 | import \"nosuch\" as n;\n  |        ^\n")
         .status(1)
         .run();
 }

@@ -197,11 +197,11 @@ fn the_summary_and_report_are_written_when_the_script_fails() {
 }
 
 #[test]
-fn a_report_must_be_json_or_xml() {
+fn a_report_must_be_html_json_or_xml() {
     Test::new()
         .write("x.rhai", "print(1);\n")
         .args(&["--report", "r.txt", "run", "x.rhai"])
-        .stderr("error: --report r.txt: the file must end in .json or .xml (JUnit)\n")
+        .stderr("error: --report r.txt: the file must end in .html, .json or .xml (JUnit)\n")
         .status(2)
         .run();
 }
