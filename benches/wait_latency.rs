@@ -5,7 +5,9 @@
 //!
 //!   cargo bench --bench wait_latency        # needs root and tests/k8s/build.sh (see README)
 
+// The bench uses part of the tests' cluster support.
 #[path = "../tests/support/k8s.rs"]
+#[allow(dead_code)]
 mod k8s;
 
 use std::process::Command;
@@ -53,14 +55,15 @@ fn main() {
     ]);
     let mut flipper = cluster.session();
     let apply = |s: &mut labsh::Session, name: &str, done: bool| {
-        s.eval(
-            "bench.rhai",
-            &format!(
-                r#"kube::apply({}, #{{namespace: "{ns}"}});"#,
-                wait_object(name, done)
-            ),
-        )
-        .expect("apply the Wait object");
+        let _ = s
+            .eval(
+                "bench.rhai",
+                &format!(
+                    r#"kube::apply({}, #{{namespace: "{ns}"}});"#,
+                    wait_object(name, done)
+                ),
+            )
+            .expect("apply the Wait object");
     };
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
@@ -71,7 +74,7 @@ fn main() {
         let (ns2, name2) = (ns.clone(), name.clone());
         let mut waiter = cluster.session();
         let t = std::thread::spawn(move || {
-            waiter
+            let _ = waiter
                 .eval(
                     "bench.rhai",
                     &format!(

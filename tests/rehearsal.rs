@@ -202,7 +202,12 @@ fn run_lab_in_mode(test: &str, mode: Mode, extra: &[&str], stdin: &str) -> Optio
     let mut flags: Vec<&str> = extra.to_vec();
     let junit_arg = junit.display().to_string();
     let html_arg = html.display().to_string();
-    flags.extend(["--report", junit_arg.as_str(), "--report", html_arg.as_str()]);
+    flags.extend([
+        "--report",
+        junit_arg.as_str(),
+        "--report",
+        html_arg.as_str(),
+    ]);
     let name = world.name().to_string();
     let run = world.run(
         &flags,

@@ -106,13 +106,10 @@ pub async fn exec_lines(
                 .unwrap_or_default()
         )
     };
-    let mut proc = api
+    let proc = api
         .exec(pod, argv.to_vec(), &ap)
         .await
         .map_err(|e| conn.error(what, e))?;
-    let stdout = proc.stdout();
-    let stderr = proc.stderr();
-    let status = proc.take_status();
     let (tx, rx) = mpsc::channel(1024);
     let (exit_tx, exit_rx) = oneshot::channel();
     let token = CancellationToken::new();
@@ -122,16 +119,7 @@ pub async fn exec_lines(
         container: container.map(str::to_string),
         argv: argv.to_vec(),
     };
-    tokio::spawn(drive(
-        proc,
-        killer,
-        stdout,
-        stderr,
-        status,
-        tx,
-        token.clone(),
-        exit_tx,
-    ));
+    tokio::spawn(drive(proc, killer, tx, token.clone(), exit_tx));
     Ok(ExecStream {
         lines: rx,
         guard: token.clone().drop_guard(),
@@ -191,15 +179,15 @@ impl Killer {
 }
 
 async fn drive(
-    proc: AttachedProcess,
+    mut proc: AttachedProcess,
     killer: Killer,
-    stdout: Option<impl AsyncRead + Unpin + Send + 'static>,
-    stderr: Option<impl AsyncRead + Unpin + Send + 'static>,
-    status: Option<impl Future<Output = Option<Status>> + Send>,
     tx: mpsc::Sender<ExecLine>,
     token: CancellationToken,
     exit_tx: oneshot::Sender<ExitInfo>,
 ) {
+    let stdout = proc.stdout();
+    let stderr = proc.stderr();
+    let status = proc.take_status();
     let work = async move {
         let out = async {
             if let Some(r) = stdout {

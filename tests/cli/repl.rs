@@ -159,11 +159,14 @@ fn preflight_at_the_prompt_shows_the_checklist_and_no_verdict_after_it() {
         "{}",
         out.stdout
     );
-    // Every line after the title is an item or how to fix one: no `true`/`false` echo.
+    // Every line after the title is an item, why it matters or how to fix it: no
+    // `true`/`false` echo.
     for line in &lines[1..] {
         assert!(
-            line.starts_with("  [ok]")
-                || line.starts_with("  [FAIL]")
+            ["  [ok]", "  [WARN]", "  [FAIL]", "  [skip]"]
+                .iter()
+                .any(|p| line.starts_with(p))
+                || line.trim_start().starts_with("why: ")
                 || line.trim_start().starts_with('→'),
             "unexpected line {line:?} in\n{}",
             out.stdout
