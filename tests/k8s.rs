@@ -84,6 +84,15 @@ impl T {
         ));
     }
 
+    /// `http://NODE:NODEPORT/PATH` of the frontend Service.
+    fn frontend_url(&mut self, path: &str) -> String {
+        let np = self
+            .ok(r#"kube::service("frontend", #{namespace: NS}).node_port()"#)
+            .as_int()
+            .unwrap();
+        format!("http://{}:{np}{path}", self.cluster.node_ip)
+    }
+
     fn frontend_pod(&mut self) -> String {
         self.ok(r#"kube::pods(#{namespace: NS, selector: "tier=frontend"})[0].name"#)
             .into_string()
@@ -393,11 +402,7 @@ fn logs_of_a_real_container_after_a_nodeport_request() {
         return;
     };
     t.frontend();
-    let np = t
-        .ok(r#"kube::service("frontend", #{namespace: NS}).node_port()"#)
-        .as_int()
-        .unwrap();
-    let url = format!("http://{}:{np}/", t.cluster.node_ip);
+    let url = t.frontend_url("/");
     // kube-proxy programs the NodePort a moment after the Service exists.
     let mut status = String::new();
     eventually("the NodePort to answer", 30, || {
@@ -440,11 +445,7 @@ fn follow_ends_on_until_and_when_the_pod_is_deleted() {
         return;
     };
     t.frontend();
-    let np = t
-        .ok(r#"kube::service("frontend", #{namespace: NS}).node_port()"#)
-        .as_int()
-        .unwrap();
-    let url = format!("http://{}:{np}/followed", t.cluster.node_ip);
+    let url = t.frontend_url("/followed");
     let probe = std::thread::spawn(move || {
         for _ in 0..30 {
             std::thread::sleep(Duration::from_millis(500));

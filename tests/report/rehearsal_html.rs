@@ -12,10 +12,7 @@ use super::browser;
 /// pod, the pod's reply to the called node, and the called node's inferred reply to the
 /// client; never a reply straight from the pod's node to the client.
 pub fn assert_shows_the_snat_round_trip(html: &Path, steps: usize) {
-    let page = std::fs::read_to_string(html)
-        .unwrap_or_else(|e| panic!("no HTML report at {}: {e}", html.display()));
-    assert_eq!(page.matches("<tr class=\"step ").count(), steps, "{page}");
-    assert!(!page.contains("Partial report"), "{page}");
+    let page = complete_page(html, steps);
     let dsr = section(&page, "dsr");
     let arrows = browser::arrows(dsr);
     assert_eq!(
@@ -55,10 +52,7 @@ pub fn assert_shows_the_snat_round_trip(html: &Path, steps: usize) {
 /// and the reply straight from the pod's node to the client; never back through the called
 /// node.
 pub fn assert_shows_the_dsr_triangle(html: &Path, steps: usize) {
-    let page = std::fs::read_to_string(html)
-        .unwrap_or_else(|e| panic!("no HTML report at {}: {e}", html.display()));
-    assert_eq!(page.matches("<tr class=\"step ").count(), steps, "{page}");
-    assert!(!page.contains("Partial report"), "{page}");
+    let page = complete_page(html, steps);
     let dsr = section(&page, "dsr");
     let arrows = browser::arrows(dsr);
     let pairs: Vec<(&str, &str)> = arrows
@@ -79,6 +73,15 @@ pub fn assert_shows_the_dsr_triangle(html: &Path, steps: usize) {
         "no reply back through the called node: {arrows:?}"
     );
     render_cleanly(html, &arrows);
+}
+
+/// The page at `html`, after checking it has `steps` step rows and is not partial.
+fn complete_page(html: &Path, steps: usize) -> String {
+    let page = std::fs::read_to_string(html)
+        .unwrap_or_else(|e| panic!("no HTML report at {}: {e}", html.display()));
+    assert_eq!(page.matches("<tr class=\"step ").count(), steps, "{page}");
+    assert!(!page.contains("Partial report"), "{page}");
+    page
 }
 
 /// Chromium renders the page without a console message, with the same arrows in its DOM.
