@@ -4,6 +4,7 @@
 
 pub mod capture;
 pub mod parse;
+pub mod record;
 pub mod source;
 
 pub use capture::Capture;
