@@ -348,7 +348,7 @@ fn parse_record(record: &str, bare: Option<bool>, depth: u8) -> Option<Packet> {
 
     // `-e`: `SRC_MAC > DST_MAC, ethertype IPv4 (0x0800), length 74: ` (no `> DST` with
     // `-i any`), and then no family word.
-    let mut family = None;
+    let family;
     if is_mac(tok) {
         p.src_mac = r16(span(b, tok));
         (tok, end) = token(b, end)?;
@@ -697,21 +697,21 @@ impl Endpoint {
 /// and the host a name (`host.example.52216`): then the last dot splits them when the
 /// protocol has ports (`expect_ports`), or when the rest reads as an address and a name.
 fn split_port(tok: &[u8], ipv6: bool, expect_ports: Option<bool>) -> Endpoint {
-    let whole = Endpoint {
+    let whole = || Endpoint {
         addr_len: tok.len(),
         port: None,
         name: None,
         is_name: !is_ip_literal(tok, ipv6),
     };
     if expect_ports == Some(false) {
-        return whole;
+        return whole();
     }
-    let Some(i) = tok.iter().rposition(|&c| c == b'.') else {
-        return whole;
+    let Some(i) = memchr::memrchr(b'.', tok) else {
+        return whole();
     };
     let (addr, port) = (&tok[..i], &tok[i + 1..]);
     if port.is_empty() {
-        return whole;
+        return whole();
     }
     let addr_literal = if ipv6 {
         addr.contains(&b':') && is_ip_literal(addr, true)
@@ -730,7 +730,7 @@ fn split_port(tok: &[u8], ipv6: bool, expect_ports: Option<bool>) -> Endpoint {
                 is_name: !addr_literal && !is_ip_literal(addr, ipv6),
             };
         }
-        return whole;
+        return whole();
     }
     let port_is_word = port
         .iter()
@@ -743,7 +743,7 @@ fn split_port(tok: &[u8], ipv6: bool, expect_ports: Option<bool>) -> Endpoint {
             is_name: true,
         };
     }
-    whole
+    whole()
 }
 
 fn is_ipv4(t: &[u8]) -> bool {
@@ -796,32 +796,15 @@ fn leading_number(b: &[u8]) -> Option<u64> {
 }
 
 fn memchr(c: u8, b: &[u8]) -> Option<usize> {
-    b.iter().position(|&x| x == c)
+    memchr::memchr(c, b)
 }
 
 fn find(h: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let mut from = 0;
-    while let Some(i) = memchr(first, &h[from..]) {
-        let at = from + i;
-        if h[at..].starts_with(needle) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
+    memchr::memmem::find(h, needle)
 }
 
 fn rfind(h: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = *needle.first()?;
-    let mut end = h.len();
-    while let Some(at) = h[..end].iter().rposition(|&x| x == first) {
-        if h[at..].starts_with(needle) {
-            return Some(at);
-        }
-        end = at;
-    }
-    None
+    memchr::memmem::rfind(h, needle)
 }
 
 /// The number after the first `marker` (`", seq "` → `123` in `, seq 123:456,`).
