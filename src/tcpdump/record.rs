@@ -30,6 +30,7 @@ impl Records {
             return None;
         }
         let continues = !self.pending.is_empty()
+            && !is_banner(line)
             && (line.starts_with([' ', '\t'])
                 || self.needs_inner
                 || (self.timestamped && !super::parse::starts_with_time(line)));
@@ -68,6 +69,17 @@ impl Records {
         out.extend(r.flush());
         out
     }
+}
+
+/// tcpdump's own lines (and a comment in a pasted capture): never part of a packet's record.
+fn is_banner(line: &str) -> bool {
+    line.starts_with("tcpdump: ")
+        || line.starts_with("listening on ")
+        || line.starts_with("reading from file ")
+        || line.starts_with('#')
+        || line
+            .split_once(' ')
+            .is_some_and(|(n, rest)| n.parse::<u64>().is_ok() && rest.starts_with("packet"))
 }
 
 /// `…: VXLAN, flags [I] (0x08), vni 100` and `…: OTV, flags [I] (0x08), overlay 0, instance 2`
