@@ -128,7 +128,7 @@ impl NaiveFormats {
         }
     }
 
-    fn records<'a>(&self, lines: &[&'a str]) -> Vec<String> {
+    fn records(&self, lines: &[&str]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for l in lines {
             if l.trim().is_empty() {

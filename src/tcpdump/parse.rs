@@ -384,10 +384,7 @@ fn parse_record(record: &str, bare: Option<bool>, depth: u8) -> Option<Packet> {
             b"IP" => family = Some(false),
             b"IP6" => family = Some(true),
             _ => {
-                if bare.is_none() {
-                    return None;
-                }
-                family = bare;
+                family = Some(bare?);
                 // Not a family word: the record starts with the address itself.
                 end = pos_of(b, tok);
             }
