@@ -1,7 +1,9 @@
 //! The Docker-side primitives against the real engine: kind node discovery, node exec and
-//! its cancellation, host-side veths, tcpdump captures (host side and node side), HTTP
-//! probes and nginx's access log, on a stand-in kind cluster (see `docker/cluster.rs`) made
-//! of containers of a locally built test image (recipe in `docker/image.rs`).
+//! its cancellation, host-side veths, tcpdump captures (host side, and in the node's network
+//! namespace with the host's tcpdump: the test image has none, like kind's), saved captures,
+//! HTTP probes and nginx's access log, on a stand-in kind cluster (see `docker/cluster.rs`)
+//! made of containers of a locally built test image (recipe in `docker/image.rs`), with
+//! stand-in pods behind `lxc…` veths (`docker/pod.rs`).
 //!
 //! Tests that need Docker skip with a message when no engine is reachable, and fail when
 //! `LABSH_REQUIRE_DOCKER=1`. Captures need root (CAP_NET_RAW) and tcpdump on the host.
@@ -10,6 +12,7 @@ mod docker {
     pub mod cluster;
     pub mod env;
     pub mod image;
+    pub mod pod;
 }
 
 use std::process::Command;
@@ -337,11 +340,49 @@ fn host_side_capture_records_the_handshake_from_the_gateway() {
     assert_eq!(int(&stats, "dropped"), 0, "{stats:?}");
 }
 
+/// Processes of this host whose command line contains `word`.
+fn host_processes_with(word: &str) -> Vec<String> {
+    let ps = Command::new("ps")
+        .args(["-eo", "pid,args"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .filter(|l| l.contains(word) && !l.contains("ps -eo"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A UDP port no other test filters on (identifies this test's tcpdump among processes).
+fn unique_port() -> u16 {
+    let l = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The pid of a container's init process, read independently of labsh (`docker inspect`).
+fn container_pid(e: &env::Engine, name: &str) -> i64 {
+    env::runtime().block_on(async {
+        let info = e.docker.inspect_container(name, None).await.unwrap();
+        info.state.and_then(|s| s.pid).unwrap()
+    })
+}
+
 #[test]
-fn node_side_capture_records_the_handshake_and_leaves_no_tcpdump() {
-    let e = docker_or_skip!("node_side_capture_records_the_handshake_and_leaves_no_tcpdump");
+fn node_side_capture_runs_the_hosts_tcpdump_in_a_node_without_tcpdump() {
+    let e = docker_or_skip!("node_side_capture_runs_the_hosts_tcpdump_in_a_node_without_tcpdump");
     let c = StandInKindCluster::create(&e.docker, &e.image, 1).unwrap();
     let mut s = session();
+    let worker = format!("{}-worker", c.name);
+    // Like a kind node: no tcpdump in the image.
+    let which = map(&eval(
+        &mut s,
+        &c.name,
+        &format!(
+            "cluster::node(CLUSTER, {worker:?}).exec([\"sh\", \"-c\", \"command -v tcpdump\"])"
+        ),
+    ));
+    assert_ne!(int(&which, "code"), 0, "{which:?}");
+    assert_eq!(text(&which, "stdout"), "", "{which:?}");
     let r = map(&eval(
         &mut s,
         &c.name,
@@ -349,30 +390,230 @@ fn node_side_capture_records_the_handshake_and_leaves_no_tcpdump() {
     ));
     assert_eq!(int(&r, "status"), 200);
     assert_handshake(&array(&r["packets"]), &text(&r, "gateway"), &text(&r, "ip"));
-    let ps = ps_in(&mut s, &c.name, &format!("{}-worker", c.name));
-    assert!(
-        !ps.contains("tcpdump"),
-        "tcpdump still runs in the node:\n{ps}"
-    );
+    let stats = map(&r["stats"]);
+    assert!(int(&stats, "captured") >= 2, "{stats:?}");
 
-    // A capture the script never stops ends with the session.
+    // A capture the script never stops ends with the session: no nsenter/tcpdump is left.
+    let port = unique_port();
     let _ = eval(
         &mut s,
         &c.name,
-        r#"tcpdump::start(cluster::node(CLUSTER, CLUSTER + "-worker"), #{side: "node", filter: "udp port 9"});"#,
+        &format!(
+            r#"tcpdump::start(cluster::node(CLUSTER, {worker:?}), #{{side: "node", filter: "udp port {port}"}});"#
+        ),
     );
-    let ps = ps_in(&mut s, &c.name, &format!("{}-worker", c.name));
+    let running = host_processes_with(&format!("udp port {port}"));
+    assert_eq!(running.len(), 1, "{running:?}");
     assert!(
-        ps.contains("tcpdump"),
-        "the capture should be running:\n{ps}"
+        running[0].contains("tcpdump -n -l -U -i eth0"),
+        "{running:?}"
     );
     drop(s);
+    let left = host_processes_with(&format!("udp port {port}"));
+    assert!(left.is_empty(), "tcpdump outlived its session: {left:?}");
+}
+
+#[test]
+fn any_capture_in_the_node_shows_interface_and_direction() {
+    let e = docker_or_skip!("any_capture_in_the_node_shows_interface_and_direction");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 1).unwrap();
     let mut s = session();
-    let ps = ps_in(&mut s, &c.name, &format!("{}-worker", c.name));
-    assert!(
-        !ps.contains("tcpdump"),
-        "tcpdump outlived its session:\n{ps}"
+    let r = map(&eval(
+        &mut s,
+        &c.name,
+        &CAPTURE_SCRIPT.replace("OPTS", r#"#{iface: "any", filter: "tcp port 80"}"#),
+    ));
+    let ps: Vec<Map> = array(&r["packets"]).iter().map(map).collect();
+    let syn = ps.iter().find(|p| text(p, "flags") == "S").unwrap();
+    let syn_ack = ps.iter().find(|p| text(p, "flags") == "S.").unwrap();
+    // The node's own view: the SYN comes In on its eth0, the SYN-ACK goes Out of it.
+    assert_eq!(
+        (text(syn, "iface"), text(syn, "dir")),
+        ("eth0".into(), "In".into())
     );
+    assert_eq!(
+        (text(syn_ack, "iface"), text(syn_ack, "dir")),
+        ("eth0".into(), "Out".into())
+    );
+    assert_eq!(text(syn, "src"), text(&r, "gateway"));
+    // verdicts::dsr takes the SYN-ACK that went Out of the node when the capture has
+    // directions; a capture on one interface has none.
+    let v = map(&eval(
+        &mut s,
+        &c.name,
+        r#"
+        import "verdicts" as verdicts;
+        let n = cluster::node(CLUSTER, CLUSTER + "-worker");
+        let any = tcpdump::start(n, #{iface: "any", filter: "tcp port 80"});
+        let one = tcpdump::start(n, #{iface: "eth0", filter: "tcp port 80"});
+        http::get("http://" + n.ip + "/");
+        any.wait(#{count: 2, timeout: "5s"});
+        one.wait(#{count: 2, timeout: "5s"});
+        let a = any.stop();
+        let o = one.stop();
+        let syn = a.filter(|p| p.flags == "S")[0];
+        #{any: verdicts::dsr_outgoing_synack(a, syn), one: verdicts::dsr_outgoing_synack(o, syn)}
+        "#,
+    ));
+    let out = map(&v["any"]);
+    assert_eq!(
+        (text(&out, "flags"), text(&out, "iface"), text(&out, "dir")),
+        ("S.".into(), "eth0".into(), "Out".into())
+    );
+    assert!(v["one"].is_unit(), "{v:?}");
+}
+
+#[test]
+fn capture_on_a_pods_lxc_interface_reads_ciliums_dsr_option() {
+    let e = docker_or_skip!("capture_on_a_pods_lxc_interface_reads_ciliums_dsr_option");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 1).unwrap();
+    let worker = format!("{}-worker", c.name);
+    let pid = container_pid(&e, &worker);
+    let pod = docker::pod::StandInPod::create(pid).unwrap();
+    let mut s = session();
+    let script = format!(
+        r#"
+        import "verdicts" as verdicts;
+        let n = cluster::node(CLUSTER, {worker:?});
+        let cap = tcpdump::start(n, #{{iface: "any", verbose: true, filter: "host {ip} and tcp port 80"}});
+        let lxc = tcpdump::start(n, #{{iface: {lxc:?}, filter: "host {ip}"}});
+        // A SYN carrying IP option 154 (Cilium's DSR option: port 80, 10.96.0.10), sent from
+        // the node's namespace; the pod's kernel answers with a RST (nothing listens).
+        let py = "import socket,struct\nopt=bytes([154,8])+struct.pack('!H',80)+socket.inet_aton('10.96.0.10')\ns=socket.socket()\ns.setsockopt(socket.IPPROTO_IP,socket.IP_OPTIONS,opt)\ns.settimeout(3)\ntry:\n  s.connect(('{ip}',80))\nexcept OSError:\n  pass\n";
+        let r = proc::run(["nsenter", "--net=/proc/{pid}/ns/net", "python3", "-c", py]);
+        cap.wait(#{{count: 2, timeout: "5s"}});
+        lxc.wait(#{{count: 2, timeout: "5s"}});
+        let any = cap.stop();
+        let v = verdicts::dsr(any, "{node_ip}", "{ip}", "10.96.0.10", 80);
+        #{{any: any, lxc: lxc.stop(), code: r.code, err: r.stderr, verdict: v}}
+        "#,
+        ip = pod.ip,
+        lxc = pod.lxc,
+        node_ip = pod.node_side_ip,
+    );
+    let r = map(&eval(&mut s, &c.name, &script));
+    assert_eq!(int(&r, "code"), 0, "{r:?}");
+    let any: Vec<Map> = array(&r["any"]).iter().map(map).collect();
+    let syn = any
+        .iter()
+        .find(|p| text(p, "flags") == "S")
+        .unwrap_or_else(|| panic!("no SYN in {any:#?}"));
+    assert_eq!(
+        (text(syn, "iface"), text(syn, "dir")),
+        (pod.lxc.clone(), "Out".into())
+    );
+    assert_eq!(
+        (text(syn, "src"), text(syn, "dst")),
+        (pod.node_side_ip.clone(), pod.ip.clone())
+    );
+    assert!(syn["dsr_option"].as_bool().unwrap(), "{syn:?}");
+    assert_eq!(text(syn, "ip_options"), "unknown 154");
+    assert_eq!(int(syn, "ip_length"), 68);
+    assert_eq!(int(syn, "ttl"), 64);
+    let rst = any.iter().find(|p| text(p, "flags") == "R.").unwrap();
+    assert_eq!(
+        (text(rst, "iface"), text(rst, "dir")),
+        (pod.lxc.clone(), "In".into())
+    );
+    assert!(!rst["dsr_option"].as_bool().unwrap());
+    // The pod's interface alone, without -i any.
+    let lxc: Vec<Map> = array(&r["lxc"]).iter().map(map).collect();
+    assert!(
+        lxc.iter()
+            .any(|p| text(p, "flags") == "S" && text(p, "dst") == pod.ip),
+        "{lxc:#?}"
+    );
+    assert!(lxc.iter().all(|p| p["iface"].is_unit()));
+    // verdicts::dsr reports the option the -v capture shows (the pod refused: no SYN-ACK).
+    let v = map(&r["verdict"]);
+    assert!(!v["passed"].as_bool().unwrap(), "{v:?}");
+    let reason = text(&v, "reason");
+    assert!(reason.contains("no SYN-ACK"), "{reason}");
+    assert!(
+        reason.contains("the SYN carries Cilium's DSR option (IP option 154, unknown 154)"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn explain_prints_the_nsenter_command_and_ctrl_c_leaves_no_capture() {
+    let e = docker_or_skip!("explain_prints_the_nsenter_command_and_ctrl_c_leaves_no_capture");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 1).unwrap();
+    let worker = format!("{}-worker", c.name);
+    let pid = container_pid(&e, &worker);
+    let port = unique_port();
+    let (_dir, path) = labsh_script(&format!(
+        "let cap = tcpdump::start(cluster::node({cluster:?}, {worker:?}), #{{side: \"node\", filter: \"udp port {port}\"}});\nprint(\"started\");\nsleep(\"1m\");\n",
+        cluster = c.name
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .args(["--explain", "run"])
+        .arg(&path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        seen.push_str(&line);
+        if n == 0 || line.trim() == "started" {
+            break;
+        }
+    }
+    assert!(seen.contains("started"), "{seen}");
+    assert_eq!(host_processes_with(&format!("udp port {port}")).len(), 1);
+    // SAFETY: kill(2) on the pid of a child we started and have not reaped yet.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let all = format!(
+        "{seen}{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains(&format!(
+            "nsenter --net=/proc/{pid}/ns/net tcpdump -n -l -U -i eth0 'udp port {port}'"
+        )),
+        "{all}"
+    );
+    let left = host_processes_with(&format!("udp port {port}"));
+    assert!(left.is_empty(), "the capture outlived Ctrl-C: {left:?}");
+}
+
+#[test]
+fn node_side_capture_errors_name_the_interface_and_leave_nothing() {
+    let e = docker_or_skip!("node_side_capture_errors_name_the_interface_and_leave_nothing");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let err = eval_err(
+        &mut s,
+        &c.name,
+        r#"tcpdump::start(cluster::control_plane(CLUSTER), #{iface: "lxcnope0"})"#,
+    );
+    assert!(err.contains("lxcnope0"), "{err}");
+    assert!(err.contains("No such device"), "{err}");
+    assert!(err.contains("nsenter --net=/proc/"), "{err}");
+    assert!(host_processes_with("lxcnope0").is_empty());
+    // A script error after the start ends the capture.
+    let port = unique_port();
+    let err = eval_err(
+        &mut s,
+        &c.name,
+        &format!(
+            r#"let cap = tcpdump::start(cluster::control_plane(CLUSTER), #{{side: "node", filter: "udp port {port}"}}); throw "boom";"#
+        ),
+    );
+    assert!(err.contains("boom"), "{err}");
+    drop(s);
+    assert!(host_processes_with(&format!("udp port {port}")).is_empty());
 }
 
 #[test]
@@ -553,30 +794,6 @@ fn ctrl_c_during_exec_leaves_no_process_in_the_container() {
     );
 }
 
-#[test]
-fn node_side_capture_without_tcpdump_in_the_node_says_so() {
-    let e = docker_or_skip!("node_side_capture_without_tcpdump_in_the_node_says_so");
-    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
-    let mut s = session();
-    let err = eval_err(
-        &mut s,
-        &c.name,
-        r#"
-        let n = cluster::control_plane(CLUSTER);
-        n.exec(["rm", "-f", "/usr/bin/tcpdump", "/usr/sbin/tcpdump"]);
-        tcpdump::start(n, #{side: "node"})
-        "#,
-    );
-    assert!(
-        err.contains(&format!(
-            "tcpdump is not installed in node {}-control-plane",
-            c.name
-        )),
-        "{err}"
-    );
-    assert!(err.contains("apt-get install -y tcpdump"), "{err}");
-}
-
 /// A loopback port nothing listens on (connections to it get a RST).
 fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -680,4 +897,69 @@ cap.stop().len()
     );
     assert!(lines[1].contains("Flags [R.]"), "{stdout}");
     assert_eq!(lines[2], "2", "{stdout}");
+}
+
+#[test]
+fn read_decodes_a_pcap_written_by_tcpdump_and_a_text_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("lo.pcap");
+    let port = closed_port();
+    // A real capture file: tcpdump -w on loopback while a SYN meets a closed port.
+    let mut writer = Command::new("tcpdump")
+        .args(["-i", "lo", "--immediate-mode", "-U", "-w"])
+        .arg(&pcap)
+        .arg(format!("tcp port {port}"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(writer.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    assert!(line.contains("listening on lo"), "{line}");
+    let _ = std::net::TcpStream::connect(("127.0.0.1", port));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: kill(2) on the pid of a child we started and have not reaped yet.
+    unsafe { libc::kill(writer.id() as libc::pid_t, libc::SIGINT) };
+    writer.wait().unwrap();
+    let text_file = dir.path().join("pasted.txt");
+    std::fs::write(&text_file, include_str!("fixtures/tcpdump/any-v.txt")).unwrap();
+
+    let mut s = session();
+    let r = map(&eval(
+        &mut s,
+        "",
+        &format!(
+            r#"#{{plain: tcpdump::read({p:?}), v: tcpdump::read({p:?}, #{{verbose: true, filter: "tcp[tcpflags] & tcp-rst != 0"}}), text: tcpdump::read({t:?})}}"#,
+            p = pcap.to_string_lossy(),
+            t = text_file.to_string_lossy()
+        ),
+    ));
+    let plain: Vec<Map> = array(&r["plain"]).iter().map(map).collect();
+    assert_eq!(plain.len(), 2, "{plain:#?}");
+    assert_eq!(
+        (text(&plain[0], "flags"), int(&plain[0], "dport")),
+        ("S".into(), port as i64)
+    );
+    assert_eq!(text(&plain[1], "flags"), "R.");
+    assert!(plain[0]["ttl"].is_unit());
+    let v: Vec<Map> = array(&r["v"]).iter().map(map).collect();
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!((text(&v[0], "flags"), int(&v[0], "ttl")), ("R.".into(), 64));
+    let t: Vec<Map> = array(&r["text"]).iter().map(map).collect();
+    assert!(
+        t.iter()
+            .any(|p| p["dsr_option"].as_bool().unwrap() && text(p, "dir") == "In")
+    );
+
+    let err = eval_err(
+        &mut s,
+        "",
+        &format!(
+            "tcpdump::read({:?}, #{{filter: \"tcp\"}})",
+            text_file.to_string_lossy()
+        ),
+    );
+    assert!(err.contains("is text, not a pcap file"), "{err}");
+    let err = eval_err(&mut s, "", "tcpdump::read(\"/nonexistent/x.pcap\")");
+    assert!(err.contains("cannot read /nonexistent/x.pcap"), "{err}");
 }

@@ -1198,7 +1198,7 @@ fn exec_args(
     ))
 }
 
-fn kube_exec(ctx: &Ctx, pod: Dynamic, argv: Array, opts: Map) -> ScriptResult<Map> {
+pub(crate) fn kube_exec(ctx: &Ctx, pod: Dynamic, argv: Array, opts: Map) -> ScriptResult<Map> {
     let (a, _conn) = exec_args(ctx, "kube::exec", &pod, &argv, opts)?;
     let mut stream = block(
         ctx,

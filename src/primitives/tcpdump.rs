@@ -1,44 +1,55 @@
-//! `tcpdump::start`, `tcpdump::capture`, `tcpdump::parse` and the `Capture` type (`stop`,
-//! `packets`, `wait`, `stats`, `running`).
+//! `tcpdump::start`, `tcpdump::capture`, `tcpdump::parse`, `tcpdump::read` and the `Capture`
+//! type (`stop`, `packets`, `wait`, `stats`, `running`).
 
 use std::time::Duration;
 
 use rhai::{Array, Dynamic, Map};
 
 use crate::context::Ctx;
-use crate::docker::exec::{ExecError, ExecProcess};
+use crate::docker::exec::ExecError;
 use crate::docker::{Node, client};
 use crate::errors::{ScriptResult, error, interrupted};
+use crate::kube::typed::Pod;
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
-use crate::process::Spec;
+use crate::process::{ProcessError, Spec};
 use crate::repl::shown::shown_if;
+use crate::tcpdump::Decode;
 use crate::tcpdump::capture::{Capture, Launch};
+use crate::tcpdump::read::{SavedKind, kind_of, packets_of_text};
 use crate::tcpdump::source::Source;
 
 /// `tcpdump::…` and `Capture`.
 pub const FAMILY: Family = Family {
     name: "tcpdump",
-    summary: "packet captures with tcpdump, on a node's host veth or inside the node",
+    summary: "packet captures with tcpdump, on a node's host veth or in the node's network namespace; saved captures",
     register,
 };
 
-const START_OPTS: &[&str] = &["filter", "side", "iface", "count", "snaplen", "print"];
+const START_OPTS: &[&str] = &[
+    "filter", "side", "iface", "count", "snaplen", "print", "verbose", "ether",
+];
 
 const START_DOC: &str = r#"Starts tcpdump in the background and returns a `Capture`; the script goes on while it
-records. `target` is a `Node` or an interface name. Options: `filter` (a tcpdump filter
-expression), `side` (`"host"`, the default: local tcpdump on the node's host-side veth, as in
-the handout; `"node"`: tcpdump inside the node container), `iface` (another interface:
-`"any"`, or the node's `eth0` side), `count` (tcpdump exits after that many packets),
-`snaplen`, `print` (echo packets as they arrive; quote the key: `#{"print": true}`). tcpdump's own error (bad filter, unknown
-interface, missing binary, no permission) is the error. The capture ends with `cap.stop()`,
-or with the session (script error, Ctrl-C, end of run).
+records. `target` is a `Node`, a `Pod` or an interface name of this host. Where it captures:
+- a `Node`, by default: this host's tcpdump on the node's host-side veth, as in the handout;
+- a `Node` with `iface` (`"eth0"`, `"any"`, a pod's `"lxc…"`) or `side: "node"` (default
+  `eth0`): this host's tcpdump in the node's network namespace
+  (`nsenter --net=/proc/PID/ns/net tcpdump …`; kind nodes ship no tcpdump);
+- a `Pod`: the pod's `lxc…` interface, in its node's network namespace.
+Options: `filter` (a tcpdump filter expression), `side` (`"host"` or `"node"`), `iface`,
+`count` (tcpdump exits after that many packets), `snaplen`, `verbose` (`true` or 1–3: `-v`,
+IP header fields such as `ttl`, `ip_options`, `tos`), `ether` (`-e`: MAC addresses),
+`print` (echo packets as they arrive; quote the key: `#{"print": true}`). tcpdump's own
+error (bad filter, unknown interface, missing binary, no permission) is the error. The
+capture ends with `cap.stop()`, or with the session (script error, Ctrl-C, end of run).
 
 ```rhai
 let w = cluster::node("lab", "lab-worker");
 let cap = tcpdump::start(w, #{filter: "tcp port 80", "print": true}); // `print` is a Rhai keyword: quote it
 http::get("http://" + w.ip + "/");
 for p in cap.stop() { print(p.src + ":" + p.sport + " > " + p.dst + ":" + p.dport + " " + p.flags); }
+let all = tcpdump::start(w, #{iface: "any", verbose: true}); // p.iface, p.dir, p.ttl, p.ip_options
 ```"#;
 
 const CAPTURE_DOC: &str = r#"Captures until `count` packets or `timeout` (one of them is required), then returns the
@@ -50,15 +61,35 @@ let pkts = tcpdump::capture("lo", #{filter: "icmp", count: 2, timeout: "5s"});
 print(pkts.len());
 ```"#;
 
-const PARSE_DOC: &str = r#"Parses one line of `tcpdump -n` output into a packet map, or `()` when the line is not
-an IP/IPv6 packet (headers, statistics, ARP, garbage). Fields: `time`, `family` (`"IP"`/
-`"IP6"`), `src`, `sport`, `dst`, `dport` (ports as integers, `()` for ICMP), `proto`
-(`"tcp"`/`"udp"`/`"icmp"`/`"other"`), `flags` (`"S"`, `"S."`, `"."`, `"P."`, `"F."`, `"R"`),
-`syn`, `ack`, `fin`, `rst`, `psh`, `seq` (integer or `()`), `length`, `raw`.
+const PARSE_DOC: &str = r#"Parses one tcpdump packet record into a packet map, or `()` when it is not an IP/IPv6
+packet (headers, statistics, ARP, garbage). A record is a line, or the lines of one packet
+joined with `\n` (`-v` prints the IP header, then the transport on an indented line).
+Fields: `time`, `family` (`"IP"`/`"IP6"`), `src`, `sport`, `dst`, `dport` (ports as
+integers; a port printed as a name without `-n` is its text, and `names` is true), `proto`
+(`"tcp"`/`"udp"`/`"icmp"`/`"other"`), `flags` (`"S"`, `"S."`, `"."`, `"P."`, `"F."`,
+`"R"`), `syn`, `ack`, `fin`, `rst`, `psh`, `seq`, `length`, `raw`; with `-i any`: `iface`,
+`dir` (`"In"`, `"Out"`, `"M"`, `"B"`, `"P"`); with `-v`: `tos`, `ttl`, `id`, `ip_flags`,
+`ip_options`, `ip_length`, `cksum_ok`, and `dsr_option` (true when the IP options hold
+option 154, Cilium's DSR option, printed `unknown 154`); with `-e`: `src_mac`, `dst_mac`,
+`ethertype`; `inner`: the encapsulated packet (IPIP, VXLAN, OTV, Geneve). Missing values
+are `()`.
 
 ```rhai
 let p = tcpdump::parse("20:36:33.101612 IP 172.18.0.1.38138 > 10.244.4.66.80: Flags [S], seq 1, win 64240, length 0");
 print(p.src + " -> " + p.dst + ":" + p.dport + " syn=" + p.syn);
+let v = tcpdump::parse("22:53:09.540087 IP (tos 0x0, ttl 63, id 0, offset 0, flags [DF], proto TCP (6), length 68, options (unknown 154))\n    172.18.0.1.52216 > 10.244.4.66.80: Flags [S], seq 1, win 64240, length 0");
+print(v.ttl + " " + v.dsr_option);
+```"#;
+
+const READ_DOC: &str = r#"Reads a saved capture and returns its packets (maps as `tcpdump::parse` gives). A pcap
+or pcapng file is decoded by tcpdump (`tcpdump -n -r FILE`, with `filter`, `verbose`,
+`ether` and `count` as in `tcpdump::start`); any other file is tcpdump's text output in
+any format `tcpdump::parse` reads (headers, statistics and non-IP lines are skipped). A
+relative path is relative to the script.
+
+```rhai
+let pkts = tcpdump::read("dsr.pcap", #{filter: "tcp port 80", verbose: true});
+let pasted = tcpdump::read("capture.txt");
 ```"#;
 
 const STOP_DOC: &str = r#"Stops the capture (SIGINT: tcpdump prints its statistics; killed if it lingers) and
@@ -100,6 +131,7 @@ print(cap.stats().dropped);
 /// What to capture on.
 enum Target {
     Node(Node),
+    Pod(Pod),
     Iface(String),
 }
 
@@ -132,6 +164,22 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     reg.func(
         m,
         "start",
+        &["target: Pod", "Capture"],
+        START_DOC,
+        move |p: Pod| start(&c, Target::Pod(p), Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "start",
+        &["target: Pod", "opts: Map", "Capture"],
+        START_DOC,
+        move |p: Pod, opts: Map| start(&c, Target::Pod(p), opts),
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "start",
         &["iface: String", "Capture"],
         START_DOC,
         move |i: &str| start(&c, Target::Iface(i.to_string()), Map::new()),
@@ -156,6 +204,14 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     reg.func(
         m,
         "capture",
+        &["target: Pod", "opts: Map", "Array"],
+        CAPTURE_DOC,
+        move |p: Pod, opts: Map| capture(&c, Target::Pod(p), opts),
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "capture",
         &["iface: String", "opts: Map", "Array"],
         CAPTURE_DOC,
         move |i: &str, opts: Map| capture(&c, Target::Iface(i.to_string()), opts),
@@ -170,6 +226,22 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
                 .map(|p| Dynamic::from_map(p.to_map()))
                 .unwrap_or(Dynamic::UNIT)
         },
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "read",
+        &["path: String", "Array"],
+        READ_DOC,
+        move |path: &str| read(&c, path, Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        m,
+        "read",
+        &["path: String", "opts: Map", "Array"],
+        READ_DOC,
+        move |path: &str, opts: Map| read(&c, path, opts),
     );
 
     let c = ctx.clone();
@@ -241,18 +313,45 @@ fn start(ctx: &Ctx, target: Target, opts: Map) -> ScriptResult<Capture> {
     start_with(ctx, target, &o)
 }
 
-fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
-    let filter = o.string("filter")?;
-    let side = o.string("side")?.unwrap_or_else(|| "host".to_string());
-    let iface = o.string("iface")?;
+/// `verbose`: `true` (`-v`), `false`, or a level 0–3.
+fn verbosity(func: &str, o: &Opts) -> ScriptResult<u8> {
+    let Some(v) = o.get("verbose") else {
+        return Ok(0);
+    };
+    if let Ok(b) = v.as_bool() {
+        return Ok(b as u8);
+    }
+    match v.as_int() {
+        Ok(n @ 0..=3) => Ok(n as u8),
+        _ => Err(error(format!(
+            "{func}: option `verbose` must be true, false or 0–3 (-v, -vv, -vvv), got {} `{v}`",
+            v.type_name()
+        ))),
+    }
+}
+
+/// The decoding options shared by live and saved captures.
+fn decode_opts(func: &str, o: &Opts) -> ScriptResult<Decode> {
     let count = match o.int("count")? {
         Some(n) if n <= 0 => {
             return Err(error(format!(
-                "tcpdump::start: option `count` must be positive, got {n}"
+                "{func}: option `count` must be positive, got {n}"
             )));
         }
         n => n.map(|n| n as u64),
     };
+    Ok(Decode {
+        filter: o.string("filter")?,
+        count,
+        verbose: verbosity(func, o)?,
+        link_level: o.bool("ether")?.unwrap_or(false),
+    })
+}
+
+fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
+    let decode = decode_opts("tcpdump::start", o)?;
+    let side = o.string("side")?;
+    let iface = o.string("iface")?;
     let snaplen = o
         .int("snaplen")?
         .map(|n| n.clamp(0, u32::MAX as i64) as u32);
@@ -263,14 +362,25 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         output: ctx.output().clone(),
         session: ctx.session_token(),
     };
-    let (source, launch, node_name) = match (target, side.as_str()) {
+    // A node's own interfaces (`eth0`, `any`, `lxc…`) are in its namespace: `iface` alone
+    // means the node side.
+    let side = match (&target, side.as_deref(), &iface) {
+        (_, Some(s @ ("host" | "node")), _) => s.to_string(),
+        (_, Some(other), _) => {
+            return Err(error(format!(
+                "tcpdump::start: option `side` must be \"host\" or \"node\", got {other:?}"
+            )));
+        }
+        (Target::Node(_), None, Some(_)) | (Target::Pod(_), None, _) => "node".to_string(),
+        _ => "host".to_string(),
+    };
+    let (source, launch) = match (target, side.as_str()) {
         (Target::Node(node), "host") => {
             let iface = match iface {
                 Some(i) => i,
                 None => host_veth(ctx, &node)?,
             };
-            let argv = crate::tcpdump::argv(&iface, filter.as_deref(), count, snaplen);
-            host_source(ctx, argv, &launch)?
+            host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen), &launch)?
         }
         (Target::Iface(name), "host") => {
             if iface.is_some() {
@@ -278,49 +388,158 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
                     "tcpdump::start: give the interface either as the target or as `iface`, not both",
                 ));
             }
-            let argv = crate::tcpdump::argv(&name, filter.as_deref(), count, snaplen);
-            host_source(ctx, argv, &launch)?
+            host_source(ctx, crate::tcpdump::argv(&name, &decode, snaplen), &launch)?
         }
-        (Target::Node(node), "node") => {
+        (Target::Node(node), _) => {
             let iface = iface.unwrap_or_else(|| "eth0".to_string());
-            let argv = crate::tcpdump::argv(&iface, filter.as_deref(), count, snaplen);
-            let command = crate::docker::exec::command_line(&node.name, &argv);
-            ctx.explain(&shell_words(&node.name, &argv));
-            let process = ctx
-                .block_on(async {
-                    let docker = client::client(ctx).await?;
-                    ExecProcess::start(&docker, &node.container_id, &argv).await
-                })?
-                .map_err(|e| error(format!("{}: {e}", node.name)))?;
-            (Source::node(process), launch(command), Some(node.name))
+            let netns = node_netns(ctx, &node.name, &node.container_id)?;
+            let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
+            netns_source(ctx, &node.name, &netns, argv, &launch)?
         }
-        (Target::Iface(name), "node") => {
+        (Target::Pod(pod), "node") => {
+            if pod.node.is_empty() {
+                return Err(error(format!(
+                    "tcpdump::start: pod {}/{} is not scheduled on a node yet",
+                    pod.namespace, pod.name
+                )));
+            }
+            let netns = node_netns(ctx, &pod.node, &pod.node)?;
+            let iface = match iface {
+                Some(i) => i,
+                None => pod_iface(ctx, &pod, &netns)?,
+            };
+            let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
+            netns_source(ctx, &pod.node, &netns, argv, &launch)?
+        }
+        (Target::Pod(pod), _) => {
             return Err(error(format!(
-                "tcpdump::start: side \"node\" needs a Node target, got the interface {name:?}"
+                "tcpdump::start: a pod's capture runs in its node's network namespace; side \"host\" needs the node (cluster::node(…, {:?}))",
+                pod.node
             )));
         }
-        (_, other) => {
+        (Target::Iface(name), _) => {
             return Err(error(format!(
-                "tcpdump::start: option `side` must be \"host\" or \"node\", got {other:?}"
+                "tcpdump::start: side \"node\" needs a Node or a Pod target, got the interface {name:?}"
             )));
         }
     };
     let started = ctx.block_on(Capture::start(source, launch))?;
-    let (capture, feed) = started.map_err(|msg| match &node_name {
-        Some(node) if msg.contains("not found") || msg.contains("exit status 127") => error(format!(
-            "tcpdump is not installed in node {node}: {msg}\ninstall it in the node (e.g. `docker exec {node} apt-get install -y tcpdump`) or capture from the host side (side: \"host\")"
-        )),
-        _ => error(msg),
-    })?;
+    let (capture, feed) = started.map_err(error)?;
     let handle = ctx.spawn_background(feed);
     capture.set_task(handle);
     Ok(capture)
 }
 
-fn shell_words(node: &str, argv: &[String]) -> Vec<String> {
-    let mut v = vec!["docker".to_string(), "exec".to_string(), node.to_string()];
-    v.extend(argv.iter().cloned());
-    v
+/// The network namespace of node container `container` (a name or an id).
+fn node_netns(ctx: &Ctx, node: &str, container: &str) -> ScriptResult<std::path::PathBuf> {
+    ctx.explain(&["docker", "inspect", "-f", "{{.State.Pid}}", node]);
+    ctx.block_on(async {
+        let docker = client::client(ctx).await?;
+        crate::tcpdump::netns::container_netns(&docker, container).await
+    })?
+    .map_err(|e| error(format!("{node}: {e}")))
+}
+
+/// Runs `argv` in `netns` with this host's tcpdump; a missing tcpdump or nsenter is named.
+fn netns_source(
+    ctx: &Ctx,
+    node: &str,
+    netns: &std::path::Path,
+    argv: Vec<String>,
+    launch: &dyn Fn(String) -> Launch,
+) -> ScriptResult<(Source, Launch)> {
+    // nsenter would only say "failed to execute tcpdump": check the host's first.
+    if crate::process::which("tcpdump").is_none() {
+        return Err(ProcessError::NotFound {
+            program: "tcpdump".into(),
+            hint: crate::process::install_hint("tcpdump"),
+        }
+        .into_script());
+    }
+    let argv = crate::tcpdump::netns::nsenter_argv(netns, &argv);
+    ctx.explain(&argv);
+    let spec = Spec::new(argv);
+    let source = Source::host(&spec)
+        .map_err(|e| error(format!("capturing in node {node}'s network namespace: {e}")))?;
+    Ok((source, launch(spec.command_line())))
+}
+
+/// `ip -o …` in `netns`, with the host's iproute2.
+fn ip_in(ctx: &Ctx, netns: &std::path::Path, args: &[&str]) -> ScriptResult<String> {
+    let mut argv = vec!["ip".to_string(), "-o".to_string()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let argv = crate::tcpdump::netns::nsenter_argv(netns, &argv);
+    ctx.explain(&argv);
+    let spec = Spec::new(argv).timeout(Duration::from_secs(10));
+    let token = ctx.cancel_token();
+    let out = ctx
+        .runtime()
+        .block_on(crate::process::run(&spec, &token))
+        .and_then(|c| c.check(&spec))
+        .map_err(ProcessError::into_script)?;
+    Ok(out.stdout)
+}
+
+/// The pod's interface in its node: the route to its address when the node has one through
+/// an `lxc…` device (per-endpoint routes), else the node-side peer of the pod's `eth0`
+/// (its `iflink`, read in the pod).
+fn pod_iface(ctx: &Ctx, pod: &Pod, netns: &std::path::Path) -> ScriptResult<String> {
+    if pod.ip.is_empty() {
+        return Err(error(format!(
+            "tcpdump::start: pod {}/{} has no IP yet",
+            pod.namespace, pod.name
+        )));
+    }
+    let route = ip_in(ctx, netns, &["route", "get", &pod.ip])?;
+    if let Some(dev) = route_dev(&route).filter(|d| d.starts_with("lxc")) {
+        return Ok(dev.to_string());
+    }
+    let argv: Array = ["cat", "/sys/class/net/eth0/iflink"]
+        .iter()
+        .map(|s| Dynamic::from(s.to_string()))
+        .collect();
+    let mut opts = Map::new();
+    opts.insert("namespace".into(), pod.namespace.clone().into());
+    let r = crate::primitives::kube::kube_exec(ctx, Dynamic::from(pod.clone()), argv, opts)?;
+    let out = r.get("stdout").map(|v| v.to_string()).unwrap_or_default();
+    let index: u32 = out.trim().parse().map_err(|_| {
+        error(format!(
+            "tcpdump::start: cannot read /sys/class/net/eth0/iflink in pod {}/{} (got {:?}); give the interface with `iface`",
+            pod.namespace,
+            pod.name,
+            out.trim()
+        ))
+    })?;
+    let links = ip_in(ctx, netns, &["link", "show"])?;
+    link_with_index(&links, index).ok_or_else(|| {
+        error(format!(
+            "tcpdump::start: node {} has no interface with index {index} (the peer of pod {}/{}'s eth0)",
+            pod.node, pod.namespace, pod.name
+        ))
+    })
+}
+
+/// `dev X` in `ip -o route get` output.
+fn route_dev(route: &str) -> Option<&str> {
+    let mut words = route.split_whitespace();
+    while let Some(w) = words.next() {
+        if w == "dev" {
+            return words.next();
+        }
+    }
+    None
+}
+
+/// The name of interface `index` in `ip -o link show` output (`12: lxcabc@if11: <…>`).
+fn link_with_index(links: &str, index: u32) -> Option<String> {
+    links.lines().find_map(|l| {
+        let (n, rest) = l.split_once(": ")?;
+        if n.trim().parse::<u32>().ok()? != index {
+            return None;
+        }
+        let name = rest.split([':', ' ']).next()?;
+        Some(name.split('@').next()?.to_string())
+    })
 }
 
 fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
@@ -349,11 +568,54 @@ fn host_source(
     ctx: &Ctx,
     argv: Vec<String>,
     launch: &dyn Fn(String) -> Launch,
-) -> ScriptResult<(Source, Launch, Option<String>)> {
+) -> ScriptResult<(Source, Launch)> {
     ctx.explain(&argv);
     let spec = Spec::new(argv);
     let source = Source::host(&spec).map_err(|e| e.into_script())?;
-    Ok((source, launch(spec.command_line()), None))
+    Ok((source, launch(spec.command_line())))
+}
+
+fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
+    let o = Opts::new(
+        "tcpdump::read",
+        opts,
+        &["filter", "verbose", "ether", "count"],
+    )?;
+    let decode = decode_opts("tcpdump::read", &o)?;
+    let full = ctx.resolve_path(path);
+    let bytes = std::fs::read(&full).map_err(|e| {
+        error(format!(
+            "tcpdump::read: cannot read {}: {e}",
+            full.display()
+        ))
+    })?;
+    let packets = match kind_of(&bytes) {
+        SavedKind::Text => {
+            if decode != Decode::default() {
+                return Err(error(format!(
+                    "tcpdump::read: {} is text, not a pcap file: options `filter`, `verbose`, `ether` and `count` apply when tcpdump decodes a pcap",
+                    full.display()
+                )));
+            }
+            packets_of_text(&String::from_utf8_lossy(&bytes)).0
+        }
+        SavedKind::Pcap => {
+            let argv = crate::tcpdump::read_argv(&full.to_string_lossy(), &decode);
+            ctx.explain(&argv);
+            let spec = Spec::new(argv);
+            let token = ctx.cancel_token();
+            let out = ctx
+                .runtime()
+                .block_on(crate::process::run(&spec, &token))
+                .and_then(|c| c.check(&spec))
+                .map_err(ProcessError::into_script)?;
+            packets_of_text(&out.stdout).0
+        }
+    };
+    Ok(packets
+        .iter()
+        .map(|p| Dynamic::from_map(p.to_map()))
+        .collect())
 }
 
 fn wait(
@@ -401,4 +663,25 @@ fn capture(ctx: &Ctx, target: Target, opts: Map) -> ScriptResult<Dynamic> {
     let packets = stop(ctx, &cap);
     waited?;
     packets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_and_link_outputs_of_iproute2() {
+        // `ip -o route get` and `ip -o link show` as iproute2 6.1 prints them.
+        let route = "10.244.1.5 dev lxc1a2b3c src 172.18.0.3 uid 0 \\    cache ";
+        assert_eq!(route_dev(route), Some("lxc1a2b3c"));
+        assert_eq!(
+            route_dev("local 127.0.0.1 dev lo table local src 127.0.0.1"),
+            Some("lo")
+        );
+        assert_eq!(route_dev("RTNETLINK answers: Network is unreachable"), None);
+        let links = "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n12: lxc1a2b3c@if11: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 3e:1f:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n";
+        assert_eq!(link_with_index(links, 12).as_deref(), Some("lxc1a2b3c"));
+        assert_eq!(link_with_index(links, 1).as_deref(), Some("lo"));
+        assert_eq!(link_with_index(links, 7), None);
+    }
 }

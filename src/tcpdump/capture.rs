@@ -2,8 +2,9 @@
 //!
 //! [`Capture::start`] launches tcpdump (line-buffered, `-U`), waits until it says
 //! "listening on" — so a bad filter or an unknown interface fails `start` with tcpdump's own
-//! message — then hands the process to a background task that parses each line into a
-//! [`Packet`] (stored compactly; maps are built on demand). The task ends tcpdump when
+//! message — then hands the process to a background task that joins the lines into records
+//! (`-v` and encapsulated packets take several lines) and parses each into a [`Packet`]
+//! (stored compactly; maps are built on demand). The task ends tcpdump when
 //! [`Capture::stop`] is called or the session ends (script error, Ctrl-C, end of run), so no
 //! tcpdump is ever left behind.
 
@@ -14,6 +15,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::parse::{Packet, parse};
+use super::record::Records;
 use super::source::{Event, Source};
 use crate::output::Output;
 
@@ -21,6 +23,9 @@ use crate::output::Output;
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long tcpdump gets after SIGINT to flush and print its statistics.
 pub const STOP_GRACE: Duration = Duration::from_secs(3);
+/// A record still open this long after its last line is complete: tcpdump writes a packet's
+/// lines together, so the quiet means no continuation line is coming.
+pub const RECORD_IDLE: Duration = Duration::from_millis(100);
 
 /// tcpdump's closing statistics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,6 +75,8 @@ pub struct State {
     pub stats: Stats,
     /// Its last stderr lines, for messages.
     pub stderr_tail: Vec<String>,
+    /// The record being assembled.
+    records: Records,
 }
 
 struct Inner {
@@ -158,7 +165,37 @@ impl Capture {
         if let Some(out) = echo {
             out.println(line);
         }
-        if let Some(p) = parse(line) {
+        let done = self
+            .0
+            .state
+            .lock()
+            .expect("capture lock")
+            .records
+            .push(line);
+        if let Some(record) = done {
+            self.add_record(&record);
+        }
+    }
+
+    /// Parses the open record, if any (the output went quiet or ended).
+    fn flush_record(&self) {
+        let done = self.0.state.lock().expect("capture lock").records.flush();
+        if let Some(record) = done {
+            self.add_record(&record);
+        }
+    }
+
+    fn record_pending(&self) -> bool {
+        self.0
+            .state
+            .lock()
+            .expect("capture lock")
+            .records
+            .is_pending()
+    }
+
+    fn add_record(&self, record: &str) {
+        if let Some(p) = parse(record) {
             let n = {
                 let mut st = self.0.state.lock().expect("capture lock");
                 st.packets.push(p);
@@ -174,6 +211,9 @@ impl Capture {
         let mut deadline = None;
         let mut killed = false;
         loop {
+            let idle = self
+                .record_pending()
+                .then(|| tokio::time::Instant::now() + RECORD_IDLE);
             tokio::select! {
                 biased;
                 _ = self.0.stop.cancelled(), if !stopping => {
@@ -186,6 +226,7 @@ impl Capture {
                     killed = true;
                     break;
                 }
+                _ = crate::docker::exec::sleep_until(idle) => self.flush_record(),
                 ev = source.next() => match ev {
                     Event::Stdout(l) => self.on_stdout(&l, echo.as_ref()),
                     Event::Stderr(l) => {
@@ -208,6 +249,7 @@ impl Capture {
             // Whatever happened, nothing of tcpdump survives its capture.
             source.kill().await;
         }
+        self.flush_record();
         let mut st = self.0.state.lock().expect("capture lock");
         if !stopping && code.is_some_and(|c| c != 0) {
             st.error = Some(failure_message(&self.0.command, code, &st.stderr_tail));

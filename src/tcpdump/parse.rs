@@ -1,9 +1,16 @@
-//! Parsing `tcpdump -n` output lines into packets.
+//! Parsing tcpdump's packet records into packets.
 //!
-//! A [`Packet`] keeps the line it came from and the byte ranges of its fields, so storing a
+//! A record is one `tcpdump -n` line, or the few lines tcpdump prints for one packet with
+//! `-v` (IP header, then the indented transport line) or for an encapsulated packet (VXLAN,
+//! OTV and Geneve print the inner packet on the next line); [`super::record::Records`] joins
+//! them. Besides the plain format this reads `-i any` (interface and direction), `-v` (TTL,
+//! id, IP flags and options, TOS, checksum verdict), `-e` (MAC addresses and ethertype),
+//! `-t…` timestamps and names printed without `-n` (a port printed as `http` is kept as text).
+//!
+//! A [`Packet`] keeps the record it came from and the byte ranges of its fields, so storing a
 //! long capture costs one allocation per packet; [`Packet::to_map`] builds the Rhai map only
 //! when a script asks for it. The parser scans bytes by hand (no regex) and never panics: a
-//! line it does not understand is simply not a packet.
+//! record it does not understand is simply not a packet.
 
 use std::ops::Range;
 
@@ -15,7 +22,7 @@ pub enum Proto {
     Tcp,
     Udp,
     Icmp,
-    /// Anything else carried over IP (ESP, GRE, …).
+    /// Anything else carried over IP (ESP, GRE, IPIP, …).
     Other,
 }
 
@@ -31,17 +38,30 @@ impl Proto {
     }
 }
 
-/// One packet line of `tcpdump -n`, stored compactly.
+/// An absent text field (ranges are into the record; every present field is non-empty,
+/// except the timestamp, whose absence is `time()` = `""` anyway).
+const NONE: Range<u16> = 0..0;
+
+/// One packet record of tcpdump, stored compactly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {
     raw: Box<str>,
     time: Range<u16>,
     src: Range<u16>,
     dst: Range<u16>,
-    flags: Option<Range<u16>>,
+    flags: Range<u16>,
+    iface: Range<u16>,
+    dir: Range<u16>,
+    src_mac: Range<u16>,
+    dst_mac: Range<u16>,
+    ethertype: Range<u16>,
+    ip_flags: Range<u16>,
+    ip_options: Range<u16>,
+    sport_name: Range<u16>,
+    dport_name: Range<u16>,
     /// `true` for `IP6`.
     pub ipv6: bool,
-    /// Source port, when the protocol has ports.
+    /// Source port, when the protocol has ports and tcpdump printed it as a number.
     pub sport: Option<u16>,
     /// Destination port.
     pub dport: Option<u16>,
@@ -49,12 +69,25 @@ pub struct Packet {
     pub proto: Proto,
     /// TCP sequence number (the first of `seq A:B`) or ICMP echo sequence.
     pub seq: Option<u64>,
-    /// The `length N` (or `(N)`) tcpdump printed.
+    /// The `length N` (or `(N)`) tcpdump printed on the transport line.
     pub length: Option<u32>,
+    /// `-v`: type of service (IPv4 `tos`, IPv6 `class`).
+    pub tos: Option<u8>,
+    /// `-v`: time to live (IPv6: hop limit).
+    pub ttl: Option<u8>,
+    /// `-v`: IPv4 identification.
+    pub id: Option<u32>,
+    /// `-v`: the IP header's total length (IPv6: payload length).
+    pub ip_length: Option<u32>,
+    /// `-v`: the transport checksum tcpdump verified (`(correct)` or `(incorrect -> …)`).
+    pub cksum_ok: Option<bool>,
+    /// A port or a host was printed as a name (the capture ran without `-n`).
+    pub names: bool,
+    inner: Option<Box<Packet>>,
 }
 
 impl Packet {
-    /// The line as tcpdump printed it.
+    /// The record as tcpdump printed it (lines joined with `\n`).
     pub fn raw(&self) -> &str {
         &self.raw
     }
@@ -62,6 +95,9 @@ impl Packet {
         self.raw
             .get(r.start as usize..r.end as usize)
             .unwrap_or_default()
+    }
+    fn opt(&self, r: &Range<u16>) -> Option<&str> {
+        (r.end > r.start).then(|| self.slice(r))
     }
     /// The timestamp as printed (`""` with `-t`).
     pub fn time(&self) -> &str {
@@ -77,7 +113,53 @@ impl Packet {
     }
     /// TCP flags as tcpdump prints them (`S`, `S.`, `.`, `P.`, `F.`, `R`).
     pub fn flags(&self) -> Option<&str> {
-        self.flags.as_ref().map(|r| self.slice(r))
+        self.opt(&self.flags)
+    }
+    /// `-i any`: the interface (`eth0`, `lxc…`).
+    pub fn iface(&self) -> Option<&str> {
+        self.opt(&self.iface)
+    }
+    /// `-i any`: the direction as printed: `In`, `Out`, `M` (multicast), `B` (broadcast),
+    /// `P` (to another host).
+    pub fn dir(&self) -> Option<&str> {
+        self.opt(&self.dir)
+    }
+    /// `-e`: source MAC address.
+    pub fn src_mac(&self) -> Option<&str> {
+        self.opt(&self.src_mac)
+    }
+    /// `-e`: destination MAC address (absent with `-i any`, whose cooked header has none).
+    pub fn dst_mac(&self) -> Option<&str> {
+        self.opt(&self.dst_mac)
+    }
+    /// `-e`: the ethertype's name (`IPv4`, `IPv6`).
+    pub fn ethertype(&self) -> Option<&str> {
+        self.opt(&self.ethertype)
+    }
+    /// `-v`: IPv4 flags as printed (`DF`, `none`, `+`).
+    pub fn ip_flags(&self) -> Option<&str> {
+        self.opt(&self.ip_flags)
+    }
+    /// `-v`: IPv4 options as printed (`unknown 154` is Cilium's DSR option).
+    pub fn ip_options(&self) -> Option<&str> {
+        self.opt(&self.ip_options)
+    }
+    /// The source port's service name, when printed as a name (`http`).
+    pub fn sport_name(&self) -> Option<&str> {
+        self.opt(&self.sport_name)
+    }
+    /// The destination port's service name.
+    pub fn dport_name(&self) -> Option<&str> {
+        self.opt(&self.dport_name)
+    }
+    /// The encapsulated packet (IPIP, VXLAN, OTV, Geneve).
+    pub fn inner(&self) -> Option<&Packet> {
+        self.inner.as_deref()
+    }
+    /// Whether the IP options hold option 154, Cilium's DSR option (service address and port).
+    pub fn has_cilium_dsr_option(&self) -> bool {
+        self.ip_options()
+            .is_some_and(|o| o.split(',').any(|x| x.trim() == "unknown 154"))
     }
     /// `"IP"` or `"IP6"`.
     pub fn family(&self) -> &'static str {
@@ -108,26 +190,33 @@ impl Packet {
     }
 
     /// The script-facing map: `time, family, src, sport, dst, dport, proto, flags, syn, ack,
-    /// fin, rst, psh, seq, length, raw` (missing values are `()`).
+    /// fin, rst, psh, seq, length, raw`, then `iface, dir` (`-i any`), `tos, ttl, id,
+    /// ip_flags, ip_options, ip_length, cksum_ok, dsr_option` (`-v`), `src_mac, dst_mac,
+    /// ethertype` (`-e`), `names` and `inner` (missing values are `()`). A port printed as
+    /// a name is its text (`sport: "http"`).
     pub fn to_map(&self) -> Map {
         fn opt<T: Into<i64>>(v: Option<T>) -> Dynamic {
             v.map(|v| Dynamic::from_int(v.into()))
                 .unwrap_or(Dynamic::UNIT)
         }
+        fn text(v: Option<&str>) -> Dynamic {
+            v.map(|s| Dynamic::from(s.to_string()))
+                .unwrap_or(Dynamic::UNIT)
+        }
+        let port = |n: Option<u16>, name: Option<&str>| match (n, name) {
+            (Some(n), _) => Dynamic::from_int(n.into()),
+            (None, Some(name)) => name.into(),
+            (None, None) => Dynamic::UNIT,
+        };
         let mut m = Map::new();
         m.insert("time".into(), self.time().into());
         m.insert("family".into(), self.family().into());
         m.insert("src".into(), self.src().into());
-        m.insert("sport".into(), opt(self.sport));
+        m.insert("sport".into(), port(self.sport, self.sport_name()));
         m.insert("dst".into(), self.dst().into());
-        m.insert("dport".into(), opt(self.dport));
+        m.insert("dport".into(), port(self.dport, self.dport_name()));
         m.insert("proto".into(), self.proto.as_str().into());
-        m.insert(
-            "flags".into(),
-            self.flags()
-                .map(|f| Dynamic::from(f.to_string()))
-                .unwrap_or(Dynamic::UNIT),
-        );
+        m.insert("flags".into(), text(self.flags()));
         m.insert("syn".into(), self.syn().into());
         m.insert("ack".into(), self.ack().into());
         m.insert("fin".into(), self.fin().into());
@@ -142,60 +231,176 @@ impl Packet {
         );
         m.insert("length".into(), opt(self.length));
         m.insert("raw".into(), self.raw().into());
+        m.insert("iface".into(), text(self.iface()));
+        m.insert("dir".into(), text(self.dir()));
+        m.insert("tos".into(), opt(self.tos));
+        m.insert("ttl".into(), opt(self.ttl));
+        m.insert("id".into(), opt(self.id));
+        m.insert("ip_flags".into(), text(self.ip_flags()));
+        m.insert("ip_options".into(), text(self.ip_options()));
+        m.insert("ip_length".into(), opt(self.ip_length));
+        m.insert(
+            "cksum_ok".into(),
+            self.cksum_ok.map(Dynamic::from).unwrap_or(Dynamic::UNIT),
+        );
+        m.insert("dsr_option".into(), self.has_cilium_dsr_option().into());
+        m.insert("src_mac".into(), text(self.src_mac()));
+        m.insert("dst_mac".into(), text(self.dst_mac()));
+        m.insert("ethertype".into(), text(self.ethertype()));
+        m.insert("names".into(), self.names.into());
+        m.insert(
+            "inner".into(),
+            self.inner()
+                .map(|p| Dynamic::from_map(p.to_map()))
+                .unwrap_or(Dynamic::UNIT),
+        );
         m
+    }
+
+    fn empty() -> Packet {
+        Packet {
+            raw: Box::default(),
+            time: NONE,
+            src: NONE,
+            dst: NONE,
+            flags: NONE,
+            iface: NONE,
+            dir: NONE,
+            src_mac: NONE,
+            dst_mac: NONE,
+            ethertype: NONE,
+            ip_flags: NONE,
+            ip_options: NONE,
+            sport_name: NONE,
+            dport_name: NONE,
+            ipv6: false,
+            sport: None,
+            dport: None,
+            proto: Proto::Other,
+            seq: None,
+            length: None,
+            tos: None,
+            ttl: None,
+            id: None,
+            ip_length: None,
+            cksum_ok: None,
+            names: false,
+            inner: None,
+        }
     }
 }
 
-/// Parses one line of `tcpdump -n` output; `None` when it is not an IPv4/IPv6 packet line
-/// (headers, statistics, ARP, garbage). Never panics.
-pub fn parse(line: &str) -> Option<Packet> {
-    let line = line.trim_end_matches(['\r', '\n']);
-    // Ranges are u16: longer lines are not tcpdump packet lines we can index.
-    if line.len() > u16::MAX as usize {
+/// Parses one tcpdump record (a line, or the lines of one packet joined with `\n`) into a
+/// packet; `None` when it is not an IPv4/IPv6 packet (headers, statistics, ARP, garbage).
+/// Never panics.
+pub fn parse(record: &str) -> Option<Packet> {
+    parse_record(record, None, 0)
+}
+
+/// Encapsulation deeper than this is not followed (a record is at most a few lines).
+const MAX_DEPTH: u8 = 4;
+
+/// `bare`: the family when the record may omit it (the inner packet of an IPIP packet
+/// printed with `-e`: `10.0.0.1 > 10.0.0.2: 172.18.0.1.52216 > …`).
+fn parse_record(record: &str, bare: Option<bool>, depth: u8) -> Option<Packet> {
+    let text = record.trim_end_matches(['\r', '\n']);
+    // Ranges are u16: longer records are not tcpdump packet records we can index.
+    if text.len() > u16::MAX as usize {
         return None;
     }
-    let b = line.as_bytes();
+    let b = text.as_bytes();
+    let mut p = Packet::empty();
     let mut pos = 0;
 
-    // Timestamp: absent (-t), `HH:MM:SS.ffffff`, epoch (-tt) or `YYYY-MM-DD HH:MM:SS.f` (-tttt).
+    // Timestamp: absent (-t), `HH:MM:SS.ffffff`, epoch (-tt), `YYYY-MM-DD HH:MM:SS.f` (-tttt).
     let (tok, end) = token(b, pos)?;
-    let time;
+    let (mut tok, mut end) = (tok, end);
     if is_time_token(tok) {
+        let start = pos_of(b, tok);
         let mut time_end = end;
-        if tok.len() == 10 && tok[4] == b'-' && tok[7] == b'-' {
-            let (t2, e2) = token(b, end)?;
+        let (t2, e2) = token(b, end)?;
+        if is_date(tok) {
             if !is_time_token(t2) {
                 return None;
             }
             time_end = e2;
+            (tok, end) = token(b, e2)?;
+        } else {
+            (tok, end) = (t2, e2);
         }
-        time = pos_of(b, tok)..time_end;
-        pos = time_end;
-    } else {
-        time = 0..0;
+        p.time = r16(start..time_end);
     }
 
-    // `-i any` inserts `IFACE In|Out|M|P` before the family; skip at most three words.
-    let mut ipv6 = false;
-    let mut found = false;
-    for _ in 0..4 {
-        let (tok, end) = token(b, pos)?;
-        pos = end;
-        match tok {
-            b"IP" => {
-                found = true;
-                break;
-            }
-            b"IP6" => {
-                ipv6 = true;
-                found = true;
-                break;
-            }
-            _ => {}
+    // `-i any`: `IFACE In|Out|M|B|P` before the rest (`ifindex N` too with `-e`).
+    if tok != b"IP"
+        && tok != b"IP6"
+        && let Some((t2, e2)) = token(b, end)
+        && matches!(t2, b"In" | b"Out" | b"M" | b"B" | b"P")
+    {
+        p.iface = r16(span(b, tok));
+        p.dir = r16(span(b, t2));
+        (tok, end) = token(b, e2)?;
+        if tok == b"ifindex" {
+            let (_, e3) = token(b, end)?;
+            (tok, end) = token(b, e3)?;
         }
     }
-    if !found {
-        return None;
+
+    // `-e`: `SRC_MAC > DST_MAC, ethertype IPv4 (0x0800), length 74: ` (no `> DST` with
+    // `-i any`), and then no family word.
+    let family;
+    if is_mac(tok) {
+        p.src_mac = r16(span(b, tok));
+        (tok, end) = token(b, end)?;
+        if tok == b">" {
+            let (dst, e) = token(b, end)?;
+            let dst = dst.strip_suffix(b",")?;
+            if !is_mac(dst) {
+                return None;
+            }
+            p.dst_mac = r16(span(b, dst));
+            (tok, end) = token(b, e)?;
+        }
+        if tok != b"ethertype" {
+            return None;
+        }
+        let (name, e) = token(b, end)?;
+        p.ethertype = r16(span(b, name));
+        family = match name {
+            b"IPv4" => Some(false),
+            b"IPv6" => Some(true),
+            _ => return None,
+        };
+        // `(0x0800), length 74:`
+        let (_, e) = token(b, e)?;
+        let (len_word, e) = token(b, e)?;
+        if len_word != b"length" {
+            return None;
+        }
+        let (_, e) = token(b, e)?;
+        pos = e;
+    } else {
+        match tok {
+            b"IP" => family = Some(false),
+            b"IP6" => family = Some(true),
+            _ => {
+                family = Some(bare?);
+                // Not a family word: the record starts with the address itself.
+                end = pos_of(b, tok);
+            }
+        }
+        pos = end;
+    }
+    let bare_inner = p.src_mac.end > 0;
+    p.ipv6 = family?;
+
+    // `-v`: `(tos 0x0, ttl 64, …)`; the addresses follow, on the next line for IPv4.
+    pos = skip_ws(b, pos);
+    let verbose = b.get(pos) == Some(&b'(');
+    if verbose {
+        let close = matching_paren(b, pos)?;
+        header_fields(&mut p, b, pos + 1, close);
+        pos = close + 1;
     }
 
     // `SRC > DST: rest`
@@ -208,71 +413,185 @@ pub fn parse(line: &str) -> Option<Packet> {
     let (dst_tok, end) = token(b, end)?;
     let dst_start = pos_of(b, dst_tok);
     let dst_tok = dst_tok.strip_suffix(b":")?;
-    let rest = line.get(end..)?.trim_start();
-    let rest_start = line.len() - rest.len();
+    let rest_start = skip_spaces(b, end);
+    let line_end = memchr(b'\n', &b[rest_start..]).map_or(b.len(), |i| rest_start + i);
+    let rest_full = text.get(rest_start..line_end)?;
 
-    let (src_len, sport) = split_port(src_tok, ipv6);
-    let (dst_len, dport) = split_port(dst_tok, ipv6);
-
-    let mut flags = None;
-    let proto;
+    // Encapsulation: the inner packet starts here, inline or on the next line.
+    let mut rest = rest_full;
+    let mut inner_at = None;
+    let mut inner_bare = None;
     let rb = rest.as_bytes();
-    if let Some(after) = rest.strip_prefix("Flags [") {
+    if depth < MAX_DEPTH {
+        if rb.starts_with(b"IP ") || rb.starts_with(b"IP6 ") {
+            inner_at = Some(rest_start);
+            rest = "";
+        } else if bare_inner && (rb.starts_with(b"(tos ") || second_is_gt(rb)) {
+            inner_at = Some(rest_start);
+            inner_bare = Some(p.ipv6);
+            rest = "";
+        } else if rb.starts_with(b"VXLAN,") || rb.starts_with(b"OTV,") {
+            inner_at = Some(line_end);
+        } else if rb.starts_with(b"Geneve,") {
+            match find(rb, b": ") {
+                Some(i) => {
+                    inner_at = Some(rest_start + i + 2);
+                    rest = &rest[..i];
+                }
+                None => inner_at = Some(line_end),
+            }
+        }
+    }
+
+    let rb = rest.as_bytes();
+    let mut flags = NONE;
+    let expect_ports;
+    let mut proto;
+    if let Some(after) = rb.strip_prefix(b"Flags [") {
         proto = Proto::Tcp;
-        let close = after.find(']')?;
+        let close = memchr(b']', after)?;
         let start = rest_start + "Flags [".len();
-        flags = Some(r16(start..start + close));
-    } else if rest.starts_with("ICMP") {
+        flags = r16(start..start + close);
+        expect_ports = Some(true);
+    } else if rb.starts_with(b"UDP") {
+        proto = Proto::Udp;
+        expect_ports = Some(true);
+    } else if rb.starts_with(b"ICMP") {
         proto = Proto::Icmp;
-    } else if sport.is_some() && dport.is_some() {
+        expect_ports = Some(false);
+    } else {
+        proto = Proto::Other;
+        expect_ports = None;
+    }
+
+    let src = split_port(src_tok, p.ipv6, expect_ports);
+    let dst = split_port(dst_tok, p.ipv6, expect_ports);
+    if proto == Proto::Other && src.has_port() && dst.has_port() {
         proto = if starts_with_word(rb, b"tcp") {
             Proto::Tcp
         } else {
             Proto::Udp
         };
-    } else {
-        proto = Proto::Other;
     }
+    p.src = r16(src_start..src_start + src.addr_len);
+    p.dst = r16(dst_start..dst_start + dst.addr_len);
+    p.sport = src.port;
+    p.dport = dst.port;
+    p.sport_name = src
+        .name
+        .map_or(NONE, |r| r16(src_start + r.start..src_start + r.end));
+    p.dport_name = dst
+        .name
+        .map_or(NONE, |r| r16(dst_start + r.start..dst_start + r.end));
+    p.names = src.is_name || dst.is_name;
+    p.proto = proto;
+    p.flags = flags;
 
-    let seq = match proto {
-        Proto::Tcp | Proto::Icmp => field_number(rest, ", seq ").or_else(|| {
-            rest.strip_prefix("seq ")
-                .and_then(|r| leading_number(r.as_bytes()))
-        }),
+    p.seq = match proto {
+        Proto::Tcp | Proto::Icmp => SEQ
+            .find(rb)
+            .and_then(|i| leading_number(&rb[i + ", seq ".len()..]))
+            .or_else(|| rb.strip_prefix(b"seq ").and_then(leading_number)),
         _ => None,
     };
-    let length = last_length(rest);
+    p.length = last_length(rb).and_then(|l| u32::try_from(l).ok());
+    if verbose && let Some(i) = find(rb, b"cksum 0x") {
+        let after = &rb[i + "cksum 0x".len()..];
+        let hex = after.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        let verdict = &after[hex..];
+        if verdict.starts_with(b" (correct)") {
+            p.cksum_ok = Some(true);
+        } else if verdict.starts_with(b" (incorrect") {
+            p.cksum_ok = Some(false);
+        }
+    }
 
-    Some(Packet {
-        raw: line.into(),
-        time: r16(time),
-        src: r16(src_start..src_start + src_len),
-        dst: r16(dst_start..dst_start + dst_len),
-        flags,
-        ipv6,
-        sport,
-        dport,
-        proto,
-        seq,
-        length: length.and_then(|l| u32::try_from(l).ok()),
-    })
+    if let Some(at) = inner_at
+        && at < text.len()
+    {
+        let inner_text = text[at..].trim_start();
+        p.inner = parse_record(inner_text, inner_bare, depth + 1).map(Box::new);
+    }
+    p.raw = text.into();
+    Some(p)
+}
+
+/// The verbose IP header between `(` at `start - 1` and `)` at `end`.
+fn header_fields(p: &mut Packet, b: &[u8], start: usize, end: usize) {
+    let h = &b[start..end];
+    let num = |key: &[u8]| find(h, key).and_then(|i| leading_number(&h[i + key.len()..]));
+    let hex = |key: &[u8]| {
+        find(h, key).and_then(|i| {
+            let d = &h[i + key.len()..];
+            let n = d.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            u64::from_str_radix(std::str::from_utf8(&d[..n]).ok()?, 16).ok()
+        })
+    };
+    if p.ipv6 {
+        p.tos = hex(b"class 0x").and_then(|v| u8::try_from(v).ok());
+        p.ttl = num(b"hlim ").and_then(|v| u8::try_from(v).ok());
+        p.ip_length = num(b"payload length: ").and_then(|v| u32::try_from(v).ok());
+        return;
+    }
+    p.tos = hex(b"tos 0x").and_then(|v| u8::try_from(v).ok());
+    p.ttl = num(b"ttl ").and_then(|v| u8::try_from(v).ok());
+    p.id = num(b"id ").and_then(|v| u32::try_from(v).ok());
+    // The header's own `length N` is the last one before `options` (the only other).
+    let opts_at = find(h, b", options (");
+    let before_opts = &h[..opts_at.unwrap_or(h.len())];
+    p.ip_length = rfind(before_opts, b"length ")
+        .and_then(|i| leading_number(&before_opts[i + "length ".len()..]))
+        .and_then(|v| u32::try_from(v).ok());
+    if let Some(i) = find(h, b"flags [")
+        && let Some(close) = memchr(b']', &h[i + "flags [".len()..])
+    {
+        let s = start + i + "flags [".len();
+        p.ip_flags = r16(s..s + close);
+    }
+    if let Some(i) = opts_at {
+        let s = i + ", options (".len();
+        if let Some(close) = matching_paren(h, s - 1) {
+            p.ip_options = r16(start + s..start + close);
+        }
+    }
 }
 
 fn r16(r: Range<usize>) -> Range<u16> {
-    // Callers checked the line fits in u16.
+    // Callers checked the record fits in u16.
     r.start as u16..r.end as u16
 }
 
-/// The next space-separated token at or after `pos`, and the index just past it.
-fn token(b: &[u8], mut pos: usize) -> Option<(&[u8], usize)> {
+fn span(b: &[u8], tok: &[u8]) -> Range<usize> {
+    let s = pos_of(b, tok);
+    s..s + tok.len()
+}
+
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+fn skip_ws(b: &[u8], mut pos: usize) -> usize {
+    while pos < b.len() && is_ws(b[pos]) {
+        pos += 1;
+    }
+    pos
+}
+
+fn skip_spaces(b: &[u8], mut pos: usize) -> usize {
     while pos < b.len() && b[pos] == b' ' {
         pos += 1;
     }
-    let start = pos;
-    while pos < b.len() && b[pos] != b' ' {
-        pos += 1;
+    pos
+}
+
+/// The next whitespace-separated token at or after `pos`, and the index just past it.
+fn token(b: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    let start = skip_ws(b, pos);
+    let mut end = start;
+    while end < b.len() && !is_ws(b[end]) {
+        end += 1;
     }
-    (pos > start).then(|| (&b[start..pos], pos))
+    (end > start).then(|| (&b[start..end], end))
 }
 
 /// Offset of the sub-slice `tok` within `b`.
@@ -280,33 +599,180 @@ fn pos_of(b: &[u8], tok: &[u8]) -> usize {
     tok.as_ptr() as usize - b.as_ptr() as usize
 }
 
+/// Whether `line` starts with a timestamp (a new record, when the capture has them).
+pub(crate) fn starts_with_time(line: &str) -> bool {
+    token(line.as_bytes(), 0).is_some_and(|(t, _)| is_time_token(t))
+}
+
+/// `12:00:00.000001` or `1663187793.101612` (`-tt`): digits and colons around exactly one
+/// dot (an address has three or four), or the date of `-tttt`.
 fn is_time_token(t: &[u8]) -> bool {
-    !t.is_empty()
-        && t[0].is_ascii_digit()
+    if t.is_empty() || !t[0].is_ascii_digit() {
+        return false;
+    }
+    if is_date(t) {
+        return true;
+    }
+    let mut dots = 0;
+    for &c in t {
+        match c {
+            b'.' => dots += 1,
+            b'0'..=b'9' | b':' => {}
+            _ => return false,
+        }
+    }
+    dots == 1
+}
+
+fn is_date(t: &[u8]) -> bool {
+    t.len() == 10
+        && t[4] == b'-'
+        && t[7] == b'-'
         && t.iter()
-            .all(|c| c.is_ascii_digit() || matches!(c, b':' | b'.' | b'-'))
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+pub(crate) fn is_mac(t: &[u8]) -> bool {
+    t.len() == 17
+        && t.iter().enumerate().all(|(i, c)| {
+            if i % 3 == 2 {
+                *c == b':'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+/// `A > B: …`: the inner packet of IPIP printed with `-e` (no family word).
+fn second_is_gt(rb: &[u8]) -> bool {
+    token(rb, 0)
+        .and_then(|(_, e)| token(rb, e))
+        .is_some_and(|(t, _)| t == b">")
+}
+
+/// The index of the `)` closing the `(` at `open`.
+fn matching_paren(b: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, &c) in b.iter().enumerate().skip(open) {
+        match c {
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b'\n' => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn starts_with_word(b: &[u8], w: &[u8]) -> bool {
     b.starts_with(w) && b.get(w.len()).is_none_or(|c| !c.is_ascii_alphanumeric())
 }
 
-/// Splits `addr.port`: IPv4 with a port has four dots; IPv6 with a port has one (or four
-/// for an IPv4-mapped address). Returns the address length and the port.
-fn split_port(tok: &[u8], ipv6: bool) -> (usize, Option<u16>) {
-    let dots = tok.iter().filter(|&&c| c == b'.').count();
-    let has_port = if ipv6 {
-        dots == 1 || dots == 4
-    } else {
-        dots == 4
-    };
-    if has_port
-        && let Some(i) = tok.iter().rposition(|&c| c == b'.')
-        && let Some(port) = parse_u64(&tok[i + 1..]).and_then(|p| u16::try_from(p).ok())
-    {
-        return (i, Some(port));
+/// An endpoint as printed: the address, and the port as a number or a name.
+struct Endpoint {
+    addr_len: usize,
+    port: Option<u16>,
+    /// The port's name, relative to the token.
+    name: Option<Range<usize>>,
+    /// A port or the host was printed as a name.
+    is_name: bool,
+}
+
+impl Endpoint {
+    fn has_port(&self) -> bool {
+        self.port.is_some() || self.name.is_some()
     }
-    (tok.len(), None)
+}
+
+/// Splits `addr.port`. With `-n`, IPv4 with a port has four dots and IPv6 one (or four for
+/// an IPv4-mapped address). Without `-n` the port may be a service name (`10.0.0.1.http`)
+/// and the host a name (`host.example.52216`): then the last dot splits them when the
+/// protocol has ports (`expect_ports`), or when the rest reads as an address and a name.
+fn split_port(tok: &[u8], ipv6: bool, expect_ports: Option<bool>) -> Endpoint {
+    let whole = || Endpoint {
+        addr_len: tok.len(),
+        port: None,
+        name: None,
+        is_name: !is_ip_literal(tok, ipv6),
+    };
+    if expect_ports == Some(false) {
+        return whole();
+    }
+    let Some(i) = memchr::memrchr(b'.', tok) else {
+        return whole();
+    };
+    let (addr, port) = (&tok[..i], &tok[i + 1..]);
+    if port.is_empty() {
+        return whole();
+    }
+    let addr_literal = if ipv6 {
+        addr.contains(&b':') && is_ip_literal(addr, true)
+    } else {
+        is_ipv4(addr)
+    };
+    if let Some(n) = parse_u64(port).and_then(|p| u16::try_from(p).ok()) {
+        // IPv6 with a port: one dot, or four for an IPv4-mapped address.
+        let numeric =
+            addr_literal && (!ipv6 || matches!(tok.iter().filter(|&&c| c == b'.').count(), 1 | 4));
+        if numeric || expect_ports == Some(true) {
+            return Endpoint {
+                addr_len: i,
+                port: Some(n),
+                name: None,
+                is_name: !addr_literal && !is_ip_literal(addr, ipv6),
+            };
+        }
+        return whole();
+    }
+    let port_is_word = port
+        .iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'));
+    if port_is_word && (addr_literal || expect_ports == Some(true)) {
+        return Endpoint {
+            addr_len: i,
+            port: None,
+            name: Some(i + 1..tok.len()),
+            is_name: true,
+        };
+    }
+    whole()
+}
+
+fn is_ipv4(t: &[u8]) -> bool {
+    let mut dots = 0;
+    let mut digits = 0;
+    for &c in t {
+        match c {
+            b'.' => {
+                if digits == 0 {
+                    return false;
+                }
+                dots += 1;
+                digits = 0;
+            }
+            b'0'..=b'9' => digits += 1,
+            _ => return false,
+        }
+    }
+    dots == 3 && digits > 0
+}
+
+fn is_ip_literal(t: &[u8], ipv6: bool) -> bool {
+    if ipv6 {
+        t.iter()
+            .all(|c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.' | b'%'))
+            && t.contains(&b':')
+    } else {
+        // With its port: four dots, digits only.
+        t.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+    }
 }
 
 fn parse_u64(d: &[u8]) -> Option<u64> {
@@ -328,280 +794,41 @@ fn leading_number(b: &[u8]) -> Option<u64> {
     parse_u64(&b[..n])
 }
 
-/// The number after the first `marker` (`", seq "` → `123` in `, seq 123:456,`).
-fn field_number(rest: &str, marker: &str) -> Option<u64> {
-    let i = rest.find(marker)?;
-    leading_number(&rest.as_bytes()[i + marker.len()..])
+fn memchr(c: u8, b: &[u8]) -> Option<usize> {
+    memchr::memchr(c, b)
 }
+
+fn find(h: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(h, needle)
+}
+
+fn rfind(h: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind(h, needle)
+}
+
+// The two searches every TCP line makes, built once (a memmem searcher costs more to build
+// than to run on a 150-byte line).
+static SEQ: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b", seq "));
+static LENGTH: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"length "));
 
 /// The last `length N`, else a trailing `(N)` (DNS and other decoded UDP).
-fn last_length(rest: &str) -> Option<u64> {
-    if let Some(i) = rest.rfind("length ") {
-        return leading_number(&rest.as_bytes()[i + "length ".len()..]);
+fn last_length(rest: &[u8]) -> Option<u64> {
+    if let Some(i) = LENGTH.rfind(rest) {
+        return leading_number(&rest[i + "length ".len()..]);
     }
-    let t = rest.trim_end();
-    let inner = t.strip_suffix(')')?;
-    let open = inner.rfind('(')?;
-    parse_u64(&inner.as_bytes()[open + 1..])
+    let mut t = rest;
+    while let [head @ .., last] = t
+        && is_ws(*last)
+    {
+        t = head;
+    }
+    let inner = t.strip_suffix(b")")?;
+    let open = inner.iter().rposition(|&c| c == b'(')?;
+    parse_u64(&inner[open + 1..])
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    // The handout's DSR capture (TP12.md): SYN to the pod, SYN-ACK from the other node's
-    // NodePort, then the ACK.
-    const SYN: &str = "22:53:09.540087 IP 172.18.0.1.52216 > 10.244.4.66.80: Flags [S], seq 645493402, win 64240, options [mss 1460,sackOK,TS val 2501130328 ecr 0,nop,wscale 7], length 0";
-    const SYN_ACK: &str = "22:53:09.540269 IP 172.18.0.3.32150 > 172.18.0.1.52216: Flags [S.], seq 1122188459, ack 645493403, win 65160, options [mss 1460,sackOK,TS val 1158515731 ecr 2501130328,nop,wscale 7], length 0";
-    const ACK: &str = "22:53:09.540326 IP 172.18.0.1.52216 > 10.244.4.66.80: Flags [.], ack 1122188460, win 502, options [nop,nop,TS val 2501130328 ecr 1158515731], length 0";
-
-    #[test]
-    fn handout_syn_parses_with_addresses_ports_and_flags() {
-        let p = parse(SYN).unwrap();
-        assert_eq!(p.time(), "22:53:09.540087");
-        assert_eq!(p.family(), "IP");
-        assert_eq!((p.src(), p.sport), ("172.18.0.1", Some(52216)));
-        assert_eq!((p.dst(), p.dport), ("10.244.4.66", Some(80)));
-        assert_eq!(p.proto, Proto::Tcp);
-        assert_eq!(p.flags(), Some("S"));
-        assert!(p.syn() && !p.ack() && !p.fin() && !p.rst() && !p.psh());
-        assert_eq!(p.seq, Some(645493402));
-        assert_eq!(p.length, Some(0));
-    }
-
-    #[test]
-    fn syn_ack_sets_syn_and_ack() {
-        let p = parse(SYN_ACK).unwrap();
-        assert_eq!(p.flags(), Some("S."));
-        assert!(p.syn() && p.ack());
-        assert_eq!((p.src(), p.sport), ("172.18.0.3", Some(32150)));
-        assert_eq!(p.seq, Some(1122188459));
-        assert_eq!((p.dst(), p.dport), ("172.18.0.1", Some(52216)));
-        let p = parse(ACK).unwrap();
-        assert_eq!(p.flags(), Some("."));
-        assert!(p.ack() && !p.syn());
-        assert_eq!((p.seq, p.length), (None, Some(0)));
-    }
-
-    #[test]
-    fn data_fin_and_reset_segments() {
-        let p = parse("12:00:00.000001 IP 127.0.0.1.80 > 127.0.0.1.5000: Flags [P.], seq 1:613, ack 79, win 512, options [nop,nop,TS val 1 ecr 2], length 612: HTTP: HTTP/1.1 200 OK").unwrap();
-        assert!(p.psh() && p.ack());
-        assert_eq!(p.seq, Some(1));
-        assert_eq!(p.length, Some(612));
-        let p = parse("12:00:00.000002 IP 10.0.0.1.80 > 10.0.0.2.5000: Flags [F.], seq 613, ack 80, win 512, length 0").unwrap();
-        assert!(p.fin() && p.ack());
-        let p = parse(
-            "12:00:00.000003 IP 10.0.0.1.80 > 10.0.0.2.5000: Flags [R], seq 614, win 0, length 0",
-        )
-        .unwrap();
-        assert!(p.rst() && !p.ack());
-        let p = parse(
-            "12:00:00.000004 IP 10.0.0.2.5000 > 10.0.0.1.80: Flags [.], ack 614, win 502, length 0",
-        )
-        .unwrap();
-        assert!(p.ack() && !p.syn());
-        assert_eq!(p.seq, None);
-    }
-
-    #[test]
-    fn udp_icmp_and_ipv6_lines_parse() {
-        let p =
-            parse("09:00:00.000000 IP 127.0.0.1.40000 > 127.0.0.1.9999: UDP, length 5").unwrap();
-        assert_eq!(p.proto, Proto::Udp);
-        assert_eq!(
-            (p.sport, p.dport, p.length),
-            (Some(40000), Some(9999), Some(5))
-        );
-        let p =
-            parse("09:00:00.000000 IP 10.0.0.2.41000 > 10.0.0.1.53: 4660+ A? example.com. (29)")
-                .unwrap();
-        assert_eq!((p.proto, p.length), (Proto::Udp, Some(29)));
-        let p = parse(
-            "09:00:01.000000 IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 7, seq 3, length 64",
-        )
-        .unwrap();
-        assert_eq!(p.proto, Proto::Icmp);
-        assert_eq!(
-            (p.src(), p.sport, p.seq, p.length),
-            ("127.0.0.1", None, Some(3), Some(64))
-        );
-        let p = parse("09:00:02.000000 IP6 ::1.8080 > ::1.41234: Flags [S.], seq 9, ack 10, win 65476, length 0").unwrap();
-        assert_eq!(p.family(), "IP6");
-        assert_eq!(
-            (p.src(), p.sport, p.dst(), p.dport),
-            ("::1", Some(8080), "::1", Some(41234))
-        );
-        let p =
-            parse("09:00:03.000000 IP6 fe80::1 > ff02::1: ICMP6, router advertisement, length 64")
-                .unwrap();
-        assert_eq!(
-            (p.src(), p.dst(), p.proto),
-            ("fe80::1", "ff02::1", Proto::Icmp)
-        );
-        let p = parse("09:00:03.000000 IP6 2001:db8::1.443 > 2001:db8::2.50000: Flags [P.], seq 1:10, ack 1, win 1, length 9").unwrap();
-        assert_eq!((p.src(), p.sport), ("2001:db8::1", Some(443)));
-    }
-
-    #[test]
-    fn any_interface_prefix_and_other_time_formats() {
-        // Printed by `tcpdump -n -i any` on this machine (tcpdump 4.99).
-        let p =
-            parse("10:12:31.641468 lo    In  IP 127.0.0.1.56056 > 127.0.0.1.9999: UDP, length 1")
-                .unwrap();
-        assert_eq!(
-            (p.src(), p.sport, p.dport, p.proto),
-            ("127.0.0.1", Some(56056), Some(9999), Proto::Udp)
-        );
-        let p = parse("10:00:00.000000 veth1a2b3c Out IP 172.18.0.3.80 > 172.18.0.1.5000: Flags [S.], seq 1, ack 2, win 1, length 0").unwrap();
-        assert_eq!(p.src(), "172.18.0.3");
-        let p = parse("2022-09-14 20:36:33.101612 IP 1.2.3.4.1 > 5.6.7.8.2: Flags [S], seq 1, win 1, length 0").unwrap();
-        assert_eq!(p.time(), "2022-09-14 20:36:33.101612");
-        let p =
-            parse("1663187793.101612 IP 1.2.3.4.1 > 5.6.7.8.2: Flags [S], seq 1, win 1, length 0")
-                .unwrap();
-        assert_eq!(p.time(), "1663187793.101612");
-        let p = parse("IP 1.2.3.4.1 > 5.6.7.8.2: Flags [S], seq 1, win 1, length 0").unwrap();
-        assert_eq!((p.time(), p.src()), ("", "1.2.3.4"));
-    }
-
-    #[test]
-    fn headers_statistics_and_arp_are_not_packets() {
-        for line in [
-            "tcpdump: verbose output suppressed, use -v[v]... for full protocol decode",
-            "listening on veth1234, link-type EN10MB (Ethernet), snapshot length 262144 bytes",
-            "12 packets captured",
-            "12 packets received by filter",
-            "0 packets dropped by kernel",
-            "10:00:00.000000 ARP, Request who-has 172.18.0.1 tell 172.18.0.3, length 28",
-            "",
-            "   ",
-        ] {
-            assert_eq!(parse(line), None, "{line}");
-        }
-    }
-
-    #[test]
-    fn map_has_the_documented_fields() {
-        let m = parse(SYN).unwrap().to_map();
-        let mut keys: Vec<_> = m.keys().map(|k| k.to_string()).collect();
-        keys.sort();
-        assert_eq!(
-            keys,
-            [
-                "ack", "dport", "dst", "family", "fin", "flags", "length", "proto", "psh", "raw",
-                "rst", "seq", "sport", "src", "syn", "time"
-            ]
-        );
-        assert_eq!(m["sport"].as_int().unwrap(), 52216);
-        assert_eq!(m["flags"].clone().into_string().unwrap(), "S");
-        assert_eq!(m["raw"].clone().into_string().unwrap(), SYN);
-    }
-
-    #[test]
-    fn garbage_and_truncated_lines_never_panic() {
-        let samples = [
-            SYN,
-            SYN_ACK,
-            "09:00:03.000000 IP6 fe80::1 > ff02::1: ICMP6, router advertisement, length 64",
-        ];
-        for s in samples {
-            for i in 0..=s.len() {
-                if s.is_char_boundary(i) {
-                    let _ = parse(&s[..i]);
-                    let _ = parse(&s[i..]);
-                }
-            }
-        }
-        for junk in [
-            "IP",
-            "IP >",
-            "IP a > b",
-            "IP a > b:",
-            "1 IP 1.2.3.4.99999999999999999999 > x: Flags [",
-            "IP 1.2.3.4.5 > 6.7.8.9.10: Flags [S",
-            "IP6 . > .: length ",
-            "IP 1 > 2: (",
-            "IP 1 > 2: ()",
-            "\u{0}\u{ffff}IP é > ü: Flags [é]",
-            ":::: IP : > :: seq seq , seq",
-        ] {
-            let _ = parse(junk);
-        }
-    }
-
-    #[test]
-    fn mutated_lines_never_panic() {
-        // A small deterministic fuzz loop: flip, insert and delete bytes in real lines.
-        let seeds = [
-            SYN,
-            SYN_ACK,
-            "09:00:00.000000 IP 127.0.0.1.40000 > 127.0.0.1.9999: UDP, length 5",
-        ];
-        let alphabet = b" .:>[]()S,0123456789IP6ablengthseq\t\xff";
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        for round in 0..20_000 {
-            let mut bytes = seeds[round % seeds.len()].as_bytes().to_vec();
-            for _ in 0..(next() % 6 + 1) {
-                let i = (next() as usize) % (bytes.len() + 1);
-                let c = alphabet[(next() as usize) % alphabet.len()];
-                match next() % 3 {
-                    0 if i < bytes.len() => bytes[i] = c,
-                    1 => bytes.insert(i, c),
-                    _ if i < bytes.len() => {
-                        bytes.remove(i);
-                    }
-                    _ => {}
-                }
-            }
-            let line = String::from_utf8_lossy(&bytes);
-            if let Some(p) = parse(&line) {
-                let _ = p.to_map();
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod corpus_tests {
-    use super::*;
-
-    /// Lines tcpdump printed on this machine's loopback (HTTP over IPv4 and IPv6, UDP, ICMP
-    /// port-unreachable), also the benchmark's corpus.
-    const CORPUS: &str = include_str!("../../benches/data/tcpdump-lo.txt");
-
-    #[test]
-    fn every_captured_line_parses_consistently() {
-        let mut n = 0;
-        for line in CORPUS.lines() {
-            let p = parse(line).unwrap_or_else(|| panic!("not parsed: {line}"));
-            assert_eq!(p.raw(), line);
-            assert!(!p.src().is_empty() && !p.dst().is_empty(), "{line}");
-            assert!(
-                line.contains(&format!(" {} > ", p.src()))
-                    || line.contains(&format!(" {}.", p.src())),
-                "{line}"
-            );
-            match p.proto {
-                Proto::Tcp => {
-                    assert!(
-                        p.flags().is_some() && p.sport.is_some() && p.dport.is_some(),
-                        "{line}"
-                    )
-                }
-                Proto::Udp => assert!(p.sport.is_some() && p.dport.is_some(), "{line}"),
-                Proto::Icmp => assert!(p.sport.is_none(), "{line}"),
-                Proto::Other => panic!("unexpected protocol: {line}"),
-            }
-            assert!(p.length.is_some(), "{line}");
-            n += 1;
-        }
-        assert!(n > 1000);
-    }
-}
+#[path = "parse_tests.rs"]
+mod tests;

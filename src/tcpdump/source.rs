@@ -1,15 +1,13 @@
-//! Where tcpdump runs: on this host (a child process, in its own process group) or inside a
-//! node container (through a Docker exec that can be signalled by pid). Both give the same
-//! line events, can be interrupted (SIGINT: tcpdump prints its statistics and exits) and
-//! killed.
+//! A running tcpdump: a child process of this host in its own process group (also for
+//! captures in a node's network namespace, where the child is `nsenter … tcpdump`, which execs
+//! tcpdump). It gives line events, can be interrupted (SIGINT: tcpdump prints its statistics
+//! and exits) and killed.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{ChildStderr, ChildStdout};
 
-use crate::docker::exec::{Chunk, ExecProcess, LineSplitter};
 use crate::process::{ProcessError, Running, Spec};
 
 /// A line tcpdump wrote, or the end of its output.
@@ -25,10 +23,8 @@ pub enum Event {
 
 /// A running tcpdump.
 pub enum Source {
-    /// Local tcpdump.
+    /// tcpdump as a child process.
     Host(HostSource),
-    /// tcpdump inside a container.
-    Node(NodeSource),
 }
 
 /// Local tcpdump and its pipes.
@@ -36,15 +32,6 @@ pub struct HostSource {
     running: Running,
     stdout: Option<Lines<BufReader<ChildStdout>>>,
     stderr: Option<Lines<BufReader<ChildStderr>>>,
-}
-
-/// tcpdump in a container.
-pub struct NodeSource {
-    process: ExecProcess,
-    out: LineSplitter,
-    err: LineSplitter,
-    queue: VecDeque<Event>,
-    done: bool,
 }
 
 impl Source {
@@ -69,22 +56,10 @@ impl Source {
         }))
     }
 
-    /// Wraps a started exec.
-    pub fn node(process: ExecProcess) -> Source {
-        Source::Node(NodeSource {
-            process,
-            out: LineSplitter::default(),
-            err: LineSplitter::default(),
-            queue: VecDeque::new(),
-            done: false,
-        })
-    }
-
     /// The next line; cancel-safe.
     pub async fn next(&mut self) -> Event {
         match self {
             Source::Host(h) => h.next().await,
-            Source::Node(n) => n.next().await,
         }
     }
 
@@ -92,9 +67,6 @@ impl Source {
     pub async fn interrupt(&mut self) {
         match self {
             Source::Host(h) => h.running.signal(libc::SIGINT),
-            Source::Node(n) => {
-                let _ = n.process.signal("INT").await;
-            }
         }
     }
 
@@ -102,9 +74,6 @@ impl Source {
     pub async fn kill(&mut self) {
         match self {
             Source::Host(h) => h.running.terminate().await,
-            Source::Node(n) => {
-                n.process.stop("KILL").await;
-            }
         }
     }
 
@@ -113,7 +82,6 @@ impl Source {
         let fut = async {
             match self {
                 Source::Host(h) => h.running.wait().await.ok().map(i64::from),
-                Source::Node(n) => n.process.exit_code().await.ok(),
             }
         };
         tokio::time::timeout(Duration::from_secs(3), fut)
@@ -149,37 +117,5 @@ async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
     match lines {
         Some(l) => l.next_line().await.ok().flatten(),
         None => None,
-    }
-}
-
-impl NodeSource {
-    async fn next(&mut self) -> Event {
-        loop {
-            if let Some(e) = self.queue.pop_front() {
-                return e;
-            }
-            if self.done {
-                return Event::End;
-            }
-            match self.process.next().await {
-                Some(Ok(Chunk::Stdout(b))) => {
-                    self.queue
-                        .extend(self.out.push(&b).into_iter().map(Event::Stdout));
-                }
-                Some(Ok(Chunk::Stderr(b))) => {
-                    self.queue
-                        .extend(self.err.push(&b).into_iter().map(Event::Stderr));
-                }
-                Some(Err(e)) => {
-                    self.queue.push_back(Event::Stderr(e.to_string()));
-                    self.done = true;
-                }
-                None => {
-                    self.queue.extend(self.out.finish().map(Event::Stdout));
-                    self.queue.extend(self.err.finish().map(Event::Stderr));
-                    self.done = true;
-                }
-            }
-        }
     }
 }

@@ -1,10 +1,12 @@
-//! The test image: a minimal Debian with tcpdump, iproute2, nginx-light, procps and nftables
-//! (the rehearsal's datapath), built locally because no registry is reachable.
+//! The test image: a minimal Debian with iproute2, nginx-light, procps and nftables (the
+//! rehearsal's datapath), built locally because no registry is reachable. Like kind's node
+//! images it has no tcpdump: node-side captures run this host's tcpdump in the node's network
+//! namespace.
 //!
 //! Recipe (what [`ensure`] runs once, then reuses):
 //!
 //! ```sh
-//! debootstrap --variant=minbase --include=tcpdump,iproute2,nginx-light,procps,nftables bookworm ROOT MIRROR
+//! debootstrap --variant=minbase --include=iproute2,nginx-light,procps,nftables bookworm ROOT MIRROR
 //! tar -C ROOT -c . > /var/tmp/labsh-test-image/<hash>.tar        # cached rootfs
 //! docker import /var/tmp/labsh-test-image/<hash>.tar labsh-test:<hash>   # bollard create_image fromSrc=-
 //! ```
@@ -25,7 +27,7 @@ use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures::StreamExt;
 
 /// Packages debootstrap adds.
-pub const PACKAGES: &str = "tcpdump,iproute2,nginx-light,procps,nftables";
+pub const PACKAGES: &str = "iproute2,nginx-light,procps,nftables";
 /// The Debian release.
 pub const SUITE: &str = "bookworm";
 
