@@ -48,6 +48,20 @@ pub struct Cli {
     /// Use this stdlib folder instead of the embedded one.
     #[arg(long, global = true, value_name = "DIR")]
     pub stdlib: Option<PathBuf>,
+    /// Sandbox limit: bytes in one string (64MiB, 1G, …; 0 = no limit). Also caps HTTP bodies
+    /// and pod logs.
+    #[arg(long, global = true, value_name = "BYTES", env = "LABSH_MAX_STRING_SIZE",
+          default_value = "64MiB", value_parser = crate::limits::parse_size)]
+    pub max_string_size: usize,
+    /// Sandbox limit: elements in one array (0 = no limit). Also caps captures, pod logs and
+    /// monitor buffers.
+    #[arg(long, global = true, value_name = "N", env = "LABSH_MAX_ARRAY_SIZE",
+          default_value = "10000000", value_parser = crate::limits::parse_size)]
+    pub max_array_size: usize,
+    /// Sandbox limit: entries in one object map (0 = no limit).
+    #[arg(long, global = true, value_name = "N", env = "LABSH_MAX_MAP_SIZE",
+          default_value = "1000000", value_parser = crate::limits::parse_size)]
+    pub max_map_size: usize,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -92,6 +106,11 @@ impl Cli {
             from: self.from.clone(),
             report: self.report.clone(),
             unicode: !plain && utf8_locale(|k| std::env::var(k).ok()),
+            limits: crate::limits::Limits {
+                max_string_size: self.max_string_size,
+                max_array_size: self.max_array_size,
+                max_map_size: self.max_map_size,
+            },
         }
     }
 

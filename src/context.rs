@@ -37,6 +37,8 @@ pub struct Settings {
     /// Draw text diagrams with box-drawing characters (a UTF-8 terminal, colours allowed);
     /// plain ASCII otherwise.
     pub unicode: bool,
+    /// `--max-string-size`, `--max-array-size`, `--max-map-size`: the sandbox limits.
+    pub limits: crate::limits::Limits,
 }
 
 /// The evaluation was interrupted (Ctrl-C).

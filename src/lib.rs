@@ -16,6 +16,7 @@ pub mod errors;
 pub mod helm;
 pub mod kind;
 pub mod kube;
+pub mod limits;
 pub mod monitor;
 pub mod options;
 pub mod output;

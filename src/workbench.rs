@@ -132,6 +132,7 @@ fn configure(engine: &mut Engine, ctx: &Ctx) {
     // never overflows: a runaway recursion ends with Rhai's clear error.
     engine.set_max_call_levels(MAX_CALL_LEVELS);
     engine.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH / 2);
+    ctx.settings().limits.apply(engine);
     let out = ctx.output().clone();
     engine.on_print(move |s| out.println(s));
     let out = ctx.output().clone();
@@ -372,6 +373,7 @@ impl Session {
             crate::stdlib::search_dirs(self.stdlib_dir.as_deref(), &self.ctx.script_dir());
         sources.fn_sources = self.fn_sources.clone();
         sources.texts = self.texts.clone();
+        sources.limits = self.ctx.settings().limits;
         ScriptError::Script(diagnostics::render(&err, &sources))
     }
 }

@@ -600,7 +600,11 @@ fn cpu_line(rest: &str, f: &mut Fields) -> Option<Kind> {
 
 /// Verbose drops call the mark `flow`, like the summary drops.
 fn copy_mark_to_flow(f: &mut Fields) {
-    let mark = f.list.iter().find(|(n, _)| *n == "mark").map(|(_, v)| v.clone());
+    let mark = f
+        .list
+        .iter()
+        .find(|(n, _)| *n == "mark")
+        .map(|(_, v)| v.clone());
     if let Some(mark) = mark {
         f.push("flow", mark);
     }

@@ -755,7 +755,10 @@ fn l7_kafka_and_generic_records() {
     assert_eq!(e.kind(), Kind::L7);
     assert_eq!(s(&e, "verdict"), "Denied");
     assert_eq!(s(&e, "status"), "denied");
-    assert_eq!(s(&e, "detail"), "cmd:READ file:/etc/passwd => status:denied");
+    assert_eq!(
+        s(&e, "detail"),
+        "cmd:READ file:/etc/passwd => status:denied"
+    );
 }
 
 #[test]
@@ -865,7 +868,10 @@ fn hexdump_lines_have_offset_bytes_and_ascii() {
     assert_eq!(e.kind(), Kind::Info);
     assert_eq!(s(&e, "message"), line);
     assert_eq!(i(&e, "offset"), 0);
-    assert_eq!(s(&e, "hex"), "33 33 00 00 00 16 8e 3c  7d 55 a0 01 86 dd 60 00");
+    assert_eq!(
+        s(&e, "hex"),
+        "33 33 00 00 00 16 8e 3c  7d 55 a0 01 86 dd 60 00"
+    );
     assert_eq!(s(&e, "ascii"), "33.....<}U....`.");
     let last = parse("00000040  0a 0b                                             |..|");
     assert_eq!(i(&last, "offset"), 0x40);
