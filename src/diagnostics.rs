@@ -132,6 +132,19 @@ pub fn from_parse(err: ParseError, source_name: &str, text: &str) -> Diagnostic 
             "expression nested too deeply (the limit is {} levels)",
             crate::workbench::MAX_EXPR_DEPTH
         ),
+        rhai::ParseErrorType::LiteralTooLarge(what, max) => {
+            let (thing, flag) = if what.contains("string") {
+                ("a string literal", crate::limits::STRING_FLAG)
+            } else if what.contains("map") {
+                ("a map literal", crate::limits::MAP_FLAG)
+            } else {
+                ("an array literal", crate::limits::ARRAY_FLAG)
+            };
+            format!(
+                "{thing} is larger than the sandbox limit of {}; raise it with {flag} N",
+                crate::limits::group(*max)
+            )
+        }
         rhai::ParseErrorType::TooManyFunctions => format!(
             "too many functions defined: the sandbox limit is {}",
             crate::limits::group(crate::limits::MAX_FUNCTIONS)

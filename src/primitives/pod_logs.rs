@@ -202,8 +202,16 @@ fn fetch(
         .flat_map(|(pod, lines)| lines.into_iter().map(move |l| (pod.clone(), l)))
         .collect();
     let (start, bytes) = newest_within(&items, limits.array_len(), limits.string_bytes());
-    if start > 0 || cut_by_server {
-        let limit = if start > 0 && items.len() - start == limits.array_len() {
+    if cut_by_server && start == 0 {
+        ctx.output()
+            .eprintln(&crate::limits::Limits::truncated_note(
+                func,
+                "the API server cut the log at the string limit: kept its start, later lines were left out",
+                &format!("{} bytes", crate::limits::group(limits.max_string_size)),
+                crate::limits::STRING_FLAG,
+            ));
+    } else if start > 0 {
+        let limit = if items.len() - start == limits.array_len() {
             (
                 format!("{} lines", crate::limits::group(limits.max_array_size)),
                 crate::limits::ARRAY_FLAG,
