@@ -51,8 +51,10 @@ fn classify(line: &str, f: &mut Fields) -> Option<Kind> {
             let rest = &t[3..];
             if rest.starts_with("Request ") || rest.starts_with("Response ") {
                 l7(t, f).map(|_| Kind::L7)
-            } else if find(split_conn(t).0, " flow ").is_some() {
-                trace(t, f).map(|_| Kind::Trace)
+            } else if let (head, conn) = split_conn(t)
+                && find(head, " flow ").is_some()
+            {
+                trace(head, conn, f).map(|_| Kind::Trace)
             } else {
                 capture(t, f).map(|_| Kind::Capture)
             }
@@ -190,9 +192,61 @@ fn tokens(s: &str) -> Peekable<impl Iterator<Item = &str>> {
         .peekable()
 }
 
-/// `-> endpoint 344 flow 0x… , identity a->b state s ifindex i orig-ip ip: conn`
-fn trace(t: &str, f: &mut Fields) -> Option<()> {
-    let (head, conn) = split_conn(t);
+/// `-> endpoint 344 flow 0x… , identity a->b state s ifindex i orig-ip ip: conn`, the
+/// header (`head`) cut from the connection (`conn`) at the first `": "`.
+fn trace(head: &str, conn: Option<&str>, f: &mut Fields) -> Option<()> {
+    let mark = f.list.len();
+    if trace_head_fast(head, f).is_none() {
+        f.list.truncate(mark);
+        trace_head(head, f);
+    }
+    finish_conn(conn, f);
+    f.has("flow").then_some(())
+}
+
+/// The usual header, in the order the agent prints it (`dir point [N] flow F [,] identity
+/// A->B state S ifindex I orig-ip O`), read in one pass. `None` on anything else (a proxy
+/// port, `encrypted`, an ip-trace-id, doubled spaces, commas in a value): the keyword parser
+/// then reads it, with the same fields for the lines both accept (see the tests).
+fn trace_head_fast(head: &str, f: &mut Fields) -> Option<()> {
+    fn word(s: &str) -> Option<(&str, &str)> {
+        let (w, rest) = match s.as_bytes().iter().position(|&b| b == b' ') {
+            Some(i) => (&s[..i], &s[i + 1..]),
+            None => (s, ""),
+        };
+        (!w.is_empty() && !w.as_bytes().contains(&b',')).then_some((w, rest))
+    }
+    let (dir, rest) = word(head)?;
+    f.text("dir", dir);
+    let (point, mut rest) = word(rest)?;
+    f.text("point", point);
+    if point == "endpoint" {
+        let (n, r) = word(rest)?;
+        let n: i64 = n.parse().ok()?;
+        f.int("endpoint", n);
+        rest = r;
+    }
+    let rest = rest.strip_prefix("flow ")?;
+    let (flow, rest) = word(rest)?;
+    f.text("flow", flow);
+    let rest = rest
+        .strip_prefix(", identity ")
+        .or_else(|| rest.strip_prefix("identity "))?;
+    let (ids, rest) = word(rest)?;
+    let (src, dst) = cut(ids, "->")?;
+    f.text("src_identity", src);
+    f.text("dst_identity", dst);
+    let (state, rest) = word(rest.strip_prefix("state ")?)?;
+    f.text("state", state);
+    let (ifindex, rest) = word(rest.strip_prefix("ifindex ")?)?;
+    f.text("ifindex", ifindex);
+    let (orig_ip, rest) = word(rest.strip_prefix("orig-ip ")?)?;
+    f.text("orig_ip", orig_ip);
+    rest.is_empty().then_some(())
+}
+
+/// Any trace header, keyword by keyword.
+fn trace_head(head: &str, f: &mut Fields) -> Option<()> {
     let mut toks = tokens(head);
     let dir = toks.next()?;
     f.text("dir", dir);
@@ -214,8 +268,7 @@ fn trace(t: &str, f: &mut Fields) -> Option<()> {
         _ => {}
     }
     keywords(&mut toks, f);
-    finish_conn(conn, f);
-    f.has("flow").then_some(())
+    Some(())
 }
 
 /// `xx drop (reason) flow 0x… to endpoint N, ifindex N, file F:N, , identity a->b: conn`
@@ -312,7 +365,13 @@ fn keywords<'a>(toks: &mut Peekable<impl Iterator<Item = &'a str>>, f: &mut Fiel
 /// (newer: `ip -> ip icmp EchoRequest`), `mac -> mac ARP`, `esp`; an overlay packet ends
 /// with ` [tunnel outer-ip:port -> outer-ip:port vxlan]`.
 fn connection(conn: &str, f: &mut Fields) {
-    let conn = match find(conn, " [tunnel ") {
+    // Only an overlay packet ends with `]`: the search is skipped for the others.
+    let tunnel_at = if conn.trim_end().ends_with(']') {
+        find(conn, " [tunnel ")
+    } else {
+        None
+    };
+    let conn = match tunnel_at {
         Some(at) => {
             if let Some(outer) = conn.get(at + 9..) {
                 tunnel(outer.trim_end().trim_end_matches(']'), f);

@@ -1029,3 +1029,55 @@ fn real_verbose_trace_without_interface() {
     );
     assert_eq!(i(&e, "proxy_port"), 15001);
 }
+
+/// Whenever the one-pass header reader accepts a trace header, the keyword parser gives the
+/// same fields in the same order (the fast path changes speed, never fields).
+fn fast_and_keyword_heads_agree(line: &str) -> bool {
+    let (head, _) = split_conn(line);
+    let mut fast = Fields::new(line);
+    if trace_head_fast(head, &mut fast).is_none() {
+        return false;
+    }
+    let mut slow = Fields::new(line);
+    trace_head(head, &mut slow);
+    assert_eq!(fast.list, slow.list, "{line:?}");
+    true
+}
+
+#[test]
+fn the_fast_trace_header_reader_agrees_with_the_keyword_parser() {
+    let mut accepted = 0;
+    for line in handout_lines() {
+        if parse(line).kind() == Kind::Trace {
+            assert!(fast_and_keyword_heads_agree(line), "{line}");
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 26);
+    // Mutations: truncated, flipped and spliced headers must agree whenever accepted.
+    let mut rng = Rng(0x0fa5_7ea0_0000_0001);
+    let traces: Vec<&str> = handout_lines()
+        .filter(|l| parse(l).kind() == Kind::Trace)
+        .collect();
+    let mut both = 0;
+    for line in &traces {
+        let bytes = line.as_bytes();
+        for cut in 0..=bytes.len() {
+            let t = String::from_utf8_lossy(&bytes[..cut]);
+            both += fast_and_keyword_heads_agree(&t) as usize;
+        }
+        for _ in 0..2000 {
+            let mut m = bytes.to_vec();
+            let at = rng.below(m.len());
+            m[at] = match rng.below(4) {
+                0 => b' ',
+                1 => b',',
+                2 => b'-',
+                _ => rng.next() as u8,
+            };
+            let t = String::from_utf8_lossy(&m);
+            both += fast_and_keyword_heads_agree(&t) as usize;
+        }
+    }
+    assert!(both > 10_000, "only {both} mutated headers were read by both");
+}
