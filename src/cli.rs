@@ -115,10 +115,15 @@ impl Cli {
     }
 
     fn workbench(&self) -> Workbench {
-        Workbench::new()
+        let wb = Workbench::new()
             .with_primitives(crate::primitives::all())
             .with_settings(self.settings())
-            .with_stdlib_dir(self.stdlib.clone())
+            .with_stdlib_dir(self.stdlib.clone());
+        // Docs are for people reading them: `labsh api` and the REPL.
+        match self.command {
+            Some(Command::Run { .. }) | Some(Command::Check { .. }) => wb.without_docs(),
+            _ => wb,
+        }
     }
 }
 
@@ -136,6 +141,7 @@ pub fn utf8_locale(var: impl Fn(&str) -> Option<String>) -> bool {
 
 /// Entry point of the `labsh` binary.
 pub fn main() -> ExitCode {
+    let t = std::time::Instant::now();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -143,6 +149,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
+    if std::env::var_os("LABSH_TRACE").is_some() {
+        eprintln!("TRACE clap {:?}", t.elapsed());
+    }
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()
@@ -224,7 +233,11 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
         Err(code) => return code,
     };
     install_interrupt(&session);
+    let t = std::time::Instant::now();
     let result = session.run_file(file, args);
+    if std::env::var_os("LABSH_TRACE").is_some() {
+        eprintln!("TRACE run_file {:?}", t.elapsed());
+    }
     let (mut code, error) = match &result {
         Ok(_) => (0, None),
         Err(ScriptError::Interrupted) => {

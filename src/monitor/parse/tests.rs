@@ -1079,5 +1079,8 @@ fn the_fast_trace_header_reader_agrees_with_the_keyword_parser() {
             both += fast_and_keyword_heads_agree(&t) as usize;
         }
     }
-    assert!(both > 10_000, "only {both} mutated headers were read by both");
+    assert!(
+        both > 10_000,
+        "only {both} mutated headers were read by both"
+    );
 }
