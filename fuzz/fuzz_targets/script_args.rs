@@ -41,10 +41,16 @@ thread_local! {
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let argv: Array = text.split('\n').map(|a| Dynamic::from(a.to_string())).collect();
+    let argv: Array = text
+        .split('\n')
+        .map(|a| Dynamic::from(a.to_string()))
+        .collect();
     ARGS.with(|a| *a.borrow_mut() = argv);
     SESSION.with(|(s, ast)| {
-        match s.engine().eval_ast_with_scope::<Dynamic>(&mut Scope::new(), ast) {
+        match s
+            .engine()
+            .eval_ast_with_scope::<Dynamic>(&mut Scope::new(), ast)
+        {
             Ok(v) => assert!(v.is_map(), "args::parse returned {v:?}"),
             Err(e) => match labsh::errors::exit_request(&e) {
                 Some(exit) => assert!(exit.code == 0 || exit.code == 2, "exit {}", exit.code),
