@@ -149,9 +149,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
-    if std::env::var_os("LABSH_TRACE").is_some() {
-        eprintln!("TRACE clap {:?}", t.elapsed());
-    }
+    crate::startup_trace::phase("parsing the command line", t.elapsed());
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()
@@ -235,9 +233,7 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
     install_interrupt(&session);
     let t = std::time::Instant::now();
     let result = session.run_file(file, args);
-    if std::env::var_os("LABSH_TRACE").is_some() {
-        eprintln!("TRACE run_file {:?}", t.elapsed());
-    }
+    crate::startup_trace::phase("running the script", t.elapsed());
     let (mut code, error) = match &result {
         Ok(_) => (0, None),
         Err(ScriptError::Interrupted) => {

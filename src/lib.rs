@@ -28,6 +28,7 @@ pub mod repl;
 pub mod report;
 pub mod selection;
 pub mod shell;
+pub mod startup_trace;
 pub mod stdlib;
 pub mod tcpdump;
 pub mod temp_yaml;

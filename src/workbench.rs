@@ -89,16 +89,9 @@ impl Workbench {
     /// does not fail today.)
     pub fn build(self) -> std::io::Result<Session> {
         let t0 = std::time::Instant::now();
-        let t1 = t0.elapsed();
         let ctx = Ctx::lazy(self.settings);
-        if std::env::var_os("LABSH_TRACE").is_some() {
-            eprintln!("TRACE ctx {:?}", t0.elapsed());
-        }
         let engine = new_engine(&ctx, &self.families, !self.without_docs);
-        let t2 = t0.elapsed();
-        if std::env::var_os("LABSH_TRACE").is_some() {
-            eprintln!("TRACE runtime {t1:?} engine+families {:?}", t2 - t1);
-        }
+        crate::startup_trace::phase("the engine with every family", t0.elapsed());
         let mut session = Session {
             engine,
             ctx,
@@ -129,9 +122,7 @@ fn new_engine(ctx: &Ctx, families: &[Family], docs: bool) -> Engine {
     let t0 = std::time::Instant::now();
     let mut engine = Engine::new();
     configure(&mut engine, ctx);
-    if std::env::var_os("LABSH_TRACE").is_some() {
-        eprintln!("TRACE Engine::new+configure {:?}", t0.elapsed());
-    }
+    crate::startup_trace::phase("Engine::new and its limits", t0.elapsed());
     let mut registry = crate::primitives::Registry::new(&mut engine);
     if !docs {
         registry = registry.without_docs();
@@ -139,15 +130,11 @@ fn new_engine(ctx: &Ctx, families: &[Family], docs: bool) -> Engine {
     for family in families {
         let t = std::time::Instant::now();
         (family.register)(&mut registry, ctx);
-        if std::env::var_os("LABSH_TRACE").is_some() {
-            eprintln!("TRACE family {} {:?}", family.name, t.elapsed());
-        }
+        crate::startup_trace::family(family.name, t.elapsed());
     }
     let t = std::time::Instant::now();
     registry.finish();
-    if std::env::var_os("LABSH_TRACE").is_some() {
-        eprintln!("TRACE finish {:?}", t.elapsed());
-    }
+    crate::startup_trace::phase("installing the modules", t.elapsed());
     engine
 }
 
