@@ -48,6 +48,20 @@ pub struct Cli {
     /// Use this stdlib folder instead of the embedded one.
     #[arg(long, global = true, value_name = "DIR")]
     pub stdlib: Option<PathBuf>,
+    /// Sandbox limit: bytes in one string (64MiB, 1G, …; 0 = no limit). Also caps HTTP bodies
+    /// and pod logs.
+    #[arg(long, global = true, value_name = "BYTES", env = "LABSH_MAX_STRING_SIZE",
+          default_value = "64MiB", value_parser = crate::limits::parse_size)]
+    pub max_string_size: usize,
+    /// Sandbox limit: elements in one array (0 = no limit). Also caps captures, pod logs and
+    /// monitor buffers.
+    #[arg(long, global = true, value_name = "N", env = "LABSH_MAX_ARRAY_SIZE",
+          default_value = "10000000", value_parser = crate::limits::parse_size)]
+    pub max_array_size: usize,
+    /// Sandbox limit: entries in one object map (0 = no limit).
+    #[arg(long, global = true, value_name = "N", env = "LABSH_MAX_MAP_SIZE",
+          default_value = "1000000", value_parser = crate::limits::parse_size)]
+    pub max_map_size: usize,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -92,14 +106,24 @@ impl Cli {
             from: self.from.clone(),
             report: self.report.clone(),
             unicode: !plain && utf8_locale(|k| std::env::var(k).ok()),
+            limits: crate::limits::Limits {
+                max_string_size: self.max_string_size,
+                max_array_size: self.max_array_size,
+                max_map_size: self.max_map_size,
+            },
         }
     }
 
     fn workbench(&self) -> Workbench {
-        Workbench::new()
+        let wb = Workbench::new()
             .with_primitives(crate::primitives::all())
             .with_settings(self.settings())
-            .with_stdlib_dir(self.stdlib.clone())
+            .with_stdlib_dir(self.stdlib.clone());
+        // Docs are for people reading them: `labsh api` and the REPL.
+        match self.command {
+            Some(Command::Run { .. }) | Some(Command::Check { .. }) => wb.without_docs(),
+            _ => wb,
+        }
     }
 }
 
@@ -117,6 +141,7 @@ pub fn utf8_locale(var: impl Fn(&str) -> Option<String>) -> bool {
 
 /// Entry point of the `labsh` binary.
 pub fn main() -> ExitCode {
+    let t = std::time::Instant::now();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -124,6 +149,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
+    crate::startup_trace::phase("parsing the command line", t.elapsed());
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()
@@ -205,7 +231,9 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
         Err(code) => return code,
     };
     install_interrupt(&session);
+    let t = std::time::Instant::now();
     let result = session.run_file(file, args);
+    crate::startup_trace::phase("running the script", t.elapsed());
     let (mut code, error) = match &result {
         Ok(_) => (0, None),
         Err(ScriptError::Interrupted) => {

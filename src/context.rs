@@ -7,11 +7,12 @@
 //! long primitive as promptly as a pure-Rhai loop.
 
 use std::any::{Any, TypeId};
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -37,6 +38,8 @@ pub struct Settings {
     /// Draw text diagrams with box-drawing characters (a UTF-8 terminal, colours allowed);
     /// plain ASCII otherwise.
     pub unicode: bool,
+    /// `--max-string-size`, `--max-array-size`, `--max-map-size`: the sandbox limits.
+    pub limits: crate::limits::Limits,
 }
 
 /// The evaluation was interrupted (Ctrl-C).
@@ -48,8 +51,61 @@ pub struct Interrupted;
 #[derive(Clone)]
 pub struct Ctx(Arc<Inner>);
 
+/// The tokio runtime: a host's, or one built on first use (an empty script never pays for
+/// its worker threads).
+enum RuntimeSlot {
+    Given(tokio::runtime::Handle),
+    Lazy {
+        handle: OnceLock<tokio::runtime::Handle>,
+        owned: Mutex<Option<tokio::runtime::Runtime>>,
+    },
+}
+
+thread_local! {
+    /// How many evaluations run on this thread (see [`EvalScope`]).
+    static EVALS: Cell<usize> = const { Cell::new(0) };
+    /// The runtime entered on this thread because it was built during an evaluation.
+    static LAZY_ENTERED: RefCell<Option<tokio::runtime::EnterGuard<'static>>> =
+        const { RefCell::new(None) };
+}
+
+/// Marks an evaluation on the current thread: a runtime built during it (by the first
+/// primitive that needs one) is entered until the outermost evaluation ends, as if it had
+/// been entered before (primitives build timers and I/O on the engine thread).
+pub struct EvalScope(());
+
+impl EvalScope {
+    /// Starts an evaluation on this thread.
+    pub fn begin() -> Self {
+        EVALS.with(|n| n.set(n.get() + 1));
+        EvalScope(())
+    }
+}
+
+impl Drop for EvalScope {
+    fn drop(&mut self) {
+        let left = EVALS.with(|n| {
+            n.set(n.get().saturating_sub(1));
+            n.get()
+        });
+        if left == 0 {
+            LAZY_ENTERED.with(|g| g.borrow_mut().take());
+        }
+    }
+}
+
+/// The runtime labsh builds: two workers (the engine thread blocks on it; the workers run
+/// background captures and monitors).
+fn build_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start the async runtime: {e}"))
+}
+
 struct Inner {
-    runtime: tokio::runtime::Handle,
+    runtime: RuntimeSlot,
     session: CancellationToken,
     eval: Mutex<CancellationToken>,
     interrupted: AtomicBool,
@@ -63,6 +119,21 @@ struct Inner {
 impl Ctx {
     /// A context on `runtime`; the script folder starts as the current directory.
     pub fn new(runtime: tokio::runtime::Handle, settings: Settings) -> Self {
+        Self::with_slot(RuntimeSlot::Given(runtime), settings)
+    }
+
+    /// A context whose runtime is built the first time a primitive needs it.
+    pub fn lazy(settings: Settings) -> Self {
+        Self::with_slot(
+            RuntimeSlot::Lazy {
+                handle: OnceLock::new(),
+                owned: Mutex::new(None),
+            },
+            settings,
+        )
+    }
+
+    fn with_slot(runtime: RuntimeSlot, settings: Settings) -> Self {
         let session = CancellationToken::new();
         let eval = session.child_token();
         let output = Output::new(settings.quiet, settings.color);
@@ -79,9 +150,40 @@ impl Ctx {
         }))
     }
 
-    /// The tokio runtime primitives run their futures on.
+    /// The tokio runtime primitives run their futures on (built now if it is lazy and was
+    /// not built yet).
     pub fn runtime(&self) -> &tokio::runtime::Handle {
-        &self.0.runtime
+        match &self.0.runtime {
+            RuntimeSlot::Given(h) => h,
+            RuntimeSlot::Lazy { handle, owned } => handle.get_or_init(|| {
+                let rt = build_runtime();
+                let h = rt.handle().clone();
+                *owned.lock().expect("runtime lock") = Some(rt);
+                if EVALS.with(Cell::get) > 0 {
+                    // One leaked handle per session whose runtime starts mid-evaluation.
+                    let leaked: &'static tokio::runtime::Handle = Box::leak(Box::new(h.clone()));
+                    LAZY_ENTERED.with(|g| *g.borrow_mut() = Some(leaked.enter()));
+                }
+                h
+            }),
+        }
+    }
+
+    /// The runtime, if it runs already (never builds it).
+    pub fn started_runtime(&self) -> Option<&tokio::runtime::Handle> {
+        match &self.0.runtime {
+            RuntimeSlot::Given(h) => Some(h),
+            RuntimeSlot::Lazy { handle, .. } => handle.get(),
+        }
+    }
+
+    /// The runtime this context built, for its owner to shut down (`None` if it was given or
+    /// never built).
+    pub fn take_owned_runtime(&self) -> Option<tokio::runtime::Runtime> {
+        match &self.0.runtime {
+            RuntimeSlot::Given(_) => None,
+            RuntimeSlot::Lazy { owned, .. } => owned.lock().expect("runtime lock").take(),
+        }
     }
 
     /// The output layer (print, spinners, explain lines).
@@ -156,7 +258,7 @@ impl Ctx {
         if token.is_cancelled() {
             return Err(Interrupted);
         }
-        self.0.runtime.block_on(async {
+        self.runtime().block_on(async {
             tokio::select! {
                 biased;
                 _ = token.cancelled() => Err(Interrupted),
@@ -172,7 +274,7 @@ impl Ctx {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.0.tracker.spawn_on(fut, &self.0.runtime)
+        self.0.tracker.spawn_on(fut, self.runtime())
     }
 
     /// The session's token: cancelled when the workbench shuts down.
@@ -184,11 +286,12 @@ impl Ctx {
     pub fn shutdown(&self, grace: Duration) {
         self.0.session.cancel();
         self.0.tracker.close();
+        // Nothing can run in the background of a runtime that never started.
+        let Some(runtime) = self.started_runtime() else {
+            return;
+        };
         let tracker = self.0.tracker.clone();
-        let _ = self
-            .0
-            .runtime
-            .block_on(async move { tokio::time::timeout(grace, tracker.wait()).await });
+        let _ = runtime.block_on(async move { tokio::time::timeout(grace, tracker.wait()).await });
     }
 
     /// Per-family shared state, created on first use (e.g. the Docker client, the kube context).

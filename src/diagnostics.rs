@@ -58,6 +58,8 @@ pub struct Sources {
     pub fn_sources: std::collections::HashMap<String, String>,
     /// Texts of other in-memory sources (earlier REPL inputs).
     pub texts: std::collections::HashMap<String, String>,
+    /// The sandbox limits in force, for "too large" errors.
+    pub limits: crate::limits::Limits,
 }
 
 impl Sources {
@@ -130,6 +132,23 @@ pub fn from_parse(err: ParseError, source_name: &str, text: &str) -> Diagnostic 
             "expression nested too deeply (the limit is {} levels)",
             crate::workbench::MAX_EXPR_DEPTH
         ),
+        rhai::ParseErrorType::LiteralTooLarge(what, max) => {
+            let (thing, flag) = if what.contains("string") {
+                ("a string literal", crate::limits::STRING_FLAG)
+            } else if what.contains("map") {
+                ("a map literal", crate::limits::MAP_FLAG)
+            } else {
+                ("an array literal", crate::limits::ARRAY_FLAG)
+            };
+            format!(
+                "{thing} is larger than the sandbox limit of {}; raise it with {flag} N",
+                crate::limits::group(*max)
+            )
+        }
+        rhai::ParseErrorType::TooManyFunctions => format!(
+            "too many functions defined: the sandbox limit is {}",
+            crate::limits::group(crate::limits::MAX_FUNCTIONS)
+        ),
         other => other.to_string(),
     };
     Diagnostic {
@@ -175,6 +194,11 @@ fn message_of(err: &EvalAltResult, sources: &Sources, location: Option<&Location
         }
         EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
         EvalAltResult::ErrorParsing(t, _) => t.to_string(),
+        EvalAltResult::ErrorDataTooLarge(what, _) => sources.limits.too_large(what),
+        EvalAltResult::ErrorTooManyVariables(_) => format!(
+            "too many variables in scope: the sandbox limit is {}",
+            crate::limits::group(crate::limits::MAX_VARIABLES)
+        ),
         EvalAltResult::ErrorStackOverflow(_) => format!(
             "too many nested function calls: the limit is {} levels (a runaway recursion?)",
             crate::workbench::MAX_CALL_LEVELS

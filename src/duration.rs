@@ -12,7 +12,16 @@ pub fn error_message(input: &str) -> String {
     )
 }
 
-/// Parses `"500ms"`, `"5s"`, `"2m"`, `"1h"`, `"1m30s"`, `"1.5s"`.
+/// The longest duration a script may write: a year is beyond any lab's wait, and far below
+/// where the seconds lose precision as floating point (fuzzing found `142244444444444220m`
+/// parsing to a value that printed back as another).
+pub const MAX: Duration = Duration::from_secs(365 * 24 * 3600);
+
+fn too_long(input: &str) -> String {
+    format!("duration `{input}` is too long: at most 365 days (8760h)")
+}
+
+/// Parses `"500ms"`, `"5s"`, `"2m"`, `"1h"`, `"1m30s"`, `"1.5s"`, up to [`MAX`].
 pub fn parse(input: &str) -> Result<Duration, String> {
     let s = input.trim();
     if s.is_empty() {
@@ -41,7 +50,13 @@ pub fn parse(input: &str) -> Result<Duration, String> {
             "h" => value * 3600.0,
             _ => return Err(error_message(input)),
         };
+        if secs > MAX.as_secs_f64() {
+            return Err(too_long(input));
+        }
         total += Duration::try_from_secs_f64(secs).map_err(|_| error_message(input))?;
+        if total > MAX {
+            return Err(too_long(input));
+        }
     }
     Ok(total)
 }
@@ -54,12 +69,21 @@ pub fn from_dynamic(value: &Dynamic) -> Result<Duration, String> {
     if let Ok(i) = value.as_int()
         && i >= 0
     {
-        return Ok(Duration::from_secs(i as u64));
+        let d = Duration::from_secs(i as u64);
+        return if d > MAX {
+            Err(too_long(&value.to_string()))
+        } else {
+            Ok(d)
+        };
     }
     if let Ok(f) = value.as_float()
         && let Ok(d) = Duration::try_from_secs_f64(f)
     {
-        return Ok(d);
+        return if d > MAX {
+            Err(too_long(&value.to_string()))
+        } else {
+            Ok(d)
+        };
     }
     Err(error_message(&value.to_string()))
 }
@@ -88,6 +112,27 @@ pub fn format(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `duration` fuzz target: a value this large lost precision as floating
+    /// point and printed back as a different duration.
+    #[test]
+    fn a_duration_longer_than_a_year_is_an_error_not_a_rounded_value() {
+        for input in [
+            "142244444444444220m44m",
+            "2370740740740737h52m16s",
+            "8761h",
+            "366h8761h",
+        ] {
+            assert_eq!(
+                parse(input),
+                Err(format!(
+                    "duration `{input}` is too long: at most 365 days (8760h)"
+                )),
+            );
+        }
+        assert_eq!(parse("8760h"), Ok(MAX));
+        assert!(from_dynamic(&Dynamic::from_int(40_000_000)).is_err());
+    }
 
     #[test]
     fn parses_each_unit() {

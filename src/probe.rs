@@ -22,6 +22,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// Connect + response + body deadline.
     pub timeout: Duration,
+    /// The most body bytes kept (the sandbox string limit); the rest is not read.
+    pub max_body: usize,
 }
 
 /// A response.
@@ -33,8 +35,10 @@ pub struct Response {
     pub elapsed: Duration,
     /// The body (lossy UTF-8).
     pub body: String,
-    /// Body size in bytes.
+    /// Body size in bytes (what was read: at most `max_body`).
     pub bytes: usize,
+    /// The body was longer than `max_body`: only its first `max_body` bytes were read.
+    pub truncated: bool,
     /// Response headers, names lower-case, in order.
     pub headers: Vec<(String, String)>,
 }
@@ -111,7 +115,7 @@ async fn get_with(
                 reason: crate::docker::client::error_chain(&e),
             })?;
         let status = resp.status().as_u16();
-        let headers = resp
+        let headers: Vec<(String, String)> = resp
             .headers()
             .iter()
             .map(|(k, v)| {
@@ -121,20 +125,34 @@ async fn get_with(
                 )
             })
             .collect();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| ProbeError::Failed {
+        // The result map (URL, headers, body) must fit the string limit as a whole.
+        let header_bytes: usize = headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let max_body = req.max_body.saturating_sub(url.len() + header_bytes);
+        let mut body = Vec::new();
+        let mut truncated = false;
+        let mut stream = resp.into_body();
+        // Frame by frame, so a body larger than the limit is never held whole.
+        while let Some(frame) = stream.frame().await {
+            let frame = frame.map_err(|e| ProbeError::Failed {
                 url: url.clone(),
                 reason: format!("reading the body: {e}"),
-            })?
-            .to_bytes();
+            })?;
+            if let Ok(data) = frame.into_data() {
+                let room = max_body.saturating_sub(body.len());
+                if data.len() > room {
+                    body.extend_from_slice(&data[..room]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&data);
+            }
+        }
         Ok(Response {
             status,
             elapsed: start.elapsed(),
             bytes: body.len(),
             body: String::from_utf8_lossy(&body).into_owned(),
+            truncated,
             headers,
         })
     };
@@ -201,6 +219,7 @@ mod tests {
 
     fn req(url: &str, timeout: Duration) -> Request {
         Request {
+            max_body: usize::MAX,
             url: url.into(),
             headers: vec![("x-probe".into(), "1".into())],
             timeout,

@@ -50,6 +50,7 @@ pub struct Workbench {
     families: Vec<Family>,
     settings: Settings,
     stdlib_dir: Option<PathBuf>,
+    without_docs: bool,
 }
 
 impl Workbench {
@@ -70,30 +71,37 @@ impl Workbench {
         self
     }
 
+    /// Registers the primitives without their parameter names and doc comments (for `labsh
+    /// run`/`check`: only `help`, `labsh api` and the REPL show them).
+    pub fn without_docs(mut self) -> Self {
+        self.without_docs = true;
+        self
+    }
+
     /// A stdlib folder that overrides the embedded stdlib (`--stdlib DIR`).
     pub fn with_stdlib_dir(mut self, dir: Option<PathBuf>) -> Self {
         self.stdlib_dir = dir;
         self
     }
 
-    /// Starts the runtime and builds the engine.
+    /// Builds the engine. The tokio runtime starts when the first primitive needs it, so a
+    /// script that uses none never pays for it. (The `io::Result` is kept for hosts; building
+    /// does not fail today.)
     pub fn build(self) -> std::io::Result<Session> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let ctx = Ctx::new(runtime.handle().clone(), self.settings);
-        let engine = new_engine(&ctx, &self.families);
+        let t0 = std::time::Instant::now();
+        let ctx = Ctx::lazy(self.settings);
+        let engine = new_engine(&ctx, &self.families, !self.without_docs);
+        crate::startup_trace::phase("the engine with every family", t0.elapsed());
         let mut session = Session {
             engine,
             ctx,
+            docs: !self.without_docs,
             families: self.families,
             stdlib_dir: self.stdlib_dir,
             scope: Scope::new(),
             functions: AST::empty(),
             fn_sources: HashMap::new(),
             texts: HashMap::new(),
-            runtime: Some(runtime),
         };
         let dir = session.ctx.script_dir();
         session.set_script_dir(&dir);
@@ -110,14 +118,23 @@ impl Workbench {
 }
 
 /// An engine with the limits, hooks and `families` registered.
-fn new_engine(ctx: &Ctx, families: &[Family]) -> Engine {
+fn new_engine(ctx: &Ctx, families: &[Family], docs: bool) -> Engine {
+    let t0 = std::time::Instant::now();
     let mut engine = Engine::new();
     configure(&mut engine, ctx);
+    crate::startup_trace::phase("Engine::new and its limits", t0.elapsed());
     let mut registry = crate::primitives::Registry::new(&mut engine);
-    for family in families {
-        (family.register)(&mut registry, ctx);
+    if !docs {
+        registry = registry.without_docs();
     }
+    for family in families {
+        let t = std::time::Instant::now();
+        (family.register)(&mut registry, ctx);
+        crate::startup_trace::family(family.name, t.elapsed());
+    }
+    let t = std::time::Instant::now();
     registry.finish();
+    crate::startup_trace::phase("installing the modules", t.elapsed());
     engine
 }
 
@@ -132,6 +149,7 @@ fn configure(engine: &mut Engine, ctx: &Ctx) {
     // never overflows: a runaway recursion ends with Rhai's clear error.
     engine.set_max_call_levels(MAX_CALL_LEVELS);
     engine.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH / 2);
+    ctx.settings().limits.apply(engine);
     let out = ctx.output().clone();
     engine.on_print(move |s| out.println(s));
     let out = ctx.output().clone();
@@ -182,6 +200,8 @@ impl std::fmt::Display for ScriptError {
 pub struct Session {
     engine: Engine,
     ctx: Ctx,
+    /// Whether the primitives carry their docs (see [`Workbench::without_docs`]).
+    docs: bool,
     families: Vec<Family>,
     stdlib_dir: Option<PathBuf>,
     scope: Scope<'static>,
@@ -190,7 +210,6 @@ pub struct Session {
     fn_sources: HashMap<String, String>,
     /// The texts of earlier REPL inputs, for diagnostics in functions they defined.
     texts: HashMap<String, String>,
-    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Session {
@@ -323,7 +342,7 @@ impl Session {
     /// Forgets every variable, function and import (the REPL's `:reset`): a fresh engine
     /// with the same primitives and settings. Functions a host registered are gone too.
     pub fn reset(&mut self) {
-        self.engine = new_engine(&self.ctx, &self.families);
+        self.engine = new_engine(&self.ctx, &self.families, self.docs);
         let dir = self.ctx.script_dir();
         self.set_script_dir(&dir);
         self.scope = Scope::new();
@@ -348,9 +367,14 @@ impl Session {
     ) -> Result<Dynamic, ScriptError> {
         self.ctx.begin_eval();
         // Primitives build futures (timers, I/O) on the engine thread: they need the runtime
-        // entered, even though they are driven by `Handle::block_on`.
-        let runtime = self.ctx.runtime().clone();
-        let _entered = runtime.enter();
+        // entered, even though they are driven by `Handle::block_on`. A runtime that is not
+        // running yet is entered by the primitive that starts it, until the evaluation ends.
+        if self.ctx.started_runtime().is_none() && calls_anything(ast) {
+            self.ctx.runtime();
+        }
+        let runtime = self.ctx.started_runtime().cloned();
+        let _entered = runtime.as_ref().map(|r| r.enter());
+        let _scope = crate::context::EvalScope::begin();
         let result = self
             .engine
             .eval_ast_with_scope::<Dynamic>(&mut self.scope, ast);
@@ -372,6 +396,7 @@ impl Session {
             crate::stdlib::search_dirs(self.stdlib_dir.as_deref(), &self.ctx.script_dir());
         sources.fn_sources = self.fn_sources.clone();
         sources.texts = self.texts.clone();
+        sources.limits = self.ctx.settings().limits;
         ScriptError::Script(diagnostics::render(&err, &sources))
     }
 }
@@ -379,10 +404,29 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.ctx.shutdown(Duration::from_secs(5));
-        if let Some(rt) = self.runtime.take() {
+        if let Some(rt) = self.ctx.take_owned_runtime() {
             rt.shutdown_timeout(Duration::from_secs(1));
         }
     }
+}
+
+/// Whether `ast` calls a function (other than an operator) or imports a module anywhere,
+/// function bodies included: only then may a primitive need the runtime, which is started
+/// before the evaluation. A script of plain expressions (or an empty one) runs without it.
+fn calls_anything(ast: &AST) -> bool {
+    use rhai::{ASTNode, Expr, Stmt};
+    let mut found = false;
+    ast.walk(&mut |path: &[ASTNode]| {
+        found = match path.last() {
+            Some(ASTNode::Stmt(Stmt::Import(..))) => true,
+            Some(ASTNode::Stmt(Stmt::FnCall(call, _))) => call.op_token.is_none(),
+            Some(ASTNode::Expr(Expr::FnCall(call, _))) => call.op_token.is_none(),
+            Some(ASTNode::Expr(Expr::MethodCall(..))) => true,
+            _ => false,
+        };
+        !found
+    });
+    found || ast.iter_fn_def().next().is_some()
 }
 
 /// Blanks a `#!` first line so scripts can be executable; line numbers stay the same.

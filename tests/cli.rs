@@ -13,6 +13,8 @@ mod diagnostics;
 mod interrupt;
 #[path = "cli/lab.rs"]
 mod lab;
+#[path = "cli/limits.rs"]
+mod limits;
 #[path = "cli/repl.rs"]
 mod repl;
 #[path = "cli/run.rs"]

@@ -963,3 +963,29 @@ fn read_decodes_a_pcap_written_by_tcpdump_and_a_text_capture() {
     let err = eval_err(&mut s, "", "tcpdump::read(\"/nonexistent/x.pcap\")");
     assert!(err.contains("cannot read /nonexistent/x.pcap"), "{err}");
 }
+
+#[test]
+fn a_capture_beyond_the_array_limit_keeps_the_first_packets_and_says_so() {
+    // A SYN to a closed loopback port and the kernel's RST: two packets, a limit of one.
+    let port = closed_port();
+    let (_dir, path) = labsh_script(&format!(
+        r#"let cap = tcpdump::start("lo", #{{filter: "tcp port {port}"}});
+http::get("http://127.0.0.1:{port}/", #{{fail: false}});
+cap.wait(#{{count: 2, timeout: "5s"}});
+let pk = cap.stop();
+print(`${{pk.len()}} ${{pk[0].flags}} ${{cap.stats().not_stored}}`);
+"#
+    ));
+    let out = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .args(["--max-array-size", "1", "run"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1 S 1\n");
+    assert_eq!(
+        stderr,
+        "tcpdump: kept the first 1 packets; 1 later packets were left out (the sandbox limit is 1 elements per array; raise it with --max-array-size N)\n"
+    );
+}

@@ -427,6 +427,63 @@ fn wait_for_calls_the_closure_on_each_version() {
 
 // Double: counts open log streams, which a real server does not expose.
 #[test]
+fn logs_beyond_the_sandbox_limits_keep_the_newest_lines_and_say_so() {
+    let lab = Lab::new();
+    frontend_deployment_and_pod(&lab);
+    let lines: Vec<String> = (1..=5)
+        .map(|i| format!("line {i} {}", "x".repeat(20)))
+        .collect();
+    lab.server
+        .set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, lines.clone());
+    let run = |flags: &[&str], code: &str| {
+        let script = lab.write("logs.rhai", code);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsh"))
+            .args(flags)
+            .args(["run", &script])
+            .env("KUBECONFIG", &lab.kubeconfig)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run(
+        &["--max-array-size", "3"],
+        r#"print(logs::tail("frontend-6c6d6dfd4d-xg8lp", 5));"#,
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, format!("{:?}\n", &lines[2..]));
+    assert_eq!(
+        stderr,
+        "logs::tail: kept the newest 3 lines (81 bytes); older lines were left out (the sandbox limit is 3 lines; raise it with --max-array-size N)\n"
+    );
+    // The string limit reaches the API server as `limitBytes`: it cuts the log there.
+    // 60 bytes: two whole 27-byte lines and the start of the third, as `kubectl logs
+    // --limit-bytes 60` shows them.
+    let (code, stdout, stderr) = run(
+        &["--max-string-size", "60"],
+        r#"for l in logs::since("frontend-6c6d6dfd4d-xg8lp", "1h") { print(l); }"#,
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, format!("{}\n{}\nline\n", lines[0], lines[1]));
+    assert_eq!(
+        stderr,
+        "logs::since: the API server cut the log at the string limit: kept its start, later lines were left out (the sandbox limit is 60 bytes; raise it with --max-string-size N)\n"
+    );
+    let (code, _, stderr) = run(
+        &["--max-array-size", "3"],
+        r#"logs::follow("frontend-6c6d6dfd4d-xg8lp", #{keep: 10, timeout: "1s"});"#,
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("logs::follow: option `keep` is 10, above the sandbox limit of 3 elements per array; lower it or raise the limit with --max-array-size N"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn follow_ends_on_until_and_closes_the_stream() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);

@@ -26,6 +26,10 @@ pub enum Kind {
     Lost,
     /// Headers, log lines, separators, packet dissection.
     Info,
+    /// A debug-capture summary (`-> lxc_health: 10.0.0.1:80 -> 10.0.0.2:4000 tcp ACK`).
+    Capture,
+    /// A socket-LB translation (`CPU 03: [pre-xlate-fwd] cgroup_id: … sock_cookie: …, dst …`).
+    TraceSock,
     /// Anything else; only `raw` is set.
     Unknown,
 }
@@ -43,6 +47,8 @@ impl Kind {
             Kind::Agent => "agent",
             Kind::Lost => "lost",
             Kind::Info => "info",
+            Kind::Capture => "capture",
+            Kind::TraceSock => "trace-sock",
             Kind::Unknown => "unknown",
         }
     }
@@ -63,7 +69,7 @@ impl Kind {
     }
 
     /// Every kind, in the order of the list.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Trace,
         Kind::Drop,
         Kind::PolicyVerdict,
@@ -73,6 +79,8 @@ impl Kind {
         Kind::Agent,
         Kind::Lost,
         Kind::Info,
+        Kind::Capture,
+        Kind::TraceSock,
         Kind::Unknown,
     ];
 }

@@ -1,8 +1,11 @@
 //! `cilium monitor` / `cilium-dbg monitor` lines into [`Event`]s. The shapes are the Go
 //! format strings (lab-facts §7), old and new: `, identity` and ` identity`, `file bpf_lxc.c
 //! line 2005` and `file bpf_lxc.c:2005`, policy verdicts with or without `auth:`, IPv6
-//! `[addr]:port`, ICMP. Parsing is keyword-driven rather than positional, so a field the
-//! agent adds or drops between versions does not shift the others.
+//! `[addr]:port`, ICMP (`EchoRequest` and the newer `icmp EchoRequest`), the optional
+//! `[ ip-trace-id = N ]`, overlay packets with their ` [tunnel …]` suffix, debug-capture
+//! summaries, socket-LB traces, the `-v -v` dissection and hexdump lines, and the 1.0-era
+//! verbose drop (`Packet dropped N (reason) …`). Parsing is keyword-driven rather than
+//! positional, so a field the agent adds or drops between versions does not shift the others.
 //!
 //! [`parse`] never panics: every slice is cut at an ASCII delimiter it found, numbers go
 //! through `str::parse`, and a line that does not fit its shape becomes `unknown` with its
@@ -48,10 +51,15 @@ fn classify(line: &str, f: &mut Fields) -> Option<Kind> {
             let rest = &t[3..];
             if rest.starts_with("Request ") || rest.starts_with("Response ") {
                 l7(t, f).map(|_| Kind::L7)
+            } else if let (head, conn) = split_conn(t)
+                && find(head, " flow ").is_some()
+            {
+                trace(head, conn, f).map(|_| Kind::Trace)
             } else {
-                trace(t, f).map(|_| Kind::Trace)
+                capture(t, f).map(|_| Kind::Capture)
             }
         }
+        Some(b'=') if t.starts_with("== ") => capture(t, f).map(|_| Kind::Capture),
         Some(b'x') if t.starts_with("xx drop (") => drop(&t[9..], f).map(|_| Kind::Drop),
         Some(b'P') if t.starts_with("Policy verdict log: ") => {
             policy_verdict(&t[20..], f).map(|_| Kind::PolicyVerdict)
@@ -62,25 +70,69 @@ fn classify(line: &str, f: &mut Fields) -> Option<Kind> {
     }
 }
 
-/// Header lines, agent log lines, separators and `-v -v` packet dissection.
+/// Header lines, agent log lines, separators and the `-v -v` packet dissection: layer
+/// lines (`Ethernet\t{…}`, or with the tab expanded to spaces), their trailers, and the
+/// hexdump printed without `--hex` dissection (`00000000  33 33 00 00 …  |33.....|`).
 fn info(t: &str, f: &mut Fields) -> bool {
-    const PREFIXES: [&str; 6] = [
+    const PREFIXES: [&str; 9] = [
         "Listening for events",
         "Press Ctrl-C",
         "level=",
         "time=",
         "Defaulted container",
         "---",
+        "Failed to decode layer",
+        "Packet has been truncated",
+        "Unknown layer",
     ];
-    let dissection = t
-        .split_once('\t')
-        .is_some_and(|(layer, rest)| !layer.contains(' ') && rest.starts_with('{'));
-    if t.is_empty() || dissection || PREFIXES.iter().any(|p| t.starts_with(p)) {
+    if t.is_empty() || PREFIXES.iter().any(|p| t.starts_with(p)) {
         f.text("message", t.trim_end());
-        true
-    } else {
-        false
+        return true;
     }
+    if let Some((layer, detail)) = dissection(t) {
+        f.text("message", t.trim_end());
+        f.text("layer", layer);
+        f.text("detail", detail);
+        return true;
+    }
+    hexdump(t, f)
+}
+
+/// `Layer<TAB or spaces>{Contents=[..14..] …}` → (layer, `{…}`).
+fn dissection(t: &str) -> Option<(&str, &str)> {
+    let end = t.bytes().position(|b| b == b'\t' || b == b' ')?;
+    let layer = t.get(..end)?;
+    if layer.is_empty() || !layer.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let detail = t.get(end..)?.trim_start_matches([' ', '\t']).trim_end();
+    detail.starts_with('{').then_some((layer, detail))
+}
+
+/// A line of Go's `hex.Dump`: `%08x`, two spaces, up to 16 bytes, `  |ascii|`.
+fn hexdump(t: &str, f: &mut Fields) -> bool {
+    let b = t.as_bytes();
+    if b.len() < 12 || !b[..8].iter().all(u8::is_ascii_hexdigit) || &b[8..10] != b"  " {
+        return false;
+    }
+    let Some(bar) = find(t, "  |") else {
+        return false;
+    };
+    let (Some(offset), Some(hex), Some(ascii)) = (t.get(..8), t.get(10..bar), t.get(bar + 3..))
+    else {
+        return false;
+    };
+    let Some(ascii) = ascii.trim_end_matches(['\r', '\n']).strip_suffix('|') else {
+        return false;
+    };
+    let Ok(offset) = i64::from_str_radix(offset, 16) else {
+        return false;
+    };
+    f.text("message", t.trim_end());
+    f.int("offset", offset);
+    f.text("hex", hex.trim_end());
+    f.text("ascii", ascii);
+    true
 }
 
 /// `head: conn`, cut at the first `": "` (IPv6 addresses hold `:` but never `": "`).
@@ -140,9 +192,61 @@ fn tokens(s: &str) -> Peekable<impl Iterator<Item = &str>> {
         .peekable()
 }
 
-/// `-> endpoint 344 flow 0x… , identity a->b state s ifindex i orig-ip ip: conn`
-fn trace(t: &str, f: &mut Fields) -> Option<()> {
-    let (head, conn) = split_conn(t);
+/// `-> endpoint 344 flow 0x… , identity a->b state s ifindex i orig-ip ip: conn`, the
+/// header (`head`) cut from the connection (`conn`) at the first `": "`.
+fn trace(head: &str, conn: Option<&str>, f: &mut Fields) -> Option<()> {
+    let mark = f.list.len();
+    if trace_head_fast(head, f).is_none() {
+        f.list.truncate(mark);
+        trace_head(head, f);
+    }
+    finish_conn(conn, f);
+    f.has("flow").then_some(())
+}
+
+/// The usual header, in the order the agent prints it (`dir point [N] flow F [,] identity
+/// A->B state S ifindex I orig-ip O`), read in one pass. `None` on anything else (a proxy
+/// port, `encrypted`, an ip-trace-id, doubled spaces, commas in a value): the keyword parser
+/// then reads it, with the same fields for the lines both accept (see the tests).
+fn trace_head_fast(head: &str, f: &mut Fields) -> Option<()> {
+    fn word(s: &str) -> Option<(&str, &str)> {
+        let (w, rest) = match s.as_bytes().iter().position(|&b| b == b' ') {
+            Some(i) => (&s[..i], &s[i + 1..]),
+            None => (s, ""),
+        };
+        (!w.is_empty() && !w.as_bytes().contains(&b',')).then_some((w, rest))
+    }
+    let (dir, rest) = word(head)?;
+    f.text("dir", dir);
+    let (point, mut rest) = word(rest)?;
+    f.text("point", point);
+    if point == "endpoint" {
+        let (n, r) = word(rest)?;
+        let n: i64 = n.parse().ok()?;
+        f.int("endpoint", n);
+        rest = r;
+    }
+    let rest = rest.strip_prefix("flow ")?;
+    let (flow, rest) = word(rest)?;
+    f.text("flow", flow);
+    let rest = rest
+        .strip_prefix(", identity ")
+        .or_else(|| rest.strip_prefix("identity "))?;
+    let (ids, rest) = word(rest)?;
+    let (src, dst) = cut(ids, "->")?;
+    f.text("src_identity", src);
+    f.text("dst_identity", dst);
+    let (state, rest) = word(rest.strip_prefix("state ")?)?;
+    f.text("state", state);
+    let (ifindex, rest) = word(rest.strip_prefix("ifindex ")?)?;
+    f.text("ifindex", ifindex);
+    let (orig_ip, rest) = word(rest.strip_prefix("orig-ip ")?)?;
+    f.text("orig_ip", orig_ip);
+    rest.is_empty().then_some(())
+}
+
+/// Any trace header, keyword by keyword.
+fn trace_head(head: &str, f: &mut Fields) -> Option<()> {
     let mut toks = tokens(head);
     let dir = toks.next()?;
     f.text("dir", dir);
@@ -164,8 +268,7 @@ fn trace(t: &str, f: &mut Fields) -> Option<()> {
         _ => {}
     }
     keywords(&mut toks, f);
-    finish_conn(conn, f);
-    f.has("flow").then_some(())
+    Some(())
 }
 
 /// `xx drop (reason) flow 0x… to endpoint N, ifindex N, file F:N, , identity a->b: conn`
@@ -225,6 +328,13 @@ fn keywords<'a>(toks: &mut Peekable<impl Iterator<Item = &'a str>>, f: &mut Fiel
                 }
             }
             "encrypted" => f.push("encrypted", Value::Bool(true)),
+            // `[ ip-trace-id = N ]` (1.18+): a u64, kept as text (it may not fit an i64).
+            "ip-trace-id" | "IP-TRACE-ID" => {
+                toks.next_if_eq(&"=");
+                if let Some(v) = toks.next() {
+                    f.text("ip_trace_id", v);
+                }
+            }
             "endpoint" if !f.has("endpoint") => {
                 if let Some(v) = toks.next() {
                     f.int_or_unit("endpoint", v);
@@ -251,12 +361,39 @@ fn keywords<'a>(toks: &mut Peekable<impl Iterator<Item = &'a str>>, f: &mut Fiel
     }
 }
 
-/// `ip:port -> ip:port tcp FLAGS`, `[v6]:port -> [v6]:port udp`, `ip -> ip EchoRequest`.
+/// `ip:port -> ip:port tcp FLAGS`, `[v6]:port -> [v6]:port udp`, `ip -> ip EchoRequest`
+/// (newer: `ip -> ip icmp EchoRequest`), `mac -> mac ARP`, `esp`; an overlay packet ends
+/// with ` [tunnel outer-ip:port -> outer-ip:port vxlan]`.
 fn connection(conn: &str, f: &mut Fields) {
+    // Only an overlay packet ends with `]`: the search is skipped for the others.
+    let tunnel_at = if conn.trim_end().ends_with(']') {
+        find(conn, " [tunnel ")
+    } else {
+        None
+    };
+    let conn = match tunnel_at {
+        Some(at) => {
+            if let Some(outer) = conn.get(at + 9..) {
+                tunnel(outer.trim_end().trim_end_matches(']'), f);
+            }
+            conn.get(..at).unwrap_or("")
+        }
+        None => conn,
+    };
+    if conn.trim_end() == "esp" {
+        f.push("proto", Value::Static("esp"));
+        return;
+    }
     let Some((src, rest)) = cut(conn, " -> ") else {
         return;
     };
     let (dst, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+    if is_mac(src) && is_mac(dst) {
+        f.text("src_mac", src);
+        f.text("dst_mac", dst);
+        f.text("ethertype", tail.trim_end());
+        return;
+    }
     let (src_ip, sport) = host_port(src);
     let (dst_ip, dport) = host_port(dst);
     f.text("src", src_ip);
@@ -275,6 +412,10 @@ fn connection(conn: &str, f: &mut Fields) {
             f.flags(after);
         }
         "udp" | "sctp" | "IPsecAH" | "IPsecESP" | "esp" => f.text("proto", proto),
+        "icmp" => {
+            f.text("proto", proto);
+            f.text("icmp", after.trim_end());
+        }
         // ICMP has no ports and prints the type/code (`EchoRequest`); older agents may
         // prefix it with `ICMPv4`/`ICMPv6`.
         _ if sport.is_none() && dport.is_none() => {
@@ -288,6 +429,78 @@ fn connection(conn: &str, f: &mut Fields) {
         }
         _ => f.text("proto", tail.trim_end()),
     }
+}
+
+/// The outer header of an overlay packet: `172.18.0.2:8472 -> 172.18.0.3:8472 vxlan`.
+fn tunnel(outer: &str, f: &mut Fields) {
+    let Some((src, rest)) = cut(outer, " -> ") else {
+        return;
+    };
+    let (dst, proto) = rest.split_once(' ').unwrap_or((rest, ""));
+    let (src_ip, sport) = host_port(src);
+    let (dst_ip, dport) = host_port(dst);
+    f.text("tunnel_src", src_ip);
+    if let Some(p) = sport {
+        f.int("tunnel_sport", p);
+    }
+    f.text("tunnel_dst", dst_ip);
+    if let Some(p) = dport {
+        f.int("tunnel_dport", p);
+    }
+    if !proto.trim().is_empty() {
+        f.text("tunnel_proto", proto.trim());
+    }
+}
+
+/// `16:f9:0b:3a:11:02`: six pairs of hex digits (never an IPv6 address, which has eight
+/// groups or a `::`).
+fn is_mac(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 17
+        && b.iter().enumerate().all(|(i, c)| {
+            if i % 3 == 2 {
+                *c == b':'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+/// A debug-capture summary (`cilium monitor -t capture`): `-> IFNAME: conn`,
+/// `<- load-balancer IFNAME: conn`, `-> proxy port N: conn`, `== v4->v6 N: conn`.
+fn capture(t: &str, f: &mut Fields) -> Option<()> {
+    let (head, conn) = split_conn(t);
+    let conn = conn?;
+    let mut words = head.split(' ');
+    let dir = words.next()?;
+    let rest: [Option<&str>; 4] = [words.next(), words.next(), words.next(), words.next()];
+    match (dir, rest) {
+        ("->", [Some("proxy"), Some("port"), Some(port), None]) => {
+            f.text("dir", dir);
+            f.push("point", Value::Static("proxy"));
+            f.int_or_unit("proxy_port", port);
+        }
+        ("->", [Some(ifname), None, _, _]) if !ifname.is_empty() => {
+            f.text("dir", dir);
+            f.text("ifindex", ifname);
+        }
+        ("<-", [Some(point @ "load-balancer"), Some(ifname), None, _]) => {
+            f.text("dir", dir);
+            f.text("point", point);
+            f.text("ifindex", ifname);
+        }
+        ("==", [Some(point @ ("v4->v6" | "v6->v4")), Some(ifindex), None, _]) => {
+            f.text("dir", dir);
+            f.text("point", point);
+            f.text("ifindex", ifindex);
+        }
+        _ => return None,
+    }
+    connection(conn, f);
+    if !f.has("flags") {
+        f.no_flags();
+    }
+    Some(())
 }
 
 /// `1.2.3.4:80` → (`1.2.3.4`, 80); `[f00d::1]:80` → (`f00d::1`, 80); anything else is an
@@ -398,19 +611,38 @@ fn cpu_line(rest: &str, f: &mut Fields) -> Option<Kind> {
         f.int_or_unit("count", n);
         return Some(Kind::Lost);
     }
-    let rest = rest.strip_prefix("MARK ")?;
-    let (mark, rest) = rest.split_once(' ')?;
-    f.text("mark", mark);
+    if let Some(sock) = rest.strip_prefix('[') {
+        return trace_sock(sock, f).map(|_| Kind::TraceSock);
+    }
+    // `MARK %#x` is missing from the oldest agents' verbose drops.
+    let rest = match rest.strip_prefix("MARK ") {
+        Some(marked) => {
+            let (mark, rest) = marked.split_once(' ')?;
+            f.text("mark", mark);
+            match rest.strip_prefix("[ IP-TRACE-ID = ") {
+                Some(id) => {
+                    let (id, rest) = cut(id, " ] ")?;
+                    f.text("ip_trace_id", id);
+                    rest
+                }
+                None => rest,
+            }
+        }
+        None => rest,
+    };
     let rest = rest.strip_prefix("FROM ")?;
     let (from, rest) = rest.split_once(' ').unwrap_or((rest, ""));
     f.int_or_unit("from", from);
+    if let Some(dropped) = rest.strip_prefix("Packet dropped ") {
+        return old_drop(dropped, f).map(|_| Kind::Drop);
+    }
     let (what, body) = cut(rest, ": ").unwrap_or((rest.trim_end_matches(':'), ""));
     if what.starts_with("DEBUG") {
         f.text("message", body);
         return Some(Kind::Debug);
     }
     if what == "DROP" {
-        f.text("flow", mark);
+        copy_mark_to_flow(f);
         segments(body, f);
         if !f.has("endpoint") {
             f.push("endpoint", Value::Unit);
@@ -423,6 +655,82 @@ fn cpu_line(rest: &str, f: &mut Fields) -> Option<Kind> {
         f.push("endpoint", Value::Unit);
     }
     Some(Kind::TraceVerbose)
+}
+
+/// Verbose drops call the mark `flow`, like the summary drops.
+fn copy_mark_to_flow(f: &mut Fields) {
+    let mark = f
+        .list
+        .iter()
+        .find(|(n, _)| *n == "mark")
+        .map(|(_, v)| v.clone());
+    if let Some(mark) = mark {
+        f.push("flow", mark);
+    }
+}
+
+/// The 1.0-era verbose drop, after `Packet dropped `:
+/// `%d (%s) %d bytes ifindex=%d[ %d->%d][ to lxc %d]`.
+fn old_drop(rest: &str, f: &mut Fields) -> Option<()> {
+    let (code, rest) = rest.split_once(" (")?;
+    f.int_or_unit("drop_code", code);
+    // The reason may hold parentheses itself: it ends at the `) ` before the byte count.
+    let close = rest
+        .match_indices(") ")
+        .map(|(i, _)| i)
+        .find(|&i| rest[i + 2..].starts_with(|c: char| c.is_ascii_digit()))
+        .or_else(|| rest.rfind(')'))?;
+    let (reason, rest) = (rest.get(..close)?, rest.get(close + 1..)?);
+    f.text("reason", reason);
+    copy_mark_to_flow(f);
+    let mut words = rest.split(' ').filter(|w| !w.is_empty()).peekable();
+    while let Some(w) = words.next() {
+        if let Some(ifindex) = w.strip_prefix("ifindex=") {
+            f.text("ifindex", ifindex);
+        } else if words.next_if_eq(&"bytes").is_some() {
+            f.int_or_unit("bytes", w);
+        } else if w == "to" && words.next_if_eq(&"lxc").is_some() {
+            if let Some(n) = words.next() {
+                f.int_or_unit("endpoint", n);
+            }
+        } else if let Some((src, dst)) = cut(w, "->") {
+            f.text("src_identity", src);
+            f.text("dst_identity", dst);
+        }
+    }
+    if !f.has("endpoint") {
+        f.push("endpoint", Value::Unit);
+    }
+    Some(())
+}
+
+/// A socket-LB translation, after `CPU NN: [`:
+/// `pre-xlate-fwd] cgroup_id: %d sock_cookie: %d, dst [%s]:%d %s` (an older form prints
+/// `dst [ip:port]`).
+fn trace_sock(rest: &str, f: &mut Fields) -> Option<()> {
+    let (point, rest) = cut(rest, "] ")?;
+    f.text("xlate_point", point);
+    let rest = rest.strip_prefix("cgroup_id: ")?;
+    let (cgroup, rest) = rest.split_once(' ')?;
+    f.int_or_unit("cgroup_id", cgroup);
+    let rest = rest.strip_prefix("sock_cookie: ")?;
+    let (cookie, rest) = cut(rest, ", ")?;
+    f.int_or_unit("sock_cookie", cookie);
+    let rest = rest.strip_prefix("dst ")?;
+    let (addr, proto) = rest.split_once(' ').unwrap_or((rest, ""));
+    let (ip, port) = match addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
+        Some(inner) => host_port(inner),
+        None => host_port(addr),
+    };
+    f.text("dst", ip);
+    if let Some(p) = port {
+        f.int("dport", p);
+    }
+    let proto = proto.trim();
+    if !proto.is_empty() {
+        f.text("proto", proto);
+    }
+    Some(())
 }
 
 /// The `, `-separated body of verbose traces and drops.
@@ -441,6 +749,8 @@ fn segments(body: &str, f: &mut Fields) {
             f.text("orig_ip", v);
         } else if let Some(v) = seg.strip_prefix("to endpoint ") {
             f.int_or_unit("endpoint", v);
+        } else if let Some(v) = seg.strip_prefix("to proxy-port ") {
+            f.int_or_unit("proxy_port", v);
         } else if let Some(v) = seg.strip_prefix("reason ") {
             f.text("reason", v);
         } else if let Some((n, rest)) = cut(seg, " bytes") {
@@ -457,7 +767,10 @@ fn segments(body: &str, f: &mut Fields) {
 }
 
 /// `<- Request http from 1890 ([labels]) to 344 ([labels]), identity 6623->7777, verdict
-/// Forwarded GET http://… => 200`
+/// Forwarded GET http://… => 200`; a response names the endpoints the other way round
+/// (`to 1890 (…) from 344 (…)`). After the verdict: HTTP `METHOD URL => CODE`, DNS
+/// `DNS source: query types[ TTL: n Answer: 'ips'[ CNAMEs: names]]`, Kafka
+/// `api-key topic T => code`, other L7 `key:value … => status:S`.
 fn l7(t: &str, f: &mut Fields) -> Option<()> {
     f.text("dir", &t[..2]);
     let rest = &t[3..];
@@ -465,17 +778,14 @@ fn l7(t: &str, f: &mut Fields) -> Option<()> {
     f.text("type", typ);
     let (proto, rest) = rest.split_once(' ')?;
     f.text("protocol", proto);
-    let rest = rest.strip_prefix("from ")?;
-    let (src_ep, rest) = rest.split_once(' ')?;
-    f.int_or_unit("src_endpoint", src_ep);
-    let rest = rest.strip_prefix('(')?;
-    let (src_labels, rest) = cut(rest, ") to ")?;
-    f.text("src_labels", src_labels);
-    let (dst_ep, rest) = rest.split_once(' ')?;
-    f.int_or_unit("dst_endpoint", dst_ep);
-    let rest = rest.strip_prefix('(')?;
-    let (dst_labels, rest) = cut(rest, "), ")?;
-    f.text("dst_labels", dst_labels);
+    let rest = if let Some(rest) = rest.strip_prefix("from ") {
+        let rest = l7_endpoint(rest, ") to ", "src_endpoint", "src_labels", f)?;
+        l7_endpoint(rest, "), ", "dst_endpoint", "dst_labels", f)?
+    } else {
+        let rest = rest.strip_prefix("to ")?;
+        let rest = l7_endpoint(rest, ") from ", "dst_endpoint", "dst_labels", f)?;
+        l7_endpoint(rest, "), ", "src_endpoint", "src_labels", f)?
+    };
     let rest = rest.strip_prefix("identity ")?;
     let (ids, rest) = cut(rest, ", ")?;
     if let Some((src, dst)) = cut(ids, "->") {
@@ -485,17 +795,90 @@ fn l7(t: &str, f: &mut Fields) -> Option<()> {
     let rest = rest.strip_prefix("verdict ")?;
     let (verdict, rest) = rest.split_once(' ').unwrap_or((rest, ""));
     f.text("verdict", verdict);
-    if proto == "http"
-        && let Some((method, rest)) = rest.split_once(' ')
-        && let Some((url, code)) = rest.rsplit_once(" => ")
-    {
-        f.text("method", method);
-        f.text("url", url);
-        f.int_or_unit("code", code.trim());
-    } else if !rest.is_empty() {
-        f.text("detail", rest);
+    let rest = rest.trim_end();
+    match proto {
+        "http" => {
+            if let Some((method, rest)) = rest.split_once(' ')
+                && let Some((url, code)) = rest.rsplit_once(" => ")
+            {
+                f.text("method", method);
+                f.text("url", url);
+                f.int_or_unit("code", code.trim());
+            } else if !rest.is_empty() {
+                f.text("detail", rest);
+            }
+        }
+        "dns" => dns(rest, f),
+        "kafka" => {
+            if let Some((head, code)) = rest.rsplit_once(" => ")
+                && let Some((api_key, topic)) = cut(head, " topic ")
+            {
+                f.text("api_key", api_key);
+                f.text("topic", topic);
+                f.int_or_unit("error_code", code.trim());
+            } else if !rest.is_empty() {
+                f.text("detail", rest);
+            }
+        }
+        _ => {
+            if let Some((_, status)) = rest.rsplit_once(" => status:") {
+                f.text("status", status);
+            }
+            if !rest.is_empty() {
+                f.text("detail", rest);
+            }
+        }
     }
     Some(())
+}
+
+/// `N (labels)` followed by `until`; the rest after it.
+fn l7_endpoint<'a>(
+    rest: &'a str,
+    until: &str,
+    id: &'static str,
+    labels: &'static str,
+    f: &mut Fields,
+) -> Option<&'a str> {
+    let (ep, rest) = rest.split_once(' ')?;
+    f.int_or_unit(id, ep);
+    let rest = rest.strip_prefix('(')?;
+    let (l, rest) = cut(rest, until)?;
+    f.text(labels, l);
+    Some(rest)
+}
+
+/// `DNS proxy: example.com. A,AAAA TTL: 30 Answer: '1.2.3.4,5.6.7.8' CNAMEs: a.b.`
+fn dns(rest: &str, f: &mut Fields) {
+    let Some(rest) = rest.strip_prefix("DNS ") else {
+        if !rest.is_empty() {
+            f.text("detail", rest);
+        }
+        return;
+    };
+    let Some((source, rest)) = cut(rest, ": ") else {
+        return;
+    };
+    f.text("dns_source", source);
+    let (question, answer) = match cut(rest, " TTL: ") {
+        Some((q, a)) => (q, Some(a)),
+        None => (rest, None),
+    };
+    let (query, qtypes) = question.split_once(' ').unwrap_or((question, ""));
+    f.text("query", query);
+    f.text("qtypes", qtypes);
+    let Some(answer) = answer else {
+        return;
+    };
+    let (ttl, rest) = answer.split_once(' ').unwrap_or((answer, ""));
+    f.int_or_unit("ttl", ttl);
+    if let Some(ips) = rest.strip_prefix("Answer: '") {
+        let (ips, rest) = cut(ips, "'").unwrap_or((ips, ""));
+        f.text("answer", ips);
+        if let Some(cnames) = rest.trim_start().strip_prefix("CNAMEs: ") {
+            f.text("cnames", cnames);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,8 +19,9 @@ pub const FAMILY: Family = Family {
 
 const OPTS: &[&str] = &["timeout", "headers", "fail"];
 
-const GET_DOC: &str = r#"GETs `url` and returns `#{url, status, ms, bytes, body, headers}` (`ms`: time to the last
-body byte, a float; `headers`: a map with lower-case names). A connection failure or timeout is
+const GET_DOC: &str = r#"GETs `url` and returns `#{url, status, ms, bytes, body, truncated, headers}` (`ms`: time
+to the last body byte, a float; `headers`: a map with lower-case names; a body longer than
+the sandbox string limit, `--max-string-size`, is cut there: `truncated` is then true). A connection failure or timeout is
 an error naming the URL, unless `fail: false`, which returns `#{url, error}` instead. Options:
 `timeout` (default `"10s"`), `headers` (a map), `fail`. Any status (404, 503) is a result,
 not an error. Only `http://`.
@@ -98,8 +99,9 @@ fn settings(func: &str, opts: Map) -> ScriptResult<Settings> {
     })
 }
 
-fn request(url: &str, s: &Settings) -> Request {
+fn request(ctx: &Ctx, url: &str, s: &Settings) -> Request {
     Request {
+        max_body: ctx.settings().limits.string_bytes(),
         url: url.to_string(),
         headers: s.headers.clone(),
         timeout: s.timeout,
@@ -118,6 +120,7 @@ fn to_map(url: &str, r: Result<Response, ProbeError>) -> Map {
             );
             m.insert("bytes".into(), Dynamic::from_int(r.bytes as i64));
             m.insert("body".into(), r.body.into());
+            m.insert("truncated".into(), Dynamic::from_bool(r.truncated));
             let headers: Map = r
                 .headers
                 .into_iter()
@@ -132,11 +135,30 @@ fn to_map(url: &str, r: Result<Response, ProbeError>) -> Map {
     m
 }
 
+/// Says on stderr that a body was cut at the string limit (the result has `truncated: true`).
+fn note_truncated(ctx: &Ctx, func: &str, url: &str, r: &Result<Response, ProbeError>) {
+    if let Ok(r) = r
+        && r.truncated
+    {
+        ctx.output()
+            .eprintln(&crate::limits::Limits::truncated_note(
+                func,
+                &format!("kept the first {} bytes of the body of {url}", r.bytes),
+                &format!(
+                    "{} bytes per string",
+                    crate::limits::group(ctx.settings().limits.max_string_size)
+                ),
+                crate::limits::STRING_FLAG,
+            ));
+    }
+}
+
 fn get(ctx: &Ctx, url: &str, opts: Map) -> ScriptResult<Map> {
     let s = settings("http::get", opts)?;
-    let req = request(url, &s);
+    let req = request(ctx, url, &s);
     ctx.explain(&probe::curl_argv(&req));
     let r = ctx.block_on(probe::get(&req))?;
+    note_truncated(ctx, "http::get", url, &r);
     if s.fail
         && let Err(e) = &r
     {
@@ -160,11 +182,14 @@ fn get_all(ctx: &Ctx, urls: Array, opts: Map) -> ScriptResult<Array> {
                 })
         })
         .collect::<ScriptResult<Vec<_>>>()?;
-    let reqs: Vec<Request> = urls.iter().map(|u| request(u, &s)).collect();
+    let reqs: Vec<Request> = urls.iter().map(|u| request(ctx, u, &s)).collect();
     for r in &reqs {
         ctx.explain(&probe::curl_argv(r));
     }
     let results = ctx.block_on(probe::get_all(&reqs))?;
+    for (u, r) in urls.iter().zip(&results) {
+        note_truncated(ctx, "http::get_all", u, r);
+    }
     if s.fail {
         let failures: Vec<String> = results
             .iter()

@@ -75,14 +75,35 @@ pub fn all() -> Vec<Family> {
 pub struct Registry<'e> {
     engine: &'e mut Engine,
     modules: BTreeMap<&'static str, Module>,
+    docs: bool,
 }
 
 impl<'e> Registry<'e> {
-    /// A registry that installs into `engine` when [`Registry::finish`] is called.
+    /// A registry that installs into `engine` when [`Registry::finish`] is called, with each
+    /// function's parameter names and doc comment.
     pub fn new(engine: &'e mut Engine) -> Self {
         Registry {
             engine,
             modules: BTreeMap::new(),
+            docs: true,
+        }
+    }
+
+    /// Without the parameter names and doc comments: `labsh run` and `labsh check` never
+    /// show them, and building them for every primitive is most of the registration cost.
+    pub fn without_docs(mut self) -> Self {
+        self.docs = false;
+        self
+    }
+
+    /// The registration of `name`, with its metadata when docs are on.
+    fn registration(&self, name: &str, params: &[&str], doc: &str) -> FuncRegistration {
+        let reg = FuncRegistration::new(name);
+        if self.docs {
+            reg.with_params_info(params)
+                .with_comments([doc_comment(doc)])
+        } else {
+            reg
         }
     }
 
@@ -106,6 +127,7 @@ impl<'e> Registry<'e> {
         R: Variant + Clone,
         FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
     {
+        let registration = self.registration(name, params, doc);
         let m = self.modules.entry(module).or_insert_with(|| {
             let mut m = Module::new();
             m.set_id(module);
@@ -113,10 +135,7 @@ impl<'e> Registry<'e> {
         });
         // Wrapped so a failure points at the call site (see `diagnostics::with_call_position`).
         let native = crate::diagnostics::with_call_position(func.into_rhai_function(true, false));
-        FuncRegistration::new(name)
-            .with_params_info(params)
-            .with_comments([doc_comment(doc)])
-            .set_into_module_raw(m, FUNC::param_types(), native);
+        registration.set_into_module_raw(m, FUNC::param_types(), native);
         self
     }
 
@@ -133,9 +152,7 @@ impl<'e> Registry<'e> {
         R: Variant + Clone,
         FUNC: RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
     {
-        FuncRegistration::new(name)
-            .with_params_info(params)
-            .with_comments([doc_comment(doc)])
+        self.registration(name, params, doc)
             .register_into_engine(self.engine, func);
         self
     }

@@ -30,17 +30,27 @@ Every event has `kind` and `raw`. Kinds and their fields:
 - `"trace"`: `dir` ("->"/"<-"), `point` ("endpoint", "stack", "network", …), `endpoint`
   (integer or `()`), `flow` ("0x…"), `src_identity`, `dst_identity` ("world", "6623"),
   `state`, `ifindex` (as printed), `orig_ip`, `src`, `sport`, `dst`, `dport`, `proto`,
-  `flags` (array: ["SYN", "ACK"]); ICMP has `icmp` ("EchoRequest") and no ports.
-- `"drop"`: `reason`, `flow`, `endpoint`, `ifindex`, `file`, `line`, identities, connection.
+  `flags` (array: ["SYN", "ACK"]); ICMP has `icmp` ("EchoRequest") and no ports; a frame
+  without IP has `src_mac`, `dst_mac`, `ethertype` ("ARP"); `ip_trace_id` (text) when
+  printed; an overlay packet adds `tunnel_src`, `tunnel_sport`, `tunnel_dst`,
+  `tunnel_dport`, `tunnel_proto` ("vxlan", "geneve").
+- `"drop"`: `reason`, `flow`, `endpoint`, `ifindex`, `file`, `line`, identities, connection
+  (the verbose forms: `cpu`, `mark`, `from`, `bytes`; the oldest also `drop_code`).
+- `"capture"` (`-t capture`): `dir`, `ifindex` or `point` ("load-balancer", "proxy" with
+  `proxy_port`, "v4->v6"), and the connection fields.
+- `"trace-sock"`: `cpu`, `xlate_point` ("pre-xlate-fwd"), `cgroup_id`, `sock_cookie`, `dst`,
+  `dport`, `proto`.
 - `"policy-verdict"`: `flow`, `endpoint` (local EP ID), `remote_identity`, `ip_proto`,
   `direction`, `action`, `auth` (1.14+), `matched`, connection.
 - `"debug"`: `cpu`, `mark`, `from`, `message`; `"trace-verbose"`: `cpu`, `mark`, `from`,
   `point` ("to-endpoint"), `bytes`, `captured`, `state`, `ifindex`, identities, `orig_ip`,
   `endpoint`.
-- `"l7"`: `dir`, `type`, `protocol`, `src_endpoint`, `dst_endpoint`, labels, identities,
-  `verdict`, `method`, `url`, `code`.
+- `"l7"`: `dir`, `type` ("Request"/"Response"), `protocol`, `src_endpoint`, `dst_endpoint`,
+  labels, identities, `verdict`; HTTP `method`, `url`, `code`; DNS `dns_source`, `query`,
+  `qtypes`, `ttl`, `answer`, `cnames`; Kafka `api_key`, `topic`, `error_code`.
 - `"agent"`: `subtype`, `data` (the JSON payload as a map); `"lost"`: `cpu`, `count`;
-  `"info"`: `message` (headers, log lines).
+  `"info"`: `message` (headers, log lines); dissection lines add `layer`, `detail`;
+  hexdump lines `offset`, `hex`, `ascii`.
 
 ```rhai
 let e = monitor::parse("-> endpoint 1890 flow 0xe0d23007 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN");

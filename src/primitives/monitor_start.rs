@@ -176,7 +176,6 @@ fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
 /// and the task piping its stdout into a channel.
 fn launch(ctx: &Ctx, func: &str, target: &Dynamic, o: &Opts) -> ScriptResult<Started> {
     let node = node_name(func, target)?;
-    let args = MonitorArgs::from_opts(func, o, |key, v| resolve_endpoint(ctx, func, key, v))?;
     let capacity = match o.int("capacity")? {
         None => DEFAULT_CAPACITY,
         Some(c) if c >= 1 => c as usize,
@@ -186,6 +185,9 @@ fn launch(ctx: &Ctx, func: &str, target: &Dynamic, o: &Opts) -> ScriptResult<Sta
             )));
         }
     };
+    // The buffer is handed to the script as one array (`mon.events()`): it must fit.
+    crate::limits::check_len(func, "capacity", capacity, &ctx.settings().limits)?;
+    let args = MonitorArgs::from_opts(func, o, |key, v| resolve_endpoint(ctx, func, key, v))?;
     let print = o.bool("print")?.unwrap_or(false);
     let agent = agent_pod_of(ctx, &node)?;
     let program = program_of(ctx, &agent)?;

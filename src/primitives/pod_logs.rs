@@ -183,21 +183,76 @@ fn fetch(
     explain_logs(ctx, &target, &ns, &container, extra);
     let conn = conn(ctx)?;
     let source = block(ctx, logs::resolve(&conn, &target, ns.as_deref()))?;
+    let limits = ctx.settings().limits;
+    // The API server cuts each pod's log at the string limit, so no log is read whole
+    // beyond it; the result keeps the newest lines within the array and string limits.
     let params = LogParams {
         container,
+        limit_bytes: i64::try_from(limits.string_bytes()).ok(),
         ..params
     };
     let per_pod = block(ctx, logs::fetch(&conn, &source, &params))?;
-    Ok(per_pod
+    let mut cut_by_server = false;
+    for (_, lines) in &per_pod {
+        let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+        cut_by_server |= bytes >= limits.string_bytes();
+    }
+    let items: Vec<(String, String)> = per_pod
         .into_iter()
-        .flat_map(|(pod, lines)| {
-            let source = &source;
-            lines
-                .into_iter()
-                .map(move |l| item(source, &pod, l))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|(pod, lines)| lines.into_iter().map(move |l| (pod.clone(), l)))
+        .collect();
+    let (start, bytes) = newest_within(&items, limits.array_len(), limits.string_bytes());
+    if cut_by_server && start == 0 {
+        ctx.output()
+            .eprintln(&crate::limits::Limits::truncated_note(
+                func,
+                "the API server cut the log at the string limit: kept its start, later lines were left out",
+                &format!("{} bytes", crate::limits::group(limits.max_string_size)),
+                crate::limits::STRING_FLAG,
+            ));
+    } else if start > 0 {
+        let limit = if items.len() - start == limits.array_len() {
+            (
+                format!("{} lines", crate::limits::group(limits.max_array_size)),
+                crate::limits::ARRAY_FLAG,
+            )
+        } else {
+            (
+                format!("{} bytes", crate::limits::group(limits.max_string_size)),
+                crate::limits::STRING_FLAG,
+            )
+        };
+        ctx.output()
+            .eprintln(&crate::limits::Limits::truncated_note(
+                func,
+                &format!(
+                    "kept the newest {} lines ({bytes} bytes); older lines were left out",
+                    items.len() - start
+                ),
+                &limit.0,
+                limit.1,
+            ));
+    }
+    Ok(items
+        .into_iter()
+        .skip(start)
+        .map(|(pod, l)| item(&source, &pod, l))
         .collect())
+}
+
+/// Where the newest lines that fit `max_lines` and `max_bytes` start, and their bytes.
+fn newest_within(items: &[(String, String)], max_lines: usize, max_bytes: usize) -> (usize, usize) {
+    let mut bytes = 0usize;
+    let mut start = items.len();
+    while start > 0 && items.len() - start < max_lines {
+        let len = items[start - 1].1.len();
+        if bytes + len > max_bytes {
+            break;
+        }
+        bytes += len;
+        start -= 1;
+    }
+    (start, bytes)
 }
 
 fn tail(ctx: &Ctx, t: Dynamic, n: i64, opts: Map) -> ScriptResult<Array> {
@@ -305,6 +360,7 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
             )));
         }
     };
+    crate::limits::check_len(func, "keep", keep, &ctx.settings().limits)?;
     let mut out: VecDeque<Dynamic> = VecDeque::new();
     let mut dropped = 0u64;
     loop {

@@ -251,11 +251,12 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         STOP_DOC,
         move |cap: &mut Capture| stop(&c, cap),
     );
+    let c = ctx.clone();
     reg.method(
         "packets",
         &["cap: Capture", "Array"],
         PACKETS_DOC,
-        |cap: &mut Capture| packets(cap),
+        move |cap: &mut Capture| packets(&c, cap),
     );
     let c = ctx.clone();
     reg.method(
@@ -284,6 +285,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
                 m.insert("received".into(), opt(st.stats.received));
                 m.insert("dropped".into(), opt(st.stats.dropped));
                 m.insert("packets".into(), Dynamic::from_int(st.packets.len() as i64));
+                m.insert("not_stored".into(), Dynamic::from_int(st.not_stored as i64));
                 m
             })
         },
@@ -299,13 +301,55 @@ fn describe(c: &Capture) -> String {
     )
 }
 
-fn packets(cap: &Capture) -> Array {
-    cap.with_state(|st| {
-        st.packets
-            .iter()
-            .map(|p| Dynamic::from_map(p.to_map()))
-            .collect()
-    })
+/// The stored packets as maps, as many as fit the sandbox limits (the strings of all the
+/// maps count together); says on stderr what was left out.
+fn packets(ctx: &Ctx, cap: &Capture) -> Array {
+    let limits = ctx.settings().limits;
+    let (out, left_out, not_stored) = cap.with_state(|st| {
+        let mut out = Array::new();
+        let mut bytes = 0usize;
+        for p in &st.packets {
+            let m = Dynamic::from_map(p.to_map());
+            bytes += crate::limits::string_bytes_of(&m);
+            if out.len() >= limits.array_len() || bytes > limits.string_bytes() {
+                break;
+            }
+            out.push(m);
+        }
+        let left_out = st.packets.len() - out.len();
+        (out, left_out, st.not_stored)
+    });
+    if left_out > 0 || not_stored > 0 {
+        let (limit, flag) = if out.len() >= limits.array_len() {
+            (
+                format!(
+                    "{} elements per array",
+                    crate::limits::group(limits.max_array_size)
+                ),
+                crate::limits::ARRAY_FLAG,
+            )
+        } else {
+            (
+                format!(
+                    "{} bytes of strings",
+                    crate::limits::group(limits.max_string_size)
+                ),
+                crate::limits::STRING_FLAG,
+            )
+        };
+        ctx.output()
+            .eprintln(&crate::limits::Limits::truncated_note(
+                "tcpdump",
+                &format!(
+                    "kept the first {} packets; {} later packets were left out",
+                    out.len(),
+                    left_out as u64 + not_stored
+                ),
+                &limit,
+                flag,
+            ));
+    }
+    out
 }
 
 fn start(ctx: &Ctx, target: Target, opts: Map) -> ScriptResult<Capture> {
@@ -361,6 +405,8 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         print,
         output: ctx.output().clone(),
         session: ctx.session_token(),
+        max_packets: ctx.settings().limits.array_len(),
+        max_bytes: ctx.settings().limits.string_bytes(),
     };
     // A node's own interfaces (`eth0`, `any`, `lxc…`) are in its namespace: `iface` alone
     // means the node side.
@@ -644,7 +690,7 @@ fn stop(ctx: &Ctx, cap: &Capture) -> ScriptResult<Dynamic> {
         return Err(error(msg));
     }
     // With `print`, each packet was shown as it came: the REPL does not list them again.
-    Ok(shown_if(ctx, cap.prints(), packets(cap).into()))
+    Ok(shown_if(ctx, cap.prints(), packets(ctx, cap).into()))
 }
 
 fn capture(ctx: &Ctx, target: Target, opts: Map) -> ScriptResult<Dynamic> {

@@ -67,6 +67,11 @@ impl Stats {
 pub struct State {
     /// Packets parsed so far.
     pub packets: Vec<Packet>,
+    /// Packets parsed but not stored: `packets` reached the launch's `max_packets` or
+    /// `max_bytes`.
+    pub not_stored: u64,
+    /// Bytes of the stored packets' lines.
+    pub stored_bytes: usize,
     /// The background task is over (tcpdump exited).
     pub finished: bool,
     /// tcpdump failed on its own (not stopped by us): its message.
@@ -86,6 +91,8 @@ struct Inner {
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     command: String,
     print: bool,
+    max_packets: usize,
+    max_bytes: usize,
 }
 
 /// A running (or finished) capture. Clones share it.
@@ -102,6 +109,10 @@ pub struct Launch {
     pub output: Output,
     /// Cancelled when the session ends: the capture then stops.
     pub session: CancellationToken,
+    /// The most packets stored (the sandbox array limit); later ones are only counted.
+    pub max_packets: usize,
+    /// The most line bytes stored (the sandbox string limit); later packets are only counted.
+    pub max_bytes: usize,
 }
 
 impl Capture {
@@ -143,6 +154,8 @@ impl Capture {
             task: Mutex::new(None),
             command: launch.command.clone(),
             print: launch.print,
+            max_packets: launch.max_packets,
+            max_bytes: launch.max_bytes,
         });
         let capture = Capture(inner);
         for l in early_lines {
@@ -198,8 +211,15 @@ impl Capture {
         if let Some(p) = parse(record) {
             let n = {
                 let mut st = self.0.state.lock().expect("capture lock");
-                st.packets.push(p);
-                st.packets.len() as u64
+                let fits = st.packets.len() < self.0.max_packets
+                    && st.stored_bytes + record.len() <= self.0.max_bytes;
+                if fits {
+                    st.stored_bytes += record.len();
+                    st.packets.push(p);
+                } else {
+                    st.not_stored += 1;
+                }
+                st.packets.len() as u64 + st.not_stored
             };
             self.0.progress.send_replace(n);
         }
@@ -289,7 +309,7 @@ impl Capture {
         loop {
             {
                 let st = self.0.state.lock().expect("capture lock");
-                if st.packets.len() >= count || st.finished {
+                if st.packets.len() + st.not_stored as usize >= count || st.finished {
                     return;
                 }
             }

@@ -498,6 +498,16 @@ fn constructed() -> Vec<String> {
         "CPU 02: Lost 17 events",
         "<- endpoint 1890 flow 0x3 , identity 6623->world state reply ifindex 0 orig-ip ::: fd00::66 -> fd00::1 EchoReply",
         JSON_TRACE,
+        "<- Response http to 1890 ([k8s:app=frontend]) from 344 ([k8s:app=redis]), identity 7777->6623, verdict Forwarded GET http://redis-leader/info => 200",
+        "-> Response dns to 1767 ([k8s:app=test-pod]) from 609 ([k8s:k8s-app=kube-dns]), identity 5254->61389, verdict Forwarded DNS proxy: kubernetes.default.svc.cluster.local. A TTL: 30 Answer: '10.96.0.1' CNAMEs: api.cluster.local.",
+        "-> 0: 10.60.0.182:41510 -> 104.198.14.52:80 tcp SYN",
+        "-> lxc_health: 16:f9:0b:3a:11:02 -> 8e:3c:7d:55:a0:01 ARP",
+        "CPU 03: [pre-xlate-fwd] cgroup_id: 13125 sock_cookie: 114605, dst [172.20.0.178:80] tcp",
+        "00000000  33 33 00 00 00 16 8e 3c  7d 55 a0 01 86 dd 60 00  |33.....<}U....`.|",
+        "Ethernet        {Contents=[..14..] Payload=[..94..] SrcMAC=de:eb:36:0a:d8:21 DstMAC=aa:ab:bb:d3:01:08 EthernetType=IPv4 Length=0}",
+        "CPU 00: MARK 0x1c56d86c FROM 3978 Packet dropped 131 (Invalid destination mac) 70 bytes ifindex=0 284->0",
+        "-> overlay flow 0x6a16c10e , identity 18548->13318 [ ip-trace-id = 12460542740415775846 ] state established ifindex cilium_vxlan orig-ip 0.0.0.0: 10.244.2.169:42532 -> 10.244.1.84:8080 tcp ACK [tunnel 172.18.0.3:40000 -> 172.18.0.4:8472 vxlan]",
+        "CPU 01: MARK 0x6a16c10e [ IP-TRACE-ID = 12460542740415775846 ] FROM 3006 to-overlay: 74 bytes (74 captured), state established, interface cilium_vxlan, , identity 18548->13318, orig-ip 0.0.0.0",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -674,4 +684,403 @@ fn single_fields_convert_like_the_map() {
     for kind in Kind::ALL {
         assert_eq!(kind.dynamic().into_string().unwrap(), kind.as_str());
     }
+}
+
+// Shapes beyond the handout (issue 12). Each line is real (copied from Cilium's issues and
+// docs, cited) or built from the Go format string named beside it (`pkg/monitor/*.go`).
+
+#[test]
+fn l7_http_response_names_the_endpoints_the_other_way_round() {
+    // logrecord.go: "%s %s %s to %d (%s) from %d (%s), identity %d->%d, verdict %s"
+    let e = parse(
+        "<- Response http to 1890 ([k8s:app=frontend]) from 344 ([k8s:app=redis]), identity 7777->6623, verdict Forwarded GET http://redis-leader/info => 200",
+    );
+    assert_eq!(e.kind(), Kind::L7);
+    assert_eq!(s(&e, "type"), "Response");
+    assert_eq!(s(&e, "protocol"), "http");
+    assert_eq!(i(&e, "dst_endpoint"), 1890);
+    assert_eq!(s(&e, "dst_labels"), "[k8s:app=frontend]");
+    assert_eq!(i(&e, "src_endpoint"), 344);
+    assert_eq!(s(&e, "src_labels"), "[k8s:app=redis]");
+    assert_eq!(s(&e, "src_identity"), "7777");
+    assert_eq!(s(&e, "dst_identity"), "6623");
+    assert_eq!(s(&e, "verdict"), "Forwarded");
+    assert_eq!(s(&e, "method"), "GET");
+    assert_eq!(s(&e, "url"), "http://redis-leader/info");
+    assert_eq!(i(&e, "code"), 200);
+}
+
+#[test]
+fn l7_dns_request_and_response_carry_the_query_and_answer() {
+    // logrecord.go: " DNS %s: %s %s" and, on responses, " TTL: %d Answer: '%s'".
+    let req = parse(
+        "-> Request dns from 1767 ([k8s:app=test-pod]) to 609 ([k8s:k8s-app=kube-dns]), identity 61389->5254, verdict Forwarded DNS proxy: kubernetes.default.svc.cluster.local. A",
+    );
+    assert_eq!(req.kind(), Kind::L7);
+    assert_eq!(s(&req, "dir"), "->");
+    assert_eq!(s(&req, "protocol"), "dns");
+    assert_eq!(i(&req, "src_endpoint"), 1767);
+    assert_eq!(i(&req, "dst_endpoint"), 609);
+    assert_eq!(s(&req, "dns_source"), "proxy");
+    assert_eq!(s(&req, "query"), "kubernetes.default.svc.cluster.local.");
+    assert_eq!(s(&req, "qtypes"), "A");
+    assert_eq!(req.get("ttl"), None);
+
+    let resp = parse(
+        "-> Response dns to 1767 ([k8s:app=test-pod]) from 609 ([k8s:k8s-app=kube-dns]), identity 5254->61389, verdict Forwarded DNS proxy: kubernetes.default.svc.cluster.local. A TTL: 30 Answer: '10.96.0.1' CNAMEs: api.cluster.local.",
+    );
+    assert_eq!(resp.kind(), Kind::L7);
+    assert_eq!(s(&resp, "type"), "Response");
+    assert_eq!(i(&resp, "dst_endpoint"), 1767);
+    assert_eq!(i(&resp, "src_endpoint"), 609);
+    assert_eq!(s(&resp, "src_identity"), "5254");
+    assert_eq!(s(&resp, "query"), "kubernetes.default.svc.cluster.local.");
+    assert_eq!(i(&resp, "ttl"), 30);
+    assert_eq!(s(&resp, "answer"), "10.96.0.1");
+    assert_eq!(s(&resp, "cnames"), "api.cluster.local.");
+}
+
+#[test]
+fn l7_kafka_and_generic_records() {
+    // logrecord.go: " %s topic %s => %d" and " %s:%s" pairs then " => status:%s".
+    let e = parse(
+        "<- Request kafka from 1890 ([k8s:app=empire-hq]) to 344 ([k8s:app=kafka]), identity 6623->7777, verdict Forwarded produce topic empire-announce => 0",
+    );
+    assert_eq!(s(&e, "api_key"), "produce");
+    assert_eq!(s(&e, "topic"), "empire-announce");
+    assert_eq!(i(&e, "error_code"), 0);
+    let e = parse(
+        "<- Request r2d2 from 1890 ([k8s:app=x]) to 344 ([k8s:app=y]), identity 6623->7777, verdict Denied cmd:READ file:/etc/passwd => status:denied",
+    );
+    assert_eq!(e.kind(), Kind::L7);
+    assert_eq!(s(&e, "verdict"), "Denied");
+    assert_eq!(s(&e, "status"), "denied");
+    assert_eq!(
+        s(&e, "detail"),
+        "cmd:READ file:/etc/passwd => status:denied"
+    );
+}
+
+#[test]
+fn debug_capture_delivery_summary_is_a_capture() {
+    // Real (quoted in issue 12, copied from a Cilium issue's `cilium monitor` output).
+    let e = parse("-> 0: 10.60.0.182:41510 -> 104.198.14.52:80 tcp SYN");
+    assert_eq!(e.kind(), Kind::Capture);
+    assert_eq!(s(&e, "dir"), "->");
+    assert_eq!(s(&e, "ifindex"), "0");
+    assert_eq!(s(&e, "src"), "10.60.0.182");
+    assert_eq!(i(&e, "sport"), 41510);
+    assert_eq!(s(&e, "dst"), "104.198.14.52");
+    assert_eq!(i(&e, "dport"), 80);
+    assert_eq!(s(&e, "proto"), "tcp");
+    assert_eq!(e.flags(), ["SYN"]);
+}
+
+#[test]
+fn debug_capture_of_an_arp_frame_has_the_macs_and_ethertype() {
+    // dissect.go, no IP layer: "%s -> %s %s" (SrcMAC, DstMAC, EthernetType).
+    let e = parse("-> lxc_health: 16:f9:0b:3a:11:02 -> 8e:3c:7d:55:a0:01 ARP");
+    assert_eq!(e.kind(), Kind::Capture);
+    assert_eq!(s(&e, "ifindex"), "lxc_health");
+    assert_eq!(s(&e, "src_mac"), "16:f9:0b:3a:11:02");
+    assert_eq!(s(&e, "dst_mac"), "8e:3c:7d:55:a0:01");
+    assert_eq!(s(&e, "ethertype"), "ARP");
+    assert_eq!(e.get("src"), None);
+    assert!(e.flags().is_empty());
+}
+
+#[test]
+fn debug_capture_of_ipv6_echo_reply_old_and_new_forms() {
+    // dissect.go: "%s -> %s %s" (1.x) and "%s -> %s %s %s" with "icmp" (current).
+    for line in [
+        "-> lxc_health: fd00:10:244::5b -> fd00:10:244::1 EchoReply",
+        "-> lxc_health: fd00:10:244::5b -> fd00:10:244::1 icmp EchoReply",
+    ] {
+        let e = parse(line);
+        assert_eq!(e.kind(), Kind::Capture, "{line}");
+        assert_eq!(s(&e, "src"), "fd00:10:244::5b");
+        assert_eq!(s(&e, "dst"), "fd00:10:244::1");
+        assert_eq!(s(&e, "proto"), "icmp");
+        assert_eq!(s(&e, "icmp"), "EchoReply");
+    }
+}
+
+#[test]
+fn debug_capture_prefixes_of_the_other_capture_points() {
+    // datapath_debug.go infoPrefix: "<- load-balancer %s", "== v4->v6 %d", "-> proxy port %d".
+    let e = parse("<- load-balancer eth0: 172.18.0.1:59700 -> 172.18.0.3:32150 tcp SYN");
+    assert_eq!(e.kind(), Kind::Capture);
+    assert_eq!(s(&e, "dir"), "<-");
+    assert_eq!(s(&e, "point"), "load-balancer");
+    assert_eq!(s(&e, "ifindex"), "eth0");
+    assert_eq!(i(&e, "dport"), 32150);
+    let e = parse("== v4->v6 12: [64:ff9b::a00:1]:4000 -> [fd00::66]:80 tcp ACK");
+    assert_eq!(s(&e, "dir"), "==");
+    assert_eq!(s(&e, "point"), "v4->v6");
+    assert_eq!(s(&e, "ifindex"), "12");
+    assert_eq!(s(&e, "src"), "64:ff9b::a00:1");
+    let e = parse("-> proxy port 15001: 10.244.4.66:41000 -> 10.96.0.10:80 tcp SYN");
+    assert_eq!(e.kind(), Kind::Capture);
+    assert_eq!(s(&e, "point"), "proxy");
+    assert_eq!(i(&e, "proxy_port"), 15001);
+    // A capture prefix with more words than any format is not a capture.
+    assert_eq!(parse("-> a b c: 1.1.1.1 -> 2.2.2.2").kind(), Kind::Unknown);
+}
+
+#[test]
+fn trace_sock_lines_in_both_address_forms() {
+    // Real (quoted in issue 12): the `dst [ip:port]` form.
+    let e = parse(
+        "CPU 03: [pre-xlate-fwd] cgroup_id: 13125 sock_cookie: 114605, dst [172.20.0.178:80] tcp",
+    );
+    assert_eq!(e.kind(), Kind::TraceSock);
+    assert_eq!(i(&e, "cpu"), 3);
+    assert_eq!(s(&e, "xlate_point"), "pre-xlate-fwd");
+    assert_eq!(i(&e, "cgroup_id"), 13125);
+    assert_eq!(i(&e, "sock_cookie"), 114605);
+    assert_eq!(s(&e, "dst"), "172.20.0.178");
+    assert_eq!(i(&e, "dport"), 80);
+    assert_eq!(s(&e, "proto"), "tcp");
+    // datapath_sock_trace.go: "%s [%s] cgroup_id: %d sock_cookie: %d, dst [%s]:%d %s \n"
+    for (line, ip) in [
+        (
+            "CPU 01: [post-xlate-fwd] cgroup_id: 7 sock_cookie: 42, dst [10.244.1.7]:8080 udp ",
+            "10.244.1.7",
+        ),
+        (
+            "CPU 01: [post-xlate-rev] cgroup_id: 7 sock_cookie: 42, dst [fd00::7]:8080 udp ",
+            "fd00::7",
+        ),
+    ] {
+        let e = parse(line);
+        assert_eq!(e.kind(), Kind::TraceSock, "{line}");
+        assert_eq!(s(&e, "dst"), ip);
+        assert_eq!(i(&e, "dport"), 8080);
+        assert_eq!(s(&e, "proto"), "udp");
+    }
+}
+
+#[test]
+fn hexdump_lines_have_offset_bytes_and_ascii() {
+    // `-v -v` without dissection prints Go's hex.Dump: "%08x", 16 bytes, " |ascii|".
+    let line = "00000000  33 33 00 00 00 16 8e 3c  7d 55 a0 01 86 dd 60 00  |33.....<}U....`.|";
+    let e = parse(line);
+    assert_eq!(e.kind(), Kind::Info);
+    assert_eq!(s(&e, "message"), line);
+    assert_eq!(i(&e, "offset"), 0);
+    assert_eq!(
+        s(&e, "hex"),
+        "33 33 00 00 00 16 8e 3c  7d 55 a0 01 86 dd 60 00"
+    );
+    assert_eq!(s(&e, "ascii"), "33.....<}U....`.");
+    let last = parse("00000040  0a 0b                                             |..|");
+    assert_eq!(i(&last, "offset"), 0x40);
+    assert_eq!(s(&last, "hex"), "0a 0b");
+    assert_eq!(s(&last, "ascii"), "..");
+}
+
+#[test]
+fn dissection_lines_with_tab_or_spaces_and_their_trailers() {
+    // Real, from a kind + Cilium 1.14 setup script's notes (guu13/k8s-install), tab and
+    // the same line with the tab expanded to spaces by a terminal copy.
+    let tab = "Ethernet\t{Contents=[..14..] Payload=[..94..] SrcMAC=de:eb:36:0a:d8:21 DstMAC=aa:ab:bb:d3:01:08 EthernetType=IPv4 Length=0}";
+    let spaces = tab.replace('\t', "        ");
+    for line in [tab, spaces.as_str()] {
+        let e = parse(line);
+        assert_eq!(e.kind(), Kind::Info, "{line}");
+        assert_eq!(s(&e, "layer"), "Ethernet");
+        assert!(s(&e, "detail").starts_with("{Contents=[..14..]"), "{line}");
+        assert!(s(&e, "detail").ends_with("Length=0}"), "{line}");
+    }
+    for line in [
+        "  Failed to decode layer: No decoder for layer type Payload",
+        "  Packet has been truncated",
+        "Unknown layer",
+    ] {
+        let e = parse(line);
+        assert_eq!(e.kind(), Kind::Info, "{line}");
+        assert_eq!(s(&e, "message"), line.trim());
+    }
+}
+
+#[test]
+fn old_verbose_drop_is_a_drop_with_its_fields() {
+    // Real (quoted in issue 12), the 1.0-era `Packet dropped %d (%s) %d bytes ifindex=%d`.
+    let e = parse(
+        "CPU 00: MARK 0x1c56d86c FROM 3978 Packet dropped 131 (Invalid destination mac) 70 bytes ifindex=0 284->0",
+    );
+    assert_eq!(e.kind(), Kind::Drop);
+    assert_eq!(i(&e, "cpu"), 0);
+    assert_eq!(s(&e, "mark"), "0x1c56d86c");
+    assert_eq!(s(&e, "flow"), "0x1c56d86c");
+    assert_eq!(i(&e, "from"), 3978);
+    assert_eq!(i(&e, "drop_code"), 131);
+    assert_eq!(s(&e, "reason"), "Invalid destination mac");
+    assert_eq!(i(&e, "bytes"), 70);
+    assert_eq!(s(&e, "ifindex"), "0");
+    assert_eq!(s(&e, "src_identity"), "284");
+    assert_eq!(s(&e, "dst_identity"), "0");
+    assert_eq!(e.get("endpoint"), Some(FieldRef::Unit));
+    // The same format with " to lxc %d" and a reason holding parentheses.
+    let e = parse(
+        "CPU 01: MARK 0x0 FROM 12 Packet dropped 159 (Policy denied (L4)) 74 bytes ifindex=29 2->6623 to lxc 1890",
+    );
+    assert_eq!(s(&e, "reason"), "Policy denied (L4)");
+    assert_eq!(i(&e, "endpoint"), 1890);
+    assert_eq!(i(&e, "bytes"), 74);
+}
+
+#[test]
+fn ip_trace_id_in_summary_and_verbose_traces() {
+    // Real, from Cilium's IP-options tracing docs.
+    let e = parse(
+        "-> overlay flow 0x6a16c10e , identity 18548->13318 [ ip-trace-id = 12460542740415775846 ] state established ifindex cilium_vxlan orig-ip 0.0.0.0: 10.244.2.169:42532 -> 10.244.1.84:8080 tcp ACK",
+    );
+    assert_eq!(e.kind(), Kind::Trace);
+    assert_eq!(s(&e, "point"), "overlay");
+    assert_eq!(s(&e, "ip_trace_id"), "12460542740415775846");
+    assert_eq!(s(&e, "src_identity"), "18548");
+    assert_eq!(s(&e, "state"), "established");
+    assert_eq!(s(&e, "ifindex"), "cilium_vxlan");
+    assert_eq!(i(&e, "dport"), 8080);
+    assert_eq!(e.flags(), ["ACK"]);
+    // datapath_trace.go DumpVerbose: "%s MARK %#x [ IP-TRACE-ID = %d ] FROM %d %s: …"
+    let v = parse(
+        "CPU 01: MARK 0x6a16c10e [ IP-TRACE-ID = 12460542740415775846 ] FROM 3006 to-overlay: 74 bytes (74 captured), state established, interface cilium_vxlan, , identity 18548->13318, orig-ip 0.0.0.0",
+    );
+    assert_eq!(v.kind(), Kind::TraceVerbose);
+    assert_eq!(s(&v, "ip_trace_id"), "12460542740415775846");
+    assert_eq!(i(&v, "from"), 3006);
+    assert_eq!(s(&v, "point"), "to-overlay");
+    assert_eq!(i(&v, "captured"), 74);
+}
+
+#[test]
+fn crypto_observation_points() {
+    // datapath_trace.go traceSummary: "-> crypto", "<- crypto"; verbose to-crypto/from-crypto.
+    let e = parse(
+        "-> crypto flow 0x0 , identity 6623->remote-node state new ifindex 0 orig-ip 0.0.0.0: 10.244.4.66:41000 -> 10.244.1.3:80 tcp SYN",
+    );
+    assert_eq!(e.kind(), Kind::Trace);
+    assert_eq!(s(&e, "point"), "crypto");
+    let e = parse(
+        "<- crypto flow 0x0 , identity remote-node->6623 state reply ifindex cilium_wg0 orig-ip 0.0.0.0: 10.244.1.3:80 -> 10.244.4.66:41000 tcp SYN, ACK",
+    );
+    assert_eq!(s(&e, "dir"), "<-");
+    assert_eq!(s(&e, "point"), "crypto");
+    for point in ["to-crypto", "from-crypto"] {
+        let v = parse(&format!(
+            "CPU 01: MARK 0x0 FROM 1890 {point}: 74 bytes (74 captured), state new, , identity 6623->remote-node, orig-ip 0.0.0.0"
+        ));
+        assert_eq!(v.kind(), Kind::TraceVerbose);
+        assert_eq!(s(&v, "point"), point);
+    }
+}
+
+#[test]
+fn overlay_packets_keep_the_inner_connection_and_the_tunnel() {
+    // dissect.go: "<inner> [tunnel sIP:sPort -> dIP:dPort vxlan]".
+    let e = parse(
+        "-> overlay flow 0x1 , identity 6623->remote-node state new ifindex cilium_vxlan orig-ip 0.0.0.0: 10.244.4.66:41000 -> 10.244.1.3:80 tcp SYN [tunnel 172.18.0.3:40000 -> 172.18.0.4:8472 vxlan]",
+    );
+    assert_eq!(e.kind(), Kind::Trace);
+    assert_eq!(s(&e, "src"), "10.244.4.66");
+    assert_eq!(i(&e, "dport"), 80);
+    assert_eq!(e.flags(), ["SYN"]);
+    assert_eq!(s(&e, "tunnel_src"), "172.18.0.3");
+    assert_eq!(i(&e, "tunnel_sport"), 40000);
+    assert_eq!(s(&e, "tunnel_dst"), "172.18.0.4");
+    assert_eq!(i(&e, "tunnel_dport"), 8472);
+    assert_eq!(s(&e, "tunnel_proto"), "vxlan");
+    // An inner ICMP packet in Geneve.
+    let e = parse(
+        "<- overlay flow 0x2 , identity remote-node->6623 state reply ifindex cilium_geneve orig-ip 0.0.0.0: 10.244.1.3 -> 10.244.4.66 icmp EchoReply [tunnel 172.18.0.4:6081 -> 172.18.0.3:6081 geneve]",
+    );
+    assert_eq!(s(&e, "icmp"), "EchoReply");
+    assert_eq!(s(&e, "proto"), "icmp");
+    assert_eq!(s(&e, "tunnel_proto"), "geneve");
+}
+
+#[test]
+fn icmp_with_the_protocol_word() {
+    // Current dissect.go: "%s -> %s %s %s" with Proto "icmp".
+    let e = parse(
+        "-> endpoint 1890 flow 0x2 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1 -> 10.244.4.66 icmp EchoRequest",
+    );
+    assert_eq!(s(&e, "proto"), "icmp");
+    assert_eq!(s(&e, "icmp"), "EchoRequest");
+    assert_eq!(e.get("sport"), None);
+}
+
+#[test]
+fn real_verbose_trace_without_interface() {
+    // Real, from the same notes as the dissection line above (Cilium 1.14, `-v -v`).
+    let e = parse(
+        "CPU 01: MARK 0xade976e2 FROM 3006 to-stack: 104 bytes (104 captured), state established, , identity 52663->host, orig-ip 0.0.0.0",
+    );
+    assert_eq!(e.kind(), Kind::TraceVerbose);
+    assert_eq!(s(&e, "point"), "to-stack");
+    assert_eq!(i(&e, "bytes"), 104);
+    assert_eq!(s(&e, "src_identity"), "52663");
+    assert_eq!(s(&e, "dst_identity"), "host");
+    assert_eq!(e.get("ifindex"), None);
+    let e = parse(
+        "CPU 00: MARK 0x5 FROM 1890 to-proxy: 74 bytes (74 captured), state new, , identity 6623->7777, orig-ip 0.0.0.0, to proxy-port 15001",
+    );
+    assert_eq!(i(&e, "proxy_port"), 15001);
+}
+
+/// Whenever the one-pass header reader accepts a trace header, the keyword parser gives the
+/// same fields in the same order (the fast path changes speed, never fields).
+fn fast_and_keyword_heads_agree(line: &str) -> bool {
+    let (head, _) = split_conn(line);
+    let mut fast = Fields::new(line);
+    if trace_head_fast(head, &mut fast).is_none() {
+        return false;
+    }
+    let mut slow = Fields::new(line);
+    trace_head(head, &mut slow);
+    assert_eq!(fast.list, slow.list, "{line:?}");
+    true
+}
+
+#[test]
+fn the_fast_trace_header_reader_agrees_with_the_keyword_parser() {
+    let mut accepted = 0;
+    for line in handout_lines() {
+        if parse(line).kind() == Kind::Trace {
+            assert!(fast_and_keyword_heads_agree(line), "{line}");
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 26);
+    // Mutations: truncated, flipped and spliced headers must agree whenever accepted.
+    let mut rng = Rng(0x0fa5_7ea0_0000_0001);
+    let traces: Vec<&str> = handout_lines()
+        .filter(|l| parse(l).kind() == Kind::Trace)
+        .collect();
+    let mut both = 0;
+    for line in &traces {
+        let bytes = line.as_bytes();
+        for cut in 0..=bytes.len() {
+            let t = String::from_utf8_lossy(&bytes[..cut]);
+            both += fast_and_keyword_heads_agree(&t) as usize;
+        }
+        for _ in 0..2000 {
+            let mut m = bytes.to_vec();
+            let at = rng.below(m.len());
+            m[at] = match rng.below(4) {
+                0 => b' ',
+                1 => b',',
+                2 => b'-',
+                _ => rng.next() as u8,
+            };
+            let t = String::from_utf8_lossy(&m);
+            both += fast_and_keyword_heads_agree(&t) as usize;
+        }
+    }
+    assert!(
+        both > 10_000,
+        "only {both} mutated headers were read by both"
+    );
 }

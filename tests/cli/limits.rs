@@ -1,0 +1,194 @@
+//! The sandbox limits (issue 12): a runaway script ends at once with an error naming the
+//! limit and its flag, with bounded memory; the flags and their environment variables raise
+//! them; primitives that build large values (HTTP bodies, monitor buffers) stay within them.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::Stdio;
+
+use crate::test::{Test, command};
+
+const RUNAWAY: &str = "let s = \"x\"; for i in 0..40 { s += s; }\n";
+
+#[test]
+fn a_runaway_string_ends_with_the_limit_and_its_flag() {
+    Test::new()
+        .write("runaway.rhai", RUNAWAY)
+        .args(&["run", "runaway.rhai"])
+        .stderr(
+            "error: a string grew past the sandbox limit of 67,108,864 bytes (a runaway loop?); raise it with --max-string-size N (0 = no limit)\n  --> runaway.rhai:1:33\n  |\n1 | let s = \"x\"; for i in 0..40 { s += s; }\n  |                                 ^\n",
+        )
+        .status(1)
+        .run();
+}
+
+/// Peak resident memory of a finished child, from `wait4`'s resource usage (KiB).
+fn run_and_peak_rss_kib(dir: &std::path::Path, args: &[&str]) -> (i32, i64) {
+    let child = command(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("labsh starts");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our unreaped child; status and usage are valid out-pointers.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(rc, pid, "wait4: {}", std::io::Error::last_os_error());
+    std::mem::forget(child);
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+#[test]
+fn a_runaway_string_stays_within_a_few_times_the_string_limit_in_memory() {
+    let t = Test::new().write("runaway.rhai", RUNAWAY);
+    let (code, peak_kib) = run_and_peak_rss_kib(&t.path(), &["run", "runaway.rhai"]);
+    assert_eq!(code, 1);
+    // The last doubling builds a 128 MiB string before the check rejects it; without the
+    // limit the same script grows past 1.4 GB (issue 12).
+    assert!(
+        peak_kib < 400 * 1024,
+        "peak RSS {peak_kib} KiB, expected below 400 MiB"
+    );
+}
+
+#[test]
+fn the_string_flag_and_its_variable_set_the_limit() {
+    let script = "let s = \"x\"; for i in 0..12 { s += s; }\nprint(s.len());\n";
+    Test::new()
+        .write("s.rhai", script)
+        .args(&["run", "--max-string-size", "1K", "s.rhai"])
+        .stderr(
+            "error: a string grew past the sandbox limit of 1,024 bytes (a runaway loop?); raise it with --max-string-size N (0 = no limit)\n  --> s.rhai:1:33\n  |\n1 | let s = \"x\"; for i in 0..12 { s += s; }\n  |                                 ^\n",
+        )
+        .status(1)
+        .run();
+    Test::new()
+        .write("s.rhai", script)
+        .env("LABSH_MAX_STRING_SIZE", "8KiB")
+        .args(&["run", "s.rhai"])
+        .stdout("4096\n")
+        .run();
+    Test::new()
+        .write("s.rhai", script)
+        .args(&["--max-string-size", "0", "run", "s.rhai"])
+        .stdout("4096\n")
+        .run();
+}
+
+#[test]
+fn arrays_and_maps_have_their_own_limits() {
+    Test::new()
+        .write("a.rhai", "let a = [];\nfor i in 0..100 { a.push(i); }\n")
+        .args(&["run", "--max-array-size", "50", "a.rhai"])
+        .stderr(
+            "error: an array grew past the sandbox limit of 50 elements (a runaway loop?); raise it with --max-array-size N (0 = no limit)\n  --> a.rhai:2:21\n  |\n2 | for i in 0..100 { a.push(i); }\n  |                     ^\n",
+        )
+        .status(1)
+        .run();
+    let (out, code) = Test::new()
+        // Rhai checks a map's size when the map is used (here passed to `len`), not on
+        // each indexed assignment.
+        .write(
+            "m.rhai",
+            "let m = #{};\nfor i in 0..100 { m[\"k\" + i] = i; }\nprint(m.len());\n",
+        )
+        .args(&["run", "--max-map-size", "10", "m.rhai"])
+        .run_unchecked();
+    assert_eq!(code, 1);
+    assert!(
+        out.stderr.starts_with(
+            "error: an object map grew past the sandbox limit of 10 entries (a runaway loop?); raise it with --max-map-size N"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_bad_size_is_a_usage_error() {
+    let (out, code) = Test::new()
+        .args(&["run", "--max-string-size", "lots", "x.rhai"])
+        .run_unchecked();
+    assert_eq!(code, 2);
+    assert!(
+        out.stderr.contains("`lots` is not a size"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A real HTTP/1.1 server on loopback that answers one GET with `body`.
+fn serve_once(body: String) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let mut req = [0u8; 4096];
+            let _ = conn.read(&mut req);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body.as_bytes());
+        }
+    });
+    port
+}
+
+#[test]
+fn an_http_body_longer_than_the_string_limit_is_cut_and_says_so() {
+    let port = serve_once("y".repeat(5000));
+    let (out, code) = Test::new()
+        .write(
+            "h.rhai",
+            &format!(
+                "let r = http::get(\"http://127.0.0.1:{port}/\");\nprint(`${{r.status}} ${{r.bytes}} ${{r.body.len()}} ${{r.truncated}}`);\n"
+            ),
+        )
+        .args(&["run", "--max-string-size", "1000", "h.rhai"])
+        .run_unchecked();
+    assert_eq!(code, 0, "{}", out.stderr);
+    // The whole result map must fit the limit: the body gets what the URL and headers leave.
+    let fields: Vec<&str> = out.stdout.split_whitespace().collect();
+    assert_eq!(fields[0], "200", "{}", out.stdout);
+    let kept: usize = fields[1].parse().unwrap();
+    assert!(kept > 800 && kept < 1000, "{}", out.stdout);
+    assert_eq!(fields[2], fields[1]);
+    assert_eq!(fields[3], "true");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "http::get: kept the first {kept} bytes of the body of http://127.0.0.1:{port}/ (the sandbox limit is 1,000 bytes per string; raise it with --max-string-size N)\n"
+        )
+    );
+    let port = serve_once("short".into());
+    Test::new()
+        .write(
+            "h.rhai",
+            &format!(
+                "let r = http::get(\"http://127.0.0.1:{port}/\");\nprint(`${{r.body}} ${{r.truncated}}`);\n"
+            ),
+        )
+        .args(&["run", "h.rhai"])
+        .stdout("short false\n")
+        .run();
+}
+
+#[test]
+fn a_monitor_buffer_larger_than_the_array_limit_is_refused_before_starting() {
+    Test::new()
+        .write(
+            "m.rhai",
+            "monitor::start(\"kind-worker\", #{capacity: 100});\n",
+        )
+        .args(&["run", "--max-array-size", "50", "m.rhai"])
+        .stderr(
+            "error: monitor::start: option `capacity` is 100, above the sandbox limit of 50 elements per array; lower it or raise the limit with --max-array-size N\n  --> m.rhai:1:10\n  |\n1 | monitor::start(\"kind-worker\", #{capacity: 100});\n  |          ^\n",
+        )
+        .status(1)
+        .run();
+}
