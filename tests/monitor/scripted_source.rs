@@ -2,8 +2,8 @@
 //! scripted lines into a channel, keeps the channel open like a live monitor, and records
 //! when the monitor closes it (the receiver dropped) and when the close hook runs.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use labsh::Ctx;
@@ -17,11 +17,21 @@ pub struct SourceRecord {
     pub channel_closed: AtomicBool,
     /// The close hook ran.
     pub hook_ran: AtomicBool,
+    /// A clone of the producer's sender, read from the test's thread: the producer task runs
+    /// on the session's runtime, which a dropped session shuts down, possibly before the
+    /// task sees its channel closed.
+    pub sender: Mutex<Option<mpsc::Sender<String>>>,
 }
 
 impl SourceRecord {
     pub fn channel_closed(&self) -> bool {
         self.channel_closed.load(Ordering::SeqCst)
+            || self
+                .sender
+                .lock()
+                .unwrap()
+                .as_ref()
+                .is_some_and(|tx| tx.is_closed())
     }
 
     pub fn hook_ran(&self) -> bool {
@@ -38,6 +48,7 @@ pub fn scripted_monitor(
     record: Arc<SourceRecord>,
 ) -> Monitor {
     let (tx, rx) = mpsc::channel::<String>(64);
+    *record.sender.lock().unwrap() = Some(tx.clone());
     let r = record.clone();
     ctx.runtime().spawn(async move {
         for line in lines {
