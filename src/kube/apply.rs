@@ -145,37 +145,22 @@ pub async fn apply(
         checked.push((doc, ids));
     }
     let mut catalog = conn.catalog().await?;
-    let mut crd_applied = false;
-    let mut refreshed_once = false;
     let mut applied = Vec::with_capacity(checked.len());
     for (doc, (api_version, kind_name, name)) in checked {
         let mut kind = catalog.by_gvk(&api_version, &kind_name).cloned();
-        if kind.is_none() && (crd_applied || !refreshed_once) {
-            // A CRD just applied takes a moment to be served: re-run discovery for a while.
-            let deadline = tokio::time::Instant::now()
-                + if crd_applied {
-                    Duration::from_secs(10)
-                } else {
-                    Duration::ZERO
-                };
-            loop {
-                catalog = conn.refresh_catalog().await?;
-                refreshed_once = true;
-                kind = catalog.by_gvk(&api_version, &kind_name).cloned();
-                if kind.is_some() || tokio::time::Instant::now() >= deadline {
-                    break;
+        if kind.is_none() {
+            // Discovery may predate the kind: run it again. A CRD (applied by this call or an
+            // earlier one) takes a moment to be served: while one exists for the kind, keep
+            // re-running discovery for a while.
+            catalog = conn.refresh_catalog().await?;
+            kind = catalog.by_gvk(&api_version, &kind_name).cloned();
+            if kind.is_none() && crd_exists(conn, &api_version, &kind_name).await {
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+                while kind.is_none() && tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    catalog = conn.refresh_catalog().await?;
+                    kind = catalog.by_gvk(&api_version, &kind_name).cloned();
                 }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            crd_applied = false;
-        }
-        if kind.is_none() && crd_exists(conn, &api_version, &kind_name).await {
-            // Its CRD was applied by an earlier call and is not served yet (Established).
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-            while kind.is_none() && tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                catalog = conn.refresh_catalog().await?;
-                kind = catalog.by_gvk(&api_version, &kind_name).cloned();
             }
         }
         let kind = kind.ok_or_else(|| KubeError::UnknownGvk {
@@ -221,9 +206,6 @@ pub async fn apply(
             })?;
         let reference = kind.reference(&name);
         print(&format!("{reference} serverside-applied"));
-        if kind.resource.kind == "CustomResourceDefinition" {
-            crd_applied = true;
-        }
         applied.push(Applied {
             api_version,
             kind: kind_name,

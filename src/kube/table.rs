@@ -139,7 +139,7 @@ pub fn render(table: &ServerTable, options: PrintOptions) -> Option<String> {
     );
     lines.push(header);
     for row in &table.rows {
-        let mut line = Vec::with_capacity(header_len(&lines));
+        let mut line = Vec::with_capacity(lines[0].len());
         if options.with_namespace {
             let ns = row
                 .object
@@ -160,10 +160,6 @@ pub fn render(table: &ServerTable, options: PrintOptions) -> Option<String> {
         lines.push(line);
     }
     Some(tabwrite(&lines))
-}
-
-fn header_len(lines: &[Vec<String>]) -> usize {
-    lines.first().map_or(0, Vec::len)
 }
 
 /// A cell as kubectl prints it: strings cut at their first line break (`...` marks it),
