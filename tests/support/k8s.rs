@@ -7,7 +7,7 @@
 //! binaries built by `tests/k8s/build.sh`) tests print `skipping …` with the reason and pass;
 //! with `LABSH_REQUIRE_K8S=1` (CI) they fail instead.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +24,9 @@ pub struct RealCluster {
     pub node_ip: String,
     pub node_name: String,
 }
+
+#[path = "session.rs"]
+mod session;
 
 pub const CONTEXT: &str = "labsh-test";
 
@@ -126,12 +129,12 @@ fn start() -> Result<RealCluster, String> {
 impl RealCluster {
     /// A labsh session on the cluster as its admin.
     pub fn session(&self) -> labsh::Session {
-        session_for(&self.kubeconfig)
+        session::labsh_session(&self.kubeconfig, CONTEXT)
     }
 
     /// A labsh session whose token has no rights.
     pub fn nobody_session(&self) -> labsh::Session {
-        session_for(&self.kubeconfig_nobody)
+        session::labsh_session(&self.kubeconfig_nobody, CONTEXT)
     }
 
     /// A fresh namespace for one test (`t-NAME-N`), created with kubectl.
@@ -181,17 +184,4 @@ impl RealCluster {
     pub fn repo_file(&self, rel: &str) -> PathBuf {
         repo().join(rel)
     }
-}
-
-fn session_for(kubeconfig: &Path) -> labsh::Session {
-    let session = labsh::Workbench::new()
-        .with_primitives(labsh::primitives::all())
-        .build()
-        .expect("a labsh session");
-    labsh::selection::select(
-        session.ctx(),
-        Some(CONTEXT.into()),
-        Some(kubeconfig.to_path_buf()),
-    );
-    session
 }

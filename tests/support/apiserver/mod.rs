@@ -72,6 +72,8 @@ mod reply;
 mod resources;
 mod router;
 pub mod selectors;
+#[path = "../session.rs"]
+mod session;
 mod store;
 mod watch;
 
@@ -204,16 +206,7 @@ impl TestApiServer {
     /// context `context` to `path` and selects it in the session.
     pub fn labsh_session(&self, path: &Path, context: &str) -> labsh::Session {
         self.write_kubeconfig(path, context);
-        let session = labsh::Workbench::new()
-            .with_primitives(labsh::primitives::all())
-            .build()
-            .expect("a labsh session");
-        labsh::selection::select(
-            session.ctx(),
-            Some(context.into()),
-            Some(path.to_path_buf()),
-        );
-        session
+        session::labsh_session(path, context)
     }
 
     /// Creates or replaces an object of any kind the server serves. Sets what a real server
