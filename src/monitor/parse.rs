@@ -30,14 +30,14 @@ pub fn parse_owned(mut line: String) -> Event {
         let kind = match classify(&line, &mut f) {
             Some(kind) => kind,
             None => {
-                f.list.clear();
+                f.clear();
                 Kind::Unknown
             }
         };
         if kind == Kind::Unknown {
-            f.list.clear();
+            f.clear();
         }
-        (kind, f.list)
+        (kind, f.into_parts())
     };
     Event::with_fields(kind, line, fields)
 }
@@ -50,10 +50,17 @@ fn classify(line: &str, f: &mut Fields) -> Option<Kind> {
         Some(b'-') | Some(b'<') if t.starts_with("-> ") || t.starts_with("<- ") => {
             let rest = &t[3..];
             if rest.starts_with("Request ") || rest.starts_with("Response ") {
-                l7(t, f).map(|_| Kind::L7)
-            } else if let (head, conn) = split_conn(t)
-                && find(head, " flow ").is_some()
-            {
+                return l7(t, f).map(|_| Kind::L7);
+            }
+            let (head, conn) = split_conn(t);
+            // The usual trace header first: when it reads, the line is a trace (its
+            // `flow` word is there) and the keyword search below is not needed.
+            if let Some(has_endpoint) = trace_head_fast(head, f) {
+                finish_conn(conn, f, Some(has_endpoint));
+                return Some(Kind::Trace);
+            }
+            f.clear();
+            if find(head, " flow ").is_some() {
                 trace(head, conn, f).map(|_| Kind::Trace)
             } else {
                 capture(t, f).map(|_| Kind::Capture)
@@ -145,19 +152,28 @@ fn split_conn(s: &str) -> (&str, Option<&str>) {
 
 /// The first position of `needle` (which must start and end with an ASCII byte, so the
 /// cut is on char boundaries). Faster than `str::find` for these short needles: no
-/// two-way searcher to set up per call.
+/// two-way searcher to set up per call. The candidates are the places of the needle's first
+/// byte that is not a space (a space is everywhere in a monitor line; `:`, `-`, `f` are
+/// not), found with `memchr` in a long haystack and byte by byte in a short one, where a
+/// call costs more than the scan.
 fn find(hay: &str, needle: &str) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let first = *n.first()?;
-    if n.len() > h.len() {
+    if n.is_empty() || n.len() > h.len() {
         return None;
     }
+    let k = n.iter().position(|&b| b != b' ').unwrap_or(0);
+    let key = n[k];
     let last_start = h.len() - n.len();
+    let matches_at = |i: usize| h[i..i + n.len()].iter().zip(n).all(|(a, b)| a == b);
+    if h.len() < 48 {
+        return (0..=last_start).find(|&i| h[i + k] == key && matches_at(i));
+    }
+    // Candidate starts `i` (the key at `i + k`), from 0 to `last_start`.
     let mut i = 0;
     while i <= last_start {
-        let p = h[i..=last_start].iter().position(|&b| b == first)?;
+        let p = memchr::memchr(key, &h[i + k..=last_start + k])?;
         i += p;
-        if h[i..].starts_with(n) {
+        if matches_at(i) {
             return Some(i);
         }
         i += 1;
@@ -194,33 +210,42 @@ fn tokens(s: &str) -> Peekable<impl Iterator<Item = &str>> {
 
 /// `-> endpoint 344 flow 0x… , identity a->b state s ifindex i orig-ip ip: conn`, the
 /// header (`head`) cut from the connection (`conn`) at the first `": "`.
+/// Any header [`trace_head_fast`] does not read.
 fn trace(head: &str, conn: Option<&str>, f: &mut Fields) -> Option<()> {
-    let mark = f.list.len();
-    if trace_head_fast(head, f).is_none() {
-        f.list.truncate(mark);
-        trace_head(head, f);
-    }
-    finish_conn(conn, f);
+    trace_head(head, f);
+    finish_conn(conn, f, None);
     f.has("flow").then_some(())
 }
 
 /// The usual header, in the order the agent prints it (`dir point [N] flow F [,] identity
 /// A->B state S ifindex I orig-ip O`), read in one pass. `None` on anything else (a proxy
 /// port, `encrypted`, an ip-trace-id, doubled spaces, commas in a value): the keyword parser
-/// then reads it, with the same fields for the lines both accept (see the tests).
-fn trace_head_fast(head: &str, f: &mut Fields) -> Option<()> {
+/// then reads it, with the same fields for the lines both accept (see the tests). On success,
+/// whether it set `endpoint`.
+fn trace_head_fast(head: &str, f: &mut Fields) -> Option<bool> {
+    /// The word up to the next space, and what follows it; `None` for an empty word or
+    /// one holding a comma (one pass over the bytes).
     fn word(s: &str) -> Option<(&str, &str)> {
-        let (w, rest) = match s.as_bytes().iter().position(|&b| b == b' ') {
-            Some(i) => (&s[..i], &s[i + 1..]),
-            None => (s, ""),
-        };
-        (!w.is_empty() && !w.as_bytes().contains(&b',')).then_some((w, rest))
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b' ' => break,
+                b',' => return None,
+                _ => i += 1,
+            }
+        }
+        if i == 0 {
+            return None;
+        }
+        Some((s.get(..i)?, s.get(i + 1..).unwrap_or("")))
     }
     let (dir, rest) = word(head)?;
     f.text("dir", dir);
     let (point, mut rest) = word(rest)?;
     f.text("point", point);
-    if point == "endpoint" {
+    let endpoint = point == "endpoint";
+    if endpoint {
         let (n, r) = word(rest)?;
         let n: i64 = n.parse().ok()?;
         f.int("endpoint", n);
@@ -242,7 +267,7 @@ fn trace_head_fast(head: &str, f: &mut Fields) -> Option<()> {
     f.text("ifindex", ifindex);
     let (orig_ip, rest) = word(rest.strip_prefix("orig-ip ")?)?;
     f.text("orig_ip", orig_ip);
-    rest.is_empty().then_some(())
+    rest.is_empty().then_some(endpoint)
 }
 
 /// Any trace header, keyword by keyword.
@@ -279,20 +304,18 @@ fn drop(rest: &str, f: &mut Fields) -> Option<()> {
     f.text("reason", &rest[..close]);
     let (head, conn) = split_conn(&rest[close + 1..]);
     keywords(&mut tokens(head), f);
-    finish_conn(conn, f);
+    finish_conn(conn, f, None);
     Some(())
 }
 
 /// Parses the connection summary when there is one, and makes `endpoint` and `flags`
 /// always present on traces and drops.
-fn finish_conn(conn: Option<&str>, f: &mut Fields) {
-    if !f.has("endpoint") {
+/// `has_endpoint`: whether the header set `endpoint`, when the caller knows it.
+fn finish_conn(conn: Option<&str>, f: &mut Fields, has_endpoint: Option<bool>) {
+    if !has_endpoint.unwrap_or_else(|| f.has("endpoint")) {
         f.push("endpoint", Value::Unit);
     }
-    if let Some(conn) = conn {
-        connection(conn, f);
-    }
-    if !f.has("flags") {
+    if !conn.is_some_and(|conn| connection(conn, f)) {
         f.no_flags();
     }
 }
@@ -363,8 +386,8 @@ fn keywords<'a>(toks: &mut Peekable<impl Iterator<Item = &'a str>>, f: &mut Fiel
 
 /// `ip:port -> ip:port tcp FLAGS`, `[v6]:port -> [v6]:port udp`, `ip -> ip EchoRequest`
 /// (newer: `ip -> ip icmp EchoRequest`), `mac -> mac ARP`, `esp`; an overlay packet ends
-/// with ` [tunnel outer-ip:port -> outer-ip:port vxlan]`.
-fn connection(conn: &str, f: &mut Fields) {
+/// with ` [tunnel outer-ip:port -> outer-ip:port vxlan]`. Whether it set `flags` (TCP).
+fn connection(conn: &str, f: &mut Fields) -> bool {
     // Only an overlay packet ends with `]`: the search is skipped for the others.
     let tunnel_at = if conn.trim_end().ends_with(']') {
         find(conn, " [tunnel ")
@@ -382,17 +405,17 @@ fn connection(conn: &str, f: &mut Fields) {
     };
     if conn.trim_end() == "esp" {
         f.push("proto", Value::Static("esp"));
-        return;
+        return false;
     }
     let Some((src, rest)) = cut(conn, " -> ") else {
-        return;
+        return false;
     };
-    let (dst, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+    let (dst, tail) = split_space(rest);
     if is_mac(src) && is_mac(dst) {
         f.text("src_mac", src);
         f.text("dst_mac", dst);
         f.text("ethertype", tail.trim_end());
-        return;
+        return false;
     }
     let (src_ip, sport) = host_port(src);
     let (dst_ip, dport) = host_port(dst);
@@ -404,12 +427,13 @@ fn connection(conn: &str, f: &mut Fields) {
     if let Some(p) = dport {
         f.int("dport", p);
     }
-    let (proto, after) = tail.split_once(' ').unwrap_or((tail, ""));
+    let (proto, after) = split_space(tail);
     match proto {
         "" => {}
         "tcp" => {
             f.text("proto", proto);
             f.flags(after);
+            return true;
         }
         "udp" | "sctp" | "IPsecAH" | "IPsecESP" | "esp" => f.text("proto", proto),
         "icmp" => {
@@ -429,6 +453,15 @@ fn connection(conn: &str, f: &mut Fields) {
         }
         _ => f.text("proto", tail.trim_end()),
     }
+    false
+}
+
+/// `s` split at its first space (`(s, "")` without one).
+fn split_space(s: &str) -> (&str, &str) {
+    match s.as_bytes().iter().position(|&b| b == b' ') {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, ""),
+    }
 }
 
 /// The outer header of an overlay packet: `172.18.0.2:8472 -> 172.18.0.3:8472 vxlan`.
@@ -436,7 +469,7 @@ fn tunnel(outer: &str, f: &mut Fields) {
     let Some((src, rest)) = cut(outer, " -> ") else {
         return;
     };
-    let (dst, proto) = rest.split_once(' ').unwrap_or((rest, ""));
+    let (dst, proto) = split_space(rest);
     let (src_ip, sport) = host_port(src);
     let (dst_ip, dport) = host_port(dst);
     f.text("tunnel_src", src_ip);
@@ -496,11 +529,30 @@ fn capture(t: &str, f: &mut Fields) -> Option<()> {
         }
         _ => return None,
     }
-    connection(conn, f);
-    if !f.has("flags") {
+    if !connection(conn, f) {
         f.no_flags();
     }
     Some(())
+}
+
+/// A port as `str::parse::<u16>` reads it (an optional `+`, ASCII digits, at most 65535),
+/// without building an error on the way.
+fn port_number(d: &[u8]) -> Option<i64> {
+    let d = d.strip_prefix(b"+").unwrap_or(d);
+    if d.is_empty() {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &c in d {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(c - b'0');
+        if n > 65535 {
+            return None;
+        }
+    }
+    Some(n)
 }
 
 /// `1.2.3.4:80` → (`1.2.3.4`, 80); `[f00d::1]:80` → (`f00d::1`, 80); anything else is an
@@ -514,12 +566,20 @@ fn host_port(s: &str) -> (&str, Option<i64>) {
         }
         return (inner.trim_end_matches(']'), None);
     }
-    match s.split_once(':') {
-        Some((ip, port)) if !port.contains(':') => match port.parse::<u16>() {
-            Ok(p) => (ip, Some(p.into())),
-            Err(_) => (s, None),
-        },
-        _ => (s, None),
+    // One colon only (more is an IPv6 address without brackets).
+    let b = s.as_bytes();
+    let mut colon = None;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b':' {
+            if colon.is_some() {
+                return (s, None);
+            }
+            colon = Some(i);
+        }
+    }
+    match colon.and_then(|i| Some((i, port_number(&b[i + 1..])?))) {
+        Some((i, p)) => (&s[..i], Some(p)),
+        None => (s, None),
     }
 }
 
@@ -570,10 +630,7 @@ fn policy_verdict(mut rest: &str, f: &mut Fields) -> Option<()> {
             None => break,
         }
     }
-    if let Some(conn) = conn {
-        connection(conn, f);
-    }
-    if !f.has("flags") {
+    if !conn.is_some_and(|conn| connection(conn, f)) {
         f.no_flags();
     }
     f.has("flow").then_some(())
@@ -659,14 +716,7 @@ fn cpu_line(rest: &str, f: &mut Fields) -> Option<Kind> {
 
 /// Verbose drops call the mark `flow`, like the summary drops.
 fn copy_mark_to_flow(f: &mut Fields) {
-    let mark = f
-        .list
-        .iter()
-        .find(|(n, _)| *n == "mark")
-        .map(|(_, v)| v.clone());
-    if let Some(mark) = mark {
-        f.push("flow", mark);
-    }
+    f.copy("mark", "flow");
 }
 
 /// The 1.0-era verbose drop, after `Packet dropped `:
