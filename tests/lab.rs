@@ -1288,6 +1288,37 @@ fn dsr_fails_on_a_captured_snat_connection_with_the_snat_reason() {
     );
 }
 
+/// Cilium's DSR option itself (IP option 154), from a real `tcpdump -i any -v` recording
+/// (tests/fixtures/tcpdump/record.sh: a SYN sent with IP_OPTIONS `154, 8, port 80,
+/// 10.96.0.10`, read back with `tcpdump::read`): `verdicts::dsr` reports the option on the
+/// SYN that carries it, and nothing on a connection without it. Both fail: the recording's
+/// server answers as itself, with no DSR reverse NAT.
+#[test]
+fn dsr_reports_ciliums_ip_option_154_from_a_recorded_verbose_capture() {
+    let call = |port: u16| {
+        format!(
+            r#"let pkts = tcpdump::read("../fixtures/tcpdump/any-v.txt").filter(|p| p.sport == {port} || p.dport == {port});
+            verdicts::dsr(pkts, "10.77.0.1", "10.77.0.2", "10.96.0.10", 80)"#
+        )
+    };
+    let with = verdict(&call(54236));
+    assert!(!with.passed, "{with:?}");
+    assert!(
+        with.evidence[0].contains("10.77.0.1.54236 > 10.77.0.2.80: Flags [S]")
+            && with.evidence.len() == 2,
+        "{with:?}"
+    );
+    assert!(
+        with.reason.ends_with(
+            "the SYN-ACK left as the pod's own address 10.77.0.2:80 -> 10.77.0.1:54236: no reverse NAT on the pod's node, the reply goes back through the node that forwarded the request — SNAT, not DSR; the SYN carries Cilium's DSR option (IP option 154, unknown 154)"
+        ),
+        "{with:?}"
+    );
+    let without = verdict(&call(54224));
+    assert!(!without.passed, "{without:?}");
+    assert!(without.reason.ends_with("— SNAT, not DSR"), "{without:?}");
+}
+
 #[test]
 fn snat_passes_on_captured_snat_connections_and_fails_on_a_captured_dsr_one() {
     let f = Fixture::load("snat");

@@ -50,6 +50,9 @@ mod capture;
 mod cluster_state;
 #[path = "rehearsal/datapath.rs"]
 mod datapath;
+// labsh's own captures in the nodes: `tcpdump::start(pod)`, `-i any -v` on the pod's node.
+#[path = "rehearsal/node_capture.rs"]
+mod node_capture;
 #[path = "rehearsal/world.rs"]
 mod world;
 

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::event::{Fields, Kind, Value};
+use super::event::{FieldRef, Fields, Kind, Value};
 
 /// Parses a JSON-mode line into `f`; `Unknown` when it is not a monitor object.
 pub(crate) fn parse_into(line: &str, f: &mut Fields) -> Kind {
@@ -22,16 +22,20 @@ pub(crate) fn parse_into(line: &str, f: &mut Fields) -> Kind {
             trace_or_drop(&obj, f, Kind::Drop);
             Kind::Drop
         }
-        Some("debug") | Some("capture") => {
+        Some("debug") => {
             common(&obj, f);
-            if let Some(m) = obj
-                .get("message")
-                .or_else(|| obj.get("prefix"))
-                .and_then(Json::as_str)
-            {
+            if let Some(m) = obj.get("message").and_then(Json::as_str) {
                 owned(f, "message", m);
             }
             Kind::Debug
+        }
+        Some("capture") => {
+            common(&obj, f);
+            if let Some(m) = obj.get("message").and_then(Json::as_str) {
+                owned(f, "message", m);
+            }
+            capture(&obj, f);
+            Kind::Capture
         }
         Some("agent") => {
             if let Some(s) = obj.get("subtype").and_then(Json::as_str) {
@@ -79,6 +83,45 @@ fn common(obj: &Map<String, Json>, f: &mut Fields) {
     }
     if let Some(b) = obj.get("bytes").and_then(int_of) {
         f.int("bytes", b);
+    }
+}
+
+/// A debug capture (Cilium's `DebugCaptureVerbose`: `prefix` and `summary` are the two
+/// halves of the text line `PREFIX: SUMMARY` that `-t capture` prints): the text form's
+/// fields, read by the text parser from that line. Without a `prefix` (the capture points
+/// the text form does not print, e.g. `Packet to proxy port 15001 (Pre)`), only the
+/// connection fields of the summary (also for a prefix of no known shape).
+fn capture(obj: &Map<String, Json>, f: &mut Fields) {
+    let summary = obj.get("summary").and_then(Json::as_str).unwrap_or("");
+    let prefix = obj.get("prefix").and_then(Json::as_str).unwrap_or("");
+    // Only the text form's prefixes are read back (never JSON again).
+    let text_prefix = ["-> ", "<- ", "== "].iter().any(|p| prefix.starts_with(p));
+    let (line, prefix_fields) = if !text_prefix {
+        // A delivery prefix the text parser reads, whose fields are then left out.
+        (format!("-> 0: {summary}"), true)
+    } else {
+        (format!("{prefix}: {summary}"), false)
+    };
+    let text = super::parse::parse_owned(line);
+    if text.kind() != Kind::Capture {
+        if !f.has("flags") {
+            f.push("flags", Value::OwnedFlags("".into()));
+        }
+        return;
+    }
+    for name in text.names() {
+        if prefix_fields && matches!(name, "dir" | "point" | "ifindex" | "proxy_port") {
+            continue;
+        }
+        let value = match text.get(name) {
+            Some(FieldRef::Str(s)) | Some(FieldRef::Json(s)) => Value::Owned(s.into()),
+            Some(FieldRef::Int(n)) => Value::Int(n),
+            Some(FieldRef::Bool(b)) => Value::Bool(b),
+            Some(FieldRef::Flags(s)) => Value::OwnedFlags(s.into()),
+            Some(FieldRef::JsonValue(v)) => Value::JsonValue(Box::new(v.clone())),
+            Some(FieldRef::Unit) | None => Value::Unit,
+        };
+        f.push(name, value);
     }
 }
 

@@ -1084,3 +1084,101 @@ fn the_fast_trace_header_reader_agrees_with_the_keyword_parser() {
         "only {both} mutated headers were read by both"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// `cilium monitor -j` debug captures (issue 12): Cilium's `DebugCaptureVerbose`
+// (pkg/monitor/datapath_debug.go: `cpu`, `type: "capture"`, `mark`, `message` from
+// `subTypeString`, `prefix` from `infoPrefix` (omitted when empty), `source`, `bytes`,
+// `summary` from `GetConnectionSummary`), as Go's json.Marshal prints it (`<`/`>` escaped).
+// The prefixes and summaries are those of the text-mode lines above.
+
+#[test]
+fn json_debug_capture_is_a_capture_with_the_text_lines_fields() {
+    let e = parse(
+        r#"{"cpu":"CPU 01:","type":"capture","mark":"0x5a1e8b9f","message":"Delivery to ifindex 0","prefix":"-\u003e 0","source":1890,"bytes":74,"summary":"10.60.0.182:41510 -\u003e 104.198.14.52:80 tcp SYN"}"#,
+    );
+    let text = parse("-> 0: 10.60.0.182:41510 -> 104.198.14.52:80 tcp SYN");
+    assert_eq!(e.kind(), Kind::Capture);
+    for name in text.names() {
+        assert_eq!(e.get(name), text.get(name), "field `{name}`");
+    }
+    assert_eq!(e.flags(), ["SYN"]);
+    assert_eq!(i(&e, "cpu"), 1);
+    assert_eq!(s(&e, "mark"), "0x5a1e8b9f");
+    assert_eq!(i(&e, "from"), 1890);
+    assert_eq!(i(&e, "bytes"), 74);
+    assert_eq!(s(&e, "message"), "Delivery to ifindex 0");
+    let m = e.to_map();
+    assert_eq!(m["kind"].clone().into_string().unwrap(), "capture");
+    assert_eq!(m["flags"].clone().into_array().unwrap().len(), 1);
+}
+
+#[test]
+fn json_debug_captures_of_the_other_prefixes_and_of_an_arp_frame() {
+    for (json, line) in [
+        (
+            r#"{"cpu":"CPU 00:","type":"capture","mark":"0x0","message":"Incoming packet to load balancer on ifindex 2","prefix":"\u003c- load-balancer eth0","source":0,"bytes":74,"summary":"172.18.0.1:59700 -\u003e 172.18.0.3:32150 tcp SYN"}"#,
+            "<- load-balancer eth0: 172.18.0.1:59700 -> 172.18.0.3:32150 tcp SYN",
+        ),
+        (
+            r#"{"cpu":"CPU 02:","type":"capture","mark":"0x0","message":"Packet after nat46 ifindex 12","prefix":"== v4-\u003ev6 12","source":0,"bytes":94,"summary":"[64:ff9b::a00:1]:4000 -\u003e [fd00::66]:80 tcp ACK"}"#,
+            "== v4->v6 12: [64:ff9b::a00:1]:4000 -> [fd00::66]:80 tcp ACK",
+        ),
+        (
+            r#"{"cpu":"CPU 00:","type":"capture","mark":"0x5","message":"Packet to proxy port 15001 (Post)","prefix":"-\u003e proxy port 15001","source":1890,"bytes":74,"summary":"10.244.4.66:41000 -\u003e 10.96.0.10:80 tcp SYN"}"#,
+            "-> proxy port 15001: 10.244.4.66:41000 -> 10.96.0.10:80 tcp SYN",
+        ),
+        (
+            r#"{"cpu":"CPU 03:","type":"capture","mark":"0x0","message":"Delivery to ifindex 7","prefix":"-\u003e lxc_health","source":0,"bytes":42,"summary":"16:f9:0b:3a:11:02 -\u003e 8e:3c:7d:55:a0:01 ARP"}"#,
+            "-> lxc_health: 16:f9:0b:3a:11:02 -> 8e:3c:7d:55:a0:01 ARP",
+        ),
+        (
+            r#"{"cpu":"CPU 03:","type":"capture","mark":"0x0","message":"Delivery to ifindex 7","prefix":"-\u003e lxc_health","source":0,"bytes":118,"summary":"fd00:10:244::5b -\u003e fd00:10:244::1 icmp EchoReply"}"#,
+            "-> lxc_health: fd00:10:244::5b -> fd00:10:244::1 icmp EchoReply",
+        ),
+    ] {
+        let e = parse(json);
+        let text = parse(line);
+        assert_eq!(text.kind(), Kind::Capture, "{line}");
+        assert_eq!(e.kind(), Kind::Capture, "{json}");
+        assert!(text.names().count() > 2, "{line}");
+        for name in text.names() {
+            assert_eq!(e.get(name), text.get(name), "`{name}` of {json}");
+        }
+        assert_eq!(e.flags(), text.flags(), "{json}");
+        assert!(
+            e.int("cpu").is_some() && e.str("message").is_some(),
+            "{e:?}"
+        );
+    }
+}
+
+#[test]
+fn json_debug_capture_without_a_prefix_keeps_the_connection_only() {
+    // `infoPrefix` is "" for the proxy-pre and SNAT capture points (the text form prints no
+    // line for them); `omitempty` leaves `prefix` out of the JSON.
+    let e = parse(
+        r#"{"cpu":"CPU 01:","type":"capture","mark":"0x5","message":"Packet to proxy port 15001 (Pre)","source":1890,"bytes":74,"summary":"10.244.4.66:41000 -\u003e 10.96.0.10:80 tcp SYN"}"#,
+    );
+    assert_eq!(e.kind(), Kind::Capture);
+    assert_eq!(s(&e, "message"), "Packet to proxy port 15001 (Pre)");
+    assert_eq!(s(&e, "src"), "10.244.4.66");
+    assert_eq!(i(&e, "sport"), 41000);
+    assert_eq!(s(&e, "dst"), "10.96.0.10");
+    assert_eq!(i(&e, "dport"), 80);
+    assert_eq!(e.flags(), ["SYN"]);
+    for absent in ["dir", "point", "ifindex", "proxy_port"] {
+        assert_eq!(e.get(absent), None, "{absent}");
+    }
+    // Nor a summary the text parser can read: still a capture, with what the JSON says.
+    let e = parse(
+        r#"{"type":"capture","message":"Packet coming from snat engine on ifindex 2","source":0,"bytes":0}"#,
+    );
+    assert_eq!(e.kind(), Kind::Capture);
+    assert_eq!(
+        s(&e, "message"),
+        "Packet coming from snat engine on ifindex 2"
+    );
+    assert_eq!(e.get("src"), None);
+    assert!(e.flags().is_empty());
+}
