@@ -71,8 +71,8 @@ integers; a port printed as a name without `-n` is its text, and `names` is true
 `dir` (`"In"`, `"Out"`, `"M"`, `"B"`, `"P"`); with `-v`: `tos`, `ttl`, `id`, `ip_flags`,
 `ip_options`, `ip_length`, `cksum_ok`, and `dsr_option` (true when the IP options hold
 option 154, Cilium's DSR option, printed `unknown 154`); with `-e`: `src_mac`, `dst_mac`,
-`ethertype`; `inner`: the encapsulated packet (IPIP, VXLAN, OTV, Geneve). Missing values
-are `()`.
+`ethertype`; `inner`: the encapsulated packet (IPIP, VXLAN, OTV, Geneve); `quoted` (`-v`):
+the packet an ICMP error quotes. Missing values are `()`.
 
 ```rhai
 let p = tcpdump::parse("20:36:33.101612 IP 172.18.0.1.38138 > 10.244.4.66.80: Flags [S], seq 1, win 64240, length 0");

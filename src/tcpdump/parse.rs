@@ -84,6 +84,7 @@ pub struct Packet {
     /// A port or a host was printed as a name (the capture ran without `-n`).
     pub names: bool,
     inner: Option<Box<Packet>>,
+    quoted: Option<Box<Packet>>,
 }
 
 impl Packet {
@@ -156,6 +157,12 @@ impl Packet {
     pub fn inner(&self) -> Option<&Packet> {
         self.inner.as_deref()
     }
+    /// `-v`: the packet an ICMP error quotes (the datagram a port refused, the IPIP packet a
+    /// host could not take, with its own `inner`). Not encapsulation: the ICMP packet is not
+    /// a tunnel, so it is not its `inner`.
+    pub fn quoted(&self) -> Option<&Packet> {
+        self.quoted.as_deref()
+    }
     /// Whether the IP options hold option 154, Cilium's DSR option (service address and port).
     pub fn has_cilium_dsr_option(&self) -> bool {
         self.ip_options()
@@ -192,7 +199,7 @@ impl Packet {
     /// The script-facing map: `time, family, src, sport, dst, dport, proto, flags, syn, ack,
     /// fin, rst, psh, seq, length, raw`, then `iface, dir` (`-i any`), `tos, ttl, id,
     /// ip_flags, ip_options, ip_length, cksum_ok, dsr_option` (`-v`), `src_mac, dst_mac,
-    /// ethertype` (`-e`), `names` and `inner` (missing values are `()`). A port printed as
+    /// ethertype` (`-e`), `names`, `inner` and `quoted` (missing values are `()`). A port printed as
     /// a name is its text (`sport: "http"`).
     pub fn to_map(&self) -> Map {
         fn opt<T: Into<i64>>(v: Option<T>) -> Dynamic {
@@ -254,6 +261,12 @@ impl Packet {
                 .map(|p| Dynamic::from_map(p.to_map()))
                 .unwrap_or(Dynamic::UNIT),
         );
+        m.insert(
+            "quoted".into(),
+            self.quoted()
+                .map(|p| Dynamic::from_map(p.to_map()))
+                .unwrap_or(Dynamic::UNIT),
+        );
         m
     }
 
@@ -286,6 +299,7 @@ impl Packet {
             cksum_ok: None,
             names: false,
             inner: None,
+            quoted: None,
         }
     }
 }
@@ -464,6 +478,20 @@ fn parse_record(record: &str, bare: Option<bool>, depth: u8) -> Option<Packet> {
         expect_ports = None;
     }
 
+    // `-v`: an ICMP error quotes the packet it answers on the next lines (`\tIP (tos …)` and
+    // its transport; an IPIP packet with its own inner one).
+    let mut quoted_at = None;
+    if proto == Proto::Icmp
+        && inner_at.is_none()
+        && depth < MAX_DEPTH
+        && let Some(next) = text.get(line_end..)
+    {
+        let next = next.trim_start();
+        if next.starts_with("IP ") || next.starts_with("IP6 ") {
+            quoted_at = Some(line_end);
+        }
+    }
+
     let src = split_port(src_tok, p.ipv6, expect_ports);
     let dst = split_port(dst_tok, p.ipv6, expect_ports);
     if proto == Proto::Other && src.has_port() && dst.has_port() {
@@ -511,6 +539,9 @@ fn parse_record(record: &str, bare: Option<bool>, depth: u8) -> Option<Packet> {
     {
         let inner_text = text[at..].trim_start();
         p.inner = parse_record(inner_text, inner_bare, depth + 1).map(Box::new);
+    }
+    if let Some(at) = quoted_at {
+        p.quoted = parse_record(text[at..].trim_start(), None, depth + 1).map(Box::new);
     }
     p.raw = text.into();
     Some(p)

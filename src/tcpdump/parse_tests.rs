@@ -165,6 +165,7 @@ fn map_has_the_documented_fields() {
             "names",
             "proto",
             "psh",
+            "quoted",
             "raw",
             "rst",
             "seq",
@@ -386,6 +387,50 @@ fn any_interface_lines_carry_interface_and_direction() {
         packets(VETH_N)
             .iter()
             .all(|p| p.iface().is_none() && p.dir().is_none())
+    );
+}
+
+#[test]
+fn a_verbose_icmp_error_carries_the_packet_it_quotes() {
+    let ps = packets(ANY_V);
+    // `udp port 9999 unreachable`: the quoted UDP datagram the host refused.
+    let port = ps
+        .iter()
+        .find(|p| p.proto == Proto::Icmp && p.raw().contains("udp port 9999 unreachable"))
+        .unwrap();
+    let quoted = port.quoted().expect("the quoted datagram");
+    assert_eq!(
+        (quoted.src(), quoted.dst(), quoted.dport, quoted.proto),
+        ("10.77.0.1", "10.77.0.2", Some(9999), Proto::Udp)
+    );
+    assert_eq!((port.tos, quoted.tos), (Some(0xc0), Some(0)));
+    assert_eq!(quoted.ip_flags(), Some("DF"));
+    assert!(quoted.inner().is_none() && quoted.quoted().is_none());
+    // `protocol 4 unreachable`: the quoted IPIP packet, with its own inner SYN.
+    let ipip = ps
+        .iter()
+        .find(|p| p.proto == Proto::Icmp && p.raw().contains("protocol 4 unreachable"))
+        .unwrap();
+    let outer = ipip.quoted().expect("the quoted IPIP packet");
+    // The ICMP packet itself is not a tunnel: no `inner`.
+    assert!(port.inner().is_none() && ipip.inner().is_none());
+    assert_eq!((outer.src(), outer.dst()), ("10.77.0.1", "10.77.0.2"));
+    let syn = outer.inner().expect("the IPIP packet's inner SYN");
+    assert_eq!(
+        (syn.src(), syn.dst(), syn.dport, syn.syn()),
+        ("172.18.0.1", "10.244.1.5", Some(80), true)
+    );
+    // Without -v tcpdump prints no quoted packet: nothing to attach.
+    let plain = packets(ANY_E)
+        .into_iter()
+        .find(|p| p.proto == Proto::Icmp && p.raw().contains("unreachable"))
+        .unwrap();
+    assert!(plain.quoted().is_none());
+    // Echo requests and replies quote nothing either.
+    assert!(
+        ps.iter()
+            .filter(|p| p.proto == Proto::Icmp && p.raw().contains("echo"))
+            .all(|p| p.quoted().is_none())
     );
 }
 
