@@ -13,7 +13,7 @@ use crate::kube::typed::Pod;
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
 use crate::process::{ProcessError, Spec};
-use crate::repl::shown::shown_if;
+use crate::shown::shown_if;
 use crate::tcpdump::Decode;
 use crate::tcpdump::capture::{Capture, Launch};
 use crate::tcpdump::read::{SavedKind, kind_of, packets_of_text};

@@ -7,27 +7,33 @@
 //! The source is closed — the stream dropped and the [`CloseHook`] run, exactly once — when
 //! the monitor is stopped, when its last handle is dropped, when the source ends, or when
 //! the session shuts down.
+//!
+//! This file holds the handle, its options and accessors and `stop`; the background task
+//! is in [`follow`], waiting on the monitor (`wait`, `capture`) in [`wait`].
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::buffer::{DEFAULT_CAPACITY, EventBuffer};
 use super::close::CloseHook;
 use super::event::Event;
-use super::parse::parse_owned;
-use crate::context::{Ctx, Interrupted};
-use crate::errors::ScriptResult;
-use crate::output::Output;
+use crate::context::Ctx;
+use crate::errors::Interrupted;
+
+mod follow;
+#[cfg(test)]
+mod tests;
+mod wait;
+
+use follow::follow;
+pub use wait::{Until, WaitOutcome, WaitSpec};
 
 /// Keeps or discards an event before it reaches the buffer (runs on the monitor's task).
 pub type EventFilter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
-
-/// The condition a [`Monitor::wait`] checks on each event (runs on the waiting thread).
-pub type Until<'a> = &'a mut dyn FnMut(&Arc<Event>) -> ScriptResult<bool>;
 
 /// How a monitor follows its source.
 #[derive(Clone)]
@@ -73,28 +79,6 @@ pub enum EndReason {
     SourceEnded,
     /// The session shut down.
     SessionShutdown,
-}
-
-/// How a [`Monitor::wait`] ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitOutcome {
-    /// An event satisfied `until`.
-    Matched,
-    /// `count` events were received.
-    Count,
-    /// The monitor ended before the condition held.
-    Ended,
-    /// The timeout passed first.
-    TimedOut,
-}
-
-/// What a wait waits for: any condition that holds ends it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WaitSpec {
-    /// At least this many events received since the start (dropped ones included).
-    pub count: Option<u64>,
-    /// Give up after this long.
-    pub timeout: Option<Duration>,
 }
 
 struct State {
@@ -149,9 +133,6 @@ pub fn receiver_stream(mut rx: mpsc::Receiver<String>) -> impl Stream<Item = Str
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
-/// Up to this many events are cloned out of the buffer per lock in `wait`.
-const WAIT_BATCH: usize = 4096;
-
 impl Monitor {
     /// Starts following `lines` (e.g. the stdout lines of `cilium-dbg monitor` read by a
     /// producer task). Dropping the receiver is part of closing: the producer sees its
@@ -200,25 +181,6 @@ impl Monitor {
         Monitor {
             inner: Arc::new(Handle { shared, stop }),
         }
-    }
-
-    /// The blocking form: follows `lines` until `spec.count` events were kept, `spec.timeout`
-    /// passes or the source ends, then stops (closing the source) and returns the events
-    /// kept. Reaching the timeout is not an error: the events so far are the result.
-    pub fn capture(
-        ctx: &Ctx,
-        lines: mpsc::Receiver<String>,
-        close: impl Into<CloseHook>,
-        options: MonitorOptions,
-        spec: WaitSpec,
-    ) -> ScriptResult<Vec<Arc<Event>>> {
-        let mon = Self::spawn(ctx, lines, close, options);
-        let waited = mon.wait(ctx, spec, None);
-        // Stop even when the wait was interrupted, so nothing is left running.
-        mon.inner.stop.cancel();
-        waited?;
-        mon.stop(ctx, Duration::from_secs(5))?;
-        Ok(mon.events())
     }
 
     fn shared(&self) -> &Shared {
@@ -303,453 +265,5 @@ impl Monitor {
                 self.name()
             ));
         }
-    }
-
-    /// Waits until `until` accepts an event, `spec.count` events were received, the monitor
-    /// ends, or `spec.timeout` passes — whichever comes first. `until` runs on the calling
-    /// thread (the engine's) on every event held, from the oldest, then on each new one.
-    /// With neither `count` nor `until`, waits for the monitor to end.
-    pub fn wait(
-        &self,
-        ctx: &Ctx,
-        spec: WaitSpec,
-        mut until: Option<Until<'_>>,
-    ) -> ScriptResult<WaitOutcome> {
-        let deadline = spec.timeout.map(|d| Instant::now() + d);
-        let mut next_seq = 0u64;
-        loop {
-            let notified = self.shared().notify.notified();
-            let mut notified = std::pin::pin!(notified);
-            notified.as_mut().enable();
-            let (batch, received, ended) = {
-                let s = self.shared().lock();
-                let batch: Vec<(u64, Arc<Event>)> = if until.is_some() {
-                    s.buffer
-                        .since(next_seq)
-                        .take(WAIT_BATCH)
-                        .map(|(seq, e)| (seq, e.clone()))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                (batch, s.buffer.received(), s.ended)
-            };
-            let full_batch = batch.len() == WAIT_BATCH;
-            if let Some(until) = until.as_mut() {
-                for (seq, event) in &batch {
-                    next_seq = seq + 1;
-                    if until(event)? {
-                        return Ok(WaitOutcome::Matched);
-                    }
-                }
-            }
-            if spec.count.is_some_and(|c| received >= c) {
-                return Ok(WaitOutcome::Count);
-            }
-            // Checked before taking the next batch, so a flood of events cannot outlast it.
-            let left = match deadline {
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return Ok(WaitOutcome::TimedOut);
-                    }
-                    Some(d - now)
-                }
-                None => None,
-            };
-            if full_batch {
-                continue;
-            }
-            if ended.is_some() {
-                // `ended` is set after the last push, so this batch held every event.
-                return Ok(WaitOutcome::Ended);
-            }
-            ctx.block_on(async move {
-                match left {
-                    Some(left) => {
-                        let _ = tokio::time::timeout(left, notified).await;
-                    }
-                    None => notified.await,
-                }
-            })?;
-        }
-    }
-}
-
-/// Lines taken from the source at once when they are already there (a busy agent).
-const INGEST_BATCH: usize = 256;
-
-/// The monitor's task: follow `lines` until stopped, shut down or ended, then close.
-async fn follow<S>(
-    shared: Arc<Shared>,
-    lines: S,
-    stop: CancellationToken,
-    session: CancellationToken,
-    print: Option<Output>,
-    output: Output,
-    filter: Option<EventFilter>,
-) where
-    S: Stream<Item = String> + Send + 'static,
-{
-    let reason = {
-        // Lines already waiting come as one batch: one lock and one wake-up per batch.
-        let mut batches = std::pin::pin!(lines.ready_chunks(INGEST_BATCH));
-        let stopped = stop.cancelled();
-        let mut stopped = std::pin::pin!(stopped);
-        let shutdown = session.cancelled();
-        let mut shutdown = std::pin::pin!(shutdown);
-        let mut events = Vec::with_capacity(INGEST_BATCH);
-        loop {
-            tokio::select! {
-                biased;
-                _ = &mut stopped => break EndReason::Stopped,
-                _ = &mut shutdown => break EndReason::SessionShutdown,
-                batch = batches.next() => match batch {
-                    None => break EndReason::SourceEnded,
-                    Some(batch) => {
-                        ingest(&shared, batch, &mut events, print.as_ref(), &output, filter.as_ref())
-                    }
-                },
-            }
-        }
-        // The source is dropped here: a producer sees its channel closed.
-    };
-    shared.close_source();
-    shared.lock().ended = Some(reason);
-    shared.notify.notify_waiters();
-}
-
-fn ingest(
-    shared: &Shared,
-    batch: Vec<String>,
-    events: &mut Vec<Event>,
-    print: Option<&Output>,
-    output: &Output,
-    filter: Option<&EventFilter>,
-) {
-    events.clear();
-    for line in batch {
-        let event = parse_owned(line);
-        if filter.is_none_or(|keep| keep(&event)) {
-            if let Some(out) = print {
-                out.println(event.raw());
-            }
-            events.push(event);
-        }
-    }
-    if events.is_empty() {
-        return;
-    }
-    let first_drop = {
-        let mut s = shared.lock();
-        let mut dropped = false;
-        for event in events.drain(..) {
-            dropped |= s.buffer.push(event);
-        }
-        let first = dropped && !s.warned;
-        if first {
-            s.warned = true;
-        }
-        first.then(|| s.buffer.capacity())
-    };
-    if let Some(cap) = first_drop {
-        output.eprintln(&format!(
-            "{}: event buffer full ({cap} events): dropping the oldest; mon.dropped() counts them",
-            shared.name
-        ));
-    }
-    shared.notify.notify_waiters();
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use super::*;
-    use crate::context::Settings;
-
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    }
-
-    fn lost(i: usize) -> String {
-        format!("CPU 00: Lost {i} events")
-    }
-
-    fn counts(events: &[Arc<Event>]) -> Vec<i64> {
-        events.iter().map(|e| e.int("count").unwrap()).collect()
-    }
-
-    #[test]
-    fn stop_closes_the_source_and_runs_the_close_hook_once() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let (tx, rx) = mpsc::channel::<String>(16);
-        let closed = Arc::new(AtomicUsize::new(0));
-        let c = closed.clone();
-        let mon = Monitor::spawn(
-            &ctx,
-            rx,
-            CloseHook::new(move || {
-                c.fetch_add(1, Ordering::SeqCst);
-            }),
-            MonitorOptions::default(),
-        );
-        for i in 0..3 {
-            rt.block_on(tx.send(lost(i))).unwrap();
-        }
-        let outcome = mon
-            .wait(
-                &ctx,
-                WaitSpec {
-                    count: Some(3),
-                    timeout: Some(Duration::from_secs(5)),
-                },
-                None,
-            )
-            .unwrap();
-        assert_eq!(outcome, WaitOutcome::Count);
-        let reason = mon.stop(&ctx, Duration::from_secs(5)).unwrap();
-        assert_eq!(reason, Some(EndReason::Stopped));
-        assert_eq!(closed.load(Ordering::SeqCst), 1);
-        // The receiver was dropped: the producer can no longer send.
-        assert!(tx.is_closed());
-        assert!(rt.block_on(tx.send(lost(9))).is_err());
-        assert_eq!(counts(&mon.events()), [0, 1, 2]);
-        // A second stop changes nothing.
-        mon.stop(&ctx, Duration::from_secs(1)).unwrap();
-        assert_eq!(closed.load(Ordering::SeqCst), 1);
-    }
-
-    #[test]
-    fn dropping_the_last_handle_closes_the_source() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let (tx, rx) = mpsc::channel::<String>(16);
-        let token = CancellationToken::new();
-        let mon = Monitor::spawn(&ctx, rx, token.clone(), MonitorOptions::default());
-        let clone = mon.clone();
-        drop(mon);
-        assert!(!token.is_cancelled(), "a clone still holds the monitor");
-        drop(clone);
-        rt.block_on(async {
-            tokio::time::timeout(Duration::from_secs(5), token.cancelled())
-                .await
-                .expect("close hook token cancelled");
-            tokio::time::timeout(Duration::from_secs(5), tx.closed())
-                .await
-                .expect("receiver dropped");
-        });
-    }
-
-    #[test]
-    fn session_shutdown_closes_the_source() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let (_tx, rx) = mpsc::channel::<String>(16);
-        let token = CancellationToken::new();
-        let mon = Monitor::spawn(&ctx, rx, token.clone(), MonitorOptions::default());
-        ctx.shutdown(Duration::from_secs(5));
-        assert!(token.is_cancelled());
-        assert_eq!(mon.ended(), Some(EndReason::SessionShutdown));
-    }
-
-    #[test]
-    fn events_arrive_in_order_and_the_end_of_the_source_is_seen() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let lines = futures::stream::iter((0..500).map(lost));
-        let mon = Monitor::spawn_stream(&ctx, lines, CloseHook::Nothing, MonitorOptions::default());
-        let outcome = mon.wait(&ctx, WaitSpec::default(), None).unwrap();
-        assert_eq!(outcome, WaitOutcome::Ended);
-        assert_eq!(mon.ended(), Some(EndReason::SourceEnded));
-        assert_eq!(counts(&mon.events()), (0..500).collect::<Vec<i64>>());
-    }
-
-    #[test]
-    fn wait_until_sees_events_that_arrived_before_the_wait_and_after() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let (tx, rx) = mpsc::channel::<String>(16);
-        let mon = Monitor::spawn(&ctx, rx, CloseHook::Nothing, MonitorOptions::default());
-        rt.block_on(tx.send(lost(1))).unwrap();
-        let mut seen = Vec::new();
-        let mut until = |e: &Arc<Event>| -> ScriptResult<bool> {
-            seen.push(e.int("count").unwrap());
-            Ok(e.int("count") == Some(1))
-        };
-        let spec = WaitSpec {
-            count: None,
-            timeout: Some(Duration::from_secs(5)),
-        };
-        assert_eq!(
-            mon.wait(&ctx, spec, Some(&mut until)).unwrap(),
-            WaitOutcome::Matched
-        );
-        // Later events: the producer sends while the engine thread waits.
-        let producer = rt.spawn(async move {
-            for i in 2..=6 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                tx.send(lost(i)).await.unwrap();
-            }
-            tx
-        });
-        let mut seen2 = Vec::new();
-        let mut until5 = |e: &Arc<Event>| -> ScriptResult<bool> {
-            seen2.push(e.int("count").unwrap());
-            Ok(e.int("count") == Some(5))
-        };
-        assert_eq!(
-            mon.wait(&ctx, spec, Some(&mut until5)).unwrap(),
-            WaitOutcome::Matched
-        );
-        assert_eq!(seen, [1]);
-        assert_eq!(&seen2[..5], [1, 2, 3, 4, 5]);
-        let _tx = rt.block_on(producer).unwrap();
-        mon.stop(&ctx, Duration::from_secs(5)).unwrap();
-    }
-
-    #[test]
-    fn ctrl_c_interrupts_a_wait_without_timeout() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        ctx.begin_eval();
-        let (_tx, rx) = mpsc::channel::<String>(16);
-        let mon = Monitor::spawn(&ctx, rx, CloseHook::Nothing, MonitorOptions::default());
-        let c = ctx.clone();
-        let interrupter = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            c.interrupt();
-        });
-        let err = mon.wait(&ctx, WaitSpec::default(), None).unwrap_err();
-        assert!(crate::errors::is_interrupted(&err), "{err}");
-        interrupter.join().unwrap();
-        // The monitor itself keeps running until stopped or dropped.
-        assert_eq!(mon.ended(), None);
-    }
-
-    #[test]
-    fn wait_times_out_even_under_a_flood_of_events() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let endless = futures::stream::repeat_with(|| lost(1));
-        let mon =
-            Monitor::spawn_stream(&ctx, endless, CloseHook::Nothing, MonitorOptions::default());
-        let mut never = |_: &Arc<Event>| -> ScriptResult<bool> { Ok(false) };
-        let spec = WaitSpec {
-            count: None,
-            timeout: Some(Duration::from_millis(200)),
-        };
-        assert_eq!(
-            mon.wait(&ctx, spec, Some(&mut never)).unwrap(),
-            WaitOutcome::TimedOut
-        );
-        mon.stop(&ctx, Duration::from_secs(5)).unwrap();
-        assert!(mon.received() > 0);
-    }
-
-    #[test]
-    fn capture_returns_after_count_and_closes_the_source() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let (tx, rx) = mpsc::channel::<String>(16);
-        let token = CancellationToken::new();
-        let producer = rt.spawn(async move {
-            for i in 0..100 {
-                if tx.send(lost(i)).await.is_err() {
-                    return i;
-                }
-            }
-            tx.closed().await;
-            100
-        });
-        let spec = WaitSpec {
-            count: Some(5),
-            timeout: Some(Duration::from_secs(10)),
-        };
-        let events =
-            Monitor::capture(&ctx, rx, token.clone(), MonitorOptions::default(), spec).unwrap();
-        assert!(events.len() >= 5);
-        assert_eq!(counts(&events)[..5], [0, 1, 2, 3, 4]);
-        assert!(token.is_cancelled());
-        // The producer only finishes once a send fails or its channel is closed.
-        rt.block_on(async {
-            tokio::time::timeout(Duration::from_secs(5), producer)
-                .await
-                .expect("the producer saw its channel closed")
-                .unwrap()
-        });
-    }
-
-    #[test]
-    fn capture_returns_what_it_has_at_the_timeout() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let (tx, rx) = mpsc::channel::<String>(16);
-        rt.block_on(tx.send(lost(7))).unwrap();
-        let spec = WaitSpec {
-            count: Some(5),
-            timeout: Some(Duration::from_millis(100)),
-        };
-        let events = Monitor::capture(
-            &ctx,
-            rx,
-            CloseHook::Nothing,
-            MonitorOptions::default(),
-            spec,
-        )
-        .unwrap();
-        assert_eq!(counts(&events), [7]);
-        assert!(tx.is_closed());
-    }
-
-    #[test]
-    fn wait_times_out_when_nothing_matches() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let (_tx, rx) = mpsc::channel::<String>(16);
-        let mon = Monitor::spawn(&ctx, rx, CloseHook::Nothing, MonitorOptions::default());
-        let started = Instant::now();
-        let spec = WaitSpec {
-            count: Some(1),
-            timeout: Some(Duration::from_millis(100)),
-        };
-        assert_eq!(mon.wait(&ctx, spec, None).unwrap(), WaitOutcome::TimedOut);
-        assert!(started.elapsed() >= Duration::from_millis(100));
-    }
-
-    #[test]
-    fn a_full_buffer_keeps_the_newest_and_reports_the_dropped_count() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let lines = futures::stream::iter((0..10).map(lost));
-        let options = MonitorOptions {
-            capacity: 4,
-            ..MonitorOptions::default()
-        };
-        let mon = Monitor::spawn_stream(&ctx, lines, CloseHook::Nothing, options);
-        mon.wait(&ctx, WaitSpec::default(), None).unwrap();
-        assert_eq!(counts(&mon.events()), [6, 7, 8, 9]);
-        assert_eq!(mon.dropped(), 6);
-        assert_eq!(mon.received(), 10);
-    }
-
-    #[test]
-    fn the_filter_decides_what_is_kept() {
-        let rt = runtime();
-        let ctx = Ctx::new(rt.handle().clone(), Settings::default());
-        let lines = futures::stream::iter((0..10).map(lost));
-        let options = MonitorOptions {
-            filter: Some(Arc::new(|e: &Event| e.int("count").unwrap_or(0) % 3 == 0)),
-            ..MonitorOptions::default()
-        };
-        let mon = Monitor::spawn_stream(&ctx, lines, CloseHook::Nothing, options);
-        mon.wait(&ctx, WaitSpec::default(), None).unwrap();
-        assert_eq!(counts(&mon.events()), [0, 3, 6, 9]);
-        assert_eq!(mon.received(), 4);
     }
 }
