@@ -176,26 +176,45 @@ fn exec_returns_output_and_exit_code() {
     assert!(text(&r, "stderr").contains("no-such-program"), "{r:?}");
 }
 
-#[test]
-fn exec_timeout_leaves_no_process_in_the_container() {
-    let e = docker_or_skip!("exec_timeout_leaves_no_process_in_the_container");
+/// The control plane's processes (`ps -eo pid,args`).
+fn control_plane_ps(s: &mut Session, cluster: &str) -> String {
+    ps_in(s, cluster, &format!("{cluster}-control-plane"))
+}
+
+/// Runs `script` on a fresh stand-in cluster: it must fail with a 1 s timeout and leave
+/// `command` running nowhere in the control plane. Returns the error and the processes seen
+/// afterwards (`None` when the test skips without Docker).
+fn timed_out_in_the_control_plane(
+    test: &str,
+    script: &str,
+    command: &str,
+) -> Option<(String, String)> {
+    let e = env::engine(test)?;
     let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
     let mut s = session();
-    let err = eval_err(
-        &mut s,
-        &c.name,
-        r#"cluster::control_plane(CLUSTER).exec(["sleep", "4242"], #{timeout: "1s"})"#,
-    );
+    let err = eval_err(&mut s, &c.name, script);
     assert!(err.contains("timed out after 1s"), "{err}");
+    let ps = control_plane_ps(&mut s, &c.name);
+    assert!(
+        !ps.contains(command),
+        "the timed-out command is still running:\n{ps}"
+    );
+    Some((err, ps))
+}
+
+#[test]
+fn exec_timeout_leaves_no_process_in_the_container() {
+    let Some((err, ps)) = timed_out_in_the_control_plane(
+        "exec_timeout_leaves_no_process_in_the_container",
+        r#"cluster::control_plane(CLUSTER).exec(["sleep", "4242"], #{timeout: "1s"})"#,
+        "sleep 4242",
+    ) else {
+        return;
+    };
     assert!(err.contains("sleep 4242"), "{err}");
-    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
     assert!(
         ps.contains("nginx"),
         "ps sees the container's processes: {ps}"
-    );
-    assert!(
-        !ps.contains("sleep 4242"),
-        "the timed-out command is still running:\n{ps}"
     );
 }
 
@@ -219,7 +238,7 @@ fn exec_stream_callback_false_stops_the_process() {
     assert!(r["stopped"].as_bool().unwrap());
     let seen: Vec<String> = array(&r["seen"]).iter().map(|l| l.to_string()).collect();
     assert_eq!(seen, ["line1", "line2", "line3"]);
-    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
+    let ps = control_plane_ps(&mut s, &c.name);
     assert!(
         !ps.contains("labsh_marker"),
         "the stopped loop is still running:\n{ps}"
@@ -228,19 +247,10 @@ fn exec_stream_callback_false_stops_the_process() {
 
 #[test]
 fn exec_stream_timeout_stops_the_process() {
-    let e = docker_or_skip!("exec_stream_timeout_stops_the_process");
-    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
-    let mut s = session();
-    let err = eval_err(
-        &mut s,
-        &c.name,
+    timed_out_in_the_control_plane(
+        "exec_stream_timeout_stops_the_process",
         r#"cluster::control_plane(CLUSTER).exec_stream(["sleep", "4343"], #{timeout: "1s"}, |line| true)"#,
-    );
-    assert!(err.contains("timed out after 1s"), "{err}");
-    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
-    assert!(
-        !ps.contains("sleep 4343"),
-        "the timed-out command is still running:\n{ps}"
+        "sleep 4343",
     );
 }
 
@@ -786,7 +796,7 @@ fn ctrl_c_during_exec_leaves_no_process_in_the_container() {
         "{:?}",
         r.map_err(|e| e.to_string())
     );
-    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
+    let ps = control_plane_ps(&mut s, &c.name);
     assert!(ps.contains("nginx"), "{ps}");
     assert!(
         !ps.contains("sleep 4444"),

@@ -6,12 +6,12 @@ use serde_json::Value;
 
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
+use crate::kube::apply::{self, Document};
 use crate::options::Opts;
 use crate::primitives::Registry;
 use crate::shown::shown;
 
 use super::{block, conn, explain, ns_flag, s};
-use crate::kube::apply::{self, Document};
 
 const APPLY_DOC: &str = r#"Server-side apply (field manager `labsh`), like `kubectl apply --server-side -f`.
 `x` is a path (relative to the script), an array of paths, a YAML string (with a newline:
@@ -30,23 +30,8 @@ kube::apply(#{apiVersion: "v1", kind: "Namespace", metadata: #{name: "lab"}});
 
 /// Registers `kube::apply`.
 pub(super) fn register(reg: &mut Registry, ctx: &Ctx) {
-    let m = "kube";
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "apply",
-        &["x: Dynamic", "Array"],
-        APPLY_DOC,
-        move |x: Dynamic| kube_apply(&c, x, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "apply",
-        &["x: Dynamic", "opts: Map", "Array"],
-        APPLY_DOC,
-        move |x: Dynamic, opts: Map| kube_apply(&c, x, opts),
-    );
+    with_and_without_opts!(reg, ctx, "apply", APPLY_DOC,
+        [x: Dynamic = "x: Dynamic"] -> "Array", kube_apply);
 }
 
 fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Dynamic> {

@@ -1,22 +1,20 @@
 //! `kube::exec` and `kube::exec_stream`: a command in a pod, like `kubectl exec`, collected
 //! or streamed line by line to a callback (`tcpdump::` on pods runs through [`kube_exec`]).
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
-use crate::options::Opts;
-use crate::primitives::Registry;
-
-use super::{block, conn, explain, ns_flag, s};
-use std::sync::Arc;
-use std::time::Duration;
-
 use crate::kube::Conn;
 use crate::kube::exec::{ExecLine, exec_lines};
+use crate::options::Opts;
+use crate::primitives::Registry;
 use crate::primitives::proc::argv_from;
 
-use super::{Recv, pod_arg, recv};
+use super::{Recv, block, conn, explain, ns_flag, pod_arg, recv, s};
 
 const EXEC_DOC: &str = r#"Runs a command in a pod (name or `Pod`) and returns `#{code, stdout, stderr}`; a
 non-zero exit is not an error. Output is read line by line: each line of `stdout`/`stderr`
@@ -45,22 +43,8 @@ kube::exec_stream("cilium-x7k2p", ["cilium-dbg", "monitor"], #{namespace: "kube-
 /// Registers `kube::exec` and `kube::exec_stream`.
 pub(super) fn register(reg: &mut Registry, ctx: &Ctx) {
     let m = "kube";
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "exec",
-        &["pod: Dynamic", "argv: Array", "Map"],
-        EXEC_DOC,
-        move |pod: Dynamic, argv: Array| kube_exec(&c, pod, argv, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "exec",
-        &["pod: Dynamic", "argv: Array", "opts: Map", "Map"],
-        EXEC_DOC,
-        move |pod: Dynamic, argv: Array, opts: Map| kube_exec(&c, pod, argv, opts),
-    );
+    with_and_without_opts!(reg, ctx, "exec", EXEC_DOC,
+        [pod: Dynamic = "pod: Dynamic", argv: Array = "argv: Array"] -> "Map", kube_exec);
     let c = ctx.clone();
     reg.func(
         m,

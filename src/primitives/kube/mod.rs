@@ -17,6 +17,31 @@ use crate::kube::typed::Pod;
 use crate::kube::{Conn, KubeError, connect};
 use crate::primitives::{Family, Registry};
 
+/// Registers `kube::NAME(params…)` and `kube::NAME(params…, opts)`, the pair every `kube::`
+/// function with options has: both call `imp(&ctx, args…, opts)`, the short form with an
+/// empty map. Each argument is `name: RustType = "name: RhaiType"` (the docs' spelling).
+macro_rules! with_and_without_opts {
+    ($reg:expr, $ctx:expr, $name:literal, $doc:expr,
+     [$($arg:ident: $ty:ty = $param:literal),*] -> $ret:literal, $imp:path) => {{
+        let c = $ctx.clone();
+        $reg.func(
+            "kube",
+            $name,
+            &[$($param,)* $ret],
+            $doc,
+            move |$($arg: $ty),*| $imp(&c, $($arg,)* rhai::Map::new()),
+        );
+        let c = $ctx.clone();
+        $reg.func(
+            "kube",
+            $name,
+            &[$($param,)* "opts: Map", $ret],
+            $doc,
+            move |$($arg: $ty,)* opts: rhai::Map| $imp(&c, $($arg,)* opts),
+        );
+    }};
+}
+
 pub mod apply;
 pub mod context;
 pub mod exec;

@@ -6,15 +6,14 @@ use rhai::{Array, Dynamic, Map};
 
 use crate::context::Ctx;
 use crate::errors::ScriptResult;
+use crate::kube::objects;
+use crate::kube::typed::{Pod, Service};
 use crate::options::Opts;
 use crate::primitives::Registry;
 use crate::shown::{shown, shown_if};
 
-use super::{DEFAULT_WAIT, block, conn, explain, ns_flag, s, to_dynamic};
-use crate::kube::objects;
-use crate::kube::typed::{Pod, Service};
-
 use super::options::{list_flags, list_query};
+use super::{DEFAULT_WAIT, block, conn, explain, ns_flag, s, to_dynamic};
 
 const GET_DOC: &str = r#"One object as a map, like `kubectl get KIND NAME -o yaml`. `kind` takes kubectl's
 names (`svc`, `deploy`, `po`, `cep`, `deployments.apps`). As kubectl, it leaves out
@@ -82,117 +81,21 @@ print(svc.node_port()); // 32150
 
 /// Registers `kube::get`, `list`, `delete`, `table`, `pods`, `pod` and `service`.
 pub(super) fn register(reg: &mut Registry, ctx: &Ctx) {
-    let m = "kube";
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "get",
-        &["kind: String", "name: String", "Map"],
-        GET_DOC,
-        move |kind: &str, name: &str| kube_get(&c, kind, name, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "get",
-        &["kind: String", "name: String", "opts: Map", "Map"],
-        GET_DOC,
-        move |kind: &str, name: &str, opts: Map| kube_get(&c, kind, name, opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "list",
-        &["kind: String", "Array"],
-        LIST_DOC,
-        move |kind: &str| kube_list(&c, kind, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "list",
-        &["kind: String", "opts: Map", "Array"],
-        LIST_DOC,
-        move |kind: &str, opts: Map| kube_list(&c, kind, opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "delete",
-        &["kind: String", "name: String", "bool"],
-        DELETE_DOC,
-        move |kind: &str, name: &str| kube_delete(&c, kind, name, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "delete",
-        &["kind: String", "name: String", "opts: Map", "bool"],
-        DELETE_DOC,
-        move |kind: &str, name: &str, opts: Map| kube_delete(&c, kind, name, opts),
-    );
+    with_and_without_opts!(reg, ctx, "get", GET_DOC,
+        [kind: &str = "kind: String", name: &str = "name: String"] -> "Map", kube_get);
+    with_and_without_opts!(reg, ctx, "list", LIST_DOC,
+        [kind: &str = "kind: String"] -> "Array", kube_list);
+    with_and_without_opts!(reg, ctx, "delete", DELETE_DOC,
+        [kind: &str = "kind: String", name: &str = "name: String"] -> "bool", kube_delete);
 
     // tables and typed values
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "table",
-        &["kind: String", "String"],
-        TABLE_DOC,
-        move |kind: &str| kube_table(&c, kind, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "table",
-        &["kind: String", "opts: Map", "String"],
-        TABLE_DOC,
-        move |kind: &str, opts: Map| kube_table(&c, kind, opts),
-    );
-    let c = ctx.clone();
-    reg.func(m, "pods", &["Array"], PODS_DOC, move || {
-        kube_pods(&c, Map::new())
-    });
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "pods",
-        &["opts: Map", "Array"],
-        PODS_DOC,
-        move |opts: Map| kube_pods(&c, opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "pod",
-        &["name: String", "Pod"],
-        POD_DOC,
-        move |name: &str| kube_pod(&c, name, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "pod",
-        &["name: String", "opts: Map", "Pod"],
-        POD_DOC,
-        move |name: &str, opts: Map| kube_pod(&c, name, opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "service",
-        &["name: String", "Service"],
-        SERVICE_DOC,
-        move |name: &str| kube_service(&c, name, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "service",
-        &["name: String", "opts: Map", "Service"],
-        SERVICE_DOC,
-        move |name: &str, opts: Map| kube_service(&c, name, opts),
-    );
+    with_and_without_opts!(reg, ctx, "table", TABLE_DOC,
+        [kind: &str = "kind: String"] -> "String", kube_table);
+    with_and_without_opts!(reg, ctx, "pods", PODS_DOC, [] -> "Array", kube_pods);
+    with_and_without_opts!(reg, ctx, "pod", POD_DOC,
+        [name: &str = "name: String"] -> "Pod", kube_pod);
+    with_and_without_opts!(reg, ctx, "service", SERVICE_DOC,
+        [name: &str = "name: String"] -> "Service", kube_service);
 }
 
 fn kube_get(ctx: &Ctx, kind: &str, name: &str, opts: Map) -> ScriptResult<Map> {

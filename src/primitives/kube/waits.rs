@@ -6,16 +6,15 @@ use serde_json::Value;
 
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
+use crate::kube::objects::ListQuery;
+use crate::kube::target::{Target, selector_subject};
+use crate::kube::wait::{self, Check};
 use crate::options::Opts;
 use crate::primitives::Registry;
 use crate::shown::shown;
 
-use super::{DEFAULT_WAIT, block, conn, explain, ns_flag, s, to_dynamic};
-use crate::kube::objects::ListQuery;
-use crate::kube::target::{Target, selector_subject};
-use crate::kube::wait::{self, Check};
-
 use super::options::{list_flags, list_query};
+use super::{DEFAULT_WAIT, block, conn, explain, ns_flag, s, to_dynamic};
 
 const WAIT_ROLLOUT_DOC: &str = r#"Waits until a rollout is complete, like `kubectl rollout status`: `deployment/NAME`,
 `daemonset/NAME` or `statefulset/NAME`. Watch-based; returns the object. Options:
@@ -47,38 +46,10 @@ let svc = kube::wait_for("svc", "frontend", |o| o.spec.ports[0].nodePort != (), 
 /// Registers `kube::wait_rollout`, `kube::wait_ready` and `kube::wait_for`.
 pub(super) fn register(reg: &mut Registry, ctx: &Ctx) {
     let m = "kube";
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "wait_rollout",
-        &["target: String", "Map"],
-        WAIT_ROLLOUT_DOC,
-        move |t: &str| wait_rollout(&c, t, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "wait_rollout",
-        &["target: String", "opts: Map", "Map"],
-        WAIT_ROLLOUT_DOC,
-        move |t: &str, opts: Map| wait_rollout(&c, t, opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "wait_ready",
-        &["kind: String", "Array"],
-        WAIT_READY_DOC,
-        move |k: &str| wait_ready(&c, k, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "wait_ready",
-        &["kind: String", "opts: Map", "Array"],
-        WAIT_READY_DOC,
-        move |k: &str, opts: Map| wait_ready(&c, k, opts),
-    );
+    with_and_without_opts!(reg, ctx, "wait_rollout", WAIT_ROLLOUT_DOC,
+        [t: &str = "target: String"] -> "Map", wait_rollout);
+    with_and_without_opts!(reg, ctx, "wait_ready", WAIT_READY_DOC,
+        [k: &str = "kind: String"] -> "Array", wait_ready);
     let c = ctx.clone();
     reg.func(
         m,
