@@ -62,7 +62,7 @@ fn a_circle_is_found_and_named() {
     assert_eq!(circles, vec![vec!["api".to_string(), "cli".to_string()]]);
     assert_eq!(
         describe(&graph, &circles[0]),
-        "  api ↔ cli: api → cli (src/api.rs); cli → api (src/cli.rs)"
+        "  api → cli → api: api → cli (src/api.rs); cli → api (src/cli.rs)"
     );
 }
 
@@ -327,17 +327,85 @@ fn circles(graph: &Graph) -> Vec<Vec<String>> {
     s.found
 }
 
-/// One line naming a circle and, for each of its edges, the files that make it.
-fn describe(graph: &Graph, circle: &[String]) -> String {
-    let members: BTreeSet<&String> = circle.iter().collect();
-    let mut edges = Vec::new();
-    for a in circle {
-        for (b, files) in &graph[a] {
-            if members.contains(b) {
-                let files: Vec<&str> = files.iter().map(String::as_str).collect();
-                edges.push(format!("{a} → {b} ({})", files.join(", ")));
+/// The circles of a strongly connected component, one line each, shortest first: through each
+/// edge `a → b` of the component, the shortest way back from `b` to `a`, with the files that
+/// make each step (`  api → cli → api: api → cli (src/api.rs); cli → api (src/cli.rs)`).
+fn describe(graph: &Graph, component: &[String]) -> String {
+    let members: BTreeSet<&str> = component.iter().map(String::as_str).collect();
+    let mut cycles = BTreeSet::new();
+    for a in component {
+        for b in graph[a].keys().filter(|b| members.contains(b.as_str())) {
+            if let Some(back) = shortest_path(graph, &members, b, a) {
+                let mut cycle: Vec<&str> = vec![a.as_str()];
+                cycle.extend(back.iter().map(String::as_str));
+                cycle.pop(); // `a` again
+                // The same circle from any of its modules: start at the smallest name.
+                let start = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap();
+                cycle.rotate_left(start);
+                cycles.insert((
+                    cycle.len(),
+                    cycle.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+                ));
             }
         }
     }
-    format!("  {}: {}", circle.join(" ↔ "), edges.join("; "))
+    const SHOWN: usize = 20;
+    let mut lines: Vec<String> = cycles
+        .iter()
+        .take(SHOWN)
+        .map(|(_, cycle)| {
+            let steps: Vec<String> = (0..cycle.len())
+                .map(|i| {
+                    let (a, b) = (&cycle[i], &cycle[(i + 1) % cycle.len()]);
+                    let files: Vec<&str> = graph[a][b].iter().map(String::as_str).collect();
+                    format!("{a} → {b} ({})", files.join(", "))
+                })
+                .collect();
+            format!(
+                "  {} → {}: {}",
+                cycle.join(" → "),
+                cycle[0],
+                steps.join("; ")
+            )
+        })
+        .collect();
+    if cycles.len() > SHOWN {
+        lines.push(format!(
+            "  (+{} more circles among {})",
+            cycles.len() - SHOWN,
+            component.join(", ")
+        ));
+    }
+    lines.join("\n")
+}
+
+/// The modules on the shortest way from `from` to `to` inside `members` (both ends included).
+fn shortest_path(
+    graph: &Graph,
+    members: &BTreeSet<&str>,
+    from: &str,
+    to: &str,
+) -> Option<Vec<String>> {
+    let mut previous: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([from]);
+    let mut seen = BTreeSet::from([from]);
+    while let Some(m) = queue.pop_front() {
+        if m == to {
+            let mut path = vec![to.to_string()];
+            let mut at = to;
+            while let Some(&p) = previous.get(at) {
+                path.push(p.to_string());
+                at = p;
+            }
+            path.reverse();
+            return Some(path);
+        }
+        for next in graph.get(m).into_iter().flat_map(|t| t.keys()) {
+            if members.contains(next.as_str()) && seen.insert(next.as_str()) {
+                previous.insert(next.as_str(), m);
+                queue.push_back(next.as_str());
+            }
+        }
+    }
+    None
 }
