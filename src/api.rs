@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::catalog::{Catalog, FnDoc};
-use crate::cli::EXIT_FAILURE;
+use crate::exit_code::EXIT_FAILURE;
 use crate::workbench::Session;
 
 /// `labsh api [NAME] [--definitions DIR]`; returns the exit code.

@@ -7,14 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::context::Settings;
+use crate::exit_code::{EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::workbench::{ScriptError, Session, Workbench};
-
-/// Exit code: a script error or a failed check.
-pub const EXIT_FAILURE: u8 = 1;
-/// Exit code: bad command line.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: interrupted by Ctrl-C.
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// labsh: a scripting workbench for Kubernetes networking labs (kind, Cilium, eBPF).
 #[derive(Debug, Parser)]

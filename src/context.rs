@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::errors::Interrupted;
 use crate::output::Output;
 
 /// Global flags that change how primitives behave.
@@ -41,11 +42,6 @@ pub struct Settings {
     /// `--max-string-size`, `--max-array-size`, `--max-map-size`: the sandbox limits.
     pub limits: crate::limits::Limits,
 }
-
-/// The evaluation was interrupted (Ctrl-C).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("interrupted")]
-pub struct Interrupted;
 
 /// Shared, cheaply clonable handle on the workbench state.
 #[derive(Clone)]
@@ -201,7 +197,7 @@ impl Ctx {
     /// kept for the HTML report's step table either way.
     pub fn explain<S: AsRef<str>>(&self, argv: &[S]) {
         let line = crate::shell::join(argv);
-        self.ext::<crate::report::journal::Journal>().command(&line);
+        self.ext::<crate::journal::Journal>().command(&line);
         if self.0.settings.explain {
             self.0.output.explain(&line);
         }

@@ -130,7 +130,7 @@ pub fn from_parse(err: ParseError, source_name: &str, text: &str) -> Diagnostic 
     let message = match err.err_type() {
         rhai::ParseErrorType::ExprTooDeep => format!(
             "expression nested too deeply (the limit is {} levels)",
-            crate::workbench::MAX_EXPR_DEPTH
+            crate::limits::MAX_EXPR_DEPTH
         ),
         rhai::ParseErrorType::LiteralTooLarge(what, max) => {
             let (thing, flag) = if what.contains("string") {
@@ -201,7 +201,7 @@ fn message_of(err: &EvalAltResult, sources: &Sources, location: Option<&Location
         ),
         EvalAltResult::ErrorStackOverflow(_) => format!(
             "too many nested function calls: the limit is {} levels (a runaway recursion?)",
-            crate::workbench::MAX_CALL_LEVELS
+            crate::limits::MAX_CALL_LEVELS
         ),
         e => strip_position(&e.to_string()),
     }
@@ -281,60 +281,5 @@ impl fmt::Display for Diagnostic {
             write_snippet(f, loc, false)?;
         }
         Ok(())
-    }
-}
-
-/// The native function type Rhai stores (`FnAny`, not exported by name).
-type NativeFn = dyn Fn(
-        Option<rhai::NativeCallContext>,
-        &mut [&mut rhai::Dynamic],
-    ) -> Result<rhai::Dynamic, Box<EvalAltResult>>
-    + Send
-    + Sync;
-
-/// Rhai leaves the position empty on errors raised by namespace-qualified native functions
-/// (`fs::read(…)`); this wrapper fills in the call site so the error points at the user's line.
-pub fn with_call_position(func: rhai::RhaiFunc) -> rhai::RhaiFunc {
-    use rhai::RhaiFunc;
-    fn wrap(func: rhai::Shared<NativeFn>, wants_context: bool) -> rhai::Shared<NativeFn> {
-        rhai::Shared::new(
-            move |ctx: Option<rhai::NativeCallContext>, args: &mut [&mut rhai::Dynamic]| {
-                let pos = ctx
-                    .as_ref()
-                    .map(|c| c.call_position())
-                    .unwrap_or(Position::NONE);
-                func(if wants_context { ctx } else { None }, args).map_err(|mut err| {
-                    if err.position().is_none() {
-                        err.set_position(pos);
-                    }
-                    err
-                })
-            },
-        )
-    }
-    match func {
-        RhaiFunc::Pure {
-            func,
-            has_context,
-            is_pure,
-            is_volatile,
-        } => RhaiFunc::Pure {
-            func: wrap(func, has_context),
-            has_context: true,
-            is_pure,
-            is_volatile,
-        },
-        RhaiFunc::Method {
-            func,
-            has_context,
-            is_pure,
-            is_volatile,
-        } => RhaiFunc::Method {
-            func: wrap(func, has_context),
-            has_context: true,
-            is_pure,
-            is_volatile,
-        },
-        other => other,
     }
 }

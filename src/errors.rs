@@ -4,7 +4,10 @@
 
 use rhai::{Dynamic, EvalAltResult, Position};
 
-use crate::context::Interrupted;
+/// The evaluation was interrupted (Ctrl-C).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
 
 /// What fallible primitives return.
 pub type ScriptResult<T> = Result<T, Box<EvalAltResult>>;

@@ -6,6 +6,7 @@
 
 pub mod access_log;
 pub mod api;
+pub mod call_site;
 pub mod catalog;
 pub mod cli;
 pub mod context;
@@ -13,7 +14,9 @@ pub mod diagnostics;
 pub mod docker;
 pub mod duration;
 pub mod errors;
+pub mod exit_code;
 pub mod helm;
+pub mod journal;
 pub mod kind;
 pub mod kube;
 pub mod limits;
@@ -28,6 +31,7 @@ pub mod repl;
 pub mod report;
 pub mod selection;
 pub mod shell;
+pub mod shown;
 pub mod startup_trace;
 pub mod stdlib;
 pub mod tcpdump;

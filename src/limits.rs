@@ -20,6 +20,10 @@ pub const DEFAULT_MAX_MAP_SIZE: usize = 1_000_000;
 pub const MAX_VARIABLES: usize = 100_000;
 /// Functions one script may define.
 pub const MAX_FUNCTIONS: usize = 10_000;
+/// Function calls may nest this deep; a runaway recursion ends with a clear error.
+pub const MAX_CALL_LEVELS: usize = 256;
+/// Expressions may nest this deep (statements at top level; functions get half).
+pub const MAX_EXPR_DEPTH: usize = 256;
 
 /// The flag that raises the string limit.
 pub const STRING_FLAG: &str = "--max-string-size";

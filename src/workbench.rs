@@ -42,6 +42,7 @@ use rhai::{AST, Array, Dynamic, Engine, EvalAltResult, Scope};
 use crate::context::{Ctx, Settings};
 use crate::diagnostics::{self, Diagnostic};
 use crate::errors::{INTERRUPTED, is_interrupted};
+use crate::limits::{MAX_CALL_LEVELS, MAX_EXPR_DEPTH};
 use crate::primitives::Family;
 
 /// Builds a [`Session`].
@@ -138,11 +139,6 @@ fn new_engine(ctx: &Ctx, families: &[Family], docs: bool) -> Engine {
     engine
 }
 
-/// Function calls may nest this deep; a runaway recursion ends with a clear error.
-pub const MAX_CALL_LEVELS: usize = 256;
-/// Expressions may nest this deep (statements at top level; functions get half).
-pub const MAX_EXPR_DEPTH: usize = 256;
-
 /// Engine limits and hooks shared by every session.
 fn configure(engine: &mut Engine, ctx: &Ctx) {
     // Deep enough for real scripts, shallow enough that the engine thread's stack (see cli)
@@ -234,8 +230,8 @@ impl Session {
     }
 
     /// The lab checks recorded so far (`lab::check`), in order.
-    pub fn checks(&self) -> Vec<crate::primitives::checks::Check> {
-        self.ctx.ext::<crate::primitives::checks::CheckLog>().all()
+    pub fn checks(&self) -> Vec<crate::journal::checks::Check> {
+        self.ctx.ext::<crate::journal::checks::CheckLog>().all()
     }
 
     /// The variables in scope (for REPL completion).

@@ -176,26 +176,45 @@ fn exec_returns_output_and_exit_code() {
     assert!(text(&r, "stderr").contains("no-such-program"), "{r:?}");
 }
 
-#[test]
-fn exec_timeout_leaves_no_process_in_the_container() {
-    let e = docker_or_skip!("exec_timeout_leaves_no_process_in_the_container");
+/// The control plane's processes (`ps -eo pid,args`).
+fn control_plane_ps(s: &mut Session, cluster: &str) -> String {
+    ps_in(s, cluster, &format!("{cluster}-control-plane"))
+}
+
+/// Runs `script` on a fresh stand-in cluster: it must fail with a 1 s timeout and leave
+/// `command` running nowhere in the control plane. Returns the error and the processes seen
+/// afterwards (`None` when the test skips without Docker).
+fn timed_out_in_the_control_plane(
+    test: &str,
+    script: &str,
+    command: &str,
+) -> Option<(String, String)> {
+    let e = env::engine(test)?;
     let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
     let mut s = session();
-    let err = eval_err(
-        &mut s,
-        &c.name,
-        r#"cluster::control_plane(CLUSTER).exec(["sleep", "4242"], #{timeout: "1s"})"#,
-    );
+    let err = eval_err(&mut s, &c.name, script);
     assert!(err.contains("timed out after 1s"), "{err}");
+    let ps = control_plane_ps(&mut s, &c.name);
+    assert!(
+        !ps.contains(command),
+        "the timed-out command is still running:\n{ps}"
+    );
+    Some((err, ps))
+}
+
+#[test]
+fn exec_timeout_leaves_no_process_in_the_container() {
+    let Some((err, ps)) = timed_out_in_the_control_plane(
+        "exec_timeout_leaves_no_process_in_the_container",
+        r#"cluster::control_plane(CLUSTER).exec(["sleep", "4242"], #{timeout: "1s"})"#,
+        "sleep 4242",
+    ) else {
+        return;
+    };
     assert!(err.contains("sleep 4242"), "{err}");
-    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
     assert!(
         ps.contains("nginx"),
         "ps sees the container's processes: {ps}"
-    );
-    assert!(
-        !ps.contains("sleep 4242"),
-        "the timed-out command is still running:\n{ps}"
     );
 }
 
@@ -219,7 +238,7 @@ fn exec_stream_callback_false_stops_the_process() {
     assert!(r["stopped"].as_bool().unwrap());
     let seen: Vec<String> = array(&r["seen"]).iter().map(|l| l.to_string()).collect();
     assert_eq!(seen, ["line1", "line2", "line3"]);
-    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
+    let ps = control_plane_ps(&mut s, &c.name);
     assert!(
         !ps.contains("labsh_marker"),
         "the stopped loop is still running:\n{ps}"
@@ -228,19 +247,10 @@ fn exec_stream_callback_false_stops_the_process() {
 
 #[test]
 fn exec_stream_timeout_stops_the_process() {
-    let e = docker_or_skip!("exec_stream_timeout_stops_the_process");
-    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
-    let mut s = session();
-    let err = eval_err(
-        &mut s,
-        &c.name,
+    timed_out_in_the_control_plane(
+        "exec_stream_timeout_stops_the_process",
         r#"cluster::control_plane(CLUSTER).exec_stream(["sleep", "4343"], #{timeout: "1s"}, |line| true)"#,
-    );
-    assert!(err.contains("timed out after 1s"), "{err}");
-    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
-    assert!(
-        !ps.contains("sleep 4343"),
-        "the timed-out command is still running:\n{ps}"
+        "sleep 4343",
     );
 }
 
@@ -786,7 +796,7 @@ fn ctrl_c_during_exec_leaves_no_process_in_the_container() {
         "{:?}",
         r.map_err(|e| e.to_string())
     );
-    let ps = ps_in(&mut s, &c.name, &format!("{}-control-plane", c.name));
+    let ps = control_plane_ps(&mut s, &c.name);
     assert!(ps.contains("nginx"), "{ps}");
     assert!(
         !ps.contains("sleep 4444"),
@@ -824,27 +834,37 @@ fn http_failure_names_the_url_unless_fail_is_false() {
     assert!(!r.contains_key("status"));
 }
 
-#[test]
-fn print_option_echoes_packets_as_they_arrive() {
-    // A connection to a closed loopback port: a SYN, then the kernel's RST.
+/// A capture with `print: true` of a connection to a closed loopback port (a SYN, then the
+/// kernel's RST), followed by `tail`, run as a script (`labsh run FILE`) or typed at the
+/// prompt (piped stdin). Checks that labsh succeeded and printed the SYN and the RST as they
+/// arrived, then exactly one more line, which it returns.
+fn print_mode_capture(at_the_prompt: bool, tail: &str) -> String {
     let port = closed_port();
-    let (_dir, path) = labsh_script(&format!(
+    let input = format!(
         r#"let cap = tcpdump::start("lo", #{{filter: "tcp port {port}", "print": true}});
-http::get("http://127.0.0.1:{port}/", #{{fail: false}});
+let r = http::get("http://127.0.0.1:{port}/", #{{fail: false}});
 let n = cap.wait(#{{count: 2, timeout: "5s"}});
-let pk = cap.stop();
-print(`parsed ${{pk.len()}}: ${{pk[0].flags}} ${{pk[1].flags}}`);
-"#
-    ));
-    let out = Command::new(env!("CARGO_BIN_EXE_labsh"))
-        .arg("run")
-        .arg(&path)
-        .output()
-        .unwrap();
+{tail}"#
+    );
+    let mut labsh = Command::new(env!("CARGO_BIN_EXE_labsh"));
+    labsh.env("NO_COLOR", "1");
+    let (_dir, out) = if at_the_prompt {
+        let mut child = labsh
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+        (None, child.wait_with_output().unwrap())
+    } else {
+        let (dir, path) = labsh_script(&input);
+        (Some(dir), labsh.arg("run").arg(&path).output().unwrap())
+    };
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "{}",
+        "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let lines: Vec<&str> = stdout.lines().collect();
@@ -858,45 +878,24 @@ print(`parsed ${{pk.len()}}: ${{pk[0].flags}} ${{pk[1].flags}}`);
         "{stdout}"
     );
     assert!(lines[1].contains("Flags [R.]"), "{stdout}");
-    assert_eq!(lines[2], "parsed 2: S R.");
+    lines[2].to_string()
+}
+
+#[test]
+fn print_option_echoes_packets_as_they_arrive() {
+    let last = print_mode_capture(
+        false,
+        "let pk = cap.stop();\nprint(`parsed ${pk.len()}: ${pk[0].flags} ${pk[1].flags}`);\n",
+    );
+    assert_eq!(last, "parsed 2: S R.");
 }
 
 #[test]
 fn print_option_at_the_prompt_shows_each_packet_once() {
     // Issue 14: with `print`, the packets shown as they came are the display; the REPL does
     // not list them again as maps after `cap.stop()`.
-    let port = closed_port();
-    let input = format!(
-        r#"let cap = tcpdump::start("lo", #{{filter: "tcp port {port}", "print": true}});
-let r = http::get("http://127.0.0.1:{port}/", #{{fail: false}});
-let n = cap.wait(#{{count: 2, timeout: "5s"}});
-cap.stop()
-cap.stop().len()
-"#
-    );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_labsh"))
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{stdout}");
-    assert!(
-        lines[0].contains(&format!("> 127.0.0.1.{port}: Flags [S]")),
-        "{stdout}"
-    );
-    assert!(lines[1].contains("Flags [R.]"), "{stdout}");
-    assert_eq!(lines[2], "2", "{stdout}");
+    let last = print_mode_capture(true, "cap.stop()\ncap.stop().len()\n");
+    assert_eq!(last, "2");
 }
 
 #[test]

@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use labsh::report::flow::Flow;
+use labsh::journal::flow::Flow;
+use labsh::journal::{Journal, Snapshot};
 use labsh::report::flow_text::{self, ASCII, UNICODE};
 use labsh::report::html::{self, Outcome, Page};
-use labsh::report::journal::{Journal, Snapshot};
 use labsh::{Session, Settings, Workbench, primitives};
 
 fn root() -> PathBuf {
@@ -117,7 +117,7 @@ const REHEARSAL_PACKETS: &str = r##"fs::read("snat-rehearsal.txt").split("\n")
 
 /// Runs `code`; returns the journal (durations fixed so the page is reproducible) and the
 /// checks.
-fn run(code: &str) -> (Snapshot, Vec<labsh::primitives::checks::Check>) {
+fn run(code: &str) -> (Snapshot, Vec<labsh::journal::checks::Check>) {
     let mut s = session();
     let _ = s
         .eval("report-test.rhai", code)
@@ -129,11 +129,7 @@ fn run(code: &str) -> (Snapshot, Vec<labsh::primitives::checks::Check>) {
     (journal, s.checks())
 }
 
-fn page(
-    journal: &Snapshot,
-    checks: &[labsh::primitives::checks::Check],
-    outcome: &Outcome,
-) -> String {
+fn page(journal: &Snapshot, checks: &[labsh::journal::checks::Check], outcome: &Outcome) -> String {
     html::render(&Page {
         script: "scripts/tp12.rhai",
         journal,

@@ -1,7 +1,8 @@
 //! Kubernetes through kube-rs: the connection to the selected context, kubectl's kind names,
 //! server-side apply, get/list/delete, kubectl-like tables, typed pods and services,
 //! watch-based waits, exec and pod logs. The Rhai side lives in `primitives::kube`,
-//! `primitives::pod_logs` and `primitives::monitor_lookup`; this module is plain async Rust
+//! `primitives::logs::pods` and `primitives::monitor::lookup` (the monitor's exec pump is
+//! `monitor::kube_source`); this module is plain async Rust
 //! plus the few engine-thread loops that call script closures.
 
 pub mod apply;
@@ -11,7 +12,6 @@ pub mod exec;
 pub mod kinds;
 pub mod logs;
 pub mod lookup;
-pub mod monitor_source;
 pub mod objects;
 pub mod table;
 pub mod target;

@@ -1,6 +1,7 @@
 //! `cilium monitor`: parsing its lines into structured events, and following a stream of
 //! them in the background with a bounded buffer. The Kubernetes side (finding the agent
-//! pod, exec'ing the command) lives elsewhere; this module takes any source of lines.
+//! pod) lives in `primitives::monitor::lookup`; [`kube_source`] pipes the agent's exec into a
+//! [`Monitor`], which otherwise takes any source of lines.
 //!
 //! - [`parse`]: one line → one [`Event`] (never panics).
 //! - [`Monitor`]: a background follower over an mpsc receiver or a stream of lines.
@@ -11,6 +12,7 @@ pub mod buffer;
 pub mod close;
 pub mod event;
 mod json;
+pub mod kube_source;
 pub mod parse;
 pub mod session;
 

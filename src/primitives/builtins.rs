@@ -51,6 +51,6 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "shown",
         &["value: Dynamic", "Dynamic"],
         "Returns `value` unchanged, marked as already shown: for a function that prints\nsomething and returns it. When it is the value of what was typed at the REPL, the REPL\ndoes not echo it a second time (as for `kube::table` or `lab::check`); a script sees\nno difference.\n\n```rhai\nfn show_nodes(names) {\n    for n in names { print(n); }\n    shown(names)\n}\nshow_nodes([\"lab-control-plane\", \"lab-worker\"]);\n```",
-        move |value: Dynamic| crate::repl::shown::shown(&c, value),
+        move |value: Dynamic| crate::shown::shown(&c, value),
     );
 }

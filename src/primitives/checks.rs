@@ -1,15 +1,14 @@
 //! `checks::record`: the native side of `lab::check`. Rhai functions in a module cannot keep
-//! mutable state, so the checks a lab records live here, in the session's [`CheckLog`], and
+//! mutable state, so the checks a lab records live in the session's [`CheckLog`], and
 //! `labsh run` prints their summary and writes `--report` at the end.
-
-use std::sync::Mutex;
 
 use rhai::{Array, Dynamic, Map};
 
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
+use crate::journal::checks::{Check, CheckLog};
+use crate::journal::steps::StepState;
 use crate::output::Style;
-use crate::primitives::steps::StepState;
 use crate::primitives::{Family, Registry};
 
 /// `checks::…`
@@ -18,42 +17,6 @@ pub const FAMILY: Family = Family {
     summary: "the check records behind lab::check",
     register,
 };
-
-/// One recorded check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    /// What was checked (`nodes-ready`).
-    pub name: String,
-    /// The step it was recorded in, if any.
-    pub step: Option<String>,
-    /// Whether it passed.
-    pub passed: bool,
-    /// What was seen (`4/4 nodes Ready`), as one line.
-    pub evidence: String,
-    /// Why it passed or failed, when the script said (`lab::check(name, passed, evidence,
-    /// reason)`).
-    pub reason: Option<String>,
-    /// The evidence, one entry per line (an evidence array's items).
-    pub lines: Vec<String>,
-}
-
-/// The checks recorded in a session, in order.
-#[derive(Debug, Default)]
-pub struct CheckLog {
-    checks: Mutex<Vec<Check>>,
-}
-
-impl CheckLog {
-    /// Adds a check.
-    pub fn push(&self, check: Check) {
-        self.checks.lock().expect("check log").push(check);
-    }
-
-    /// A copy of the checks recorded so far.
-    pub fn all(&self) -> Vec<Check> {
-        self.checks.lock().expect("check log").clone()
-    }
-}
 
 const RECORD_DOC: &str = r#"Records a lab check (what `lab::check` calls): prints `PASS name` or
 `FAIL name` with the evidence, and keeps it for the summary printed at the end of `labsh run`
@@ -175,5 +138,5 @@ fn record(
         lines,
     });
     // The PASS/FAIL line is how the verdict shows: the REPL does not echo `true` after it.
-    Ok(crate::repl::shown::shown(ctx, passed.into()))
+    Ok(crate::shown::shown(ctx, passed.into()))
 }

@@ -5,6 +5,33 @@
 //! [`Registry::func`], which keeps each function's doc comment (with its Rhai example) for
 //! `help()`, `labsh api` and the editor definition files. Methods and properties of the
 //! family's types (`node.exec(…)`, `cap.stop()`) are global, registered with [`method`].
+//!
+//! Where each Rhai module is registered: the module's name alone finds its file or folder,
+//! and no file registers two modules.
+//!
+//! | Rhai module   | file or folder            | parts                                          |
+//! |---------------|---------------------------|------------------------------------------------|
+//! | (global)      | `builtins.rs`             | `env`, `exit_with`, `sleep`, `shown`           |
+//! | `proc::`      | `proc.rs`                 |                                                |
+//! | `fs::`        | `fs.rs`                   |                                                |
+//! | `yaml::`      | `yaml.rs`                 |                                                |
+//! | `json::`      | `json.rs`                 |                                                |
+//! | `preflight::` | `preflight.rs`            |                                                |
+//! | `cluster::`   | `cluster/`                | `kind.rs` (lifecycle, `Cluster`), `nodes.rs` (Docker-side nodes, `Node`) |
+//! | `helm::`      | `helm.rs`                 |                                                |
+//! | `tcpdump::`   | `tcpdump.rs`              | and the `Capture` type                         |
+//! | `http::`      | `http.rs`                 |                                                |
+//! | `logs::`      | `logs/`                   | `pods.rs` (pod logs), `access.rs` (`parse_access`) |
+//! | `steps::`     | `steps.rs`                |                                                |
+//! | `checks::`    | `checks.rs`               |                                                |
+//! | `report::`    | `report.rs`               |                                                |
+//! | `kube::`      | `kube/`                   | `context.rs`, `apply.rs`, `objects.rs`, `waits.rs`, `exec.rs`, `types.rs` (`Pod`, `Service`), `options.rs`, shared helpers in `mod.rs` |
+//! | `monitor::`   | `monitor/`                | `mod.rs` (`parse`, the `Monitor` methods), `start.rs` (`start`, `capture`), `lookup.rs` (`agent_pod`, `endpoint_id`) |
+//!
+//! The domain code behind them is in the crate's top-level modules of the same names
+//! (`crate::kube`, `crate::monitor`, `crate::tcpdump`, …); `cluster::` is `crate::kind` and
+//! `crate::docker`, `logs::` is `crate::kube::logs` and `crate::access_log`, the step and
+//! check records are `crate::journal`.
 
 use std::collections::BTreeMap;
 
@@ -12,25 +39,22 @@ use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
 
 use crate::context::Ctx;
 
-pub mod access_log;
 pub mod builtins;
 pub mod checks;
-pub mod cluster_kind;
-pub mod data;
+pub mod cluster;
 pub mod fs;
 pub mod helm;
 pub mod http;
+pub mod json;
 pub mod kube;
+pub mod logs;
 pub mod monitor;
-pub mod monitor_lookup;
-pub mod monitor_start;
-pub mod nodes;
-pub mod pod_logs;
 pub mod preflight;
 pub mod proc;
 pub mod report;
 pub mod steps;
 pub mod tcpdump;
+pub mod yaml;
 
 /// One family of primitives: its name and how to register it. Several families may add
 /// functions to the same Rhai module (the `cluster` module holds kind's lifecycle and the
@@ -51,23 +75,23 @@ pub fn all() -> Vec<Family> {
         builtins::FAMILY,
         proc::FAMILY,
         fs::FAMILY,
-        data::YAML,
-        data::JSON,
+        yaml::FAMILY,
+        json::FAMILY,
         preflight::FAMILY,
-        cluster_kind::FAMILY,
+        cluster::kind::FAMILY,
         helm::FAMILY,
-        nodes::FAMILY,
+        cluster::nodes::FAMILY,
         tcpdump::FAMILY,
         http::FAMILY,
-        access_log::FAMILY,
+        logs::access::FAMILY,
         steps::FAMILY,
         checks::FAMILY,
         report::FAMILY,
         kube::FAMILY,
-        pod_logs::FAMILY,
-        monitor_lookup::FAMILY,
+        logs::pods::FAMILY,
+        monitor::lookup::FAMILY,
         monitor::FAMILY,
-        monitor_start::FAMILY,
+        monitor::start::FAMILY,
     ]
 }
 
@@ -133,8 +157,8 @@ impl<'e> Registry<'e> {
             m.set_id(module);
             m
         });
-        // Wrapped so a failure points at the call site (see `diagnostics::with_call_position`).
-        let native = crate::diagnostics::with_call_position(func.into_rhai_function(true, false));
+        // Wrapped so a failure points at the call site (see `call_site::with_call_position`).
+        let native = crate::call_site::with_call_position(func.into_rhai_function(true, false));
         registration.set_into_module_raw(m, FUNC::param_types(), native);
         self
     }
@@ -178,4 +202,32 @@ pub fn doc_comment(doc: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 13: a family (one file, see the map above) adds to one Rhai module, the one it
+    /// is named after; the global family adds to none.
+    #[test]
+    fn each_family_registers_into_the_one_module_it_is_named_after() {
+        let ctx = Ctx::lazy(crate::Settings::default());
+        for family in all() {
+            let mut engine = Engine::new();
+            let mut reg = Registry::new(&mut engine).without_docs();
+            (family.register)(&mut reg, &ctx);
+            let modules: Vec<&str> = reg.modules.keys().copied().collect();
+            let expected: Vec<&str> = if family.name.is_empty() {
+                vec![]
+            } else {
+                vec![family.name]
+            };
+            assert_eq!(
+                modules, expected,
+                "family `{}`: {}",
+                family.name, family.summary
+            );
+        }
+    }
 }

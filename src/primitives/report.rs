@@ -9,12 +9,12 @@ use rhai::{Array, Dynamic, ImmutableString, Map};
 
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
+use crate::journal::Journal;
+use crate::journal::flow::{self, Arrow, Flow, Lifeline};
 use crate::options::Opts;
 use crate::output::Style;
 use crate::primitives::{Family, Registry};
-use crate::report::flow::{self, Arrow, Flow, Lifeline};
 use crate::report::flow_text;
-use crate::report::journal::Journal;
 
 /// `report::…`
 pub const FAMILY: Family = Family {

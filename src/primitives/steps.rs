@@ -4,15 +4,14 @@
 //! also entered in the report's [`Journal`] (when it ran, how it ended); `steps::leave`, called
 //! by `lab::step` when the body returns, closes it there.
 
-use std::sync::Mutex;
-
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use crate::context::Ctx;
 use crate::errors::ScriptResult;
+use crate::journal::Journal;
+use crate::journal::steps::StepState;
 use crate::output::Style;
 use crate::primitives::{Family, Registry};
-use crate::report::journal::Journal;
 
 /// `steps::…`
 pub const FAMILY: Family = Family {
@@ -20,31 +19,6 @@ pub const FAMILY: Family = Family {
     summary: "the step bookkeeping behind lab::step",
     register,
 };
-
-/// The session's step state.
-#[derive(Debug, Default)]
-pub struct StepState {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    count: usize,
-    from_reached: bool,
-    current: Option<String>,
-}
-
-impl StepState {
-    /// The id of the step running now.
-    pub fn current(&self) -> Option<String> {
-        self.inner.lock().expect("step state").current.clone()
-    }
-
-    /// Whether `--from ID` named a step that was reached.
-    pub fn from_reached(&self) -> bool {
-        self.inner.lock().expect("step state").from_reached
-    }
-}
 
 /// What the trainee answered at a `--step` pause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

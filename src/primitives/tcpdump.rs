@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic, ImmutableString, Map, Variant};
 
 use crate::context::Ctx;
 use crate::docker::exec::ExecError;
@@ -13,7 +13,7 @@ use crate::kube::typed::Pod;
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
 use crate::process::{ProcessError, Spec};
-use crate::repl::shown::shown_if;
+use crate::shown::shown_if;
 use crate::tcpdump::Decode;
 use crate::tcpdump::capture::{Capture, Launch};
 use crate::tcpdump::read::{SavedKind, kind_of, packets_of_text};
@@ -144,78 +144,16 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     engine.register_fn("to_debug", |c: &mut Capture| describe(c));
 
     let m = "tcpdump";
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "start",
-        &["target: Node", "Capture"],
-        START_DOC,
-        move |n: Node| start(&c, Target::Node(n), Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "start",
-        &["target: Node", "opts: Map", "Capture"],
-        START_DOC,
-        move |n: Node, opts: Map| start(&c, Target::Node(n), opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "start",
-        &["target: Pod", "Capture"],
-        START_DOC,
-        move |p: Pod| start(&c, Target::Pod(p), Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "start",
-        &["target: Pod", "opts: Map", "Capture"],
-        START_DOC,
-        move |p: Pod, opts: Map| start(&c, Target::Pod(p), opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "start",
-        &["iface: String", "Capture"],
-        START_DOC,
-        move |i: &str| start(&c, Target::Iface(i.to_string()), Map::new()),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "start",
-        &["iface: String", "opts: Map", "Capture"],
-        START_DOC,
-        move |i: &str, opts: Map| start(&c, Target::Iface(i.to_string()), opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "capture",
-        &["target: Node", "opts: Map", "Array"],
-        CAPTURE_DOC,
-        move |n: Node, opts: Map| capture(&c, Target::Node(n), opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "capture",
-        &["target: Pod", "opts: Map", "Array"],
-        CAPTURE_DOC,
-        move |p: Pod, opts: Map| capture(&c, Target::Pod(p), opts),
-    );
-    let c = ctx.clone();
-    reg.func(
-        m,
-        "capture",
-        &["iface: String", "opts: Map", "Array"],
-        CAPTURE_DOC,
-        move |i: &str, opts: Map| capture(&c, Target::Iface(i.to_string()), opts),
-    );
+    register_start(reg, ctx, "target: Node", Target::Node);
+    register_start(reg, ctx, "target: Pod", Target::Pod);
+    register_start(reg, ctx, "iface: String", |i: ImmutableString| {
+        Target::Iface(i.to_string())
+    });
+    register_capture(reg, ctx, "target: Node", Target::Node);
+    register_capture(reg, ctx, "target: Pod", Target::Pod);
+    register_capture(reg, ctx, "iface: String", |i: ImmutableString| {
+        Target::Iface(i.to_string())
+    });
     reg.func(
         m,
         "parse",
@@ -289,6 +227,49 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
                 m
             })
         },
+    );
+}
+
+/// `tcpdump::start(target)` and `tcpdump::start(target, opts)` for one kind of target
+/// (`param` is how the docs name it: `"target: Node"`).
+fn register_start<T: Variant + Clone>(
+    reg: &mut Registry,
+    ctx: &Ctx,
+    param: &'static str,
+    target: fn(T) -> Target,
+) {
+    let c = ctx.clone();
+    reg.func(
+        "tcpdump",
+        "start",
+        &[param, "Capture"],
+        START_DOC,
+        move |t: T| start(&c, target(t), Map::new()),
+    );
+    let c = ctx.clone();
+    reg.func(
+        "tcpdump",
+        "start",
+        &[param, "opts: Map", "Capture"],
+        START_DOC,
+        move |t: T, opts: Map| start(&c, target(t), opts),
+    );
+}
+
+/// `tcpdump::capture(target, opts)` for one kind of target.
+fn register_capture<T: Variant + Clone>(
+    reg: &mut Registry,
+    ctx: &Ctx,
+    param: &'static str,
+    target: fn(T) -> Target,
+) {
+    let c = ctx.clone();
+    reg.func(
+        "tcpdump",
+        "capture",
+        &[param, "opts: Map", "Array"],
+        CAPTURE_DOC,
+        move |t: T, opts: Map| capture(&c, target(t), opts),
     );
 }
 

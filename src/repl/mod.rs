@@ -5,7 +5,7 @@
 //! session intact.
 //!
 //! Each value is shown once: the value of an input is echoed unless a primitive already
-//! showed it (a table, a check, packets printed live: see [`shown`]), and a map or array
+//! showed it (a table, a check, packets printed live: see [`crate::shown`]), and a map or array
 //! taller than the terminal is cut to its first lines (see [`screen`]).
 
 pub mod help;
@@ -13,7 +13,6 @@ pub mod helper;
 pub mod input;
 pub mod pretty;
 pub mod screen;
-pub mod shown;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -24,9 +23,9 @@ use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config, Editor};
 
 use crate::catalog::Catalog;
+use crate::shown::{Mark, Shown};
 use crate::workbench::{ScriptError, Session};
 use helper::{Known, LabHelper, Var};
-use shown::{Mark, Shown};
 
 /// How one input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +64,7 @@ pub fn interactive(session: &mut Session) -> u8 {
         Ok(e) => e,
         Err(e) => {
             eprintln!("error: cannot open the terminal: {e}");
-            return crate::cli::EXIT_FAILURE;
+            return crate::exit_code::EXIT_FAILURE;
         }
     };
     editor.set_helper(Some(LabHelper::new(known.clone())));
@@ -103,7 +102,7 @@ pub fn interactive(session: &mut Session) -> u8 {
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("error: cannot read the terminal: {e}");
-                return crate::cli::EXIT_FAILURE;
+                return crate::exit_code::EXIT_FAILURE;
             }
         }
     }
@@ -125,7 +124,7 @@ pub fn piped(session: &mut Session, reader: impl BufRead) -> u8 {
             Some(Ok(line)) => Some(line),
             Some(Err(e)) => {
                 eprintln!("error: cannot read stdin: {e}");
-                return crate::cli::EXIT_FAILURE;
+                return crate::exit_code::EXIT_FAILURE;
             }
             None => None,
         };
@@ -154,7 +153,11 @@ pub fn piped(session: &mut Session, reader: impl BufRead) -> u8 {
             break;
         }
     }
-    if failed { crate::cli::EXIT_FAILURE } else { 0 }
+    if failed {
+        crate::exit_code::EXIT_FAILURE
+    } else {
+        0
+    }
 }
 
 /// Evaluates one complete input (or runs a `:command`) and prints its value or error.

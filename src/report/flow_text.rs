@@ -10,7 +10,7 @@
 //!         │╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌▶│                 │               │
 //! ```
 
-use super::flow::{Arrow, Flow};
+use crate::journal::flow::{Arrow, Flow};
 
 /// No line is wider than this.
 pub const MAX_WIDTH: usize = 100;
@@ -279,8 +279,8 @@ fn fit(text: &str, width: usize, cs: &Charset) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::flow::Lifeline;
     use super::*;
+    use crate::journal::flow::Lifeline;
 
     fn lifeline(id: &str, detail: &str) -> Lifeline {
         Lifeline {

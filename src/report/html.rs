@@ -12,9 +12,9 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use super::escape::escape;
-use super::flow::Flow;
-use super::journal::{Snapshot, StepEnd, StepRecord};
-use crate::primitives::checks::Check;
+use crate::journal::checks::Check;
+use crate::journal::flow::Flow;
+use crate::journal::{Snapshot, StepEnd, StepRecord};
 
 const STYLE: &str = include_str!("style.css");
 

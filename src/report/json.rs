@@ -1,6 +1,6 @@
 //! `--report lab.json`: the checks as one JSON document.
 
-use crate::primitives::checks::Check;
+use crate::journal::checks::Check;
 
 /// The report as JSON: `{script, passed, failed, error, checks: [{name, step, passed, evidence,
 /// reason?}]}` (`reason` when the script gave one).

@@ -2,7 +2,7 @@
 //! as tests.
 
 use super::escape::escape;
-use crate::primitives::checks::Check;
+use crate::journal::checks::Check;
 
 /// The report as JUnit XML: one testsuite for the script, one testcase per check; a script
 /// error becomes an `<error>` testcase so it is not mistaken for success.

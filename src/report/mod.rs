@@ -3,22 +3,21 @@
 //! check, so CI systems show the lab's checks as tests). The report is written also when the
 //! lab failed or was interrupted; the HTML page then says it is partial.
 //!
-//! The figures (`report::flow` in scripts) are [`flow::Flow`]s, drawn by [`svg`] for the page
+//! The figures (`report::flow` in scripts) are [`crate::journal::flow::Flow`]s, drawn by [`svg`] for the page
 //! and by [`flow_text`] for the terminal.
 
 use std::path::Path;
 
-use crate::cli::EXIT_FAILURE;
 use crate::context::Ctx;
+use crate::exit_code::EXIT_FAILURE;
+use crate::journal;
+use crate::journal::checks::{Check, CheckLog};
+use crate::journal::steps::StepState;
 use crate::output::{Output, Style};
-use crate::primitives::checks::{Check, CheckLog};
-use crate::primitives::steps::StepState;
 
 pub mod escape;
-pub mod flow;
 pub mod flow_text;
 pub mod html;
-pub mod journal;
 pub mod json;
 pub mod junit;
 pub mod svg;

@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use super::escape::escape;
-use super::flow::{Arrow, Flow};
+use crate::journal::flow::{Arrow, Flow};
 
 /// Width of one character of the labels' 12px monospace font.
 const CHAR_W: f64 = 7.3;
@@ -202,8 +202,8 @@ fn text_w(s: &str) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::flow::Lifeline;
     use super::*;
+    use crate::journal::flow::Lifeline;
 
     #[test]
     fn each_arrow_is_a_group_naming_its_lifelines_and_inferred_ones_are_dashed() {

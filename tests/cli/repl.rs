@@ -62,6 +62,27 @@ fn help_lists_the_modules() {
 }
 
 #[test]
+fn help_lists_methods_under_their_type_and_no_operator() {
+    // Issue 13: `exec`, `stop`, `==` were listed as global functions.
+    let (out, code) = Test::new().stdin("help()\n").run_unchecked();
+    assert_eq!(code, 0, "{}", out.stderr);
+    for line in [
+        "Global functions: env, exit_with, help, print, shown, sleep\n",
+        "Methods (value.name(…)), by type:\n",
+        "  Node: exec, exec_stream, host_veth, to_debug, to_string\n",
+        "  Capture: packets, stats, stop, to_debug, to_string, wait\n",
+        "  Service: node_port, to_debug, to_string\n",
+    ] {
+        assert!(
+            out.stdout.contains(line),
+            "missing {line:?} in\n{}",
+            out.stdout
+        );
+    }
+    assert!(!out.stdout.contains("=="), "{}", out.stdout);
+}
+
+#[test]
 fn help_on_an_unknown_name_suggests_close_ones() {
     Test::new()
         .stdin("help(\"fs::reed\")\n")

@@ -1,6 +1,6 @@
 //! `monitor::agent_pod` and `monitor::endpoint_id`: from a node or a pod to Cilium (the
-//! `monitor` module also holds `monitor::parse`, `monitor::start`, … registered by other
-//! families).
+//! `monitor` module also holds `monitor::parse` and the `Monitor` methods, registered from
+//! `primitives::monitor`, and `monitor::start`, registered from [`super::start`]).
 
 use rhai::{Dynamic, ImmutableString, Map};
 

@@ -1,6 +1,6 @@
 //! `cluster::create`, `cluster::delete`, `cluster::delete_all`, `cluster::list`,
 //! `cluster::get` and the `Cluster` type: kind's cluster lifecycle. (The Docker-side
-//! `cluster::nodes`, `cluster::node`, `cluster::control_plane` live in their own family.)
+//! `cluster::nodes`, `cluster::node`, `cluster::control_plane` live in [`super::nodes`].)
 
 use rhai::{Array, Dynamic, Map};
 

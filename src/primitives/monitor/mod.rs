@@ -1,7 +1,7 @@
-//! `monitor::parse` and the `Monitor` type's methods (`mon.stop()`, `mon.events()`,
-//! `mon.dropped()`, `mon.wait(#{…})`). Starting a monitor on a node (`monitor::start`,
-//! `monitor::capture`) and the Kubernetes lookups (`monitor::agent_pod`,
-//! `monitor::endpoint_id`) add to the same `monitor` module from their own files.
+//! The `monitor::…` Rhai module. This file holds `monitor::parse` and the `Monitor` type's
+//! methods (`mon.stop()`, `mon.events()`, `mon.dropped()`, `mon.wait(#{…})`); starting a
+//! monitor on a node (`monitor::start`, `monitor::capture`) is in [`start`], the Kubernetes
+//! lookups (`monitor::agent_pod`, `monitor::endpoint_id`) in [`lookup`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +13,9 @@ use crate::errors::{ScriptResult, error};
 use crate::monitor::{Event, Monitor, WaitOutcome, WaitSpec, parse};
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
+
+pub mod lookup;
+pub mod start;
 
 /// `monitor::parse` and the `Monitor` methods.
 pub const FAMILY: Family = Family {
@@ -122,7 +125,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
             mon.stop(&c, STOP_GRACE)?;
             // With `print`, each event was shown as it came: the REPL does not list them again.
             let events = event_maps(mon).into();
-            Ok(crate::repl::shown::shown_if(&c, mon.prints(), events))
+            Ok(crate::shown::shown_if(&c, mon.prints(), events))
         },
     );
     reg.method(

@@ -1,5 +1,5 @@
 //! `logs::tail`, `logs::since`, `logs::follow`: pod logs into arrays of lines (the `logs`
-//! module also holds `logs::parse_access`, registered by another family).
+//! module also holds `logs::parse_access`, registered from [`super::access`]).
 //!
 //! Result shape, decided by the target's form: a pod target (a name, `pod/NAME`, a `Pod`)
 //! gives an array of strings; a workload target (`deployment/NAME`, `ds/NAME`, …), whose
@@ -396,5 +396,5 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
     }
     // With `print`, the lines were shown as they came: the REPL does not list them again.
     let lines: Array = out.into_iter().collect();
-    Ok(crate::repl::shown::shown_if(ctx, print, lines.into()))
+    Ok(crate::shown::shown_if(ctx, print, lines.into()))
 }

@@ -2,7 +2,8 @@
 //! a lab script builds it from what it captured. Nothing here knows a lab: the script says
 //! which lifelines exist and which arrow goes from where to where; [`tcp_name`] and
 //! [`packet_label`] only name TCP segments the way tcpdump and `cilium monitor` show them.
-//! [`super::svg`] draws a flow for the HTML report, [`super::flow_text`] for the terminal.
+//! [`crate::report::svg`] draws a flow for the HTML report, [`crate::report::flow_text`] for
+//! the terminal.
 
 /// One participant: a column of the diagram.
 #[derive(Debug, Clone, PartialEq, Eq)]

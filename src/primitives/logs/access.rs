@@ -1,5 +1,5 @@
 //! `logs::parse_access`: Apache/nginx combined access-log lines as maps. (The Kubernetes
-//! family adds pod logs to the same `logs` module.)
+//! side, [`super::pods`], adds pod logs to the same `logs` module.)
 
 use rhai::Dynamic;
 

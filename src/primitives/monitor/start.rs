@@ -1,7 +1,7 @@
 //! `monitor::start` and `monitor::capture`: `cilium-dbg monitor` (or `cilium monitor` on
 //! agents that predate the rename) in the Cilium agent of a node, followed in the background
 //! by a [`Monitor`] (the `monitor` module's other functions and the `Monitor` methods are
-//! registered by `primitives::monitor` and `primitives::monitor_lookup`).
+//! registered by `primitives::monitor` and `primitives::monitor::lookup`).
 //!
 //! Which program the agent has is found once per agent pod with one exec of
 //! `sh -c 'command -v cilium-dbg || command -v cilium'` in its `cilium-agent` container, then
@@ -18,14 +18,14 @@ use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
 use crate::kube::exec::exec_lines;
 use crate::kube::lookup::AGENT_CONTAINER;
-use crate::kube::monitor_source::{self, Failure};
 use crate::kube::typed::Pod;
+use crate::monitor::kube_source::{self, Failure};
 use crate::monitor::{
     CloseHook, DEFAULT_CAPACITY, MONITOR_ARG_KEYS, Monitor, MonitorArgs, MonitorOptions, WaitSpec,
 };
 use crate::options::Opts;
 use crate::primitives::kube::{block, conn};
-use crate::primitives::monitor_lookup::{agent_pod_of, endpoint_id, node_name};
+use crate::primitives::monitor::lookup::{agent_pod_of, endpoint_id, node_name};
 use crate::primitives::{Family, Registry};
 
 /// `monitor::start`, `monitor::capture`.
@@ -169,7 +169,7 @@ fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
         .map(|e| Dynamic::from_map(e.to_map()))
         .collect();
     // With `print`, each event was shown as it came: the REPL does not list them again.
-    Ok(crate::repl::shown::shown_if(ctx, printed, events.into()))
+    Ok(crate::shown::shown_if(ctx, printed, events.into()))
 }
 
 /// Resolves the target and the endpoints, finds the agent and its program, starts the exec
@@ -218,7 +218,7 @@ fn launch(ctx: &Ctx, func: &str, target: &Dynamic, o: &Opts) -> ScriptResult<Sta
     let (tx, rx) = mpsc::channel(CHANNEL);
     let close = CancellationToken::new();
     let failure = Failure::default();
-    ctx.spawn_background(monitor_source::pump(
+    ctx.spawn_background(kube_source::pump(
         stream,
         tx,
         close.clone(),
@@ -264,7 +264,7 @@ fn program_of(ctx: &Ctx, agent: &Pod) -> ScriptResult<String> {
     }
     let program = block(
         ctx,
-        monitor_source::detect_program(ctx, &agent.namespace, &agent.name, AGENT_CONTAINER),
+        kube_source::detect_program(ctx, &agent.namespace, &agent.name, AGENT_CONTAINER),
     )?;
     cache
         .0

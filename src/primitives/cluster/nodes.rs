@@ -1,6 +1,6 @@
 //! `cluster::nodes`, `cluster::node`, `cluster::control_plane` and the `Node` type's methods
 //! (`exec`, `exec_stream`, `host_veth`): a kind cluster's nodes seen from Docker. (The kind
-//! family adds the lifecycle functions to the same `cluster` module.)
+//! family, [`super::kind`], adds the lifecycle functions to the same `cluster` module.)
 
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 

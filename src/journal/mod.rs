@@ -4,11 +4,18 @@
 //! figures the script drew, and the lab's title and parameters. The `steps`, `report` and
 //! explain hooks fill it; `labsh run` reads a [`Snapshot`] at the end, also after an error or
 //! Ctrl-C, so a partial report still shows how far the lab got.
+//!
+//! Below the report writers (`crate::report`) and the primitives that fill it, with the other
+//! records of a run: the [`checks`], the [`steps`] state and the [`flow`] figures.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::flow::Flow;
+use flow::Flow;
+
+pub mod checks;
+pub mod flow;
+pub mod steps;
 
 /// How a step ended (as far as the journal knows: its checks are in the check log).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! `yaml::parse`, `yaml::to_string`, `json::parse`, `json::to_string`: data formats to and
-//! from Rhai values. YAML goes through serde-saphyr (what kube-rs uses).
+//! `yaml::parse`, `yaml::parse_all`, `yaml::to_string`: YAML to and from Rhai values, through
+//! serde-saphyr (what kube-rs uses). JSON is its own module, `json::…` ([`super::json`]).
 
 use rhai::{Array, Dynamic};
 
@@ -8,17 +8,10 @@ use crate::errors::{ScriptResult, error};
 use crate::primitives::{Family, Registry};
 
 /// `yaml::…`
-pub const YAML: Family = Family {
+pub const FAMILY: Family = Family {
     name: "yaml",
     summary: "parse and write YAML",
-    register: register_yaml,
-};
-
-/// `json::…`
-pub const JSON: Family = Family {
-    name: "json",
-    summary: "parse and write JSON",
-    register: register_json,
+    register,
 };
 
 /// Parses YAML text: one document gives its value, several give an array of values.
@@ -45,7 +38,7 @@ pub fn to_yaml(value: &Dynamic) -> Result<String, String> {
 }
 
 /// Registers `yaml::parse`, `yaml::parse_all`, `yaml::to_string`.
-pub fn register_yaml(reg: &mut Registry, _ctx: &Ctx) {
+pub fn register(reg: &mut Registry, _ctx: &Ctx) {
     let m = "yaml";
     reg.func(
         m,
@@ -70,39 +63,6 @@ pub fn register_yaml(reg: &mut Registry, _ctx: &Ctx) {
         &["value: Dynamic", "String"],
         "Writes a value as YAML.\n\n```rhai\nprint(yaml::to_string(#{replicas: 1, labels: #{app: \"guestbook\"}}));\n```",
         |value: Dynamic| -> ScriptResult<String> { to_yaml(&value).map_err(|e| error(format!("cannot write YAML: {e}"))) },
-    );
-}
-
-/// Registers `json::parse`, `json::to_string`, `json::to_pretty`.
-pub fn register_json(reg: &mut Registry, _ctx: &Ctx) {
-    let m = "json";
-    reg.func(
-        m,
-        "parse",
-        &["text: String", "Dynamic"],
-        "Parses JSON into a Rhai value.\n\n```rhai\nlet v = json::parse(`{\"id\": 1890}`);\nprint(v.id);\n```",
-        |text: &str| -> ScriptResult<Dynamic> {
-            serde_json::from_str::<Dynamic>(text).map_err(|e| error(format!("invalid JSON: {e}")))
-        },
-    );
-    reg.func(
-        m,
-        "to_string",
-        &["value: Dynamic", "String"],
-        "Writes a value as compact JSON.\n\n```rhai\nprint(json::to_string(#{a: 1}));\n```",
-        |value: Dynamic| -> ScriptResult<String> {
-            serde_json::to_string(&value).map_err(|e| error(format!("cannot write JSON: {e}")))
-        },
-    );
-    reg.func(
-        m,
-        "to_pretty",
-        &["value: Dynamic", "String"],
-        "Writes a value as indented JSON.\n\n```rhai\nprint(json::to_pretty(#{a: [1, 2]}));\n```",
-        |value: Dynamic| -> ScriptResult<String> {
-            serde_json::to_string_pretty(&value)
-                .map_err(|e| error(format!("cannot write JSON: {e}")))
-        },
     );
 }
 

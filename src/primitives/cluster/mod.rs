@@ -1,0 +1,7 @@
+//! The `cluster::…` Rhai module, in two parts: kind's cluster lifecycle and the `Cluster` type
+//! ([`kind`]: `cluster::create`, `delete`, `delete_all`, `list`, `get`), and a cluster's nodes
+//! seen from Docker with the `Node` type's methods ([`nodes`]: `cluster::nodes`, `node`,
+//! `control_plane`, `node.exec(…)`, `node.host_veth(…)`).
+
+pub mod kind;
+pub mod nodes;
