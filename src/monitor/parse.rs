@@ -560,9 +560,9 @@ fn port_number(d: &[u8]) -> Option<i64> {
 fn host_port(s: &str) -> (&str, Option<i64>) {
     if let Some(inner) = s.strip_prefix('[') {
         if let Some((ip, port)) = cut(inner, "]:")
-            && let Ok(p) = port.parse::<u16>()
+            && let Some(p) = port_number(port.as_bytes())
         {
-            return (ip, Some(p.into()));
+            return (ip, Some(p));
         }
         return (inner.trim_end_matches(']'), None);
     }
