@@ -14,7 +14,7 @@ use labsh::context::Settings;
 use labsh::monitor::{CloseHook, Event, Kind, Monitor, MonitorOptions, WaitSpec};
 use tokio::sync::mpsc;
 
-const HANDOUT: &str = include_str!("../src/monitor/testdata/tp12_monitor.txt");
+const HANDOUT: &str = include_str!("../crates/labsh-core/src/monitor/testdata/tp12_monitor.txt");
 
 fn status_kb(key: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -59,7 +59,7 @@ fn main() {
         }
     });
     let outcome = mon
-        .wait(
+        .wait::<labsh::errors::Interrupted>(
             &ctx,
             WaitSpec {
                 count: None,

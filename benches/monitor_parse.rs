@@ -15,7 +15,7 @@ use labsh::{Session, Workbench};
 use regex::Regex;
 use rhai::{Dynamic, FnPtr};
 
-const HANDOUT: &str = include_str!("../src/monitor/testdata/tp12_monitor.txt");
+const HANDOUT: &str = include_str!("../crates/labsh-core/src/monitor/testdata/tp12_monitor.txt");
 
 fn corpus() -> Vec<&'static str> {
     HANDOUT.lines().collect()
@@ -126,7 +126,8 @@ fn session() -> Session {
             CloseHook::Nothing,
             options,
         );
-        mon.wait(&ctx, Default::default(), None).expect("filled");
+        mon.wait::<labsh::errors::Interrupted>(&ctx, Default::default(), None)
+            .expect("filled");
         assert_eq!(mon.received(), EVENTS as u64);
         mon
     });
@@ -166,7 +167,7 @@ fn bench_callback(c: &mut Criterion) {
         .into_iter()
         .cycle()
         .take(EVENTS)
-        .map(|l| Dynamic::from_map(parse(l).to_map()))
+        .map(|l| Dynamic::from_map(labsh::primitives::monitor::values::event_map(&parse(l))))
         .collect();
     g.bench_function("closure_on_prebuilt_maps_baseline", |b| {
         b.iter(|| {

@@ -1,19 +1,18 @@
-//! Turning Rust errors into Rhai errors. A primitive's failure is a runtime error whose
-//! message carries its context (command line, URL, cluster, context name); Rhai fills in the
-//! call site's position, and the diagnostics layer prints file:line:col with the source line.
+//! Turning Rust errors into Rhai errors, in one place: a primitive's failure is a runtime
+//! error whose message carries its context (command line, URL, cluster, context name); Rhai
+//! fills in the call site's position, and the diagnostics layer prints file:line:col with the
+//! source line. The core's errors ([`labsh_core::errors`]) become script errors through
+//! [`IntoScript`] (`.script()?` on their results); an interruption stays uncatchable.
 
 use rhai::{Dynamic, EvalAltResult, Position};
 
-/// The evaluation was interrupted (Ctrl-C).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("interrupted")]
-pub struct Interrupted;
+use labsh_core::docker::client::DockerError;
+pub use labsh_core::errors::{INTERRUPTED, Interrupted};
+use labsh_core::kube::error::KubeError;
+use labsh_core::process::ProcessError;
 
 /// What fallible primitives return.
 pub type ScriptResult<T> = Result<T, Box<EvalAltResult>>;
-
-/// The message script authors see when Ctrl-C ends an evaluation.
-pub const INTERRUPTED: &str = "interrupted";
 
 /// A runtime error with `message` (the position is filled in at the call site).
 pub fn error(message: impl Into<String>) -> Box<EvalAltResult> {
@@ -31,9 +30,59 @@ pub fn interrupted() -> Box<EvalAltResult> {
     ))
 }
 
-impl From<Interrupted> for Box<EvalAltResult> {
-    fn from(_: Interrupted) -> Self {
+/// A core error as a script error.
+pub trait IntoScript {
+    /// The script error: [`interrupted`] for an interruption, else a runtime error with the
+    /// error's message.
+    fn into_script(self) -> Box<EvalAltResult>;
+}
+
+impl IntoScript for labsh_core::errors::Error {
+    fn into_script(self) -> Box<EvalAltResult> {
+        if self.is_interrupted() {
+            interrupted()
+        } else {
+            error(self.to_string())
+        }
+    }
+}
+
+impl IntoScript for Interrupted {
+    fn into_script(self) -> Box<EvalAltResult> {
         interrupted()
+    }
+}
+
+impl IntoScript for ProcessError {
+    fn into_script(self) -> Box<EvalAltResult> {
+        match self {
+            ProcessError::Interrupted => interrupted(),
+            other => error(other.to_string()),
+        }
+    }
+}
+
+impl IntoScript for KubeError {
+    fn into_script(self) -> Box<EvalAltResult> {
+        error(self.to_string())
+    }
+}
+
+impl IntoScript for DockerError {
+    fn into_script(self) -> Box<EvalAltResult> {
+        error(self.to_string())
+    }
+}
+
+/// `.script()` on a core result: its error as a script error (see [`IntoScript`]).
+pub trait Script<T> {
+    /// The result with its error turned into a script error.
+    fn script(self) -> ScriptResult<T>;
+}
+
+impl<T, E: IntoScript> Script<T> for Result<T, E> {
+    fn script(self) -> ScriptResult<T> {
+        self.map_err(IntoScript::into_script)
     }
 }
 

@@ -1,43 +1,29 @@
 //! labsh: a scripting workbench for hands-on Kubernetes networking labs.
 //!
 //! A Rhai engine with primitives for kind clusters, Helm, Kubernetes objects, pod logs, HTTP
-//! probes, tcpdump captures and `cilium monitor`, each returning structured data. See
-//! [`Workbench`] to embed it.
+//! probes, tcpdump captures and `cilium monitor`, each returning structured data. What labsh
+//! knows about those lives in the Rhai-free [`labsh_core`] crate; this crate turns its typed
+//! values into script values (`primitives`), and holds the engine, the REPL and the command
+//! line. See [`Workbench`] to embed it.
 
-pub mod access_log;
 pub mod api;
 pub mod call_site;
 pub mod catalog;
 pub mod cli;
-pub mod context;
+pub mod convert;
 pub mod diagnostics;
-pub mod docker;
-pub mod duration;
 pub mod errors;
-pub mod exit_code;
-pub mod helm;
-pub mod journal;
-pub mod kind;
-pub mod kube;
 pub mod limits;
-pub mod monitor;
 pub mod options;
-pub mod output;
-pub mod preflight;
 pub mod primitives;
-pub mod probe;
-pub mod process;
 pub mod repl;
-pub mod report;
-pub mod selection;
-pub mod shell;
 pub mod shown;
-pub mod startup_trace;
 pub mod stdlib;
-pub mod tcpdump;
-pub mod temp_yaml;
-pub mod tool;
 pub mod workbench;
 
-pub use context::{Ctx, Settings};
+pub use labsh_core::{Ctx, Settings};
+pub use labsh_core::{
+    access_log, context, docker, duration, exit_code, helm, journal, kind, kube, monitor, output,
+    preflight, probe, process, report, selection, shell, startup_trace, tcpdump, temp_yaml, tool,
+};
 pub use workbench::{ScriptError, Session, Workbench};

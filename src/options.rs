@@ -8,6 +8,21 @@ use rhai::{Array, Dynamic, ImmutableString, Map};
 
 use crate::errors::ScriptResult;
 
+/// A duration from a script value: a string as `labsh_core::duration::parse` reads it
+/// (`"500ms"`, `"1m30s"`), or a number of seconds.
+pub fn duration_of(value: &Dynamic) -> Result<Duration, String> {
+    if let Some(s) = value.read_lock::<ImmutableString>() {
+        return crate::duration::parse(&s);
+    }
+    if let Ok(i) = value.as_int() {
+        return crate::duration::from_seconds(i);
+    }
+    if let Ok(f) = value.as_float() {
+        return crate::duration::from_seconds_f64(f);
+    }
+    Err(crate::duration::error_message(&value.to_string()))
+}
+
 /// An option map being read by the primitive `func`.
 pub struct Opts<'a> {
     func: &'a str,
@@ -86,7 +101,7 @@ impl<'a> Opts<'a> {
     pub fn duration(&self, key: &str) -> ScriptResult<Option<Duration>> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => crate::duration::from_dynamic(v).map(Some).map_err(|msg| {
+            Some(v) => duration_of(v).map(Some).map_err(|msg| {
                 crate::errors::error(format!("{}: option `{key}`: {msg}", self.func))
             }),
         }

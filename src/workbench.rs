@@ -145,7 +145,7 @@ fn configure(engine: &mut Engine, ctx: &Ctx) {
     // never overflows: a runaway recursion ends with Rhai's clear error.
     engine.set_max_call_levels(MAX_CALL_LEVELS);
     engine.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH / 2);
-    ctx.settings().limits.apply(engine);
+    crate::limits::apply(&ctx.settings().limits, engine);
     let out = ctx.output().clone();
     engine.on_print(move |s| out.println(s));
     let out = ctx.output().clone();

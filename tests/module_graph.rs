@@ -1,4 +1,5 @@
-//! No import circles between `src/`'s top-level modules (issue 13): reads every `src/**/*.rs`,
+//! No import circles between the top-level modules of each crate (`src/`, the binding crate, and
+//! `crates/labsh-core/src/`, the core; issue 13): reads every `**/*.rs` of the crate,
 //! draws an edge `a → b` for each `crate::b…` path in module `a`'s files (`use` lines and
 //! inline paths alike, `crate::{b::…, c}` groups included; comments and string literals do
 //! not count), and fails naming each circle with the files behind its edges.
@@ -14,17 +15,28 @@ type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
 #[test]
 fn src_top_level_modules_form_no_import_circle() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    no_circle_in("src", 10);
+}
+
+#[test]
+fn the_core_crates_top_level_modules_form_no_import_circle() {
+    no_circle_in("crates/labsh-core/src", 15);
+}
+
+/// Fails naming each import circle among the top-level modules of `dir` (a crate's `src`),
+/// which must hold more than `at_least` modules.
+fn no_circle_in(dir: &str, at_least: usize) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let graph = graph_of(&root);
     assert!(
-        graph.len() > 10,
-        "the graph of src/ looks empty ({} modules): did src/ move?",
+        graph.len() > at_least,
+        "the graph of {dir} looks empty ({} modules): did it move?",
         graph.len()
     );
     let circles = circles(&graph);
     assert!(
         circles.is_empty(),
-        "import circles among src/'s modules (each module below imports none above it):\n{}",
+        "import circles among {dir}'s modules (each module below imports none above it):\n{}",
         circles
             .iter()
             .map(|c| describe(&graph, c))

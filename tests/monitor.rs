@@ -13,7 +13,7 @@ use labsh::{Session, Workbench};
 use rhai::Dynamic;
 use scripted_source::{SourceRecord, scripted_monitor};
 
-const HANDOUT: &str = include_str!("../src/monitor/testdata/tp12_monitor.txt");
+const HANDOUT: &str = include_str!("../crates/labsh-core/src/monitor/testdata/tp12_monitor.txt");
 
 fn handout() -> Vec<String> {
     HANDOUT.lines().map(str::to_string).collect()

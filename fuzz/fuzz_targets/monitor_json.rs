@@ -10,6 +10,6 @@ fuzz_target!(|data: &[u8]| {
     } else {
         format!("{{{text}")
     };
-    let e = labsh::monitor::parse(&line);
-    let _ = e.to_map();
+    let e = labsh_core::monitor::parse(&line);
+    let _ = serde_json::to_value(&e);
 });

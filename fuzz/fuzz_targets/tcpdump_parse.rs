@@ -4,7 +4,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let line = String::from_utf8_lossy(data);
-    if let Some(p) = labsh::tcpdump::parse(&line) {
-        let _ = p.to_map();
+    if let Some(p) = labsh_core::tcpdump::parse(&line) {
+        let _ = serde_json::to_value(&p);
     }
 });

@@ -1,6 +1,7 @@
 //! Small global functions every script uses: `env(name)`, `sleep(duration)`,
 //! `exit_with(code, message)`, `shown(value)`.
 
+use crate::errors::Script;
 use rhai::Dynamic;
 
 use crate::context::Ctx;
@@ -41,8 +42,8 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["duration: Dynamic", "()"],
         "Waits for `duration` (`\"500ms\"`, `\"5s\"`, `\"2m\"`, or seconds). Ctrl-C ends it.\n\n```rhai\nsleep(\"2s\");\n```",
         move |duration: Dynamic| -> ScriptResult<()> {
-            let d = crate::duration::from_dynamic(&duration).map_err(crate::errors::error)?;
-            c.block_on(tokio::time::sleep(d))?;
+            let d = crate::options::duration_of(&duration).map_err(crate::errors::error)?;
+            c.block_on(tokio::time::sleep(d)).script()?;
             Ok(())
         },
     );

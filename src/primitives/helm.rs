@@ -1,7 +1,9 @@
 //! `helm::upgrade_install`, `helm::status`, `helm::list`, `helm::uninstall`,
 //! `helm::values`, `helm::version`: Helm through its real CLI.
 
-use rhai::{Array, Map};
+use crate::convert::{to_dynamic, to_json, to_map};
+use crate::errors::Script;
+use rhai::{Array, Dynamic, Map};
 
 use crate::context::Ctx;
 use crate::errors::ScriptResult;
@@ -98,7 +100,8 @@ fn upgrade_request(
         .unwrap_or_default()
         .iter()
         .map(|p| helm::existing_file(ctx, FUNC, "values file", p))
-        .collect::<ScriptResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .script()?;
     Ok(UpgradeInstall {
         release: release.to_string(),
         chart: chart.to_string(),
@@ -107,7 +110,10 @@ fn upgrade_request(
         namespace: o.string("namespace")?,
         create_namespace: o.bool("create_namespace")?.unwrap_or(false),
         values,
-        set: o.map("set")?,
+        set: o
+            .map("set")?
+            .map(|m| to_json("helm::upgrade_install: option `set`", &Dynamic::from_map(m)))
+            .transpose()?,
         wait: o.bool("wait")?.unwrap_or(false),
         timeout: o.duration("timeout")?,
     })
@@ -121,6 +127,11 @@ fn ns_timeout(func: &str, opts: Map) -> ScriptResult<(Option<String>, std::time:
     ))
 }
 
+/// `helm list`'s releases as script maps.
+fn releases(list: labsh_core::errors::Result<Vec<serde_json::Value>>) -> ScriptResult<Array> {
+    Ok(list.script()?.iter().map(to_dynamic).collect())
+}
+
 /// Registers the `helm` module.
 pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let m = "helm";
@@ -131,7 +142,8 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["release: String", "chart: String", "Map"],
         UPGRADE_DOC,
         move |rel: &str, chart: &str| {
-            upgrade::run(&c, &upgrade_request(&c, rel, chart, Map::new())?)
+            let status = upgrade::run(&c, &upgrade_request(&c, rel, chart, Map::new())?);
+            status.script().map(|s| to_map(&s))
         },
     );
     let c = ctx.clone();
@@ -141,7 +153,8 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["release: String", "chart: String", "opts: Map", "Map"],
         UPGRADE_DOC,
         move |rel: &str, chart: &str, opts: Map| {
-            upgrade::run(&c, &upgrade_request(&c, rel, chart, opts)?)
+            let status = upgrade::run(&c, &upgrade_request(&c, rel, chart, opts)?);
+            status.script().map(|s| to_map(&s))
         },
     );
     let c = ctx.clone();
@@ -150,7 +163,11 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "status",
         &["release: String", "Map"],
         STATUS_DOC,
-        move |rel: &str| release::status(&c, rel, None, helm::CALL_TIMEOUT),
+        move |rel: &str| {
+            release::status(&c, rel, None, helm::CALL_TIMEOUT)
+                .script()
+                .map(|s| to_map(&s))
+        },
     );
     let c = ctx.clone();
     reg.func(
@@ -161,11 +178,13 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         move |rel: &str, opts: Map| {
             let (ns, t) = ns_timeout("helm::status", opts)?;
             release::status(&c, rel, ns.as_deref(), t)
+                .script()
+                .map(|s| to_map(&s))
         },
     );
     let c = ctx.clone();
     reg.func(m, "list", &["Array"], LIST_DOC, move || {
-        release::list(&c, &ListScope::default(), helm::CALL_TIMEOUT)
+        releases(release::list(&c, &ListScope::default(), helm::CALL_TIMEOUT))
     });
     let c = ctx.clone();
     reg.func(
@@ -183,11 +202,11 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
                 namespace: o.string("namespace")?,
                 all_namespaces: o.bool("all_namespaces")?.unwrap_or(false),
             };
-            release::list(
+            releases(release::list(
                 &c,
                 &scope,
                 o.duration("timeout")?.unwrap_or(helm::CALL_TIMEOUT),
-            )
+            ))
         },
     );
     let c = ctx.clone();
@@ -196,7 +215,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "uninstall",
         &["release: String", "()"],
         UNINSTALL_DOC,
-        move |rel: &str| release::uninstall(&c, rel, None, helm::CALL_TIMEOUT),
+        move |rel: &str| release::uninstall(&c, rel, None, helm::CALL_TIMEOUT).script(),
     );
     let c = ctx.clone();
     reg.func(
@@ -206,7 +225,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         UNINSTALL_DOC,
         move |rel: &str, opts: Map| {
             let (ns, t) = ns_timeout("helm::uninstall", opts)?;
-            release::uninstall(&c, rel, ns.as_deref(), t)
+            release::uninstall(&c, rel, ns.as_deref(), t).script()
         },
     );
     let c = ctx.clone();
@@ -215,7 +234,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "values",
         &["path_or_yaml: String", "Map"],
         VALUES_DOC,
-        move |s: &str| values::load(&c, s),
+        move |s: &str| values::load(&c, s).script().map(|v| to_map(&v)),
     );
     let c = ctx.clone();
     reg.func(
@@ -223,6 +242,10 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "version",
         &["Map"],
         VERSION_DOC,
-        move || -> ScriptResult<Map> { version::run(&c, helm::CALL_TIMEOUT) },
+        move || -> ScriptResult<Map> {
+            version::run(&c, helm::CALL_TIMEOUT)
+                .script()
+                .map(|v| to_map(&v))
+        },
     );
 }

@@ -1,5 +1,6 @@
 //! `http::get` and `http::get_all`: HTTP probes returning structured results.
 
+use crate::errors::Script;
 use std::time::Duration;
 
 use rhai::{Array, Dynamic, ImmutableString, Map};
@@ -157,7 +158,7 @@ fn get(ctx: &Ctx, url: &str, opts: Map) -> ScriptResult<Map> {
     let s = settings("http::get", opts)?;
     let req = request(ctx, url, &s);
     ctx.explain(&probe::curl_argv(&req));
-    let r = ctx.block_on(probe::get(&req))?;
+    let r = ctx.block_on(probe::get(&req)).script()?;
     note_truncated(ctx, "http::get", url, &r);
     if s.fail
         && let Err(e) = &r
@@ -186,7 +187,7 @@ fn get_all(ctx: &Ctx, urls: Array, opts: Map) -> ScriptResult<Array> {
     for r in &reqs {
         ctx.explain(&probe::curl_argv(r));
     }
-    let results = ctx.block_on(probe::get_all(&reqs))?;
+    let results = ctx.block_on(probe::get_all(&reqs)).script()?;
     for (u, r) in urls.iter().zip(&results) {
         note_truncated(ctx, "http::get_all", u, r);
     }

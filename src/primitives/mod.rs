@@ -28,10 +28,12 @@
 //! | `kube::`      | `kube/`                   | `context.rs`, `apply.rs`, `objects.rs`, `waits.rs`, `exec.rs`, `types.rs` (`Pod`, `Service`), `options.rs`, shared helpers in `mod.rs` |
 //! | `monitor::`   | `monitor/`                | `mod.rs` (`parse`, the `Monitor` methods), `start.rs` (`start`, `capture`), `lookup.rs` (`agent_pod`, `endpoint_id`) |
 //!
-//! The domain code behind them is in the crate's top-level modules of the same names
-//! (`crate::kube`, `crate::monitor`, `crate::tcpdump`, …); `cluster::` is `crate::kind` and
-//! `crate::docker`, `logs::` is `crate::kube::logs` and `crate::access_log`, the step and
-//! check records are `crate::journal`.
+//! The domain code behind them is in the Rhai-free core crate, `labsh_core`, in modules of
+//! the same names (`labsh_core::kube`, `::monitor`, `::tcpdump`, …, re-exported at this
+//! crate's root); `cluster::` is `kind` and `docker`, `logs::` is `kube::logs` and
+//! `access_log`, the step and check records are `journal`. The bindings only convert: script
+//! values to the core's typed arguments, the core's values and errors to script values
+//! (`crate::convert`, `crate::errors::Script`).
 
 use std::collections::BTreeMap;
 

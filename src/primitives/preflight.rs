@@ -2,6 +2,7 @@
 //! and rules live in [`crate::preflight`]; this family hands them to scripts, and
 //! `lab::preflight()` (stdlib) prints the checklist.
 
+use crate::errors::Script;
 use rhai::{Array, Dynamic, Map};
 
 use crate::context::Ctx;
@@ -92,7 +93,9 @@ fn run(ctx: &Ctx, profile: Profile) -> ScriptResult<Map> {
     }
     let files = HostFiles::from_env();
     let endpoint = facts::docker_endpoint(std::env::var("DOCKER_HOST").ok().as_deref());
-    let facts = ctx.block_on(facts::gather(&files, &endpoint, &token))?;
+    let facts = ctx
+        .block_on(facts::gather(&files, &endpoint, &token))
+        .script()?;
     let items = preflight::evaluate(&facts, &profile);
     let ok = items.iter().all(|i| i.level != preflight::Level::Fail);
     let mut out = Map::new();

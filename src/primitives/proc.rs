@@ -1,5 +1,6 @@
 //! `proc::run`: run a program from an argument vector and get its exit code and output.
 
+use crate::errors::Script;
 use rhai::{Array, Dynamic, ImmutableString, Map};
 
 use crate::context::Ctx;
@@ -84,7 +85,7 @@ fn run(ctx: &Ctx, argv: Array, opts: Map) -> ScriptResult<Map> {
     let captured = ctx
         .runtime()
         .block_on(process::run(&spec, &token))
-        .map_err(process::ProcessError::into_script)?;
+        .script()?;
     let mut out = Map::new();
     out.insert("code".into(), Dynamic::from_int(captured.code as i64));
     out.insert("stdout".into(), captured.stdout.into());

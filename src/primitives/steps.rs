@@ -4,6 +4,7 @@
 //! also entered in the report's [`Journal`] (when it ran, how it ended); `steps::leave`, called
 //! by `lab::step` when the body returns, closes it there.
 
+use crate::errors::Script;
 use rhai::{Dynamic, EvalAltResult, Position};
 
 use crate::context::Ctx;
@@ -142,7 +143,7 @@ fn ask(ctx: &Ctx, n: usize) -> ScriptResult<Answer> {
     loop {
         ctx.output()
             .eprint(&format!("Run step {n}? [Enter] run, s skip, q quit: "));
-        let line = ctx.block_on(read_line())?;
+        let line = ctx.block_on(read_line()).script()?;
         if let Some(answer) = parse_answer(line.as_deref()) {
             return Ok(answer);
         }

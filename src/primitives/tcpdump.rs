@@ -1,6 +1,7 @@
 //! `tcpdump::start`, `tcpdump::capture`, `tcpdump::parse`, `tcpdump::read` and the `Capture`
 //! type (`stop`, `packets`, `wait`, `stats`, `running`).
 
+use crate::errors::{IntoScript, Script};
 use std::time::Duration;
 
 use rhai::{Array, Dynamic, ImmutableString, Map, Variant};
@@ -161,7 +162,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         PARSE_DOC,
         |line: &str| {
             crate::tcpdump::parse(line)
-                .map(|p| Dynamic::from_map(p.to_map()))
+                .map(|p| crate::convert::to_dynamic(&p))
                 .unwrap_or(Dynamic::UNIT)
         },
     );
@@ -290,7 +291,7 @@ fn packets(ctx: &Ctx, cap: &Capture) -> Array {
         let mut out = Array::new();
         let mut bytes = 0usize;
         for p in &st.packets {
-            let m = Dynamic::from_map(p.to_map());
+            let m = crate::convert::to_dynamic(p);
             bytes += crate::limits::string_bytes_of(&m);
             if out.len() >= limits.array_len() || bytes > limits.string_bytes() {
                 break;
@@ -450,7 +451,7 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
             )));
         }
     };
-    let started = ctx.block_on(Capture::start(source, launch))?;
+    let started = ctx.block_on(Capture::start(source, launch)).script()?;
     let (capture, feed) = started.map_err(error)?;
     let handle = ctx.spawn_background(feed);
     capture.set_task(handle);
@@ -463,7 +464,8 @@ fn node_netns(ctx: &Ctx, node: &str, container: &str) -> ScriptResult<std::path:
     ctx.block_on(async {
         let docker = client::client(ctx).await?;
         crate::tcpdump::netns::container_netns(&docker, container).await
-    })?
+    })
+    .script()?
     .map_err(|e| error(format!("{node}: {e}")))
 }
 
@@ -503,7 +505,7 @@ fn ip_in(ctx: &Ctx, netns: &std::path::Path, args: &[&str]) -> ScriptResult<Stri
         .runtime()
         .block_on(crate::process::run(&spec, &token))
         .and_then(|c| c.check(&spec))
-        .map_err(ProcessError::into_script)?;
+        .map_err(IntoScript::into_script)?;
     Ok(out.stdout)
 }
 
@@ -578,10 +580,12 @@ fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
         "/sys/class/net/eth0/iflink",
     ]);
     let token = ctx.cancel_token();
-    let r = ctx.block_on(async {
-        let docker = client::client(ctx).await.map_err(ExecError::from)?;
-        crate::docker::veth::host_veth(&docker, &node.container_id, &token).await
-    })?;
+    let r = ctx
+        .block_on(async {
+            let docker = client::client(ctx).await.map_err(ExecError::from)?;
+            crate::docker::veth::host_veth(&docker, &node.container_id, &token).await
+        })
+        .script()?;
     r.map_err(|e| match e {
         ExecError::Interrupted => interrupted(),
         other => error(format!(
@@ -635,14 +639,11 @@ fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
                 .runtime()
                 .block_on(crate::process::run(&spec, &token))
                 .and_then(|c| c.check(&spec))
-                .map_err(ProcessError::into_script)?;
+                .map_err(IntoScript::into_script)?;
             packets_of_text(&out.stdout).0
         }
     };
-    Ok(packets
-        .iter()
-        .map(|p| Dynamic::from_map(p.to_map()))
-        .collect())
+    Ok(packets.iter().map(crate::convert::to_dynamic).collect())
 }
 
 fn wait(
@@ -659,7 +660,8 @@ fn wait(
             }
             None => cap.wait_for(count).await,
         }
-    })?;
+    })
+    .script()?;
     Ok(())
 }
 

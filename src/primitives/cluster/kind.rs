@@ -2,6 +2,7 @@
 //! `cluster::get` and the `Cluster` type: kind's cluster lifecycle. (The Docker-side
 //! `cluster::nodes`, `cluster::node`, `cluster::control_plane` live in [`super::nodes`].)
 
+use crate::errors::Script;
 use rhai::{Array, Dynamic, Map};
 
 use crate::context::Ctx;
@@ -144,7 +145,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "create",
         &["name: String", "Cluster"],
         CREATE_DOC,
-        move |name: &str| kind::cli::create(&c, name, &CreateOptions::default()),
+        move |name: &str| kind::cli::create(&c, name, &CreateOptions::default()).script(),
     );
     let c = ctx.clone();
     reg.func(
@@ -154,7 +155,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         CREATE_DOC,
         move |name: &str, opts: Map| {
             let o = create_options(&c, opts)?;
-            kind::cli::create(&c, name, &o)
+            kind::cli::create(&c, name, &o).script()
         },
     );
     let c = ctx.clone();
@@ -163,7 +164,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "delete",
         &["name: String", "()"],
         DELETE_DOC,
-        move |name: &str| kind::cli::delete(&c, name, kind::CALL_TIMEOUT),
+        move |name: &str| kind::cli::delete(&c, name, kind::CALL_TIMEOUT).script(),
     );
     let c = ctx.clone();
     reg.func(
@@ -172,12 +173,12 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["name: String", "opts: Map", "()"],
         DELETE_DOC,
         move |name: &str, opts: Map| {
-            kind::cli::delete(&c, name, timeout_opt("cluster::delete", opts)?)
+            kind::cli::delete(&c, name, timeout_opt("cluster::delete", opts)?).script()
         },
     );
     let c = ctx.clone();
     reg.func(m, "delete_all", &["()"], DELETE_ALL_DOC, move || {
-        kind::cli::delete_all(&c, kind::CALL_TIMEOUT)
+        kind::cli::delete_all(&c, kind::CALL_TIMEOUT).script()
     });
     let c = ctx.clone();
     reg.func(
@@ -185,7 +186,9 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "delete_all",
         &["opts: Map", "()"],
         DELETE_ALL_DOC,
-        move |opts: Map| kind::cli::delete_all(&c, timeout_opt("cluster::delete_all", opts)?),
+        move |opts: Map| {
+            kind::cli::delete_all(&c, timeout_opt("cluster::delete_all", opts)?).script()
+        },
     );
     let c = ctx.clone();
     reg.func(
@@ -194,7 +197,8 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["Array"],
         LIST_DOC,
         move || -> ScriptResult<Array> {
-            Ok(kind::cli::list(&c, kind::CALL_TIMEOUT)?
+            Ok(kind::cli::list(&c, kind::CALL_TIMEOUT)
+                .script()?
                 .into_iter()
                 .map(Dynamic::from)
                 .collect())
@@ -207,7 +211,8 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["opts: Map", "Array"],
         LIST_DOC,
         move |opts: Map| -> ScriptResult<Array> {
-            Ok(kind::cli::list(&c, timeout_opt("cluster::list", opts)?)?
+            Ok(kind::cli::list(&c, timeout_opt("cluster::list", opts)?)
+                .script()?
                 .into_iter()
                 .map(Dynamic::from)
                 .collect())
@@ -219,7 +224,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "get",
         &["name: String", "Cluster"],
         GET_DOC,
-        move |name: &str| kind::cli::get(&c, name, kind::CALL_TIMEOUT),
+        move |name: &str| kind::cli::get(&c, name, kind::CALL_TIMEOUT).script(),
     );
     let c = ctx.clone();
     reg.func(
@@ -227,7 +232,9 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "get",
         &["name: String", "opts: Map", "Cluster"],
         GET_DOC,
-        move |name: &str, opts: Map| kind::cli::get(&c, name, timeout_opt("cluster::get", opts)?),
+        move |name: &str, opts: Map| {
+            kind::cli::get(&c, name, timeout_opt("cluster::get", opts)?).script()
+        },
     );
     register_cluster_type(reg, ctx);
 }
@@ -248,27 +255,27 @@ fn register_cluster_type(reg: &mut Registry, ctx: &Ctx) {
         "nodes",
         &["cluster: Cluster", "Array"],
         "The cluster's nodes (`Node`s: Docker containers), control-plane first.\n\n```rhai\nfor n in cluster::get(\"lab\").nodes() { print(n.name + \" \" + n.ip); }\n```",
-        move |cl: &mut Cluster| -> ScriptResult<Array> { Ok(nodes_array(cl.nodes(&c)?)) },
+        move |cl: &mut Cluster| -> ScriptResult<Array> { Ok(nodes_array(cl.nodes(&c).script()?)) },
     );
     let c = ctx.clone();
     reg.method(
         "node",
         &["cluster: Cluster", "index: INT", "Node"],
         "The cluster's node number `index` (0 is the control-plane, then the workers by name).\n\n```rhai\nlet w = cluster::get(\"lab\").node(1);\n```",
-        move |cl: &mut Cluster, index: i64| cl.node_at(&c, index),
+        move |cl: &mut Cluster, index: i64| cl.node_at(&c, index).script(),
     );
     let c = ctx.clone();
     reg.method(
         "node",
         &["cluster: Cluster", "name: String", "Node"],
         "The cluster's node `name`, in full (`lab-worker2`) or without the cluster prefix (`worker2`).\n\n```rhai\nlet w2 = cluster::get(\"lab\").node(\"worker2\");\n```",
-        move |cl: &mut Cluster, name: &str| cl.node_named(&c, name),
+        move |cl: &mut Cluster, name: &str| cl.node_named(&c, name).script(),
     );
     let c = ctx.clone();
     reg.method(
         "control_plane",
         &["cluster: Cluster", "Node"],
         "The cluster's control-plane node.\n\n```rhai\nprint(cluster::get(\"lab\").control_plane().ip);\n```",
-        move |cl: &mut Cluster| cl.control_plane(&c),
+        move |cl: &mut Cluster| cl.control_plane(&c).script(),
     );
 }

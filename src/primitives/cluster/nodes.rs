@@ -2,6 +2,7 @@
 //! (`exec`, `exec_stream`, `host_veth`): a kind cluster's nodes seen from Docker. (The kind
 //! family, [`super::kind`], adds the lifecycle functions to the same `cluster` module.)
 
+use crate::errors::Script;
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use crate::context::Ctx;
@@ -100,7 +101,8 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["name: String", "Array"],
         NODES_DOC,
         move |name: &str| -> ScriptResult<Array> {
-            Ok(docker::cluster_nodes(&c, name)?
+            Ok(crate::kind::cluster_nodes(&c, name)
+                .script()?
                 .into_iter()
                 .map(Dynamic::from)
                 .collect())
@@ -113,7 +115,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["name: String", "node_name: String", "Node"],
         NODE_DOC,
         move |name: &str, node_name: &str| -> ScriptResult<Node> {
-            let nodes = docker::cluster_nodes(&c, name)?;
+            let nodes = crate::kind::cluster_nodes(&c, name).script()?;
             let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
             nodes
                 .into_iter()
@@ -133,7 +135,8 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["name: String", "Node"],
         CONTROL_PLANE_DOC,
         move |name: &str| -> ScriptResult<Node> {
-            docker::cluster_nodes(&c, name)?
+            crate::kind::cluster_nodes(&c, name)
+                .script()?
                 .into_iter()
                 .find(|n| n.role == "control-plane")
                 .ok_or_else(|| error(format!("kind cluster {name:?} has no control-plane node")))
@@ -192,10 +195,12 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
                 "/sys/class/net/eth0/iflink",
             ]);
             let token = c.cancel_token();
-            let result = c.block_on(async {
-                let docker = client::client(&c).await.map_err(ExecError::from)?;
-                docker::veth::host_veth(&docker, &node.container_id, &token).await
-            })?;
+            let result = c
+                .block_on(async {
+                    let docker = client::client(&c).await.map_err(ExecError::from)?;
+                    docker::veth::host_veth(&docker, &node.container_id, &token).await
+                })
+                .script()?;
             result.map_err(exec_error)
         },
     );
@@ -262,7 +267,8 @@ fn exec_stream(
         .block_on(async {
             let docker = client::client(ctx).await?;
             ExecProcess::start(&docker, &node.container_id, &argv).await
-        })?
+        })
+        .script()?
         .script_context(|| node.name.clone())?;
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let mut lines = LineSplitter::default();

@@ -1,6 +1,7 @@
 //! `kube::apply`: server-side apply of files, YAML strings and maps, like
 //! `kubectl apply --server-side -f` (the work is in `crate::kube::apply`).
 
+use crate::errors::Script;
 use rhai::{Array, Dynamic, ImmutableString, Map};
 use serde_json::Value;
 
@@ -43,14 +44,14 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
         |text: &str, docs: &mut Vec<Document>, files: &mut Vec<String>| -> ScriptResult<()> {
             if text.contains('\n') {
                 files.push("-".into());
-                docs.extend(apply::parse_documents(text, "<yaml string>")?);
+                docs.extend(apply::parse_documents(text, "<yaml string>").script()?);
             } else {
                 let path = ctx.resolve_path(text);
                 let body = std::fs::read_to_string(&path).map_err(|e| {
                     error(format!("kube::apply: cannot read {}: {e}", path.display()))
                 })?;
                 files.push(text.to_string());
-                docs.extend(apply::parse_documents(&body, text)?);
+                docs.extend(apply::parse_documents(&body, text).script()?);
             }
             Ok(())
         };

@@ -1,6 +1,7 @@
 //! `kube::exec` and `kube::exec_stream`: a command in a pod, like `kubectl exec`, collected
 //! or streamed line by line to a callback (`tcpdump::` on pods runs through [`kube_exec`]).
 
+use crate::errors::Script;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -147,7 +148,7 @@ pub(crate) fn kube_exec(ctx: &Ctx, pod: Dynamic, argv: Array, opts: Map) -> Scri
             }
         }
     }
-    let info = ctx.block_on(stream.wait_exit())?;
+    let info = ctx.block_on(stream.wait_exit()).script()?;
     let code = match info.code {
         Some(c) => c,
         None => {
@@ -209,7 +210,8 @@ fn exec_stream(
         stream.close();
         Dynamic::UNIT
     } else {
-        ctx.block_on(stream.wait_exit())?
+        ctx.block_on(stream.wait_exit())
+            .script()?
             .code
             .map_or(Dynamic::UNIT, |c| Dynamic::from_int(c as i64))
     };

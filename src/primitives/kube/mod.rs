@@ -4,6 +4,7 @@
 //! work is in `crate::kube`; these files read options, print `--explain` lines and convert
 //! values. This one holds the helpers they share (also used by `logs::` and `monitor::`).
 
+use crate::errors::Script;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +65,7 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
 
 /// Runs a kube future from the engine thread (Ctrl-C ends it).
 pub fn block<T>(ctx: &Ctx, fut: impl Future<Output = Result<T, KubeError>>) -> ScriptResult<T> {
-    Ok(ctx.block_on(fut)??)
+    ctx.block_on(fut).script()?.script()
 }
 
 /// The connection to the selected context.
@@ -103,11 +104,14 @@ pub fn recv<T>(
         Err(TryRecvError::Empty) => {}
     }
     let got = match deadline {
-        Some(d) => match ctx.block_on(tokio::time::timeout_at(d, rx.recv()))? {
+        Some(d) => match ctx
+            .block_on(tokio::time::timeout_at(d, rx.recv()))
+            .script()?
+        {
             Ok(v) => v,
             Err(_) => return Ok(Recv::TimedOut),
         },
-        None => ctx.block_on(rx.recv())?,
+        None => ctx.block_on(rx.recv()).script()?,
     };
     Ok(got.map_or(Recv::Closed, Recv::Item))
 }

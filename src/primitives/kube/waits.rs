@@ -1,6 +1,7 @@
 //! `kube::wait_rollout`, `kube::wait_ready`, `kube::wait_for`: watch-based waits, like
 //! `kubectl rollout status` and `kubectl wait` (the watch loop is `crate::kube::wait`).
 
+use crate::errors::Script;
 use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 use serde_json::Value;
 
@@ -117,7 +118,7 @@ fn wait_rollout(ctx: &Ctx, target: &str, opts: Map) -> ScriptResult<Dynamic> {
         kube::runtime::watcher::Config::default().fields(&format!("metadata.name={}", t.name));
     let what = format!("kube::wait_rollout({target})");
     let name = t.name.clone();
-    let obj = wait::watch_until(
+    let obj = watch_until(
         ctx,
         wait::WatchSpec {
             conn: &conn,
@@ -219,7 +220,7 @@ fn wait_ready(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
         .as_deref()
         .and_then(selector_subject)
         .map(String::from);
-    let objs = wait::watch_until(
+    let objs = watch_until(
         ctx,
         wait::WatchSpec {
             conn: &conn,
@@ -261,7 +262,7 @@ fn wait_for(
     let config = kube::runtime::watcher::Config::default().fields(&format!("metadata.name={name}"));
     let what = format!("kube::wait_for({})", k.reference(name));
     let mut calls = 0usize;
-    let obj = wait::watch_until(
+    let obj = watch_until(
         ctx,
         wait::WatchSpec {
             conn: &conn,
@@ -297,4 +298,22 @@ fn wait_for(
         },
     )?;
     Ok(to_dynamic(&obj).try_cast::<Map>().unwrap_or_default())
+}
+
+/// [`wait::watch_until`] for checks that fail as scripts do (`kube::wait_for` calls the
+/// script's predicate in its check).
+fn watch_until<T>(
+    ctx: &Ctx,
+    spec: wait::WatchSpec<'_>,
+    mut check: impl FnMut(&wait::Store) -> ScriptResult<Check<T>>,
+) -> ScriptResult<T> {
+    let mut watch = wait::StoreWatch::new(spec);
+    let mut last_seen = wait::NOTHING_SEEN.to_string();
+    loop {
+        let store = watch.next(ctx, &last_seen).script()?.script()?;
+        match check(store)? {
+            Check::Done(v) => return Ok(v),
+            Check::Pending(summary) => last_seen = summary,
+        }
+    }
 }

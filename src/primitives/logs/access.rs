@@ -31,7 +31,7 @@ pub fn register(reg: &mut Registry, _ctx: &Ctx) {
         PARSE_ACCESS_DOC,
         |line: &str| {
             crate::access_log::parse(line)
-                .map(|e| Dynamic::from_map(e.to_map()))
+                .map(|e| crate::convert::to_dynamic(&e))
                 .unwrap_or(Dynamic::UNIT)
         },
     );

@@ -6,6 +6,7 @@
 //! pods may be several, gives maps `#{pod, line}` so every line keeps its pod. `until`
 //! closures always receive the line's text.
 
+use crate::errors::Script;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -360,7 +361,7 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
             )));
         }
     };
-    crate::limits::check_len(func, "keep", keep, &ctx.settings().limits)?;
+    crate::limits::check_option_len(func, "keep", keep, &ctx.settings().limits)?;
     let mut out: VecDeque<Dynamic> = VecDeque::new();
     let mut dropped = 0u64;
     loop {
@@ -368,7 +369,7 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
             Recv::Item(n) => n,
             Recv::Closed | Recv::TimedOut => break,
         };
-        let (pod, line) = next?;
+        let (pod, line) = next.script()?;
         if print {
             if prefix {
                 ctx.output().println(&format!("[{pod}] {line}"));

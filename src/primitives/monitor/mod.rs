@@ -3,6 +3,8 @@
 //! monitor on a node (`monitor::start`, `monitor::capture`) is in [`start`], the Kubernetes
 //! lookups (`monitor::agent_pod`, `monitor::endpoint_id`) in [`lookup`].
 
+use self::values::{event_map, field_dynamic};
+use crate::errors::Script;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,12 +12,14 @@ use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
-use crate::monitor::{Event, Monitor, WaitOutcome, WaitSpec, parse};
+use crate::monitor::{Event, Monitor, WaitError, WaitOutcome, WaitSpec, parse};
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
 
+pub mod args;
 pub mod lookup;
 pub mod start;
+pub mod values;
 
 /// `monitor::parse` and the `Monitor` methods.
 pub const FAMILY: Family = Family {
@@ -106,7 +110,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "parse",
         &["line: String", "Map"],
         PARSE_DOC,
-        |line: &str| -> Map { parse(line).to_map() },
+        |line: &str| -> Map { event_map(&parse(line)) },
     );
     reg.engine()
         .register_type_with_name::<Monitor>("Monitor")
@@ -122,7 +126,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["mon: Monitor", "Array"],
         STOP_DOC,
         move |mon: &mut Monitor| -> ScriptResult<Dynamic> {
-            mon.stop(&c, STOP_GRACE)?;
+            mon.stop(&c, STOP_GRACE).script()?;
             // With `print`, each event was shown as it came: the REPL does not list them again.
             let events = event_maps(mon).into();
             Ok(crate::shown::shown_if(&c, mon.prints(), events))
@@ -170,18 +174,18 @@ pub struct EventView(pub Arc<Event>);
 fn register_event_view(reg: &mut Registry) {
     reg.engine()
         .register_type_with_name::<EventView>("Event")
-        .register_indexer_get(|e: &mut EventView, name: &str| e.0.field_dynamic(name))
+        .register_indexer_get(|e: &mut EventView, name: &str| field_dynamic(&e.0, name))
         .register_fn("to_string", |e: &mut EventView| {
-            Dynamic::from_map(e.0.to_map()).to_string()
+            Dynamic::from_map(event_map(&e.0)).to_string()
         })
         .register_fn("to_debug", |e: &mut EventView| {
-            Dynamic::from_map(e.0.to_map()).to_string()
+            Dynamic::from_map(event_map(&e.0)).to_string()
         });
     reg.method(
         "to_map",
         &["event: Event", "Map"],
         "The event a `wait` closure receives, as a map (all fields).\n\n```rhai\nmon.wait(#{\"until\": |e| { print(e.to_map()); false }, timeout: \"2s\"});\n```",
-        |e: &mut EventView| -> Map { e.0.to_map() },
+        |e: &mut EventView| -> Map { event_map(&e.0) },
     );
 }
 
@@ -201,7 +205,7 @@ fn describe(mon: &mut Monitor) -> String {
 /// The events held, as maps.
 pub fn event_maps(mon: &Monitor) -> Array {
     let mut out = Array::new();
-    mon.for_each_event(|e| out.push(Dynamic::from_map(e.to_map())));
+    mon.for_each_event(|e| out.push(Dynamic::from_map(event_map(e))));
     out
 }
 
@@ -230,7 +234,7 @@ fn wait(ctx: &Ctx, nctx: &NativeCallContext, mon: &Monitor, opts: Map) -> Script
         })?),
     };
     let outcome = match until {
-        None => mon.wait(ctx, spec, None)?,
+        None => mon.wait(ctx, spec, None).map_err(wait_error)?,
         Some(f) => {
             let mut check = |e: &Arc<Event>| -> ScriptResult<bool> {
                 let view = Dynamic::from(EventView(e.clone()));
@@ -242,10 +246,18 @@ fn wait(ctx: &Ctx, nctx: &NativeCallContext, mon: &Monitor, opts: Map) -> Script
                     ))
                 })
             };
-            mon.wait(ctx, spec, Some(&mut check))?
+            mon.wait(ctx, spec, Some(&mut check)).map_err(wait_error)?
         }
     };
     Ok(matches!(outcome, WaitOutcome::Matched | WaitOutcome::Count))
+}
+
+/// A failed wait as a script error: Ctrl-C, or the error of the script's `until`.
+fn wait_error(e: WaitError<Box<rhai::EvalAltResult>>) -> Box<rhai::EvalAltResult> {
+    match e {
+        WaitError::Interrupted => crate::errors::interrupted(),
+        WaitError::Until(e) => e,
+    }
 }
 
 #[cfg(test)]
@@ -272,7 +284,7 @@ mod tests {
     #[test]
     fn parse_example_gives_what_it_claims() {
         let mut engine = rhai::Engine::new();
-        engine.register_fn("parse_line", |l: &str| parse(l).to_map());
+        engine.register_fn("parse_line", |l: &str| event_map(&parse(l)));
         let out: String = engine
             .eval(
                 r#"let e = parse_line("-> endpoint 1890 flow 0xe0d23007 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN");

@@ -7,6 +7,7 @@
 //! `sh -c 'command -v cilium-dbg || command -v cilium'` in its `cilium-agent` container, then
 //! cached for the session.
 
+use crate::errors::Script;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -21,7 +22,7 @@ use crate::kube::lookup::AGENT_CONTAINER;
 use crate::kube::typed::Pod;
 use crate::monitor::kube_source::{self, Failure};
 use crate::monitor::{
-    CloseHook, DEFAULT_CAPACITY, MONITOR_ARG_KEYS, Monitor, MonitorArgs, MonitorOptions, WaitSpec,
+    CloseHook, DEFAULT_CAPACITY, MONITOR_ARG_KEYS, Monitor, MonitorOptions, WaitSpec,
 };
 use crate::options::Opts;
 use crate::primitives::kube::{block, conn};
@@ -160,13 +161,14 @@ fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
         CloseHook::Token(s.close),
         s.options,
         WaitSpec { count, timeout },
-    )?;
+    )
+    .script()?;
     if let Some(failure) = s.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
         return Err(error(format!("{FUNC}: {failure}")));
     }
     let events: Array = events
         .iter()
-        .map(|e| Dynamic::from_map(e.to_map()))
+        .map(|e| Dynamic::from_map(super::values::event_map(e)))
         .collect();
     // With `print`, each event was shown as it came: the REPL does not list them again.
     Ok(crate::shown::shown_if(ctx, printed, events.into()))
@@ -186,8 +188,8 @@ fn launch(ctx: &Ctx, func: &str, target: &Dynamic, o: &Opts) -> ScriptResult<Sta
         }
     };
     // The buffer is handed to the script as one array (`mon.events()`): it must fit.
-    crate::limits::check_len(func, "capacity", capacity, &ctx.settings().limits)?;
-    let args = MonitorArgs::from_opts(func, o, |key, v| resolve_endpoint(ctx, func, key, v))?;
+    crate::limits::check_option_len(func, "capacity", capacity, &ctx.settings().limits)?;
+    let args = super::args::monitor_args(func, o, |key, v| resolve_endpoint(ctx, func, key, v))?;
     let print = o.bool("print")?.unwrap_or(false);
     let agent = agent_pod_of(ctx, &node)?;
     let program = program_of(ctx, &agent)?;

@@ -1,0 +1,544 @@
+//! Watch-based waits. A `kube::runtime::watcher` stream keeps a local copy of the watched
+//! objects; after the initial list and after every event, a check decides whether the wait
+//! is over or summarises what it sees (`2/4 cilium pods Ready; cilium-x7k2p:
+//! CrashLoopBackOff`). The stream is driven from the engine thread with `Ctx::block_on`, so a
+//! check may call a script closure; the wait ends within one event of the change that
+//! satisfies it, on its timeout (with the last summary), or on Ctrl-C. Dropping the stream
+//! closes the watch.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use serde_json::Value;
+
+use crate::context::Ctx;
+use crate::interrupt::Interrupted;
+use crate::kube::kinds::Kind;
+use crate::kube::typed::{condition_true, pod_ready, pod_status};
+use crate::kube::{Conn, KubeError};
+
+/// What a check concluded.
+pub enum Check<T> {
+    /// The wait is over.
+    Done(T),
+    /// Not yet; the summary of what is seen.
+    Pending(String),
+}
+
+/// The watched objects, keyed by `namespace/name`.
+pub type Store = BTreeMap<String, Value>;
+
+/// What to watch and for how long.
+pub struct WatchSpec<'a> {
+    /// The connection (for error messages).
+    pub conn: &'a Conn,
+    /// The kind watched (fills in list items' types).
+    pub kind: &'a Kind,
+    /// The API to watch.
+    pub api: Api<DynamicObject>,
+    /// Label/field selectors.
+    pub config: watcher::Config,
+    /// How long to wait.
+    pub timeout: Duration,
+    /// The wait's name in errors (`kube::wait_ready(pods, k8s-app=cilium)`).
+    pub what: &'a str,
+}
+
+/// A watch keeping a local copy of the watched objects: [`StoreWatch::next`] returns the
+/// store after the initial list and after every change. The caller decides when the wait is
+/// over ([`watch_until`] with a check; the script layer with a check that calls a script
+/// closure).
+pub struct StoreWatch<'a> {
+    conn: &'a Conn,
+    kind: &'a Kind,
+    what: &'a str,
+    timeout: Duration,
+    deadline: tokio::time::Instant,
+    stream: std::pin::Pin<
+        Box<dyn futures::Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send + 'a>,
+    >,
+    last_error: Option<String>,
+    store: Store,
+    init: Option<Store>,
+    ready: bool,
+}
+
+impl<'a> StoreWatch<'a> {
+    /// Starts watching (the deadline runs from now).
+    pub fn new(spec: WatchSpec<'a>) -> Self {
+        let WatchSpec {
+            conn,
+            kind,
+            api,
+            config,
+            timeout,
+            what,
+        } = spec;
+        // Transient watch failures (an API server restarting while a kind cluster boots) are
+        // retried with kube-runtime's backoff; permanent ones end the wait at once.
+        let stream = Box::pin(watcher::watcher(api, config).default_backoff());
+        StoreWatch {
+            conn,
+            kind,
+            what,
+            timeout,
+            deadline: tokio::time::Instant::now() + timeout,
+            stream,
+            last_error: None,
+            store: Store::new(),
+            init: None,
+            ready: false,
+        }
+    }
+
+    /// The store once the initial list completed, then after each change. On the timeout the
+    /// error carries `last_seen` (the caller's summary of the last store it saw).
+    pub fn next(
+        &mut self,
+        ctx: &Ctx,
+        last_seen: &str,
+    ) -> Result<Result<&Store, KubeError>, Interrupted> {
+        loop {
+            let next = ctx.block_on(tokio::time::timeout_at(self.deadline, self.stream.next()))?;
+            let event = match next {
+                Err(_) => {
+                    let last_seen = match &self.last_error {
+                        Some(e) => format!("{last_seen} (last watch error: {e})"),
+                        None => last_seen.to_string(),
+                    };
+                    return Ok(Err(KubeError::Timeout {
+                        what: self.what.to_string(),
+                        after: self.timeout,
+                        last_seen,
+                    }));
+                }
+                Ok(None) => {
+                    return Ok(Err(KubeError::Other(format!(
+                        "{}: the watch ended unexpectedly",
+                        self.what
+                    ))));
+                }
+                Ok(Some(Err(e))) => {
+                    let err = watch_error(self.conn, self.what, e);
+                    if is_permanent(&err, self.ready) {
+                        return Ok(Err(err));
+                    }
+                    self.last_error = Some(err.to_string());
+                    continue;
+                }
+                Ok(Some(Ok(ev))) => ev,
+            };
+            let key = |o: &DynamicObject| {
+                format!(
+                    "{}/{}",
+                    o.metadata.namespace.as_deref().unwrap_or(""),
+                    o.metadata.name.as_deref().unwrap_or("")
+                )
+            };
+            match event {
+                Event::Init => self.init = Some(Store::new()),
+                Event::InitApply(o) => {
+                    if let Some(s) = self.init.as_mut() {
+                        s.insert(key(&o), crate::kube::objects::to_value(self.kind, &o));
+                    }
+                }
+                Event::InitDone => {
+                    self.store = self.init.take().unwrap_or_default();
+                    self.ready = true;
+                }
+                Event::Apply(o) => {
+                    self.store
+                        .insert(key(&o), crate::kube::objects::to_value(self.kind, &o));
+                }
+                Event::Delete(o) => {
+                    self.store.remove(&key(&o));
+                }
+            }
+            if self.ready && self.init.is_none() {
+                return Ok(Ok(&self.store));
+            }
+        }
+    }
+}
+
+/// The summary before anything was listed.
+pub const NOTHING_SEEN: &str = "nothing yet (the initial list did not complete)";
+
+/// Watches until `check` returns `Done`, or the timeout passes (the error carries the last
+/// summary `check` gave).
+pub fn watch_until<T, E: From<KubeError> + From<Interrupted>>(
+    ctx: &Ctx,
+    spec: WatchSpec<'_>,
+    mut check: impl FnMut(&Store) -> Result<Check<T>, E>,
+) -> Result<T, E> {
+    let mut watch = StoreWatch::new(spec);
+    let mut last_seen = NOTHING_SEEN.to_string();
+    loop {
+        let store = watch.next(ctx, &last_seen)??;
+        match check(store)? {
+            Check::Done(v) => return Ok(v),
+            Check::Pending(summary) => last_seen = summary,
+        }
+    }
+}
+
+fn watch_error(conn: &Conn, what: &str, e: watcher::Error) -> KubeError {
+    match e {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => conn.error(|| what.to_string(), e),
+        other => KubeError::Other(format!("{what}: {other}")),
+    }
+}
+
+/// Whether a watch error should end the wait rather than be retried: refusals (bad
+/// selector, forbidden, unknown resource) always; an unreachable server before the first
+/// list completed (the wait has seen nothing, so the user should hear about it now).
+fn is_permanent(err: &KubeError, listed: bool) -> bool {
+    match err {
+        KubeError::Api { code, .. } => matches!(code, 400 | 401 | 403 | 404 | 422),
+        KubeError::Unreachable { .. } => !listed,
+        _ => false,
+    }
+}
+
+/// Why a pod is not ready, as kubectl would show it (`CrashLoopBackOff`, `Pending`,
+/// `Running, not ready`).
+pub fn pod_reason(pod: &Value) -> String {
+    let status = pod_status(pod);
+    if status == "Running" {
+        "Running, not ready".into()
+    } else {
+        status
+    }
+}
+
+const MAX_LISTED: usize = 4;
+
+fn list_some(items: Vec<String>) -> String {
+    let n = items.len();
+    let mut shown: Vec<String> = items.into_iter().take(MAX_LISTED).collect();
+    if n > MAX_LISTED {
+        shown.push(format!("… and {} more", n - MAX_LISTED));
+    }
+    shown.join("; ")
+}
+
+fn name_of(v: &Value) -> &str {
+    v.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// Pods: done when at least one matches and every one is Ready.
+pub fn pods_ready(store: &Store, subject: Option<&str>, scope: &str) -> Check<Vec<Value>> {
+    let pods: Vec<&Value> = store.values().collect();
+    let label = subject
+        .map(|s| format!("{s} pods"))
+        .unwrap_or_else(|| "pods".into());
+    if pods.is_empty() {
+        return Check::Pending(format!("no {label} ({scope})"));
+    }
+    let not_ready: Vec<&Value> = pods.iter().copied().filter(|p| !pod_ready(p)).collect();
+    if not_ready.is_empty() {
+        return Check::Done(pods.into_iter().cloned().collect());
+    }
+    let mut summary = format!(
+        "{}/{} {label} Ready",
+        pods.len() - not_ready.len(),
+        pods.len()
+    );
+    let details: Vec<String> = not_ready
+        .iter()
+        .map(|p| format!("{}: {}", name_of(p), pod_reason(p)))
+        .collect();
+    summary.push_str("; ");
+    summary.push_str(&list_some(details));
+    Check::Pending(summary)
+}
+
+/// Nodes: done when at least one matches and every one is Ready.
+pub fn nodes_ready(store: &Store) -> Check<Vec<Value>> {
+    let nodes: Vec<&Value> = store.values().collect();
+    if nodes.is_empty() {
+        return Check::Pending("no nodes".into());
+    }
+    let not_ready: Vec<String> = nodes
+        .iter()
+        .filter(|n| !condition_true(n, "Ready"))
+        .map(|n| {
+            let reason = n
+                .pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .and_then(|cs| {
+                    cs.iter()
+                        .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
+                })
+                .map(|c| {
+                    let r = c
+                        .get("reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("NotReady");
+                    match c.get("message").and_then(Value::as_str) {
+                        Some(m) if !m.is_empty() => format!("{r} ({m})"),
+                        _ => r.to_string(),
+                    }
+                })
+                .unwrap_or_else(|| "no Ready condition yet".into());
+            format!("{}: {reason}", name_of(n))
+        })
+        .collect();
+    if not_ready.is_empty() {
+        return Check::Done(nodes.into_iter().cloned().collect());
+    }
+    Check::Pending(format!(
+        "{}/{} nodes Ready; {}",
+        nodes.len() - not_ready.len(),
+        nodes.len(),
+        list_some(not_ready)
+    ))
+}
+
+fn int(v: &Value, p: &str) -> i64 {
+    v.pointer(p).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// A daemonset's rollout: `Ok(None)` when complete, `Ok(Some(progress))` otherwise.
+pub fn daemonset_progress(ds: &Value) -> Option<String> {
+    let name = name_of(ds);
+    if int(ds, "/metadata/generation") > int(ds, "/status/observedGeneration") {
+        return Some(format!(
+            "daemonset {name:?}: waiting for the spec update to be observed"
+        ));
+    }
+    let desired = int(ds, "/status/desiredNumberScheduled");
+    let updated = int(ds, "/status/updatedNumberScheduled");
+    let available = int(ds, "/status/numberAvailable");
+    if updated < desired {
+        return Some(format!(
+            "daemonset {name:?}: {updated} out of {desired} new pods have been updated"
+        ));
+    }
+    if available < desired {
+        return Some(format!(
+            "daemonset {name:?}: {available} of {desired} updated pods are available"
+        ));
+    }
+    None
+}
+
+/// Daemonsets: done when at least one matches and every one is fully available.
+pub fn daemonsets_ready(store: &Store) -> Check<Vec<Value>> {
+    if store.is_empty() {
+        return Check::Pending("no daemonsets".into());
+    }
+    let pending: Vec<String> = store.values().filter_map(daemonset_progress).collect();
+    if pending.is_empty() {
+        Check::Done(store.values().cloned().collect())
+    } else {
+        Check::Pending(list_some(pending))
+    }
+}
+
+/// A deployment's rollout, as `kubectl rollout status` words it: `Ok(None)` when complete.
+pub fn deployment_progress(d: &Value) -> Result<Option<String>, String> {
+    let name = name_of(d);
+    if int(d, "/metadata/generation") > int(d, "/status/observedGeneration") {
+        return Ok(Some(
+            "Waiting for deployment spec update to be observed...".into(),
+        ));
+    }
+    let progressing = d
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("type").and_then(Value::as_str) == Some("Progressing"))
+        });
+    if progressing
+        .and_then(|c| c.get("reason"))
+        .and_then(Value::as_str)
+        == Some("ProgressDeadlineExceeded")
+    {
+        return Err(format!(
+            "deployment {name:?} exceeded its progress deadline"
+        ));
+    }
+    let replicas = d
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let updated = int(d, "/status/updatedReplicas");
+    let total = int(d, "/status/replicas");
+    let available = int(d, "/status/availableReplicas");
+    if updated < replicas {
+        return Ok(Some(format!(
+            "Waiting for deployment {name:?} rollout to finish: {updated} out of {replicas} new replicas have been updated..."
+        )));
+    }
+    if total > updated {
+        return Ok(Some(format!(
+            "Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...",
+            total - updated
+        )));
+    }
+    if available < updated {
+        return Ok(Some(format!(
+            "Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available..."
+        )));
+    }
+    Ok(None)
+}
+
+/// A statefulset's rollout: `None` when complete.
+pub fn statefulset_progress(s: &Value) -> Option<String> {
+    let name = name_of(s);
+    if int(s, "/metadata/generation") > int(s, "/status/observedGeneration") {
+        return Some("Waiting for statefulset spec update to be observed...".into());
+    }
+    let replicas = s
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let ready = int(s, "/status/readyReplicas");
+    if ready < replicas {
+        return Some(format!(
+            "Waiting for {} pods to be ready... (statefulset {name:?})",
+            replicas - ready
+        ));
+    }
+    let updated = int(s, "/status/updatedReplicas");
+    if updated < replicas {
+        return Some(format!(
+            "Waiting for partitioned roll out to finish: {updated} out of {replicas} new pods have been updated..."
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kube::typed::tests::crashing_cilium_pod;
+    use serde_json::json;
+
+    fn ready_pod(name: &str) -> Value {
+        json!({"metadata": {"name": name, "namespace": "kube-system"},
+            "spec": {"containers": [{"name": "cilium-agent"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                "containerStatuses": [{"name": "cilium-agent", "ready": true, "restartCount": 0, "state": {"running": {}}}]}})
+    }
+
+    fn store(objs: Vec<Value>) -> Store {
+        objs.into_iter()
+            .map(|o| (name_of(&o).to_string(), o))
+            .collect()
+    }
+
+    #[test]
+    fn last_seen_names_the_crash_looping_cilium_pod() {
+        let mut pending = ready_pod("cilium-zz9");
+        pending["status"]["phase"] = "Pending".into();
+        pending["status"]["conditions"] = json!([]);
+        pending["status"]
+            .as_object_mut()
+            .unwrap()
+            .remove("containerStatuses");
+        let s = store(vec![
+            ready_pod("cilium-a1"),
+            ready_pod("cilium-b2"),
+            crashing_cilium_pod(),
+            pending,
+        ]);
+        match pods_ready(&s, Some("cilium"), "kube-system") {
+            Check::Pending(summary) => assert_eq!(
+                summary,
+                "2/4 cilium pods Ready; cilium-x7k2p: CrashLoopBackOff; cilium-zz9: Pending"
+            ),
+            Check::Done(_) => panic!("not every pod is ready"),
+        }
+    }
+
+    #[test]
+    fn refusals_end_a_wait_and_outages_after_the_first_list_are_retried() {
+        let api = |code| KubeError::Api {
+            what: "watch".into(),
+            code,
+            message: "m".into(),
+            context: "c".into(),
+        };
+        let down = KubeError::Unreachable {
+            context: "c".into(),
+            server: "s".into(),
+            detail: "refused".into(),
+        };
+        assert!(is_permanent(&api(403), true));
+        assert!(!is_permanent(&api(500), true));
+        assert!(is_permanent(&down, false));
+        assert!(!is_permanent(&down, true));
+    }
+
+    #[test]
+    fn pods_ready_needs_at_least_one_pod() {
+        match pods_ready(&Store::new(), Some("cilium"), "kube-system, k8s-app=cilium") {
+            Check::Pending(s) => assert_eq!(s, "no cilium pods (kube-system, k8s-app=cilium)"),
+            Check::Done(_) => panic!("an empty set is not ready"),
+        }
+        let s = store(vec![ready_pod("a"), ready_pod("b")]);
+        assert!(matches!(pods_ready(&s, None, ""), Check::Done(v) if v.len() == 2));
+    }
+
+    #[test]
+    fn nodes_not_ready_show_the_kubelet_reason() {
+        let n = json!({"metadata": {"name": "lab-worker"}, "status": {"conditions": [
+            {"type": "Ready", "status": "False", "reason": "KubeletNotReady",
+             "message": "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"}]}});
+        let ok = json!({"metadata": {"name": "lab-control-plane"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        match nodes_ready(&store(vec![n, ok])) {
+            Check::Pending(s) => {
+                assert!(s.starts_with("1/2 nodes Ready; lab-worker: KubeletNotReady (container runtime network not ready"), "{s}")
+            }
+            Check::Done(_) => panic!(),
+        }
+    }
+
+    #[test]
+    fn rollout_messages_follow_kubectl() {
+        let mut d = json!({"metadata": {"name": "frontend", "generation": 1},
+            "spec": {"replicas": 1}, "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 0}});
+        assert_eq!(
+            deployment_progress(&d).unwrap().unwrap(),
+            "Waiting for deployment \"frontend\" rollout to finish: 0 of 1 updated replicas are available..."
+        );
+        d["status"]["availableReplicas"] = 1.into();
+        assert_eq!(deployment_progress(&d), Ok(None));
+        d["metadata"]["generation"] = 2.into();
+        assert_eq!(
+            deployment_progress(&d).unwrap().unwrap(),
+            "Waiting for deployment spec update to be observed..."
+        );
+        d["status"]["observedGeneration"] = 2.into();
+        d["status"]["conditions"] = json!([{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]);
+        assert!(
+            deployment_progress(&d)
+                .unwrap_err()
+                .contains("progress deadline")
+        );
+    }
+
+    #[test]
+    fn daemonset_is_ready_when_every_desired_pod_is_available() {
+        let mut ds = json!({"metadata": {"name": "cilium", "generation": 1}, "status": {"observedGeneration": 1,
+            "desiredNumberScheduled": 4, "updatedNumberScheduled": 4, "numberAvailable": 2}});
+        assert_eq!(
+            daemonset_progress(&ds).unwrap(),
+            "daemonset \"cilium\": 2 of 4 updated pods are available"
+        );
+        ds["status"]["numberAvailable"] = 4.into();
+        assert!(matches!(daemonsets_ready(&store(vec![ds])), Check::Done(_)));
+    }
+}

@@ -1,0 +1,30 @@
+//! labsh's core: what it knows about Kubernetes, kind, Helm, Docker, packets and Cilium,
+//! with typed values and errors of its own. It does not depend on Rhai: the `labsh` crate
+//! turns these values into script values, in one place per primitive family.
+
+pub mod access_log;
+pub mod context;
+pub mod docker;
+pub mod duration;
+pub mod errors;
+pub mod exit_code;
+pub mod helm;
+pub mod interrupt;
+pub mod journal;
+pub mod kind;
+pub mod kube;
+pub mod limits;
+pub mod monitor;
+pub mod output;
+pub mod preflight;
+pub mod probe;
+pub mod process;
+pub mod report;
+pub mod selection;
+pub mod shell;
+pub mod startup_trace;
+pub mod tcpdump;
+pub mod temp_yaml;
+pub mod tool;
+
+pub use context::{Ctx, Settings};
