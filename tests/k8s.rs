@@ -1,6 +1,7 @@
 //! The `kube::`, `logs::` and exec primitives against a real Kubernetes 1.20.2: API server,
-//! controller-manager, scheduler, etcd, and one node (containerd, kubelet, kube-proxy) built
-//! from Debian's source and started by `tests/k8s/cluster.sh` (see `tests/support/k8s.rs`).
+//! controller-manager, scheduler, etcd, and two nodes (containerd, kubelet, kube-proxy each)
+//! built from Debian's source and started by `tests/k8s/cluster.sh` (see
+//! `tests/support/k8s.rs`); the nodes' routing (`k8s/nodes.rs`).
 //! Each test works in a namespace of its own on the one shared cluster. kubectl 1.20 from
 //! Debian's `kubernetes-client` is the oracle for tables.
 //!
@@ -8,6 +9,8 @@
 
 #[path = "support/k8s.rs"]
 mod k8s;
+#[path = "k8s/nodes.rs"]
+mod nodes;
 
 use std::io::Write;
 use std::path::Path;
@@ -347,10 +350,11 @@ fn waits_for_rollout_pods_nodes_daemonsets_and_a_condition() {
                                   spec: #{containers: [#{name: "agent", image: "gcr.io/google-samples/gb-frontend:v4",
                                                          args: [":8081"]}]}}}}, #{namespace: NS});"#,
     );
+    // One agent per node.
     let v = t.ok(
         r#"kube::wait_ready("daemonsets", #{namespace: NS, timeout: "1m"}).map(|d| d.status.numberReady)"#,
     );
-    assert_eq!(format!("{v:?}"), "[1]");
+    assert_eq!(format!("{v:?}"), format!("[{}]", k8s::NODES));
     let v = t.ok(r#"kube::wait_rollout("daemonset/agent", #{namespace: NS}).metadata.name"#);
     assert_eq!(v.into_string().unwrap(), "agent");
     // wait_for: the condition turns true when kubectl labels the service a moment later.

@@ -1,32 +1,49 @@
 #!/usr/bin/env bash
-# A real, local, one-node Kubernetes 1.20 cluster for labsh's tests and for trying labsh by
-# hand, built from Debian's packages and source (tests/k8s/build.sh):
+# A real, local Kubernetes 1.20 cluster of one or more nodes for labsh's tests and for trying
+# labsh by hand, built from Debian's packages and source (tests/k8s/build.sh):
 #
-#   tests/k8s/cluster.sh up DIR [--owner PID]   # start it; DIR/kubeconfig is the admin's
-#   tests/k8s/cluster.sh down DIR               # stop it and remove everything it made
-#   KUBECONFIG=DIR/kubeconfig labsh             # a REPL on the real cluster
+#   tests/k8s/cluster.sh up DIR [--nodes N] [--owner PID]  # start it; DIR/kubeconfig is the admin's
+#   tests/k8s/cluster.sh down DIR                          # stop it and remove everything it made
+#   KUBECONFIG=DIR/kubeconfig labsh                        # a REPL on the real cluster
 #
 # What runs (each process logs to DIR/logs/NAME.log, its pid in DIR/pids/NAME.pid):
-# - on the host, on loopback and the node link's host address: etcd 3.4 (Debian's), and
-#   kube-apiserver, kube-controller-manager, kube-scheduler 1.20.2 (token auth, RBAC);
-# - in the node's own network namespace `labsh-k8s-TAG` (reached through the veth pair
-#   `lk8sTAG` <-> eth0, node address 10.250.N.2): a private containerd (Debian's, own socket,
-#   root and state under DIR, CRI with restrict_oom_score_adj = true because this kind of
-#   machine denies negative oom_score_adj even to root; snapshotter native), the kubelet, and
-#   kube-proxy in iptables mode; pods get 10.85.0.0/24 from CNI bridge + host-local + portmap.
-#   Putting the node in a namespace keeps the CNI bridge, kube-proxy's and CNI's iptables
-#   rules off the host: deleting the namespace removes them all.
+# - on the host, on loopback and the host's address on the cluster network: etcd 3.4
+#   (Debian's), and kube-apiserver, kube-controller-manager (allocating each node a /24 of
+#   the cluster CIDR 10.85.0.0/16), kube-scheduler 1.20.2 (token auth, RBAC);
+# - N nodes (default 1), node I named `labsh-node` (I = 1) or `labsh-node-I`, each in its own
+#   network namespace (`labsh-k8s-TAG`, then `labsh-k8s-TAG-I`) AND its own mount namespace
+#   (DIR/ns/mnt-I, where DIR/nodes/I/log is mounted on /var/log): a private containerd
+#   (Debian's, own socket, root and state under DIR/nodes/I, CRI with restrict_oom_score_adj
+#   = true because this kind of machine denies negative oom_score_adj even to root;
+#   snapshotter native), the kubelet, and kube-proxy in iptables mode. Why a mount namespace:
+#   kubelet 1.20 writes container logs to the fixed /var/log/pods, and its garbage collector
+#   deletes every folder there whose pod it does not run: two kubelets (two nodes, or two
+#   clusters on one machine) sharing /var/log would delete each other's pod logs.
+# - The network (the handout's topology: one L2 segment, the host calling any node): a bridge
+#   in a "switch" namespace `labsh-k8s-TAG-sw` links the host (veth `lk8sTAG`, address
+#   10.250.M.1/24) and every node (eth0, 10.250.M.(I+1)/24). Pods get addresses from their
+#   node's podCIDR (containerd writes the CNI config, bridge + host-local + portmap, from its
+#   template once the kubelet reports the podCIDR the controller-manager allocated); each node
+#   routes the other nodes' podCIDRs via those nodes, and masquerades what its pods send out
+#   of the cluster CIDR (to the host, the API server). So a NodePort called on one node
+#   reaches a pod on another, SNATed by kube-proxy as in any kube-proxy cluster.
+#   Putting the nodes in namespaces keeps CNI bridges, kube-proxy's and CNI's iptables rules
+#   and pod routes off the host: deleting the namespaces removes them all. M, TAG and the
+#   ports come from DIR (two clusters in two folders do not collide); `up` checks that the
+#   subnet and ports are free first and moves on to the next free ones if not.
 #
 # Tokens (DIR/tokens.csv): `admin` (system:masters, in DIR/kubeconfig) and `nobody` (no
-# rights, in DIR/kubeconfig-nobody) for RBAC tests.
+# rights, in DIR/kubeconfig-nobody) for RBAC tests. DIR/env has the addresses and names
+# (LABSH_K8S_NODE/_NODE_IP/_NETNS for node 1, LABSH_K8S_NODE_I/_NODE_IP_I/_NETNS_I for I ≥ 2,
+# LABSH_K8S_NODES, LABSH_K8S_HOST_IP, LABSH_K8S_KUBECTL).
 #
 # With --owner PID, a watcher runs `down DIR` as soon as PID exits: a test process that dies
 # (panic, SIGKILL) still leaves nothing behind.
 #
 # `down` removes: every process above (and containerd's shims and the containers they run),
-# every mount under DIR (kubelet's tmpfs volumes, pod network namespaces), the node namespace
-# with its links and rules, the pod log folders kubelet wrote under /var/log/pods and their
-# /var/log/containers links, and DIR itself.
+# every mount under DIR (the nodes' mount namespaces, and with them the kubelets' tmpfs
+# volumes and the pods' network namespaces), the node and switch namespaces with their links,
+# routes and rules, the host's link, and DIR itself (the pod logs were in it).
 set -eEuo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -37,7 +54,7 @@ die() {
 }
 
 usage() {
-    echo "usage: $0 up DIR [--owner PID] | down DIR" >&2
+    echo "usage: $0 up DIR [--nodes N] [--owner PID] | down DIR" >&2
     exit 2
 }
 
@@ -47,42 +64,60 @@ mkdir -p "$2"
 dir="$(cd "$2" && pwd)"
 shift 2
 owner=""
+nodes=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --owner) owner="${2:?--owner needs a pid}"; shift 2 ;;
+        --nodes) nodes="${2:?--nodes needs a number}"; shift 2 ;;
         *) usage ;;
     esac
 done
+case "$nodes" in
+    [1-9] | [1-9][0-9]) ;;
+    *) echo "--nodes: expected a number of nodes from 1 to 99, got '$nodes'" >&2; exit 2 ;;
+esac
 
-# Names and addresses derived from DIR, so two clusters in two folders do not collide.
+# Names derived from DIR, so two clusters in two folders do not collide. The subnet and the
+# ports start from DIR's hash too; `up` moves on to free ones (free_subnet, free_ports).
 hash="$(echo -n "$dir" | sha256sum)"
 tag="${hash:0:6}"
 n=$(( 0x${hash:6:4} % 250 + 1 ))
 port_base=$(( 20000 + (0x${hash:10:4} % 400) * 10 ))
-netns="labsh-k8s-$tag"
+switch_ns="labsh-k8s-$tag-sw"
 hostlink="lk8s$tag"
-host_ip="10.250.$n.1"
-node_ip="10.250.$n.2"
-etcd_port=$((port_base + 1))
-etcd_peer_port=$((port_base + 2))
-api_port=$((port_base + 3))
-cm_port=$((port_base + 4))
-sched_port=$((port_base + 5))
-node_name="labsh-node"
-pod_cidr="10.85.0.0/24"
+cluster_cidr="10.85.0.0/16"
 service_cidr="10.97.0.0/16"
 service_ip="10.97.0.1"
 
+# Per node I (1-based): namespace, name, address, folder.
+node_ns() { if [ "$1" -eq 1 ]; then echo "labsh-k8s-$tag"; else echo "labsh-k8s-$tag-$1"; fi; }
+node_name() { if [ "$1" -eq 1 ]; then echo "labsh-node"; else echo "labsh-node-$1"; fi; }
+node_ip() { echo "10.250.$n.$(($1 + 1))"; }
+node_dir() { echo "$dir/nodes/$1"; }
+mnt_ns() { echo "$dir/ns/mnt-$1"; }
+
+# Sets the addresses and ports from the current n and port_base.
+addresses() {
+    host_ip="10.250.$n.1"
+    etcd_port=$((port_base + 1))
+    etcd_peer_port=$((port_base + 2))
+    api_port=$((port_base + 3))
+    cm_port=$((port_base + 4))
+    sched_port=$((port_base + 5))
+}
+addresses
+
 pidfile() { echo "$dir/pids/$1.pid"; }
 
-# start NAME [--in-node] ARGV...: runs ARGV in its own session, logging to DIR/logs/NAME.log.
+# start NAME [--in-node I] ARGV...: runs ARGV in its own session (in node I's network and
+# mount namespaces), logging to DIR/logs/NAME.log.
 start() {
     local name="$1"
     shift
     local prefix=()
     if [ "$1" = "--in-node" ]; then
-        prefix=(nsenter "--net=/run/netns/$netns")
-        shift
+        prefix=(nsenter "--net=/run/netns/$(node_ns "$2")" "--mount=$(mnt_ns "$2")")
+        shift 2
     fi
     setsid "${prefix[@]}" "$@" >"$dir/logs/$name.log" 2>&1 </dev/null &
     echo $! >"$(pidfile "$name")"
@@ -143,20 +178,14 @@ pids_of_dir() {
     done
 }
 
-down() {
-    [ -d "$dir/pids" ] || [ -e "/run/netns/$netns" ] || { rm -rf "$dir"; return 0; }
-    log "down $dir"
-    trap - ERR
-    # The watcher must not run down a second time while this one works (unless this is it).
-    if [ "$(cat "$(pidfile watcher)" 2>/dev/null)" != "$$" ]; then
-        stop watcher
-    fi
-    bin="$(cat "$dir/bin-dir" 2>/dev/null || true)"
-    stop kube-proxy
-    stop kubelet
-    # Kill every container task through our containerd, so runc removes their cgroups.
-    if alive containerd; then
-        local ctr=(ctr --address "$dir/containerd/containerd.sock" --namespace k8s.io)
+# stop_node I: kubelet and kube-proxy, every container task through the node's containerd
+# (so runc removes their cgroups), then containerd.
+stop_node() {
+    local i="$1"
+    stop "kube-proxy-$i"
+    stop "kubelet-$i"
+    if alive "containerd-$i"; then
+        local ctr=(ctr --address "$(node_dir "$i")/containerd/containerd.sock" --namespace k8s.io)
         local t
         for t in $("${ctr[@]}" tasks ls -q 2>/dev/null); do
             "${ctr[@]}" tasks kill --signal SIGKILL "$t" >/dev/null 2>&1 || true
@@ -171,7 +200,24 @@ down() {
             "${ctr[@]}" containers delete "$t" >/dev/null 2>&1 || true
         done
     fi
-    stop containerd
+    stop "containerd-$i"
+}
+
+down() {
+    local count i
+    count="$(cat "$dir/nodes-count" 2>/dev/null || echo 1)"
+    [ -d "$dir/pids" ] || [ -e "/run/netns/$(node_ns 1)" ] || [ -e "/run/netns/$switch_ns" ] \
+        || { rm -rf "$dir"; return 0; }
+    log "down $dir"
+    trap - ERR
+    # The watcher must not run down a second time while this one works (unless this is it).
+    if [ "$(cat "$(pidfile watcher)" 2>/dev/null)" != "$$" ]; then
+        stop watcher
+    fi
+    bin="$(cat "$dir/bin-dir" 2>/dev/null || true)"
+    for i in $(seq "$count"); do
+        stop_node "$i"
+    done
     stop kube-scheduler
     stop kube-controller-manager
     stop kube-apiserver
@@ -181,28 +227,23 @@ down() {
     for p in $(pids_of_dir); do
         kill -KILL "$p" 2>/dev/null || true
     done
-    # Mounts under DIR (kubelet's volumes, pod netns, containers' rootfs), deepest first.
+    # Mounts under DIR, deepest first: the nodes' mount namespaces (their kubelet volumes and
+    # pod network namespaces go with them once no process is left in them), DIR/ns itself.
     local m
     for _ in 1 2 3; do
         for m in $(awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
             umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
         done
     done
-    if [ -e "/run/netns/$netns" ]; then
-        ip netns delete "$netns" || true
+    for i in $(seq "$count"); do
+        if [ -e "/run/netns/$(node_ns "$i")" ]; then
+            ip netns delete "$(node_ns "$i")" || true
+        fi
+    done
+    if [ -e "/run/netns/$switch_ns" ]; then
+        ip netns delete "$switch_ns" || true
     fi
     ip link delete "$hostlink" 2>/dev/null || true
-    # kubelet 1.20 writes container logs to the fixed /var/log/pods and links them from
-    # /var/log/containers: remove the folders of our pods (their uids are DIR's pod folders).
-    local uid l
-    if [ -d "$dir/kubelet/pods" ]; then
-        for uid in $(ls "$dir/kubelet/pods"); do
-            rm -rf /var/log/pods/*_"$uid"
-        done
-    fi
-    for l in /var/log/containers/*.log; do
-        [ -L "$l" ] && [ ! -e "$l" ] && rm -f "$l"
-    done
     rm -rf "$dir"
     log "down: done"
 }
@@ -257,17 +298,45 @@ current-context: labsh-test
 EOF
 }
 
+kubeconfig() {
+    local file="$1" user="$2" token="$3"
+    cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: labsh-test
+  cluster:
+    server: https://$host_ip:$api_port
+    certificate-authority: $dir/pki/ca.crt
+users:
+- name: $user
+  user:
+    token: $token
+contexts:
+- name: labsh-test
+  context:
+    cluster: labsh-test
+    user: $user
+    namespace: default
+current-context: labsh-test
+EOF
+}
+
+# node_configs I: containerd's config and CNI template, the kubelet's config, for node I.
 node_configs() {
-    mkdir -p "$dir/containerd" "$dir/cni/net.d" "$dir/kubelet"
-    cat >"$dir/containerd/config.toml" <<EOF
+    local i="$1" nd ip
+    nd="$(node_dir "$i")"
+    ip="$(node_ip "$i")"
+    mkdir -p "$nd/containerd" "$nd/cni/net.d" "$nd/kubelet" "$nd/log"
+    cat >"$nd/containerd/config.toml" <<EOC
 version = 2
-root = "$dir/containerd/root"
-state = "$dir/containerd/state"
+root = "$nd/containerd/root"
+state = "$nd/containerd/state"
 disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.overlayfs", "io.containerd.internal.v1.tracing", "io.containerd.tracing.processor.v1.otlp"]
 [grpc]
-  address = "$dir/containerd/containerd.sock"
+  address = "$nd/containerd/containerd.sock"
 [ttrpc]
-  address = "$dir/containerd/containerd-ttrpc.sock"
+  address = "$nd/containerd/containerd-ttrpc.sock"
 [debug]
   address = ""
 [plugins."io.containerd.grpc.v1.cri"]
@@ -282,12 +351,16 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
-        Root = "$dir/containerd/runc"
+        Root = "$nd/containerd/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "${LABSH_CNI_BIN:-/usr/lib/cni}"
-    conf_dir = "$dir/cni/net.d"
-EOF
-    cat >"$dir/cni/net.d/10-labsh.conflist" <<EOF
+    conf_dir = "$nd/cni/net.d"
+    conf_template = "$nd/cni/template.conflist"
+EOC
+    # containerd fills {{.PodCIDR}} in once the kubelet passes it the node's podCIDR. No
+    # ipMasq: a pod's packets to another node's pods keep their source (the node masquerades
+    # only what leaves the cluster CIDR, see network()).
+    cat >"$nd/cni/template.conflist" <<EOC
 {
   "cniVersion": "0.4.0",
   "name": "labsh",
@@ -296,23 +369,23 @@ EOF
       "type": "bridge",
       "bridge": "cni0",
       "isGateway": true,
-      "ipMasq": true,
+      "ipMasq": false,
       "hairpinMode": true,
       "ipam": {
         "type": "host-local",
-        "dataDir": "$dir/cni/ipam",
-        "ranges": [[{"subnet": "$pod_cidr"}]],
+        "dataDir": "$nd/cni/ipam",
+        "ranges": [[{"subnet": "{{.PodCIDR}}"}]],
         "routes": [{"dst": "0.0.0.0/0"}]
       }
     },
     {"type": "portmap", "capabilities": {"portMappings": true}}
   ]
 }
-EOF
-    cat >"$dir/kubelet/config.yaml" <<EOF
+EOC
+    cat >"$nd/kubelet/config.yaml" <<EOC
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: $node_ip
+address: $ip
 authentication:
   anonymous:
     enabled: false
@@ -337,7 +410,123 @@ evictionHard:
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 serializeImagePulls: false
-EOF
+EOC
+}
+
+# free_subnet: moves n on until no host address or route uses 10.250.n.0/24.
+free_subnet() {
+    local tries=0
+    while ip -o -4 addr show | grep -qF " 10.250.$n." || ip -4 route show | grep -qF "10.250.$n."; do
+        tries=$((tries + 1))
+        [ "$tries" -lt 250 ] || die "no free subnet 10.250.X.0/24 left on this host"
+        n=$((n % 250 + 1))
+    done
+}
+
+# free_ports: moves port_base on until none of its five ports is listened on.
+free_ports() {
+    local listening tries=0 p busy
+    listening="$(ss -Hltn | awk '{ print $4 }')"
+    while :; do
+        busy=""
+        for p in $(seq $((port_base + 1)) $((port_base + 5))); do
+            if grep -qE "[:.]$p\$" <<<"$listening"; then
+                busy="$p"
+            fi
+        done
+        [ -n "$busy" ] || return 0
+        tries=$((tries + 1))
+        [ "$tries" -lt 400 ] || die "no five free ports left in 20000-23999"
+        port_base=$(((port_base - 20000 + 10) % 4000 + 20000))
+    done
+}
+
+# network: the switch namespace and its bridge, the host's link to it, each node's namespace
+# and link, addresses, default routes, forwarding and the nodes' masquerade rule.
+network() {
+    log "network: switch $switch_ns, host $host_ip ($hostlink), nodes $(node_ip 1)…$(node_ip "$nodes")"
+    ip netns add "$switch_ns"
+    ip -n "$switch_ns" link set lo up
+    ip -n "$switch_ns" link add br0 type bridge
+    ip -n "$switch_ns" link set br0 up
+    ip link add "$hostlink" type veth peer name host netns "$switch_ns"
+    ip -n "$switch_ns" link set host master br0 up
+    ip addr add "$host_ip/24" dev "$hostlink"
+    ip link set "$hostlink" up
+    local i ns
+    for i in $(seq "$nodes"); do
+        ns="$(node_ns "$i")"
+        ip netns add "$ns"
+        ip -n "$switch_ns" link add "node$i" type veth peer name eth0 netns "$ns"
+        ip -n "$switch_ns" link set "node$i" master br0 up
+        ip -n "$ns" addr add "$(node_ip "$i")/24" dev eth0
+        ip -n "$ns" link set eth0 up
+        ip -n "$ns" link set lo up
+        ip -n "$ns" route add default via "$host_ip"
+        ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+        ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.route_localnet=1
+        ip netns exec "$ns" iptables -t nat -A POSTROUTING -s "$cluster_cidr" ! -d "$cluster_cidr" \
+            -m comment --comment "labsh: pods leaving the cluster CIDR" -j MASQUERADE
+    done
+}
+
+# mount_namespaces: one per node, kept in DIR/ns/mnt-I, with DIR/nodes/I/log on /var/log.
+# Slave propagation: the host's unmounts (a namespace deleted under /run/netns) still reach
+# it, and nothing mounted in it (kubelet volumes, pod network namespaces) shows on the host.
+mount_namespaces() {
+    mkdir -p "$dir/ns"
+    # A private mount of its own: unshare can only keep a namespace on a private mount.
+    mount --bind "$dir/ns" "$dir/ns"
+    mount --make-private "$dir/ns"
+    local i f m
+    for i in $(seq "$nodes"); do
+        f="$(mnt_ns "$i")"
+        touch "$f"
+        unshare --mount="$f" --propagation slave true
+        # The copies of the host's namespace files (Docker's, other clusters', the other
+        # nodes' mount namespaces) would keep those namespaces alive after their owners
+        # delete them: this node needs none of them.
+        for m in $(nsenter --mount="$f" findmnt -rn -t nsfs -o TARGET | sort -r); do
+            nsenter --mount="$f" umount -l "$m"
+        done
+        nsenter --mount="$f" mount --bind "$(node_dir "$i")/log" /var/log
+    done
+}
+
+# start_node I: containerd, the images, the kubelet and kube-proxy of node I.
+start_node() {
+    local i="$1" nd name
+    nd="$(node_dir "$i")"
+    name="$(node_name "$i")"
+    start "containerd-$i" --in-node "$i" containerd --config "$nd/containerd/config.toml"
+    local ctr=(ctr --address "$nd/containerd/containerd.sock" --namespace k8s.io)
+    wait_for "containerd of $name" 30 "${ctr[@]}" version
+    local image
+    for image in "$images"/*.tar; do
+        "${ctr[@]}" images import --snapshotter native "$image" >/dev/null
+    done
+    start "kubelet-$i" --in-node "$i" "$bin/kubelet" \
+        --config "$nd/kubelet/config.yaml" \
+        --kubeconfig "$dir/kubeconfig" \
+        --container-runtime remote \
+        --container-runtime-endpoint "unix://$nd/containerd/containerd.sock" \
+        --root-dir "$nd/kubelet" --cert-dir "$nd/kubelet/pki" \
+        --node-ip "$(node_ip "$i")" --hostname-override "$name" \
+        --pod-infra-container-image k8s.gcr.io/pause:3.2 \
+        --oom-score-adj 0 \
+        --v 1
+    start "kube-proxy-$i" --in-node "$i" "$bin/kube-proxy" \
+        --kubeconfig "$dir/kubeconfig" --hostname-override "$name" \
+        --proxy-mode iptables --cluster-cidr "$cluster_cidr" \
+        --oom-score-adj 0 --conntrack-max-per-core 0 \
+        --conntrack-tcp-timeout-established 0 --conntrack-tcp-timeout-close-wait 0 \
+        --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256
+}
+
+pod_cidr_of() { kubectl_ get node "$1" -o jsonpath='{.spec.podCIDR}'; }
+
+node_ready() {
+    kubectl_ get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -qx True
 }
 
 up() {
@@ -346,22 +535,24 @@ up() {
         echo "$dir/kubeconfig"
         return 0
     fi
-    [ "$(id -u)" -eq 0 ] || die "needs root (network namespace, containerd, kubelet)"
+    local started=$SECONDS
+    [ "$(id -u)" -eq 0 ] || die "needs root (network and mount namespaces, containerd, kubelet)"
     command -v etcd >/dev/null || die "missing etcd (apt-get install etcd-server)"
     command -v containerd >/dev/null || die "missing containerd (apt-get install containerd)"
     command -v openssl >/dev/null || die "missing openssl (apt-get install openssl)"
     command -v iptables >/dev/null || die "missing iptables (apt-get install iptables)"
+    command -v ss >/dev/null || die "missing ss (apt-get install iproute2)"
     [ -x "${LABSH_CNI_BIN:-/usr/lib/cni}/bridge" ] \
         || die "missing CNI plugins in ${LABSH_CNI_BIN:-/usr/lib/cni} (apt-get install containernetworking-plugins)"
     local cache
     cache="$("$here/build.sh")"
     bin="$cache/bin"
-    local images
     images="$("$here/images.sh" "$bin")"
 
     rm -rf "$dir"
     mkdir -p "$dir/logs" "$dir/pids"
     echo "$bin" >"$dir/bin-dir"
+    echo "$nodes" >"$dir/nodes-count"
     if [ -n "$owner" ]; then
         # Started first, so that a failure below is cleaned up as well once the owner exits.
         setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec "$2" down "$3"' \
@@ -370,29 +561,26 @@ up() {
     fi
     trap 'log "up failed; cleaning up"; down' ERR
 
-    log "node network: namespace $netns, $host_ip (host) <-> $node_ip (node)"
-    ip netns add "$netns"
-    ip link add "$hostlink" type veth peer name eth0 netns "$netns"
-    ip addr add "$host_ip/30" dev "$hostlink"
-    ip link set "$hostlink" up
-    ip netns exec "$netns" ip addr add "$node_ip/30" dev eth0
-    ip netns exec "$netns" ip link set eth0 up
-    ip netns exec "$netns" ip link set lo up
-    ip netns exec "$netns" ip route add default via "$host_ip"
-    ip netns exec "$netns" sysctl -qw net.ipv4.ip_forward=1
-    ip netns exec "$netns" sysctl -qw net.ipv4.conf.all.route_localnet=1
+    free_subnet
+    free_ports
+    addresses
+    network
+    local i
+    for i in $(seq "$nodes"); do
+        node_configs "$i"
+    done
+    mount_namespaces
 
     certs
     local admin_token nobody_token
     admin_token="$(openssl rand -hex 16)"
     nobody_token="$(openssl rand -hex 16)"
-    cat >"$dir/tokens.csv" <<EOF
+    cat >"$dir/tokens.csv" <<EOC
 $admin_token,admin,admin,"system:masters"
 $nobody_token,nobody,nobody
-EOF
+EOC
     kubeconfig "$dir/kubeconfig" admin "$admin_token"
     kubeconfig "$dir/kubeconfig-nobody" nobody "$nobody_token"
-    node_configs
 
     log "etcd on 127.0.0.1:$etcd_port"
     start etcd etcd --name labsh --data-dir "$dir/etcd" \
@@ -401,7 +589,7 @@ EOF
         --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
         --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
         --initial-cluster "labsh=http://127.0.0.1:$etcd_peer_port"
-    wait_for etcd 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$etcd_port"
+    wait_for etcd 30 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' etcd "$etcd_port"
 
     log "kube-apiserver on https://$host_ip:$api_port"
     start kube-apiserver "$bin/kube-apiserver" \
@@ -424,12 +612,14 @@ EOF
         --cert-dir "$dir/pki/apiserver-generated"
     wait_for "the API server" 90 kubectl_ get --raw /readyz
 
-    log "kube-controller-manager, kube-scheduler"
+    log "kube-controller-manager (podCIDRs: /24s of $cluster_cidr), kube-scheduler"
     start kube-controller-manager "$bin/kube-controller-manager" \
         --kubeconfig "$dir/kubeconfig" --authentication-kubeconfig "$dir/kubeconfig" \
         --authorization-kubeconfig "$dir/kubeconfig" \
         --service-account-private-key-file "$dir/pki/sa.key" --root-ca-file "$dir/pki/ca.crt" \
-        --controllers '*,-nodeipam' --leader-elect=false \
+        --allocate-node-cidrs --cluster-cidr "$cluster_cidr" --node-cidr-mask-size 24 \
+        --service-cluster-ip-range "$service_cidr" \
+        --leader-elect=false \
         --port 0 --secure-port "$cm_port" --bind-address 127.0.0.1 \
         --cert-dir "$dir/pki/cm-generated"
     start kube-scheduler "$bin/kube-scheduler" \
@@ -438,42 +628,41 @@ EOF
         --port 0 --secure-port "$sched_port" --bind-address 127.0.0.1 \
         --cert-dir "$dir/pki/sched-generated"
 
-    log "node: containerd, images, kubelet, kube-proxy"
-    start containerd --in-node containerd --config "$dir/containerd/config.toml"
-    local ctr=(ctr --address "$dir/containerd/containerd.sock" --namespace k8s.io)
-    wait_for containerd 30 "${ctr[@]}" version
-    local image
-    for image in "$images"/*.tar; do
-        "${ctr[@]}" images import --snapshotter native "$image" >/dev/null
+    for i in $(seq "$nodes"); do
+        log "node $(node_name "$i") at $(node_ip "$i"): containerd, images, kubelet, kube-proxy"
+        start_node "$i"
     done
-    start kubelet --in-node "$bin/kubelet" \
-        --config "$dir/kubelet/config.yaml" \
-        --kubeconfig "$dir/kubeconfig" \
-        --container-runtime remote \
-        --container-runtime-endpoint "unix://$dir/containerd/containerd.sock" \
-        --root-dir "$dir/kubelet" --cert-dir "$dir/kubelet/pki" \
-        --node-ip "$node_ip" --hostname-override "$node_name" \
-        --pod-infra-container-image k8s.gcr.io/pause:3.2 \
-        --oom-score-adj 0 \
-        --v 1
-    start kube-proxy --in-node "$bin/kube-proxy" \
-        --kubeconfig "$dir/kubeconfig" --hostname-override "$node_name" \
-        --proxy-mode iptables --cluster-cidr "$pod_cidr" \
-        --oom-score-adj 0 --conntrack-max-per-core 0 \
-        --conntrack-tcp-timeout-established 0 --conntrack-tcp-timeout-close-wait 0 \
-        --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256
-    wait_for "node $node_name to be Ready" 120 \
-        bash -c "'$bin/kubectl' --kubeconfig '$dir/kubeconfig' get node $node_name -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
+    # Each node's podCIDR, routed via that node from every other node.
+    local j cidr
+    for i in $(seq "$nodes"); do
+        wait_for "a podCIDR for $(node_name "$i")" 120 bash -c '[ -n "$("$@")" ]' cidr \
+            "$bin/kubectl" --kubeconfig "$dir/kubeconfig" get node "$(node_name "$i")" \
+            -o 'jsonpath={.spec.podCIDR}'
+        cidr="$(pod_cidr_of "$(node_name "$i")")"
+        log "node $(node_name "$i"): podCIDR $cidr"
+        for j in $(seq "$nodes"); do
+            [ "$j" -eq "$i" ] || ip -n "$(node_ns "$j")" route add "$cidr" via "$(node_ip "$i")"
+        done
+    done
+    for i in $(seq "$nodes"); do
+        wait_for "node $(node_name "$i") to be Ready" 120 node_ready "$(node_name "$i")"
+    done
     wait_for "the default service account" 60 kubectl_ get serviceaccount default
     trap - ERR
-    cat >"$dir/env" <<EOF
-LABSH_K8S_NODE_IP=$node_ip
-LABSH_K8S_HOST_IP=$host_ip
-LABSH_K8S_NODE=$node_name
-LABSH_K8S_NETNS=$netns
-LABSH_K8S_KUBECTL=$bin/kubectl
-EOF
-    log "up: $("$bin/kubectl" --kubeconfig "$dir/kubeconfig" version --short 2>/dev/null | tail -1)"
+    {
+        echo "LABSH_K8S_NODES=$nodes"
+        echo "LABSH_K8S_HOST_IP=$host_ip"
+        echo "LABSH_K8S_KUBECTL=$bin/kubectl"
+        echo "LABSH_K8S_NODE_IP=$(node_ip 1)"
+        echo "LABSH_K8S_NODE=$(node_name 1)"
+        echo "LABSH_K8S_NETNS=$(node_ns 1)"
+        for i in $(seq 2 "$nodes"); do
+            echo "LABSH_K8S_NODE_IP_$i=$(node_ip "$i")"
+            echo "LABSH_K8S_NODE_$i=$(node_name "$i")"
+            echo "LABSH_K8S_NETNS_$i=$(node_ns "$i")"
+        done
+    } >"$dir/env"
+    log "up in $((SECONDS - started))s: $nodes node(s), $(kubectl_ version --short 2>/dev/null | tail -1)"
     echo "$dir/kubeconfig"
 }
 

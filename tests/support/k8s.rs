@@ -1,7 +1,8 @@
 //! The real Kubernetes 1.20 cluster of the test tier (`tests/k8s/cluster.sh`): one per test
-//! process, started on first use, shared by every test of the binary (each test works in a
-//! namespace of its own), and taken down by `cluster.sh`'s watcher when the process exits,
-//! however it exits.
+//! process, of two nodes (the handout's topology: a NodePort called on one node reaches a pod
+//! on the other), started on first use, shared by every test of the binary (each test works
+//! in a namespace of its own), and taken down by `cluster.sh`'s watcher when the process
+//! exits, however it exits.
 //!
 //! Without the cluster's prerequisites (root, Debian's etcd/containerd/CNI plugins, the
 //! binaries built by `tests/k8s/build.sh`) tests print `skipping …` with the reason and pass;
@@ -20,10 +21,22 @@ pub struct RealCluster {
     pub kubeconfig_nobody: PathBuf,
     /// Debian's kubectl 1.20, the oracle (unpacked, never installed).
     pub kubectl: PathBuf,
-    /// The node's address (NodePorts answer there).
+    /// The first node's address (NodePorts answer there).
     pub node_ip: String,
     pub node_name: String,
+    /// Every node, the first one first.
+    pub nodes: Vec<RealNode>,
 }
+
+/// One node of the cluster: its name, its address, its network namespace on the host.
+pub struct RealNode {
+    pub name: String,
+    pub ip: String,
+    pub netns: String,
+}
+
+/// How many nodes the shared cluster has.
+pub const NODES: usize = 2;
 
 #[path = "session.rs"]
 mod session;
@@ -98,6 +111,8 @@ fn start() -> Result<RealCluster, String> {
     let out = Command::new(repo().join("tests/k8s/cluster.sh"))
         .arg("up")
         .arg(&dir)
+        .arg("--nodes")
+        .arg(NODES.to_string())
         .arg("--owner")
         .arg(std::process::id().to_string())
         .output()
@@ -116,12 +131,30 @@ fn start() -> Result<RealCluster, String> {
             .map(str::to_string)
             .ok_or_else(|| format!("{name} missing from {}/env", dir.display()))
     };
+    let count: usize = var("LABSH_K8S_NODES")?
+        .parse()
+        .map_err(|e| format!("LABSH_K8S_NODES: {e}"))?;
+    let mut nodes = vec![];
+    for i in 1..=count {
+        // Node 1's variables have no suffix (the one-node names), the others `_I`.
+        let suffix = if i == 1 {
+            String::new()
+        } else {
+            format!("_{i}")
+        };
+        nodes.push(RealNode {
+            name: var(&format!("LABSH_K8S_NODE{suffix}"))?,
+            ip: var(&format!("LABSH_K8S_NODE_IP{suffix}"))?,
+            netns: var(&format!("LABSH_K8S_NETNS{suffix}"))?,
+        });
+    }
     Ok(RealCluster {
         kubeconfig: dir.join("kubeconfig"),
         kubeconfig_nobody: dir.join("kubeconfig-nobody"),
         kubectl: PathBuf::from(var("LABSH_K8S_KUBECTL")?),
         node_ip: var("LABSH_K8S_NODE_IP")?,
         node_name: var("LABSH_K8S_NODE")?,
+        nodes,
         dir,
     })
 }
