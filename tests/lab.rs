@@ -1,11 +1,14 @@
 //! The TP12 lab's parts that need no cluster: the verdicts (stdlib/verdicts.rhai) on the
 //! handout's real tcpdump, cilium monitor and access-log data and on constructed SNAT cases,
 //! the script parameters (stdlib/args.rhai), the Cilium version profile, the lab's assets,
-//! `preflight::run()`, and the shipped scripts' `--help`.
+//! `preflight::run()`, and the shipped scripts' `--help`; the verdicts of the source-IP lab
+//! (`lab/source_ip.rs`).
 //!
 //! The handout's data and the SNAT counterparts are in `tests/lab/handout.rhai`, written as the
 //! maps the tcpdump, monitor and access-log parsers return.
 
+#[path = "lab/source_ip.rs"]
+mod source_ip;
 #[path = "lab/support.rs"]
 mod support;
 

@@ -26,6 +26,8 @@ pub struct RealCluster {
     pub node_name: String,
     /// Every node, the first one first.
     pub nodes: Vec<RealNode>,
+    /// The host's address on the cluster network (what a pod sees when nothing SNATs).
+    pub host_ip: String,
 }
 
 /// One node of the cluster: its name, its address, its network namespace on the host.
@@ -154,6 +156,7 @@ fn start() -> Result<RealCluster, String> {
         kubectl: PathBuf::from(var("LABSH_K8S_KUBECTL")?),
         node_ip: var("LABSH_K8S_NODE_IP")?,
         node_name: var("LABSH_K8S_NODE")?,
+        host_ip: var("LABSH_K8S_HOST_IP")?,
         nodes,
         dir,
     })
