@@ -16,6 +16,7 @@ mod nodes;
 mod source_ip;
 
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -786,7 +787,8 @@ fn leftovers(dir: &Path, tag_link: &str, netns: &str) -> Vec<String> {
 
 #[test]
 fn a_cluster_whose_owner_dies_is_taken_down_leaving_nothing_behind() {
-    // A second cluster of its own (other names, ports and addresses than the shared one).
+    // A second cluster of its own (other names, ports and addresses than the shared one),
+    // of two nodes: everything is removed per node.
     if k8s::cluster("a_cluster_whose_owner_dies").is_none() {
         return;
     }
@@ -796,6 +798,8 @@ fn a_cluster_whose_owner_dies_is_taken_down_leaving_nothing_behind() {
     let up = Command::new(&script)
         .arg("up")
         .arg(&dir)
+        .arg("--nodes")
+        .arg("2")
         .arg("--owner")
         .arg(owner.id().to_string())
         .output()
@@ -815,28 +819,35 @@ fn a_cluster_whose_owner_dies_is_taken_down_leaving_nothing_behind() {
     };
     let (netns, kubectl) = (get("LABSH_K8S_NETNS"), get("LABSH_K8S_KUBECTL"));
     let tag_link = format!("lk8s{}", netns.trim_start_matches("labsh-k8s-"));
-    // A running pod: its containers, volume mounts, netns and log folder must go too.
-    let run = Command::new(&kubectl)
+    // Running pods, one per node (a DaemonSet): their containers, volume mounts, netns and
+    // log folders must go too.
+    let mut apply = Command::new(&kubectl)
         .arg("--kubeconfig")
         .arg(&kubeconfig)
-        .args([
-            "create",
-            "deployment",
-            "web",
-            "--image",
-            "gcr.io/google-samples/gb-frontend:v4",
-        ])
-        .output()
+        .args(["apply", "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    apply
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b"apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - {name: web, image: \"gcr.io/google-samples/gb-frontend:v4\"}\n",
+        )
+        .unwrap();
+    let applied = apply.wait_with_output().unwrap();
     assert!(
-        run.status.success(),
+        applied.status.success(),
         "{}",
-        String::from_utf8_lossy(&run.stderr)
+        String::from_utf8_lossy(&applied.stderr)
     );
     let ready = Command::new(&kubectl)
         .arg("--kubeconfig")
         .arg(&kubeconfig)
-        .args(["rollout", "status", "deploy/web", "--timeout", "90s"])
+        .args(["rollout", "status", "ds/web", "--timeout", "90s"])
         .output()
         .unwrap();
     assert!(
@@ -844,17 +855,51 @@ fn a_cluster_whose_owner_dies_is_taken_down_leaving_nothing_behind() {
         "{}",
         String::from_utf8_lossy(&ready.stderr)
     );
-    let uid = String::from_utf8_lossy(
+    let pods = String::from_utf8_lossy(
         &Command::new(&kubectl)
             .arg("--kubeconfig")
             .arg(&kubeconfig)
-            .args(["get", "pods", "-o", "jsonpath={.items[0].metadata.uid}"])
+            .args([
+                "get",
+                "pods",
+                "-o",
+                "jsonpath={range .items[*]}{.metadata.uid} {.spec.nodeName}{\"\\n\"}{end}",
+            ])
             .output()
             .unwrap()
             .stdout,
     )
     .to_string();
-    assert!(!uid.is_empty());
+    let uids: Vec<&str> = pods.lines().filter_map(|l| l.split(' ').next()).collect();
+    let mut nodes: Vec<&str> = pods.lines().filter_map(|l| l.split(' ').nth(1)).collect();
+    nodes.sort();
+    assert_eq!(nodes, ["labsh-node", "labsh-node-2"], "{pods}");
+    // The nodes' mount namespaces (by inode): no process may be left in them.
+    let mount_namespaces: Vec<String> = (1..=2)
+        .map(|i| {
+            let ino = std::fs::metadata(dir.join(format!("ns/mnt-{i}")))
+                .unwrap()
+                .ino();
+            format!("mnt:[{ino}]")
+        })
+        .collect();
+    let in_node_mount_namespaces = || -> Vec<String> {
+        let mut found = vec![];
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            if let Ok(ns) = std::fs::read_link(entry.path().join("ns/mnt")) {
+                let ns = ns.display().to_string();
+                if mount_namespaces.contains(&ns) {
+                    found.push(format!("process {} in {ns}", entry.file_name().display()));
+                }
+            }
+        }
+        found
+    };
+    assert!(
+        !in_node_mount_namespaces().is_empty(),
+        "the probe sees the nodes' processes in their mount namespaces"
+    );
+    assert_eq!(uids.len(), 2, "{pods}");
     assert!(
         !leftovers(&dir, &tag_link, &netns).is_empty(),
         "the probe sees the running cluster"
@@ -862,12 +907,16 @@ fn a_cluster_whose_owner_dies_is_taken_down_leaving_nothing_behind() {
     owner.kill().unwrap();
     owner.wait().unwrap();
     eventually("the watcher to take the cluster down", 90, || !dir.exists());
-    let left = leftovers(&dir, &tag_link, &netns);
+    let mut left = leftovers(&dir, &tag_link, &netns);
+    left.extend(in_node_mount_namespaces());
     assert!(left.is_empty(), "left behind:\n{}", left.join("\n"));
     let pod_logs: Vec<_> = std::fs::read_dir("/var/log/pods")
         .map(|d| {
             d.flatten()
-                .filter(|e| e.file_name().to_string_lossy().ends_with(&uid))
+                .filter(|e| {
+                    uids.iter()
+                        .any(|u| e.file_name().to_string_lossy().ends_with(u))
+                })
                 .collect()
         })
         .unwrap_or_default();
