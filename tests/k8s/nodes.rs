@@ -1,12 +1,14 @@
 //! The tier's two nodes: both Ready with a podCIDR of their own, and routed to each other so
 //! that a NodePort called on one node reaches a pod on the other (the handout's topology).
 
+use std::net::TcpStream;
 use std::process::Command;
+use std::time::Duration;
 
 use super::{T, eventually, k8s, strings};
 
 #[test]
-fn both_nodes_are_ready_with_distinct_pod_cidrs() {
+fn both_nodes_are_ready_reachable_and_route_each_others_distinct_pod_cidrs() {
     let Some(t) = T::new("both_nodes_ready") else {
         return;
     };
@@ -47,6 +49,13 @@ fn both_nodes_are_ready_with_distinct_pod_cidrs() {
     distinct.sort();
     distinct.dedup();
     assert_eq!(distinct.len(), cidrs.len(), "podCIDRs shared: {cidrs:?}");
+    // The host reaches every node's address: each kubelet's port answers there.
+    for node in &t.cluster.nodes {
+        let addr = format!("{}:10250", node.ip).parse().unwrap();
+        if let Err(e) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+            panic!("{}: cannot reach the kubelet at {addr}: {e}", node.name);
+        }
+    }
     // Each node routes the other nodes' podCIDRs via those nodes.
     for (i, node) in t.cluster.nodes.iter().enumerate() {
         for (j, other) in t.cluster.nodes.iter().enumerate() {
