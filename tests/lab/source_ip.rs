@@ -17,7 +17,7 @@ fn judge(call: &str) -> (bool, String) {
                e.line = line;
                e
            }}
-           let v = {call};
+           let v = {{ {call} }};
            [v.passed, v.reason]"#
     );
     let v = eval_in("scripts", &code).unwrap_or_else(|e| panic!("{call}:\n{e}"));
@@ -98,11 +98,34 @@ fn local_fails_on_a_node_address_and_when_the_node_without_pod_answers() {
         "{reason}"
     );
     let (passed, reason) = judge(
-        r#"srcip::local_silent([#{url: "http://10.250.46.2:30702/", error: "no response within 3s"},
-                                #{url: "http://10.250.46.2:30702/", status: 200}], #{name: "labsh-node"})"#,
+        r#"let silent = #{url: "http://10.250.46.2:30702/", error: "no response within 2s"};
+           srcip::local_silent([silent, silent, #{url: "http://10.250.46.2:30702/", status: 200}], #{name: "labsh-node"})"#,
     );
     assert!(!passed);
     assert!(reason.contains("a répondu ([200])"), "{reason}");
+}
+
+#[test]
+fn local_silence_counts_the_last_three_attempts_and_says_how_many_answered_before() {
+    let (passed, reason) = judge(
+        r#"let silent = #{url: "http://10.250.46.2:30702/", error: "no response within 2s"};
+           let ok = #{url: "http://10.250.46.2:30702/", status: 200};
+           srcip::local_silent([ok, ok, silent, silent, silent], #{name: "labsh-node"})"#,
+    );
+    assert!(passed, "{reason}");
+    assert!(
+        reason.starts_with("labsh-node, sans pod du Service, ne répond pas (après 2 réponse(s), le temps que kube-proxy applique le changement)"),
+        "{reason}"
+    );
+    let (passed, reason) = judge(
+        r#"let silent = #{url: "http://10.250.46.2:30702/", error: "no response within 2s"};
+           srcip::local_silent([silent, silent], #{name: "labsh-node"})"#,
+    );
+    assert!(!passed);
+    assert!(
+        reason.starts_with("trop peu d'essais vers labsh-node (2,"),
+        "{reason}"
+    );
 }
 
 #[test]
