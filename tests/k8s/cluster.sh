@@ -60,8 +60,7 @@ usage() {
 
 [ $# -ge 2 ] || usage
 cmd="$1"
-mkdir -p "$2"
-dir="$(cd "$2" && pwd)"
+dir_arg="$2"
 shift 2
 owner=""
 nodes=1
@@ -76,6 +75,8 @@ case "$nodes" in
     [1-9] | [1-9][0-9]) ;;
     *) echo "--nodes: expected a number of nodes from 1 to 99, got '$nodes'" >&2; exit 2 ;;
 esac
+mkdir -p "$dir_arg"
+dir="$(cd "$dir_arg" && pwd)"
 
 # Names derived from DIR, so two clusters in two folders do not collide. The subnet and the
 # ports start from DIR's hash too; `up` moves on to free ones (free_subnet, free_ports).
@@ -415,12 +416,13 @@ EOC
 
 # free_subnet: moves n on until no host address or route uses 10.250.n.0/24.
 free_subnet() {
-    local tries=0
+    local tries=0 first="$n"
     while ip -o -4 addr show | grep -qF " 10.250.$n." || ip -4 route show | grep -qF "10.250.$n."; do
         tries=$((tries + 1))
         [ "$tries" -lt 250 ] || die "no free subnet 10.250.X.0/24 left on this host"
         n=$((n % 250 + 1))
     done
+    [ "$n" = "$first" ] || log "10.250.$first.0/24 is in use on this host: using 10.250.$n.0/24"
 }
 
 # free_ports: moves port_base on until none of its five ports is listened on.
@@ -434,7 +436,10 @@ free_ports() {
                 busy="$p"
             fi
         done
-        [ -n "$busy" ] || return 0
+        if [ -z "$busy" ]; then
+            [ "$tries" -eq 0 ] || log "ports in use on this host: using $((port_base + 1))-$((port_base + 5))"
+            return 0
+        fi
         tries=$((tries + 1))
         [ "$tries" -lt 400 ] || die "no five free ports left in 20000-23999"
         port_base=$(((port_base - 20000 + 10) % 4000 + 20000))
