@@ -115,11 +115,15 @@ fn announce(cluster: &RealCluster) {
         let (_, out, _) = cluster.kubectl(&["version", "-o", "json"]);
         let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
         let version = v["serverVersion"]["gitVersion"].as_str().unwrap_or("?");
+        let nodes: Vec<String> = cluster
+            .nodes
+            .iter()
+            .map(|n| format!("{} at {}", n.name, n.ip))
+            .collect();
         let _ = writeln!(
             std::io::stderr(),
-            "real Kubernetes tier: server {version}, node {} at {} ({})",
-            cluster.node_name,
-            cluster.node_ip,
+            "real Kubernetes tier: server {version}, nodes {} ({})",
+            nodes.join(", "),
             cluster.dir.display()
         );
     });

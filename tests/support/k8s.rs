@@ -23,7 +23,6 @@ pub struct RealCluster {
     pub kubectl: PathBuf,
     /// The first node's address (NodePorts answer there).
     pub node_ip: String,
-    pub node_name: String,
     /// Every node, the first one first.
     pub nodes: Vec<RealNode>,
     /// The host's address on the cluster network (what a pod sees when nothing SNATs).
@@ -155,7 +154,6 @@ fn start() -> Result<RealCluster, String> {
         kubeconfig_nobody: dir.join("kubeconfig-nobody"),
         kubectl: PathBuf::from(var("LABSH_K8S_KUBECTL")?),
         node_ip: var("LABSH_K8S_NODE_IP")?,
-        node_name: var("LABSH_K8S_NODE")?,
         host_ip: var("LABSH_K8S_HOST_IP")?,
         nodes,
         dir,
