@@ -122,3 +122,34 @@ fn a_pod_on_the_second_node_answers_the_nodeport_of_the_first_from_the_host() {
     });
     assert_eq!(clients[0], first, "the pod saw {clients:?}");
 }
+
+/// Each node has its own /var/log (a mount namespace per node): kubelet 1.20's garbage
+/// collector deletes, about once a minute, every /var/log/pods folder whose pod it does not
+/// run, so with one shared /var/log each kubelet would delete the other node's pod logs.
+#[test]
+fn pod_logs_on_each_node_outlive_the_other_kubelets_garbage_collection() {
+    let Some(mut t) = T::new("pod_logs_outlive_gc") else {
+        return;
+    };
+    t.run(
+        r#"kube::apply(#{apiVersion: "apps/v1", kind: "DaemonSet", metadata: #{name: "web"},
+              spec: #{selector: #{matchLabels: #{app: "web"}},
+                      template: #{metadata: #{labels: #{app: "web"}},
+                                  spec: #{containers: [#{name: "web", image: "gcr.io/google-samples/gb-frontend:v4"}]}}}},
+              #{namespace: NS});
+           kube::wait_ready("daemonsets", #{namespace: NS, timeout: "2m"});
+           kube::wait_ready("pods", #{namespace: NS, selector: "app=web", timeout: "2m"});"#,
+    );
+    let logs = |t: &mut T| {
+        strings(t.ok(r#"kube::pods(#{namespace: NS, selector: "app=web"})
+                   .map(|p| `${p.node}: ${logs::tail(p, 5, #{namespace: NS})}`)"#))
+    };
+    let before = logs(&mut t);
+    assert_eq!(before.len(), k8s::NODES, "{before:?}");
+    // Longer than the kubelet's container GC period (1 minute), with margin.
+    std::thread::sleep(Duration::from_secs(80));
+    let after = logs(&mut t);
+    for line in &after {
+        assert!(line.contains("frontend listening on :80"), "{after:?}");
+    }
+}
