@@ -8,6 +8,8 @@
 
 #[path = "support/k8s.rs"]
 mod k8s;
+#[path = "k8s/nodes.rs"]
+mod nodes;
 
 use std::io::Write;
 use std::path::Path;
