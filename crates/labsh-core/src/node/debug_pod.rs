@@ -12,7 +12,7 @@
 //! owner (host, pid and the pid's start time), so that a later run can tell a pod whose
 //! owner died (SIGKILL) from one of a run still going ([`super::leftovers`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -190,6 +190,59 @@ type Slot = Arc<tokio::sync::OnceCell<DebugPod>>;
 pub struct DebugPods {
     pods: Mutex<HashMap<(String, String), Slot>>,
     swept: Mutex<Vec<String>>,
+    /// The pids of the commands running in each pod (`namespace/name`), killed before the
+    /// pod is deleted.
+    live: Mutex<HashMap<String, BTreeSet<u32>>>,
+}
+
+fn key(pod: &DebugPod) -> String {
+    format!("{}/{}", pod.namespace, pod.name)
+}
+
+/// Records a command running in `pod`.
+pub fn track(ctx: &Ctx, pod: &DebugPod, pid: u32) {
+    let registry = ctx.ext::<DebugPods>();
+    let mut live = registry.live.lock().expect("debug pods lock");
+    live.entry(key(pod)).or_default().insert(pid);
+}
+
+/// Forgets a command that ended in `pod`.
+pub fn untrack(ctx: &Ctx, pod: &DebugPod, pid: u32) {
+    let registry = ctx.ext::<DebugPods>();
+    let mut live = registry.live.lock().expect("debug pods lock");
+    if let Some(pids) = live.get_mut(&key(pod)) {
+        pids.remove(&pid);
+    }
+}
+
+/// The commands still running in `pod`.
+fn live(ctx: &Ctx, pod: &DebugPod) -> Vec<u32> {
+    let registry = ctx.ext::<DebugPods>();
+    let live = registry.live.lock().expect("debug pods lock");
+    live.get(&key(pod))
+        .map(|p| p.iter().copied().collect())
+        .unwrap_or_default()
+}
+
+/// Kills what still runs in `pod` (SIGKILL, through one exec; bounded, best effort): the
+/// pod's deletion ends its own processes, but a command started by an exec into a `hostPID`
+/// pod is not the pod's and could outlive it.
+async fn kill_live(ctx: &Ctx, pod: &DebugPod) {
+    let pids = live(ctx, pod);
+    if pids.is_empty() {
+        return;
+    }
+    let mut argv = vec!["kill".to_string(), "-KILL".to_string()];
+    argv.extend(pids.iter().map(u32::to_string));
+    let run = async {
+        if let Ok(s) =
+            crate::kube::exec::exec_lines(ctx, &pod.namespace, &pod.name, Some(CONTAINER), &argv)
+                .await
+        {
+            let _ = s.exit_code().await;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(3), run).await;
 }
 
 /// The running debug pod of `node` on `conn`'s cluster: the one this session made, or a new
@@ -248,9 +301,11 @@ async fn create(
     // included), the session's end deletes the pod.
     let session = ctx.session_token();
     let (api2, name2, context) = (api.clone(), name.clone(), conn.context.clone());
+    let (ctx2, pod2) = (ctx.clone(), pod.clone());
     let output = ctx.output().clone();
     ctx.spawn_background(async move {
         session.cancelled().await;
+        kill_live(&ctx2, &pod2).await;
         if let Err(e) = delete_and_wait(&api2, &name2, DELETE_WAIT).await {
             output.eprintln(&format!(
                 "labsh: could not delete the debug pod {name2} (context `{context}`): {e}; delete it with `kubectl delete pod -l {SELECTOR} -A`"
@@ -340,10 +395,12 @@ fn failure(p: &Pod) -> Option<String> {
     })
 }
 
-/// Deletes the pod (1 s grace) and waits up to `wait` for it to be gone.
+/// Deletes the pod at once (grace period 0, as `kubectl delete --now --force`: the object
+/// goes, kubelet then kills its container; nothing in a debug pod needs a graceful end) and
+/// waits up to `wait` for it to be gone.
 pub async fn delete_and_wait(api: &Api<Pod>, name: &str, wait: Duration) -> Result<(), String> {
     let params = DeleteParams {
-        grace_period_seconds: Some(1),
+        grace_period_seconds: Some(0),
         ..DeleteParams::default()
     };
     match api.delete(name, &params).await {

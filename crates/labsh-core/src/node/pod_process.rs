@@ -113,6 +113,7 @@ impl PodProcess {
                 )));
             }
         };
+        super::debug_pod::track(ctx, pod, pid);
         Ok(PodProcess {
             ctx: ctx.clone(),
             pod: pod.clone(),
@@ -130,9 +131,14 @@ impl PodProcess {
         }
         let line = self.stream.lines.recv().await;
         if line.is_none() {
-            self.ended = true;
+            self.set_ended();
         }
         line
+    }
+
+    fn set_ended(&mut self) {
+        self.ended = true;
+        super::debug_pod::untrack(&self.ctx, &self.pod, self.pid);
     }
 
     /// Whether the output ended.
@@ -192,7 +198,7 @@ impl PodProcess {
         }
         self.signal("KILL").await;
         self.stream.close();
-        self.ended = true;
+        self.set_ended();
         lines
     }
 
@@ -203,7 +209,7 @@ impl PodProcess {
         }
         self.signal("KILL").await;
         self.stream.close();
-        self.ended = true;
+        self.set_ended();
     }
 
     /// The exit code once the output ended (`None` when the exec was closed first or the
@@ -222,6 +228,7 @@ impl Drop for PodProcess {
         }
         self.stream.close();
         let (ctx, pod, pid) = (self.ctx.clone(), self.pod.clone(), self.pid);
+        super::debug_pod::untrack(&ctx, &pod, pid);
         let argv = vec!["kill".to_string(), "-KILL".to_string(), pid.to_string()];
         self.ctx.spawn_background(async move {
             let run = async {
