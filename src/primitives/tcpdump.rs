@@ -27,7 +27,7 @@ use crate::tcpdump::source::Source;
 /// `tcpdump::…` and `Capture`.
 pub const FAMILY: Family = Family {
     name: "tcpdump",
-    summary: "packet captures with tcpdump, on a node's host veth or in the node's network namespace; saved captures",
+    summary: "packet captures with tcpdump, on a node's host veth, in the node's network namespace or through its debug pod; saved captures",
     register,
 };
 

@@ -20,7 +20,7 @@ use crate::primitives::{Family, Registry};
 /// `cluster::current`, `cluster::context` and their types.
 pub const FAMILY: Family = Family {
     name: "cluster",
-    summary: "the cluster of any kubeconfig context: nodes from the API, exec and captures through kind's Docker path or a node debug pod",
+    summary: "any context's cluster (cluster::current, context): nodes from the API, reached through Docker or a node debug pod",
     register,
 };
 
