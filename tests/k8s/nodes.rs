@@ -15,6 +15,15 @@ use std::time::{Duration, Instant};
 
 use super::{T, eventually, strings};
 
+/// Every debug pod's first use sweeps the pods of dead runs in all namespaces: the test that
+/// kills a run holds this for writing, so that its own next run, not another test's, finds
+/// the killed run's pod; the other tests making debug pods hold it for reading.
+static SWEEPS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
+    SWEEPS.read().unwrap_or_else(|e| e.into_inner())
+}
+
 const SELECTOR: &str = "app.kubernetes.io/managed-by=labsh,app.kubernetes.io/component=node-debug";
 
 /// The network namespace (under /run/netns) holding address `ip`.
@@ -120,6 +129,7 @@ fn node_exec_runs_in_the_nodes_network_namespace_through_one_debug_pod() {
     let Some(mut t) = T::new("node_exec_in_the_node") else {
         return;
     };
+    let _sweeps = shared();
     let (node, ip) = first_node(&t);
     let netns = netns_with_address(&ip);
     let v = t.ok(&format!(
@@ -168,6 +178,18 @@ fn node_exec_runs_in_the_nodes_network_namespace_through_one_debug_pod() {
     eventually("sleep 4321 to be gone from the node", 10, || {
         processes_in(&netns, "sleep 4321").is_empty()
     });
+    // Streamed lines; the callback's `false` stops the command in the node.
+    let v = t.ok(&format!(
+        r#"let seen = [];
+           let r = cluster::current(#{{namespace: NS}}).node("{node}").exec_stream(
+               ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo $i; sleep 1; done", "stream-5432"],
+               |line| {{ seen.push(line); line != "3" }});
+           [seen, r.stopped, r.code]"#
+    ));
+    assert_eq!(format!("{v:?}"), r#"[["1", "2", "3"], true, ()]"#);
+    eventually("the streamed command to be gone from the node", 10, || {
+        processes_in(&netns, "stream-5432").is_empty()
+    });
     // The end of the session deletes the debug pod.
     drop(t.session);
     let t2 = T {
@@ -183,6 +205,7 @@ fn host_veth_of_a_pod_is_the_node_side_peer_of_its_eth0() {
     let Some(mut t) = T::new("host_veth_of_a_pod") else {
         return;
     };
+    let _sweeps = shared();
     t.frontend();
     let pod = t.frontend_pod();
     let v = t.ok(&format!(
@@ -223,6 +246,7 @@ fn a_capture_through_the_debug_pod_sees_a_real_nodeport_syn_and_stops_in_the_nod
     let Some(mut t) = T::new("capture_through_the_debug_pod") else {
         return;
     };
+    let _sweeps = shared();
     t.frontend();
     let url = t.frontend_url("/");
     let np = t
@@ -241,14 +265,15 @@ fn a_capture_through_the_debug_pod_sees_a_real_nodeport_syn_and_stops_in_the_nod
         r#"let node = cluster::current(#{{namespace: NS}}).nodes().filter(|n| n.ip == "{node_ip}")[0];
            let pod = kube::pods(#{{namespace: NS, selector: "tier=frontend"}})[0];
            let cap = tcpdump::start(node, #{{filter: "tcp port {np}", verbose: true}});
-           let on_pod = tcpdump::start(pod, #{{filter: "tcp port 80"}});
+           let on_pod = tcpdump::start(pod, #{{filter: "tcp port 80", ether: true}});
            let r = http::get("{url}", #{{timeout: "5s"}});
            cap.wait(#{{count: 1, timeout: "10s"}});
            on_pod.wait(#{{count: 1, timeout: "10s"}});
            let syns = cap.stop().filter(|p| p.syn && !p.ack);
            let pod_syns = on_pod.stop().filter(|p| p.syn && !p.ack);
            [r.status, syns.len(), syns[0].dst, syns[0].dport, syns[0].iface, syns[0].ttl > 0,
-            pod_syns[0].dst, pod_syns[0].dport, pod.ip, cap.stats().captured >= 1]"#
+            pod_syns[0].dst, pod_syns[0].dport, pod.ip, cap.stats().captured >= 1,
+            pod_syns[0].dst_mac.len() == 17]"#
     ));
     let v = v.into_array().unwrap();
     let text: Vec<String> = v.iter().map(|d| d.to_string()).collect();
@@ -270,6 +295,7 @@ fn a_capture_through_the_debug_pod_sees_a_real_nodeport_syn_and_stops_in_the_nod
     );
     assert_eq!(text[7], "80", "{text:?}");
     assert_eq!(text[9], "true", "tcpdump's statistics came back: {text:?}");
+    assert_eq!(text[10], "true", "-e gave the MAC addresses: {text:?}");
     // stop() ended tcpdump in the node.
     let left = processes_in(&netns, &format!("tcp port {np}"));
     assert!(left.is_empty(), "tcpdump left in the node: {left:?}");
@@ -282,6 +308,7 @@ fn explain_prints_kubectl_debug_node_for_exec_and_captures() {
     let Some(t) = T::new("explain_kubectl_debug") else {
         return;
     };
+    let _sweeps = shared();
     let (node, _) = first_node(&t);
     let script = format!(
         r#"let n = cluster::current(#{{namespace: "{ns}"}}).node("{node}");
@@ -367,6 +394,7 @@ fn no_tcpdump_or_debug_pod_is_left_after_a_script_error_or_ctrl_c() {
     let Some(t) = T::new("nothing_left_after_error_or_ctrl_c") else {
         return;
     };
+    let _sweeps = shared();
     let (node, ip) = first_node(&t);
     let netns = netns_with_address(&ip);
     let capture = |port: u32| {
@@ -404,6 +432,7 @@ fn a_debug_pod_left_by_a_killed_run_is_removed_by_the_next_run() {
     let Some(t) = T::new("debug_pod_left_by_sigkill") else {
         return;
     };
+    let _sweeps = SWEEPS.write().unwrap_or_else(|e| e.into_inner());
     let (node, ip) = first_node(&t);
     let netns = netns_with_address(&ip);
     let script = format!(

@@ -4,7 +4,7 @@
 //! nodes keep the Docker path; other nodes are reached through a debug pod
 //! (`labsh_core::node`).
 
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use crate::context::Ctx;
 use crate::errors::{Script, ScriptResult, error};
@@ -71,6 +71,16 @@ command is killed in the node when it runs out (and on Ctrl-C), then this is an 
 let n = cluster::current().nodes()[0];
 print(n.exec(["ip", "-o", "link"]).stdout);
 n.exec(["sleep", "60"], #{timeout: "2s"}); // error after 2s, nothing left running
+```"#;
+
+const EXEC_STREAM_DOC: &str = r#"Runs a command on the node (as `node.exec`) and calls `callback` with each line of its
+standard output as it arrives; the callback returns `false` to stop the command. Stopping —
+by the callback, `timeout`, an error or Ctrl-C — ends the process in the node. Returns
+`#{code, stderr, stopped}` (`code` is `()` when a debug pod's command was stopped).
+
+```rhai
+let n = cluster::current().nodes()[0];
+n.exec_stream(["ip", "monitor", "link"], #{timeout: "30s"}, |line| !line.contains("lxc"));
 ```"#;
 
 const HOST_VETH_POD_DOC: &str = r#"The pod's interface on the node's side (the node must be the pod's): the `lxc…`/`cali…`
@@ -277,6 +287,32 @@ fn register_node_type(reg: &mut Registry, ctx: &Ctx) {
     );
     let c = ctx.clone();
     reg.method(
+        "exec_stream",
+        &["node: Node", "argv: Array", "callback: FnPtr", "Map"],
+        EXEC_STREAM_DOC,
+        move |call: NativeCallContext, node: &mut ClusterNode, argv: Array, callback: FnPtr| {
+            exec_stream(&c, &call, node, argv, Map::new(), callback)
+        },
+    );
+    let c = ctx.clone();
+    reg.method(
+        "exec_stream",
+        &[
+            "node: Node",
+            "argv: Array",
+            "opts: Map",
+            "callback: FnPtr",
+            "Map",
+        ],
+        EXEC_STREAM_DOC,
+        move |call: NativeCallContext,
+              node: &mut ClusterNode,
+              argv: Array,
+              opts: Map,
+              callback: FnPtr| { exec_stream(&c, &call, node, argv, opts, callback) },
+    );
+    let c = ctx.clone();
+    reg.method(
         "host_veth",
         &["node: Node", "pod: Pod", "String"],
         HOST_VETH_POD_DOC,
@@ -375,5 +411,97 @@ fn run_exec(ctx: &Ctx, node: &ClusterNode, argv: Array, opts: Map) -> ScriptResu
     m.insert("code".into(), Dynamic::from_int(out.code));
     m.insert("stdout".into(), out.stdout.into());
     m.insert("stderr".into(), out.stderr.into());
+    Ok(m)
+}
+
+enum Step {
+    Line(Option<crate::kube::exec::ExecLine>),
+    TimedOut,
+}
+
+fn exec_stream(
+    ctx: &Ctx,
+    call: &NativeCallContext,
+    node: &ClusterNode,
+    argv: Array,
+    opts: Map,
+    callback: FnPtr,
+) -> ScriptResult<Map> {
+    if let NodeAccess::Docker(d) = &node.access {
+        return super::nodes::exec_stream(ctx, call, d, argv, opts, callback);
+    }
+    let o = Opts::new("node.exec_stream", opts, &["timeout"])?;
+    let argv = argv_from("node.exec_stream", &argv)?;
+    let timeout = o.duration("timeout")?;
+    ctx.explain(&exec::explain(node, &argv));
+    let rt = ctx.runtime().clone();
+    let mut process = ctx
+        .block_on(async {
+            let pod = exec::debug_pod_of(ctx, node).await?;
+            crate::node::pod_process::PodProcess::start(ctx, &pod, &argv).await
+        })
+        .script()?
+        .script()?;
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let mut stderr = String::new();
+    let mut stopped = false;
+    loop {
+        let step = ctx.block_on(async {
+            tokio::select! {
+                _ = crate::docker::exec::sleep_until(deadline) => Step::TimedOut,
+                l = process.next() => Step::Line(l),
+            }
+        });
+        let step = match step {
+            Ok(s) => s,
+            Err(_) => {
+                rt.block_on(process.stop("TERM"));
+                return Err(crate::errors::interrupted());
+            }
+        };
+        match step {
+            Step::TimedOut => {
+                rt.block_on(process.stop("TERM"));
+                return Err(error(format!(
+                    "node {}: `{}` timed out after {} and was stopped",
+                    node.info.name,
+                    process.command(),
+                    crate::duration::format(timeout.unwrap_or_default())
+                )));
+            }
+            Step::Line(Some(crate::kube::exec::ExecLine::Stderr(l))) => {
+                stderr.push_str(&l);
+                stderr.push('\n');
+            }
+            Step::Line(Some(crate::kube::exec::ExecLine::Stdout(l))) => {
+                match callback.call_within_context::<Dynamic>(call, (l,)) {
+                    Ok(v) if v.as_bool().ok() == Some(false) => {
+                        stopped = true;
+                        rt.block_on(process.stop("TERM"));
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        rt.block_on(process.stop("TERM"));
+                        return Err(e);
+                    }
+                }
+            }
+            Step::Line(None) => break,
+        }
+    }
+    let code = if stopped {
+        None
+    } else {
+        rt.block_on(process.exit_info()).code
+    };
+    let mut m = Map::new();
+    m.insert(
+        "code".into(),
+        code.map(|c| Dynamic::from_int(i64::from(c)))
+            .unwrap_or(Dynamic::UNIT),
+    );
+    m.insert("stderr".into(), stderr.into());
+    m.insert("stopped".into(), stopped.into());
     Ok(m)
 }
