@@ -68,6 +68,16 @@ impl IntoScript for KubeError {
     }
 }
 
+impl IntoScript for labsh_core::node::NodeError {
+    fn into_script(self) -> Box<EvalAltResult> {
+        if self.is_interrupted() {
+            interrupted()
+        } else {
+            error(self.to_string())
+        }
+    }
+}
+
 impl IntoScript for DockerError {
     fn into_script(self) -> Box<EvalAltResult> {
         error(self.to_string())

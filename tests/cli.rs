@@ -5,6 +5,8 @@
 #[path = "cli/test.rs"]
 mod test;
 
+#[path = "cli/any_cluster.rs"]
+mod any_cluster;
 #[path = "cli/api.rs"]
 mod api;
 #[path = "cli/diagnostics.rs"]

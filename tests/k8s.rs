@@ -14,6 +14,8 @@ mod k8s;
 mod nodes;
 #[path = "k8s/source_ip.rs"]
 mod source_ip;
+#[path = "k8s/any_cluster.rs"]
+mod any_cluster;
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;

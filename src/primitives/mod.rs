@@ -17,7 +17,7 @@
 //! | `yaml::`      | `yaml.rs`                 |                                                |
 //! | `json::`      | `json.rs`                 |                                                |
 //! | `preflight::` | `preflight.rs`            |                                                |
-//! | `cluster::`   | `cluster/`                | `kind.rs` (lifecycle, `Cluster`), `nodes.rs` (Docker-side nodes, `Node`) |
+//! | `cluster::`   | `cluster/`                | `kind.rs` (lifecycle, `Cluster`), `nodes.rs` (Docker-side nodes, `Node`), `any.rs` (any context's cluster and nodes) |
 //! | `helm::`      | `helm.rs`                 |                                                |
 //! | `tcpdump::`   | `tcpdump.rs`              | and the `Capture` type                         |
 //! | `http::`      | `http.rs`                 |                                                |
@@ -83,6 +83,7 @@ pub fn all() -> Vec<Family> {
         cluster::kind::FAMILY,
         helm::FAMILY,
         cluster::nodes::FAMILY,
+        cluster::any::FAMILY,
         tcpdump::FAMILY,
         http::FAMILY,
         logs::access::FAMILY,

@@ -11,19 +11,23 @@ use crate::docker::exec::ExecError;
 use crate::docker::{Node, client};
 use crate::errors::{ScriptResult, error, interrupted};
 use crate::kube::typed::Pod;
+use crate::node::cluster::{AccessMode, AnyCluster};
+use crate::node::debug_pod::DebugPodConfig;
+use crate::node::{ClusterNode, NodeAccess};
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
 use crate::process::{ProcessError, Spec};
 use crate::shown::shown_if;
 use crate::tcpdump::Decode;
 use crate::tcpdump::capture::{Capture, Launch};
+use crate::tcpdump::pod_source::PodSource;
 use crate::tcpdump::read::{SavedKind, kind_of, packets_of_text};
 use crate::tcpdump::source::Source;
 
 /// `tcpdump::…` and `Capture`.
 pub const FAMILY: Family = Family {
     name: "tcpdump",
-    summary: "packet captures with tcpdump, on a node's host veth or in the node's network namespace; saved captures",
+    summary: "packet captures with tcpdump, on a node's host veth, in the node's network namespace or through its debug pod; saved captures",
     register,
 };
 
@@ -37,7 +41,12 @@ records. `target` is a `Node`, a `Pod` or an interface name of this host. Where 
 - a `Node` with `iface` (`"eth0"`, `"any"`, a pod's `"lxc…"`) or `side: "node"` (default
   `eth0`): this host's tcpdump in the node's network namespace
   (`nsenter --net=/proc/PID/ns/net tcpdump …`; kind nodes ship no tcpdump);
-- a `Pod`: the pod's `lxc…` interface, in its node's network namespace.
+- a `Pod`: the pod's `lxc…` interface, in its node's network namespace;
+- a `Node` of `cluster::current()` that is not a kind node of this host, or a `Pod` on one:
+  tcpdump runs in the node's debug pod (its network namespace; `iface` defaults to `"any"`,
+  a pod's capture to its host-side veth), its lines streamed back through the exec
+  (`--explain` prints `kubectl debug node/NAME -it --image=… -- tcpdump …`); stopping it
+  signals tcpdump in the node, so nothing is left running there.
 Options: `filter` (a tcpdump filter expression), `side` (`"host"` or `"node"`), `iface`,
 `count` (tcpdump exits after that many packets), `snaplen`, `verbose` (`true` or 1–3: `-v`,
 IP header fields such as `ttl`, `ip_options`, `tos`), `ether` (`-e`: MAC addresses),
@@ -51,6 +60,8 @@ let cap = tcpdump::start(w, #{filter: "tcp port 80", "print": true}); // `print`
 http::get("http://" + w.ip + "/");
 for p in cap.stop() { print(p.src + ":" + p.sport + " > " + p.dst + ":" + p.dport + " " + p.flags); }
 let all = tcpdump::start(w, #{iface: "any", verbose: true}); // p.iface, p.dir, p.ttl, p.ip_options
+let n = cluster::current().nodes()[0];                      // any cluster: through a debug pod
+let syn = tcpdump::start(n, #{filter: "tcp[tcpflags] & tcp-syn != 0"});
 ```"#;
 
 const CAPTURE_DOC: &str = r#"Captures until `count` packets or `timeout` (one of them is required), then returns the
@@ -132,6 +143,7 @@ print(cap.stats().dropped);
 /// What to capture on.
 enum Target {
     Node(Node),
+    AnyNode(ClusterNode),
     Pod(Pod),
     Iface(String),
 }
@@ -146,11 +158,13 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
 
     let m = "tcpdump";
     register_start(reg, ctx, "target: Node", Target::Node);
+    register_start(reg, ctx, "target: Node", Target::AnyNode);
     register_start(reg, ctx, "target: Pod", Target::Pod);
     register_start(reg, ctx, "iface: String", |i: ImmutableString| {
         Target::Iface(i.to_string())
     });
     register_capture(reg, ctx, "target: Node", Target::Node);
+    register_capture(reg, ctx, "target: Node", Target::AnyNode);
     register_capture(reg, ctx, "target: Pod", Target::Pod);
     register_capture(reg, ctx, "iface: String", |i: ImmutableString| {
         Target::Iface(i.to_string())
@@ -390,8 +404,16 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         max_packets: ctx.settings().limits.array_len(),
         max_bytes: ctx.settings().limits.string_bytes(),
     };
+    // A kind node found through its context is a kind node.
+    let target = match target {
+        Target::AnyNode(ClusterNode {
+            access: NodeAccess::Docker(d),
+            ..
+        }) => Target::Node(d),
+        t => t,
+    };
     // A node's own interfaces (`eth0`, `any`, `lxc…`) are in its namespace: `iface` alone
-    // means the node side.
+    // means the node side; a node reached through a debug pod has no other side.
     let side = match (&target, side.as_deref(), &iface) {
         (_, Some(s @ ("host" | "node")), _) => s.to_string(),
         (_, Some(other), _) => {
@@ -399,7 +421,9 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
                 "tcpdump::start: option `side` must be \"host\" or \"node\", got {other:?}"
             )));
         }
-        (Target::Node(_), None, Some(_)) | (Target::Pod(_), None, _) => "node".to_string(),
+        (Target::Node(_), None, Some(_))
+        | (Target::Pod(_), None, _)
+        | (Target::AnyNode(_), None, _) => "node".to_string(),
         _ => "host".to_string(),
     };
     let (source, launch) = match (target, side.as_str()) {
@@ -424,13 +448,34 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             netns_source(ctx, &node.name, &netns, argv, &launch)?
         }
+        (Target::AnyNode(node), "node") => {
+            let iface = iface.unwrap_or_else(|| "any".to_string());
+            let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
+            pod_source(ctx, &node, argv, &launch)?
+        }
+        (Target::AnyNode(node), _) => {
+            return Err(error(format!(
+                "tcpdump::start: node {} is reached through a debug pod, not a container of this host: it has no host-side veth here; capture in the node (leave out `side`, or give `iface`)",
+                node.info.name
+            )));
+        }
+        (Target::Pod(pod), "node") if pod.node.is_empty() => {
+            return Err(error(format!(
+                "tcpdump::start: pod {}/{} is not scheduled on a node yet",
+                pod.namespace, pod.name
+            )));
+        }
+        (Target::Pod(pod), "node") if !is_local_container(ctx, &pod.node)? => {
+            // Not a kind node of this host: through the node's debug pod.
+            let node = node_of_pod(ctx, &pod)?;
+            let iface = match iface {
+                Some(i) => i,
+                None => crate::primitives::cluster::any::pod_veth(ctx, &node, &pod)?,
+            };
+            let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
+            pod_source(ctx, &node, argv, &launch)?
+        }
         (Target::Pod(pod), "node") => {
-            if pod.node.is_empty() {
-                return Err(error(format!(
-                    "tcpdump::start: pod {}/{} is not scheduled on a node yet",
-                    pod.namespace, pod.name
-                )));
-            }
             let netns = node_netns(ctx, &pod.node, &pod.node)?;
             let iface = match iface {
                 Some(i) => i,
@@ -456,6 +501,48 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
     let handle = ctx.spawn_background(feed);
     capture.set_task(handle);
     Ok(capture)
+}
+
+/// Whether this host's Docker engine runs a container named `name` (a kind node).
+fn is_local_container(ctx: &Ctx, name: &str) -> ScriptResult<bool> {
+    ctx.block_on(async {
+        match client::client(ctx).await {
+            Ok(docker) => docker.inspect_container(name, None).await.is_ok(),
+            Err(_) => false,
+        }
+    })
+    .script()
+}
+
+/// The node a pod runs on, in the context `kube::` uses (reached through a debug pod).
+fn node_of_pod(ctx: &Ctx, pod: &Pod) -> ScriptResult<ClusterNode> {
+    ctx.block_on(async {
+        AnyCluster::current(ctx, AccessMode::DebugPod, DebugPodConfig::default())
+            .await?
+            .node(ctx, &pod.node)
+            .await
+    })
+    .script()?
+    .script()
+}
+
+/// tcpdump in `node`'s debug pod (made on first use).
+fn pod_source(
+    ctx: &Ctx,
+    node: &ClusterNode,
+    argv: Vec<String>,
+    launch: &dyn Fn(String) -> Launch,
+) -> ScriptResult<(Source, Launch)> {
+    let explained = crate::node::exec::explain(node, &argv);
+    ctx.explain(&explained);
+    let source = ctx
+        .block_on(async {
+            let pod = crate::node::exec::debug_pod_of(ctx, node).await?;
+            PodSource::start(ctx, &pod, &argv).await
+        })
+        .script()?
+        .script()?;
+    Ok((Source::Pod(source), launch(crate::shell::join(&explained))))
 }
 
 /// The network namespace of node container `container` (a name or an id).
@@ -520,7 +607,7 @@ fn pod_iface(ctx: &Ctx, pod: &Pod, netns: &std::path::Path) -> ScriptResult<Stri
         )));
     }
     let route = ip_in(ctx, netns, &["route", "get", &pod.ip])?;
-    if let Some(dev) = route_dev(&route).filter(|d| d.starts_with("lxc")) {
+    if let Some(dev) = crate::node::veth::route_dev(&route).filter(|d| d.starts_with("lxc")) {
         return Ok(dev.to_string());
     }
     let argv: Array = ["cat", "/sys/class/net/eth0/iflink"]
@@ -540,7 +627,7 @@ fn pod_iface(ctx: &Ctx, pod: &Pod, netns: &std::path::Path) -> ScriptResult<Stri
         ))
     })?;
     let links = ip_in(ctx, netns, &["link", "show"])?;
-    link_with_index(&links, index).ok_or_else(|| {
+    crate::node::veth::link_with_index(&links, index).ok_or_else(|| {
         error(format!(
             "tcpdump::start: node {} has no interface with index {index} (the peer of pod {}/{}'s eth0)",
             pod.node, pod.namespace, pod.name
@@ -548,30 +635,8 @@ fn pod_iface(ctx: &Ctx, pod: &Pod, netns: &std::path::Path) -> ScriptResult<Stri
     })
 }
 
-/// `dev X` in `ip -o route get` output.
-fn route_dev(route: &str) -> Option<&str> {
-    let mut words = route.split_whitespace();
-    while let Some(w) = words.next() {
-        if w == "dev" {
-            return words.next();
-        }
-    }
-    None
-}
-
-/// The name of interface `index` in `ip -o link show` output (`12: lxcabc@if11: <…>`).
-fn link_with_index(links: &str, index: u32) -> Option<String> {
-    links.lines().find_map(|l| {
-        let (n, rest) = l.split_once(": ")?;
-        if n.trim().parse::<u32>().ok()? != index {
-            return None;
-        }
-        let name = rest.split([':', ' ']).next()?;
-        Some(name.split('@').next()?.to_string())
-    })
-}
-
-fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
+/// The host-side veth of kind node `node` (`node.host_veth()`).
+pub(crate) fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
     ctx.explain(&[
         "docker",
         "exec",
@@ -692,25 +757,4 @@ fn capture(ctx: &Ctx, target: Target, opts: Map) -> ScriptResult<Dynamic> {
     let packets = stop(ctx, &cap);
     waited?;
     packets
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn route_and_link_outputs_of_iproute2() {
-        // `ip -o route get` and `ip -o link show` as iproute2 6.1 prints them.
-        let route = "10.244.1.5 dev lxc1a2b3c src 172.18.0.3 uid 0 \\    cache ";
-        assert_eq!(route_dev(route), Some("lxc1a2b3c"));
-        assert_eq!(
-            route_dev("local 127.0.0.1 dev lo table local src 127.0.0.1"),
-            Some("lo")
-        );
-        assert_eq!(route_dev("RTNETLINK answers: Network is unreachable"), None);
-        let links = "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n12: lxc1a2b3c@if11: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000\\    link/ether 3e:1f:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netnsid 0\n";
-        assert_eq!(link_with_index(links, 12).as_deref(), Some("lxc1a2b3c"));
-        assert_eq!(link_with_index(links, 1).as_deref(), Some("lo"));
-        assert_eq!(link_with_index(links, 7), None);
-    }
 }

@@ -9,6 +9,12 @@
 # - gcr.io/google-samples/gb-frontend:v4, the name the lab's manifests use: a stand-in for the
 #   Guestbook frontend (tests/k8s/frontend/main.go, a Go web server writing Apache *combined*
 #   access lines to stdout) plus Debian's static busybox for `sh`, `cat`, `sleep`… in execs.
+# - docker.io/nicolaka/netshoot:v0.13, the default image of labsh's node debug pods: a
+#   STAND-IN, not netshoot. Debian's static busybox (`sh`, `kill`, `sleep`, `cat`) plus this
+#   host's tcpdump, iproute2 (`ip`, `ss`), procps (`ps`) and nsenter, copied with the shared
+#   libraries `ldd` lists. Enough for what labsh runs in a debug pod; it carries netshoot's
+#   name so that the pod spec labsh writes by default finds it in the node's containerd
+#   (imagePullPolicy IfNotPresent) without a registry.
 #
 # Each image is a root filesystem turned into an image by `docker import` (no registry, no
 # Dockerfile), then `docker save`d. Cached in $LABSH_K8S_CACHE/images-<hash of the inputs>.
@@ -24,7 +30,14 @@ log() { echo "k8s images: $*" >&2; }
     || { log "missing a static busybox at $busybox (apt-get install busybox-static)"; exit 1; }
 command -v docker >/dev/null || { log "missing docker (the images are made with docker import)"; exit 1; }
 
-key="$(cat "$0" "$here/frontend/main.go" "$here/frontend/go.mod" "$bin/pause" "$busybox" | sha256sum | cut -c1-12)"
+# The host programs the debug image stand-in copies (tcpdump, iproute2, procps, nsenter).
+debug_tools=()
+for tool in tcpdump ip ss ps nsenter; do
+    path="$(command -v "$tool")" || { log "missing $tool on PATH (apt-get install tcpdump iproute2 procps util-linux)"; exit 1; }
+    debug_tools+=("$(readlink -f "$path")")
+done
+
+key="$(cat "$0" "$here/frontend/main.go" "$here/frontend/go.mod" "$bin/pause" "$busybox" "${debug_tools[@]}" | sha256sum | cut -c1-12)"
 out="$cache_root/images-$key"
 if [ -f "$out/complete" ]; then
     echo "$out"
@@ -61,7 +74,28 @@ printf 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/s
 printf 'root:x:0:\nwww-data:x:33:\n' > "$root/etc/group"
 import "$root" gcr.io/google-samples/gb-frontend:v4 '["/frontend"]'
 
-rm -rf "$work/pause" "$work/frontend"
+log "node debug image (stand-in for docker.io/nicolaka/netshoot:v0.13)"
+root="$work/debug"
+mkdir -p "$root/bin" "$root/usr/bin" "$root/etc" "$root/tmp" "$root/proc" "$root/sys" "$root/dev"
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+    [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+for tool in "${debug_tools[@]}"; do
+    cp "$tool" "$root/usr/bin/$(basename "$tool")"
+    # Each shared library (and the loader) at the path the binary asks for.
+    for lib in $(ldd "$tool" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+        mkdir -p "$root$(dirname "$lib")"
+        cp -L "$lib" "$root$lib"
+    done
+done
+# Debian's tcpdump drops its privileges to the user `tcpdump` once the capture is open.
+printf 'root:x:0:0:root:/root:/bin/sh\ntcpdump:x:104:104::/nonexistent:/bin/false\n' > "$root/etc/passwd"
+printf 'root:x:0:\ntcpdump:x:104:\n' > "$root/etc/group"
+# /usr/bin first: the real tcpdump, ip and ps rather than busybox's applets of those names.
+import "$root" docker.io/nicolaka/netshoot:v0.13 '["/bin/sh"]'
+
+rm -rf "$work/pause" "$work/frontend" "$work/debug"
 touch "$work/complete"
 rm -rf "$out"
 mv "$work" "$out"

@@ -15,6 +15,7 @@ pub mod kind;
 pub mod kube;
 pub mod limits;
 pub mod monitor;
+pub mod node;
 pub mod output;
 pub mod preflight;
 pub mod probe;

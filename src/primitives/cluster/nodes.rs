@@ -248,7 +248,8 @@ enum Step {
     TimedOut,
 }
 
-fn exec_stream(
+/// `node.exec_stream(…)` on a kind node (also for kind nodes found by `cluster::current`).
+pub(crate) fn exec_stream(
     ctx: &Ctx,
     call: &NativeCallContext,
     node: &Node,

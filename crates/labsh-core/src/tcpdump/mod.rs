@@ -1,11 +1,13 @@
 //! tcpdump driven from scripts: [`parse`] turns tcpdump's packet records into packets,
 //! [`record`] joins multi-line records, [`capture`] runs tcpdump in the background (on this
-//! host, or in a node's network namespace through [`netns`]), [`source`] abstracts its
-//! output, [`read`] reads saved captures (pcap files and text).
+//! host, or in a node's network namespace through [`netns`], or in a node's debug pod through
+//! [`pod_source`]), [`source`] abstracts its output, [`read`] reads saved captures (pcap
+//! files and text).
 
 pub mod capture;
 pub mod netns;
 pub mod parse;
+pub mod pod_source;
 pub mod read;
 pub mod record;
 pub mod source;

@@ -24,7 +24,9 @@ pub enum Event {
 /// A running tcpdump.
 pub enum Source {
     /// tcpdump as a child process.
-    Host(HostSource),
+    Host(Box<HostSource>),
+    /// tcpdump in a node's debug pod, its lines streamed back through the exec.
+    Pod(super::pod_source::PodSource),
 }
 
 /// Local tcpdump and its pipes.
@@ -49,17 +51,18 @@ impl Source {
             .stderr
             .take()
             .map(|s| BufReader::new(s).lines());
-        Ok(Source::Host(HostSource {
+        Ok(Source::Host(Box::new(HostSource {
             running,
             stdout,
             stderr,
-        }))
+        })))
     }
 
     /// The next line; cancel-safe.
     pub async fn next(&mut self) -> Event {
         match self {
             Source::Host(h) => h.next().await,
+            Source::Pod(p) => p.next().await,
         }
     }
 
@@ -67,6 +70,7 @@ impl Source {
     pub async fn interrupt(&mut self) {
         match self {
             Source::Host(h) => h.running.signal(libc::SIGINT),
+            Source::Pod(p) => p.interrupt().await,
         }
     }
 
@@ -74,6 +78,7 @@ impl Source {
     pub async fn kill(&mut self) {
         match self {
             Source::Host(h) => h.running.terminate().await,
+            Source::Pod(p) => p.kill().await,
         }
     }
 
@@ -82,6 +87,7 @@ impl Source {
         let fut = async {
             match self {
                 Source::Host(h) => h.running.wait().await.ok().map(i64::from),
+                Source::Pod(p) => p.exit_code().await,
             }
         };
         tokio::time::timeout(Duration::from_secs(3), fut)
