@@ -204,9 +204,9 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         WAIT_DOC,
         move |cap: &mut Capture, opts: Map| -> ScriptResult<i64> {
             let o = Opts::new("cap.wait", opts, &["count", "timeout"])?;
-            let count = o.int("count")?.map(|n| n.max(0) as usize);
+            let count = o.int("count")?.map(|n| n.max(0) as u64);
             wait(&c, cap, count, o.duration("timeout")?)?;
-            Ok(cap.with_state(|st| st.packets.len() as i64))
+            Ok(cap.len() as i64)
         },
     );
     reg.method(
@@ -214,19 +214,21 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["cap: Capture", "Map"],
         STATS_DOC,
         |cap: &mut Capture| {
-            cap.with_state(|st| {
-                let opt = |v: Option<u64>| {
-                    v.map(|n| Dynamic::from_int(n as i64))
-                        .unwrap_or(Dynamic::UNIT)
-                };
-                let mut m = Map::new();
-                m.insert("captured".into(), opt(st.stats.captured));
-                m.insert("received".into(), opt(st.stats.received));
-                m.insert("dropped".into(), opt(st.stats.dropped));
-                m.insert("packets".into(), Dynamic::from_int(st.packets.len() as i64));
-                m.insert("not_stored".into(), Dynamic::from_int(st.not_stored as i64));
-                m
-            })
+            let stats = cap.stats();
+            let opt = |v: Option<u64>| {
+                v.map(|n| Dynamic::from_int(n as i64))
+                    .unwrap_or(Dynamic::UNIT)
+            };
+            let mut m = Map::new();
+            m.insert("captured".into(), opt(stats.captured));
+            m.insert("received".into(), opt(stats.received));
+            m.insert("dropped".into(), opt(stats.dropped));
+            m.insert("packets".into(), Dynamic::from_int(cap.len() as i64));
+            m.insert(
+                "not_stored".into(),
+                Dynamic::from_int(cap.not_stored() as i64),
+            );
+            m
         },
     );
 }
@@ -275,7 +277,7 @@ fn register_capture<T: Variant + Clone>(
 }
 
 fn describe(c: &Capture) -> String {
-    let (n, finished) = c.with_state(|st| (st.packets.len(), st.finished));
+    let (n, finished) = (c.len(), c.is_finished());
     format!(
         "Capture({}, {n} packets, {})",
         c.command(),
@@ -287,19 +289,20 @@ fn describe(c: &Capture) -> String {
 /// maps count together); says on stderr what was left out.
 fn packets(ctx: &Ctx, cap: &Capture) -> Array {
     let limits = ctx.settings().limits;
-    let (out, left_out, not_stored) = cap.with_state(|st| {
+    let not_stored = cap.not_stored();
+    let (out, left_out) = cap.with_packets(|stored| {
         let mut out = Array::new();
         let mut bytes = 0usize;
-        for p in &st.packets {
-            let m = crate::convert::to_dynamic(p);
+        for p in stored.iter() {
+            let m = crate::convert::to_dynamic(&**p);
             bytes += crate::limits::string_bytes_of(&m);
             if out.len() >= limits.array_len() || bytes > limits.string_bytes() {
                 break;
             }
             out.push(m);
         }
-        let left_out = st.packets.len() - out.len();
-        (out, left_out, st.not_stored)
+        let left_out = stored.len() - out.len();
+        (out, left_out)
     });
     if left_out > 0 || not_stored > 0 {
         let (limit, flag) = if out.len() >= limits.array_len() {
@@ -382,11 +385,8 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         .int("snaplen")?
         .map(|n| n.clamp(0, u32::MAX as i64) as u32);
     let print = o.bool("print")?.unwrap_or(false);
-    let launch = |command: String| Launch {
-        command,
+    let launch = Launch {
         print,
-        output: ctx.output().clone(),
-        session: ctx.session_token(),
         max_packets: ctx.settings().limits.array_len(),
         max_bytes: ctx.settings().limits.string_bytes(),
     };
@@ -402,13 +402,13 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         (Target::Node(_), None, Some(_)) | (Target::Pod(_), None, _) => "node".to_string(),
         _ => "host".to_string(),
     };
-    let (source, launch) = match (target, side.as_str()) {
+    let (source, command) = match (target, side.as_str()) {
         (Target::Node(node), "host") => {
             let iface = match iface {
                 Some(i) => i,
                 None => host_veth(ctx, &node)?,
             };
-            host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen), &launch)?
+            host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?
         }
         (Target::Iface(name), "host") => {
             if iface.is_some() {
@@ -416,13 +416,13 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
                     "tcpdump::start: give the interface either as the target or as `iface`, not both",
                 ));
             }
-            host_source(ctx, crate::tcpdump::argv(&name, &decode, snaplen), &launch)?
+            host_source(ctx, crate::tcpdump::argv(&name, &decode, snaplen))?
         }
         (Target::Node(node), _) => {
             let iface = iface.unwrap_or_else(|| "eth0".to_string());
             let netns = node_netns(ctx, &node.name, &node.container_id)?;
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            netns_source(ctx, &node.name, &netns, argv, &launch)?
+            netns_source(ctx, &node.name, &netns, argv)?
         }
         (Target::Pod(pod), "node") => {
             if pod.node.is_empty() {
@@ -437,7 +437,7 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
                 None => pod_iface(ctx, &pod, &netns)?,
             };
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            netns_source(ctx, &pod.node, &netns, argv, &launch)?
+            netns_source(ctx, &pod.node, &netns, argv)?
         }
         (Target::Pod(pod), _) => {
             return Err(error(format!(
@@ -451,11 +451,11 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
             )));
         }
     };
-    let started = ctx.block_on(Capture::start(source, launch)).script()?;
-    let (capture, feed) = started.map_err(error)?;
-    let handle = ctx.spawn_background(feed);
-    capture.set_task(handle);
-    Ok(capture)
+    let listening = ctx
+        .block_on(Capture::listen(source, command))
+        .script()?
+        .map_err(error)?;
+    Ok(Capture::spawn(ctx, listening, launch))
 }
 
 /// The network namespace of node container `container` (a name or an id).
@@ -475,8 +475,7 @@ fn netns_source(
     node: &str,
     netns: &std::path::Path,
     argv: Vec<String>,
-    launch: &dyn Fn(String) -> Launch,
-) -> ScriptResult<(Source, Launch)> {
+) -> ScriptResult<(Source, String)> {
     // nsenter would only say "failed to execute tcpdump": check the host's first.
     if crate::process::which("tcpdump").is_none() {
         return Err(ProcessError::NotFound {
@@ -490,7 +489,7 @@ fn netns_source(
     let spec = Spec::new(argv);
     let source = Source::host(&spec)
         .map_err(|e| error(format!("capturing in node {node}'s network namespace: {e}")))?;
-    Ok((source, launch(spec.command_line())))
+    Ok((source, spec.command_line()))
 }
 
 /// `ip -o …` in `netns`, with the host's iproute2.
@@ -595,15 +594,11 @@ fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
     })
 }
 
-fn host_source(
-    ctx: &Ctx,
-    argv: Vec<String>,
-    launch: &dyn Fn(String) -> Launch,
-) -> ScriptResult<(Source, Launch)> {
+fn host_source(ctx: &Ctx, argv: Vec<String>) -> ScriptResult<(Source, String)> {
     ctx.explain(&argv);
     let spec = Spec::new(argv);
     let source = Source::host(&spec).map_err(|e| e.into_script())?;
-    Ok((source, launch(spec.command_line())))
+    Ok((source, spec.command_line()))
 }
 
 fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
@@ -649,27 +644,16 @@ fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
 fn wait(
     ctx: &Ctx,
     cap: &Capture,
-    count: Option<usize>,
+    count: Option<u64>,
     timeout: Option<Duration>,
 ) -> ScriptResult<()> {
-    let count = count.unwrap_or(usize::MAX);
-    ctx.block_on(async {
-        match timeout {
-            Some(t) => {
-                let _ = tokio::time::timeout(t, cap.wait_for(count)).await;
-            }
-            None => cap.wait_for(count).await,
-        }
-    })
-    .script()?;
-    Ok(())
+    cap.wait(ctx, count, timeout).script()
 }
 
 fn stop(ctx: &Ctx, cap: &Capture) -> ScriptResult<Dynamic> {
-    cap.request_stop();
     // Not cancellable: stopping must finish (it is bounded by the stop grace).
-    ctx.runtime().block_on(cap.finish());
-    if let Some(msg) = cap.with_state(|st| st.error.clone()) {
+    cap.stop(ctx);
+    if let Some(msg) = cap.error() {
         return Err(error(msg));
     }
     // With `print`, each packet was shown as it came: the REPL does not list them again.
@@ -688,7 +672,7 @@ fn capture(ctx: &Ctx, target: Target, opts: Map) -> ScriptResult<Dynamic> {
         ));
     }
     let cap = start_with(ctx, target, &o)?;
-    let waited = wait(ctx, &cap, count.map(|n| n.max(0) as usize), timeout);
+    let waited = wait(ctx, &cap, count.map(|n| n.max(0) as u64), timeout);
     let packets = stop(ctx, &cap);
     waited?;
     packets

@@ -16,7 +16,7 @@ use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::client::DockerError;
-pub use super::lines::LineSplitter;
+pub use crate::follow::LineSplitter;
 
 /// How long a stopped command gets between its first signal and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_millis(1500);
