@@ -874,6 +874,7 @@ fn a_killed_api_server_ends_follows_and_waits_with_an_error_within_10s() {
     });
     let mut failures = vec![];
     for (code, r, after_kill) in results {
+        eprintln!("{code}\n  -> {r:?}, {after_kill:?} after the kill");
         match (&r, after_kill) {
             (Err(e), Some(after))
                 if e.contains("lost the connection to the Kubernetes API server")
