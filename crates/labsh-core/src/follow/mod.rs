@@ -10,6 +10,8 @@ pub mod lines;
 pub mod parse;
 pub mod source;
 pub mod store;
+#[cfg(test)]
+mod tests;
 pub mod wait;
 
 pub use close::CloseHook;
