@@ -2,23 +2,25 @@
 //! type (`stop`, `packets`, `wait`, `stats`, `running`).
 
 use crate::errors::{IntoScript, Script};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, ImmutableString, Map, Variant};
+use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, NativeCallContext, Variant};
 
 use crate::context::Ctx;
 use crate::docker::exec::ExecError;
 use crate::docker::{Node, client};
 use crate::errors::{ScriptResult, error, interrupted};
+use crate::follow::{WaitError, WaitSpec};
 use crate::kube::typed::Pod;
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
 use crate::process::{ProcessError, Spec};
 use crate::shown::shown_if;
-use crate::tcpdump::Decode;
 use crate::tcpdump::capture::{Capture, Launch};
 use crate::tcpdump::read::{SavedKind, kind_of, packets_of_text};
 use crate::tcpdump::source::Source;
+use crate::tcpdump::{Decode, Packet};
 
 /// `tcpdump::…` and `Capture`.
 pub const FAMILY: Family = Family {
@@ -110,13 +112,17 @@ sleep(1);
 print(cap.packets().len());
 ```"#;
 
-const WAIT_DOC: &str = r#"Blocks until the capture holds `count` packets, `timeout` runs out, or tcpdump exits;
-returns how many packets it holds (not an error on timeout: compare with `count`). Without
-`count` it waits for tcpdump to exit (e.g. started with `count`) or for the timeout.
+const WAIT_DOC: &str = r#"Blocks until the capture holds `count` packets, a packet satisfies `until` (a closure
+receiving the packet map, called on every stored packet from the first, then on each new
+one), `timeout` runs out, or tcpdump exits; returns how many packets it holds (not an
+error on timeout: compare with `count`). Without `count` nor `until` it waits for tcpdump
+to exit (e.g. started with `count`) or for the timeout. Ctrl-C interrupts it (the capture
+goes on until `stop`). `until` is a Rhai keyword: quote the key.
 
 ```rhai
 let cap = tcpdump::start("lo", #{filter: "icmp"});
 if cap.wait(#{count: 2, timeout: "5s"}) < 2 { print("fewer than 2 packets"); }
+cap.wait(#{"until": |p| p.proto == "icmp" && p.dst == "127.0.0.1", timeout: "5s"});
 let pkts = cap.stop();
 ```"#;
 
@@ -202,10 +208,14 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "wait",
         &["cap: Capture", "opts: Map", "i64"],
         WAIT_DOC,
-        move |cap: &mut Capture, opts: Map| -> ScriptResult<i64> {
-            let o = Opts::new("cap.wait", opts, &["count", "timeout"])?;
+        move |nctx: NativeCallContext, cap: &mut Capture, opts: Map| -> ScriptResult<i64> {
+            let o = Opts::new("cap.wait", opts, &["count", "timeout", "until"])?;
             let count = o.int("count")?.map(|n| n.max(0) as u64);
-            wait(&c, cap, count, o.duration("timeout")?)?;
+            let timeout = o.duration("timeout")?;
+            match o.get("until") {
+                None => wait(&c, cap, count, timeout)?,
+                Some(until) => wait_until(&c, &nctx, cap, count, timeout, until)?,
+            }
             Ok(cap.len() as i64)
         },
     );
@@ -648,6 +658,40 @@ fn wait(
     timeout: Option<Duration>,
 ) -> ScriptResult<()> {
     cap.wait(ctx, count, timeout).script()
+}
+
+/// `cap.wait` with `until`: the closure gets each stored packet as a map.
+fn wait_until(
+    ctx: &Ctx,
+    nctx: &NativeCallContext,
+    cap: &Capture,
+    count: Option<u64>,
+    timeout: Option<Duration>,
+    until: &Dynamic,
+) -> ScriptResult<()> {
+    const FUNC: &str = "cap.wait";
+    let f = until.clone().try_cast::<FnPtr>().ok_or_else(|| {
+        error(format!(
+            "{FUNC}: option `until` must be a closure `|packet| bool`, got {} `{until}`",
+            until.type_name()
+        ))
+    })?;
+    let mut check = |p: &Arc<Packet>| -> ScriptResult<bool> {
+        let result: Dynamic = f.call_within_context(nctx, (crate::convert::to_dynamic(&**p),))?;
+        result.as_bool().map_err(|_| {
+            error(format!(
+                "{FUNC}: `until` must return true or false, got {} `{result}`",
+                result.type_name()
+            ))
+        })
+    };
+    cap.follower()
+        .wait(ctx, WaitSpec { count, timeout }, Some(&mut check))
+        .map_err(|e| match e {
+            WaitError::Interrupted => interrupted(),
+            WaitError::Until(e) => e,
+        })?;
+    Ok(())
 }
 
 fn stop(ctx: &Ctx, cap: &Capture) -> ScriptResult<Dynamic> {

@@ -206,6 +206,11 @@ impl Capture {
             .map_err(|_| Interrupted)
     }
 
+    /// The follower behind it (waits with a condition on packets).
+    pub fn follower(&self) -> &Follower<Packet> {
+        &self.follower
+    }
+
     /// Runs `f` on the stored packets (oldest first).
     pub fn with_packets<T>(&self, f: impl FnOnce(&Store<Packet>) -> T) -> T {
         self.follower.with_store(f)
