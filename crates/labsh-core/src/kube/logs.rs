@@ -223,10 +223,16 @@ async fn server_lost(
 ) -> Option<KubeError> {
     let mut last = read_error.unwrap_or_else(|| "the log stream ended".to_string());
     for attempt in 1..=LOST_ATTEMPTS {
-        match api.get(pod).await {
+        match tokio::time::timeout(LOST_RETRY * 3, api.get(pod)).await {
             // Any answer, even 404 (the pod is gone), means the server is there.
-            Ok(_) | Err(kube::Error::Api(_)) => return None,
-            Err(e) => last = crate::kube::error::root_cause(&e),
+            Ok(Ok(_) | Err(kube::Error::Api(_))) => return None,
+            Ok(Err(e)) => last = crate::kube::error::root_cause(&e),
+            Err(_) => {
+                last = format!(
+                    "no answer within {}",
+                    crate::kube::error::human(LOST_RETRY * 3)
+                )
+            }
         }
         if attempt < LOST_ATTEMPTS {
             tokio::time::sleep(LOST_RETRY).await;
