@@ -1,7 +1,7 @@
 //! `cilium monitor`: parsing its lines into structured events, and following a stream of
-//! them in the background (a [`crate::follow::Follower`] of events). The Kubernetes side (finding the agent
-//! pod) lives in `primitives::monitor::lookup`; [`kube_source`] pipes the agent's exec into a
-//! [`Monitor`], which otherwise takes any source of lines.
+//! them in the background (a [`crate::follow::Follower`] of events). The Kubernetes side
+//! (finding the agent pod) lives in `primitives::monitor::lookup`; [`kube_source`] pipes the
+//! agent's exec into a [`Monitor`], which otherwise takes any source of lines.
 //!
 //! - [`parse`]: one line → one [`Event`] (never panics).
 //! - [`Monitor`]: the follower of events over an mpsc receiver or a stream of lines.
