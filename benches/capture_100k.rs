@@ -74,13 +74,16 @@ fn main() {
         .unwrap()
         .try_cast::<labsh::tcpdump::Capture>()
         .unwrap();
-    let (line_bytes, capacity) = cap.with_state(|st| {
+    let (line_bytes, capacity) = cap.with_packets(|stored| {
         (
-            st.packets.iter().map(|p| p.raw().len()).sum::<usize>(),
-            st.packets.capacity(),
+            stored.iter().map(|p| p.raw().len()).sum::<usize>(),
+            stored.len(),
         )
     });
-    let needed = line_bytes + capacity * std::mem::size_of::<labsh::tcpdump::Packet>();
+    // Each stored packet: its line, the packet behind an Arc (two counters), a pointer.
+    let per_packet =
+        std::mem::size_of::<labsh::tcpdump::Packet>() + 3 * std::mem::size_of::<usize>();
+    let needed = line_bytes + capacity * per_packet;
     let r = s
         .eval(
             "stop.rhai",
@@ -106,9 +109,8 @@ fn main() {
         line_bytes as f64 / PACKETS as f64
     );
     println!(
-        "  what the packets need: {} KiB (lines + Vec<Packet> capacity {capacity} x {} B)",
+        "  what the packets need: {} KiB (lines + {capacity} stored packets x {per_packet} B)",
         needed / 1024,
-        std::mem::size_of::<labsh::tcpdump::Packet>()
     );
     println!(
         "  RSS: {rss_before} KiB before the capture; +{} KiB with the {PACKETS} packets stored ({:.0} B/packet); +{} KiB once cap.stop() returned them as {PACKETS} Rhai maps",

@@ -23,8 +23,8 @@ pub mod workbench;
 
 pub use labsh_core::{Ctx, Settings};
 pub use labsh_core::{
-    access_log, context, docker, duration, exit_code, helm, journal, kind, kube, monitor, node,
-    output, preflight, probe, process, report, selection, shell, startup_trace, tcpdump, temp_yaml,
-    tool,
+    access_log, context, docker, duration, exit_code, follow, helm, journal, kind, kube, monitor,
+    node, output, preflight, probe, process, report, selection, shell, startup_trace, tcpdump,
+    temp_yaml, tool,
 };
 pub use workbench::{ScriptError, Session, Workbench};

@@ -988,3 +988,62 @@ print(`${{pk.len()}} ${{pk[0].flags}} ${{cap.stats().not_stored}}`);
         "tcpdump: kept the first 1 packets; 1 later packets were left out (the sandbox limit is 1 elements per array; raise it with --max-array-size N)\n"
     );
 }
+
+#[test]
+fn capture_wait_until_sees_the_packet_it_waits_for() {
+    // A SYN to a closed loopback port, then the kernel's RST: wait for the RST by a
+    // condition on the packet, not by a count.
+    let port = closed_port();
+    let mut s = session();
+    let v = eval(
+        &mut s,
+        "",
+        &format!(
+            r#"let cap = tcpdump::start("lo", #{{filter: "tcp port {port}"}});
+               http::get("http://127.0.0.1:{port}/", #{{fail: false}});
+               let seen = [];
+               let n = cap.wait(#{{"until": |p| {{ seen.push(p.flags); p.rst }}, timeout: "5s"}});
+               let pk = cap.stop();
+               [n, seen, pk.len()]"#
+        ),
+    );
+    let v = array(&v);
+    assert_eq!(v[0].as_int(), Ok(2), "{v:?}");
+    assert_eq!(format!("{:?}", v[1]), r#"["S", "R."]"#);
+    assert_eq!(v[2].as_int(), Ok(2));
+    let err = eval_err(
+        &mut s,
+        "",
+        r#"let cap = tcpdump::start("lo", #{filter: "tcp port 1"}); cap.wait(#{"until": 3})"#,
+    );
+    assert!(
+        err.contains("cap.wait: option `until` must be a closure `|packet| bool`, got i64 `3`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_capture_whose_last_variable_goes_leaves_no_tcpdump() {
+    let port = unique_port();
+    let mut s = session();
+    // The capture lives in the function's variable only: the function's end drops it.
+    let was_running = eval(
+        &mut s,
+        "",
+        &format!(
+            r#"fn started() {{ let cap = tcpdump::start("lo", #{{filter: "udp port {port}"}}); cap.running }}
+               started()"#
+        ),
+    );
+    assert_eq!(was_running.as_bool(), Ok(true));
+    let filter = format!("udp port {port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !host_processes_with(&filter).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tcpdump still running: {:?}",
+            host_processes_with(&filter)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

@@ -8,20 +8,21 @@
 //!
 //! Skipped with the reason when the cluster cannot run here; CI sets `LABSH_REQUIRE_K8S=1`.
 
+#[path = "k8s/any_cluster.rs"]
+mod any_cluster;
 #[path = "support/k8s.rs"]
 mod k8s;
 #[path = "k8s/nodes.rs"]
 mod nodes;
 #[path = "k8s/source_ip.rs"]
 mod source_ip;
-#[path = "k8s/any_cluster.rs"]
-mod any_cluster;
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use k8s::RealCluster;
@@ -746,6 +747,162 @@ fn tables_across_all_namespaces_have_kubectls_namespace_column() {
 
 /// What `cluster.sh` could leave on the host: processes, mounts, the node's namespace and
 /// link, kube-proxy/CNI rules, pod log folders.
+/// Requests `url` every 300 ms from a thread until the returned flag is set.
+fn keep_requesting(url: String) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let done = Arc::new(AtomicBool::new(false));
+    let d = done.clone();
+    let probe = std::thread::spawn(move || {
+        while !d.load(Ordering::SeqCst) {
+            let _ = Command::new("curl").args(["-s", "-m", "2", &url]).output();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    });
+    (done, probe)
+}
+
+#[test]
+fn start_follows_in_the_background_waits_until_a_line_and_stop_closes_the_streams() {
+    let Some(mut t) = T::new("start_wait_until_stop") else {
+        return;
+    };
+    t.frontend();
+    let url = t.frontend_url("/started");
+    t.run(r#"let f = logs::start("deployment/frontend", #{namespace: NS, tail: 0});"#);
+    assert_eq!(t.ok("f.running").as_bool(), Ok(true));
+    let (done, probe) = keep_requesting(url);
+    // The script goes on while the follower reads; `until` sees the line's text.
+    let seen = t.ok(r#"f.wait(#{"until": |l| l.contains("GET /started"), timeout: "30s"})"#);
+    assert_eq!(seen.as_bool(), Ok(true));
+    let lines = t.ok(r#"f.lines().map(|l| l.pod + " " + l.line)"#);
+    let lines = strings(lines);
+    let pod = t.frontend_pod();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("{pod} "))
+                && l.contains("\"GET /started HTTP/1.1\" 404")),
+        "{lines:?}"
+    );
+    // A count: two more lines than now.
+    let more = t.ok(r#"let n = f.received; f.wait(#{count: n + 2, timeout: "30s"})"#);
+    assert_eq!(more.as_bool(), Ok(true));
+    let stopped = strings(t.ok(r#"f.stop().map(|l| l.line)"#));
+    assert!(stopped.len() >= lines.len() + 2, "{stopped:?}");
+    assert_eq!(t.ok("f.running").as_bool(), Ok(false));
+    // Closed: the requests still logged by the pod no longer reach it.
+    std::thread::sleep(Duration::from_secs(2));
+    let after = t.ok("f.lines().len()").as_int().unwrap();
+    assert_eq!(after as usize, stopped.len());
+    done.store(true, Ordering::SeqCst);
+    probe.join().unwrap();
+    // A follow on a pod target gives strings; waiting with neither count nor until ends
+    // at the timeout with false.
+    let v = t.ok(&format!(
+        r#"let g = logs::start("{pod}", #{{namespace: NS, tail: 1}});
+           let w = g.wait(#{{timeout: "1s"}});
+           let l = g.stop();
+           [w, type_of(l[0])]"#
+    ));
+    assert_eq!(format!("{v:?}"), r#"[false, "string"]"#);
+}
+
+#[test]
+fn ctrl_c_interrupts_a_started_follows_wait_and_the_sessions_end_stops_it() {
+    let Some(mut t) = T::new("start_ctrl_c") else {
+        return;
+    };
+    t.frontend();
+    let f = t
+        .ok(r#"let f = logs::start("deployment/frontend", #{namespace: NS}); f"#)
+        .try_cast::<labsh::kube::log_follow::LogFollow>()
+        .expect("a LogFollow");
+    let ctx = t.session.ctx().clone();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        ctx.interrupt();
+    });
+    let started = Instant::now();
+    let err = t.err(r#"f.wait(#{timeout: "60s"})"#);
+    interrupter.join().unwrap();
+    assert_eq!(err, "interrupted");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // In the REPL the follow goes on until stopped...
+    assert_eq!(f.follower().ended(), None);
+    // ...and the end of the session (the end of `labsh run`, after Ctrl-C or an error)
+    // stops it: its streams are closed.
+    t.session.ctx().shutdown(Duration::from_secs(10));
+    assert_eq!(
+        f.follower().ended(),
+        Some(labsh::follow::EndReason::SessionShutdown)
+    );
+}
+
+#[test]
+fn a_killed_api_server_ends_follows_and_waits_with_an_error_within_10s() {
+    // The API server is killed: a cluster of this test's own, not the shared one.
+    let Some(cluster) = k8s::throwaway("killed_api_server") else {
+        return;
+    };
+    cluster.kubectl_ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image",
+        "gcr.io/google-samples/gb-frontend:v4",
+    ]);
+    cluster.kubectl_ok(&["rollout", "status", "deploy/web", "--timeout", "120s"]);
+    let server = {
+        let kc = std::fs::read_to_string(&cluster.kubeconfig).unwrap();
+        kc.lines()
+            .find_map(|l| l.trim().strip_prefix("server: "))
+            .unwrap()
+            .to_string()
+    };
+    // Each script is started, then given time to list and open its streams.
+    let scripts = [
+        r#"logs::follow("deployment/web", #{timeout: "120s"})"#,
+        r#"let f = logs::start("deployment/web"); f.wait(#{timeout: "120s"})"#,
+        r#"kube::wait_for("deployment", "web", |o| false, #{timeout: "120s"})"#,
+        r#"kube::wait_ready("pods", #{selector: "app=nothing-matches", timeout: "120s"})"#,
+    ];
+    let killed_at = OnceLock::<Instant>::new();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let runs: Vec<_> = scripts
+            .iter()
+            .map(|code| {
+                let (killed_at, cluster) = (&killed_at, &cluster);
+                scope.spawn(move || {
+                    let mut s = cluster.session();
+                    let r = s.eval("dead.rhai", code).map_err(|e| e.to_string());
+                    let after_kill = killed_at.get().map(|k| k.elapsed());
+                    (code, r, after_kill)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(6));
+        let pid = cluster.pid_of("kube-apiserver");
+        // SAFETY: kill has no memory preconditions; the pid is this test's API server.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+        killed_at.set(Instant::now()).unwrap();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut failures = vec![];
+    for (code, r, after_kill) in results {
+        eprintln!("{code}\n  -> {r:?}, {after_kill:?} after the kill");
+        match (&r, after_kill) {
+            (Err(e), Some(after))
+                if e.contains("lost the connection to the Kubernetes API server")
+                    && e.contains(&server)
+                    && after < Duration::from_secs(10) => {}
+            _ => failures.push(format!(
+                "{code}\n  -> {r:?} ({after_kill:?} after the kill)"
+            )),
+        }
+    }
+    cluster.down();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 fn leftovers(dir: &Path, tag_link: &str, netns: &str) -> Vec<String> {
     let mut found = vec![];
     let d = format!("{}/", dir.display());

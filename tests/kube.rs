@@ -581,10 +581,12 @@ fn exec_stream_stops_when_the_callback_returns_false() {
         format!("{v:?}"),
         r#"[["line 0", "line 1", "line 2"], true, ()]"#
     );
-    lab.eventually("the exec session is closed", |s| {
+    // The command still ran in the container: labsh asked for it to be killed (with an exec
+    // of its own, opened after the first one closed: wait for that one too).
+    lab.eventually("the kill request", |s| !s.kills().is_empty());
+    lab.eventually("the exec sessions are closed", |s| {
         s.open_exec_sessions() == 0
     });
-    // The command still ran in the container: labsh asked for it to be killed.
     assert_eq!(lab.server.kills(), [["cilium-dbg", "monitor"]]);
 }
 

@@ -92,6 +92,7 @@ pub fn all() -> Vec<Family> {
         report::FAMILY,
         kube::FAMILY,
         logs::pods::FAMILY,
+        logs::start::FAMILY,
         monitor::lookup::FAMILY,
         monitor::FAMILY,
         monitor::start::FAMILY,

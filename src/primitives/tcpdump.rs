@@ -2,14 +2,16 @@
 //! type (`stop`, `packets`, `wait`, `stats`, `running`).
 
 use crate::errors::{IntoScript, Script};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, ImmutableString, Map, Variant};
+use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, NativeCallContext, Variant};
 
 use crate::context::Ctx;
 use crate::docker::exec::ExecError;
 use crate::docker::{Node, client};
 use crate::errors::{ScriptResult, error, interrupted};
+use crate::follow::{WaitError, WaitSpec};
 use crate::kube::typed::Pod;
 use crate::node::cluster::{AccessMode, AnyCluster};
 use crate::node::debug_pod::DebugPodConfig;
@@ -18,11 +20,11 @@ use crate::options::Opts;
 use crate::primitives::{Family, Registry};
 use crate::process::{ProcessError, Spec};
 use crate::shown::shown_if;
-use crate::tcpdump::Decode;
 use crate::tcpdump::capture::{Capture, Launch};
 use crate::tcpdump::pod_source::PodSource;
 use crate::tcpdump::read::{SavedKind, kind_of, packets_of_text};
 use crate::tcpdump::source::Source;
+use crate::tcpdump::{Decode, Packet};
 
 /// `tcpdump::…` and `Capture`.
 pub const FAMILY: Family = Family {
@@ -121,13 +123,17 @@ sleep(1);
 print(cap.packets().len());
 ```"#;
 
-const WAIT_DOC: &str = r#"Blocks until the capture holds `count` packets, `timeout` runs out, or tcpdump exits;
-returns how many packets it holds (not an error on timeout: compare with `count`). Without
-`count` it waits for tcpdump to exit (e.g. started with `count`) or for the timeout.
+const WAIT_DOC: &str = r#"Blocks until the capture holds `count` packets, a packet satisfies `until` (a closure
+receiving the packet map, called on every stored packet from the first, then on each new
+one), `timeout` runs out, or tcpdump exits; returns how many packets it holds (not an
+error on timeout: compare with `count`). Without `count` nor `until` it waits for tcpdump
+to exit (e.g. started with `count`) or for the timeout. Ctrl-C interrupts it (the capture
+goes on until `stop`). `until` is a Rhai keyword: quote the key.
 
 ```rhai
 let cap = tcpdump::start("lo", #{filter: "icmp"});
 if cap.wait(#{count: 2, timeout: "5s"}) < 2 { print("fewer than 2 packets"); }
+cap.wait(#{"until": |p| p.proto == "icmp" && p.dst == "127.0.0.1", timeout: "5s"});
 let pkts = cap.stop();
 ```"#;
 
@@ -216,11 +222,15 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "wait",
         &["cap: Capture", "opts: Map", "i64"],
         WAIT_DOC,
-        move |cap: &mut Capture, opts: Map| -> ScriptResult<i64> {
-            let o = Opts::new("cap.wait", opts, &["count", "timeout"])?;
-            let count = o.int("count")?.map(|n| n.max(0) as usize);
-            wait(&c, cap, count, o.duration("timeout")?)?;
-            Ok(cap.with_state(|st| st.packets.len() as i64))
+        move |nctx: NativeCallContext, cap: &mut Capture, opts: Map| -> ScriptResult<i64> {
+            let o = Opts::new("cap.wait", opts, &["count", "timeout", "until"])?;
+            let count = o.int("count")?.map(|n| n.max(0) as u64);
+            let timeout = o.duration("timeout")?;
+            match o.get("until") {
+                None => wait(&c, cap, count, timeout)?,
+                Some(until) => wait_until(&c, &nctx, cap, count, timeout, until)?,
+            }
+            Ok(cap.len() as i64)
         },
     );
     reg.method(
@@ -228,19 +238,21 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["cap: Capture", "Map"],
         STATS_DOC,
         |cap: &mut Capture| {
-            cap.with_state(|st| {
-                let opt = |v: Option<u64>| {
-                    v.map(|n| Dynamic::from_int(n as i64))
-                        .unwrap_or(Dynamic::UNIT)
-                };
-                let mut m = Map::new();
-                m.insert("captured".into(), opt(st.stats.captured));
-                m.insert("received".into(), opt(st.stats.received));
-                m.insert("dropped".into(), opt(st.stats.dropped));
-                m.insert("packets".into(), Dynamic::from_int(st.packets.len() as i64));
-                m.insert("not_stored".into(), Dynamic::from_int(st.not_stored as i64));
-                m
-            })
+            let stats = cap.stats();
+            let opt = |v: Option<u64>| {
+                v.map(|n| Dynamic::from_int(n as i64))
+                    .unwrap_or(Dynamic::UNIT)
+            };
+            let mut m = Map::new();
+            m.insert("captured".into(), opt(stats.captured));
+            m.insert("received".into(), opt(stats.received));
+            m.insert("dropped".into(), opt(stats.dropped));
+            m.insert("packets".into(), Dynamic::from_int(cap.len() as i64));
+            m.insert(
+                "not_stored".into(),
+                Dynamic::from_int(cap.not_stored() as i64),
+            );
+            m
         },
     );
 }
@@ -289,7 +301,7 @@ fn register_capture<T: Variant + Clone>(
 }
 
 fn describe(c: &Capture) -> String {
-    let (n, finished) = c.with_state(|st| (st.packets.len(), st.finished));
+    let (n, finished) = (c.len(), c.is_finished());
     format!(
         "Capture({}, {n} packets, {})",
         c.command(),
@@ -301,19 +313,20 @@ fn describe(c: &Capture) -> String {
 /// maps count together); says on stderr what was left out.
 fn packets(ctx: &Ctx, cap: &Capture) -> Array {
     let limits = ctx.settings().limits;
-    let (out, left_out, not_stored) = cap.with_state(|st| {
+    let not_stored = cap.not_stored();
+    let (out, left_out) = cap.with_packets(|stored| {
         let mut out = Array::new();
         let mut bytes = 0usize;
-        for p in &st.packets {
-            let m = crate::convert::to_dynamic(p);
+        for p in stored.iter() {
+            let m = crate::convert::to_dynamic(&**p);
             bytes += crate::limits::string_bytes_of(&m);
             if out.len() >= limits.array_len() || bytes > limits.string_bytes() {
                 break;
             }
             out.push(m);
         }
-        let left_out = st.packets.len() - out.len();
-        (out, left_out, st.not_stored)
+        let left_out = stored.len() - out.len();
+        (out, left_out)
     });
     if left_out > 0 || not_stored > 0 {
         let (limit, flag) = if out.len() >= limits.array_len() {
@@ -396,11 +409,8 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         .int("snaplen")?
         .map(|n| n.clamp(0, u32::MAX as i64) as u32);
     let print = o.bool("print")?.unwrap_or(false);
-    let launch = |command: String| Launch {
-        command,
+    let launch = Launch {
         print,
-        output: ctx.output().clone(),
-        session: ctx.session_token(),
         max_packets: ctx.settings().limits.array_len(),
         max_bytes: ctx.settings().limits.string_bytes(),
     };
@@ -426,13 +436,13 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         | (Target::AnyNode(_), None, _) => "node".to_string(),
         _ => "host".to_string(),
     };
-    let (source, launch) = match (target, side.as_str()) {
+    let (source, command) = match (target, side.as_str()) {
         (Target::Node(node), "host") => {
             let iface = match iface {
                 Some(i) => i,
                 None => host_veth(ctx, &node)?,
             };
-            host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen), &launch)?
+            host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?
         }
         (Target::Iface(name), "host") => {
             if iface.is_some() {
@@ -440,18 +450,18 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
                     "tcpdump::start: give the interface either as the target or as `iface`, not both",
                 ));
             }
-            host_source(ctx, crate::tcpdump::argv(&name, &decode, snaplen), &launch)?
+            host_source(ctx, crate::tcpdump::argv(&name, &decode, snaplen))?
         }
         (Target::Node(node), _) => {
             let iface = iface.unwrap_or_else(|| "eth0".to_string());
             let netns = node_netns(ctx, &node.name, &node.container_id)?;
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            netns_source(ctx, &node.name, &netns, argv, &launch)?
+            netns_source(ctx, &node.name, &netns, argv)?
         }
         (Target::AnyNode(node), "node") => {
             let iface = iface.unwrap_or_else(|| "any".to_string());
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            pod_source(ctx, &node, argv, &launch)?
+            pod_source(ctx, &node, argv)?
         }
         (Target::AnyNode(node), _) => {
             return Err(error(format!(
@@ -473,7 +483,7 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
                 None => crate::primitives::cluster::any::pod_veth(ctx, &node, &pod)?,
             };
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            pod_source(ctx, &node, argv, &launch)?
+            pod_source(ctx, &node, argv)?
         }
         (Target::Pod(pod), "node") => {
             let netns = node_netns(ctx, &pod.node, &pod.node)?;
@@ -482,7 +492,7 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
                 None => pod_iface(ctx, &pod, &netns)?,
             };
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            netns_source(ctx, &pod.node, &netns, argv, &launch)?
+            netns_source(ctx, &pod.node, &netns, argv)?
         }
         (Target::Pod(pod), _) => {
             return Err(error(format!(
@@ -496,11 +506,11 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
             )));
         }
     };
-    let started = ctx.block_on(Capture::start(source, launch)).script()?;
-    let (capture, feed) = started.map_err(error)?;
-    let handle = ctx.spawn_background(feed);
-    capture.set_task(handle);
-    Ok(capture)
+    let listening = ctx
+        .block_on(Capture::listen(source, command))
+        .script()?
+        .map_err(error)?;
+    Ok(Capture::spawn(ctx, listening, launch))
 }
 
 /// Whether this host's Docker engine runs a container named `name` (a kind node).
@@ -531,8 +541,7 @@ fn pod_source(
     ctx: &Ctx,
     node: &ClusterNode,
     argv: Vec<String>,
-    launch: &dyn Fn(String) -> Launch,
-) -> ScriptResult<(Source, Launch)> {
+) -> ScriptResult<(Source, String)> {
     let explained = crate::node::exec::explain(node, &argv);
     ctx.explain(&explained);
     let source = ctx
@@ -542,7 +551,7 @@ fn pod_source(
         })
         .script()?
         .script()?;
-    Ok((Source::Pod(source), launch(crate::shell::join(&explained))))
+    Ok((Source::Pod(source), crate::shell::join(&explained)))
 }
 
 /// The network namespace of node container `container` (a name or an id).
@@ -562,8 +571,7 @@ fn netns_source(
     node: &str,
     netns: &std::path::Path,
     argv: Vec<String>,
-    launch: &dyn Fn(String) -> Launch,
-) -> ScriptResult<(Source, Launch)> {
+) -> ScriptResult<(Source, String)> {
     // nsenter would only say "failed to execute tcpdump": check the host's first.
     if crate::process::which("tcpdump").is_none() {
         return Err(ProcessError::NotFound {
@@ -577,7 +585,7 @@ fn netns_source(
     let spec = Spec::new(argv);
     let source = Source::host(&spec)
         .map_err(|e| error(format!("capturing in node {node}'s network namespace: {e}")))?;
-    Ok((source, launch(spec.command_line())))
+    Ok((source, spec.command_line()))
 }
 
 /// `ip -o …` in `netns`, with the host's iproute2.
@@ -660,15 +668,11 @@ pub(crate) fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
     })
 }
 
-fn host_source(
-    ctx: &Ctx,
-    argv: Vec<String>,
-    launch: &dyn Fn(String) -> Launch,
-) -> ScriptResult<(Source, Launch)> {
+fn host_source(ctx: &Ctx, argv: Vec<String>) -> ScriptResult<(Source, String)> {
     ctx.explain(&argv);
     let spec = Spec::new(argv);
     let source = Source::host(&spec).map_err(|e| e.into_script())?;
-    Ok((source, launch(spec.command_line())))
+    Ok((source, spec.command_line()))
 }
 
 fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
@@ -714,27 +718,50 @@ fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
 fn wait(
     ctx: &Ctx,
     cap: &Capture,
-    count: Option<usize>,
+    count: Option<u64>,
     timeout: Option<Duration>,
 ) -> ScriptResult<()> {
-    let count = count.unwrap_or(usize::MAX);
-    ctx.block_on(async {
-        match timeout {
-            Some(t) => {
-                let _ = tokio::time::timeout(t, cap.wait_for(count)).await;
-            }
-            None => cap.wait_for(count).await,
-        }
-    })
-    .script()?;
+    cap.wait(ctx, count, timeout).script()
+}
+
+/// `cap.wait` with `until`: the closure gets each stored packet as a map.
+fn wait_until(
+    ctx: &Ctx,
+    nctx: &NativeCallContext,
+    cap: &Capture,
+    count: Option<u64>,
+    timeout: Option<Duration>,
+    until: &Dynamic,
+) -> ScriptResult<()> {
+    const FUNC: &str = "cap.wait";
+    let f = until.clone().try_cast::<FnPtr>().ok_or_else(|| {
+        error(format!(
+            "{FUNC}: option `until` must be a closure `|packet| bool`, got {} `{until}`",
+            until.type_name()
+        ))
+    })?;
+    let mut check = |p: &Arc<Packet>| -> ScriptResult<bool> {
+        let result: Dynamic = f.call_within_context(nctx, (crate::convert::to_dynamic(&**p),))?;
+        result.as_bool().map_err(|_| {
+            error(format!(
+                "{FUNC}: `until` must return true or false, got {} `{result}`",
+                result.type_name()
+            ))
+        })
+    };
+    cap.follower()
+        .wait(ctx, WaitSpec { count, timeout }, Some(&mut check))
+        .map_err(|e| match e {
+            WaitError::Interrupted => interrupted(),
+            WaitError::Until(e) => e,
+        })?;
     Ok(())
 }
 
 fn stop(ctx: &Ctx, cap: &Capture) -> ScriptResult<Dynamic> {
-    cap.request_stop();
     // Not cancellable: stopping must finish (it is bounded by the stop grace).
-    ctx.runtime().block_on(cap.finish());
-    if let Some(msg) = cap.with_state(|st| st.error.clone()) {
+    cap.stop(ctx);
+    if let Some(msg) = cap.error() {
         return Err(error(msg));
     }
     // With `print`, each packet was shown as it came: the REPL does not list them again.
@@ -753,7 +780,7 @@ fn capture(ctx: &Ctx, target: Target, opts: Map) -> ScriptResult<Dynamic> {
         ));
     }
     let cap = start_with(ctx, target, &o)?;
-    let waited = wait(ctx, &cap, count.map(|n| n.max(0) as usize), timeout);
+    let waited = wait(ctx, &cap, count.map(|n| n.max(0) as u64), timeout);
     let packets = stop(ctx, &cap);
     waited?;
     packets

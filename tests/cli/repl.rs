@@ -50,7 +50,7 @@ fn help_lists_the_modules() {
         "  fs         read and write files relative to the script\n",
         "  proc       run programs from argument vectors\n",
         "  cluster    kind clusters: cluster::create, delete, delete_all, list, get; the Cluster type; kind nodes as Docker containers: discovery, exec, host-side veth; any context's cluster (cluster::current, context): nodes from the API, reached through Docker or a node debug pod\n",
-        "  logs       parse Apache/nginx combined access-log lines; pod logs: tail, since, follow (kube-rs)\n",
+        "  logs       parse Apache/nginx combined access-log lines; pod logs: tail, since, follow (kube-rs); start: pod logs followed in the background (lines, wait, stop)\n",
         "REPL commands: :load FILE, :reset, :quit (or Ctrl-D). Tab completes.\n",
     ] {
         assert!(

@@ -108,7 +108,38 @@ pub fn cluster(test: &str) -> Option<&'static RealCluster> {
 }
 
 fn start() -> Result<RealCluster, String> {
-    let dir = PathBuf::from(format!("/var/tmp/labsh-k8s-run-{}", std::process::id()));
+    up(PathBuf::from(format!(
+        "/var/tmp/labsh-k8s-run-{}",
+        std::process::id()
+    )))
+}
+
+/// A cluster of its own for a test that breaks it (kills its API server): other folder,
+/// names, ports and addresses than the shared one; owned by this process like it. `None`
+/// (after printing why) when the tier cannot run here and is not required. Take it down
+/// with [`RealCluster::down`].
+pub fn throwaway(test: &str) -> Option<RealCluster> {
+    // Only the prerequisites: the shared cluster is not started for it.
+    if let Some(why) = missing() {
+        assert!(
+            !required(),
+            "{test}: the real Kubernetes tier is required: {why}"
+        );
+        eprintln!("skipping {test}: {why}");
+        return None;
+    }
+    let dir = PathBuf::from(format!(
+        "/var/tmp/labsh-k8s-{}-{}",
+        test.chars().take(20).collect::<String>(),
+        std::process::id()
+    ));
+    match up(dir) {
+        Ok(c) => Some(c),
+        Err(e) => panic!("{test}: {e}"),
+    }
+}
+
+fn up(dir: PathBuf) -> Result<RealCluster, String> {
     let out = Command::new(repo().join("tests/k8s/cluster.sh"))
         .arg("up")
         .arg(&dir)
@@ -161,6 +192,30 @@ fn start() -> Result<RealCluster, String> {
 }
 
 impl RealCluster {
+    /// Stops the cluster and removes everything it made (`cluster.sh down`).
+    pub fn down(&self) {
+        let out = Command::new(repo().join("tests/k8s/cluster.sh"))
+            .arg("down")
+            .arg(&self.dir)
+            .output()
+            .expect("run tests/k8s/cluster.sh down");
+        assert!(
+            out.status.success(),
+            "cluster.sh down: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The pid of one of its processes (`kube-apiserver`, `etcd`, …).
+    pub fn pid_of(&self, name: &str) -> i32 {
+        let f = self.dir.join("pids").join(format!("{name}.pid"));
+        std::fs::read_to_string(&f)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+    }
+
     /// A labsh session on the cluster as its admin.
     pub fn session(&self) -> labsh::Session {
         session::labsh_session(&self.kubeconfig, CONTEXT)

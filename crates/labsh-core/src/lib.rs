@@ -8,6 +8,7 @@ pub mod docker;
 pub mod duration;
 pub mod errors;
 pub mod exit_code;
+pub mod follow;
 pub mod helm;
 pub mod interrupt;
 pub mod journal;

@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use futures::StreamExt;
+use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -151,20 +152,12 @@ pub async fn run_streaming(
 
 async fn read_lines<R: AsyncRead + Unpin>(pipe: Option<R>, tx: mpsc::UnboundedSender<String>) {
     let Some(pipe) = pipe else { return };
-    let mut reader = BufReader::new(pipe);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                let text = String::from_utf8_lossy(&buf);
-                // A terminal spinner redraws with `\r`: each redraw is a line of its own.
-                for part in text.trim_end_matches(['\n', '\r']).split('\r') {
-                    if tx.send(part.to_string()).is_err() {
-                        return;
-                    }
-                }
+    let mut lines = crate::follow::lines(pipe);
+    while let Some(Ok(line)) = lines.next().await {
+        // A terminal spinner redraws with `\r`: each redraw is a line of its own.
+        for part in line.trim_end_matches('\r').split('\r') {
+            if tx.send(part.to_string()).is_err() {
+                return;
             }
         }
     }

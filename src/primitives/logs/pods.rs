@@ -1,24 +1,22 @@
 //! `logs::tail`, `logs::since`, `logs::follow`: pod logs into arrays of lines (the `logs`
-//! module also holds `logs::parse_access`, registered from [`super::access`]).
+//! module also holds `logs::start`, registered from [`super::start`], of which
+//! `logs::follow` is the blocking form, and `logs::parse_access`, from [`super::access`]).
 //!
 //! Result shape, decided by the target's form: a pod target (a name, `pod/NAME`, a `Pod`)
 //! gives an array of strings; a workload target (`deployment/NAME`, `ds/NAME`, …), whose
 //! pods may be several, gives maps `#{pod, line}` so every line keeps its pod. `until`
 //! closures always receive the line's text.
 
-use crate::errors::Script;
-use std::collections::VecDeque;
-use std::time::Duration;
-
 use kube::api::LogParams;
-use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, NativeCallContext};
+use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext};
 
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
 use crate::kube::logs::{self, LogSource};
 use crate::kube::typed::Pod;
 use crate::options::Opts;
-use crate::primitives::kube::{Recv, block, conn, ns_flag, recv};
+use crate::primitives::kube::{block, conn, ns_flag};
+use crate::primitives::logs::start;
 use crate::primitives::{Family, Registry};
 
 /// `logs::tail`, `logs::since`, `logs::follow`.
@@ -27,10 +25,6 @@ pub const FAMILY: Family = Family {
     summary: "pod logs: tail, since, follow (kube-rs)",
     register,
 };
-
-/// How many followed lines `logs::follow` keeps by default (the oldest are dropped, and
-/// the count reported, beyond that).
-pub const DEFAULT_KEEP: usize = 100_000;
 
 const TAIL_DOC: &str = r#"The last `n` lines of a target's logs (`kubectl logs TARGET --tail N`). `target`:
 a pod name, a `Pod`, or `deployment/NAME` (its pods through its selector). A pod target gives
@@ -49,9 +43,10 @@ targets, results and options as `logs::tail`.
 let recent = logs::since("frontend-6c6d6dfd4d-xg8lp", "30s");
 ```"#;
 
-const FOLLOW_DOC: &str = r#"Follows a target's logs (`kubectl logs -f`) and returns the lines seen. Ends on
-`timeout`, when `until(line)` returns true (that line included), when every stream ends,
-or on Ctrl-C; the streams are closed. Options: `timeout`, `until` (closure receiving the
+const FOLLOW_DOC: &str = r#"Follows a target's logs (`kubectl logs -f`) and returns the lines seen: the blocking
+form of `logs::start` + `f.wait` + `f.stop`. Ends on `timeout`, when `until(line)`
+returns true (that line included), when every stream ends, or on Ctrl-C; the streams are
+closed. A follow that ends because the API server went away is an error. Options: `timeout`, `until` (closure receiving the
 line's text), `print` (print lines as they come, prefixed `[pod]` when the target has
 several pods), `container`, `namespace`, `tail` (start with the last N lines; default: all),
 `since` (a duration), `keep` (the result keeps the last N lines, default 100000; older
@@ -119,7 +114,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
 }
 
 /// The target as text (`deployment/frontend`, a pod name) and its namespace.
-fn target_of(
+pub(super) fn target_of(
     func: &str,
     t: &Dynamic,
     namespace: Option<String>,
@@ -139,7 +134,7 @@ fn target_of(
     )))
 }
 
-fn explain_logs(
+pub(super) fn explain_logs(
     ctx: &Ctx,
     target: &str,
     ns: &Option<String>,
@@ -159,7 +154,8 @@ fn explain_logs(
     ctx.explain(&argv);
 }
 
-fn item(source: &LogSource, pod: &str, line: String) -> Dynamic {
+/// A line as scripts get it: its text for a pod target, `#{pod, line}` for a workload.
+pub(super) fn item(source: &LogSource, pod: &str, line: String) -> Dynamic {
     if source.workload {
         let mut m = Map::new();
         m.insert("pod".into(), pod.to_string().into());
@@ -294,108 +290,21 @@ fn since(ctx: &Ctx, t: Dynamic, d: &str, opts: Map) -> ScriptResult<Array> {
 }
 
 fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
-    let func = "logs::follow";
-    let o = Opts::new(
-        func,
-        opts,
-        &[
-            "timeout",
-            "until",
-            "print",
-            "container",
-            "namespace",
-            "tail",
-            "since",
-            "keep",
-        ],
-    )?;
-    let (target, ns) = target_of(func, &t, o.string("namespace")?)?;
-    let container = o.string("container")?;
-    let timeout: Option<Duration> = o.duration("timeout")?;
-    let print = o.bool("print")?.unwrap_or(false);
-    let tail = o.int("tail")?;
-    let since = o.duration("since")?;
-    let until: Option<FnPtr> = match o.get("until") {
-        None => None,
-        Some(v) => Some(v.clone().try_cast::<FnPtr>().ok_or_else(|| {
-            error(format!(
-                "{func}: option `until` must be a closure `|line| bool`, got {}",
-                v.type_name()
-            ))
-        })?),
-    };
-    let mut extra = vec!["-f".to_string()];
-    if let Some(n) = tail {
-        extra.extend(["--tail".to_string(), n.to_string()]);
-    }
-    if let Some(s) = since {
-        extra.extend(["--since".to_string(), crate::kube::error::human(s)]);
-    }
-    let conn = conn(ctx)?;
-    let source = block(ctx, logs::resolve(&conn, &target, ns.as_deref()))?;
-    if source.workload {
-        extra.push("--prefix".into());
-    }
-    explain_logs(ctx, &target, &ns, &container, extra);
-    let params = LogParams {
-        container,
-        tail_lines: tail,
-        since_seconds: since.map(|s| s.as_secs().max(1) as i64),
-        ..Default::default()
-    };
-    let token = tokio_util::sync::CancellationToken::new();
-    // Dropping the guard (on any return) cancels the streams.
-    let _guard = token.clone().drop_guard();
-    let mut rx = {
-        let _entered = ctx.runtime().enter();
-        logs::follow(conn.clone(), &source, params, token)
-    };
-    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
-    let prefix = source.pods.len() > 1;
-    let keep = match o.int("keep")? {
-        None => DEFAULT_KEEP,
-        Some(n) if n >= 1 => n as usize,
-        Some(n) => {
-            return Err(error(format!(
-                "{func}: option `keep` must be 1 or more, got {n}"
-            )));
+    const FUNC: &str = "logs::follow";
+    let mut known = start::START_OPTS.to_vec();
+    known.extend(["timeout", "until"]);
+    let o = Opts::new(FUNC, opts, &known)?;
+    let f = start::launch(ctx, FUNC, &t, &o)?;
+    let waited = start::wait(ctx, ncc, &f, &o, FUNC);
+    // Stop whatever happened (Ctrl-C, an `until` error): nothing is left following.
+    let matched = match waited {
+        Ok((_, matched)) => matched,
+        Err(e) => {
+            f.follower().stop(ctx, std::time::Duration::from_secs(5));
+            return Err(e);
         }
     };
-    crate::limits::check_option_len(func, "keep", keep, &ctx.settings().limits)?;
-    let mut out: VecDeque<Dynamic> = VecDeque::new();
-    let mut dropped = 0u64;
-    loop {
-        let next = match recv(ctx, &mut rx, deadline)? {
-            Recv::Item(n) => n,
-            Recv::Closed | Recv::TimedOut => break,
-        };
-        let (pod, line) = next.script()?;
-        if print {
-            if prefix {
-                ctx.output().println(&format!("[{pod}] {line}"));
-            } else {
-                ctx.output().println(&line);
-            }
-        }
-        let done = match &until {
-            Some(f) => f.call_within_context::<bool>(ncc, (line.clone(),))?,
-            None => false,
-        };
-        if out.len() == keep {
-            out.pop_front();
-            dropped += 1;
-        }
-        out.push_back(item(&source, &pod, line));
-        if done {
-            break;
-        }
-    }
-    if dropped > 0 {
-        ctx.output().eprintln(&format!(
-            "{func}: kept the last {keep} lines; {dropped} older lines were dropped (option `keep`)"
-        ));
-    }
+    let lines = start::stop(ctx, FUNC, &f, matched.as_ref())?;
     // With `print`, the lines were shown as they came: the REPL does not list them again.
-    let lines: Array = out.into_iter().collect();
-    Ok(crate::shown::shown_if(ctx, print, lines.into()))
+    Ok(crate::shown::shown_if(ctx, f.prints(), lines.into()))
 }

@@ -4,7 +4,6 @@
 //! lookups (`monitor::agent_pod`, `monitor::endpoint_id`) in [`lookup`].
 
 use self::values::{event_map, field_dynamic};
-use crate::errors::Script;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -126,7 +125,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["mon: Monitor", "Array"],
         STOP_DOC,
         move |mon: &mut Monitor| -> ScriptResult<Dynamic> {
-            mon.stop(&c, STOP_GRACE).script()?;
+            mon.stop(&c, STOP_GRACE);
             // With `print`, each event was shown as it came: the REPL does not list them again.
             let events = event_maps(mon).into();
             Ok(crate::shown::shown_if(&c, mon.prints(), events))

@@ -50,7 +50,7 @@ as from `monitor::parse`), `mon.events()`, `mon.wait(#{count, timeout, "until"})
 - `types`: event types for `-t` ("drop", "trace", "policy-verdict", "debug", "l7", …);
 - `verbose`: 0–2 (`-v`, `-v -v`); `json`: `-j`;
 - `"print"`: print each line as it arrives (quote the key: `print` is a Rhai keyword);
-- `capacity`: the most events kept (default 100000; the oldest are dropped and counted).
+- `capacity`: the most events kept (default 10000; the oldest are dropped and counted).
 The exec ends with `mon.stop()`, when the last variable holding the monitor goes (a
 function left with an error, for instance), and when the session ends (the end of
 `labsh run`, after an error or Ctrl-C too). In the REPL, Ctrl-C interrupts `mon.wait` but

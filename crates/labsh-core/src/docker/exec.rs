@@ -16,7 +16,8 @@ use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::client::DockerError;
-pub use super::lines::LineSplitter;
+pub use crate::follow::LineSplitter;
+use tokio_util::codec::Decoder;
 
 /// How long a stopped command gets between its first signal and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_millis(1500);
@@ -114,28 +115,25 @@ impl ExecProcess {
     }
 
     async fn read_pid(&mut self) -> Result<(), DockerError> {
-        let mut first = Vec::new();
+        // The pid comes as the first line of stdout, read with the one line splitter.
+        let mut first = bytes::BytesMut::new();
+        let mut decoder = crate::follow::LineDecoder::default();
         let mut stderr = Vec::new();
         loop {
             match self.output.next().await {
                 Some(Ok(LogOutput::StdOut { message }))
                 | Some(Ok(LogOutput::Console { message })) => {
                     first.extend_from_slice(&message);
-                    if let Some(nl) = first.iter().position(|&c| c == b'\n') {
-                        let pid = std::str::from_utf8(&first[..nl])
-                            .ok()
-                            .and_then(|s| s.trim().parse::<u32>().ok())
-                            .ok_or_else(|| {
-                                DockerError::Other(format!(
-                                    "`{}`: could not read the command's pid (got {:?})",
-                                    self.command,
-                                    String::from_utf8_lossy(&first[..nl])
-                                ))
-                            })?;
+                    if let Ok(Some(line)) = decoder.decode(&mut first) {
+                        let pid = line.trim().parse::<u32>().map_err(|_| {
+                            DockerError::Other(format!(
+                                "`{}`: could not read the command's pid (got {line:?})",
+                                self.command
+                            ))
+                        })?;
                         self.pid = pid;
-                        if nl + 1 < first.len() {
-                            self.pending
-                                .push_back(Chunk::Stdout(Bytes::copy_from_slice(&first[nl + 1..])));
+                        if !first.is_empty() {
+                            self.pending.push_back(Chunk::Stdout(first.freeze()));
                         }
                         return Ok(());
                     }

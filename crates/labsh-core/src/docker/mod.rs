@@ -5,7 +5,6 @@
 
 pub mod client;
 pub mod exec;
-pub mod lines;
 pub mod nodes;
 pub mod veth;
 

@@ -26,6 +26,23 @@ pub enum KubeError {
         /// The underlying error.
         detail: String,
     },
+    /// The API server answered before, and no longer does (killed, network gone): a watch
+    /// or a log stream cannot go on.
+    #[error(
+        "{what}: lost the connection to the Kubernetes API server of context `{context}` at {server} (no answer to {attempts} attempts): {detail}"
+    )]
+    Lost {
+        /// What was going on (`logs of pod default/frontend-abc`).
+        what: String,
+        /// The kubeconfig context.
+        context: String,
+        /// The server URL from the kubeconfig.
+        server: String,
+        /// How many tries failed.
+        attempts: u32,
+        /// The last error.
+        detail: String,
+    },
     /// The API server answered with an error status.
     #[error("{what}: {message} (HTTP {code}, context `{context}`)")]
     Api {

@@ -9,10 +9,11 @@
 //! the processes whose command line is exactly the exec's argv and whose parent is outside the
 //! container (PPid 0: started by an exec, not by the container's own processes).
 
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
 use kube::api::{Api, AttachParams, AttachedProcess};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::AsyncRead;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -225,26 +226,11 @@ async fn pump(
     tx: &mpsc::Sender<ExecLine>,
     wrap: fn(String) -> ExecLine,
 ) {
-    let mut reader = BufReader::new(reader);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                let line = String::from_utf8_lossy(strip_eol(&buf)).into_owned();
-                if tx.send(wrap(line)).await.is_err() {
-                    // Nobody reads: keep draining so the exec can finish.
-                    continue;
-                }
-            }
-        }
+    let mut lines = crate::follow::lines(reader);
+    while let Some(Ok(line)) = lines.next().await {
+        // Nobody reads: keep draining so the exec can finish.
+        let _ = tx.send(wrap(line)).await;
     }
-}
-
-fn strip_eol(b: &[u8]) -> &[u8] {
-    let b = b.strip_suffix(b"\n").unwrap_or(b);
-    b.strip_suffix(b"\r").unwrap_or(b)
 }
 
 /// The exit code in an exec's final status: `Success` is 0, `NonZeroExitCode` carries it
@@ -308,12 +294,5 @@ mod tests {
         assert_eq!(info.code, None);
         assert!(info.message.contains("executable file not found"));
         assert_eq!(exit_info(None).code, None);
-    }
-
-    #[test]
-    fn line_endings_are_stripped() {
-        assert_eq!(strip_eol(b"a\r\n"), b"a");
-        assert_eq!(strip_eol(b"a\n"), b"a");
-        assert_eq!(strip_eol(b"a"), b"a");
     }
 }

@@ -1,8 +1,15 @@
 //! Pod logs: a target (`frontend-abc`, a `Pod`, `deployment/frontend`, `ds/cilium`) is
 //! resolved to its pods (a workload's pods through its `spec.selector`); `fetch` reads the
-//! last lines or the lines since a time, `follow` streams every pod's lines on a channel.
+//! last lines or the lines since a time, `follow` streams every pod's lines on a channel
+//! (the source of [`crate::kube::log_follow::LogFollow`]).
 //! Each follow stream is a task watching a cancellation token: cancelling it (or dropping the
 //! receiver) ends the HTTP streams.
+//!
+//! A log stream also ends when the API server goes away, and that must not pass for the
+//! pod's log ending: when a stream ends, the pod is read back; if the server does not answer
+//! after [`LOST_ATTEMPTS`] tries, the follow ends with [`KubeError::Lost`].
+
+use std::time::Duration;
 
 use futures::AsyncBufReadExt;
 use k8s_openapi::api::core::v1::Pod;
@@ -10,6 +17,7 @@ use kube::api::{Api, LogParams};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::follow::LineSplitter;
 use crate::kube::objects::{self, ListQuery};
 use crate::kube::target::{Target, selector_string};
 use crate::kube::{Conn, KubeError};
@@ -156,27 +164,85 @@ pub fn follow(
                     return;
                 }
             };
-            let mut buf = Vec::new();
-            loop {
-                buf.clear();
-                let n = tokio::select! {
+            let mut splitter = LineSplitter::default();
+            let read_error = loop {
+                let lines = tokio::select! {
                     _ = token.cancelled() => return,
                     _ = tx.closed() => return,
-                    n = reader.read_until(b'\n', &mut buf) => n,
-                };
-                match n {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {
-                        let end = buf.strip_suffix(b"\n").unwrap_or(&buf);
-                        let end = end.strip_suffix(b"\r").unwrap_or(end);
-                        let line = String::from_utf8_lossy(end).into_owned();
-                        if tx.send(Ok((pod.clone(), line))).await.is_err() {
-                            return;
+                    chunk = reader.fill_buf() => match chunk {
+                        Ok([]) => break None,
+                        Err(e) => break Some(e.to_string()),
+                        Ok(chunk) => {
+                            let n = chunk.len();
+                            let lines = splitter.push(chunk);
+                            reader.consume_unpin(n);
+                            lines
                         }
+                    },
+                };
+                for line in lines {
+                    if tx.send(Ok((pod.clone(), line))).await.is_err() {
+                        return;
                     }
                 }
+            };
+            if let Some(line) = splitter.finish()
+                && tx.send(Ok((pod.clone(), line))).await.is_err()
+            {
+                return;
+            }
+            let describe = || what(&ns, &pod, params.container.as_deref());
+            let lost = tokio::select! {
+                _ = token.cancelled() => return,
+                _ = tx.closed() => return,
+                lost = server_lost(&conn, &api, &pod, read_error, describe) => lost,
+            };
+            if let Some(err) = lost {
+                let _ = tx.send(Err(err)).await;
             }
         });
     }
     rx
+}
+
+/// How many times the pod is read back after its log stream ended before the server is
+/// declared lost.
+pub const LOST_ATTEMPTS: u32 = 3;
+/// The pause between those reads.
+pub const LOST_RETRY: Duration = Duration::from_secs(1);
+
+/// After a log stream ended: `None` when the server still answers (the pod's log really
+/// ended: its container exited, the pod was deleted), else the lost connection, with the
+/// last error (the stream's read error, then the reads').
+async fn server_lost(
+    conn: &Conn,
+    api: &Api<Pod>,
+    pod: &str,
+    read_error: Option<String>,
+    what: impl Fn() -> String,
+) -> Option<KubeError> {
+    let mut last = read_error.unwrap_or_else(|| "the log stream ended".to_string());
+    for attempt in 1..=LOST_ATTEMPTS {
+        match tokio::time::timeout(LOST_RETRY * 3, api.get(pod)).await {
+            // Any answer, even 404 (the pod is gone), means the server is there.
+            Ok(Ok(_) | Err(kube::Error::Api(_))) => return None,
+            Ok(Err(e)) => last = crate::kube::error::root_cause(&e),
+            Err(_) => {
+                last = format!(
+                    "no answer within {}",
+                    crate::kube::error::human(LOST_RETRY * 3)
+                )
+            }
+        }
+        if attempt < LOST_ATTEMPTS {
+            tokio::time::sleep(LOST_RETRY).await;
+        }
+    }
+    Some(KubeError::Lost {
+        what: what(),
+        context: conn.context.clone(),
+        server: conn.server.clone(),
+        attempts: LOST_ATTEMPTS,
+        detail: last,
+    })
 }

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod error;
 pub mod exec;
 pub mod kinds;
+pub mod log_follow;
 pub mod logs;
 pub mod lookup;
 pub mod objects;

@@ -62,6 +62,7 @@ pub struct StoreWatch<'a> {
         Box<dyn futures::Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send + 'a>,
     >,
     last_error: Option<String>,
+    lost: Lost,
     store: Store,
     init: Option<Store>,
     ready: bool,
@@ -89,6 +90,7 @@ impl<'a> StoreWatch<'a> {
             deadline: tokio::time::Instant::now() + timeout,
             stream,
             last_error: None,
+            lost: Lost::default(),
             store: Store::new(),
             init: None,
             ready: false,
@@ -127,10 +129,16 @@ impl<'a> StoreWatch<'a> {
                     if is_permanent(&err, self.ready) {
                         return Ok(Err(err));
                     }
+                    if let Some(lost) = self.lost.failed(&err, self.what) {
+                        return Ok(Err(lost));
+                    }
                     self.last_error = Some(err.to_string());
                     continue;
                 }
-                Ok(Some(Ok(ev))) => ev,
+                Ok(Some(Ok(ev))) => {
+                    self.lost = Lost::default();
+                    ev
+                }
             };
             let key = |o: &DynamicObject| {
                 format!(
@@ -162,6 +170,43 @@ impl<'a> StoreWatch<'a> {
                 return Ok(Ok(&self.store));
             }
         }
+    }
+}
+
+/// Unreachable-server errors in a row after this many mean the server is gone (kube-runtime's
+/// backoff retries at about 0, 0.8 and 2.4 s).
+pub const LOST_ATTEMPTS: u32 = 3;
+/// ... or after this long without an answer, whichever comes first.
+pub const LOST_AFTER: Duration = Duration::from_secs(5);
+
+/// A server that answered and stopped answering: kubectl gives up after a few retries, so
+/// does a wait, rather than retrying silently for its whole timeout.
+#[derive(Default)]
+struct Lost {
+    failures: u32,
+    since: Option<tokio::time::Instant>,
+}
+
+impl Lost {
+    /// Counts an error; returns the lost-connection error once the server is deemed gone.
+    fn failed(&mut self, err: &KubeError, what: &str) -> Option<KubeError> {
+        let KubeError::Unreachable {
+            context,
+            server,
+            detail,
+        } = err
+        else {
+            return None;
+        };
+        self.failures += 1;
+        let since = *self.since.get_or_insert_with(tokio::time::Instant::now);
+        (self.failures >= LOST_ATTEMPTS || since.elapsed() >= LOST_AFTER).then(|| KubeError::Lost {
+            what: what.to_string(),
+            context: context.clone(),
+            server: server.clone(),
+            attempts: self.failures,
+            detail: detail.clone(),
+        })
     }
 }
 

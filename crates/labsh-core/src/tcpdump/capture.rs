@@ -1,22 +1,25 @@
-//! A tcpdump capture running in the background while a script goes on.
+//! A tcpdump capture running in the background while a script goes on: a
+//! [`Follower`] of packets.
 //!
-//! [`Capture::start`] launches tcpdump (line-buffered, `-U`), waits until it says
-//! "listening on" — so a bad filter or an unknown interface fails `start` with tcpdump's own
-//! message — then hands the process to a background task that joins the lines into records
-//! (`-v` and encapsulated packets take several lines) and parses each into a [`Packet`]
-//! (stored compactly; maps are built on demand). The task ends tcpdump when
-//! [`Capture::stop`] is called or the session ends (script error, Ctrl-C, end of run), so no
-//! tcpdump is ever left behind.
+//! [`Capture::listen`] waits until tcpdump (line-buffered, `-U`) says "listening on" — so a
+//! bad filter or an unknown interface fails `start` with tcpdump's own message — then
+//! [`Capture::spawn`] hands the process to a follower whose parser joins the lines into
+//! records (`-v` and encapsulated packets take several lines) and parses each into a
+//! [`Packet`]. The store keeps the first packets within the sandbox limits and counts the
+//! rest. Stopping sends SIGINT (tcpdump prints its statistics), then kills it after a grace;
+//! the follower stops it too when its last handle goes or the session ends (script error,
+//! Ctrl-C, end of run), so no tcpdump is ever left behind.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
 use super::parse::{Packet, parse};
 use super::record::Records;
 use super::source::{Event, Source};
+use crate::context::Ctx;
+use crate::follow::{self, EndReason, Follower, Keep, Options, Parse, Store, WaitSpec};
+use crate::interrupt::Interrupted;
 use crate::output::Output;
 
 /// How long tcpdump gets to say "listening on" (or fail) before `start` returns anyway.
@@ -26,6 +29,8 @@ pub const STOP_GRACE: Duration = Duration::from_secs(3);
 /// A record still open this long after its last line is complete: tcpdump writes a packet's
 /// lines together, so the quiet means no continuation line is coming.
 pub const RECORD_IDLE: Duration = Duration::from_millis(100);
+/// Stderr lines kept for messages.
+const STDERR_TAIL: usize = 20;
 
 /// tcpdump's closing statistics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,69 +67,47 @@ impl Stats {
     }
 }
 
-/// The capture's state, shared between the script and the background task.
+/// What tcpdump said on stderr: its statistics and its last lines.
 #[derive(Debug, Default)]
-pub struct State {
-    /// Packets parsed so far.
-    pub packets: Vec<Packet>,
-    /// Packets parsed but not stored: `packets` reached the launch's `max_packets` or
-    /// `max_bytes`.
-    pub not_stored: u64,
-    /// Bytes of the stored packets' lines.
-    pub stored_bytes: usize,
-    /// The background task is over (tcpdump exited).
-    pub finished: bool,
-    /// tcpdump failed on its own (not stopped by us): its message.
-    pub error: Option<String>,
-    /// Closing statistics, once tcpdump printed them.
-    pub stats: Stats,
-    /// Its last stderr lines, for messages.
-    pub stderr_tail: Vec<String>,
-    /// The record being assembled.
-    records: Records,
-}
-
-struct Inner {
-    state: Mutex<State>,
-    progress: watch::Sender<u64>,
-    stop: CancellationToken,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    command: String,
-    print: bool,
-    max_packets: usize,
-    max_bytes: usize,
+struct Stderr {
+    stats: Stats,
+    tail: Vec<String>,
 }
 
 /// A running (or finished) capture. Clones share it.
 #[derive(Clone)]
-pub struct Capture(Arc<Inner>);
+pub struct Capture {
+    follower: Follower<Packet>,
+    stderr: Arc<Mutex<Stderr>>,
+    command: String,
+    print: bool,
+}
 
-/// What [`Capture::start`] needs besides the running tcpdump.
+/// What [`Capture::spawn`] needs besides the listening tcpdump.
 pub struct Launch {
-    /// The command line, for messages (`tcpdump -n …` or `docker exec node tcpdump …`).
-    pub command: String,
     /// Echo packet lines as they arrive.
     pub print: bool,
-    /// Where echoes go.
-    pub output: Output,
-    /// Cancelled when the session ends: the capture then stops.
-    pub session: CancellationToken,
     /// The most packets stored (the sandbox array limit); later ones are only counted.
     pub max_packets: usize,
     /// The most line bytes stored (the sandbox string limit); later packets are only counted.
     pub max_bytes: usize,
 }
 
+/// tcpdump once it said "listening on" (or [`START_TIMEOUT`] passed).
+pub struct Listening {
+    source: Source,
+    command: String,
+    header: Vec<String>,
+    early: Vec<String>,
+}
+
 impl Capture {
-    /// Waits for tcpdump to start listening, then returns the capture and the background
-    /// future that feeds it (spawn it with `ctx.spawn_background`). tcpdump's early exit
-    /// (bad filter, unknown interface, no permission) is an error with its own message.
-    pub async fn start(
-        mut source: Source,
-        launch: Launch,
-    ) -> Result<(Capture, impl Future<Output = ()> + Send + 'static), String> {
+    /// Waits for tcpdump to start listening. tcpdump's early exit (bad filter, unknown
+    /// interface, no permission) is an error with its own message. `command` is the command
+    /// line, for messages (`tcpdump -n …` or `nsenter … tcpdump …`).
+    pub async fn listen(mut source: Source, command: String) -> Result<Listening, String> {
         let mut header = Vec::new();
-        let mut early_lines = Vec::new();
+        let mut early = Vec::new();
         let deadline = tokio::time::Instant::now() + START_TIMEOUT;
         loop {
             match tokio::time::timeout_at(deadline, source.next()).await {
@@ -136,207 +119,236 @@ impl Capture {
                         break;
                     }
                 }
-                Ok(Event::Stdout(l)) => early_lines.push(l),
+                Ok(Event::Stdout(l)) => early.push(l),
                 Ok(Event::End) => {
                     let code = source.exit_code().await;
-                    return Err(failure_message(&launch.command, code, &header));
-                }
-            }
-        }
-        let (progress, _) = watch::channel(0);
-        let inner = Arc::new(Inner {
-            state: Mutex::new(State {
-                stderr_tail: header,
-                ..State::default()
-            }),
-            progress,
-            stop: launch.session.child_token(),
-            task: Mutex::new(None),
-            command: launch.command.clone(),
-            print: launch.print,
-            max_packets: launch.max_packets,
-            max_bytes: launch.max_bytes,
-        });
-        let capture = Capture(inner);
-        for l in early_lines {
-            capture.on_stdout(&l, launch.print.then_some(&launch.output));
-        }
-        let task = capture.clone().feed(source, launch);
-        Ok((capture, task))
-    }
-
-    /// Keeps the background task's handle so [`Capture::finish`] can wait for it.
-    pub fn set_task(&self, task: tokio::task::JoinHandle<()>) {
-        *self.0.task.lock().expect("capture lock") = Some(task);
-    }
-
-    fn on_stdout(&self, line: &str, echo: Option<&Output>) {
-        // tcpdump writes an empty line on SIGINT, before its statistics.
-        if line.trim().is_empty() {
-            return;
-        }
-        if let Some(out) = echo {
-            out.println(line);
-        }
-        let done = self
-            .0
-            .state
-            .lock()
-            .expect("capture lock")
-            .records
-            .push(line);
-        if let Some(record) = done {
-            self.add_record(&record);
-        }
-    }
-
-    /// Parses the open record, if any (the output went quiet or ended).
-    fn flush_record(&self) {
-        let done = self.0.state.lock().expect("capture lock").records.flush();
-        if let Some(record) = done {
-            self.add_record(&record);
-        }
-    }
-
-    fn record_pending(&self) -> bool {
-        self.0
-            .state
-            .lock()
-            .expect("capture lock")
-            .records
-            .is_pending()
-    }
-
-    fn add_record(&self, record: &str) {
-        if let Some(p) = parse(record) {
-            let n = {
-                let mut st = self.0.state.lock().expect("capture lock");
-                let fits = st.packets.len() < self.0.max_packets
-                    && st.stored_bytes + record.len() <= self.0.max_bytes;
-                if fits {
-                    st.stored_bytes += record.len();
-                    st.packets.push(p);
-                } else {
-                    st.not_stored += 1;
-                }
-                st.packets.len() as u64 + st.not_stored
-            };
-            self.0.progress.send_replace(n);
-        }
-    }
-
-    async fn feed(self, mut source: Source, launch: Launch) {
-        let echo = launch.print.then_some(launch.output.clone());
-        let mut stopping = false;
-        let mut deadline = None;
-        let mut killed = false;
-        loop {
-            let idle = self
-                .record_pending()
-                .then(|| tokio::time::Instant::now() + RECORD_IDLE);
-            tokio::select! {
-                biased;
-                _ = self.0.stop.cancelled(), if !stopping => {
-                    stopping = true;
-                    source.interrupt().await;
-                    deadline = Some(tokio::time::Instant::now() + STOP_GRACE);
-                }
-                _ = crate::docker::exec::sleep_until(deadline) => {
                     source.kill().await;
-                    killed = true;
-                    break;
+                    return Err(failure_message(&command, code, &header));
                 }
-                _ = crate::docker::exec::sleep_until(idle) => self.flush_record(),
-                ev = source.next() => match ev {
-                    Event::Stdout(l) => self.on_stdout(&l, echo.as_ref()),
-                    Event::Stderr(l) => {
-                        let mut st = self.0.state.lock().expect("capture lock");
-                        st.stats.record(&l);
-                        st.stderr_tail.push(l);
-                        let excess = st.stderr_tail.len().saturating_sub(20);
-                        st.stderr_tail.drain(..excess);
-                    }
-                    Event::End => break,
-                },
             }
         }
-        let code = if killed {
-            None
-        } else {
-            source.exit_code().await
+        Ok(Listening {
+            source,
+            command,
+            header,
+            early,
+        })
+    }
+
+    /// Follows the listening tcpdump in the background.
+    pub fn spawn(ctx: &Ctx, listening: Listening, launch: Launch) -> Capture {
+        let Listening {
+            source,
+            command,
+            header,
+            early,
+        } = listening;
+        let stderr = Arc::new(Mutex::new(Stderr {
+            stats: Stats::default(),
+            tail: header,
+        }));
+        let source = Tcpdump {
+            source,
+            early: early.into(),
+            stderr: stderr.clone(),
+            command: command.clone(),
+            ended: false,
         };
-        if !killed {
-            // Whatever happened, nothing of tcpdump survives its capture.
-            source.kill().await;
-        }
-        self.flush_record();
-        let mut st = self.0.state.lock().expect("capture lock");
-        if !stopping && code.is_some_and(|c| c != 0) {
-            st.error = Some(failure_message(&self.0.command, code, &st.stderr_tail));
-        }
-        st.finished = true;
-        drop(st);
-        self.0.progress.send_modify(|n| *n += 0);
-    }
-
-    /// Asks the background task to stop tcpdump (SIGINT, then SIGKILL after a grace).
-    pub fn request_stop(&self) {
-        self.0.stop.cancel();
-    }
-
-    /// Waits until the background task is over (after [`Capture::request_stop`] or tcpdump's
-    /// own exit).
-    pub async fn finish(&self) {
-        let task = self.0.task.lock().expect("capture lock").take();
-        match task {
-            Some(t) => {
-                let _ = t.await;
-            }
-            None => {
-                let mut rx = self.0.progress.subscribe();
-                while !self.is_finished() {
-                    if rx.changed().await.is_err() {
-                        break;
-                    }
-                }
-            }
+        let parser = Packets {
+            records: Records::default(),
+            echo: launch.print.then(|| ctx.output().clone()),
+        };
+        let store = Store::weighed(
+            Keep::First {
+                items: launch.max_packets,
+                bytes: launch.max_bytes,
+            },
+            |p: &Packet| p.raw().len(),
+        );
+        let follower = Follower::spawn(
+            ctx,
+            source,
+            parser,
+            store,
+            Options {
+                name: command.clone(),
+                overflow_note: None,
+            },
+        );
+        Capture {
+            follower,
+            stderr,
+            command,
+            print: launch.print,
         }
     }
 
-    /// Waits until `count` packets arrived or the capture ended (no deadline: wrap it).
-    pub async fn wait_for(&self, count: usize) {
-        let mut rx = self.0.progress.subscribe();
-        loop {
-            {
-                let st = self.0.state.lock().expect("capture lock");
-                if st.packets.len() + st.not_stored as usize >= count || st.finished {
-                    return;
-                }
-            }
-            if rx.changed().await.is_err() {
-                return;
-            }
-        }
+    /// Stops tcpdump (SIGINT, then SIGKILL after [`STOP_GRACE`]) and waits until it is
+    /// gone. Not interruptible, and bounded.
+    pub fn stop(&self, ctx: &Ctx) -> Option<EndReason> {
+        self.follower.stop(
+            ctx,
+            STOP_GRACE + crate::process::KILL_GRACE + Duration::from_secs(2),
+        )
+    }
+
+    /// Waits until `count` packets arrived (stored or not), `timeout` passes or tcpdump
+    /// exits. Ctrl-C interrupts it (the capture goes on).
+    pub fn wait(
+        &self,
+        ctx: &Ctx,
+        count: Option<u64>,
+        timeout: Option<Duration>,
+    ) -> Result<(), Interrupted> {
+        self.follower
+            .wait::<Interrupted>(ctx, WaitSpec { count, timeout }, None)
+            .map(|_| ())
+            .map_err(|_| Interrupted)
+    }
+
+    /// The follower behind it (waits with a condition on packets).
+    pub fn follower(&self) -> &Follower<Packet> {
+        &self.follower
+    }
+
+    /// Runs `f` on the stored packets (oldest first).
+    pub fn with_packets<T>(&self, f: impl FnOnce(&Store<Packet>) -> T) -> T {
+        self.follower.with_store(f)
+    }
+
+    /// Packets stored.
+    pub fn len(&self) -> usize {
+        self.follower.len()
+    }
+
+    /// Whether no packet is stored.
+    pub fn is_empty(&self) -> bool {
+        self.follower.is_empty()
+    }
+
+    /// Packets parsed but not stored: the store reached the launch's `max_packets` or
+    /// `max_bytes`.
+    pub fn not_stored(&self) -> u64 {
+        self.follower.dropped()
     }
 
     /// Whether tcpdump has exited.
     pub fn is_finished(&self) -> bool {
-        self.0.state.lock().expect("capture lock").finished
+        self.follower.ended().is_some()
     }
 
-    /// Runs `f` on the state (the packets so far, the statistics, the error).
-    pub fn with_state<T>(&self, f: impl FnOnce(&State) -> T) -> T {
-        f(&self.0.state.lock().expect("capture lock"))
+    /// tcpdump's failure when it exited on its own with an error (not stopped by us).
+    pub fn error(&self) -> Option<String> {
+        self.follower.error()
+    }
+
+    /// Its closing statistics, once it printed them.
+    pub fn stats(&self) -> Stats {
+        self.stderr.lock().unwrap_or_else(|e| e.into_inner()).stats
     }
 
     /// The command line tcpdump runs as.
     pub fn command(&self) -> &str {
-        &self.0.command
+        &self.command
     }
 
     /// Whether packet lines are echoed as they arrive (`print: true`).
     pub fn prints(&self) -> bool {
-        self.0.print
+        self.print
+    }
+}
+
+/// tcpdump as a follower's source: stdout lines are its lines; stderr feeds the statistics
+/// and the tail kept for messages.
+struct Tcpdump {
+    source: Source,
+    early: VecDeque<String>,
+    stderr: Arc<Mutex<Stderr>>,
+    command: String,
+    ended: bool,
+}
+
+impl follow::Source for Tcpdump {
+    type Line = String;
+
+    async fn next(&mut self) -> Option<String> {
+        if let Some(l) = self.early.pop_front() {
+            return Some(l);
+        }
+        loop {
+            match self.source.next().await {
+                Event::Stdout(l) => return Some(l),
+                Event::Stderr(l) => {
+                    let mut st = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
+                    st.stats.record(&l);
+                    st.tail.push(l);
+                    let excess = st.tail.len().saturating_sub(STDERR_TAIL);
+                    st.tail.drain(..excess);
+                }
+                Event::End => {
+                    self.ended = true;
+                    return None;
+                }
+            }
+        }
+    }
+
+    async fn stop(&mut self) -> Option<Duration> {
+        self.source.interrupt().await;
+        Some(STOP_GRACE)
+    }
+
+    async fn close(&mut self, stopped: bool) -> Option<String> {
+        // Ended by itself: its exit status says how; still running after the grace: killed.
+        let code = if self.ended {
+            self.source.exit_code().await
+        } else {
+            None
+        };
+        // Whatever happened, nothing of tcpdump survives its capture.
+        self.source.kill().await;
+        if stopped || code.is_none_or(|c| c == 0) {
+            return None;
+        }
+        let tail = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
+        Some(failure_message(&self.command, code, &tail.tail))
+    }
+}
+
+/// tcpdump's lines joined into records and parsed into packets.
+struct Packets {
+    records: Records,
+    echo: Option<Output>,
+}
+
+impl Packets {
+    fn add(record: Option<String>, out: &mut Vec<Packet>) {
+        if let Some(p) = record.as_deref().and_then(parse) {
+            out.push(p);
+        }
+    }
+}
+
+impl Parse<String> for Packets {
+    type Item = Packet;
+
+    fn line(&mut self, line: String, out: &mut Vec<Packet>) {
+        // tcpdump writes an empty line on SIGINT, before its statistics.
+        if line.trim().is_empty() {
+            return;
+        }
+        if let Some(echo) = &self.echo {
+            echo.println(&line);
+        }
+        Self::add(self.records.push(&line), out);
+    }
+
+    fn idle(&self) -> Option<Duration> {
+        self.records.is_pending().then_some(RECORD_IDLE)
+    }
+
+    fn flush(&mut self, out: &mut Vec<Packet>) {
+        Self::add(self.records.flush(), out);
     }
 }
 

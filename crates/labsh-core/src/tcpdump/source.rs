@@ -5,8 +5,11 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use futures::StreamExt;
 use tokio::process::{ChildStderr, ChildStdout};
+use tokio_util::codec::FramedRead;
+
+use crate::follow::{LineDecoder, lines};
 
 use crate::process::{ProcessError, Running, Spec};
 
@@ -32,8 +35,8 @@ pub enum Source {
 /// Local tcpdump and its pipes.
 pub struct HostSource {
     running: Running,
-    stdout: Option<Lines<BufReader<ChildStdout>>>,
-    stderr: Option<Lines<BufReader<ChildStderr>>>,
+    stdout: Option<FramedRead<ChildStdout, LineDecoder>>,
+    stderr: Option<FramedRead<ChildStderr, LineDecoder>>,
 }
 
 impl Source {
@@ -41,16 +44,8 @@ impl Source {
     /// the install hint.
     pub fn host(spec: &Spec) -> Result<Source, ProcessError> {
         let mut running = crate::process::spawn(spec)?;
-        let stdout = running
-            .child
-            .stdout
-            .take()
-            .map(|s| BufReader::new(s).lines());
-        let stderr = running
-            .child
-            .stderr
-            .take()
-            .map(|s| BufReader::new(s).lines());
+        let stdout = running.child.stdout.take().map(lines);
+        let stderr = running.child.stderr.take().map(lines);
         Ok(Source::Host(Box::new(HostSource {
             running,
             stdout,
@@ -117,11 +112,11 @@ impl HostSource {
     }
 }
 
-async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
-    lines: &mut Option<Lines<R>>,
+async fn next_line<R: tokio::io::AsyncRead + Unpin>(
+    lines: &mut Option<FramedRead<R, LineDecoder>>,
 ) -> Option<String> {
     match lines {
-        Some(l) => l.next_line().await.ok().flatten(),
+        Some(l) => l.next().await.and_then(Result::ok),
         None => None,
     }
 }

@@ -1,38 +1,37 @@
-//! A running monitor: a background task (started with [`Ctx::spawn_background`]) reads
-//! lines from a source (the `cilium monitor` exec's stdout, or any stream of lines), parses
-//! each into the bounded [`EventBuffer`], optionally prints it live, and wakes waiters. The
-//! engine thread reads the buffer (`events`, `dropped`), waits on it (`wait`, with a
-//! script closure evaluated on the engine thread), or stops it (`stop`).
+//! A running monitor: a [`Follower`] of `cilium monitor` lines (the exec's stdout, or any
+//! stream of lines), each parsed into an [`Event`], filtered, optionally printed live, and
+//! kept in a bounded store of the newest events. The engine thread reads the events
+//! (`events`, `dropped`), waits on them (`wait`, with a script closure evaluated on the
+//! engine thread), or stops the monitor (`stop`).
 //!
 //! The source is closed — the stream dropped and the [`CloseHook`] run, exactly once — when
 //! the monitor is stopped, when its last handle is dropped, when the source ends, or when
-//! the session shuts down.
-//!
-//! This file holds the handle, its options and accessors and `stop`; the background task
-//! is in [`follow`], waiting on the monitor (`wait`, `capture`) in [`wait`].
+//! the session shuts down (the follower's guarantees).
 
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::Stream;
-use tokio::sync::{Notify, mpsc};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::mpsc;
 
-use super::buffer::{DEFAULT_CAPACITY, EventBuffer};
-use super::close::CloseHook;
 use super::event::Event;
+use super::parse::parse_owned;
 use crate::context::Ctx;
+use crate::follow::{CloseHook, Follower, Keep, Options, Store, StreamSource};
 use crate::interrupt::Interrupted;
 
-mod follow;
 #[cfg(test)]
 mod tests;
-mod wait;
 
-use follow::follow;
-pub use wait::{Until, WaitError, WaitOutcome, WaitSpec};
+pub use crate::follow::{EndReason, WaitError, WaitOutcome, WaitSpec};
 
-/// Keeps or discards an event before it reaches the buffer (runs on the monitor's task).
+/// Events kept when no capacity is given: about 8 MB of typical trace lines.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// The condition a [`Monitor::wait`] checks on each event.
+pub type Until<'a, E> = crate::follow::Until<'a, Event, E>;
+
+/// Keeps or discards an event before it is stored (runs on the monitor's task).
 pub type EventFilter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 
 /// How a monitor follows its source.
@@ -70,66 +69,18 @@ impl std::fmt::Debug for MonitorOptions {
     }
 }
 
-/// Why a monitor stopped following its source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndReason {
-    /// `stop()` was called or the last handle was dropped.
-    Stopped,
-    /// The source ended (the exec exited, the stream finished).
-    SourceEnded,
-    /// The session shut down.
-    SessionShutdown,
-}
-
-struct State {
-    buffer: EventBuffer,
-    ended: Option<EndReason>,
-    warned: bool,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    notify: Notify,
-    close: Mutex<Option<CloseHook>>,
-    name: String,
-    prints: bool,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A poisoned lock only means a panic elsewhere; the buffer itself is consistent.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn close_source(&self) {
-        let hook = self.close.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(hook) = hook {
-            hook.run();
-        }
-    }
-}
-
-/// Cancels the task when the last script handle goes away.
-struct Handle {
-    shared: Arc<Shared>,
-    stop: CancellationToken,
-}
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
 /// A monitor following a source of `cilium monitor` lines in the background. Clones share
 /// the same monitor (it is the Rhai type `Monitor`).
 #[derive(Clone)]
 pub struct Monitor {
-    inner: Arc<Handle>,
+    follower: Follower<Event>,
+    prints: bool,
 }
 
 /// The lines an mpsc receiver yields, as a stream.
-pub fn receiver_stream(mut rx: mpsc::Receiver<String>) -> impl Stream<Item = String> + Send {
+pub fn receiver_stream(
+    mut rx: mpsc::Receiver<String>,
+) -> impl Stream<Item = String> + Send + Unpin {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
@@ -156,114 +107,133 @@ impl Monitor {
     where
         S: Stream<Item = String> + Send + 'static,
     {
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                buffer: EventBuffer::new(options.capacity),
-                ended: None,
-                warned: false,
-            }),
-            notify: Notify::new(),
-            close: Mutex::new(Some(close.into())),
-            name: options.name.clone(),
-            prints: options.print,
-        });
-        let stop = CancellationToken::new();
-        let task = follow(
-            shared.clone(),
-            lines,
-            stop.clone(),
-            ctx.session_token(),
-            options.print.then(|| ctx.output().clone()),
-            ctx.output().clone(),
-            options.filter,
+        let MonitorOptions {
+            capacity,
+            print,
+            filter,
+            name,
+        } = options;
+        let echo = print.then(|| ctx.output().clone());
+        let parser = move |line: String| {
+            let event = parse_owned(line);
+            if !filter.as_ref().is_none_or(|keep| keep(&event)) {
+                return None;
+            }
+            if let Some(out) = &echo {
+                out.println(event.raw());
+            }
+            Some(event)
+        };
+        let store = Store::new(Keep::Newest(capacity));
+        let overflow_note = format!(
+            "{name}: event buffer full ({} events): dropping the oldest; mon.dropped() counts them",
+            store.capacity()
         );
-        ctx.spawn_background(task);
+        let follower = Follower::spawn(
+            ctx,
+            StreamSource::new(Box::pin(lines), close),
+            parser,
+            store,
+            Options {
+                name,
+                overflow_note: Some(overflow_note),
+            },
+        );
         Monitor {
-            inner: Arc::new(Handle { shared, stop }),
+            follower,
+            prints: print,
         }
-    }
-
-    fn shared(&self) -> &Shared {
-        &self.inner.shared
     }
 
     /// The monitor's name (for messages).
     pub fn name(&self) -> &str {
-        &self.shared().name
+        self.follower.name()
     }
 
     /// Whether it prints each kept line as it arrives (`print: true`).
     pub fn prints(&self) -> bool {
-        self.shared().prints
+        self.prints
     }
 
-    /// The events held, oldest first (shared with the buffer, not copied).
+    /// The events held, oldest first (shared with the store, not copied).
     pub fn events(&self) -> Vec<Arc<Event>> {
-        self.shared().lock().buffer.iter().cloned().collect()
+        self.follower.items()
     }
 
-    /// Calls `f` on each event held, oldest first, under the buffer's lock (no copy; keep
+    /// Calls `f` on each event held, oldest first, under the store's lock (no copy; keep
     /// `f` short: the monitor's task waits meanwhile).
     pub fn for_each_event(&self, mut f: impl FnMut(&Event)) {
-        let state = self.shared().lock();
-        state.buffer.iter().for_each(|e| f(e));
+        self.follower.with_store(|s| s.iter().for_each(|e| f(e)));
     }
 
-    /// Events dropped because the buffer was full.
+    /// Events dropped because the store was full.
     pub fn dropped(&self) -> u64 {
-        self.shared().lock().buffer.dropped()
+        self.follower.dropped()
     }
 
     /// Events received (kept by the filter) since the start, dropped ones included.
     pub fn received(&self) -> u64 {
-        self.shared().lock().buffer.received()
+        self.follower.received()
     }
 
-    /// The buffer's capacity.
+    /// The store's capacity.
     pub fn capacity(&self) -> usize {
-        self.shared().lock().buffer.capacity()
+        self.follower.capacity()
     }
 
     /// Why the monitor ended, or `None` while it still follows its source.
     pub fn ended(&self) -> Option<EndReason> {
-        self.shared().lock().ended
+        self.follower.ended()
     }
 
-    /// Stops following: the task ends, the source is dropped and the close hook runs. Waits
-    /// (up to `grace`) for that to finish, then returns why the monitor ended. Reports on
-    /// stderr how many events were dropped, if any.
-    pub fn stop(&self, ctx: &Ctx, grace: Duration) -> Result<Option<EndReason>, Interrupted> {
-        self.inner.stop.cancel();
-        let deadline = Instant::now() + grace;
-        loop {
-            let notified = self.shared().notify.notified();
-            let mut notified = std::pin::pin!(notified);
-            notified.as_mut().enable();
-            if let Some(reason) = self.ended() {
-                self.report_dropped(ctx);
-                return Ok(Some(reason));
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(None);
-            }
-            let left = deadline - now;
-            ctx.block_on(async move {
-                let _ = tokio::time::timeout(left, notified).await;
-            })?;
+    /// Stops following: the source is dropped and the close hook runs. Waits (up to
+    /// `grace`) for that to finish, then returns why the monitor ended. Reports on stderr
+    /// how many events were dropped, if any.
+    pub fn stop(&self, ctx: &Ctx, grace: Duration) -> Option<EndReason> {
+        let reason = self.follower.stop(ctx, grace);
+        if reason.is_some() {
+            self.report_dropped(ctx);
         }
+        reason
     }
 
     fn report_dropped(&self, ctx: &Ctx) {
-        let (dropped, cap) = {
-            let s = self.shared().lock();
-            (s.buffer.dropped(), s.buffer.capacity())
-        };
+        let (dropped, cap) = self.follower.with_store(|s| (s.dropped(), s.capacity()));
         if dropped > 0 {
             ctx.output().eprintln(&format!(
                 "{}: {dropped} oldest events were dropped (buffer capacity {cap})",
                 self.name()
             ));
         }
+    }
+
+    /// Waits until `until` accepts an event, `spec.count` events were received, the monitor
+    /// ends, or `spec.timeout` passes (see [`Follower::wait`]).
+    pub fn wait<E>(
+        &self,
+        ctx: &Ctx,
+        spec: WaitSpec,
+        until: Option<Until<'_, E>>,
+    ) -> Result<WaitOutcome, WaitError<E>> {
+        self.follower.wait(ctx, spec, until)
+    }
+
+    /// The blocking form: follows `lines` until `spec.count` events were kept, `spec.timeout`
+    /// passes or the source ends, then stops (closing the source) and returns the events
+    /// kept. Reaching the timeout is not an error: the events so far are the result.
+    pub fn capture(
+        ctx: &Ctx,
+        lines: mpsc::Receiver<String>,
+        close: impl Into<CloseHook>,
+        options: MonitorOptions,
+        spec: WaitSpec,
+    ) -> Result<Vec<Arc<Event>>, Interrupted> {
+        let mon = Self::spawn(ctx, lines, close, options);
+        let waited = mon.wait::<Interrupted>(ctx, spec, None);
+        // Stop even when the wait was interrupted, so nothing is left running.
+        mon.follower.request_stop();
+        waited.map_err(|_| Interrupted)?;
+        mon.stop(ctx, Duration::from_secs(5));
+        Ok(mon.events())
     }
 }

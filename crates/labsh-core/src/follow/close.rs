@@ -1,16 +1,16 @@
-//! What ends a monitor's source when the monitor stops: killing the `cilium monitor` exec,
-//! cancelling a stream. It runs exactly once, whichever comes first of `stop()`, the last
-//! handle being dropped, the source ending and the session shutting down.
+//! What ends a stream source when its follower stops: killing the `cilium monitor` exec,
+//! cancelling a stream's producer. It runs exactly once, whichever comes first of `stop()`,
+//! the last handle being dropped, the source ending and the session shutting down.
 
 use tokio_util::sync::CancellationToken;
 
-/// Closes a monitor's source.
+/// Closes a follower's stream source.
 #[derive(Default)]
 pub enum CloseHook {
     /// Nothing to close (the stream ends when it is dropped).
     #[default]
     Nothing,
-    /// Runs a function (on a runtime worker, from the monitor's task).
+    /// Runs a function (on a runtime worker, from the follower's task).
     Fn(Box<dyn FnOnce() + Send + 'static>),
     /// Cancels a token the source's producer watches.
     Token(CancellationToken),

@@ -1,24 +1,20 @@
-//! Waiting on a monitor from the engine thread: [`Monitor::wait`] (until a script condition
-//! holds, a count of events, the end of the source or a timeout) and its blocking form
-//! [`Monitor::capture`]. Script closures run here, on the waiting thread, never on the
-//! monitor's task.
+//! Waiting on a follower from the engine thread: until a condition holds on an item (a
+//! script closure, evaluated here on the waiting thread, never on the follower's task), a
+//! count of items, the end of the source, or a timeout. Ctrl-C ends the wait (through
+//! [`Ctx::block_on`]); the follower itself keeps running until stopped.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
-
-use super::{Monitor, MonitorOptions};
+use super::Follower;
 use crate::context::Ctx;
 use crate::interrupt::Interrupted;
-use crate::monitor::close::CloseHook;
-use crate::monitor::event::Event;
 
-/// The condition a [`Monitor::wait`] checks on each event (runs on the waiting thread; a
+/// The condition a [`Follower::wait`] checks on each item (runs on the waiting thread; a
 /// script's closure, so its error type is the caller's).
-pub type Until<'a, E> = &'a mut dyn FnMut(&Arc<Event>) -> Result<bool, E>;
+pub type Until<'a, T, E> = &'a mut dyn FnMut(&Arc<T>) -> Result<bool, E>;
 
-/// Why a [`Monitor::wait`] failed: Ctrl-C, or the error of the caller's `until`.
+/// Why a [`Follower::wait`] failed: Ctrl-C, or the error of the caller's `until`.
 #[derive(Debug)]
 pub enum WaitError<E> {
     /// The evaluation was interrupted.
@@ -33,14 +29,14 @@ impl<E> From<Interrupted> for WaitError<E> {
     }
 }
 
-/// How a [`Monitor::wait`] ended.
+/// How a [`Follower::wait`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitOutcome {
-    /// An event satisfied `until`.
+    /// An item satisfied `until`.
     Matched,
-    /// `count` events were received.
+    /// `count` items were received.
     Count,
-    /// The monitor ended before the condition held.
+    /// The follower ended before the condition held.
     Ended,
     /// The timeout passed first.
     TimedOut,
@@ -49,44 +45,25 @@ pub enum WaitOutcome {
 /// What a wait waits for: any condition that holds ends it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WaitSpec {
-    /// At least this many events received since the start (dropped ones included).
+    /// At least this many items received since the start (dropped ones included).
     pub count: Option<u64>,
     /// Give up after this long.
     pub timeout: Option<Duration>,
 }
 
-/// Up to this many events are cloned out of the buffer per lock in `wait`.
+/// Up to this many items are cloned out of the store per lock.
 const WAIT_BATCH: usize = 4096;
 
-impl Monitor {
-    /// The blocking form: follows `lines` until `spec.count` events were kept, `spec.timeout`
-    /// passes or the source ends, then stops (closing the source) and returns the events
-    /// kept. Reaching the timeout is not an error: the events so far are the result.
-    pub fn capture(
-        ctx: &Ctx,
-        lines: mpsc::Receiver<String>,
-        close: impl Into<CloseHook>,
-        options: MonitorOptions,
-        spec: WaitSpec,
-    ) -> Result<Vec<Arc<Event>>, Interrupted> {
-        let mon = Self::spawn(ctx, lines, close, options);
-        let waited = mon.wait::<Interrupted>(ctx, spec, None);
-        // Stop even when the wait was interrupted, so nothing is left running.
-        mon.inner.stop.cancel();
-        waited.map_err(|_| Interrupted)?;
-        mon.stop(ctx, Duration::from_secs(5))?;
-        Ok(mon.events())
-    }
-
-    /// Waits until `until` accepts an event, `spec.count` events were received, the monitor
+impl<T: Send + Sync + 'static> Follower<T> {
+    /// Waits until `until` accepts an item, `spec.count` items were received, the follower
     /// ends, or `spec.timeout` passes — whichever comes first. `until` runs on the calling
-    /// thread (the engine's) on every event held, from the oldest, then on each new one.
-    /// With neither `count` nor `until`, waits for the monitor to end.
+    /// thread on every item held, from the oldest, then on each new one. With neither
+    /// `count` nor `until`, waits for the follower to end.
     pub fn wait<E>(
         &self,
         ctx: &Ctx,
         spec: WaitSpec,
-        mut until: Option<Until<'_, E>>,
+        mut until: Option<Until<'_, T, E>>,
     ) -> Result<WaitOutcome, WaitError<E>> {
         let deadline = spec.timeout.map(|d| Instant::now() + d);
         let mut next_seq = 0u64;
@@ -96,8 +73,8 @@ impl Monitor {
             notified.as_mut().enable();
             let (batch, received, ended) = {
                 let s = self.shared().lock();
-                let batch: Vec<(u64, Arc<Event>)> = if until.is_some() {
-                    s.buffer
+                let batch: Vec<(u64, Arc<T>)> = if until.is_some() {
+                    s.store
                         .since(next_seq)
                         .take(WAIT_BATCH)
                         .map(|(seq, e)| (seq, e.clone()))
@@ -105,13 +82,13 @@ impl Monitor {
                 } else {
                     Vec::new()
                 };
-                (batch, s.buffer.received(), s.ended)
+                (batch, s.store.received(), s.end.is_some())
             };
             let full_batch = batch.len() == WAIT_BATCH;
             if let Some(until) = until.as_mut() {
-                for (seq, event) in &batch {
+                for (seq, item) in &batch {
                     next_seq = seq + 1;
-                    if until(event).map_err(WaitError::Until)? {
+                    if until(item).map_err(WaitError::Until)? {
                         return Ok(WaitOutcome::Matched);
                     }
                 }
@@ -119,7 +96,7 @@ impl Monitor {
             if spec.count.is_some_and(|c| received >= c) {
                 return Ok(WaitOutcome::Count);
             }
-            // Checked before taking the next batch, so a flood of events cannot outlast it.
+            // Checked before taking the next batch, so a flood of items cannot outlast it.
             let left = match deadline {
                 Some(d) => {
                     let now = Instant::now();
@@ -133,8 +110,8 @@ impl Monitor {
             if full_batch {
                 continue;
             }
-            if ended.is_some() {
-                // `ended` is set after the last push, so this batch held every event.
+            if ended {
+                // The end is recorded after the last push, so this batch held every item.
                 return Ok(WaitOutcome::Ended);
             }
             ctx.block_on(async move {
