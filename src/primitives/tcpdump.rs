@@ -14,6 +14,7 @@ use crate::kube::typed::Pod;
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
 use crate::process::{ProcessError, Spec};
+use crate::records::{PACKET, Record};
 use crate::shown::shown_if;
 use crate::tcpdump::Decode;
 use crate::tcpdump::capture::{Capture, Launch};
@@ -162,7 +163,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         PARSE_DOC,
         |line: &str| {
             crate::tcpdump::parse(line)
-                .map(|p| crate::convert::to_dynamic(&p))
+                .map(|p| Record::new(&PACKET, &p).into_dynamic())
                 .unwrap_or(Dynamic::UNIT)
         },
     );
@@ -291,7 +292,7 @@ fn packets(ctx: &Ctx, cap: &Capture) -> Array {
         let mut out = Array::new();
         let mut bytes = 0usize;
         for p in &st.packets {
-            let m = crate::convert::to_dynamic(p);
+            let m = Record::new(&PACKET, p).into_dynamic();
             bytes += crate::limits::string_bytes_of(&m);
             if out.len() >= limits.array_len() || bytes > limits.string_bytes() {
                 break;
@@ -643,7 +644,10 @@ fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
             packets_of_text(&out.stdout).0
         }
     };
-    Ok(packets.iter().map(crate::convert::to_dynamic).collect())
+    Ok(packets
+        .iter()
+        .map(|p| Record::new(&PACKET, p).into_dynamic())
+        .collect())
 }
 
 fn wait(

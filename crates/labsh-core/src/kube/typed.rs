@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 /// One container of a pod.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ContainerInfo {
     /// Container name (`php-redis`).
     pub name: String,
@@ -21,8 +21,8 @@ pub struct ContainerInfo {
     pub state: String,
 }
 
-/// A pod as scripts see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A pod as scripts see it (its serialised form: `pod.ip`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Pod {
     /// Name.
     pub name: String,
@@ -241,7 +241,7 @@ pub fn labels(v: &Value) -> BTreeMap<String, String> {
 }
 
 /// One port of a Service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ServicePort {
     /// Port name (`""` when unnamed).
     pub name: String,
@@ -255,14 +255,15 @@ pub struct ServicePort {
     pub protocol: String,
 }
 
-/// A Service as scripts see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A Service as scripts see it (its serialised form: `svc.cluster_ip`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Service {
     /// Name.
     pub name: String,
     /// Namespace.
     pub namespace: String,
     /// `ClusterIP`, `NodePort`, `LoadBalancer`, `ExternalName`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Cluster IP (`None` for headless services).
     pub cluster_ip: String,
