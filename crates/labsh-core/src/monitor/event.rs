@@ -512,32 +512,41 @@ impl<'a> Fields<'a> {
         self.list.reserve(8);
     }
 
-    /// The span of `sub`, which must be a subslice of the line (checked; a foreign slice
-    /// gives an empty span rather than a wrong one).
+    /// The span of `sub` when it is a subslice of the line; `None` for text from elsewhere
+    /// (a JSON-mode line's decoded strings), which is then kept as an owned copy.
     #[inline]
-    fn span(&self, sub: &str) -> Span {
+    fn span(&self, sub: &str) -> Option<Span> {
         let start = (sub.as_ptr() as usize).wrapping_sub(self.base);
         let end = start.wrapping_add(sub.len());
-        if start <= self.line.len() && end <= self.line.len() && end <= u32::MAX as usize {
+        (start <= self.line.len() && end <= self.line.len() && end <= u32::MAX as usize).then_some(
             Span {
                 start: start as u32,
                 end: end as u32,
-            }
-        } else {
-            Span { start: 0, end: 0 }
-        }
+            },
+        )
     }
 
     #[inline]
     pub(crate) fn text(&mut self, name: &'static str, sub: &str) {
-        let span = self.span(sub);
-        self.put(name, Value::Text(span));
+        match self.span(sub) {
+            Some(span) => self.put(name, Value::Text(span)),
+            None => self.owned(name, Value::Owned(sub.into())),
+        }
     }
 
     #[inline]
     pub(crate) fn flags(&mut self, sub: &str) {
-        let span = self.span(sub);
-        self.put("flags", Value::Flags(span));
+        match self.span(sub) {
+            Some(span) => self.put("flags", Value::Flags(span)),
+            None => self.owned("flags", Value::OwnedFlags(sub.into())),
+        }
+    }
+
+    /// Records a value copied from text outside the line (rare: out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn owned(&mut self, name: &'static str, value: Value) {
+        self.put(name, value);
     }
 
     /// An empty flag list (a connection without TCP flags).
@@ -548,8 +557,13 @@ impl<'a> Fields<'a> {
 
     #[inline]
     pub(crate) fn json(&mut self, name: &'static str, sub: &str) {
-        let span = self.span(sub);
-        self.put(name, Value::Json(span));
+        match self.span(sub) {
+            Some(span) => self.put(name, Value::Json(span)),
+            None => {
+                let v = serde_json::from_str(sub).unwrap_or(serde_json::Value::Null);
+                self.owned(name, Value::JsonValue(Box::new(v)));
+            }
+        }
     }
 
     #[inline]

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{EndReason, EventFilter, Shared};
 use crate::monitor::event::Event;
-use crate::monitor::parse::parse_owned;
+use crate::monitor::line::parse_owned;
 use crate::output::Output;
 
 /// Lines taken from the source at once when they are already there (a busy agent).
