@@ -1,7 +1,7 @@
 //! Typed values as scripts see them: packets, monitor events, access-log entries, check
 //! verdicts, and the `Node`, `Cluster`, `Pod` and `Service` handles. Reading a field that
-//! does not exist is an error naming the fields that do (`packet has no field `scr`; did you
-//! mean `src`? its fields: ack, dport, …`), raised at the script's line; a field that another
+//! does not exist is an error naming the fields that do (``packet has no field `scr`; did you
+//! mean `src`? its fields: ack, dport, …``), raised at the script's line; a field that another
 //! value of the same kind may carry (`e.dport` on an ICMP trace) is `()`.
 //!
 //! One mechanism for all of them: **a value is read through its serialised form**. The core's
@@ -21,10 +21,11 @@
 //! Why a registered type and not plain maps with Rhai's missing-property callback: that
 //! callback also runs when a script *adds* a key to any map (`m.x = 1`) and cannot tell a
 //! read from a write, nor a packet's map from a user's. Serialising keeps the field names
-//! where they are defined (the core's types), so nothing is spelled twice. Anything that
-//! leaves the engine as data (JSON, YAML, the REPL's display, a check's evidence, a
-//! `report::flow` arrow) goes through [`plain`], which turns records and handles back into
-//! maps. [`register_type`] installs the type in every engine (whatever families it has);
+//! where they are defined (the core's types: `Packet::FIELDS`, the monitor's `FIELD_NAMES`);
+//! the handles' getter lists below are checked against their serialised fields by a test.
+//! Anything that leaves the engine as data (JSON, YAML, the REPL's display, a check's
+//! evidence, a `report::flow` arrow) goes through [`plain`], which turns records and handles
+//! back into maps. [`register_type`] installs the type in every engine (whatever families it has);
 //! its documented methods are the `records` family (`primitives/records.rs`); [`event`] reads
 //! a monitor event's fields as script values.
 
