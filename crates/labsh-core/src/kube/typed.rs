@@ -426,4 +426,69 @@ pub(crate) mod tests {
         let v = json!({"metadata": {"name": "p"}, "status": {"phase": "Pending"}});
         assert_eq!(pod_status(&v), "Pending");
     }
+
+    /// Objects recorded from the real Kubernetes 1.20.2 tier (`tests/k8s/cluster.sh`, the
+    /// lab's frontend manifests applied, `managedFields` left out).
+    pub(crate) fn recorded(name: &str) -> Value {
+        let text = match name {
+            "pod" => include_str!("testdata/k8s-1.20-pod.json"),
+            "service" => include_str!("testdata/k8s-1.20-service.json"),
+            "deployment" => include_str!("testdata/k8s-1.20-deployment.json"),
+            _ => include_str!("testdata/k8s-1.20-node.json"),
+        };
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_recorded_running_pod_reads_as_its_json_says() {
+        let v = recorded("pod");
+        let pod = Pod::from_json(&v);
+        assert_eq!(pod.name, v["metadata"]["name"].as_str().unwrap());
+        assert!(pod.name.starts_with("frontend-"));
+        assert_eq!(pod.namespace, "default");
+        assert_eq!(pod.node, "labsh-node");
+        assert_eq!(pod.ip, v["status"]["podIP"].as_str().unwrap());
+        assert_eq!(pod.phase, "Running");
+        assert!(pod.ready);
+        assert_eq!(pod.labels["app"], "guestbook");
+        assert_eq!(pod.containers.len(), 1);
+        let c = &pod.containers[0];
+        assert_eq!(
+            (c.name.as_str(), c.ready, c.restarts, c.state.as_str()),
+            ("php-redis", true, 0, "running")
+        );
+        assert_eq!(c.image, "gcr.io/google-samples/gb-frontend:v4");
+        assert_eq!(pod_status(&v), "Running");
+        assert_eq!(pod_ready_counts(&v), (1, 1, 0));
+    }
+
+    #[test]
+    fn a_recorded_nodeport_service_reads_its_node_port() {
+        let svc = Service::from_json(&recorded("service"));
+        assert_eq!(
+            (svc.name.as_str(), svc.type_.as_str()),
+            ("frontend", "NodePort")
+        );
+        assert_eq!(svc.cluster_ip, "10.97.220.152");
+        assert_eq!(
+            svc.ports,
+            vec![ServicePort {
+                name: String::new(),
+                port: 80,
+                node_port: Some(32362),
+                target_port: "80".into(),
+                protocol: "TCP".into(),
+            }]
+        );
+        assert_eq!(svc.selector["app"], "guestbook");
+        assert_eq!(svc.node_port(), Ok(32362));
+    }
+
+    #[test]
+    fn an_object_of_another_kind_reads_as_an_empty_one() {
+        // A Service is no Pod (k8s-openapi checks `kind`): nothing is read from it.
+        let pod = Pod::from_json(&recorded("service"));
+        assert_eq!(pod.name, "");
+        assert!(pod.containers.is_empty());
+    }
 }

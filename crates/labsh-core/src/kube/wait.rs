@@ -415,7 +415,7 @@ pub fn statefulset_progress(s: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kube::typed::tests::crashing_cilium_pod;
+    use crate::kube::typed::tests::{crashing_cilium_pod, recorded};
     use serde_json::json;
 
     fn ready_pod(name: &str) -> Value {
@@ -532,5 +532,50 @@ mod tests {
         );
         ds["status"]["numberAvailable"] = 4.into();
         assert!(matches!(daemonsets_ready(&store(vec![ds])), Check::Done(_)));
+    }
+
+    #[test]
+    fn a_recorded_rolled_out_deployment_is_complete_and_one_mid_rollout_says_so() {
+        let d = recorded("deployment");
+        assert_eq!(deployment_progress(&d), Ok(None));
+        let mut rolling = d.clone();
+        rolling["status"]["updatedReplicas"] = 0.into();
+        assert_eq!(
+            deployment_progress(&rolling),
+            Ok(Some(
+                "Waiting for deployment \"frontend\" rollout to finish: 0 out of 1 new replicas have been updated..."
+                    .into()
+            ))
+        );
+        let mut newer = d;
+        newer["metadata"]["generation"] = 2.into();
+        assert_eq!(
+            deployment_progress(&newer),
+            Ok(Some(
+                "Waiting for deployment spec update to be observed...".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_recorded_node_is_ready_and_a_not_ready_one_says_why() {
+        let node = recorded("node");
+        assert!(matches!(nodes_ready(&store(vec![node.clone()])), Check::Done(n) if n.len() == 1));
+        let mut down = node;
+        let conditions = down["status"]["conditions"].as_array_mut().unwrap();
+        let ready = conditions
+            .iter_mut()
+            .find(|c| c["type"] == "Ready")
+            .unwrap();
+        ready["status"] = "False".into();
+        ready["reason"] = "KubeletNotReady".into();
+        ready["message"] = "container runtime is down".into();
+        match nodes_ready(&store(vec![down])) {
+            Check::Pending(s) => assert_eq!(
+                s,
+                "0/1 nodes Ready; labsh-node: KubeletNotReady (container runtime is down)"
+            ),
+            Check::Done(_) => panic!("a node whose Ready condition is False is not ready"),
+        }
     }
 }
