@@ -167,7 +167,7 @@ fn bench_callback(c: &mut Criterion) {
         .into_iter()
         .cycle()
         .take(EVENTS)
-        .map(|l| Dynamic::from_map(labsh::primitives::monitor::values::event_map(&parse(l))))
+        .map(|l| Dynamic::from_map(labsh::records::event::event_map(&parse(l))))
         .collect();
     g.bench_function("closure_on_prebuilt_maps_baseline", |b| {
         b.iter(|| {

@@ -22,7 +22,7 @@ pub fn to_map<T: Serialize + ?Sized>(v: &T) -> Map {
 /// A script value as JSON for the core; `what` names it in the error (`helm::upgrade_install:
 /// option `set``).
 pub fn to_json(what: &str, v: &Dynamic) -> ScriptResult<serde_json::Value> {
-    serde_json::to_value(v).map_err(|e| error(format!("{what}: {e}")))
+    serde_json::to_value(crate::records::plain(v)).map_err(|e| error(format!("{what}: {e}")))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod limits;
 pub mod options;
 pub mod primitives;
+pub mod records;
 pub mod repl;
 pub mod shown;
 pub mod stdlib;

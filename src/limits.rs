@@ -34,5 +34,8 @@ pub fn string_bytes_of(v: &rhai::Dynamic) -> usize {
     if let Some(m) = v.read_lock::<rhai::Map>() {
         return m.values().map(string_bytes_of).sum();
     }
+    if let Some(r) = v.read_lock::<crate::records::Record>() {
+        return r.to_map().values().map(string_bytes_of).sum();
+    }
     0
 }

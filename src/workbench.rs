@@ -128,6 +128,8 @@ fn new_engine(ctx: &Ctx, families: &[Family], docs: bool) -> Engine {
     if !docs {
         registry = registry.without_docs();
     }
+    // Packets, events and verdicts are records, whichever families make them.
+    (crate::primitives::records::FAMILY.register)(&mut registry, ctx);
     for family in families {
         let t = std::time::Instant::now();
         (family.register)(&mut registry, ctx);
@@ -278,7 +280,7 @@ impl Session {
     }
 
     /// Evaluates one REPL input: function definitions, variables and imports persist between
-    /// calls.
+    /// calls. Records in the result (packets, events, …) come back as the maps they hold.
     pub fn eval(&mut self, source_name: &str, text: &str) -> Result<Dynamic, ScriptError> {
         let ast = self.compile(source_name, text)?;
         self.remember(source_name, text, &ast);
@@ -288,7 +290,8 @@ impl Session {
         if result.is_ok() {
             self.keep_imports(&ast);
         }
-        result
+        // Records (packets, events, …) reach Rust as the maps they hold.
+        result.map(|v| crate::records::records_to_maps(&v))
     }
 
     /// Rhai forgets `import`s between evaluations: the modules an input imported stay

@@ -136,6 +136,29 @@ fn nodes_are_discovered_with_roles_ips_gateway_in_order() {
     assert!(err.contains(&format!("{}-worker2", c.name)), "{err}");
 }
 
+/// Issue 20: a misspelt property of a node is an error at the script's line that names the
+/// node's fields, and the closest one.
+#[test]
+fn a_misspelt_node_field_names_the_nodes_fields() {
+    let e = docker_or_skip!("a_misspelt_node_field_names_the_nodes_fields");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let mut s = session();
+    let ip = eval(&mut s, &c.name, "cluster::control_plane(CLUSTER).ip").to_string();
+    assert!(!ip.is_empty());
+    let err = eval_err(
+        &mut s,
+        &c.name,
+        "let n = cluster::control_plane(CLUSTER);\nlet url = `http://${n.ipp}/`;",
+    );
+    assert!(
+        err.contains(
+            "node has no field `ipp`; did you mean `ip`? its fields: cluster, container_id, gateway, ip, name, network, role"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("test.rhai:3:22"), "{err}");
+}
+
 #[test]
 fn unknown_cluster_lists_existing_ones() {
     let e = docker_or_skip!("unknown_cluster_lists_existing_ones");

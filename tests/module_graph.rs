@@ -1,113 +1,190 @@
-//! No import circles between the top-level modules of each crate (`src/`, the binding crate, and
-//! `crates/labsh-core/src/`, the core; issue 13): reads every `**/*.rs` of the crate,
-//! draws an edge `a → b` for each `crate::b…` path in module `a`'s files (`use` lines and
-//! inline paths alike, `crate::{b::…, c}` groups included; comments and string literals do
-//! not count), and fails naming each circle with the files behind its edges.
+//! No import circles in either crate (`src/`, the binding crate, and `crates/labsh-core/src/`,
+//! the core; issues 13 and 20), at two levels:
 //!
-//! `lib.rs` and `main.rs` are the module list and the binary, not modules, and are left out.
+//! - **files**: an edge `a.rs → b.rs` for each path in `a.rs` that names an item of `b.rs`:
+//!   `crate::x::y::…` and `super::…` paths (`use` lines and inline paths alike,
+//!   `crate::{x::y, z}` groups expanded; `super` counted from the module the path is in, so a
+//!   `mod tests { use super::*; }` names its own file). A path resolves to the file of the
+//!   longest module prefix it names (`crate::monitor::parse::text_into` →
+//!   `monitor/parse.rs`). A parent naming its children by plain relative paths (`mod x;`,
+//!   `x::f()`) is how Rust declares them, not an import, and does not count.
+//! - **top-level modules**: the same edges between the files' first path components.
+//!
+//! Comments and string literals do not count. `lib.rs` and `main.rs` are the module list and
+//! the binary, not modules, and are left out (a path that names only the crate root goes
+//! nowhere). Each test fails naming every circle with the lines or files behind its edges.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Module → the modules it references, each with the files that do.
+/// Node → the nodes it references, each with what makes the edge (lines of a file, or the
+/// files of a module).
 type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
 #[test]
+fn src_files_form_no_import_circle() {
+    no_file_circle_in("src", 40);
+}
+
+#[test]
+fn the_core_crates_files_form_no_import_circle() {
+    no_file_circle_in("crates/labsh-core/src", 80);
+}
+
+#[test]
 fn src_top_level_modules_form_no_import_circle() {
-    no_circle_in("src", 10);
+    no_module_circle_in("src", 10);
 }
 
 #[test]
 fn the_core_crates_top_level_modules_form_no_import_circle() {
-    no_circle_in("crates/labsh-core/src", 15);
+    no_module_circle_in("crates/labsh-core/src", 15);
 }
 
-/// Fails naming each import circle among the top-level modules of `dir` (a crate's `src`),
-/// which must hold more than `at_least` modules.
-fn no_circle_in(dir: &str, at_least: usize) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let graph = graph_of(&root);
+/// Fails naming each import circle among the files of `dir` (a crate's `src`), which must
+/// hold more than `at_least` files with edges.
+fn no_file_circle_in(dir: &str, at_least: usize) {
+    let graph = file_graph(&read_crate(dir));
+    fail_on_circles(dir, "files", &graph, at_least);
+}
+
+/// Fails naming each import circle among the top-level modules of `dir`, which must hold
+/// more than `at_least` modules.
+fn no_module_circle_in(dir: &str, at_least: usize) {
+    let graph = module_graph(&file_graph(&read_crate(dir)));
+    fail_on_circles(dir, "modules", &graph, at_least);
+}
+
+fn fail_on_circles(dir: &str, what: &str, graph: &Graph, at_least: usize) {
     assert!(
         graph.len() > at_least,
-        "the graph of {dir} looks empty ({} modules): did it move?",
+        "the graph of {dir} looks empty ({} {what}): did it move?",
         graph.len()
     );
-    let circles = circles(&graph);
+    let circles = circles(graph);
     assert!(
         circles.is_empty(),
-        "import circles among {dir}'s modules (each module below imports none above it):\n{}",
+        "import circles among {dir}'s {what} (each should import none of those importing it):\n{}",
         circles
             .iter()
-            .map(|c| describe(&graph, c))
+            .map(|c| describe(graph, c))
             .collect::<Vec<_>>()
             .join("\n")
     );
 }
 
+fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect()
+}
+
 #[test]
-fn a_circle_is_found_and_named() {
-    let files = [
+fn a_circle_between_top_level_modules_is_found_and_named() {
+    let crate_files = files(&[
         (
-            "cli",
+            "cli.rs",
             "use crate::api::execute;\nuse crate::exit_code::EXIT_FAILURE;\n",
         ),
-        ("api", "use crate::{catalog::Catalog, cli};\n"),
+        ("api.rs", "use crate::{catalog::Catalog, cli};\n"),
         (
-            "catalog",
+            "catalog.rs",
             "// crate::cli in a comment\nconst S: &str = \"crate::cli\";\n",
         ),
-        ("exit_code", "pub const EXIT_FAILURE: u8 = 1;\n"),
-    ];
-    let modules: BTreeSet<String> = files.iter().map(|(m, _)| m.to_string()).collect();
-    let mut graph = Graph::new();
-    for (module, text) in files {
-        add_file(
-            &mut graph,
-            &modules,
-            module,
-            &format!("src/{module}.rs"),
-            text,
-        );
-    }
+        ("exit_code.rs", "pub const EXIT_FAILURE: u8 = 1;\n"),
+        ("lib.rs", "pub mod api;\npub use crate::cli::run;\n"),
+    ]);
+    let graph = module_graph(&file_graph(&crate_files));
     let circles = circles(&graph);
     assert_eq!(circles, vec![vec!["api".to_string(), "cli".to_string()]]);
     assert_eq!(
         describe(&graph, &circles[0]),
-        "  api → cli → api: api → cli (src/api.rs); cli → api (src/cli.rs)"
+        "  api → cli → api: api → cli (api.rs); cli → api (cli.rs)"
     );
 }
 
-/// The graph of `root`'s top-level modules.
-fn graph_of(root: &Path) -> Graph {
-    let mut modules = BTreeSet::new();
-    for entry in fs::read_dir(root).expect("read src/") {
-        let path = entry.expect("src/ entry").path();
-        let name = path.file_stem().unwrap().to_string_lossy().to_string();
-        if path.is_dir()
-            || (path.extension().is_some_and(|e| e == "rs") && name != "lib" && name != "main")
-        {
-            modules.insert(name);
-        }
-    }
-    let mut graph = Graph::new();
-    for file in rust_files(root) {
-        let relative = file.strip_prefix(root).unwrap();
-        let first = relative
-            .components()
-            .next()
-            .unwrap()
-            .as_os_str()
-            .to_string_lossy();
-        let module = first.strip_suffix(".rs").unwrap_or(&first).to_string();
-        if !modules.contains(&module) {
-            continue;
-        }
-        let text = fs::read_to_string(&file).expect("read a source file");
-        let shown = format!("src/{}", relative.display());
-        add_file(&mut graph, &modules, &module, &shown, &text);
-    }
-    graph
+/// Issue 20: the circle `monitor/parse.rs` ↔ `monitor/json.rs` was inside one top-level
+/// module, where the module graph could not see it.
+#[test]
+fn a_circle_between_files_of_one_module_is_found_and_named() {
+    let crate_files = files(&[
+        (
+            "monitor/mod.rs",
+            "mod json;\nmod parse;\npub use parse::parse;\n",
+        ),
+        (
+            "monitor/parse.rs",
+            "use super::event::Fields;\n\nfn classify() {\n    super::json::parse_into(t, f);\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n}\n",
+        ),
+        (
+            "monitor/json.rs",
+            "use crate::monitor::{event::{Fields, Kind}, parse::parse_owned};\n",
+        ),
+        ("monitor/event.rs", "pub struct Fields;\n"),
+    ]);
+    let graph = file_graph(&crate_files);
+    let circles = circles(&graph);
+    assert_eq!(
+        circles,
+        vec![vec![
+            "monitor/json.rs".to_string(),
+            "monitor/parse.rs".to_string()
+        ]]
+    );
+    assert_eq!(
+        describe(&graph, &circles[0]),
+        "  monitor/json.rs → monitor/parse.rs → monitor/json.rs: monitor/json.rs → monitor/parse.rs (line 1); monitor/parse.rs → monitor/json.rs (line 4)"
+    );
+    // The group reaches both files; `mod tests { use super::*; }` is parse.rs itself.
+    let json_targets: Vec<&str> = graph["monitor/json.rs"]
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(json_targets, ["monitor/event.rs", "monitor/parse.rs"]);
+    let parse_targets: Vec<&str> = graph["monitor/parse.rs"]
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(parse_targets, ["monitor/event.rs", "monitor/json.rs"]);
+    // The module graph sees no circle there: one module.
+    let graph = module_graph(&graph);
+    assert!(self::circles(&graph).is_empty());
+}
+
+#[test]
+fn paths_resolve_to_the_longest_module_prefix_and_super_to_the_parent() {
+    let crate_files = files(&[
+        ("lib.rs", "pub mod a;\n"),
+        ("a/mod.rs", "pub mod b;\npub fn top() {}\n"),
+        ("a/b/mod.rs", "pub mod c;\n"),
+        (
+            "a/b/c.rs",
+            "fn f() { super::super::top(); crate::a::b::c::g(); }\nuse super::*;\n",
+        ),
+        (
+            "d.rs",
+            "fn h() { crate::a::b::c::g(); let x = crate::Settings::default(); }\n",
+        ),
+    ]);
+    let graph = file_graph(&crate_files);
+    let c: Vec<&str> = graph["a/b/c.rs"].keys().map(String::as_str).collect();
+    assert_eq!(c, ["a/b/mod.rs", "a/mod.rs"]);
+    let d: Vec<&str> = graph["d.rs"].keys().map(String::as_str).collect();
+    assert_eq!(d, ["a/b/c.rs"], "the crate root (lib.rs) is left out");
+}
+
+/// Every `.rs` file of `dir` (relative to the repository), as (path inside `dir`, text).
+fn read_crate(dir: &str) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    rust_files(&root)
+        .into_iter()
+        .map(|file| {
+            let relative = file.strip_prefix(&root).unwrap().display().to_string();
+            let text = fs::read_to_string(&file).expect("read a source file");
+            (relative, text)
+        })
+        .collect()
 }
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
@@ -124,66 +201,198 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Adds the edges of one file of `module`.
-fn add_file(graph: &mut Graph, modules: &BTreeSet<String>, module: &str, file: &str, text: &str) {
-    let node = graph.entry(module.to_string()).or_default();
-    for target in crate_references(&code_only(text)) {
-        if target != module && modules.contains(&target) {
-            node.entry(target).or_default().insert(file.to_string());
-        }
+/// The module path of a file (`a/b.rs` and `a/b/mod.rs` are `a::b`; `lib.rs` and `main.rs`
+/// are the root, `None`).
+fn module_of(file: &str) -> Option<Vec<String>> {
+    let stem = file.strip_suffix(".rs")?;
+    let mut parts: Vec<String> = stem.split('/').map(str::to_string).collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
     }
+    if parts.len() == 1 && (parts[0] == "lib" || parts[0] == "main") {
+        return None;
+    }
+    Some(parts)
 }
 
-/// The first segment of every `crate::…` path: `crate::a::b` gives `a`, `crate::{a::b, c}`
-/// gives `a` and `c`.
-fn crate_references(code: &str) -> Vec<String> {
+/// The file graph of a crate's files: each file's edges to the files its paths name.
+fn file_graph(files: &[(String, String)]) -> Graph {
+    let modules: BTreeMap<Vec<String>, String> = files
+        .iter()
+        .filter_map(|(f, _)| module_of(f).map(|m| (m, f.clone())))
+        .collect();
+    let mut graph = Graph::new();
+    for (file, text) in files {
+        let Some(module) = module_of(file) else {
+            continue;
+        };
+        let node = graph.entry(file.clone()).or_default();
+        for (line, path) in paths_in(&module, &code_only(text)) {
+            let target = (1..=path.len()).rev().find_map(|n| modules.get(&path[..n]));
+            if let Some(target) = target.filter(|t| *t != file) {
+                node.entry(target.clone())
+                    .or_default()
+                    .insert(format!("line {line}"));
+            }
+        }
+    }
+    graph
+}
+
+/// The graph of top-level modules (a file's first path component, without `.rs`) that the
+/// file graph contracts to, each edge with the files behind it.
+fn module_graph(files: &Graph) -> Graph {
+    let top = |f: &str| {
+        let first = f.split('/').next().unwrap_or(f);
+        first.strip_suffix(".rs").unwrap_or(first).to_string()
+    };
+    let mut graph = Graph::new();
+    for (file, targets) in files {
+        let node = graph.entry(top(file)).or_default();
+        for target in targets.keys() {
+            if top(target) != top(file) {
+                node.entry(top(target)).or_default().insert(file.clone());
+            }
+        }
+    }
+    graph
+}
+
+/// Every absolute module path that `code` (a file of module `module`, comments and strings
+/// blanked) names through `crate::` or `super::`, with its line: `super` is counted from the
+/// inline module (`mod tests { … }`) the path is in.
+fn paths_in(module: &[String], code: &str) -> Vec<(usize, Vec<String>)> {
+    let chars: Vec<char> = code.chars().collect();
     let mut found = Vec::new();
-    let bytes = code.as_bytes();
-    let mut at = 0;
-    while let Some(i) = code[at..].find("crate::") {
-        let start = at + i;
-        at = start + "crate::".len();
-        if start > 0 && is_ident(bytes[start - 1]) {
-            continue; // `mycrate::`
-        }
-        let rest = code[at..].trim_start();
-        if let Some(group) = rest.strip_prefix('{') {
-            // Top-level items of the group: after `{` and after each `,` at depth 0.
-            let mut depth = 0;
-            let mut expect_item = true;
-            let mut item = String::new();
-            for c in group.chars() {
-                match c {
-                    '{' => depth += 1,
-                    '}' if depth == 0 => break,
-                    '}' => depth -= 1,
-                    ',' if depth == 0 => expect_item = true,
-                    c if expect_item && (c.is_alphanumeric() || c == '_') => item.push(c),
-                    _ if expect_item && !item.is_empty() => {
-                        found.push(std::mem::take(&mut item));
-                        expect_item = false;
+    // Inline modules open at this point, with the brace depth inside each.
+    let mut inline: Vec<(String, usize)> = Vec::new();
+    let mut depth = 0usize;
+    let mut line = 1;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let starts_word = i == 0 || !is_ident_char(chars[i - 1]) && chars[i - 1] != ':';
+        if c == '\n' {
+            line += 1;
+        } else if c == '{' {
+            depth += 1;
+        } else if c == '}' {
+            if inline.last().is_some_and(|(_, d)| *d == depth) {
+                inline.pop();
+            }
+            depth = depth.saturating_sub(1);
+        } else if starts_word && word_at(&chars, i, "mod") {
+            let mut j = skip_space(&chars, i + 3);
+            let name = ident_at(&chars, j);
+            j = skip_space(&chars, j + name.chars().count());
+            if !name.is_empty() && chars.get(j) == Some(&'{') {
+                inline.push((name, depth + 1));
+            }
+        } else if starts_word && (word_at(&chars, i, "crate") || word_at(&chars, i, "super")) {
+            let mut base: Vec<String> = module.to_vec();
+            base.extend(inline.iter().map(|(n, _)| n.clone()));
+            let mut j = i;
+            let absolute = word_at(&chars, j, "crate");
+            if absolute {
+                base.clear();
+                j += "crate".len();
+            } else {
+                while word_at(&chars, j, "super") {
+                    base.pop();
+                    j += "super".len();
+                    if chars.get(j) == Some(&':') && chars.get(j + 1) == Some(&':') {
+                        j += 2;
                     }
-                    _ => {}
                 }
+                j -= 2;
             }
-            if !item.is_empty() {
-                found.push(item);
-            }
-        } else {
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                found.push(name);
+            if chars.get(j) == Some(&':') && chars.get(j + 1) == Some(&':') {
+                j += 2;
+                for tail in use_tree(&chars, &mut j) {
+                    let mut path = base.clone();
+                    path.extend(tail);
+                    found.push((line, path));
+                }
+                // Newlines inside a group (`use crate::{\n a,\n b};`).
+                line += chars[i..j.min(chars.len())]
+                    .iter()
+                    .filter(|c| **c == '\n')
+                    .count();
+                i = j;
+                continue;
             }
         }
+        i += 1;
     }
     found
 }
 
-fn is_ident(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+/// The paths of a use tree at `chars[*i]` (after `crate::`): `a::b`, `{a::b, c}`, `a::*`.
+fn use_tree(chars: &[char], i: &mut usize) -> Vec<Vec<String>> {
+    *i = skip_space(chars, *i);
+    if chars.get(*i) == Some(&'{') {
+        *i += 1;
+        let mut out = Vec::new();
+        loop {
+            *i = skip_space(chars, *i);
+            match chars.get(*i) {
+                None => break,
+                Some('}') => {
+                    *i += 1;
+                    break;
+                }
+                Some(',') => *i += 1,
+                Some(_) => {
+                    let before = *i;
+                    out.extend(use_tree(chars, i));
+                    if *i == before {
+                        *i += 1; // not a path (`self as x`, a stray token): move on
+                    }
+                }
+            }
+        }
+        return out;
+    }
+    let name = ident_at(chars, *i);
+    if name.is_empty() {
+        return vec![Vec::new()];
+    }
+    *i += name.chars().count();
+    let j = skip_space(chars, *i);
+    if chars.get(j) == Some(&':') && chars.get(j + 1) == Some(&':') {
+        *i = j + 2;
+        let mut out = use_tree(chars, i);
+        for p in &mut out {
+            p.insert(0, name.clone());
+        }
+        return out;
+    }
+    vec![vec![name]]
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+fn ident_at(chars: &[char], i: usize) -> String {
+    chars[i.min(chars.len())..]
+        .iter()
+        .take_while(|c| is_ident_char(**c))
+        .collect()
+}
+
+fn word_at(chars: &[char], i: usize, word: &str) -> bool {
+    let n = word.chars().count();
+    chars.len() >= i + n
+        && chars[i..i + n].iter().copied().eq(word.chars())
+        && !chars.get(i + n).is_some_and(|c| is_ident_char(*c))
+}
+
+fn skip_space(chars: &[char], mut i: usize) -> usize {
+    while chars.get(i).is_some_and(|c| c.is_whitespace()) {
+        i += 1;
+    }
+    i
 }
 
 /// `text` with comments and string and char literals blanked out (newlines kept).

@@ -127,7 +127,7 @@ fn the_until_event_reads_like_the_event_maps() {
         let mon = scripted_monitor(1000);
         let seen = [];
         mon.wait(#{"until": |e| {
-            if e.kind == "trace" && e.dport == 80 && "FIN" in e.flags && e.missing == () {
+            if e.kind == "trace" && e.dport == 80 && "FIN" in e.flags && e.icmp == () {
                 seen.push(e.to_map());
                 seen.push(`${e.src}:${e.sport} ${e.endpoint} ${e.flags}`);
                 return true;
@@ -225,6 +225,25 @@ fn until_must_return_a_bool() {
         err.contains("Monitor.wait: `until` must return true or false, got string `info`"),
         "{err}"
     );
+}
+
+/// Issue 20: the event a `wait` closure reads (held as it is, not as a map) names its fields
+/// when the closure misspells one, at the closure's line.
+#[test]
+fn a_misspelt_field_in_until_names_the_events_fields() {
+    let (mut s, _) = session(false);
+    let err = s
+        .eval(
+            "test.rhai",
+            "let mon = scripted_monitor(1000);\nmon.wait(#{\"until\": |e| e.kind == \"trace\" && e.src_identiy == \"world\", timeout: \"5s\"})",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("event has no field `src_identiy`; did you mean `src_identity`? its fields: dir, dport, dst, dst_identity, endpoint, flags, flow, ifindex, kind, orig_ip, point, proto, raw, sport, src, src_identity, state"),
+        "{err}"
+    );
+    assert!(err.contains("test.rhai:2:47"), "{err}");
 }
 
 #[test]

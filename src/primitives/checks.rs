@@ -10,6 +10,7 @@ use crate::journal::checks::{Check, CheckLog};
 use crate::journal::steps::StepState;
 use crate::output::Style;
 use crate::primitives::{Family, Registry};
+use crate::records::{CHECK, Record, VERDICT};
 
 /// `checks::…`
 pub const FAMILY: Family = Family {
@@ -68,7 +69,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "checks",
         "list",
         &["Array"],
-        "The checks recorded so far, as maps `#{name, step, passed, evidence, reason}`.\n\n```rhai\nlet failed = checks::list().filter(|c| !c.passed);\n```",
+        "The checks recorded so far, as records `#{name, step, passed, evidence, reason}`.\n\n```rhai\nlet failed = checks::list().filter(|c| !c.passed);\n```",
         move || -> Array {
             c.ext::<CheckLog>()
                 .all()
@@ -86,12 +87,38 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
                         "reason".into(),
                         check.reason.map(Dynamic::from).unwrap_or(Dynamic::UNIT),
                     );
-                    Dynamic::from_map(m)
+                    Record::from_map(&CHECK, m).into_dynamic()
                 })
                 .collect()
         },
     );
+    reg.func(
+        "checks",
+        "verdict",
+        &[
+            "passed: bool",
+            "evidence: Dynamic",
+            "reason: Dynamic",
+            "Record",
+        ],
+        VERDICT_DOC,
+        |passed: bool, evidence: Dynamic, reason: Dynamic| -> Dynamic {
+            let mut m = Map::new();
+            m.insert("passed".into(), passed.into());
+            m.insert("evidence".into(), evidence);
+            m.insert("reason".into(), reason);
+            Record::from_map(&VERDICT, m).into_dynamic()
+        },
+    );
 }
+
+const VERDICT_DOC: &str = r#"A check's verdict as the `verdicts` module returns it: the record
+`#{passed, evidence, reason}` (reading another field, like `v.pased`, is an error naming these).
+
+```rhai
+let v = checks::verdict(true, ["SYN-ACK from 10.244.1.5"], "the pod answered directly: DSR");
+checks::record("dsr", v.passed, v.evidence, v.reason);
+```"#;
 
 fn record(
     ctx: &Ctx,
@@ -105,6 +132,8 @@ fn record(
             "lab::check(\"{name}\", …): `passed` must be true or false, got {t}"
         ))
     })?;
+    // Packets or events given as evidence print as the maps they are.
+    let evidence = crate::records::plain(&evidence);
     let lines: Vec<String> = if evidence.is_unit() {
         Vec::new()
     } else if let Some(items) = evidence.read_lock::<Array>() {

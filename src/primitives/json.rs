@@ -32,6 +32,7 @@ pub fn register(reg: &mut Registry, _ctx: &Ctx) {
         &["value: Dynamic", "String"],
         "Writes a value as compact JSON.\n\n```rhai\nprint(json::to_string(#{a: 1}));\n```",
         |value: Dynamic| -> ScriptResult<String> {
+            let value = crate::records::plain(&value);
             serde_json::to_string(&value).map_err(|e| error(format!("cannot write JSON: {e}")))
         },
     );
@@ -41,7 +42,7 @@ pub fn register(reg: &mut Registry, _ctx: &Ctx) {
         &["value: Dynamic", "String"],
         "Writes a value as indented JSON.\n\n```rhai\nprint(json::to_pretty(#{a: [1, 2]}));\n```",
         |value: Dynamic| -> ScriptResult<String> {
-            serde_json::to_string_pretty(&value)
+            serde_json::to_string_pretty(&crate::records::plain(&value))
                 .map_err(|e| error(format!("cannot write JSON: {e}")))
         },
     );

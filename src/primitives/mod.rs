@@ -12,6 +12,7 @@
 //! | Rhai module   | file or folder            | parts                                          |
 //! |---------------|---------------------------|------------------------------------------------|
 //! | (global)      | `builtins.rs`             | `env`, `exit_with`, `sleep`, `shown`           |
+//! | (global)      | `records.rs`              | the `Record` type's methods; every engine has them (`workbench`) |
 //! | `proc::`      | `proc.rs`                 |                                                |
 //! | `fs::`        | `fs.rs`                   |                                                |
 //! | `yaml::`      | `yaml.rs`                 |                                                |
@@ -53,6 +54,7 @@ pub mod logs;
 pub mod monitor;
 pub mod preflight;
 pub mod proc;
+pub mod records;
 pub mod report;
 pub mod steps;
 pub mod tcpdump;

@@ -195,7 +195,7 @@ fn lifeline(i: usize, value: Dynamic) -> ScriptResult<Lifeline> {
             addresses: Vec::new(),
         });
     }
-    let Some(m) = value.read_lock::<Map>() else {
+    let Some(m) = crate::records::as_map(&value) else {
         return Err(error(format!(
             "report::flow: lifeline {} must be a string or a map #{{id, name, detail, addresses}}, got {}",
             i + 1,
@@ -227,7 +227,7 @@ fn lifeline(i: usize, value: Dynamic) -> ScriptResult<Lifeline> {
 
 fn arrow(i: usize, value: Dynamic, lifelines: &[Lifeline]) -> ScriptResult<Arrow> {
     let n = i + 1;
-    let Some(m) = value.read_lock::<Map>() else {
+    let Some(m) = crate::records::as_map(&value) else {
         return Err(error(format!(
             "report::flow: arrow {n} must be a map (#{{from, to, label}} or a captured packet with from/to), got {}",
             value.type_name()

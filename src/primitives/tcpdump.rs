@@ -19,6 +19,7 @@ use crate::node::{ClusterNode, NodeAccess};
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
 use crate::process::{ProcessError, Spec};
+use crate::records::{PACKET, Record};
 use crate::shown::shown_if;
 use crate::tcpdump::capture::{Capture, Launch};
 use crate::tcpdump::pod_source::PodSource;
@@ -182,7 +183,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         PARSE_DOC,
         |line: &str| {
             crate::tcpdump::parse(line)
-                .map(|p| crate::convert::to_dynamic(&p))
+                .map(|p| Record::new(&PACKET, &p).into_dynamic())
                 .unwrap_or(Dynamic::UNIT)
         },
     );
@@ -318,7 +319,7 @@ fn packets(ctx: &Ctx, cap: &Capture) -> Array {
         let mut out = Array::new();
         let mut bytes = 0usize;
         for p in stored.iter() {
-            let m = crate::convert::to_dynamic(&**p);
+            let m = Record::new(&PACKET, &**p).into_dynamic();
             bytes += crate::limits::string_bytes_of(&m);
             if out.len() >= limits.array_len() || bytes > limits.string_bytes() {
                 break;
@@ -537,11 +538,7 @@ fn node_of_pod(ctx: &Ctx, pod: &Pod) -> ScriptResult<ClusterNode> {
 }
 
 /// tcpdump in `node`'s debug pod (made on first use).
-fn pod_source(
-    ctx: &Ctx,
-    node: &ClusterNode,
-    argv: Vec<String>,
-) -> ScriptResult<(Source, String)> {
+fn pod_source(ctx: &Ctx, node: &ClusterNode, argv: Vec<String>) -> ScriptResult<(Source, String)> {
     let explained = crate::node::exec::explain(node, &argv);
     ctx.explain(&explained);
     let source = ctx
@@ -712,7 +709,10 @@ fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
             packets_of_text(&out.stdout).0
         }
     };
-    Ok(packets.iter().map(crate::convert::to_dynamic).collect())
+    Ok(packets
+        .iter()
+        .map(|p| Record::new(&PACKET, p).into_dynamic())
+        .collect())
 }
 
 fn wait(

@@ -34,7 +34,7 @@ fn yaml_error(e: serde_saphyr::Error) -> String {
 
 /// Writes a value as YAML.
 pub fn to_yaml(value: &Dynamic) -> Result<String, String> {
-    serde_saphyr::to_string(value).map_err(|e| e.to_string())
+    serde_saphyr::to_string(&crate::records::plain(value)).map_err(|e| e.to_string())
 }
 
 /// Registers `yaml::parse`, `yaml::parse_all`, `yaml::to_string`.

@@ -109,7 +109,7 @@ fn members(known: &Known, base: &str) -> Vec<String> {
     else {
         return Vec::new();
     };
-    let mut value = var.value.clone();
+    let mut value = crate::records::records_to_maps(&var.value);
     let mut type_name = var.type_name.clone();
     for part in parts {
         let next = value

@@ -206,13 +206,25 @@ fn install(session: &mut Session) {
         .with_params_info(["value: Map", "()"])
         .with_comments([doc.as_str()])
         .register_into_engine(session.engine_mut(), |m: &mut rhai::Map| {
-            pretty::pretty(&rhai::Dynamic::from_map(m.clone()), 0)
+            pretty::pretty(
+                &crate::records::records_to_maps(&rhai::Dynamic::from_map(m.clone())),
+                0,
+            )
+        });
+    rhai::FuncRegistration::new("print")
+        .with_params_info(["value: Record", "()"])
+        .with_comments([doc.as_str()])
+        .register_into_engine(session.engine_mut(), |r: &mut crate::records::Record| {
+            pretty::pretty(&rhai::Dynamic::from_map(r.to_map()), 0)
         });
     rhai::FuncRegistration::new("print")
         .with_params_info(["value: Array", "()"])
         .with_comments([doc.as_str()])
         .register_into_engine(session.engine_mut(), |a: &mut rhai::Array| {
-            pretty::pretty(&rhai::Dynamic::from_array(a.clone()), 0)
+            pretty::pretty(
+                &crate::records::records_to_maps(&rhai::Dynamic::from_array(a.clone())),
+                0,
+            )
         });
 }
 

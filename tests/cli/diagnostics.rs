@@ -139,3 +139,49 @@ fn a_missing_module_says_where_it_was_looked_for() {
         .status(1)
         .run();
 }
+
+/// Issue 20: a misspelt field of a packet is an error at the script's line naming the fields
+/// the packet has, not a `()` that fails a check for the wrong reason.
+#[test]
+fn a_misspelt_packet_field_names_the_fields_and_the_closest() {
+    Test::new()
+        .write(
+            "p.rhai",
+            "let p = tcpdump::parse(\"12:00:00.000000 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1, win 1, length 0\");\nif p.scr == \"10.0.0.1\" { print(\"from the client\"); }\n",
+        )
+        .args(&["run", "p.rhai"])
+        .stderr("error: packet has no field `scr`; did you mean `src`? its fields: ack, cksum_ok, dir, dport, dsr_option, dst, dst_mac, ethertype, family, fin, flags, id, iface, inner, ip_flags, ip_length, ip_options, length, names, proto, psh, quoted, raw, rst, seq, sport, src, src_mac, syn, time, tos, ttl\n  --> p.rhai:2:5\n  |\n2 | if p.scr == \"10.0.0.1\" { print(\"from the client\"); }\n  |     ^\n")
+        .status(1)
+        .run();
+}
+
+/// Issue 20: the same for a monitor event, inside a closure; a field that only other kinds of
+/// event carry (`icmp` on a TCP trace) is `()`.
+#[test]
+fn a_misspelt_monitor_event_field_names_the_events_fields() {
+    Test::new()
+        .write(
+            "m.rhai",
+            "let e = monitor::parse(\"-> endpoint 1890 flow 0xe0d23007 , identity world->6623 state new ifindex lxc39c176bde913 orig-ip 172.18.0.1: 172.18.0.1:59700 -> 10.244.4.66:80 tcp SYN\");\nprint(e.icmp);\nlet worlds = [e].filter(|e| e.src_identiy == \"world\");\n",
+        )
+        .args(&["run", "m.rhai"])
+        .stdout("\n")
+        .stderr("error: event has no field `src_identiy`; did you mean `src_identity`? its fields: dir, dport, dst, dst_identity, endpoint, flags, flow, ifindex, kind, orig_ip, point, proto, raw, sport, src, src_identity, state\n  --> m.rhai:3:30\n  |\n3 | let worlds = [e].filter(|e| e.src_identiy == \"world\");\n  |                              ^\nnote: in a closure, called from m.rhai:3:18\n  |\n3 | let worlds = [e].filter(|e| e.src_identiy == \"world\");\n  |                  ^\nnote: in `filter`, called from m.rhai:3:18\n  |\n3 | let worlds = [e].filter(|e| e.src_identiy == \"world\");\n  |                  ^\n")
+        .status(1)
+        .run();
+}
+
+/// Issue 20: access-log entries and verdicts are records too.
+#[test]
+fn a_misspelt_access_log_or_verdict_field_is_an_error() {
+    Test::new()
+        .write(
+            "a.rhai",
+            "let e = logs::parse_access(`10.0.0.1 - - [14/Sep/2022:20:36:33 +0000] \"GET / HTTP/1.1\" 200 12 \"-\" \"curl/8\"`);\nprint(e.client);\nlet v = checks::verdict(true, [], \"ok\");\nprint(v.passed);\nprint(v.pased);\n",
+        )
+        .args(&["run", "a.rhai"])
+        .stdout("10.0.0.1\ntrue\n")
+        .stderr("error: verdict has no field `pased`; did you mean `passed`? its fields: evidence, passed, reason\n  --> a.rhai:5:8\n  |\n5 | print(v.pased);\n  |        ^\n")
+        .status(1)
+        .run();
+}

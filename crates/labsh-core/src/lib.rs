@@ -24,6 +24,7 @@ pub mod process;
 pub mod report;
 pub mod selection;
 pub mod shell;
+pub mod spelling;
 pub mod startup_trace;
 pub mod tcpdump;
 pub mod temp_yaml;

@@ -11,6 +11,7 @@ use crate::kind::cli::CreateOptions;
 use crate::kind::{self, Cluster};
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
+use crate::records::{CLUSTER, CLUSTER_FIELDS};
 
 /// `cluster::…` (kind).
 pub const FAMILY: Family = Family {
@@ -240,14 +241,10 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
 }
 
 fn register_cluster_type(reg: &mut Registry, ctx: &Ctx) {
+    // `c.name`, `c.context`, …: its serialised fields; another name is an error listing them.
+    crate::records::register_fields::<Cluster>(reg.engine(), &CLUSTER, CLUSTER_FIELDS);
     reg.engine()
         .register_type_with_name::<Cluster>("Cluster")
-        .register_get("name", |c: &mut Cluster| c.name.clone())
-        .register_get("context", |c: &mut Cluster| c.context.clone())
-        .register_get("kubeconfig", |c: &mut Cluster| {
-            c.kubeconfig.display().to_string()
-        })
-        .register_get("reused", |c: &mut Cluster| c.reused)
         .register_fn("to_string", |c: &mut Cluster| c.to_string())
         .register_fn("to_debug", |c: &mut Cluster| c.to_string());
     let c = ctx.clone();

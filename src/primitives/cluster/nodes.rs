@@ -12,6 +12,7 @@ use crate::errors::{ScriptErr, ScriptResult, error, interrupted};
 use crate::options::Opts;
 use crate::primitives::proc::argv_from;
 use crate::primitives::{Family, Registry};
+use crate::records::{NODE, NODE_FIELDS};
 
 /// `cluster::nodes` and `Node`.
 pub const FAMILY: Family = Family {
@@ -83,13 +84,8 @@ print(n.host_veth());   // e.g. veth3f2c1a9
 pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let engine = reg.engine();
     engine.register_type_with_name::<Node>("Node");
-    engine.register_get("name", |n: &mut Node| n.name.clone());
-    engine.register_get("role", |n: &mut Node| n.role.clone());
-    engine.register_get("ip", |n: &mut Node| n.ip.clone());
-    engine.register_get("network", |n: &mut Node| n.network.clone());
-    engine.register_get("gateway", |n: &mut Node| n.gateway.clone());
-    engine.register_get("container_id", |n: &mut Node| n.container_id.clone());
-    engine.register_get("cluster", |n: &mut Node| n.cluster.clone());
+    // `n.ip`, `n.name`, …: its serialised fields; another name is an error listing them.
+    crate::records::register_fields::<Node>(engine, &NODE, NODE_FIELDS);
     engine.register_fn("to_string", |n: &mut Node| describe(n));
     engine.register_fn("to_debug", |n: &mut Node| describe(n));
     engine.register_fn("==", |a: &mut Node, b: Node| *a == b);

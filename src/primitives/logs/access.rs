@@ -5,6 +5,7 @@ use rhai::Dynamic;
 
 use crate::context::Ctx;
 use crate::primitives::{Family, Registry};
+use crate::records::{ACCESS_ENTRY, Record};
 
 /// `logs::parse_access`.
 pub const FAMILY: Family = Family {
@@ -31,7 +32,7 @@ pub fn register(reg: &mut Registry, _ctx: &Ctx) {
         PARSE_ACCESS_DOC,
         |line: &str| {
             crate::access_log::parse(line)
-                .map(|e| crate::convert::to_dynamic(&e))
+                .map(|e| Record::new(&ACCESS_ENTRY, &e).into_dynamic())
                 .unwrap_or(Dynamic::UNIT)
         },
     );

@@ -3,7 +3,7 @@
 //! monitor on a node (`monitor::start`, `monitor::capture`) is in [`start`], the Kubernetes
 //! lookups (`monitor::agent_pod`, `monitor::endpoint_id`) in [`lookup`].
 
-use self::values::{event_map, field_dynamic};
+use crate::records::event::event_map;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,11 +14,11 @@ use crate::errors::{ScriptResult, error};
 use crate::monitor::{Event, Monitor, WaitError, WaitOutcome, WaitSpec, parse};
 use crate::options::Opts;
 use crate::primitives::{Family, Registry};
+use crate::records::{EVENT, Record};
 
 pub mod args;
 pub mod lookup;
 pub mod start;
-pub mod values;
 
 /// `monitor::parse` and the `Monitor` methods.
 pub const FAMILY: Family = Family {
@@ -31,7 +31,8 @@ pub const FAMILY: Family = Family {
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
 const PARSE_DOC: &str = r#"Parses one line of `cilium monitor` (or `cilium-dbg monitor`, text or `-j` JSON)
-into an event map. Never fails: a line it does not recognise gives `kind: "unknown"`.
+into an event (a record: reading a field no event has is an error naming the event's
+fields; a field of another kind, like `dport` on an ICMP trace, is `()`). Never fails: a line it does not recognise gives `kind: "unknown"`.
 Every event has `kind` and `raw`. Kinds and their fields:
 - `"trace"`: `dir` ("->"/"<-"), `point` ("endpoint", "stack", "network", …), `endpoint`
   (integer or `()`), `flow` ("0x…"), `src_identity`, `dst_identity` ("world", "6623"),
@@ -107,9 +108,9 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     reg.func(
         "monitor",
         "parse",
-        &["line: String", "Map"],
+        &["line: String", "Record"],
         PARSE_DOC,
-        |line: &str| -> Map { event_map(&parse(line)) },
+        |line: &str| -> Dynamic { Record::new(&EVENT, &parse(line)).into_dynamic() },
     );
     reg.engine()
         .register_type_with_name::<Monitor>("Monitor")
@@ -118,7 +119,6 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         .register_get("running", |m: &mut Monitor| m.ended().is_none())
         .register_get("received", |m: &mut Monitor| m.received() as i64);
 
-    register_event_view(reg);
     let c = ctx.clone();
     reg.method(
         "stop",
@@ -163,31 +163,6 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     );
 }
 
-/// An event handed to a `wait` closure as it is held, without building a map first: its
-/// fields are read on access (`e.kind`, `e.dport`, `e.flags` — a missing field is `()`, as
-/// with a map), so a closure that looks at two fields costs two lookups, not seventeen
-/// conversions. `e.to_map()` gives the full map.
-#[derive(Clone)]
-pub struct EventView(pub Arc<Event>);
-
-fn register_event_view(reg: &mut Registry) {
-    reg.engine()
-        .register_type_with_name::<EventView>("Event")
-        .register_indexer_get(|e: &mut EventView, name: &str| field_dynamic(&e.0, name))
-        .register_fn("to_string", |e: &mut EventView| {
-            Dynamic::from_map(event_map(&e.0)).to_string()
-        })
-        .register_fn("to_debug", |e: &mut EventView| {
-            Dynamic::from_map(event_map(&e.0)).to_string()
-        });
-    reg.method(
-        "to_map",
-        &["event: Event", "Map"],
-        "The event a `wait` closure receives, as a map (all fields).\n\n```rhai\nmon.wait(#{\"until\": |e| { print(e.to_map()); false }, timeout: \"2s\"});\n```",
-        |e: &mut EventView| -> Map { event_map(&e.0) },
-    );
-}
-
 fn describe(mon: &mut Monitor) -> String {
     let state = match mon.ended() {
         None => "running".to_string(),
@@ -201,10 +176,10 @@ fn describe(mon: &mut Monitor) -> String {
     )
 }
 
-/// The events held, as maps.
+/// The events held, as records.
 pub fn event_maps(mon: &Monitor) -> Array {
     let mut out = Array::new();
-    mon.for_each_event(|e| out.push(Dynamic::from_map(event_map(e))));
+    mon.for_each_event(|e| out.push(Record::from_map(&EVENT, event_map(e)).into_dynamic()));
     out
 }
 
@@ -236,7 +211,8 @@ fn wait(ctx: &Ctx, nctx: &NativeCallContext, mon: &Monitor, opts: Map) -> Script
         None => mon.wait(ctx, spec, None).map_err(wait_error)?,
         Some(f) => {
             let mut check = |e: &Arc<Event>| -> ScriptResult<bool> {
-                let view = Dynamic::from(EventView(e.clone()));
+                // Read as it is held: a closure that looks at two fields costs two lookups.
+                let view = Record::event(e.clone()).into_dynamic();
                 let result: Dynamic = f.call_within_context(nctx, (view,))?;
                 result.as_bool().map_err(|_| {
                     error(format!(

@@ -28,6 +28,7 @@ use crate::options::Opts;
 use crate::primitives::kube::{block, conn};
 use crate::primitives::monitor::lookup::{agent_pod_of, endpoint_id, node_name};
 use crate::primitives::{Family, Registry};
+use crate::records::Record;
 
 /// `monitor::start`, `monitor::capture`.
 pub const FAMILY: Family = Family {
@@ -168,7 +169,7 @@ fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
     }
     let events: Array = events
         .iter()
-        .map(|e| Dynamic::from_map(super::values::event_map(e)))
+        .map(|e| Record::event(e.clone()).into_dynamic())
         .collect();
     // With `print`, each event was shown as it came: the REPL does not list them again.
     Ok(crate::shown::shown_if(ctx, printed, events.into()))

@@ -8,8 +8,9 @@ pub mod exec;
 pub mod nodes;
 pub mod veth;
 
-/// A kind node: a Docker container labelled `io.x-k8s.kind.cluster=<cluster>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A kind node: a Docker container labelled `io.x-k8s.kind.cluster=<cluster>`. Its
+/// serialised form (its fields) is what scripts read (`node.ip`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Node {
     /// The kind cluster it belongs to.
     pub cluster: String,

@@ -8,8 +8,8 @@ use crate::context::Ctx;
 use crate::docker::Node;
 use crate::errors::{Error, Result};
 
-/// A kind cluster.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A kind cluster. Its serialised form (its fields) is what scripts read (`c.context`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Cluster {
     /// The kind cluster name (`lab`).
     pub name: String,

@@ -1,13 +1,19 @@
-//! Typed views of the objects scripts use most: `Pod` and `Service`, read from the object's
-//! JSON, plus the pod status kubectl prints (`Running`, `CrashLoopBackOff`, `Init:0/1`,
-//! `Terminating`), shared by tables and wait summaries.
+//! Typed views of the objects scripts use most: `Pod` and `Service`, read through
+//! k8s-openapi's types (`k8s_openapi::api::core::v1::Pod`, …) from the object's JSON, plus
+//! the pod status kubectl prints (`Running`, `CrashLoopBackOff`, `Init:0/1`, `Terminating`),
+//! shared by tables and wait summaries. Kinds labsh does not know stay `DynamicObject`s.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::core::v1::{
+    ContainerStatus, Node as KNode, NodeCondition, Pod as KPod, Service as KService,
+};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// One container of a pod.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ContainerInfo {
     /// Container name (`php-redis`).
     pub name: String,
@@ -21,8 +27,8 @@ pub struct ContainerInfo {
     pub state: String,
 }
 
-/// A pod as scripts see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A pod as scripts see it (its serialised form: `pod.ip`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Pod {
     /// Name.
     pub name: String,
@@ -42,206 +48,209 @@ pub struct Pod {
     pub labels: BTreeMap<String, String>,
 }
 
-fn s<'a>(v: &'a Value, path: &[&str]) -> &'a str {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(n) => cur = n,
-            None => return "",
-        }
-    }
-    cur.as_str().unwrap_or("")
+/// `v` read as the k8s-openapi type `K`. Missing fields are their defaults and unknown ones
+/// are ignored (k8s-openapi's reading), so a partial object reads as far as it goes; an
+/// object that is not a `K` at all (a field of the wrong JSON type, another `kind`) reads as
+/// the empty `K`, as walking its JSON found nothing in it either.
+pub fn read<K: DeserializeOwned + Default>(v: &Value) -> K {
+    K::deserialize(v).unwrap_or_default()
 }
 
 /// Whether a pod's `Ready` condition is `True`.
 pub fn pod_ready(pod: &Value) -> bool {
-    condition_true(pod, "Ready")
+    is_ready(&read::<KPod>(pod))
 }
 
-/// Whether the object's `status.conditions` has `type` with status `True`.
-pub fn condition_true(obj: &Value, kind: &str) -> bool {
-    obj.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|cs| {
-            cs.iter().any(|c| {
-                c.get("type").and_then(Value::as_str) == Some(kind)
-                    && c.get("status").and_then(Value::as_str) == Some("True")
-            })
-        })
+/// Whether a k8s-openapi pod's `Ready` condition is `True`.
+pub fn is_ready(pod: &KPod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_deref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
-fn container_state(status: &Value) -> String {
-    match status.get("state") {
-        Some(st) if st.get("running").is_some() => "running".into(),
-        Some(st) if st.get("waiting").is_some() => {
-            format!("waiting: {}", s(st, &["waiting", "reason"]))
-        }
-        Some(st) if st.get("terminated").is_some() => {
-            format!("terminated: {}", s(st, &["terminated", "reason"]))
-        }
+/// Whether a node's `Ready` condition is `True`.
+pub fn node_ready(node: &KNode) -> bool {
+    node_condition(node, "Ready").is_some_and(|c| c.status == "True")
+}
+
+/// A node's condition of type `kind`.
+pub fn node_condition<'a>(node: &'a KNode, kind: &str) -> Option<&'a NodeCondition> {
+    node.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_deref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == kind))
+}
+
+/// A reason of a container state part (`waiting.reason`), `""` when absent.
+fn reason(r: Option<&String>) -> &str {
+    r.map_or("", String::as_str)
+}
+
+fn container_state(status: &ContainerStatus) -> String {
+    match &status.state {
+        Some(st) if st.running.is_some() => "running".into(),
+        Some(st) if st.waiting.is_some() => format!(
+            "waiting: {}",
+            reason(st.waiting.as_ref().and_then(|w| w.reason.as_ref()))
+        ),
+        Some(st) if st.terminated.is_some() => format!(
+            "terminated: {}",
+            reason(st.terminated.as_ref().and_then(|t| t.reason.as_ref()))
+        ),
         _ => "unknown".into(),
     }
 }
 
 /// The STATUS column kubectl prints for a pod.
 pub fn pod_status(pod: &Value) -> String {
-    if pod
-        .pointer("/metadata/deletionTimestamp")
-        .is_some_and(|v| !v.is_null())
-    {
+    status_of(&read::<KPod>(pod))
+}
+
+/// The STATUS column kubectl prints for a k8s-openapi pod.
+pub fn status_of(pod: &KPod) -> String {
+    if pod.metadata.deletion_timestamp.is_some() {
         return "Terminating".into();
     }
-    let mut reason = s(pod, &["status", "phase"]).to_string();
-    let status_reason = s(pod, &["status", "reason"]);
-    if !status_reason.is_empty() {
-        reason = status_reason.to_string();
+    let status = pod.status.as_ref();
+    let mut reason_text = status.and_then(|s| s.phase.clone()).unwrap_or_default();
+    if let Some(r) = status
+        .and_then(|s| s.reason.as_ref())
+        .filter(|r| !r.is_empty())
+    {
+        reason_text = r.clone();
     }
-    let empty = Vec::new();
-    let inits = pod
-        .pointer("/status/initContainerStatuses")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty);
+    let inits = status
+        .and_then(|s| s.init_container_statuses.as_deref())
+        .unwrap_or_default();
     let n_init = pod
-        .pointer("/spec/initContainers")
-        .and_then(Value::as_array)
+        .spec
+        .as_ref()
+        .and_then(|s| s.init_containers.as_ref())
         .map_or(inits.len(), Vec::len);
     for (i, c) in inits.iter().enumerate() {
-        let term_reason = s(c, &["state", "terminated", "reason"]);
-        let exit = c
-            .pointer("/state/terminated/exitCode")
-            .and_then(Value::as_i64);
-        if exit == Some(0) {
-            continue;
+        let state = c.state.as_ref();
+        let terminated = state.and_then(|s| s.terminated.as_ref());
+        let term_reason = reason(terminated.and_then(|t| t.reason.as_ref()));
+        match terminated.map(|t| t.exit_code) {
+            Some(0) => continue,
+            Some(code) => {
+                return if term_reason.is_empty() {
+                    format!("Init:ExitCode:{code}")
+                } else {
+                    format!("Init:{term_reason}")
+                };
+            }
+            None => {}
         }
-        if exit.is_some() {
-            return if term_reason.is_empty() {
-                format!("Init:ExitCode:{}", exit.unwrap_or_default())
-            } else {
-                format!("Init:{term_reason}")
-            };
-        }
-        let waiting = s(c, &["state", "waiting", "reason"]);
+        let waiting = reason(
+            state
+                .and_then(|s| s.waiting.as_ref())
+                .and_then(|w| w.reason.as_ref()),
+        );
         if !waiting.is_empty() && waiting != "PodInitializing" {
             return format!("Init:{waiting}");
         }
         return format!("Init:{i}/{n_init}");
     }
     let mut has_running = false;
-    if let Some(cs) = pod
-        .pointer("/status/containerStatuses")
-        .and_then(Value::as_array)
-    {
-        for c in cs.iter().rev() {
-            let waiting = s(c, &["state", "waiting", "reason"]);
-            let terminated = s(c, &["state", "terminated", "reason"]);
-            if !waiting.is_empty() {
-                reason = waiting.to_string();
-            } else if !terminated.is_empty() {
-                reason = terminated.to_string();
-            } else if let Some(code) = c
-                .pointer("/state/terminated/exitCode")
-                .and_then(Value::as_i64)
-            {
-                reason = format!("ExitCode:{code}");
-            } else if c.pointer("/state/running").is_some()
-                && c.get("ready").and_then(Value::as_bool) == Some(true)
-            {
-                has_running = true;
-            }
+    let statuses = status
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default();
+    for c in statuses.iter().rev() {
+        let state = c.state.as_ref();
+        let terminated = state.and_then(|s| s.terminated.as_ref());
+        let waiting = reason(
+            state
+                .and_then(|s| s.waiting.as_ref())
+                .and_then(|w| w.reason.as_ref()),
+        );
+        let term_reason = reason(terminated.and_then(|t| t.reason.as_ref()));
+        if !waiting.is_empty() {
+            reason_text = waiting.to_string();
+        } else if !term_reason.is_empty() {
+            reason_text = term_reason.to_string();
+        } else if let Some(t) = terminated {
+            reason_text = format!("ExitCode:{}", t.exit_code);
+        } else if state.is_some_and(|s| s.running.is_some()) && c.ready {
+            has_running = true;
         }
     }
-    if reason == "Completed" && has_running {
-        reason = if pod_ready(pod) {
+    if reason_text == "Completed" && has_running {
+        reason_text = if is_ready(pod) {
             "Running".into()
         } else {
             "NotReady".into()
         };
     }
-    reason
+    reason_text
 }
 
 /// `ready/total` containers and total restarts.
 pub fn pod_ready_counts(pod: &Value) -> (usize, usize, i64) {
-    let total = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    let mut ready = 0;
-    let mut restarts = 0;
-    if let Some(cs) = pod
-        .pointer("/status/containerStatuses")
-        .and_then(Value::as_array)
-    {
-        for c in cs {
-            if c.get("ready").and_then(Value::as_bool) == Some(true) {
-                ready += 1;
-            }
-            restarts += c.get("restartCount").and_then(Value::as_i64).unwrap_or(0);
-        }
-    }
+    let pod = read::<KPod>(pod);
+    let total = pod.spec.as_ref().map_or(0, |s| s.containers.len());
+    let statuses = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default();
+    let ready = statuses.iter().filter(|c| c.ready).count();
+    let restarts = statuses.iter().map(|c| i64::from(c.restart_count)).sum();
     (ready, total.max(ready), restarts)
 }
 
 impl Pod {
     /// Reads a pod object.
     pub fn from_json(v: &Value) -> Pod {
-        let statuses: BTreeMap<&str, &Value> = v
-            .pointer("/status/containerStatuses")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().map(|c| (s(c, &["name"]), c)).collect())
-            .unwrap_or_default();
-        let containers = v
-            .pointer("/spec/containers")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|c| {
-                        let name = s(c, &["name"]).to_string();
-                        let st = statuses.get(name.as_str());
-                        ContainerInfo {
-                            image: s(c, &["image"]).to_string(),
-                            ready: st
-                                .and_then(|st| st.get("ready"))
-                                .and_then(Value::as_bool)
-                                .unwrap_or(false),
-                            restarts: st
-                                .and_then(|st| st.get("restartCount"))
-                                .and_then(Value::as_i64)
-                                .unwrap_or(0),
-                            state: st.map_or("unknown".into(), |st| container_state(st)),
-                            name,
-                        }
-                    })
-                    .collect()
+        Pod::from_typed(&read::<KPod>(v))
+    }
+
+    /// Reads a k8s-openapi pod.
+    pub fn from_typed(pod: &KPod) -> Pod {
+        let status = pod.status.as_ref();
+        let statuses: BTreeMap<&str, &ContainerStatus> = status
+            .and_then(|s| s.container_statuses.as_deref())
+            .unwrap_or_default()
+            .iter()
+            .map(|c| (c.name.as_str(), c))
+            .collect();
+        let containers = pod
+            .spec
+            .as_ref()
+            .map(|s| s.containers.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                let st = statuses.get(c.name.as_str());
+                ContainerInfo {
+                    name: c.name.clone(),
+                    image: c.image.clone().unwrap_or_default(),
+                    ready: st.is_some_and(|st| st.ready),
+                    restarts: st.map_or(0, |st| i64::from(st.restart_count)),
+                    state: st.map_or("unknown".into(), |st| container_state(st)),
+                }
             })
-            .unwrap_or_default();
+            .collect();
         Pod {
-            name: s(v, &["metadata", "name"]).into(),
-            namespace: s(v, &["metadata", "namespace"]).into(),
-            node: s(v, &["spec", "nodeName"]).into(),
-            ip: s(v, &["status", "podIP"]).into(),
-            phase: s(v, &["status", "phase"]).into(),
-            ready: pod_ready(v),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            node: pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .unwrap_or_default(),
+            ip: status.and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
+            phase: status.and_then(|s| s.phase.clone()).unwrap_or_default(),
+            ready: is_ready(pod),
             containers,
-            labels: labels(v),
+            labels: pod.metadata.labels.clone().unwrap_or_default(),
         }
     }
 }
 
-/// `metadata.labels` as a sorted map.
-pub fn labels(v: &Value) -> BTreeMap<String, String> {
-    v.pointer("/metadata/labels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// One port of a Service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ServicePort {
     /// Port name (`""` when unnamed).
     pub name: String,
@@ -255,14 +264,15 @@ pub struct ServicePort {
     pub protocol: String,
 }
 
-/// A Service as scripts see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A Service as scripts see it (its serialised form: `svc.cluster_ip`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Service {
     /// Name.
     pub name: String,
     /// Namespace.
     pub namespace: String,
     /// `ClusterIP`, `NodePort`, `LoadBalancer`, `ExternalName`.
+    #[serde(rename = "type")]
     pub type_: String,
     /// Cluster IP (`None` for headless services).
     pub cluster_ip: String,
@@ -275,47 +285,41 @@ pub struct Service {
 impl Service {
     /// Reads a service object.
     pub fn from_json(v: &Value) -> Service {
-        let ports = v
-            .pointer("/spec/ports")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|p| ServicePort {
-                        name: s(p, &["name"]).into(),
-                        port: p.get("port").and_then(Value::as_i64).unwrap_or(0),
-                        node_port: p.get("nodePort").and_then(Value::as_i64),
-                        target_port: match p.get("targetPort") {
-                            Some(Value::Number(n)) => n.to_string(),
-                            Some(Value::String(s)) => s.clone(),
-                            _ => p.get("port").map(|v| v.to_string()).unwrap_or_default(),
-                        },
-                        protocol: match s(p, &["protocol"]) {
-                            "" => "TCP".into(),
-                            other => other.into(),
-                        },
-                    })
-                    .collect()
+        Service::from_typed(&read::<KService>(v))
+    }
+
+    /// Reads a k8s-openapi service.
+    pub fn from_typed(svc: &KService) -> Service {
+        let spec = svc.spec.clone().unwrap_or_default();
+        let ports = spec
+            .ports
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| ServicePort {
+                name: p.name.unwrap_or_default(),
+                port: i64::from(p.port),
+                node_port: p.node_port.map(i64::from),
+                target_port: match p.target_port {
+                    Some(IntOrString::Int(n)) => n.to_string(),
+                    Some(IntOrString::String(s)) => s,
+                    None => p.port.to_string(),
+                },
+                protocol: p
+                    .protocol
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| "TCP".into()),
             })
-            .unwrap_or_default();
-        let selector = v
-            .pointer("/spec/selector")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .collect();
         Service {
-            name: s(v, &["metadata", "name"]).into(),
-            namespace: s(v, &["metadata", "namespace"]).into(),
-            type_: match s(v, &["spec", "type"]) {
-                "" => "ClusterIP".into(),
-                t => t.into(),
-            },
-            cluster_ip: s(v, &["spec", "clusterIP"]).into(),
+            name: svc.metadata.name.clone().unwrap_or_default(),
+            namespace: svc.metadata.namespace.clone().unwrap_or_default(),
+            type_: spec
+                .type_
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "ClusterIP".into()),
+            cluster_ip: spec.cluster_ip.unwrap_or_default(),
             ports,
-            selector,
+            selector: spec.selector.unwrap_or_default(),
         }
     }
 
@@ -421,5 +425,70 @@ pub(crate) mod tests {
         assert_eq!(pod_status(&v), "Terminating");
         let v = json!({"metadata": {"name": "p"}, "status": {"phase": "Pending"}});
         assert_eq!(pod_status(&v), "Pending");
+    }
+
+    /// Objects recorded from the real Kubernetes 1.20.2 tier (`tests/k8s/cluster.sh`, the
+    /// lab's frontend manifests applied, `managedFields` left out).
+    pub(crate) fn recorded(name: &str) -> Value {
+        let text = match name {
+            "pod" => include_str!("testdata/k8s-1.20-pod.json"),
+            "service" => include_str!("testdata/k8s-1.20-service.json"),
+            "deployment" => include_str!("testdata/k8s-1.20-deployment.json"),
+            _ => include_str!("testdata/k8s-1.20-node.json"),
+        };
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_recorded_running_pod_reads_as_its_json_says() {
+        let v = recorded("pod");
+        let pod = Pod::from_json(&v);
+        assert_eq!(pod.name, v["metadata"]["name"].as_str().unwrap());
+        assert!(pod.name.starts_with("frontend-"));
+        assert_eq!(pod.namespace, "default");
+        assert_eq!(pod.node, "labsh-node");
+        assert_eq!(pod.ip, v["status"]["podIP"].as_str().unwrap());
+        assert_eq!(pod.phase, "Running");
+        assert!(pod.ready);
+        assert_eq!(pod.labels["app"], "guestbook");
+        assert_eq!(pod.containers.len(), 1);
+        let c = &pod.containers[0];
+        assert_eq!(
+            (c.name.as_str(), c.ready, c.restarts, c.state.as_str()),
+            ("php-redis", true, 0, "running")
+        );
+        assert_eq!(c.image, "gcr.io/google-samples/gb-frontend:v4");
+        assert_eq!(pod_status(&v), "Running");
+        assert_eq!(pod_ready_counts(&v), (1, 1, 0));
+    }
+
+    #[test]
+    fn a_recorded_nodeport_service_reads_its_node_port() {
+        let svc = Service::from_json(&recorded("service"));
+        assert_eq!(
+            (svc.name.as_str(), svc.type_.as_str()),
+            ("frontend", "NodePort")
+        );
+        assert_eq!(svc.cluster_ip, "10.97.220.152");
+        assert_eq!(
+            svc.ports,
+            vec![ServicePort {
+                name: String::new(),
+                port: 80,
+                node_port: Some(32362),
+                target_port: "80".into(),
+                protocol: "TCP".into(),
+            }]
+        );
+        assert_eq!(svc.selector["app"], "guestbook");
+        assert_eq!(svc.node_port(), Ok(32362));
+    }
+
+    #[test]
+    fn an_object_of_another_kind_reads_as_an_empty_one() {
+        // A Service is no Pod (k8s-openapi checks `kind`): nothing is read from it.
+        let pod = Pod::from_json(&recorded("service"));
+        assert_eq!(pod.name, "");
+        assert!(pod.containers.is_empty());
     }
 }

@@ -18,8 +18,11 @@ use serde_json::Value;
 use crate::context::Ctx;
 use crate::interrupt::Interrupted;
 use crate::kube::kinds::Kind;
-use crate::kube::typed::{condition_true, pod_ready, pod_status};
+use crate::kube::typed::{is_ready, node_condition, node_ready, read, status_of};
 use crate::kube::{Conn, KubeError};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Node as KNode, Pod as KPod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// What a check concluded.
 pub enum Check<T> {
@@ -253,8 +256,8 @@ fn is_permanent(err: &KubeError, listed: bool) -> bool {
 
 /// Why a pod is not ready, as kubectl would show it (`CrashLoopBackOff`, `Pending`,
 /// `Running, not ready`).
-pub fn pod_reason(pod: &Value) -> String {
-    let status = pod_status(pod);
+pub fn pod_reason(pod: &KPod) -> String {
+    let status = status_of(pod);
     if status == "Running" {
         "Running, not ready".into()
     } else {
@@ -273,24 +276,26 @@ fn list_some(items: Vec<String>) -> String {
     shown.join("; ")
 }
 
-fn name_of(v: &Value) -> &str {
-    v.pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
+fn name_of(meta: &ObjectMeta) -> &str {
+    meta.name.as_deref().unwrap_or("")
 }
 
 /// Pods: done when at least one matches and every one is Ready.
 pub fn pods_ready(store: &Store, subject: Option<&str>, scope: &str) -> Check<Vec<Value>> {
-    let pods: Vec<&Value> = store.values().collect();
     let label = subject
         .map(|s| format!("{s} pods"))
         .unwrap_or_else(|| "pods".into());
-    if pods.is_empty() {
+    if store.is_empty() {
         return Check::Pending(format!("no {label} ({scope})"));
     }
-    let not_ready: Vec<&Value> = pods.iter().copied().filter(|p| !pod_ready(p)).collect();
+    let pods: Vec<(&Value, KPod)> = store.values().map(|v| (v, read::<KPod>(v))).collect();
+    let not_ready: Vec<&KPod> = pods
+        .iter()
+        .map(|(_, p)| p)
+        .filter(|p| !is_ready(p))
+        .collect();
     if not_ready.is_empty() {
-        return Check::Done(pods.into_iter().cloned().collect());
+        return Check::Done(pods.into_iter().map(|(v, _)| v.clone()).collect());
     }
     let mut summary = format!(
         "{}/{} {label} Ready",
@@ -299,7 +304,7 @@ pub fn pods_ready(store: &Store, subject: Option<&str>, scope: &str) -> Check<Ve
     );
     let details: Vec<String> = not_ready
         .iter()
-        .map(|p| format!("{}: {}", name_of(p), pod_reason(p)))
+        .map(|p| format!("{}: {}", name_of(&p.metadata), pod_reason(p)))
         .collect();
     summary.push_str("; ");
     summary.push_str(&list_some(details));
@@ -308,37 +313,28 @@ pub fn pods_ready(store: &Store, subject: Option<&str>, scope: &str) -> Check<Ve
 
 /// Nodes: done when at least one matches and every one is Ready.
 pub fn nodes_ready(store: &Store) -> Check<Vec<Value>> {
-    let nodes: Vec<&Value> = store.values().collect();
-    if nodes.is_empty() {
+    if store.is_empty() {
         return Check::Pending("no nodes".into());
     }
+    let nodes: Vec<KNode> = store.values().map(read::<KNode>).collect();
     let not_ready: Vec<String> = nodes
         .iter()
-        .filter(|n| !condition_true(n, "Ready"))
+        .filter(|n| !node_ready(n))
         .map(|n| {
-            let reason = n
-                .pointer("/status/conditions")
-                .and_then(Value::as_array)
-                .and_then(|cs| {
-                    cs.iter()
-                        .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
-                })
+            let reason = node_condition(n, "Ready")
                 .map(|c| {
-                    let r = c
-                        .get("reason")
-                        .and_then(Value::as_str)
-                        .unwrap_or("NotReady");
-                    match c.get("message").and_then(Value::as_str) {
+                    let r = c.reason.as_deref().unwrap_or("NotReady");
+                    match c.message.as_deref() {
                         Some(m) if !m.is_empty() => format!("{r} ({m})"),
                         _ => r.to_string(),
                     }
                 })
                 .unwrap_or_else(|| "no Ready condition yet".into());
-            format!("{}: {reason}", name_of(n))
+            format!("{}: {reason}", name_of(&n.metadata))
         })
         .collect();
     if not_ready.is_empty() {
-        return Check::Done(nodes.into_iter().cloned().collect());
+        return Check::Done(store.values().cloned().collect());
     }
     Check::Pending(format!(
         "{}/{} nodes Ready; {}",
@@ -348,21 +344,24 @@ pub fn nodes_ready(store: &Store) -> Check<Vec<Value>> {
     ))
 }
 
-fn int(v: &Value, p: &str) -> i64 {
-    v.pointer(p).and_then(Value::as_i64).unwrap_or(0)
+/// Whether the controller has not yet seen the object's last spec change.
+fn spec_unobserved(meta: &ObjectMeta, observed: Option<i64>) -> bool {
+    meta.generation.unwrap_or(0) > observed.unwrap_or(0)
 }
 
 /// A daemonset's rollout: `Ok(None)` when complete, `Ok(Some(progress))` otherwise.
 pub fn daemonset_progress(ds: &Value) -> Option<String> {
-    let name = name_of(ds);
-    if int(ds, "/metadata/generation") > int(ds, "/status/observedGeneration") {
+    let ds = read::<DaemonSet>(ds);
+    let name = name_of(&ds.metadata);
+    let status = ds.status.unwrap_or_default();
+    if spec_unobserved(&ds.metadata, status.observed_generation) {
         return Some(format!(
             "daemonset {name:?}: waiting for the spec update to be observed"
         ));
     }
-    let desired = int(ds, "/status/desiredNumberScheduled");
-    let updated = int(ds, "/status/updatedNumberScheduled");
-    let available = int(ds, "/status/numberAvailable");
+    let desired = status.desired_number_scheduled;
+    let updated = status.updated_number_scheduled.unwrap_or(0);
+    let available = status.number_available.unwrap_or(0);
     if updated < desired {
         return Some(format!(
             "daemonset {name:?}: {updated} out of {desired} new pods have been updated"
@@ -391,35 +390,29 @@ pub fn daemonsets_ready(store: &Store) -> Check<Vec<Value>> {
 
 /// A deployment's rollout, as `kubectl rollout status` words it: `Ok(None)` when complete.
 pub fn deployment_progress(d: &Value) -> Result<Option<String>, String> {
-    let name = name_of(d);
-    if int(d, "/metadata/generation") > int(d, "/status/observedGeneration") {
+    let d = read::<Deployment>(d);
+    let name = name_of(&d.metadata);
+    let status = d.status.unwrap_or_default();
+    if spec_unobserved(&d.metadata, status.observed_generation) {
         return Ok(Some(
             "Waiting for deployment spec update to be observed...".into(),
         ));
     }
-    let progressing = d
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .and_then(|cs| {
-            cs.iter()
-                .find(|c| c.get("type").and_then(Value::as_str) == Some("Progressing"))
-        });
-    if progressing
-        .and_then(|c| c.get("reason"))
-        .and_then(Value::as_str)
-        == Some("ProgressDeadlineExceeded")
-    {
+    let progressing = status
+        .conditions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .find(|c| c.type_.as_deref() == Some("Progressing"));
+    if progressing.and_then(|c| c.reason.as_deref()) == Some("ProgressDeadlineExceeded") {
         return Err(format!(
             "deployment {name:?} exceeded its progress deadline"
         ));
     }
-    let replicas = d
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
-    let updated = int(d, "/status/updatedReplicas");
-    let total = int(d, "/status/replicas");
-    let available = int(d, "/status/availableReplicas");
+    let replicas = d.spec.replicas.unwrap_or(1);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let total = status.replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
     if updated < replicas {
         return Ok(Some(format!(
             "Waiting for deployment {name:?} rollout to finish: {updated} out of {replicas} new replicas have been updated..."
@@ -441,22 +434,21 @@ pub fn deployment_progress(d: &Value) -> Result<Option<String>, String> {
 
 /// A statefulset's rollout: `None` when complete.
 pub fn statefulset_progress(s: &Value) -> Option<String> {
-    let name = name_of(s);
-    if int(s, "/metadata/generation") > int(s, "/status/observedGeneration") {
+    let s = read::<StatefulSet>(s);
+    let name = name_of(&s.metadata);
+    let status = s.status.unwrap_or_default();
+    if spec_unobserved(&s.metadata, status.observed_generation) {
         return Some("Waiting for statefulset spec update to be observed...".into());
     }
-    let replicas = s
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
-    let ready = int(s, "/status/readyReplicas");
+    let replicas = s.spec.replicas.unwrap_or(1);
+    let ready = status.ready_replicas.unwrap_or(0);
     if ready < replicas {
         return Some(format!(
             "Waiting for {} pods to be ready... (statefulset {name:?})",
             replicas - ready
         ));
     }
-    let updated = int(s, "/status/updatedReplicas");
+    let updated = status.updated_replicas.unwrap_or(0);
     if updated < replicas {
         return Some(format!(
             "Waiting for partitioned roll out to finish: {updated} out of {replicas} new pods have been updated..."
@@ -468,7 +460,7 @@ pub fn statefulset_progress(s: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kube::typed::tests::crashing_cilium_pod;
+    use crate::kube::typed::tests::{crashing_cilium_pod, recorded};
     use serde_json::json;
 
     fn ready_pod(name: &str) -> Value {
@@ -480,7 +472,7 @@ mod tests {
 
     fn store(objs: Vec<Value>) -> Store {
         objs.into_iter()
-            .map(|o| (name_of(&o).to_string(), o))
+            .map(|o| (o["metadata"]["name"].as_str().unwrap_or("").to_string(), o))
             .collect()
     }
 
@@ -585,5 +577,50 @@ mod tests {
         );
         ds["status"]["numberAvailable"] = 4.into();
         assert!(matches!(daemonsets_ready(&store(vec![ds])), Check::Done(_)));
+    }
+
+    #[test]
+    fn a_recorded_rolled_out_deployment_is_complete_and_one_mid_rollout_says_so() {
+        let d = recorded("deployment");
+        assert_eq!(deployment_progress(&d), Ok(None));
+        let mut rolling = d.clone();
+        rolling["status"]["updatedReplicas"] = 0.into();
+        assert_eq!(
+            deployment_progress(&rolling),
+            Ok(Some(
+                "Waiting for deployment \"frontend\" rollout to finish: 0 out of 1 new replicas have been updated..."
+                    .into()
+            ))
+        );
+        let mut newer = d;
+        newer["metadata"]["generation"] = 2.into();
+        assert_eq!(
+            deployment_progress(&newer),
+            Ok(Some(
+                "Waiting for deployment spec update to be observed...".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_recorded_node_is_ready_and_a_not_ready_one_says_why() {
+        let node = recorded("node");
+        assert!(matches!(nodes_ready(&store(vec![node.clone()])), Check::Done(n) if n.len() == 1));
+        let mut down = node;
+        let conditions = down["status"]["conditions"].as_array_mut().unwrap();
+        let ready = conditions
+            .iter_mut()
+            .find(|c| c["type"] == "Ready")
+            .unwrap();
+        ready["status"] = "False".into();
+        ready["reason"] = "KubeletNotReady".into();
+        ready["message"] = "container runtime is down".into();
+        match nodes_ready(&store(vec![down])) {
+            Check::Pending(s) => assert_eq!(
+                s,
+                "0/1 nodes Ready; labsh-node: KubeletNotReady (container runtime is down)"
+            ),
+            Check::Done(_) => panic!("a node whose Ready condition is False is not ready"),
+        }
     }
 }

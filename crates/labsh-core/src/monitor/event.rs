@@ -67,6 +67,89 @@ impl Kind {
     ];
 }
 
+/// Every field name an event of some kind may carry, besides `kind` and `raw` (see
+/// [`Event::FIELDS`]): an event has the ones its kind prints. A script reading one of these
+/// on an event that lacks it gets `()`; reading any other name is a mistake it is told about.
+/// The parser records no name outside this list (checked in debug builds, so by every test
+/// and fuzz run).
+pub const FIELD_NAMES: [&str; 75] = [
+    "action",
+    "answer",
+    "api_key",
+    "ascii",
+    "auth",
+    "bytes",
+    "captured",
+    "cgroup_id",
+    "cnames",
+    "code",
+    "count",
+    "cpu",
+    "data",
+    "detail",
+    "dir",
+    "direction",
+    "dns_source",
+    "dport",
+    "drop_code",
+    "dst",
+    "dst_endpoint",
+    "dst_identity",
+    "dst_labels",
+    "dst_mac",
+    "encrypted",
+    "endpoint",
+    "error_code",
+    "ethertype",
+    "file",
+    "flags",
+    "flow",
+    "from",
+    "hex",
+    "icmp",
+    "ifindex",
+    "ip_proto",
+    "ip_trace_id",
+    "layer",
+    "line",
+    "mark",
+    "matched",
+    "message",
+    "method",
+    "observation_point",
+    "offset",
+    "orig_ip",
+    "point",
+    "proto",
+    "protocol",
+    "proxy_port",
+    "qtypes",
+    "query",
+    "reason",
+    "remote_identity",
+    "sock_cookie",
+    "sport",
+    "src",
+    "src_endpoint",
+    "src_identity",
+    "src_labels",
+    "src_mac",
+    "state",
+    "status",
+    "subtype",
+    "topic",
+    "ttl",
+    "tunnel_dport",
+    "tunnel_dst",
+    "tunnel_proto",
+    "tunnel_sport",
+    "tunnel_src",
+    "type",
+    "url",
+    "verdict",
+    "xlate_point",
+];
+
 /// A byte range of the raw line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -189,6 +272,15 @@ pub struct Event {
 }
 
 impl Event {
+    /// The fields every event has: `kind` and `raw`; the others are in [`FIELD_NAMES`].
+    pub const FIELDS: [&'static str; 2] = ["kind", "raw"];
+
+    /// Whether `name` is a field some event may have (`kind`, `raw` or one of
+    /// [`FIELD_NAMES`]), whether or not this one has it.
+    pub fn knows(name: &str) -> bool {
+        Event::FIELDS.contains(&name) || FIELD_NAMES.contains(&name)
+    }
+
     pub(crate) fn with_fields(kind: Kind, raw: String, (fields, extra): FieldParts) -> Self {
         Event {
             kind,
@@ -398,6 +490,10 @@ impl<'a> Fields<'a> {
     /// list starts with room for a trace's fields) keeps the slot in registers.
     #[inline(always)]
     fn put_word(&mut self, name: &'static str, w: u64) {
+        debug_assert!(
+            FIELD_NAMES.contains(&name),
+            "monitor field `{name}` is missing from FIELD_NAMES"
+        );
         if self.list.len() == self.list.capacity() {
             self.grow();
         }
@@ -416,32 +512,41 @@ impl<'a> Fields<'a> {
         self.list.reserve(8);
     }
 
-    /// The span of `sub`, which must be a subslice of the line (checked; a foreign slice
-    /// gives an empty span rather than a wrong one).
+    /// The span of `sub` when it is a subslice of the line; `None` for text from elsewhere
+    /// (a JSON-mode line's decoded strings), which is then kept as an owned copy.
     #[inline]
-    fn span(&self, sub: &str) -> Span {
+    fn span(&self, sub: &str) -> Option<Span> {
         let start = (sub.as_ptr() as usize).wrapping_sub(self.base);
         let end = start.wrapping_add(sub.len());
-        if start <= self.line.len() && end <= self.line.len() && end <= u32::MAX as usize {
+        (start <= self.line.len() && end <= self.line.len() && end <= u32::MAX as usize).then_some(
             Span {
                 start: start as u32,
                 end: end as u32,
-            }
-        } else {
-            Span { start: 0, end: 0 }
-        }
+            },
+        )
     }
 
     #[inline]
     pub(crate) fn text(&mut self, name: &'static str, sub: &str) {
-        let span = self.span(sub);
-        self.put(name, Value::Text(span));
+        match self.span(sub) {
+            Some(span) => self.put(name, Value::Text(span)),
+            None => self.owned(name, Value::Owned(sub.into())),
+        }
     }
 
     #[inline]
     pub(crate) fn flags(&mut self, sub: &str) {
-        let span = self.span(sub);
-        self.put("flags", Value::Flags(span));
+        match self.span(sub) {
+            Some(span) => self.put("flags", Value::Flags(span)),
+            None => self.owned("flags", Value::OwnedFlags(sub.into())),
+        }
+    }
+
+    /// Records a value copied from text outside the line (rare: out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn owned(&mut self, name: &'static str, value: Value) {
+        self.put(name, value);
     }
 
     /// An empty flag list (a connection without TCP flags).
@@ -452,8 +557,13 @@ impl<'a> Fields<'a> {
 
     #[inline]
     pub(crate) fn json(&mut self, name: &'static str, sub: &str) {
-        let span = self.span(sub);
-        self.put(name, Value::Json(span));
+        match self.span(sub) {
+            Some(span) => self.put(name, Value::Json(span)),
+            None => {
+                let v = serde_json::from_str(sub).unwrap_or(serde_json::Value::Null);
+                self.owned(name, Value::JsonValue(Box::new(v)));
+            }
+        }
     }
 
     #[inline]
@@ -495,24 +605,24 @@ mod tests {
     fn integers_beyond_a_words_sixty_bits_keep_their_value() {
         let e = event("x", |f| {
             for (name, v) in [
-                ("max", i64::MAX),
-                ("min", i64::MIN),
-                ("edge", (1 << 59) - 1),
-                ("below", -(1 << 59)),
-                ("past", 1 << 59),
-                ("neg", -1),
-                ("zero", 0),
+                ("count", i64::MAX),
+                ("cpu", i64::MIN),
+                ("line", (1 << 59) - 1),
+                ("bytes", -(1 << 59)),
+                ("offset", 1 << 59),
+                ("ttl", -1),
+                ("code", 0),
             ] {
                 f.int(name, v);
             }
         });
-        assert_eq!(e.int("max"), Some(i64::MAX));
-        assert_eq!(e.int("min"), Some(i64::MIN));
-        assert_eq!(e.int("edge"), Some((1 << 59) - 1));
-        assert_eq!(e.int("below"), Some(-(1 << 59)));
-        assert_eq!(e.int("past"), Some(1 << 59));
-        assert_eq!(e.int("neg"), Some(-1));
-        assert_eq!(e.int("zero"), Some(0));
+        assert_eq!(e.int("count"), Some(i64::MAX));
+        assert_eq!(e.int("cpu"), Some(i64::MIN));
+        assert_eq!(e.int("line"), Some((1 << 59) - 1));
+        assert_eq!(e.int("bytes"), Some(-(1 << 59)));
+        assert_eq!(e.int("offset"), Some(1 << 59));
+        assert_eq!(e.int("ttl"), Some(-1));
+        assert_eq!(e.int("code"), Some(0));
         // Only the two that do not fit were kept aside.
         assert_eq!(e.extra.len(), 3);
     }
@@ -524,36 +634,36 @@ mod tests {
             f.text("proto", &line[..3]);
             f.flags(&line[4..12]);
             f.json("data", &line[13..]);
-            f.push("on", Value::Bool(true));
-            f.push("off", Value::Bool(false));
-            f.push("none", Value::Unit);
-            f.push("word", Value::Static("icmp"));
-            f.push("owned", Value::Owned("décodé".into()));
-            f.push("oflags", Value::OwnedFlags("FIN".into()));
+            f.push("encrypted", Value::Bool(true));
+            f.push("matched", Value::Bool(false));
+            f.push("endpoint", Value::Unit);
+            f.push("icmp", Value::Static("icmp"));
+            f.push("message", Value::Owned("décodé".into()));
+            f.push("qtypes", Value::OwnedFlags("FIN".into()));
             f.push(
-                "jv",
+                "answer",
                 Value::JsonValue(Box::new(serde_json::json!({"b": 2}))),
             );
-            f.copy("proto", "proto_again");
-            f.copy("absent", "never");
+            f.copy("proto", "protocol");
+            f.copy("absent", "query");
         });
         assert_eq!(e.str("proto"), Some("tcp"));
         assert_eq!(e.flags(), vec!["SYN", "ACK"]);
         assert_eq!(e.get("data"), Some(FieldRef::Json("{\"a\":1}")));
-        assert_eq!(e.get("on"), Some(FieldRef::Bool(true)));
-        assert_eq!(e.get("off"), Some(FieldRef::Bool(false)));
-        assert_eq!(e.get("none"), Some(FieldRef::Unit));
-        assert_eq!(e.str("word"), Some("icmp"));
-        assert_eq!(e.str("owned"), Some("décodé"));
-        assert_eq!(e.get("oflags"), Some(FieldRef::Flags("FIN")));
+        assert_eq!(e.get("encrypted"), Some(FieldRef::Bool(true)));
+        assert_eq!(e.get("matched"), Some(FieldRef::Bool(false)));
+        assert_eq!(e.get("endpoint"), Some(FieldRef::Unit));
+        assert_eq!(e.str("icmp"), Some("icmp"));
+        assert_eq!(e.str("message"), Some("décodé"));
+        assert_eq!(e.get("qtypes"), Some(FieldRef::Flags("FIN")));
         let jv = serde_json::json!({"b": 2});
-        assert_eq!(e.get("jv"), Some(FieldRef::JsonValue(&jv)));
-        assert_eq!(e.str("proto_again"), Some("tcp"));
-        assert_eq!(e.get("never"), None);
+        assert_eq!(e.get("answer"), Some(FieldRef::JsonValue(&jv)));
+        assert_eq!(e.str("protocol"), Some("tcp"));
+        assert_eq!(e.get("query"), None);
         let names: Vec<_> = e.names().collect();
         assert_eq!(names.len(), 11);
         assert_eq!(names[0], "proto");
-        assert_eq!(names[10], "proto_again");
+        assert_eq!(names[10], "protocol");
     }
 
     #[test]
@@ -574,17 +684,14 @@ mod tests {
     #[test]
     fn fields_grow_past_their_first_room() {
         let line = "a b c d e f g h i j k l m n o p q r s t u v w x y z";
-        let names: [&'static str; 26] = [
-            "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q",
-            "r", "s", "t", "u", "v", "w", "x", "y", "z",
-        ];
+        let names = &FIELD_NAMES[..26];
         let e = event(line, |f| {
             for (k, name) in names.iter().enumerate() {
                 f.text(name, &line[2 * k..2 * k + 1]);
             }
         });
-        for name in names {
-            assert_eq!(e.str(name), Some(name));
+        for (k, name) in names.iter().enumerate() {
+            assert_eq!(e.str(name), Some(&line[2 * k..2 * k + 1]));
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::event::{FieldRef, Fields, Kind, Value};
+use super::event::{Fields, Kind, Value};
 
 /// Parses a JSON-mode line into `f`; `Unknown` when it is not a monitor object.
 pub(crate) fn parse_into(line: &str, f: &mut Fields) -> Kind {
@@ -88,40 +88,17 @@ fn common(obj: &Map<String, Json>, f: &mut Fields) {
 
 /// A debug capture (Cilium's `DebugCaptureVerbose`: `prefix` and `summary` are the two
 /// halves of the text line `PREFIX: SUMMARY` that `-t capture` prints): the text form's
-/// fields, read by the text parser from that line. Without a `prefix` (the capture points
-/// the text form does not print, e.g. `Packet to proxy port 15001 (Pre)`), only the
-/// connection fields of the summary (also for a prefix of no known shape).
+/// fields, which the text parser records straight into this event (as owned text: they are
+/// not slices of the JSON line). Without a text-form `prefix` (the capture points the text
+/// form does not print, e.g. `Packet to proxy port 15001 (Pre)`), only the connection
+/// fields of the summary.
 fn capture(obj: &Map<String, Json>, f: &mut Fields) {
     let summary = obj.get("summary").and_then(Json::as_str).unwrap_or("");
     let prefix = obj.get("prefix").and_then(Json::as_str).unwrap_or("");
-    // Only the text form's prefixes are read back (never JSON again).
     let text_prefix = ["-> ", "<- ", "== "].iter().any(|p| prefix.starts_with(p));
-    let (line, prefix_fields) = if !text_prefix {
-        // A delivery prefix the text parser reads, whose fields are then left out.
-        (format!("-> 0: {summary}"), true)
-    } else {
-        (format!("{prefix}: {summary}"), false)
-    };
-    let text = super::parse::parse_owned(line);
-    if text.kind() != Kind::Capture {
-        if !f.has("flags") {
-            f.push("flags", Value::OwnedFlags("".into()));
-        }
-        return;
-    }
-    for name in text.names() {
-        if prefix_fields && matches!(name, "dir" | "point" | "ifindex" | "proxy_port") {
-            continue;
-        }
-        let value = match text.get(name) {
-            Some(FieldRef::Str(s)) | Some(FieldRef::Json(s)) => Value::Owned(s.into()),
-            Some(FieldRef::Int(n)) => Value::Int(n),
-            Some(FieldRef::Bool(b)) => Value::Bool(b),
-            Some(FieldRef::Flags(s)) => Value::OwnedFlags(s.into()),
-            Some(FieldRef::JsonValue(v)) => Value::JsonValue(Box::new(v.clone())),
-            Some(FieldRef::Unit) | None => Value::Unit,
-        };
-        f.push(name, value);
+    let read = super::parse::capture_parts(text_prefix.then_some(prefix), summary, f);
+    if !read && !f.has("flags") {
+        f.push("flags", Value::OwnedFlags("".into()));
     }
 }
 

@@ -1,4 +1,5 @@
-//! `cilium monitor` / `cilium-dbg monitor` lines into [`Event`]s. The shapes are the Go
+//! The text form of `cilium monitor` / `cilium-dbg monitor` lines, read into an event's
+//! [`Fields`] ([`super::line`] builds the [`Event`](super::Event)). The shapes are the Go
 //! format strings (lab-facts §7), old and new: `, identity` and ` identity`, `file bpf_lxc.c
 //! line 2005` and `file bpf_lxc.c:2005`, policy verdicts with or without `auth:`, IPv6
 //! `[addr]:port`, ICMP (`EchoRequest` and the newer `icmp EchoRequest`), the optional
@@ -7,46 +8,20 @@
 //! verbose drop (`Packet dropped N (reason) …`). Parsing is keyword-driven rather than
 //! positional, so a field the agent adds or drops between versions does not shift the others.
 //!
-//! [`parse`] never panics: every slice is cut at an ASCII delimiter it found, numbers go
+//! Parsing never panics: every slice is cut at an ASCII delimiter it found, numbers go
 //! through `str::parse`, and a line that does not fit its shape becomes `unknown` with its
 //! `raw` text.
 
 use std::iter::Peekable;
 
-use super::event::{Event, Fields, Kind, Value};
+use super::event::{Fields, Kind, Value};
 
-/// Parses one line (a trailing `\n` / `\r\n` is removed; the event owns a copy).
-pub fn parse(line: &str) -> Event {
-    parse_owned(line.to_string())
-}
-
-/// Parses one line, taking ownership of it (no copy).
-pub fn parse_owned(mut line: String) -> Event {
-    while line.ends_with('\n') || line.ends_with('\r') {
-        line.pop();
-    }
-    let (kind, fields) = {
-        let mut f = Fields::new(&line);
-        let kind = match classify(&line, &mut f) {
-            Some(kind) => kind,
-            None => {
-                f.clear();
-                Kind::Unknown
-            }
-        };
-        if kind == Kind::Unknown {
-            f.clear();
-        }
-        (kind, f.into_parts())
-    };
-    Event::with_fields(kind, line, fields)
-}
-
-fn classify(line: &str, f: &mut Fields) -> Option<Kind> {
-    let t = line.trim_start();
+/// Reads a text line (its leading spaces trimmed) into `f`: its kind, or `None` when it has
+/// none of the known shapes.
+#[inline]
+pub(crate) fn text_into(t: &str, f: &mut Fields) -> Option<Kind> {
     let first = t.as_bytes().first().copied();
     match first {
-        Some(b'{') => Some(super::json::parse_into(t, f)),
         Some(b'-') | Some(b'<') if t.starts_with("-> ") || t.starts_with("<- ") => {
             let rest = &t[3..];
             if rest.starts_with("Request ") || rest.starts_with("Response ") {
@@ -503,7 +478,36 @@ fn is_mac(s: &str) -> bool {
 /// `<- load-balancer IFNAME: conn`, `-> proxy port N: conn`, `== v4->v6 N: conn`.
 fn capture(t: &str, f: &mut Fields) -> Option<()> {
     let (head, conn) = split_conn(t);
-    let conn = conn?;
+    capture_halves(head, conn?, f)
+}
+
+/// A debug capture given as the two halves of its text line, `PREFIX: SUMMARY` (JSON mode
+/// carries them apart): the fields the text line has. Without a prefix (the capture points
+/// the text form prints none for), the summary's connection fields only. `false` when the
+/// text line would not be a capture (another shape, or a prefix of no known form).
+pub(crate) fn capture_parts(prefix: Option<&str>, summary: &str, f: &mut Fields) -> bool {
+    let Some(prefix) = prefix else {
+        if !connection(summary, f) {
+            f.no_flags();
+        }
+        return true;
+    };
+    let arrow = prefix
+        .strip_prefix("-> ")
+        .or_else(|| prefix.strip_prefix("<- "));
+    // What `text_into` reads as an L7 record or a trace before trying a capture.
+    let other = arrow.is_some_and(|rest| {
+        rest.starts_with("Request ")
+            || rest.starts_with("Response ")
+            || find(prefix, " flow ").is_some()
+    });
+    if other || (arrow.is_none() && !prefix.starts_with("== ")) {
+        return false;
+    }
+    capture_halves(prefix, summary, f).is_some()
+}
+
+fn capture_halves(head: &str, conn: &str, f: &mut Fields) -> Option<()> {
     let mut words = head.split(' ');
     let dir = words.next()?;
     let rest: [Option<&str>; 4] = [words.next(), words.next(), words.next(), words.next()];

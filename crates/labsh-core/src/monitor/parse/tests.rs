@@ -2,7 +2,8 @@
 //! built from the Go format strings (lab-facts §7), and on many mutations of both.
 
 use super::*;
-use crate::monitor::event::FieldRef;
+use crate::monitor::event::{Event, FieldRef};
+use crate::monitor::line::parse;
 
 /// Both `cilium monitor` listings of the TP12 handout, verbatim.
 const HANDOUT: &str = include_str!("../testdata/tp12_monitor.txt");

@@ -15,7 +15,7 @@ use futures::Stream;
 use tokio::sync::mpsc;
 
 use super::event::Event;
-use super::parse::parse_owned;
+use super::line::parse_owned;
 use crate::context::Ctx;
 use crate::follow::{CloseHook, Follower, Keep, Options, Store, StreamSource};
 use crate::interrupt::Interrupted;

@@ -1,5 +1,6 @@
 //! Monitor events as script values: `kind`, `raw` and each field of a core
-//! [`Event`](crate::monitor::Event), converted when a script reads them.
+//! [`Event`](crate::monitor::Event), converted when a script reads them (a [`Record`](super::Record)
+//! over an event reads its fields through here).
 
 use rhai::{Array, Dynamic, ImmutableString, Map};
 
@@ -72,7 +73,7 @@ mod tests {
     use crate::monitor::parse;
 
     const HANDOUT: &str =
-        include_str!("../../../crates/labsh-core/src/monitor/testdata/tp12_monitor.txt");
+        include_str!("../../crates/labsh-core/src/monitor/testdata/tp12_monitor.txt");
 
     #[test]
     fn the_map_matches_the_field_accessors() {
