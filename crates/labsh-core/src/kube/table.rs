@@ -196,38 +196,25 @@ fn escape(s: &str) -> String {
     s.replace('\x1b', "^[").replace('\r', "\\r")
 }
 
-/// Go's tabwriter as kubectl sets it up (minwidth 6, padding 3, pad char ' '): every cell
-/// but a line's last is padded to its column's width, the widest cell plus 3, at least 6.
-/// Widths count characters (runes), as tabwriter does.
+/// Go's tabwriter as kubectl sets it up (`tabwriter.NewWriter(out, 6, 4, 3, ' ', 0)`): every
+/// cell but a line's last is padded to its column's width, the widest cell plus 3, at least 6.
+/// The `tabwriter` crate pads to `max(minwidth, widest) + padding` where Go pads to
+/// `max(minwidth, widest + padding)`: minwidth 3 and padding 3 give Go's 6 and 3.
+/// Cells are joined with tabs as kubectl's printer writes them; a tab inside a cell splits it,
+/// as it does in kubectl. Widths are display columns (Go counts runes: the two differ only
+/// for wide characters such as CJK or emoji).
 fn tabwrite(lines: &[Vec<String>]) -> String {
-    const MIN_WIDTH: usize = 6;
-    const PADDING: usize = 3;
-    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            lines
-                .iter()
-                // Only cells followed by another cell belong to a column.
-                .filter(|l| c + 1 < l.len())
-                .map(|l| l[c].chars().count() + PADDING)
-                .max()
-                .unwrap_or(0)
-                .max(MIN_WIDTH)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in lines {
-        for (c, cell) in line.iter().enumerate() {
-            out.push_str(cell);
-            if c + 1 < line.len() {
-                let pad = widths[c] - cell.chars().count();
-                out.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push('\n');
-    }
-    out.pop();
-    out
+    use std::io::Write;
+    let mut tw = tabwriter::TabWriter::new(Vec::new()).minwidth(3).padding(3);
+    let text = lines
+        .iter()
+        .map(|line| line.join("\t"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Writing to a Vec cannot fail.
+    tw.write_all(text.as_bytes()).expect("write to memory");
+    let out = tw.into_inner().expect("flush to memory");
+    String::from_utf8(out).expect("cells are UTF-8 and tabwriter only adds spaces")
 }
 
 /// The fallback for servers that return no Table: NAME and AGE, as kubectl printed
