@@ -12,6 +12,7 @@
 //! | Rhai module   | file or folder            | parts                                          |
 //! |---------------|---------------------------|------------------------------------------------|
 //! | (global)      | `builtins.rs`             | `env`, `exit_with`, `sleep`, `shown`           |
+//! | `args::`      | `args.rs`                 | also `import "args"` (`crate::stdlib::NATIVE`) |
 //! | `proc::`      | `proc.rs`                 |                                                |
 //! | `fs::`        | `fs.rs`                   |                                                |
 //! | `yaml::`      | `yaml.rs`                 |                                                |
@@ -41,6 +42,7 @@ use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
 
 use crate::context::Ctx;
 
+pub mod args;
 pub mod builtins;
 pub mod checks;
 pub mod cluster;
@@ -75,6 +77,7 @@ pub struct Family {
 pub fn all() -> Vec<Family> {
     vec![
         builtins::FAMILY,
+        args::FAMILY,
         proc::FAMILY,
         fs::FAMILY,
         yaml::FAMILY,

@@ -20,6 +20,7 @@ pub mod preflight;
 pub mod probe;
 pub mod process;
 pub mod report;
+pub mod script_args;
 pub mod selection;
 pub mod shell;
 pub mod startup_trace;
