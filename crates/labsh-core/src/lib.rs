@@ -27,5 +27,6 @@ pub mod startup_trace;
 pub mod tcpdump;
 pub mod temp_yaml;
 pub mod tool;
+pub mod version;
 
 pub use context::{Ctx, Settings};

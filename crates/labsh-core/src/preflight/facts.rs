@@ -14,8 +14,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use super::version::Version;
 use crate::process::{self, Spec};
+use crate::version::{self, Version};
 
 /// Names another root for `/proc`, `/sys` and Docker's data root (default `/`).
 pub const HOST_ROOT_ENV: &str = "LABSH_HOST_ROOT";
@@ -255,7 +255,7 @@ fn first_line(s: &str) -> Option<&str> {
 pub fn parse_kind_version(line: &str) -> Option<Version> {
     line.split_whitespace()
         .find(|w| w.starts_with('v'))
-        .and_then(Version::parse)
+        .and_then(version::parse)
 }
 
 /// Helm's version from `helm version --short` (`v3.14.0+g3fc9f4b`) or the long form
@@ -263,9 +263,9 @@ pub fn parse_kind_version(line: &str) -> Option<Version> {
 pub fn parse_helm_version(line: &str) -> Option<Version> {
     let t = line.trim();
     if let Some(rest) = t.split("Version:\"").nth(1) {
-        return Version::parse(rest);
+        return version::parse(rest);
     }
-    Version::parse(t)
+    version::parse(t)
 }
 
 // ─── Docker ──────────────────────────────────────────────────────────────────────────────
