@@ -206,15 +206,22 @@ fn escape(s: &str) -> String {
 fn tabwrite(lines: &[Vec<String>]) -> String {
     use std::io::Write;
     let mut tw = tabwriter::TabWriter::new(Vec::new()).minwidth(3).padding(3);
-    let text = lines
-        .iter()
-        .map(|line| line.join("\t"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    // Every line ends with a newline, the last one too: tabwriter drops an empty last cell of
+    // an unterminated line, and that cell is what makes the one before it part of a column
+    // (a row whose last cell is empty, as kubectl prints a missing IPv6).
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&line.join("\t"));
+        text.push('\n');
+    }
     // Writing to a Vec cannot fail.
     tw.write_all(text.as_bytes()).expect("write to memory");
     let out = tw.into_inner().expect("flush to memory");
-    String::from_utf8(out).expect("cells are UTF-8 and tabwriter only adds spaces")
+    let mut out = String::from_utf8(out).expect("cells are UTF-8 and tabwriter only adds spaces");
+    if out.ends_with('\n') {
+        out.pop();
+    }
+    out
 }
 
 /// The fallback for servers that return no Table: NAME and AGE, as kubectl printed
@@ -386,6 +393,20 @@ mod tests {
         }));
         let out = render(&t, PrintOptions::default()).unwrap();
         assert_eq!(out, "NAME      MESSAGE\ne^[[31m   first...\n          true");
+    }
+
+    /// Found on the real tier (`kubectl get cep`): a last row whose last cell is empty still
+    /// widens the column before it, as Go's tabwriter does.
+    #[test]
+    fn an_empty_last_cell_keeps_the_cell_before_it_in_its_column() {
+        let t = table(json!({
+            "columnDefinitions": [{"name": "IPv4", "priority": 0}, {"name": "IPv6", "priority": 0}],
+            "rows": [{"cells": ["10.85.0.9", ""]}]
+        }));
+        assert_eq!(
+            render(&t, PrintOptions::default()).unwrap(),
+            "IPV4        IPV6\n10.85.0.9   "
+        );
     }
 
     #[test]
