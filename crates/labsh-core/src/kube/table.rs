@@ -257,7 +257,9 @@ fn age(obj: &Value, now: Timestamp) -> String {
     }
 }
 
-/// kubectl's `HumanDuration` (k8s.io/apimachinery/pkg/util/duration).
+/// kubectl's `HumanDuration` (k8s.io/apimachinery/pkg/util/duration). Hand-written on
+/// purpose: its rounding (`2d5h` up to 8 days, `3y40d` up to 8 years) is kubectl's own, not a
+/// duration format a crate writes.
 pub fn human_age(seconds: i64) -> String {
     if seconds < -1 {
         return "<invalid>".into();
