@@ -185,7 +185,7 @@ fn message_of(err: &EvalAltResult, sources: &Sources, location: Option<&Location
                 .map(|d| display_path(d))
                 .map(|d| if d.is_empty() { ".".to_string() } else { d })
                 .collect();
-            let embedded: Vec<&str> = crate::stdlib::EMBEDDED.iter().map(|(p, _, _)| *p).collect();
+            let embedded = crate::stdlib::module_names();
             format!(
                 "module `{name}` not found (looked for {name}.rhai in {}; the embedded stdlib has {})",
                 dirs.join(", "),

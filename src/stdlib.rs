@@ -24,12 +24,21 @@ pub const EMBEDDED: &[(&str, &str, &str)] = &[
         "stdlib/flows.rhai",
         include_str!("../stdlib/flows.rhai"),
     ),
-    (
-        "args",
-        "stdlib/args.rhai",
-        include_str!("../stdlib/args.rhai"),
-    ),
 ];
+
+/// The stdlib modules written in Rust: `import "args" as args;` gets the `args` primitives
+/// (`crate::primitives::args`), which replaced `stdlib/args.rhai`.
+pub const NATIVE: &[&str] = &["args"];
+
+/// Every module `import` finds in the stdlib without a file: the embedded ones, then the
+/// native ones.
+pub fn module_names() -> Vec<&'static str> {
+    EMBEDDED
+        .iter()
+        .map(|(p, _, _)| *p)
+        .chain(NATIVE.iter().copied())
+        .collect()
+}
 
 /// The embedded source of a stdlib file, by its source name (`stdlib/lab.rhai`), for diagnostics.
 pub fn embedded_source(source_name: &str) -> Option<&'static str> {
@@ -78,7 +87,15 @@ pub fn search_dirs(stdlib_dir: Option<&Path>, script_dir: &Path) -> Vec<PathBuf>
     dirs
 }
 
-/// Resolves `import "lab"` to the embedded stdlib.
+/// The native stdlib module imported as `path`, if there is one (see [`NATIVE`]).
+fn native_module(path: &str) -> Option<Module> {
+    match path {
+        "args" => Some(crate::primitives::args::module()),
+        _ => None,
+    }
+}
+
+/// Resolves `import "lab"` to the embedded stdlib (and `import "args"` to the native module).
 #[derive(Default)]
 pub struct EmbeddedResolver {
     cache: Mutex<HashMap<String, SharedModule>>,
@@ -94,6 +111,14 @@ impl ModuleResolver for EmbeddedResolver {
     ) -> Result<SharedModule, Box<EvalAltResult>> {
         if let Some(m) = self.cache.lock().expect("stdlib cache").get(path) {
             return Ok(m.clone());
+        }
+        if let Some(module) = native_module(path) {
+            let shared: SharedModule = Arc::new(module);
+            self.cache
+                .lock()
+                .expect("stdlib cache")
+                .insert(path.to_string(), shared.clone());
+            return Ok(shared);
         }
         let module = compile_module(engine, path).map_err(|e| match *e {
             EvalAltResult::ErrorModuleNotFound(p, _) => {

@@ -1,6 +1,6 @@
 //! The TP12 lab's parts that need no cluster: the verdicts (stdlib/verdicts.rhai) on the
 //! handout's real tcpdump, cilium monitor and access-log data and on constructed SNAT cases,
-//! the script parameters (stdlib/args.rhai), the Cilium version profile, the lab's assets,
+//! the script parameters (`args::parse`), the Cilium version profile, the lab's assets,
 //! `preflight::run()`, and the shipped scripts' `--help`; the verdicts of the source-IP lab
 //! (`lab/source_ip.rs`).
 //!
@@ -703,7 +703,6 @@ fn lab_scripts_examples_and_stdlib_modules_compile() {
         "scripts/tp12/lb.rhai".into(),
         "scripts/tp12-matrix.rhai".into(),
         "stdlib/verdicts.rhai".into(),
-        "stdlib/args.rhai".into(),
         "stdlib/lab.rhai".into(),
     ];
     for entry in std::fs::read_dir(root().join("examples")).unwrap() {

@@ -13,6 +13,7 @@
 //! |---------------|---------------------------|------------------------------------------------|
 //! | (global)      | `builtins.rs`             | `env`, `exit_with`, `sleep`, `shown`           |
 //! | (global)      | `records.rs`              | the `Record` type's methods; every engine has them (`workbench`) |
+//! | `args::`      | `args.rs`                 | also `import "args"` (`crate::stdlib::NATIVE`) |
 //! | `proc::`      | `proc.rs`                 |                                                |
 //! | `fs::`        | `fs.rs`                   |                                                |
 //! | `yaml::`      | `yaml.rs`                 |                                                |
@@ -42,6 +43,7 @@ use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
 
 use crate::context::Ctx;
 
+pub mod args;
 pub mod builtins;
 pub mod checks;
 pub mod cluster;
@@ -77,6 +79,7 @@ pub struct Family {
 pub fn all() -> Vec<Family> {
     vec![
         builtins::FAMILY,
+        args::FAMILY,
         proc::FAMILY,
         fs::FAMILY,
         yaml::FAMILY,

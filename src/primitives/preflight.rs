@@ -68,7 +68,7 @@ fn profile(opts: Map) -> ScriptResult<Profile> {
     let version = |key: &str| -> ScriptResult<Option<Version>> {
         match o.string(key)? {
             None => Ok(None),
-            Some(text) => Version::parse(&text).map(Some).ok_or_else(|| {
+            Some(text) => labsh_core::version::parse(&text).map(Some).ok_or_else(|| {
                 error(format!(
                     "{FUNC}: option `{key}` must be a version like 1.12.1 or v0.22.0, got `{text}`"
                 ))

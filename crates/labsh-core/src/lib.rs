@@ -22,6 +22,7 @@ pub mod preflight;
 pub mod probe;
 pub mod process;
 pub mod report;
+pub mod script_args;
 pub mod selection;
 pub mod shell;
 pub mod spelling;
@@ -29,5 +30,6 @@ pub mod startup_trace;
 pub mod tcpdump;
 pub mod temp_yaml;
 pub mod tool;
+pub mod version;
 
 pub use context::{Ctx, Settings};

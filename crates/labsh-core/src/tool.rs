@@ -164,7 +164,8 @@ async fn read_lines<R: AsyncRead + Unpin>(pipe: Option<R>, tx: mpsc::UnboundedSe
 }
 
 /// A duration as Go prints it (`10m0s`, `1h0m0s`, `1m30s`, `5s`, `1.5s`, `500ms`): what helm's
-/// `--timeout` shows in its own messages.
+/// `--timeout` shows in its own messages. Hand-written beside `crate::duration::format`
+/// (jiff): Go keeps the zero units (`10m0s`) and the fraction of a second, jiff does not.
 pub fn go_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms == 0 {

@@ -32,12 +32,13 @@ pub fn parse(output: &str) -> Option<HelmVersion> {
             .find(|w| w.starts_with('v') && w[1..].starts_with(|c: char| c.is_ascii_digit()))
             .map(|w| w.split('+').next().unwrap_or(w).to_string())
     })?;
-    let mut numbers = version
-        .trim_start_matches('v')
-        .split(['.', '-', '+'])
-        .map(|p| p.parse::<i64>().ok());
-    let mut next = || numbers.next().flatten();
-    let (major, minor, patch) = (next(), next(), next());
+    // The numbers as every other version labsh reads (`crate::version`); a part beyond
+    // i64 (no Helm prints one) is left out.
+    let numbers = crate::version::parse(&version);
+    let part = |f: fn(&crate::version::Version) -> u64| {
+        numbers.as_ref().and_then(|v| i64::try_from(f(v)).ok())
+    };
+    let (major, minor, patch) = (part(|v| v.major), part(|v| v.minor), part(|v| v.patch));
     let git_commit = field("GitCommit").or_else(|| {
         version
             .split_once("+g")
@@ -89,6 +90,7 @@ mod tests {
         let m = parse("v3.9.4+gdbc6d8e\n").unwrap();
         assert_eq!(m.version, "v3.9.4");
         assert_eq!(m.minor, Some(9));
+        assert_eq!(m.patch, Some(4));
         assert_eq!(m.git_commit.as_deref(), Some("dbc6d8e"));
         assert_eq!(m.go_version, None);
     }

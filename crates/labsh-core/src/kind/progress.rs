@@ -28,7 +28,7 @@ pub struct Step {
 /// error lines) gives `None`.
 pub fn parse_step(line: &str) -> Option<Step> {
     // A terminal spinner prefixes frames and colors; keep what follows the last marker.
-    let line = strip_ansi(line);
+    let line = console::strip_ansi_codes(line);
     let (idx, marker) = line
         .char_indices()
         .find(|(_, c)| matches!(c, '•' | '✓' | '✗'))?;
@@ -65,26 +65,6 @@ pub fn parse_step(line: &str) -> Option<Step> {
 fn is_spinner_frame(c: char) -> bool {
     // kind's terminal spinner uses braille frames.
     ('\u{2800}'..='\u{28FF}').contains(&c)
-}
-
-fn strip_ansi(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                for c in chars.by_ref() {
-                    if c.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

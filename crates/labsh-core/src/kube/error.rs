@@ -112,7 +112,8 @@ pub enum KubeError {
     Other(String),
 }
 
-/// `30s`, `2m`, `1m30s`, `500ms`: how timeouts are printed.
+/// `30s`, `2m`, `1m30s`, `500ms`: how timeouts are printed. Hand-written beside
+/// `crate::duration::format` (jiff): under a minute it keeps a tenth of a second (`1.5s`).
 pub fn human(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {

@@ -196,37 +196,31 @@ fn escape(s: &str) -> String {
     s.replace('\x1b', "^[").replace('\r', "\\r")
 }
 
-/// Go's tabwriter as kubectl sets it up (minwidth 6, padding 3, pad char ' '): every cell
-/// but a line's last is padded to its column's width, the widest cell plus 3, at least 6.
-/// Widths count characters (runes), as tabwriter does.
+/// Go's tabwriter as kubectl sets it up (`tabwriter.NewWriter(out, 6, 4, 3, ' ', 0)`): every
+/// cell but a line's last is padded to its column's width, the widest cell plus 3, at least 6.
+/// The `tabwriter` crate pads to `max(minwidth, widest) + padding` where Go pads to
+/// `max(minwidth, widest + padding)`: minwidth 3 and padding 3 give Go's 6 and 3.
+/// Cells are joined with tabs as kubectl's printer writes them; a tab inside a cell splits it,
+/// as it does in kubectl. Widths are display columns (Go counts runes: the two differ only
+/// for wide characters such as CJK or emoji).
 fn tabwrite(lines: &[Vec<String>]) -> String {
-    const MIN_WIDTH: usize = 6;
-    const PADDING: usize = 3;
-    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            lines
-                .iter()
-                // Only cells followed by another cell belong to a column.
-                .filter(|l| c + 1 < l.len())
-                .map(|l| l[c].chars().count() + PADDING)
-                .max()
-                .unwrap_or(0)
-                .max(MIN_WIDTH)
-        })
-        .collect();
-    let mut out = String::new();
+    use std::io::Write;
+    let mut tw = tabwriter::TabWriter::new(Vec::new()).minwidth(3).padding(3);
+    // Every line ends with a newline, the last one too: tabwriter drops an empty last cell of
+    // an unterminated line, and that cell is what makes the one before it part of a column
+    // (a row whose last cell is empty, as kubectl prints a missing IPv6).
+    let mut text = String::new();
     for line in lines {
-        for (c, cell) in line.iter().enumerate() {
-            out.push_str(cell);
-            if c + 1 < line.len() {
-                let pad = widths[c] - cell.chars().count();
-                out.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push('\n');
+        text.push_str(&line.join("\t"));
+        text.push('\n');
     }
-    out.pop();
+    // Writing to a Vec cannot fail.
+    tw.write_all(text.as_bytes()).expect("write to memory");
+    let out = tw.into_inner().expect("flush to memory");
+    let mut out = String::from_utf8(out).expect("cells are UTF-8 and tabwriter only adds spaces");
+    if out.ends_with('\n') {
+        out.pop();
+    }
     out
 }
 
@@ -263,7 +257,9 @@ fn age(obj: &Value, now: Timestamp) -> String {
     }
 }
 
-/// kubectl's `HumanDuration` (k8s.io/apimachinery/pkg/util/duration).
+/// kubectl's `HumanDuration` (k8s.io/apimachinery/pkg/util/duration). Hand-written on
+/// purpose: its rounding (`2d5h` up to 8 days, `3y40d` up to 8 years) is kubectl's own, not a
+/// duration format a crate writes.
 pub fn human_age(seconds: i64) -> String {
     if seconds < -1 {
         return "<invalid>".into();
@@ -399,6 +395,20 @@ mod tests {
         }));
         let out = render(&t, PrintOptions::default()).unwrap();
         assert_eq!(out, "NAME      MESSAGE\ne^[[31m   first...\n          true");
+    }
+
+    /// Found on the real tier (`kubectl get cep`): a last row whose last cell is empty still
+    /// widens the column before it, as Go's tabwriter does.
+    #[test]
+    fn an_empty_last_cell_keeps_the_cell_before_it_in_its_column() {
+        let t = table(json!({
+            "columnDefinitions": [{"name": "IPv4", "priority": 0}, {"name": "IPv6", "priority": 0}],
+            "rows": [{"cells": ["10.85.0.9", ""]}]
+        }));
+        assert_eq!(
+            render(&t, PrintOptions::default()).unwrap(),
+            "IPV4        IPV6\n10.85.0.9   "
+        );
     }
 
     #[test]

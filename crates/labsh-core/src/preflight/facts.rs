@@ -5,17 +5,16 @@
 //! Files are read below a root, `/` unless `LABSH_HOST_ROOT` names another (a container
 //! that mounts the host's `/proc` and `/sys` under `/host`, or a test's fixture folder), so
 //! every rule can be exercised on fixture files. Tool output and Docker answers are kept as
-//! the text the tools printed; the parsers here turn them into [`Facts`] and are unit-tested
-//! on real lines.
+//! the text the tools printed (Docker's as bollard's typed answers); the parsers here turn
+//! them into [`Facts`] and are unit-tested on real lines and a stand-in engine socket.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
-use super::version::Version;
 use crate::process::{self, Spec};
+use crate::version::{self, Version};
 
 /// Names another root for `/proc`, `/sys` and Docker's data root (default `/`).
 pub const HOST_ROOT_ENV: &str = "LABSH_HOST_ROOT";
@@ -255,7 +254,7 @@ fn first_line(s: &str) -> Option<&str> {
 pub fn parse_kind_version(line: &str) -> Option<Version> {
     line.split_whitespace()
         .find(|w| w.starts_with('v'))
-        .and_then(Version::parse)
+        .and_then(version::parse)
 }
 
 /// Helm's version from `helm version --short` (`v3.14.0+g3fc9f4b`) or the long form
@@ -263,9 +262,9 @@ pub fn parse_kind_version(line: &str) -> Option<Version> {
 pub fn parse_helm_version(line: &str) -> Option<Version> {
     let t = line.trim();
     if let Some(rest) = t.split("Version:\"").nth(1) {
-        return Version::parse(rest);
+        return version::parse(rest);
     }
-    Version::parse(t)
+    version::parse(t)
 }
 
 // ─── Docker ──────────────────────────────────────────────────────────────────────────────
@@ -338,50 +337,92 @@ pub struct DockerInfo {
 impl DockerInfo {
     /// `(major, minor)` of the engine's API version (`1.41` → `(1, 41)`).
     pub fn api(&self) -> Option<(u64, u64)> {
-        let v = self.api_version.as_deref()?;
-        let (major, minor) = v.split_once('.')?;
-        Some((major.parse().ok()?, minor.parse().ok()?))
+        let v = version::parse(self.api_version.as_deref()?)?;
+        Some((v.major, v.minor))
     }
 }
 
-/// Asks the engine at `endpoint` for `/version` and `/info`.
+/// Asks the engine at `endpoint` for `/version` and `/info`, through bollard (after
+/// negotiating the API version: bollard's default is newer than many engines).
 pub async fn probe_docker(endpoint: &DockerEndpoint) -> DockerState {
-    let start_fix =
-        "start the Docker daemon (sudo systemctl start docker), or point DOCKER_HOST at its socket";
-    if let DockerEndpoint::Other(h) = endpoint {
-        return DockerState::Unreachable {
-            detail: format!("DOCKER_HOST={h}: labsh talks to Docker over a unix socket or tcp://"),
-            fix: "unset DOCKER_HOST to use /var/run/docker.sock, or set it to unix://PATH or tcp://HOST:PORT".into(),
-        };
-    }
-    let version = match http_get(endpoint, "/version").await {
-        Ok(text) => text,
-        Err(GetError::Connect(e)) => return connect_failure(endpoint, e, start_fix),
-        Err(GetError::Other(e)) => {
+    use bollard::{API_DEFAULT_VERSION, Docker};
+    let secs = PROBE_TIMEOUT.as_secs();
+    let connected = match endpoint {
+        DockerEndpoint::Unix(p) => {
+            Docker::connect_with_unix(&p.to_string_lossy(), secs, API_DEFAULT_VERSION)
+        }
+        DockerEndpoint::Tcp(addr) => {
+            Docker::connect_with_http(&format!("tcp://{addr}"), secs, API_DEFAULT_VERSION)
+        }
+        DockerEndpoint::Other(h) => {
             return DockerState::Unreachable {
-                detail: format!("{endpoint} does not answer like a Docker engine: {e}"),
-                fix: start_fix.into(),
+                detail: format!(
+                    "DOCKER_HOST={h}: labsh talks to Docker over a unix socket or tcp://"
+                ),
+                fix: "unset DOCKER_HOST to use /var/run/docker.sock, or set it to unix://PATH or tcp://HOST:PORT".into(),
             };
         }
     };
-    let info = match http_get(endpoint, "/info").await {
-        Ok(text) => text,
-        Err(GetError::Connect(e)) => return connect_failure(endpoint, e, start_fix),
-        Err(GetError::Other(e)) => format!("HTTP/1.0 599 {e}\r\n\r\n"),
+    let docker = match connected {
+        Ok(d) => d,
+        Err(e) => return failure(endpoint, &e),
     };
-    match parse_docker(&endpoint.to_string(), &version, &info) {
-        Ok(info) => DockerState::Reached(info),
-        Err(e) => DockerState::Unreachable {
-            detail: format!("{endpoint} does not answer like a Docker engine: {e}"),
-            fix: start_fix.into(),
-        },
+    let no_answer = || DockerState::Unreachable {
+        detail: format!("{endpoint} does not answer like a Docker engine: no answer in {secs}s"),
+        fix: START_FIX.into(),
+    };
+    let docker = match tokio::time::timeout(PROBE_TIMEOUT, docker.negotiate_version()).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return failure(endpoint, &e),
+        Err(_) => return no_answer(),
+    };
+    let version = match tokio::time::timeout(PROBE_TIMEOUT, docker.version()).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return failure(endpoint, &e),
+        Err(_) => return no_answer(),
+    };
+    // An /info that fails leaves the cgroup facts unknown, not the engine unreachable.
+    let info = tokio::time::timeout(PROBE_TIMEOUT, docker.info())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    DockerState::Reached(docker_info(&endpoint.to_string(), &version, info.as_ref()))
+}
+
+const START_FIX: &str =
+    "start the Docker daemon (sudo systemctl start docker), or point DOCKER_HOST at its socket";
+
+/// What a failed request says: a connection that failed (the I/O error in bollard's chain,
+/// or its missing-socket check), or an engine that answered something else.
+fn failure(endpoint: &DockerEndpoint, e: &bollard::errors::Error) -> DockerState {
+    use std::io::ErrorKind;
+    if let bollard::errors::Error::SocketNotFoundError(_) = e {
+        return connect_failure(endpoint, ErrorKind::NotFound, String::new());
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return connect_failure(endpoint, io.kind(), io.to_string());
+        }
+        source = s.source();
+    }
+    DockerState::Unreachable {
+        detail: format!(
+            "{endpoint} does not answer like a Docker engine: {}",
+            crate::docker::client::error_chain(e)
+        ),
+        fix: START_FIX.into(),
     }
 }
 
-fn connect_failure(endpoint: &DockerEndpoint, e: std::io::Error, start_fix: &str) -> DockerState {
+fn connect_failure(
+    endpoint: &DockerEndpoint,
+    kind: std::io::ErrorKind,
+    message: String,
+) -> DockerState {
     use std::io::ErrorKind;
-    let (what, fix) = match e.kind() {
-        ErrorKind::NotFound => ("no such socket".to_string(), start_fix.to_string()),
+    let (what, fix) = match kind {
+        ErrorKind::NotFound => ("no such socket".to_string(), START_FIX.to_string()),
         ErrorKind::PermissionDenied => (
             "permission denied".to_string(),
             "run labsh as root, or join the docker group: sudo usermod -aG docker $USER (then log in again)"
@@ -389,9 +430,9 @@ fn connect_failure(endpoint: &DockerEndpoint, e: std::io::Error, start_fix: &str
         ),
         ErrorKind::ConnectionRefused => (
             "connection refused (nothing listens there)".to_string(),
-            start_fix.to_string(),
+            START_FIX.to_string(),
         ),
-        _ => (e.to_string(), start_fix.to_string()),
+        _ => (message, START_FIX.to_string()),
     };
     DockerState::Unreachable {
         detail: format!("cannot connect to {endpoint}: {what}"),
@@ -399,85 +440,31 @@ fn connect_failure(endpoint: &DockerEndpoint, e: std::io::Error, start_fix: &str
     }
 }
 
-enum GetError {
-    Connect(std::io::Error),
-    Other(String),
-}
-
-/// `GET path` with HTTP/1.0 (the engine closes the connection after the answer).
-async fn http_get(endpoint: &DockerEndpoint, path: &str) -> Result<String, GetError> {
-    let timeout = || GetError::Other(format!("no answer in {}s", PROBE_TIMEOUT.as_secs()));
-    match endpoint {
-        DockerEndpoint::Unix(p) => {
-            match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::UnixStream::connect(p)).await {
-                Ok(Ok(stream)) => exchange(stream, path).await,
-                Ok(Err(e)) => Err(GetError::Connect(e)),
-                Err(_) => Err(timeout()),
-            }
-        }
-        DockerEndpoint::Tcp(addr) => {
-            match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
-                Ok(Ok(stream)) => exchange(stream, path).await,
-                Ok(Err(e)) => Err(GetError::Connect(e)),
-                Err(_) => Err(timeout()),
-            }
-        }
-        DockerEndpoint::Other(h) => Err(GetError::Other(format!("cannot speak to {h}"))),
-    }
-}
-
-async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
-    mut stream: S,
-    path: &str,
-) -> Result<String, GetError> {
-    let talk = async {
-        stream
-            .write_all(format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n").as_bytes())
-            .await?;
-        let mut buf = Vec::new();
-        stream.take(4 << 20).read_to_end(&mut buf).await?;
-        Ok::<_, std::io::Error>(String::from_utf8_lossy(&buf).into_owned())
-    };
-    tokio::time::timeout(PROBE_TIMEOUT, talk)
-        .await
-        .map_err(|_| GetError::Other(format!("no answer in {}s", PROBE_TIMEOUT.as_secs())))?
-        .map_err(|e| GetError::Other(e.to_string()))
-}
-
-/// The JSON body of a raw HTTP response, or why it is not a 200 with JSON.
-pub fn response_json(text: &str) -> Result<serde_json::Value, String> {
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| "not an HTTP response".to_string())?;
-    let status = head.lines().next().unwrap_or_default();
-    let code = status.split_whitespace().nth(1).unwrap_or_default();
-    if code != "200" {
-        return Err(format!("HTTP status `{status}`"));
-    }
-    serde_json::from_str(body.trim()).map_err(|e| format!("bad JSON: {e}"))
-}
-
-/// [`DockerInfo`] from the raw responses to `GET /version` and `GET /info`. `/version` must
-/// answer; an `/info` that does not leaves the cgroup fields unknown.
-pub fn parse_docker(endpoint: &str, version: &str, info: &str) -> Result<DockerInfo, String> {
-    let v = response_json(version).map_err(|e| format!("GET /version: {e}"))?;
-    let i = response_json(info).unwrap_or(serde_json::Value::Null);
-    Ok(DockerInfo {
+/// [`DockerInfo`] from the engine's answers to `/version` and `/info` (`None`: `/info`
+/// failed, the cgroup fields stay unknown).
+pub fn docker_info(
+    endpoint: &str,
+    version: &bollard::models::SystemVersion,
+    info: Option<&bollard::models::SystemInfo>,
+) -> DockerInfo {
+    DockerInfo {
         endpoint: endpoint.to_string(),
-        version: v["Version"]
-            .as_str()
-            .unwrap_or("(unknown version)")
-            .to_string(),
-        api_version: v["ApiVersion"].as_str().map(String::from),
-        cgroup_version: i["CgroupVersion"].as_str().map(String::from),
-        cgroupns_private: i["SecurityOptions"]
-            .as_array()
-            .is_some_and(|opts| opts.iter().any(|o| o.as_str() == Some("name=cgroupns"))),
-        root_dir: i["DockerRootDir"]
-            .as_str()
-            .unwrap_or("/var/lib/docker")
-            .to_string(),
-    })
+        version: version
+            .version
+            .clone()
+            .unwrap_or_else(|| "(unknown version)".into()),
+        api_version: version.api_version.clone(),
+        cgroup_version: info
+            .and_then(|i| i.cgroup_version.as_ref())
+            .map(ToString::to_string)
+            .filter(|v| !v.is_empty()),
+        cgroupns_private: info
+            .and_then(|i| i.security_options.as_ref())
+            .is_some_and(|opts| opts.iter().any(|o| o == "name=cgroupns")),
+        root_dir: info
+            .and_then(|i| i.docker_root_dir.clone())
+            .unwrap_or_else(|| "/var/lib/docker".into()),
+    }
 }
 
 /// Whether `path` carries file capabilities (`security.capability`, set by `setcap`).
@@ -630,36 +617,131 @@ mod tests {
         );
     }
 
-    const VERSION_20_10: &str = "HTTP/1.0 200 OK\r\nApi-Version: 1.41\r\nContent-Type: application/json\r\n\r\n{\"Version\":\"20.10.24+dfsg1\",\"ApiVersion\":\"1.41\"}\n";
+    /// What Docker 20.10 answers to `/version`.
+    const VERSION_20_10: &str = r#"{"Version":"20.10.24+dfsg1","ApiVersion":"1.41"}"#;
+
+    fn docker_from(version: &str, info: Option<&str>) -> DockerInfo {
+        let v: bollard::models::SystemVersion = serde_json::from_str(version).unwrap();
+        let i: Option<bollard::models::SystemInfo> = info.map(|i| serde_json::from_str(i).unwrap());
+        docker_info("unix:///var/run/docker.sock", &v, i.as_ref())
+    }
 
     #[test]
     fn docker_info_gives_cgroup_version_cgroupns_mode_and_data_root() {
         // What Docker 20.10 on a cgroup v1 host (this machine) and on a cgroup v2 host answer.
-        let v1 = "HTTP/1.0 200 OK\r\n\r\n{\"CgroupVersion\":\"1\",\"CgroupDriver\":\"cgroupfs\",\"SecurityOptions\":[\"name=seccomp,profile=default\"],\"DockerRootDir\":\"/var/lib/docker\"}";
-        let d = parse_docker("unix:///var/run/docker.sock", VERSION_20_10, v1).unwrap();
+        let v1 = r#"{"CgroupVersion":"1","CgroupDriver":"cgroupfs","SecurityOptions":["name=seccomp,profile=default"],"DockerRootDir":"/var/lib/docker"}"#;
+        let d = docker_from(VERSION_20_10, Some(v1));
         assert_eq!(d.version, "20.10.24+dfsg1");
         assert_eq!(d.api(), Some((1, 41)));
         assert_eq!(d.cgroup_version.as_deref(), Some("1"));
         assert!(!d.cgroupns_private);
         assert_eq!(d.root_dir, "/var/lib/docker");
-        let v2 = "HTTP/1.0 200 OK\r\n\r\n{\"CgroupVersion\":\"2\",\"SecurityOptions\":[\"name=apparmor\",\"name=seccomp,profile=default\",\"name=cgroupns\"],\"DockerRootDir\":\"/srv/docker\"}";
-        let d = parse_docker("unix:///var/run/docker.sock", VERSION_20_10, v2).unwrap();
+        let v2 = r#"{"CgroupVersion":"2","SecurityOptions":["name=apparmor","name=seccomp,profile=default","name=cgroupns"],"DockerRootDir":"/srv/docker"}"#;
+        let d = docker_from(VERSION_20_10, Some(v2));
         assert!(d.cgroupns_private);
         assert_eq!(d.root_dir, "/srv/docker");
         // An /info that fails leaves the cgroup facts unknown, not the engine unreachable.
-        let d = parse_docker("x", VERSION_20_10, "HTTP/1.0 500 Oops\r\n\r\n").unwrap();
+        let d = docker_from(VERSION_20_10, None);
         assert_eq!(d.cgroup_version, None);
     }
 
-    #[test]
-    fn a_version_response_that_is_not_docker_says_why() {
-        assert_eq!(
-            parse_docker("x", "HTTP/1.0 404 Not Found\r\n\r\n", "").unwrap_err(),
-            "GET /version: HTTP status `HTTP/1.0 404 Not Found`"
+    /// A stand-in engine on a unix socket: answers each request with `answer(request line)`.
+    async fn fake_engine(answer: fn(&str) -> String) -> (tempfile::TempDir, DockerEndpoint) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    let n = conn.read(&mut buf).await.unwrap_or(0);
+                    let request = String::from_utf8_lossy(&buf[..n]);
+                    let line = request.lines().next().unwrap_or_default().to_string();
+                    let _ = conn.write_all(answer(&line).as_bytes()).await;
+                });
+            }
+        });
+        (dir, DockerEndpoint::Unix(path))
+    }
+
+    fn json_200(body: &str) -> String {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[tokio::test]
+    async fn an_engine_on_a_socket_is_probed_through_bollard() {
+        let (_dir, endpoint) = fake_engine(|line| {
+            if line.contains("/info") {
+                json_200(r#"{"CgroupVersion":"2","SecurityOptions":["name=cgroupns"],"DockerRootDir":"/srv/docker"}"#)
+            } else {
+                json_200(VERSION_20_10)
+            }
+        })
+        .await;
+        let DockerState::Reached(d) = probe_docker(&endpoint).await else {
+            panic!("the stand-in engine was not reached")
+        };
+        assert_eq!(d.endpoint, endpoint.to_string());
+        assert_eq!(d.version, "20.10.24+dfsg1");
+        assert_eq!(d.api(), Some((1, 41)));
+        assert_eq!(d.cgroup_version.as_deref(), Some("2"));
+        assert!(d.cgroupns_private);
+        assert_eq!(d.root_dir, "/srv/docker");
+    }
+
+    #[tokio::test]
+    async fn a_socket_that_does_not_answer_like_docker_says_why() {
+        let (_dir, endpoint) = fake_engine(|_| {
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot here\n"
+                .into()
+        })
+        .await;
+        let DockerState::Unreachable { detail, fix } = probe_docker(&endpoint).await else {
+            panic!("a 404 is not an engine")
+        };
+        assert!(
+            detail.starts_with(&format!(
+                "{endpoint} does not answer like a Docker engine: "
+            )),
+            "{detail}"
         );
+        assert!(detail.contains("404"), "{detail}");
+        assert_eq!(fix, START_FIX);
+    }
+
+    #[tokio::test]
+    async fn a_missing_socket_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let endpoint = DockerEndpoint::Unix(dir.path().join("nope.sock"));
+        let DockerState::Unreachable { detail, fix } = probe_docker(&endpoint).await else {
+            panic!("no socket, no engine")
+        };
         assert_eq!(
-            parse_docker("x", "garbage", "").unwrap_err(),
-            "GET /version: not an HTTP response"
+            detail,
+            format!("cannot connect to {endpoint}: no such socket")
+        );
+        assert_eq!(fix, START_FIX);
+    }
+
+    #[tokio::test]
+    async fn a_closed_tcp_port_is_connection_refused() {
+        // A port just released: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let endpoint = DockerEndpoint::Tcp(format!("127.0.0.1:{port}"));
+        let DockerState::Unreachable { detail, .. } = probe_docker(&endpoint).await else {
+            panic!("nothing listens")
+        };
+        assert_eq!(
+            detail,
+            format!("cannot connect to {endpoint}: connection refused (nothing listens there)")
         );
     }
 }

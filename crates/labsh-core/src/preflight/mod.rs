@@ -6,10 +6,9 @@
 
 pub mod facts;
 pub mod rules;
-pub mod version;
 
+pub use crate::version::Version;
 pub use facts::Facts;
-pub use version::Version;
 
 /// How bad an item is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

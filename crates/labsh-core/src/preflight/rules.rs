@@ -5,8 +5,8 @@
 
 use super::facts::{CgroupMode, DiskFree, DockerState, HostFacts, Tool};
 use super::facts::{parse_helm_version, parse_kind_version};
-use super::version::Version;
 use super::{Item, Profile};
+use crate::version::{self, Version};
 
 /// Kube-proxy replacement in Cilium 1.12 to 1.15 needs 4.19.57 (Cilium's
 /// `system_requirements.rst`; cilium/cilium#24258 for 1.14).
@@ -46,11 +46,11 @@ const CAP_NET_RAW: u32 = 13;
 const GIB: u64 = 1024 * 1024 * 1024;
 
 fn kernel_version(host: &HostFacts) -> Option<Version> {
-    host.kernel_release.as_deref().and_then(Version::parse)
+    host.kernel_release.as_deref().and_then(version::parse)
 }
 
 fn cilium_name(profile: &Profile) -> String {
-    match profile.cilium {
+    match &profile.cilium {
         Some(v) => format!("Cilium {v}"),
         None => "Cilium".into(),
     }
@@ -70,7 +70,7 @@ pub fn kernel(host: &HostFacts, profile: &Profile) -> Item {
             "run labsh on Linux with /proc mounted",
         );
     };
-    let Some(found) = Version::parse(release) else {
+    let Some(found) = version::parse(release) else {
         return Item::warn(
             NAME,
             format!("Linux {release}: not a version number labsh can compare"),
@@ -78,9 +78,9 @@ pub fn kernel(host: &HostFacts, profile: &Profile) -> Item {
             "check the kernel version yourself: uname -r",
         );
     };
-    let (floor, for_whom) = match profile.cilium {
-        Some(c) if c < Version::new(1, 16, 0) => (KERNEL_MIN_LEGACY, format!("Cilium {c}")),
-        Some(c) if c < Version::new(1, 18, 0) => (KERNEL_MIN_1_16, format!("Cilium {c}")),
+    let (floor, for_whom) = match &profile.cilium {
+        Some(c) if *c < Version::new(1, 16, 0) => (KERNEL_MIN_LEGACY, format!("Cilium {c}")),
+        Some(c) if *c < Version::new(1, 18, 0) => (KERNEL_MIN_1_16, format!("Cilium {c}")),
         Some(c) => (KERNEL_MIN_CURRENT, format!("Cilium {c}")),
         None => (
             KERNEL_MIN_LEGACY,
@@ -93,17 +93,17 @@ pub fn kernel(host: &HostFacts, profile: &Profile) -> Item {
             format!("Linux {release}"),
             format!(
                 "{for_whom}'s kube-proxy replacement needs Linux ≥ {} (Cilium's system requirements): below it the agent refuses to replace kube-proxy and no Service works",
-                short(floor)
+                short(&floor)
             ),
             format!(
                 "run the lab on a host with Linux ≥ {} (Debian 12, Ubuntu 22.04 or later ship one)",
-                short(floor)
+                short(&floor)
             ),
         );
     }
     if found >= KERNEL_BREAKS_CILIUM
-        && let Some(c) = profile.cilium
-        && c < CILIUM_FIXED_FOR_7_2
+        && let Some(c) = &profile.cilium
+        && *c < CILIUM_FIXED_FOR_7_2
     {
         return Item::fail(
             NAME,
@@ -118,12 +118,12 @@ pub fn kernel(host: &HostFacts, profile: &Profile) -> Item {
     }
     Item::ok(
         NAME,
-        format!("Linux {release} ({for_whom} needs ≥ {})", short(floor)),
+        format!("Linux {release} ({for_whom} needs ≥ {})", short(&floor)),
     )
 }
 
 /// `5.10` rather than `5.10.0` when the patch is 0 (how the docs write thresholds).
-fn short(v: Version) -> String {
+fn short(v: &Version) -> String {
     if v.patch == 0 {
         format!("{}.{}", v.major, v.minor)
     } else {
@@ -352,7 +352,7 @@ fn ran_found(tool: &Tool) -> String {
 /// The Kubernetes version in a `kindest/node:v1.24.17@sha256:…` reference.
 fn image_k8s_version(image: &str) -> Option<Version> {
     let tag = image.split('@').next()?.rsplit_once(':')?.1;
-    Version::parse(tag)
+    version::parse(tag)
 }
 
 /// FAIL without kind; WARN when it is older than v0.20, when the host is cgroup v1 and the
@@ -367,7 +367,7 @@ pub fn kind(tool: &Tool, cgroup: CgroupMode, profile: &Profile) -> Item {
     ) {
         return item;
     }
-    let image = match (&profile.node_image, profile.node_image_kind) {
+    let image = match (&profile.node_image, &profile.node_image_kind) {
         (Some(i), Some(k)) => format!("node image {i} (built with kind v{k})"),
         (Some(i), None) => format!("node image {i}"),
         (None, _) => "kind's default node image".into(),
@@ -391,8 +391,8 @@ pub fn kind(tool: &Tool, cgroup: CgroupMode, profile: &Profile) -> Item {
         fix.push("install kind v0.20 or later (the 1.12 profile's image comes with kind v0.22.0): https://kind.sigs.k8s.io/docs/user/quick-start/#installation".to_string());
     }
     if cgroup_v1 {
-        if let Some(built) = profile.node_image_kind
-            && built < KIND_CGROUPNS
+        if let Some(built) = &profile.node_image_kind
+            && *built < KIND_CGROUPNS
             && version >= KIND_CGROUPNS
         {
             why.push(format!(
@@ -439,8 +439,8 @@ pub fn helm(tool: &Tool, profile: &Profile) -> Item {
     if let Some(item) = missing_or_failed(NAME, tool, "helm installs Cilium from its chart") {
         return item;
     }
-    let (floor, whose) = match profile.cilium {
-        Some(c) if c < CILIUM_CURRENT_ERA => (HELM_MIN_LEGACY, format!("Cilium {c}'s docs")),
+    let (floor, whose) = match &profile.cilium {
+        Some(c) if *c < CILIUM_CURRENT_ERA => (HELM_MIN_LEGACY, format!("Cilium {c}'s docs")),
         Some(c) => (HELM_MIN_CURRENT, format!("Cilium {c}'s chart")),
         None => (
             HELM_MIN_LEGACY,
@@ -452,7 +452,7 @@ pub fn helm(tool: &Tool, profile: &Profile) -> Item {
         return Item::warn(
             NAME,
             found,
-            format!("{whose} need Helm ≥ {}", short(floor)),
+            format!("{whose} need Helm ≥ {}", short(&floor)),
             "check `helm version --short`",
         );
     };
@@ -463,15 +463,15 @@ pub fn helm(tool: &Tool, profile: &Profile) -> Item {
             format!(
                 "{} needs Helm ≥ {} (Cilium's install docs): an older helm cannot install its chart",
                 cilium_name(profile),
-                short(floor)
+                short(&floor)
             ),
             format!(
                 "install Helm {} or later: https://helm.sh/docs/intro/install/",
-                short(floor)
+                short(&floor)
             ),
         );
     }
-    Item::ok(NAME, format!("{found} ({whose}: ≥ {})", short(floor)))
+    Item::ok(NAME, format!("{found} ({whose}: ≥ {})", short(&floor)))
 }
 
 /// FAIL without tcpdump: the `dsr` step captures on the host.
@@ -638,7 +638,7 @@ mod tests {
 
     fn profile(cilium: &str) -> Profile {
         Profile {
-            cilium: Version::parse(cilium),
+            cilium: version::parse(cilium),
             ..Profile::default()
         }
     }
@@ -916,9 +916,9 @@ mod tests {
 
     fn lab_1_12() -> Profile {
         Profile {
-            cilium: Version::parse("1.12.1"),
+            cilium: version::parse("1.12.1"),
             node_image: Some(IMAGE_1_24.into()),
-            node_image_kind: Version::parse("v0.22.0"),
+            node_image_kind: version::parse("v0.22.0"),
         }
     }
 
@@ -955,7 +955,7 @@ mod tests {
         let kind_v0_22 = kind_ran("kind v0.22.0 go1.21.7 linux/amd64");
         let old_image = Profile {
             node_image: Some("kindest/node:v1.24.7@sha256:577c630ce8e509131eab1aea12c022190978dd2f745aac5eb1fe65c0807eb315".into()),
-            node_image_kind: Version::parse("v0.17.0"),
+            node_image_kind: version::parse("v0.17.0"),
             ..lab_1_12()
         };
         let w = kind(&kind_v0_22, CgroupMode::Hybrid, &old_image);
@@ -979,7 +979,7 @@ mod tests {
     #[test]
     fn on_cgroup_v1_kubernetes_1_35_images_warn_including_kinds_default() {
         let current = Profile {
-            cilium: Version::parse("1.20.2"),
+            cilium: version::parse("1.20.2"),
             ..Profile::default()
         };
         let kind_v0_31 = kind_ran("kind v0.31.0 go1.25.5 linux/amd64");
