@@ -24,11 +24,14 @@ pub struct Location {
 pub struct Diagnostic {
     /// The error message.
     pub message: String,
-    /// Where it happened.
-    pub location: Option<Location>,
+    /// Where it happened (boxed: `ScriptError`, which carries a diagnostic, stays small).
+    pub location: Option<Box<Location>>,
     /// The calls that led there, innermost first: what was called ("in `check`, called
     /// from") and where.
     pub calls: Vec<(String, Location)>,
+    /// What to type instead (`did you mean `lab::check`?`, the signatures that exist), one
+    /// `help:` line each; lines after a help's first are indented under it.
+    pub help: Vec<String>,
 }
 
 impl Diagnostic {
@@ -38,7 +41,26 @@ impl Diagnostic {
             message,
             location: None,
             calls: Vec::new(),
+            help: Vec::new(),
         }
+    }
+
+    /// `message` at `pos` in the source `source_name` whose text is `text`.
+    pub fn at(message: String, source_name: &str, text: &str, pos: Position) -> Self {
+        Diagnostic {
+            message,
+            location: Sources::new(source_name, text)
+                .locate(source_name, pos)
+                .map(Box::new),
+            calls: Vec::new(),
+            help: Vec::new(),
+        }
+    }
+
+    /// The same diagnostic with one more `help:` line (nothing when `help` is `None`).
+    pub fn with_help(mut self, help: Option<String>) -> Self {
+        self.help.extend(help);
+        self
     }
 }
 
@@ -115,8 +137,23 @@ impl Sources {
     }
 }
 
+/// `module `x` not found (looked for x.rhai in DIRS; the embedded stdlib has …)`.
+pub fn module_not_found(name: &str, dirs: &[std::path::PathBuf]) -> String {
+    let dirs: Vec<String> = dirs
+        .iter()
+        .map(|d| display_path(d))
+        .map(|d| if d.is_empty() { ".".to_string() } else { d })
+        .collect();
+    let embedded: Vec<&str> = crate::stdlib::EMBEDDED.iter().map(|(p, _, _)| *p).collect();
+    format!(
+        "module `{name}` not found (looked for {name}.rhai in {}; the embedded stdlib has {})",
+        dirs.join(", "),
+        embedded.join(", ")
+    )
+}
+
 /// A path relative to the current directory when it is below it.
-fn display_path(path: &std::path::Path) -> String {
+pub fn display_path(path: &std::path::Path) -> String {
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     std::env::current_dir()
         .ok()
@@ -153,8 +190,11 @@ pub fn from_parse(err: ParseError, source_name: &str, text: &str) -> Diagnostic 
     };
     Diagnostic {
         message,
-        location: Sources::new(source_name, text).locate(source_name, pos),
+        location: Sources::new(source_name, text)
+            .locate(source_name, pos)
+            .map(Box::new),
         calls: Vec::new(),
+        help: Vec::new(),
     }
 }
 
@@ -178,20 +218,7 @@ fn message_of(err: &EvalAltResult, sources: &Sources, location: Option<&Location
         {
             format!("unknown module `{name}`: import it first (`import \"…\" as {name};`)")
         }
-        EvalAltResult::ErrorModuleNotFound(name, _) => {
-            let dirs: Vec<String> = sources
-                .dirs
-                .iter()
-                .map(|d| display_path(d))
-                .map(|d| if d.is_empty() { ".".to_string() } else { d })
-                .collect();
-            let embedded: Vec<&str> = crate::stdlib::EMBEDDED.iter().map(|(p, _, _)| *p).collect();
-            format!(
-                "module `{name}` not found (looked for {name}.rhai in {}; the embedded stdlib has {})",
-                dirs.join(", "),
-                embedded.join(", ")
-            )
-        }
+        EvalAltResult::ErrorModuleNotFound(name, _) => module_not_found(name, &sources.dirs),
         EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
         EvalAltResult::ErrorParsing(t, _) => t.to_string(),
         EvalAltResult::ErrorDataTooLarge(what, _) => sources.limits.too_large(what),
@@ -239,8 +266,9 @@ pub fn render(err: &EvalAltResult, sources: &Sources) -> Diagnostic {
                 let location = sources.locate(&current_source, other.position());
                 return Diagnostic {
                     message: message_of(other, sources, location.as_ref()),
-                    location,
+                    location: location.map(Box::new),
                     calls,
+                    help: Vec::new(),
                 };
             }
         }
@@ -279,6 +307,13 @@ impl fmt::Display for Diagnostic {
         for (what, loc) in &self.calls {
             writeln!(f, "note: {what} {}:{}:{}", loc.source, loc.line, loc.column)?;
             write_snippet(f, loc, false)?;
+        }
+        for help in &self.help {
+            let mut lines = help.lines();
+            writeln!(f, "help: {}", lines.next().unwrap_or_default())?;
+            for line in lines {
+                writeln!(f, "      {line}")?;
+            }
         }
         Ok(())
     }

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod call_site;
 pub mod catalog;
+pub mod checker;
 pub mod cli;
 pub mod convert;
 pub mod diagnostics;
@@ -18,7 +19,9 @@ pub mod options;
 pub mod primitives;
 pub mod repl;
 pub mod shown;
+pub mod signatures;
 pub mod stdlib;
+pub mod suggest;
 pub mod workbench;
 
 pub use labsh_core::{Ctx, Settings};

@@ -224,6 +224,11 @@ impl Session {
         &self.engine
     }
 
+    /// The stdlib folder that overrides the embedded stdlib (`--stdlib DIR`), if any.
+    pub fn stdlib_dir(&self) -> Option<&Path> {
+        self.stdlib_dir.as_deref()
+    }
+
     /// The primitive families registered.
     pub fn families(&self) -> &[Family] {
         &self.families

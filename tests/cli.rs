@@ -7,6 +7,8 @@ mod test;
 
 #[path = "cli/api.rs"]
 mod api;
+#[path = "cli/check.rs"]
+mod check;
 #[path = "cli/diagnostics.rs"]
 mod diagnostics;
 #[path = "cli/interrupt.rs"]

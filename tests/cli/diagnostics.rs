@@ -16,10 +16,10 @@ fn parse_error_shows_file_line_column_and_caret() {
 #[test]
 fn runtime_error_in_a_function_shows_where_it_was_called() {
     Test::new()
-        .write("r.rhai", "fn f(a) {\n    a.nope()\n}\nf(1);\n")
+        .write("r.rhai", "fn f(a) {\n    a / 0\n}\nf(1);\n")
         .args(&["run", "r.rhai"])
         .stderr(
-            "error: Function not found: nope (i64)\n  --> r.rhai:2:7\n  |\n2 |     a.nope()\n  |       ^\nnote: in `f`, called from r.rhai:4:1\n  |\n4 | f(1);\n  | ^\n",
+            "error: Division by zero: 1 / 0\n  --> r.rhai:2:7\n  |\n2 |     a / 0\n  |       ^\nnote: in `f`, called from r.rhai:4:1\n  |\n4 | f(1);\n  | ^\n",
         )
         .status(1)
         .run();
@@ -61,12 +61,12 @@ fn error_in_a_closure_run_by_a_stdlib_step_points_at_the_closure() {
     Test::new()
         .write(
             "c.rhai",
-            "import \"lab\" as lab;\nlab::step(\"one\", \"First\", || {\n    let n = 1;\n    n.explode();\n});\n",
+            "import \"lab\" as lab;\nlab::step(\"one\", \"First\", || {\n    let n = 1;\n    n / 0;\n});\n",
         )
         .args(&["run", "c.rhai"])
         .stdout("== Step 1: First [one]\n")
         .stderr(&format!(
-            "error: Function not found: explode (i64)\n  --> c.rhai:4:7\n  |\n4 |     n.explode();\n  |       ^\nnote: in a closure, called from stdlib/lab.rhai:{line}:26\n   |\n{line} |         let value = body.call();\n   |                          ^\nnote: in `step`, called from c.rhai:2:6\n  |\n2 | lab::step(\"one\", \"First\", || {{\n  |      ^\n",
+            "error: Division by zero: 1 / 0\n  --> c.rhai:4:7\n  |\n4 |     n / 0;\n  |       ^\nnote: in a closure, called from stdlib/lab.rhai:{line}:26\n   |\n{line} |         let value = body.call();\n   |                          ^\nnote: in `step`, called from c.rhai:2:6\n  |\n2 | lab::step(\"one\", \"First\", || {{\n  |      ^\n",
             line = stdlib_line("        let value = body.call();")
         ))
         .status(1)
