@@ -82,6 +82,12 @@ pub struct Sources {
     pub texts: std::collections::HashMap<String, String>,
     /// The sandbox limits in force, for "too large" errors.
     pub limits: crate::limits::Limits,
+    /// Where a call that matches no function finds the signatures that exist and the names
+    /// to suggest (see [`crate::call_errors`]); without it, Rhai's message is shown.
+    pub call_help: Option<(
+        crate::call_errors::SignatureLookup,
+        crate::call_errors::NameList,
+    )>,
 }
 
 impl Sources {
@@ -264,15 +270,33 @@ pub fn render(err: &EvalAltResult, sources: &Sources) -> Diagnostic {
             other => {
                 calls.reverse();
                 let location = sources.locate(&current_source, other.position());
+                let mut message = message_of(other, sources, location.as_ref());
+                let mut help = Vec::new();
+                if let (EvalAltResult::ErrorFunctionNotFound(signature, _), Some((lookup, names))) =
+                    (other, sources.call_help)
+                {
+                    let method = location.as_ref().is_some_and(called_as_method);
+                    (message, help) = crate::call_errors::explain(signature, method, lookup, names);
+                }
                 return Diagnostic {
-                    message: message_of(other, sources, location.as_ref()),
+                    message,
                     location: location.map(Box::new),
                     calls,
-                    help: Vec::new(),
+                    help,
                 };
             }
         }
     }
+}
+
+/// Whether the call at `loc` is written `value.name(…)`: a `.` right before the name.
+fn called_as_method(loc: &Location) -> bool {
+    loc.column >= 2
+        && loc
+            .text
+            .as_deref()
+            .and_then(|t| t.chars().nth(loc.column - 2))
+            == Some('.')
 }
 
 /// Rhai's `Display` appends ` (line N, position M)`; the snippet shows that already.

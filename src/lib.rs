@@ -7,6 +7,7 @@
 //! line. See [`Workbench`] to embed it.
 
 pub mod api;
+pub mod call_errors;
 pub mod call_site;
 pub mod catalog;
 pub mod checker;

@@ -36,6 +36,26 @@ pub fn of_method(name: &str) -> Vec<String> {
     render(name, true)
 }
 
+/// [`of`] or [`of_method`]: the lookup runtime errors use (`crate::call_errors`).
+pub fn lookup(name: &str, method: bool) -> Vec<String> {
+    render(name, method)
+}
+
+/// Every function a script can name, qualified (`kube::get`, `len`), operators and property
+/// accessors left out: the names "did you mean" chooses from.
+pub fn names() -> Vec<String> {
+    let mut names: Vec<String> = catalog()
+        .functions
+        .iter()
+        .filter(|f| {
+            !f.name.contains('$') && f.name.starts_with(|c: char| c.is_alphabetic() || c == '_')
+        })
+        .map(|f| f.qualified())
+        .collect();
+    names.dedup();
+    names
+}
+
 fn render(qualified: &str, method: bool) -> Vec<String> {
     let mut overloads = catalog().lookup(qualified);
     overloads.sort_by_key(|f| f.params.len());
@@ -61,11 +81,15 @@ fn render(qualified: &str, method: bool) -> Vec<String> {
         } else {
             format!("{}({}){ret}", f.qualified(), params.join(", "))
         };
-        if !seen.contains(&signature) {
-            seen.push(signature);
+        let entry = (f.params.len(), signature);
+        if !seen.contains(&entry) {
+            seen.push(entry);
         }
     }
-    seen
+    // Rhai's metadata comes from hash maps: fewest parameters first, then by text, so the
+    // list reads the same every time.
+    seen.sort();
+    seen.into_iter().map(|(_, s)| s).collect()
 }
 
 /// `string: &mut ImmutableString` → `string: String`.

@@ -398,6 +398,7 @@ impl Session {
         sources.fn_sources = self.fn_sources.clone();
         sources.texts = self.texts.clone();
         sources.limits = self.ctx.settings().limits;
+        sources.call_help = Some((crate::signatures::lookup, crate::signatures::names));
         ScriptError::Script(diagnostics::render(&err, &sources))
     }
 }

@@ -251,14 +251,17 @@ fn check_qualified(c: &Call, root: &str, names: &Names) -> Option<Diagnostic> {
     match module.get(name) {
         None => Some(unknown(module.keys().cloned().collect())),
         Some(arities) if arities.contains(&given) => None,
-        Some(arities) => Some(arity_finding(
-            &qualified,
-            arities,
-            given,
-            (names.signatures)(&qualified, false),
-            c,
-            names,
-        )),
+        Some(arities) => Some(
+            arity_finding(
+                &qualified,
+                arities,
+                given,
+                (names.signatures)(&qualified, false),
+                c,
+                names,
+            )
+            .with_help(crate::call_errors::kubectl_habit(&qualified, given)),
+        ),
     }
 }
 

@@ -38,7 +38,7 @@ fn a_primitive_call_with_no_matching_arity_lists_the_documented_signatures() {
     Test::new()
         .write("t.rhai", "let pods = kube::get(\"pods\");\n")
         .args(&["check", "t.rhai"])
-        .stderr("error: `kube::get` takes 2 or 3 arguments, not 1\n  --> t.rhai:1:18\n  |\n1 | let pods = kube::get(\"pods\");\n  |                  ^\nhelp: kube::get(kind: String, name: String) -> Map\n      kube::get(kind: String, name: String, opts: Map) -> Map\n")
+        .stderr("error: `kube::get` takes 2 or 3 arguments, not 1\n  --> t.rhai:1:18\n  |\n1 | let pods = kube::get(\"pods\");\n  |                  ^\nhelp: kube::get(kind: String, name: String) -> Map\n      kube::get(kind: String, name: String, opts: Map) -> Map\nhelp: `kubectl get KIND` is `kube::list(\"KIND\")` (the objects as maps) or `kube::table(\"KIND\")` (kubectl's table); one object is `kube::get(\"KIND\", \"NAME\")`\n")
         .status(1)
         .run();
 }

@@ -139,3 +139,35 @@ fn a_missing_module_says_where_it_was_looked_for() {
         .status(1)
         .run();
 }
+
+/// Issue 21: a call whose argument types match no overload lists the signatures that exist.
+#[test]
+fn a_call_matching_no_overload_lists_the_signatures() {
+    Test::new()
+        .write("k.rhai", "let pod = kube::get(1, 2);\n")
+        .args(&["run", "k.rhai"])
+        .stderr("error: no overload of `kube::get` takes (i64, i64)\n  --> k.rhai:1:17\n  |\n1 | let pod = kube::get(1, 2);\n  |                 ^\nhelp: kube::get(kind: String, name: String) -> Map\n      kube::get(kind: String, name: String, opts: Map) -> Map\n")
+        .status(1)
+        .run();
+}
+
+/// Issue 21: at the REPL (no check first), a missing argument lists the signatures.
+#[test]
+fn a_call_missing_an_argument_at_the_repl_lists_the_signatures() {
+    Test::new()
+        .stdin("logs::tail(\"deployment/frontend\")\n")
+        .stderr("error: no overload of `logs::tail` takes (String)\n  --> <stdin 1>:1:7\n  |\n1 | logs::tail(\"deployment/frontend\")\n  |       ^\nhelp: logs::tail(target: Dynamic, n: i64) -> Array\n      logs::tail(target: Dynamic, n: i64, opts: Map) -> Array\n")
+        .status(1)
+        .run();
+}
+
+/// Issue 21: a method the value's type does not have lists the receivers that have it.
+#[test]
+fn a_method_on_the_wrong_type_lists_the_types_that_have_it() {
+    Test::new()
+        .write("m.rhai", "let n = 1;\nn.len();\n")
+        .args(&["run", "m.rhai"])
+        .stderr("error: no overload of the method `len` takes (i64) (the receiver first)\n  --> m.rhai:2:3\n  |\n2 | n.len();\n  |   ^\nhelp: array.len() -> i64\n      blob.len() -> i64\n      map.len() -> i64\n      string.len() -> i64\n")
+        .status(1)
+        .run();
+}
