@@ -240,6 +240,14 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
         }
         return EXIT_FAILURE;
     }
+    // `--from` names a step the script declares, or nothing runs (a usage error).
+    if let Some(from) = &cli.from
+        && let Some(ids) = crate::checker::declared_steps(&session, file)
+        && let Some(msg) = crate::checker::steps::unknown_from(from, &ids)
+    {
+        eprintln!("{msg}");
+        return EXIT_USAGE;
+    }
     let t = std::time::Instant::now();
     let result = session.run_file(file, args);
     crate::startup_trace::phase("running the script", t.elapsed());

@@ -341,6 +341,22 @@ fn check_unqualified(c: &Call, names: &Names) -> Option<Diagnostic> {
     Some(arity_finding(name, &arities, given, signatures, c, names))
 }
 
+/// Whether `ast` calls a function or method, or names a module path, anywhere.
+pub fn calls_anything(ast: &AST) -> bool {
+    let mut found = false;
+    ast.walk(&mut |path: &[ASTNode]| {
+        found = match path.last() {
+            Some(ASTNode::Stmt(Stmt::FnCall(call, _)))
+            | Some(ASTNode::Expr(Expr::FnCall(call, _))) => call.op_token.is_none(),
+            Some(ASTNode::Expr(Expr::MethodCall(..))) => true,
+            Some(ASTNode::Expr(Expr::Variable(v, _, _))) => !v.2.is_empty(),
+            _ => false,
+        };
+        !found
+    });
+    found
+}
+
 /// The map keys (`#{f: …}`) and properties (`m.f`) written in `ast`.
 pub fn field_names(ast: &AST) -> BTreeSet<String> {
     let mut fields = BTreeSet::new();

@@ -12,6 +12,7 @@
 pub mod callables;
 mod calls;
 pub mod modules;
+pub mod steps;
 mod variables;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,7 +45,7 @@ pub fn check_script(session: &mut Session, path: &Path) -> Vec<Diagnostic> {
 pub fn check_text(session: &mut Session, path: &Path, text: &str) -> Vec<Diagnostic> {
     let script_dir = script_dir(path);
     let mut checker = Checker {
-        callables: Callables::of(session.engine()),
+        callables: None,
         stdlib_dir: session.stdlib_dir().map(Path::to_path_buf),
         session,
         script_dir,
@@ -54,6 +55,14 @@ pub fn check_text(session: &mut Session, path: &Path, text: &str) -> Vec<Diagnos
     };
     checker.check_source(&path.display().to_string(), text, SCRIPT_GLOBALS);
     checker.findings
+}
+
+/// The lab step ids the script at `path` declares (see [`steps::step_ids`]); `None` when it
+/// does not compile or they cannot be known before it runs.
+pub fn declared_steps(session: &Session, path: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let ast = session.compile(&path.display().to_string(), &text).ok()?;
+    steps::step_ids(&ast)
 }
 
 /// The folder a script's imports and relative paths resolve from, as `run_file` sets it.
@@ -68,7 +77,8 @@ fn script_dir(path: &Path) -> PathBuf {
 
 struct Checker<'s> {
     session: &'s mut Session,
-    callables: Callables,
+    /// Built on the first source that calls anything (an empty script never pays for it).
+    callables: Option<Callables>,
     stdlib_dir: Option<PathBuf>,
     script_dir: PathBuf,
     /// Modules checked (or being checked), by source name → their functions.
@@ -134,12 +144,20 @@ impl Checker<'_> {
                 crate::signatures::of(name)
             }
         };
+        if !calls::calls_anything(&ast) {
+            self.findings.extend(findings);
+            self.findings.extend(modules_findings);
+            return Some(own);
+        }
+        let callables = self
+            .callables
+            .get_or_insert_with(|| Callables::of(self.session.engine()));
         let names = Names {
             source_name,
             text: &text,
             own: &own,
             imports: &imports,
-            callables: &self.callables,
+            callables,
             fields: &self.fields,
             signatures: &signatures,
         };

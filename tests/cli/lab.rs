@@ -79,12 +79,24 @@ Checks:
         .run();
 }
 
+/// Issue 21: an unknown `--from` is a usage error (exit 2) before anything runs, with the
+/// closest step id.
 #[test]
-fn from_an_unknown_step_is_an_error() {
+fn from_an_unknown_step_is_a_usage_error_before_anything_runs() {
+    Test::new()
+        .write("lab.rhai", LAB)
+        .args(&["--from", "dssr", "run", "lab.rhai"])
+        .stderr("error: --from dssr: the script has no step with this id; did you mean `dsr`? (its steps are cluster, cilium, dsr)\n")
+        .status(2)
+        .run();
+}
+
+#[test]
+fn from_a_step_whose_ids_are_computed_is_checked_when_the_script_runs() {
     Test::new()
         .write(
             "s.rhai",
-            "import \"lab\" as lab;\nlab::step(\"a\", \"A\", || print(\"a\"));\n",
+            "import \"lab\" as lab;\nlet id = \"a\";\nlab::step(id, \"A\", || print(\"a\"));\n",
         )
         .args(&["--from", "zzz", "run", "s.rhai"])
         .stdout("-- Step 1: A [a]: skipped (--from zzz)\n")
