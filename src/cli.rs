@@ -225,6 +225,29 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
         Err(code) => return code,
     };
     install_interrupt(&session);
+    // The check first: a typo must not cost a cluster.
+    let t = std::time::Instant::now();
+    let findings = crate::checker::check_script(&mut session, file);
+    crate::startup_trace::phase("checking the script", t.elapsed());
+    if !findings.is_empty() {
+        print_findings(&findings, false);
+        if findings.len() > 1 {
+            eprintln!(
+                "error: {} was not run: {}",
+                file.display(),
+                problems(findings.len())
+            );
+        }
+        return EXIT_FAILURE;
+    }
+    // `--from` names a step the script declares, or nothing runs (a usage error).
+    if let Some(from) = &cli.from
+        && let Some(ids) = crate::checker::declared_steps(&session, file)
+        && let Some(msg) = crate::checker::steps::unknown_from(from, &ids)
+    {
+        eprintln!("{msg}");
+        return EXIT_USAGE;
+    }
     let t = std::time::Instant::now();
     let result = session.run_file(file, args);
     crate::startup_trace::phase("running the script", t.elapsed());
@@ -253,27 +276,36 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
 }
 
 fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
-    let session = match build(cli) {
+    let mut session = match build(cli) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let mut failed = false;
+    let mut found = 0;
     for file in files {
-        let name = file.display().to_string();
-        let result = std::fs::read_to_string(file)
-            .map_err(|e| format!("error: cannot read {name}: {e}\n"))
-            .and_then(|text| {
-                session
-                    .compile(&name, &text)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            });
-        if let Err(msg) = result {
-            eprint!("{msg}");
-            failed = true;
-        }
+        let findings = crate::checker::check_script(&mut session, file);
+        print_findings(&findings, found > 0);
+        found += findings.len();
     }
-    if failed { EXIT_FAILURE } else { 0 }
+    if found > 1 {
+        eprintln!("{}", problems(found));
+    }
+    if found == 0 { 0 } else { EXIT_FAILURE }
+}
+
+/// Prints findings on stderr, a blank line between two (and before the first when
+/// `after_others`).
+fn print_findings(findings: &[crate::diagnostics::Diagnostic], after_others: bool) {
+    for (i, finding) in findings.iter().enumerate() {
+        if i > 0 || after_others {
+            eprintln!();
+        }
+        eprint!("{finding}");
+    }
+}
+
+/// `3 problems found` (said when there are several).
+fn problems(n: usize) -> String {
+    format!("{n} problems found")
 }
 
 fn api(cli: &Cli, name: Option<&str>, definitions: Option<&Path>) -> u8 {

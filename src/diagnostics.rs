@@ -24,11 +24,14 @@ pub struct Location {
 pub struct Diagnostic {
     /// The error message.
     pub message: String,
-    /// Where it happened.
-    pub location: Option<Location>,
+    /// Where it happened (boxed: `ScriptError`, which carries a diagnostic, stays small).
+    pub location: Option<Box<Location>>,
     /// The calls that led there, innermost first: what was called ("in `check`, called
     /// from") and where.
     pub calls: Vec<(String, Location)>,
+    /// What to type instead (`did you mean `lab::check`?`, the signatures that exist), one
+    /// `help:` line each; lines after a help's first are indented under it.
+    pub help: Vec<String>,
 }
 
 impl Diagnostic {
@@ -38,7 +41,26 @@ impl Diagnostic {
             message,
             location: None,
             calls: Vec::new(),
+            help: Vec::new(),
         }
+    }
+
+    /// `message` at `pos` in the source `source_name` whose text is `text`.
+    pub fn at(message: String, source_name: &str, text: &str, pos: Position) -> Self {
+        Diagnostic {
+            message,
+            location: Sources::new(source_name, text)
+                .locate(source_name, pos)
+                .map(Box::new),
+            calls: Vec::new(),
+            help: Vec::new(),
+        }
+    }
+
+    /// The same diagnostic with one more `help:` line (nothing when `help` is `None`).
+    pub fn with_help(mut self, help: Option<String>) -> Self {
+        self.help.extend(help);
+        self
     }
 }
 
@@ -60,6 +82,12 @@ pub struct Sources {
     pub texts: std::collections::HashMap<String, String>,
     /// The sandbox limits in force, for "too large" errors.
     pub limits: crate::limits::Limits,
+    /// Where a call that matches no function finds the signatures that exist and the names
+    /// to suggest (see [`crate::call_errors`]); without it, Rhai's message is shown.
+    pub call_help: Option<(
+        crate::call_errors::SignatureLookup,
+        crate::call_errors::NameList,
+    )>,
 }
 
 impl Sources {
@@ -115,8 +143,23 @@ impl Sources {
     }
 }
 
+/// `module `x` not found (looked for x.rhai in DIRS; the embedded stdlib has …)`.
+pub fn module_not_found(name: &str, dirs: &[std::path::PathBuf]) -> String {
+    let dirs: Vec<String> = dirs
+        .iter()
+        .map(|d| display_path(d))
+        .map(|d| if d.is_empty() { ".".to_string() } else { d })
+        .collect();
+    let embedded = crate::stdlib::module_names();
+    format!(
+        "module `{name}` not found (looked for {name}.rhai in {}; the embedded stdlib has {})",
+        dirs.join(", "),
+        embedded.join(", ")
+    )
+}
+
 /// A path relative to the current directory when it is below it.
-fn display_path(path: &std::path::Path) -> String {
+pub fn display_path(path: &std::path::Path) -> String {
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     std::env::current_dir()
         .ok()
@@ -153,8 +196,11 @@ pub fn from_parse(err: ParseError, source_name: &str, text: &str) -> Diagnostic 
     };
     Diagnostic {
         message,
-        location: Sources::new(source_name, text).locate(source_name, pos),
+        location: Sources::new(source_name, text)
+            .locate(source_name, pos)
+            .map(Box::new),
         calls: Vec::new(),
+        help: Vec::new(),
     }
 }
 
@@ -178,20 +224,7 @@ fn message_of(err: &EvalAltResult, sources: &Sources, location: Option<&Location
         {
             format!("unknown module `{name}`: import it first (`import \"…\" as {name};`)")
         }
-        EvalAltResult::ErrorModuleNotFound(name, _) => {
-            let dirs: Vec<String> = sources
-                .dirs
-                .iter()
-                .map(|d| display_path(d))
-                .map(|d| if d.is_empty() { ".".to_string() } else { d })
-                .collect();
-            let embedded = crate::stdlib::module_names();
-            format!(
-                "module `{name}` not found (looked for {name}.rhai in {}; the embedded stdlib has {})",
-                dirs.join(", "),
-                embedded.join(", ")
-            )
-        }
+        EvalAltResult::ErrorModuleNotFound(name, _) => module_not_found(name, &sources.dirs),
         EvalAltResult::ErrorRuntime(v, _) => v.to_string(),
         EvalAltResult::ErrorParsing(t, _) => t.to_string(),
         EvalAltResult::ErrorDataTooLarge(what, _) => sources.limits.too_large(what),
@@ -237,14 +270,33 @@ pub fn render(err: &EvalAltResult, sources: &Sources) -> Diagnostic {
             other => {
                 calls.reverse();
                 let location = sources.locate(&current_source, other.position());
+                let mut message = message_of(other, sources, location.as_ref());
+                let mut help = Vec::new();
+                if let (EvalAltResult::ErrorFunctionNotFound(signature, _), Some((lookup, names))) =
+                    (other, sources.call_help)
+                {
+                    let method = location.as_ref().is_some_and(called_as_method);
+                    (message, help) = crate::call_errors::explain(signature, method, lookup, names);
+                }
                 return Diagnostic {
-                    message: message_of(other, sources, location.as_ref()),
-                    location,
+                    message,
+                    location: location.map(Box::new),
                     calls,
+                    help,
                 };
             }
         }
     }
+}
+
+/// Whether the call at `loc` is written `value.name(…)`: a `.` right before the name.
+fn called_as_method(loc: &Location) -> bool {
+    loc.column >= 2
+        && loc
+            .text
+            .as_deref()
+            .and_then(|t| t.chars().nth(loc.column - 2))
+            == Some('.')
 }
 
 /// Rhai's `Display` appends ` (line N, position M)`; the snippet shows that already.
@@ -279,6 +331,13 @@ impl fmt::Display for Diagnostic {
         for (what, loc) in &self.calls {
             writeln!(f, "note: {what} {}:{}:{}", loc.source, loc.line, loc.column)?;
             write_snippet(f, loc, false)?;
+        }
+        for help in &self.help {
+            let mut lines = help.lines();
+            writeln!(f, "help: {}", lines.next().unwrap_or_default())?;
+            for line in lines {
+                writeln!(f, "      {line}")?;
+            }
         }
         Ok(())
     }

@@ -7,8 +7,10 @@
 //! line. See [`Workbench`] to embed it.
 
 pub mod api;
+pub mod call_errors;
 pub mod call_site;
 pub mod catalog;
+pub mod checker;
 pub mod cli;
 pub mod convert;
 pub mod diagnostics;
@@ -19,7 +21,9 @@ pub mod primitives;
 pub mod records;
 pub mod repl;
 pub mod shown;
+pub mod signatures;
 pub mod stdlib;
+pub mod suggest;
 pub mod workbench;
 
 pub use labsh_core::{Ctx, Settings};

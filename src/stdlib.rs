@@ -95,6 +95,41 @@ fn native_module(path: &str) -> Option<Module> {
     }
 }
 
+/// Where an `import` finds its module's source, found without running it (for `labsh check`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModuleSource {
+    /// An embedded stdlib module: its source name (`stdlib/lab.rhai`) and text.
+    Embedded {
+        /// The source name diagnostics show.
+        name: &'static str,
+        /// The module's source.
+        text: &'static str,
+    },
+    /// A `.rhai` file.
+    File(PathBuf),
+}
+
+/// The source `import "path"` loads in a script in `script_dir`, in [`resolver`]'s order:
+/// `--stdlib DIR`, `script_dir/stdlib/`, the embedded stdlib, then files relative to the
+/// script (Rhai's file resolver forces the `.rhai` extension). `None` when nothing matches.
+pub fn locate(stdlib_dir: Option<&Path>, script_dir: &Path, path: &str) -> Option<ModuleSource> {
+    let file = Path::new(path).with_extension("rhai");
+    let in_dir = |dir: &Path| Some(dir.join(&file)).filter(|p| p.is_file());
+    if let Some(found) = stdlib_dir.and_then(in_dir) {
+        return Some(ModuleSource::File(found));
+    }
+    let local = script_dir.join("stdlib");
+    if local.is_dir()
+        && let Some(found) = in_dir(&local)
+    {
+        return Some(ModuleSource::File(found));
+    }
+    if let Some((_, name, text)) = EMBEDDED.iter().find(|(p, _, _)| *p == path) {
+        return Some(ModuleSource::Embedded { name, text });
+    }
+    in_dir(script_dir).map(ModuleSource::File)
+}
+
 /// Resolves `import "lab"` to the embedded stdlib (and `import "args"` to the native module).
 #[derive(Default)]
 pub struct EmbeddedResolver {

@@ -226,6 +226,11 @@ impl Session {
         &self.engine
     }
 
+    /// The stdlib folder that overrides the embedded stdlib (`--stdlib DIR`), if any.
+    pub fn stdlib_dir(&self) -> Option<&Path> {
+        self.stdlib_dir.as_deref()
+    }
+
     /// The primitive families registered.
     pub fn families(&self) -> &[Family] {
         &self.families
@@ -396,6 +401,7 @@ impl Session {
         sources.fn_sources = self.fn_sources.clone();
         sources.texts = self.texts.clone();
         sources.limits = self.ctx.settings().limits;
+        sources.call_help = Some((crate::signatures::lookup, crate::signatures::names));
         ScriptError::Script(diagnostics::render(&err, &sources))
     }
 }

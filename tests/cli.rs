@@ -9,6 +9,8 @@ mod test;
 mod any_cluster;
 #[path = "cli/api.rs"]
 mod api;
+#[path = "cli/check.rs"]
+mod check;
 #[path = "cli/diagnostics.rs"]
 mod diagnostics;
 #[path = "cli/interrupt.rs"]

@@ -141,23 +141,16 @@ fn record(
     } else {
         evidence.to_string().lines().map(str::to_string).collect()
     };
-    let evidence = if evidence.is_unit() {
-        String::new()
-    } else {
-        evidence.to_string()
-    };
+    // One text for the summary, JUnit and `checks::list()`: an array's items one per line,
+    // never Rhai's `[…]` debug form.
+    let evidence = lines.join("\n");
     let out = ctx.output();
     let verdict = if passed {
         out.paint(Style::Green, "PASS")
     } else {
         out.paint(Style::Red, "FAIL")
     };
-    let line = if evidence.is_empty() {
-        format!("  {verdict} {name}")
-    } else {
-        format!("  {verdict} {name}: {evidence}")
-    };
-    out.println(&line);
+    out.println(check_lines(&verdict, name, reason.as_deref(), &lines).trim_end_matches('\n'));
     ctx.ext::<CheckLog>().push(Check {
         name: name.to_string(),
         step: ctx.ext::<StepState>().current(),
@@ -168,4 +161,61 @@ fn record(
     });
     // The PASS/FAIL line is how the verdict shows: the REPL does not echo `true` after it.
     Ok(crate::shown::shown(ctx, passed.into()))
+}
+
+/// How a check shows on the terminal: `  PASS name: evidence` when the evidence is one line
+/// and there is no reason; else `  PASS name: reason` (or `  PASS name`) with the evidence
+/// lines indented under it.
+pub fn check_lines(verdict: &str, name: &str, reason: Option<&str>, lines: &[String]) -> String {
+    let mut text = match (reason, lines) {
+        (None, []) => format!("  {verdict} {name}\n"),
+        (None, [one]) => format!("  {verdict} {name}: {one}\n"),
+        (None, _) => format!("  {verdict} {name}\n"),
+        (Some(reason), _) => format!("  {verdict} {name}: {reason}\n"),
+    };
+    if reason.is_some() || lines.len() > 1 {
+        for line in lines {
+            text.push_str(&format!("      {line}\n"));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn one_line_of_evidence_stays_on_the_verdict_line() {
+        assert_eq!(
+            check_lines("PASS", "nodes", None, &strings(&["4/4 Ready"])),
+            "  PASS nodes: 4/4 Ready\n"
+        );
+        assert_eq!(check_lines("PASS", "nodes", None, &[]), "  PASS nodes\n");
+    }
+
+    #[test]
+    fn several_evidence_lines_go_one_per_line_under_the_verdict() {
+        assert_eq!(
+            check_lines("FAIL", "dsr", None, &strings(&["a > b: S", "c > a: S."])),
+            "  FAIL dsr\n      a > b: S\n      c > a: S.\n"
+        );
+    }
+
+    #[test]
+    fn a_reason_goes_on_the_verdict_line_and_the_evidence_under_it() {
+        assert_eq!(
+            check_lines(
+                "FAIL",
+                "source-ip",
+                Some("SNAT"),
+                &strings(&["10.0.0.1 GET /"])
+            ),
+            "  FAIL source-ip: SNAT\n      10.0.0.1 GET /\n"
+        );
+    }
 }

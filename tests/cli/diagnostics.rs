@@ -16,10 +16,10 @@ fn parse_error_shows_file_line_column_and_caret() {
 #[test]
 fn runtime_error_in_a_function_shows_where_it_was_called() {
     Test::new()
-        .write("r.rhai", "fn f(a) {\n    a.nope()\n}\nf(1);\n")
+        .write("r.rhai", "fn f(a) {\n    a / 0\n}\nf(1);\n")
         .args(&["run", "r.rhai"])
         .stderr(
-            "error: Function not found: nope (i64)\n  --> r.rhai:2:7\n  |\n2 |     a.nope()\n  |       ^\nnote: in `f`, called from r.rhai:4:1\n  |\n4 | f(1);\n  | ^\n",
+            "error: Division by zero: 1 / 0\n  --> r.rhai:2:7\n  |\n2 |     a / 0\n  |       ^\nnote: in `f`, called from r.rhai:4:1\n  |\n4 | f(1);\n  | ^\n",
         )
         .status(1)
         .run();
@@ -61,12 +61,12 @@ fn error_in_a_closure_run_by_a_stdlib_step_points_at_the_closure() {
     Test::new()
         .write(
             "c.rhai",
-            "import \"lab\" as lab;\nlab::step(\"one\", \"First\", || {\n    let n = 1;\n    n.explode();\n});\n",
+            "import \"lab\" as lab;\nlab::step(\"one\", \"First\", || {\n    let n = 1;\n    n / 0;\n});\n",
         )
         .args(&["run", "c.rhai"])
         .stdout("== Step 1: First [one]\n")
         .stderr(&format!(
-            "error: Function not found: explode (i64)\n  --> c.rhai:4:7\n  |\n4 |     n.explode();\n  |       ^\nnote: in a closure, called from stdlib/lab.rhai:{line}:26\n   |\n{line} |         let value = body.call();\n   |                          ^\nnote: in `step`, called from c.rhai:2:6\n  |\n2 | lab::step(\"one\", \"First\", || {{\n  |      ^\n",
+            "error: Division by zero: 1 / 0\n  --> c.rhai:4:7\n  |\n4 |     n / 0;\n  |       ^\nnote: in a closure, called from stdlib/lab.rhai:{line}:26\n   |\n{line} |         let value = body.call();\n   |                          ^\nnote: in `step`, called from c.rhai:2:6\n  |\n2 | lab::step(\"one\", \"First\", || {{\n  |      ^\n",
             line = stdlib_line("        let value = body.call();")
         ))
         .status(1)
@@ -182,6 +182,35 @@ fn a_misspelt_access_log_or_verdict_field_is_an_error() {
         .args(&["run", "a.rhai"])
         .stdout("10.0.0.1\ntrue\n")
         .stderr("error: verdict has no field `pased`; did you mean `passed`? its fields: evidence, passed, reason\n  --> a.rhai:5:8\n  |\n5 | print(v.pased);\n  |        ^\n")
+        .status(1)
+        .run();
+}
+
+#[test]
+fn a_call_matching_no_overload_lists_the_signatures() {
+    Test::new()
+        .write("k.rhai", "let pod = kube::get(1, 2);\n")
+        .args(&["run", "k.rhai"])
+        .stderr("error: no overload of `kube::get` takes (i64, i64)\n  --> k.rhai:1:17\n  |\n1 | let pod = kube::get(1, 2);\n  |                 ^\nhelp: kube::get(kind: String, name: String) -> Map\n      kube::get(kind: String, name: String, opts: Map) -> Map\n")
+        .status(1)
+        .run();
+}
+
+#[test]
+fn a_call_missing_an_argument_at_the_repl_lists_the_signatures() {
+    Test::new()
+        .stdin("logs::tail(\"deployment/frontend\")\n")
+        .stderr("error: no overload of `logs::tail` takes (String)\n  --> <stdin 1>:1:7\n  |\n1 | logs::tail(\"deployment/frontend\")\n  |       ^\nhelp: logs::tail(target: Dynamic, n: i64) -> Array\n      logs::tail(target: Dynamic, n: i64, opts: Map) -> Array\n")
+        .status(1)
+        .run();
+}
+
+#[test]
+fn a_method_on_the_wrong_type_lists_the_types_that_have_it() {
+    Test::new()
+        .write("m.rhai", "let n = 1;\nn.len();\n")
+        .args(&["run", "m.rhai"])
+        .stderr("error: no overload of the method `len` takes (i64) (the receiver first)\n  --> m.rhai:2:3\n  |\n2 | n.len();\n  |   ^\nhelp: array.len() -> i64\n      blob.len() -> i64\n      map.len() -> i64\n      string.len() -> i64\n")
         .status(1)
         .run();
 }

@@ -79,12 +79,24 @@ Checks:
         .run();
 }
 
+/// Issue 21: an unknown `--from` is a usage error (exit 2) before anything runs, with the
+/// closest step id.
 #[test]
-fn from_an_unknown_step_is_an_error() {
+fn from_an_unknown_step_is_a_usage_error_before_anything_runs() {
+    Test::new()
+        .write("lab.rhai", LAB)
+        .args(&["--from", "dssr", "run", "lab.rhai"])
+        .stderr("error: --from dssr: the script has no step with this id; did you mean `dsr`? (its steps are cluster, cilium, dsr)\n")
+        .status(2)
+        .run();
+}
+
+#[test]
+fn from_a_step_whose_ids_are_computed_is_checked_when_the_script_runs() {
     Test::new()
         .write(
             "s.rhai",
-            "import \"lab\" as lab;\nlab::step(\"a\", \"A\", || print(\"a\"));\n",
+            "import \"lab\" as lab;\nlet id = \"a\";\nlab::step(id, \"A\", || print(\"a\"));\n",
         )
         .args(&["--from", "zzz", "run", "s.rhai"])
         .stdout("-- Step 1: A [a]: skipped (--from zzz)\n")
@@ -118,7 +130,7 @@ Checks:
 }
 
 #[test]
-fn report_json_lists_every_check() {
+fn report_json_has_a_schema_the_steps_and_every_check_with_evidence_lines() {
     let out = Test::new()
         .write("lab.rhai", LAB)
         .args(&["--report", "out/report.json", "run", "lab.rhai"])
@@ -126,29 +138,60 @@ fn report_json_lists_every_check() {
         .status(1);
     std::fs::create_dir_all(out.path().join("out")).unwrap();
     let out = out.run();
-    assert_eq!(
-        out.read("out/report.json"),
-        r#"{
-  "checks": [
-    {
-      "evidence": "4/4 nodes Ready",
-      "name": "nodes-ready",
-      "passed": true,
-      "step": "cluster"
-    },
-    {
-      "evidence": "reply came from 172.18.0.3",
-      "name": "reply-from-pod-node",
-      "passed": false,
-      "step": "dsr"
+    let mut report: serde_json::Value =
+        serde_json::from_str(&out.read("out/report.json")).expect("the report is JSON");
+    // Durations vary: a step that ran has one, a skipped step none.
+    for step in report["steps"].as_array_mut().expect("steps") {
+        assert!(step["duration_ms"].is_u64(), "{step}");
+        step["duration_ms"] = serde_json::Value::Null;
     }
-  ],
-  "error": null,
-  "failed": 1,
-  "passed": 1,
-  "script": "lab.rhai"
+    assert_eq!(
+        report,
+        serde_json::json!({
+            "schema": "labsh-report/2",
+            "script": "lab.rhai",
+            "title": null,
+            "params": {},
+            "passed": 1,
+            "failed": 1,
+            "error": null,
+            "steps": [
+                {"number": 1, "id": "cluster", "title": "Create the cluster", "status": "done", "duration_ms": null, "commands": []},
+                {"number": 2, "id": "cilium", "title": "Install Cilium", "status": "done", "duration_ms": null, "commands": []},
+                {"number": 3, "id": "dsr", "title": "Observe DSR", "status": "done", "duration_ms": null, "commands": []},
+            ],
+            "checks": [
+                {"name": "nodes-ready", "step": "cluster", "passed": true, "evidence": ["4/4 nodes Ready"], "reason": null},
+                {"name": "reply-from-pod-node", "step": "dsr", "passed": false, "evidence": ["reply came from 172.18.0.3"], "reason": null},
+            ],
+            "flows": [],
+            "commands": [],
+        })
+    );
 }
-"#
+
+/// Issue 21: the reason of a 4-argument check shows on the terminal, and array evidence goes
+/// one item per line in the check line and the summary (not Rhai's `[…]`), and as an array
+/// in the JSON report.
+#[test]
+fn array_evidence_and_reasons_read_one_line_each() {
+    let out = Test::new()
+        .write(
+            "lab.rhai",
+            "import \"lab\" as lab;\nlab::check(\"source-ip\", false, [\"10.85.0.5 - - GET /\", \"10.85.0.5 - - GET /x\"], \"the pod saw a node's address: SNAT\");\nlab::check(\"lines\", true, [\"a\", \"b\"]);\n",
+        )
+        .args(&["--report", "r.json", "run", "lab.rhai"])
+        .stdout("  FAIL source-ip: the pod saw a node's address: SNAT\n      10.85.0.5 - - GET /\n      10.85.0.5 - - GET /x\n  PASS lines\n      a\n      b\n\nChecks:\n  source-ip  FAIL  the pod saw a node's address: SNAT\n                   10.85.0.5 - - GET /\n                   10.85.0.5 - - GET /x\n  lines      PASS\n                   a\n                   b\n2 checks: 1 passed, 1 failed\n")
+        .status(1)
+        .run();
+    let report: serde_json::Value = serde_json::from_str(&out.read("r.json")).expect("JSON");
+    assert_eq!(
+        report["checks"][0]["evidence"],
+        serde_json::json!(["10.85.0.5 - - GET /", "10.85.0.5 - - GET /x"])
+    );
+    assert_eq!(
+        report["checks"][0]["reason"],
+        "the pod saw a node's address: SNAT"
     );
 }
 

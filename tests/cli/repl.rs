@@ -95,7 +95,7 @@ fn an_error_is_reported_and_the_session_goes_on() {
     Test::new()
         .stdin("let x = 41;\nx.nope()\nx + 1\n")
         .stdout("42\n")
-        .stderr("error: Function not found: nope (i64)\n  --> <stdin 2>:1:3\n  |\n1 | x.nope()\n  |   ^\n")
+        .stderr("error: unknown method `nope` (called with (i64))\n  --> <stdin 2>:1:3\n  |\n1 | x.nope()\n  |   ^\nhelp: did you mean `node`?\n")
         .status(1)
         .run();
 }
@@ -123,7 +123,7 @@ fn load_runs_a_file_into_the_session_and_reset_forgets_it() {
 fn an_error_in_a_function_from_an_earlier_input_shows_that_input() {
     Test::new()
         .stdin("fn f(x) {\n  x.nope()\n}\nf(1)\n")
-        .stderr("error: Function not found: nope (i64)\n  --> <stdin 1>:2:5\n  |\n2 |   x.nope()\n  |     ^\nnote: in `f`, called from <stdin 2>:1:1\n  |\n1 | f(1)\n  | ^\n")
+        .stderr("error: unknown method `nope` (called with (i64))\n  --> <stdin 1>:2:5\n  |\n2 |   x.nope()\n  |     ^\nnote: in `f`, called from <stdin 2>:1:1\n  |\n1 | f(1)\n  | ^\nhelp: did you mean `node`?\n")
         .status(1)
         .run();
 }

@@ -58,7 +58,7 @@ fn check_reports_every_broken_file_and_fails() {
         .write("bad2.rhai", "fn f( {\n")
         .args(&["check", "good.rhai", "bad1.rhai", "bad2.rhai"])
         .stderr(
-            "error: Expecting name of a variable\n  --> bad1.rhai:1:5\n  |\n1 | let = 1;\n  |     ^\nerror: Expecting ')' to close the parameters list of function 'f'\n  --> bad2.rhai:1:7\n  |\n1 | fn f( {\n  |       ^\n",
+            "error: Expecting name of a variable\n  --> bad1.rhai:1:5\n  |\n1 | let = 1;\n  |     ^\n\nerror: Expecting ')' to close the parameters list of function 'f'\n  --> bad2.rhai:1:7\n  |\n1 | fn f( {\n  |       ^\n2 problems found\n",
         )
         .status(1)
         .run();

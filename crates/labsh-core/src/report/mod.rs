@@ -53,20 +53,42 @@ impl Format {
     }
 }
 
-/// The summary table printed at the end of `labsh run`: name, PASS/FAIL, evidence.
+/// The summary table printed at the end of `labsh run`: name, PASS/FAIL, then the reason or
+/// the one line of evidence; several evidence lines (or evidence beside a reason) go one per
+/// line under it, indented to the text column.
 pub fn summary(checks: &[Check], out: &Output) -> String {
-    let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let width = checks
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0);
     let failed = checks.iter().filter(|c| !c.passed).count();
     let mut text = String::from("\nChecks:\n");
+    let indent = " ".repeat(2 + width + 2 + 4 + 2);
     for c in checks {
         let verdict = if c.passed {
             out.paint(Style::Green, "PASS")
         } else {
             out.paint(Style::Red, "FAIL")
         };
-        let line = format!("  {:width$}  {verdict}  {}", c.name, c.evidence);
+        let lines: Vec<&str> = if c.lines.is_empty() {
+            c.evidence.lines().collect()
+        } else {
+            c.lines.iter().map(String::as_str).collect()
+        };
+        let (head, under): (&str, &[&str]) = match (&c.reason, lines.as_slice()) {
+            (Some(reason), all) => (reason, all),
+            (None, [one]) => (one, &[]),
+            (None, []) => ("", &[]),
+            (None, all) => ("", all),
+        };
+        let pad = width.saturating_sub(c.name.chars().count());
+        let line = format!("  {}{}  {verdict}  {head}", c.name, " ".repeat(pad));
         text.push_str(line.trim_end());
         text.push('\n');
+        for l in under {
+            text.push_str(&format!("{indent}{l}\n"));
+        }
     }
     text.push_str(&format!(
         "{} check{}: {} passed, {} failed\n",
@@ -112,7 +134,7 @@ pub fn render(path: &Path, contents: &Contents<'_>) -> Result<String, String> {
             outcome: contents.outcome,
             generated: &timestamp::utc(std::time::SystemTime::now()),
         }),
-        Format::Json => to_json(contents.script, contents.checks, contents.error()),
+        Format::Json => to_json(contents),
         Format::Junit => to_junit(contents.script, contents.checks, contents.error()),
     })
 }
@@ -195,6 +217,21 @@ mod tests {
         assert!(
             xml.contains("tests=\"2\" failures=\"1\" errors=\"0\""),
             "{xml}"
+        );
+    }
+
+    #[test]
+    fn summary_puts_several_evidence_lines_and_a_reason_one_per_line() {
+        let out = Output::new(true, false);
+        let mut dsr = check("dsr", false, "");
+        dsr.lines = vec!["a > b: S".into(), "c > a: S.".into()];
+        dsr.evidence = dsr.lines.join("\n");
+        let mut ip = check("source-ip", true, "10.0.0.1 GET /");
+        ip.reason = Some("the pod saw the client".into());
+        let text = summary(&[check("nodes", true, "4/4 Ready"), dsr, ip], &out);
+        assert_eq!(
+            text,
+            "\nChecks:\n  nodes      PASS  4/4 Ready\n  dsr        FAIL\n                   a > b: S\n                   c > a: S.\n  source-ip  PASS  the pod saw the client\n                   10.0.0.1 GET /\n3 checks: 2 passed, 1 failed\n"
         );
     }
 
