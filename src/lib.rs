@@ -24,6 +24,7 @@ pub mod workbench;
 pub use labsh_core::{Ctx, Settings};
 pub use labsh_core::{
     access_log, context, docker, duration, exit_code, helm, journal, kind, kube, monitor, output,
-    preflight, probe, process, report, selection, shell, startup_trace, tcpdump, temp_yaml, tool,
+    preflight, probe, process, report, selection, shell, startup_trace, stdio, tcpdump, temp_yaml,
+    tool,
 };
 pub use workbench::{ScriptError, Session, Workbench};

@@ -7,8 +7,12 @@ mod test;
 
 #[path = "cli/api.rs"]
 mod api;
+#[path = "cli/dead_output.rs"]
+mod dead_output;
 #[path = "cli/diagnostics.rs"]
 mod diagnostics;
+#[path = "cli/escapes.rs"]
+mod escapes;
 #[path = "cli/interrupt.rs"]
 mod interrupt;
 #[path = "cli/lab.rs"]

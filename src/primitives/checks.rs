@@ -10,6 +10,7 @@ use crate::journal::checks::{Check, CheckLog};
 use crate::journal::steps::StepState;
 use crate::output::Style;
 use crate::primitives::{Family, Registry};
+use labsh_core::escape;
 
 /// `checks::…`
 pub const FAMILY: Family = Family {
@@ -123,12 +124,13 @@ fn record(
     } else {
         out.paint(Style::Red, "FAIL")
     };
+    let shown_name = escape::control(name);
     let line = if evidence.is_empty() {
-        format!("  {verdict} {name}")
+        format!("  {verdict} {shown_name}")
     } else {
-        format!("  {verdict} {name}: {evidence}")
+        format!("  {verdict} {shown_name}: {}", escape::control(&evidence))
     };
-    out.println(&line);
+    out.println_styled(&line);
     ctx.ext::<CheckLog>().push(Check {
         name: name.to_string(),
         step: ctx.ext::<StepState>().current(),

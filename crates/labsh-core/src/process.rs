@@ -1,7 +1,8 @@
 //! Every external program labsh runs (kind, helm, tcpdump, anything from `proc::run`) starts
 //! here: from an argument vector, never a shell string; in its own process group, so a
 //! timeout or Ctrl-C kills it *with its children*; and registered, so a second Ctrl-C that
-//! exits at once still kills what is left.
+//! exits at once still kills what is left. If labsh dies without cleaning up (SIGKILL, the
+//! OOM killer), the [guardian](crate::guardian) kills the groups.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -271,6 +272,17 @@ pub fn spawn(spec: &Spec) -> Result<Running, ProcessError> {
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
     }
+    if let Some(fd) = crate::guardian::writer() {
+        // SAFETY: the closure runs in the forked child before exec and only calls getpid(2)
+        // and write(2), both async-signal-safe. The child registers its own group, so there
+        // is no moment when it runs and the guardian does not know it.
+        unsafe {
+            cmd.pre_exec(move || {
+                crate::guardian::add(fd, libc::getpid());
+                Ok(())
+            });
+        }
+    }
     let mut child = cmd.spawn().map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound if spec.cwd.as_ref().is_some_and(|c| !c.is_dir()) => {
             ProcessError::Spawn {
@@ -399,6 +411,7 @@ fn unregister(pgid: i32) {
     if let Some(set) = LIVE_GROUPS.lock().expect("process registry").as_mut() {
         set.remove(&pgid);
     }
+    crate::guardian::remove(pgid);
 }
 
 /// Kills every process group labsh started that is still alive (used before an immediate
@@ -409,6 +422,7 @@ pub fn kill_all() {
     {
         for pgid in set.drain() {
             signal_group(pgid, libc::SIGKILL);
+            crate::guardian::remove(pgid);
         }
     }
 }

@@ -64,7 +64,11 @@ pub fn summary(checks: &[Check], out: &Output) -> String {
         } else {
             out.paint(Style::Red, "FAIL")
         };
-        let line = format!("  {:width$}  {verdict}  {}", c.name, c.evidence);
+        let line = format!(
+            "  {:width$}  {verdict}  {}",
+            crate::escape::control(&c.name),
+            crate::escape::control(&c.evidence)
+        );
         text.push_str(line.trim_end());
         text.push('\n');
     }
@@ -131,7 +135,7 @@ pub fn finish(ctx: &Ctx, script: &str, error: Option<&str>) -> u8 {
     let checks = ctx.ext::<CheckLog>().all();
     let mut code = 0;
     if !checks.is_empty() {
-        print!("{}", summary(&checks, ctx.output()));
+        crate::stdio::out(&summary(&checks, ctx.output()));
         if checks.iter().any(|c| !c.passed) {
             code = EXIT_FAILURE;
         }
@@ -140,7 +144,9 @@ pub fn finish(ctx: &Ctx, script: &str, error: Option<&str>) -> u8 {
         && error.is_none()
         && !ctx.ext::<StepState>().from_reached()
     {
-        eprintln!("error: --from {from}: the script has no step with this id");
+        crate::stdio::errln(&format!(
+            "error: --from {from}: the script has no step with this id"
+        ));
         code = EXIT_FAILURE;
     }
     let outcome = match error {
@@ -157,7 +163,7 @@ pub fn finish(ctx: &Ctx, script: &str, error: Option<&str>) -> u8 {
     };
     for path in &ctx.settings().report {
         if let Err(msg) = write(path, &contents) {
-            eprintln!("error: {msg}");
+            crate::stdio::errln(&format!("error: {msg}"));
             code = EXIT_FAILURE;
         }
     }
