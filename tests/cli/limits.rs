@@ -192,3 +192,78 @@ fn a_monitor_buffer_larger_than_the_array_limit_is_refused_before_starting() {
         .status(1)
         .run();
 }
+
+/// Runs `script` with `args` before `run`; (exit code, stdout, stderr).
+fn run_script(args: &[&str], script: &str) -> (i32, String, String) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["run", "s.rhai"]);
+    let (out, code) = Test::new()
+        .write("s.rhai", script)
+        .args(&all)
+        .run_unchecked();
+    (code, out.stdout, out.stderr)
+}
+
+// Issue 23, item 3: the size check after a push is incremental (vendor/rhai/LABSH-PATCH.md;
+// the figures are in BENCHMARKS.md). These hold the limits to the element and the byte.
+
+/// The last line `script` printed before the limit ended it (the limit's error cannot be
+/// caught), and its stderr.
+fn last_line_before_the_limit(args: &[&str], script: &str) -> (String, String) {
+    let (code, out, err) = run_script(args, script);
+    assert_eq!(code, 1, "{err}");
+    (out.lines().last().unwrap_or("").to_string(), err)
+}
+
+#[test]
+fn pushes_stop_at_exactly_the_array_limit() {
+    let (last, err) = last_line_before_the_limit(
+        &["--max-array-size", "1000"],
+        "let a = [];\nfor i in 0..5000 { a.push(i); print(a.len()); }\n",
+    );
+    assert_eq!(last, "1000");
+    assert!(
+        err.starts_with("error: an array grew past the sandbox limit of 1,000 elements")
+            && err.contains("s.rhai:2:22"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pushed_strings_and_nested_arrays_count_to_the_byte_and_the_element() {
+    // 10 bytes a push: the 103rd makes 1,030 > 1,024.
+    let (last, err) = last_line_before_the_limit(
+        &["--max-string-size", "1K"],
+        "let a = [];\nfor i in 0..500 { a.push(\"0123456789\"); print(a.len()); }\n",
+    );
+    assert_eq!(last, "102", "{err}");
+    // A pushed array counts with its elements: 1 + 3 each, 250 pushes fit 1,000.
+    let (last, err) = last_line_before_the_limit(
+        &["--max-array-size", "1000"],
+        "let a = [];\nfor i in 0..500 { a.push([1, 2, 3]); print(a.len()); }\n",
+    );
+    assert_eq!(last, "250", "{err}");
+}
+
+#[test]
+fn an_element_changed_between_pushes_still_counts_at_the_next_push() {
+    // Two pushes leave the array's sizes known; the assignment makes the first element
+    // 1,000 bytes (within the limit); the next push of 31 bytes passes 1,024.
+    let (code, _, err) = run_script(
+        &["--max-string-size", "1K"],
+        "let big = \"\"; for i in 0..100 { big += \"0123456789\"; }\nlet a = [];\na.push(\"\"); a.push(\"\");\na[0] = big;\na.push(\"0123456789012345678901234567890\");\n",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("error: a string grew past the sandbox limit of 1,024 bytes")
+            && err.contains("s.rhai:5:3"),
+        "{err}"
+    );
+    // The same through a nested array: pushing into a[0] grows a.
+    let (last, err) = last_line_before_the_limit(
+        &["--max-array-size", "100"],
+        "let a = [[]];\nfor i in 0..500 { a.push(0); a[0].push(1); print(a.len()); }\n",
+    );
+    // After n rounds a holds 1 + n + n elements: round 50 passes 100 at its second push.
+    assert_eq!(last, "50", "{err}");
+}
