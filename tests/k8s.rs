@@ -910,7 +910,7 @@ fn a_log_line_with_terminal_sequences_is_shown_escaped_by_every_printing_path() 
               spec: #{containers: [#{name: "c", image: "gcr.io/google-samples/gb-frontend:v4",
                   imagePullPolicy: "IfNotPresent",
                   command: ["sh", "-c", "printf 'evil\\033]0;PWNED\\007\\033[2J\\033[H\\033[1A\\033[2K end\\n'; sleep 3600"]}]}});
-           kube::wait_ready("pod/hostile", #{namespace: NS, timeout: "2m"});"#,
+           kube::wait_ready("pods", #{namespace: NS, timeout: "2m"});"#,
     );
     let ns = t.ns.clone();
     let escaped = r"evil\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[H\u{1b}[1A\u{1b}[2K end";

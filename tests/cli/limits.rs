@@ -24,7 +24,24 @@ fn a_runaway_string_ends_with_the_limit_and_its_flag() {
 
 /// Peak resident memory of a finished child, from `wait4`'s resource usage (KiB).
 fn run_and_peak_rss_kib(dir: &std::path::Path, args: &[&str]) -> (i32, i64) {
-    let child = command(dir)
+    let mut cmd = command(dir);
+    // The issue's `ulimit -v 2000000`: an unbounded read ends in an allocation failure
+    // (SIGABRT) instead of taking the machine's memory.
+    // SAFETY: setrlimit(2) between fork and exec, async-signal-safe.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 2_000_000 * 1024,
+                rlim_max: 2_000_000 * 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -266,4 +283,97 @@ fn an_element_changed_between_pushes_still_counts_at_the_next_push() {
     );
     // After n rounds a holds 1 + n + n elements: round 50 passes 100 at its second push.
     assert_eq!(last, "50", "{err}");
+}
+
+// Issue 23, item 1: primitives that read a process, a file or a capture stop at the limit
+// and hold no more than a small multiple of what they keep.
+
+#[test]
+fn proc_run_of_an_endless_producer_keeps_the_string_limit_and_stops_it() {
+    let t = Test::new().write(
+        "yes.rhai",
+        "let r = proc::run([\"yes\"]);\nfs::write(\"out.txt\", `${r.truncated} ${r.stdout.len()} ${r.code}`);\n",
+    );
+    let (code, peak_kib) = run_and_peak_rss_kib(&t.path(), &["run", "yes.rhai"]);
+    assert_eq!(code, 0);
+    let out = std::fs::read_to_string(t.path().join("out.txt")).unwrap();
+    assert_eq!(out, "true 67108864 143");
+    assert!(
+        peak_kib < 400 * 1024,
+        "peak RSS {peak_kib} KiB, expected below 400 MiB"
+    );
+    let (out, code) = Test::new()
+        .write(
+            "yes.rhai",
+            "let r = proc::run([\"yes\"]);\nprint(r.stdout.len());\n",
+        )
+        .args(&["run", "--max-string-size", "1000", "yes.rhai"])
+        .run_unchecked();
+    assert_eq!((code, out.stdout.as_str()), (0, "1000\n"));
+    assert_eq!(
+        out.stderr,
+        "proc::run: kept the first 1000 bytes of the output of `yes`, then stopped it (the sandbox limit is 1,000 bytes per string; raise it with --max-string-size N)\n"
+    );
+}
+
+#[test]
+fn fs_read_of_an_endless_file_stops_at_the_string_limit() {
+    let t = Test::new().write("zero.rhai", "fs::read(\"/dev/zero\");\n");
+    let (code, peak_kib) = run_and_peak_rss_kib(&t.path(), &["run", "zero.rhai"]);
+    assert_eq!(code, 1);
+    assert!(
+        peak_kib < 400 * 1024,
+        "peak RSS {peak_kib} KiB, expected below 400 MiB"
+    );
+    Test::new()
+        .write("zero.rhai", "fs::read(\"/dev/zero\");\n")
+        .args(&["run", "--max-string-size", "1K", "zero.rhai"])
+        .stderr("error: cannot read /dev/zero: it is longer than the sandbox limit of 1,024 bytes per string (reading stopped there); raise it with --max-string-size N\n  --> zero.rhai:1:5\n  |\n1 | fs::read(\"/dev/zero\");\n  |     ^\n")
+        .status(1)
+        .run();
+}
+
+/// `n` bytes of xorshift noise: what a junk "capture" holds.
+fn junk(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn tcpdump_read_of_a_large_junk_file_holds_little_memory() {
+    let t = Test::new().write("junk.rhai", "print(tcpdump::read(\"junk.bin\").len());\n");
+    std::fs::write(t.path().join("junk.bin"), junk(128 << 20)).unwrap();
+    let (code, peak_kib) = run_and_peak_rss_kib(&t.path(), &["run", "junk.rhai"]);
+    assert_eq!(code, 0);
+    // 128 MiB of noise held whole (and widened by lossy UTF-8) took 5 times the file.
+    assert!(
+        peak_kib < 200 * 1024,
+        "peak RSS {peak_kib} KiB, expected below 200 MiB"
+    );
+}
+
+#[test]
+fn tcpdump_read_of_a_text_capture_stops_at_the_array_limit_and_says_so() {
+    let line =
+        "20:09:12.401936 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1, win 64240, length 0\n";
+    let (out, code) = Test::new()
+        .write("cap.txt", &line.repeat(1000))
+        .write("r.rhai", "print(tcpdump::read(\"cap.txt\").len());\n")
+        .args(&["run", "--max-array-size", "100", "r.rhai"])
+        .run_unchecked();
+    assert_eq!((code, out.stdout.as_str()), (0, "100\n"), "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "tcpdump::read: kept the first 100 packets of {}/cap.txt; the rest of the file was not read (the sandbox limit is 100 elements per array; raise it with --max-array-size N)\n",
+            out.dir.path().display()
+        )
+    );
 }
