@@ -21,6 +21,8 @@ mod lab;
 mod limits;
 #[path = "cli/repl.rs"]
 mod repl;
+#[path = "cli/repl_signals.rs"]
+mod repl_signals;
 #[path = "cli/run.rs"]
 mod run;
 #[path = "cli/shipped.rs"]

@@ -918,7 +918,7 @@ fn a_log_line_with_terminal_sequences_is_shown_escaped_by_every_printing_path() 
         r#"import "lab" as lab;
 let NS = "{ns}";
 let lines = logs::follow("hostile", #{{namespace: NS, tail: 10, timeout: "2s", "print": true}});
-let line = lines[0].line;
+let line = lines[0];
 print(line);
 lab::say(line);
 lab::check(line, true, line);
@@ -935,13 +935,13 @@ throw line;
     }
     // The follow's printed line, print, lab::say, the check line (name and evidence) and
     // the summary (the same two).
-    assert_eq!(out.matches(escaped).count(), 7, "{out}");
+    assert_eq!(out.matches(escaped).count(), 7, "{out}\n{err}");
     assert!(err.contains(&format!("error: {escaped}")), "{err}");
     // The REPL's echo of the string.
     let (code, out, err) = labsh_binary(
         &t,
         &[],
-        &format!(r#"logs::tail("hostile", 1, #{{namespace: "{ns}"}})[0].line"#),
+        &format!(r#"logs::tail("hostile", 1, #{{namespace: "{ns}"}})[0]"#),
     );
     assert_eq!((code, out.trim_end(), err.as_str()), (0, escaped, ""));
 }

@@ -12,10 +12,12 @@ pub mod help;
 pub mod helper;
 pub mod input;
 pub mod pretty;
+pub mod quit_signals;
 pub mod screen;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use rustyline::error::ReadlineError;
@@ -48,6 +50,7 @@ pub fn history_path() -> Option<PathBuf> {
 /// The interactive REPL on a terminal. Returns the exit code.
 pub fn interactive(session: &mut Session) -> u8 {
     install(session);
+    let quit = quit_signals::install(session.ctx());
     let known = Arc::new(Mutex::new(Known {
         catalog: Catalog::of(session.engine(), session.families(), true),
         vars: Vec::new(),
@@ -92,7 +95,13 @@ pub fn interactive(session: &mut Session) -> u8 {
                     let _ = editor.save_history(path);
                 }
                 n += 1;
-                if handle(session, &line, &format!("<repl {n}>")) == Outcome::Quit {
+                quit.evaluating.store(true, Ordering::SeqCst);
+                let outcome = handle(session, &line, &format!("<repl {n}>"));
+                quit.evaluating.store(false, Ordering::SeqCst);
+                if let Some(code) = quit.exit_code() {
+                    return code;
+                }
+                if outcome == Outcome::Quit {
                     break;
                 }
                 if let Some(failure) = stdio::failure() {
@@ -119,6 +128,7 @@ pub fn interactive(session: &mut Session) -> u8 {
 /// Returns 1 when any input failed.
 pub fn piped(session: &mut Session, reader: impl BufRead) -> u8 {
     install(session);
+    let quit = quit_signals::install(session.ctx());
     let parser = rhai::Engine::new_raw();
     let mut buffer = String::new();
     let mut failed = false;
@@ -147,7 +157,13 @@ pub fn piped(session: &mut Session, reader: impl BufRead) -> u8 {
         }
         if !buffer.trim().is_empty() {
             n += 1;
-            match handle(session, &buffer, &format!("<stdin {n}>")) {
+            quit.evaluating.store(true, Ordering::SeqCst);
+            let outcome = handle(session, &buffer, &format!("<stdin {n}>"));
+            quit.evaluating.store(false, Ordering::SeqCst);
+            if let Some(code) = quit.exit_code() {
+                return code;
+            }
+            match outcome {
                 Outcome::Ok => {}
                 Outcome::Failed => failed = true,
                 Outcome::Quit => break,

@@ -268,7 +268,7 @@ fn sigkill_of_labsh_mid_capture_leaves_no_tcpdump() {
 /// A pseudo-terminal (master, slave), both close-on-exec from the start: a master that
 /// leaked into labsh (or into a process another test starts meanwhile) would keep the
 /// terminal open, and closing ours would not hang it up.
-fn pty_pair() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+pub fn pty_pair() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
     use std::os::fd::{FromRawFd, OwnedFd};
     // SAFETY: posix_openpt/grantpt/unlockpt/ptsname_r/open on descriptors and a buffer we
     // own; each result is checked.
