@@ -13,6 +13,8 @@ mod dead_output;
 mod diagnostics;
 #[path = "cli/escapes.rs"]
 mod escapes;
+#[path = "cli/http_get_all.rs"]
+mod http_get_all;
 #[path = "cli/interrupt.rs"]
 mod interrupt;
 #[path = "cli/lab.rs"]
