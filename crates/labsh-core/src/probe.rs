@@ -204,7 +204,7 @@ pub fn summary(results: &[Result<Response, ProbeError>], shown: usize) -> Option
             None => counts.push((c, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let mut text = format!(
         "{} of {} requests failed:",
         crate::limits::group(failures.len()),
@@ -356,7 +356,7 @@ mod tests {
             .iter()
             .map(|p| req(&format!("http://{addr}{p}"), Duration::from_secs(5)))
             .collect();
-        let rs = get_all(&reqs).await;
+        let rs = get_all(&reqs, DEFAULT_CONCURRENCY).await;
         let bodies: Vec<_> = rs
             .iter()
             .map(|r| r.as_ref().unwrap().body.clone())
