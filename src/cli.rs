@@ -225,7 +225,7 @@ fn install_interrupt(session: &Session) {
 
 fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
     for report in &cli.report {
-        if let Err(msg) = crate::report::Format::for_path(report) {
+        if let Err(msg) = crate::report::Format::for_path(report).and_then(|_| writable(report)) {
             stdio::errln(&format!("error: {msg}"));
             return EXIT_USAGE;
         }
@@ -269,6 +269,22 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
         code = EXIT_FAILURE;
     }
     code
+}
+
+/// Whether the report can be written, checked before the lab runs (issue 23: an unwritable
+/// place failed only after the whole lab); a file this check creates is removed again.
+fn writable(path: &Path) -> Result<(), String> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map(|_| {
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+        })
+        .map_err(|e| format!("--report {}: cannot write there: {e}", path.display()))
 }
 
 fn check(cli: &Cli, files: &[PathBuf]) -> u8 {

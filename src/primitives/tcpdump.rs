@@ -633,17 +633,27 @@ fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
             let argv = crate::tcpdump::read_argv(&full.to_string_lossy(), &decode);
             ctx.explain(&argv);
             let spec = Spec::new(argv);
-            ctx.block_on(read_pcap(&spec, &mut kept))
+            let cut = ctx
+                .block_on(read_pcap(&spec, &mut kept))
                 .script()?
                 .map_err(IntoScript::into_script)?;
+            if let Some(cut) = cut {
+                // Issue 23, item 8: the packets before the cut are the capture's.
+                ctx.output().eprintln(&format!(
+                    "{F}: {} is truncated ({cut}): kept the {} packets before the cut",
+                    full.display(),
+                    kept.out.len()
+                ));
+            }
         }
     }
     Ok(kept.finish(F, &full.display().to_string()))
 }
 
 /// tcpdump's decoding of a pcap, read as it prints it; tcpdump is stopped (with its group)
-/// when `kept` is full.
-async fn read_pcap(spec: &Spec, kept: &mut Kept<'_>) -> Result<(), ProcessError> {
+/// when `kept` is full. A file cut short (tcpdump's "truncated dump file") is not an error:
+/// the message is returned, the packets before the cut are kept.
+async fn read_pcap(spec: &Spec, kept: &mut Kept<'_>) -> Result<Option<String>, ProcessError> {
     let mut running = crate::process::spawn(spec)?;
     let stdout = running.child.stdout.take();
     let stderr = running.child.stderr.take();
@@ -675,7 +685,7 @@ async fn read_pcap(spec: &Spec, kept: &mut Kept<'_>) -> Result<(), ProcessError>
     if stopped {
         // Everything wanted is kept: tcpdump need not decode the rest.
         running.terminate().await;
-        return Ok(());
+        return Ok(None);
     }
     let code = running.wait().await.map_err(io)?;
     let stderr = tokio::time::timeout(Duration::from_millis(500), err_task)
@@ -683,13 +693,18 @@ async fn read_pcap(spec: &Spec, kept: &mut Kept<'_>) -> Result<(), ProcessError>
         .ok()
         .and_then(Result::ok)
         .unwrap_or_default();
+    if code != 0
+        && let Some(cut) = stderr.lines().find(|l| l.contains("truncated dump file"))
+    {
+        return Ok(Some(cut.trim().to_string()));
+    }
     crate::process::Captured {
         code,
         stdout: String::new(),
         stderr,
     }
     .check(spec)
-    .map(|_| ())
+    .map(|_| None)
 }
 
 /// Packets of a saved capture as script values, kept while they fit the sandbox limits

@@ -377,3 +377,48 @@ fn tcpdump_read_of_a_text_capture_stops_at_the_array_limit_and_says_so() {
         )
     );
 }
+
+#[test]
+fn a_truncated_pcap_gives_the_packets_before_the_cut_and_says_so() {
+    // Issue 23, item 8: a pcap cut short gave no packets at all.
+    if std::process::Command::new("tcpdump")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("LABSH_REQUIRE_DOCKER").is_none(),
+            "needs tcpdump"
+        );
+        eprintln!("skipping: needs tcpdump");
+        return;
+    }
+    let pcap = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tcpdump/capture.pcap"
+    ))
+    .unwrap();
+    let t = Test::new().write(
+        "r.rhai",
+        "print(`${tcpdump::read(\"full.pcap\").len()} ${tcpdump::read(\"cut.pcap\").len()}`);\n",
+    );
+    std::fs::write(t.path().join("full.pcap"), &pcap).unwrap();
+    // The last record loses its last 30 bytes.
+    std::fs::write(t.path().join("cut.pcap"), &pcap[..pcap.len() - 30]).unwrap();
+    let (out, code) = t.args(&["run", "r.rhai"]).run_unchecked();
+    assert_eq!(code, 0, "{}", out.stderr);
+    let counts: Vec<usize> = out
+        .stdout
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(counts[1] > 0 && counts[1] + 1 == counts[0], "{counts:?}");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "tcpdump::read: {}/cut.pcap is truncated (tcpdump: pcap_loop: truncated dump file; tried to read 47 captured bytes, only got 17): kept the {} packets before the cut\n",
+            out.dir.path().display(),
+            counts[1]
+        )
+    );
+}
