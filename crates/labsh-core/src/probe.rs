@@ -52,6 +52,18 @@ pub enum ProbeError {
     /// No answer in time.
     #[error("GET {url}: no response within {}", crate::duration::format(*after))]
     TimedOut { url: String, after: Duration },
+    /// The status and headers came, the body did not finish in time (issue 23: this was
+    /// "no response within 5s" after a 200 had arrived).
+    #[error(
+        "GET {url}: status {status} arrived, but the body did not finish within {} ({bytes} bytes read)",
+        crate::duration::format(*after)
+    )]
+    BodyTimedOut {
+        url: String,
+        status: u16,
+        after: Duration,
+        bytes: usize,
+    },
     /// Connection refused, reset, DNS failure…
     #[error("GET {url}: {reason}")]
     Failed { url: String, reason: String },
@@ -106,6 +118,9 @@ async fn get_with(
         reason: e.to_string(),
     })?;
     let start = Instant::now();
+    // What arrived before a timeout: the status, and how much of the body.
+    let got_status = std::cell::Cell::new(None);
+    let got_bytes = std::cell::Cell::new(0usize);
     let fut = async {
         let resp = client
             .request(request)
@@ -115,6 +130,7 @@ async fn get_with(
                 reason: crate::docker::client::error_chain(&e),
             })?;
         let status = resp.status().as_u16();
+        got_status.set(Some(status));
         let headers: Vec<(String, String)> = resp
             .headers()
             .iter()
@@ -145,6 +161,7 @@ async fn get_with(
                     break;
                 }
                 body.extend_from_slice(&data);
+                got_bytes.set(body.len());
             }
         }
         Ok(Response {
@@ -156,9 +173,16 @@ async fn get_with(
             headers,
         })
     };
-    match tokio::time::timeout(req.timeout, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(ProbeError::TimedOut {
+    let outcome = tokio::time::timeout(req.timeout, fut).await;
+    match (outcome, got_status.get()) {
+        (Ok(r), _) => r,
+        (Err(_), Some(status)) => Err(ProbeError::BodyTimedOut {
+            url,
+            status,
+            after: req.timeout,
+            bytes: got_bytes.get(),
+        }),
+        (Err(_), None) => Err(ProbeError::TimedOut {
             url,
             after: req.timeout,
         }),
@@ -185,6 +209,12 @@ fn cause(e: &ProbeError) -> String {
         ProbeError::BadUrl { reason, .. } | ProbeError::Failed { reason, .. } => reason.clone(),
         ProbeError::TimedOut { after, .. } => {
             format!("no response within {}", crate::duration::format(*after))
+        }
+        ProbeError::BodyTimedOut { after, .. } => {
+            format!(
+                "body not finished within {}",
+                crate::duration::format(*after)
+            )
         }
     }
 }
@@ -320,6 +350,31 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, ProbeError::TimedOut { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stalls_after_the_status_is_told_apart_from_no_response() {
+        // Issue 23, item 8: the status came, then 5 of 100 body bytes, then nothing.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello")
+                .await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let err = get(&req(&url, Duration::from_millis(300)))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "GET {url}: status 200 arrived, but the body did not finish within 300ms (5 bytes read)"
+            )
+        );
     }
 
     #[tokio::test]
