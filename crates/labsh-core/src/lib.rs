@@ -29,5 +29,6 @@ pub mod stdio;
 pub mod tcpdump;
 pub mod temp_yaml;
 pub mod tool;
+pub mod yaml_budget;
 
 pub use context::{Ctx, Settings};
