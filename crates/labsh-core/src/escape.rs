@@ -6,7 +6,7 @@
 //! messages, file contents, script strings, error messages) is shown with its control
 //! characters escaped as Rhai shows them in arrays (`\u{1b}`); newlines and tabs stay. The
 //! output layer does it for every line unless labsh styled the line itself (see
-//! [`crate::output::Output::println_styled`]), whose outside parts it escapes with [`control`].
+//! `Output::println_styled`), whose outside parts it escapes with [`control`].
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -27,7 +27,7 @@ pub fn control(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Like [`control`], but the exact styles labsh paints with ([`crate::output::Style`]: bold,
+/// Like [`control`], but the exact styles labsh paints with ([`STYLE_CODES`]: bold,
 /// dim, red, green, yellow, cyan, reset) stay: for script strings built from labsh's own
 /// painted text (`report::flow` draws in bold) when colours are on. Such a style can only
 /// colour text, never move the cursor, hide text or talk to the terminal.
@@ -39,7 +39,7 @@ pub fn control_keeping_styles(text: &str) -> Cow<'_, str> {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if c == '\x1b'
-            && let Some(style) = crate::output::STYLE_CODES
+            && let Some(style) = STYLE_CODES
                 .iter()
                 .map(|code| format!("\x1b[{code}m"))
                 .find(|style| rest.starts_with(style.as_str()))
@@ -57,6 +57,10 @@ pub fn control_keeping_styles(text: &str) -> Cow<'_, str> {
     }
     Cow::Owned(out)
 }
+
+/// The SGR codes labsh paints with (`output::Style`: bold, dim, red, green, yellow, cyan)
+/// and the reset after them; the output layer's styles are these.
+pub const STYLE_CODES: [&str; 7] = ["0", "1", "2", "31", "32", "33", "36"];
 
 /// C0 controls but newline and tab, DEL and the C1 controls (U+009B is a one-character CSI
 /// on some terminals).

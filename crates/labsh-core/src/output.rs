@@ -18,9 +18,6 @@ pub enum Style {
     Cyan,
 }
 
-/// The SGR codes of every [`Style`] and of the reset after it.
-pub const STYLE_CODES: [&str; 7] = ["0", "1", "2", "31", "32", "33", "36"];
-
 impl Style {
     fn code(self) -> &'static str {
         match self {
