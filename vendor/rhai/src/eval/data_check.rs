@@ -166,8 +166,15 @@ impl Engine {
         global: &mut crate::eval::GlobalRuntimeState,
         value: &Dynamic,
         push: Option<(usize, usize, (usize, usize, usize))>,
+        pure: bool,
         pos: Position,
     ) -> RhaiResultOf<()> {
+        // A pure function (`len`, `to_string`, `contains`…) changed nothing: the sizes the
+        // last push found still hold. Its argument is still checked, as Rhai always did (a
+        // map's size is checked when it is used).
+        if pure {
+            return self.check_data_size(value, pos).map(|_| ());
+        }
         let last = global.push_sizes.take();
         if !self.has_data_size_limit() {
             return Ok(());

@@ -610,6 +610,10 @@ impl Engine {
             } else {
                 None
             };
+            // A pure function leaves its first argument (and the push sizes) as they were.
+            #[cfg(not(feature = "unchecked"))]
+            #[cfg(not(feature = "no_index"))]
+            let pure = func.is_pure();
 
             // Run external function
             let context = func
@@ -667,7 +671,7 @@ impl Engine {
             #[cfg(not(feature = "unchecked"))]
             #[cfg(not(feature = "no_index"))]
             if is_ref_mut && !args.is_empty() {
-                self.check_ref_mut_size(global, &*args[0], push, pos)?;
+                self.check_ref_mut_size(global, &*args[0], push, pure, pos)?;
             }
 
             // See if the function match print/debug (which requires special processing)
