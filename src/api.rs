@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::catalog::{Catalog, FnDoc};
 use crate::exit_code::EXIT_FAILURE;
+use crate::stdio;
 use crate::workbench::Session;
 
 /// `labsh api [NAME] [--definitions DIR]`; returns the exit code.
@@ -13,11 +14,11 @@ pub fn execute(session: &mut Session, name: Option<&str>, definitions: Option<&P
     if let Some(dir) = definitions {
         return match write_definitions(session, dir) {
             Ok(()) => {
-                eprintln!("wrote Rhai definitions into {}", dir.display());
+                stdio::errln(&format!("wrote Rhai definitions into {}", dir.display()));
                 0
             }
             Err(msg) => {
-                eprintln!("error: {msg}");
+                stdio::errln(&format!("error: {msg}"));
                 EXIT_FAILURE
             }
         };
@@ -25,19 +26,19 @@ pub fn execute(session: &mut Session, name: Option<&str>, definitions: Option<&P
     let catalog = Catalog::of(session.engine(), session.families(), false);
     match name {
         None => {
-            print!("{}", list(&catalog));
+            stdio::out(&list(&catalog));
             0
         }
         Some(name) => match describe(&catalog, name) {
             Some(text) => {
-                print!("{text}");
+                stdio::out(&text);
                 0
             }
             None => {
-                eprintln!("error: no primitive or module named `{name}`");
+                stdio::errln(&format!("error: no primitive or module named `{name}`"));
                 let near = suggestions(&catalog, name);
                 if !near.is_empty() {
-                    eprintln!("help: did you mean: {}", near.join(", "));
+                    stdio::errln(&format!("help: did you mean: {}", near.join(", ")));
                 }
                 EXIT_FAILURE
             }

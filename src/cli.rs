@@ -1,6 +1,6 @@
 //! The command line: raw clap arguments → settings → a subcommand that returns an exit code.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 
 use crate::context::Settings;
 use crate::exit_code::{EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE};
+use crate::stdio;
 use crate::workbench::{ScriptError, Session, Workbench};
+use labsh_core::escape;
 
 /// labsh: a scripting workbench for Kubernetes networking labs (kind, Cilium, eBPF).
 #[derive(Debug, Parser)]
@@ -155,7 +157,11 @@ pub fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        eprintln!("error: internal error in labsh (a bug; please report it): {message}{location}");
+        // Never `eprintln!` here: with stderr gone it would panic inside the hook and abort.
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: internal error in labsh (a bug; please report it): {message}{location}"
+        );
     }));
     // Rhai evaluates recursively: a large stack lets the engine's own depth limits, not a
     // stack overflow, end a runaway script.
@@ -166,7 +172,7 @@ pub fn main() -> ExitCode {
     match handle.map(|h| h.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
         _ => {
-            eprintln!("error: labsh's engine thread failed");
+            stdio::errln("error: labsh's engine thread failed");
             ExitCode::from(EXIT_FAILURE)
         }
     }
@@ -196,13 +202,17 @@ fn execute(cli: Cli) -> u8 {
 
 fn build(cli: &Cli) -> Result<Session, u8> {
     cli.workbench().build().map_err(|e| {
-        eprintln!("error: cannot start the async runtime: {e}");
+        stdio::errln(&format!("error: cannot start the async runtime: {e}"));
         EXIT_FAILURE
     })
 }
 
 /// Installs the Ctrl-C handler: the first press cancels the evaluation, a second exits at once.
+/// A failed write to stdout or stderr (a closed terminal, a reader gone, a full disk) also
+/// ends the evaluation, through the same cleanup.
 fn install_interrupt(session: &Session) {
+    let ctx = session.ctx().clone();
+    stdio::on_failure(move || ctx.interrupt());
     let ctx = session.ctx().clone();
     let _ = ctrlc::set_handler(move || {
         if ctx.is_interrupted() {
@@ -215,8 +225,8 @@ fn install_interrupt(session: &Session) {
 
 fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
     for report in &cli.report {
-        if let Err(msg) = crate::report::Format::for_path(report) {
-            eprintln!("error: {msg}");
+        if let Err(msg) = crate::report::Format::for_path(report).and_then(|_| writable(report)) {
+            stdio::errln(&format!("error: {msg}"));
             return EXIT_USAGE;
         }
     }
@@ -232,11 +242,11 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
     if !findings.is_empty() {
         print_findings(&findings, false);
         if findings.len() > 1 {
-            eprintln!(
+            stdio::errln(&format!(
                 "error: {} was not run: {}",
-                file.display(),
+                escape::control(&file.display().to_string()),
                 problems(findings.len())
-            );
+            ));
         }
         return EXIT_FAILURE;
     }
@@ -245,25 +255,30 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
         && let Some(ids) = crate::checker::declared_steps(&session, file)
         && let Some(msg) = crate::checker::steps::unknown_from(from, &ids)
     {
-        eprintln!("{msg}");
+        stdio::errln(&escape::control(&msg));
         return EXIT_USAGE;
     }
     let t = std::time::Instant::now();
     let result = session.run_file(file, args);
     crate::startup_trace::phase("running the script", t.elapsed());
-    let (mut code, error) = match &result {
-        Ok(_) => (0, None),
-        Err(ScriptError::Interrupted) => {
-            eprintln!("labsh: interrupted");
+    let (mut code, error) = match (&result, stdio::failure()) {
+        (_, Some(failure)) => {
+            // Said on stderr when that is not the stream that failed.
+            stdio::errln(&format!("error: {failure}"));
+            (EXIT_FAILURE, Some(failure.to_string()))
+        }
+        (Ok(_), None) => (0, None),
+        (Err(ScriptError::Interrupted), None) => {
+            stdio::errln("labsh: interrupted");
             (EXIT_INTERRUPTED, Some("interrupted".to_string()))
         }
-        Err(e @ ScriptError::Exit { code, message }) => {
-            eprint!("{e}");
+        (Err(e @ ScriptError::Exit { code, message }), None) => {
+            stdio::err(&escape::control(&e.to_string()));
             let error = (*code != 0).then(|| message.clone());
             (*code, error)
         }
-        Err(e) => {
-            eprint!("{e}");
+        (Err(e), None) => {
+            stdio::err(&escape::control(&e.to_string()));
             (EXIT_FAILURE, Some(e.to_string()))
         }
     };
@@ -272,7 +287,27 @@ fn run(cli: &Cli, file: &Path, args: Vec<String>) -> u8 {
     if code == 0 {
         code = lab_code;
     }
+    if code == 0 && stdio::failure().is_some() {
+        // The summary or the report could not be written.
+        code = EXIT_FAILURE;
+    }
     code
+}
+
+/// Whether the report can be written, checked before the lab runs (issue 23: an unwritable
+/// place failed only after the whole lab); a file this check creates is removed again.
+fn writable(path: &Path) -> Result<(), String> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map(|_| {
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+        })
+        .map_err(|e| format!("--report {}: cannot write there: {e}", path.display()))
 }
 
 fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
@@ -287,7 +322,7 @@ fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
         found += findings.len();
     }
     if found > 1 {
-        eprintln!("{}", problems(found));
+        stdio::errln(&problems(found));
     }
     if found == 0 { 0 } else { EXIT_FAILURE }
 }
@@ -297,9 +332,9 @@ fn check(cli: &Cli, files: &[PathBuf]) -> u8 {
 fn print_findings(findings: &[crate::diagnostics::Diagnostic], after_others: bool) {
     for (i, finding) in findings.iter().enumerate() {
         if i > 0 || after_others {
-            eprintln!();
+            stdio::errln("");
         }
-        eprint!("{finding}");
+        stdio::err(&escape::control(&finding.to_string()));
     }
 }
 

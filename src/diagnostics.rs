@@ -313,13 +313,45 @@ fn write_snippet(f: &mut fmt::Formatter<'_>, loc: &Location, arrow: bool) -> fmt
     }
     if let Some(text) = &loc.text {
         let gutter = loc.line.to_string().len();
+        let (shown, column) = window(text, loc.column);
         writeln!(f, "{:gutter$} |", "")?;
-        writeln!(f, "{} | {}", loc.line, text)?;
-        if loc.column > 0 {
-            writeln!(f, "{:gutter$} | {}^", "", " ".repeat(loc.column - 1))?;
+        writeln!(f, "{} | {}", loc.line, shown)?;
+        if column > 0 {
+            writeln!(f, "{:gutter$} | {}^", "", " ".repeat(column - 1))?;
         }
     }
     Ok(())
+}
+
+/// The most characters of a source line a snippet shows.
+const SNIPPET_WIDTH: usize = 120;
+
+/// `text` cut to [`SNIPPET_WIDTH`] characters around `column` (1-based, 0: unknown), with
+/// `…` where it was cut, and the caret's column in what is shown (issue 23: a 200 KB line
+/// was printed whole).
+fn window(text: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= SNIPPET_WIDTH {
+        return (text.to_string(), column);
+    }
+    let at = column.saturating_sub(1).min(chars.len());
+    let start = at.saturating_sub(SNIPPET_WIDTH / 2);
+    let end = (start + SNIPPET_WIDTH).min(chars.len());
+    let start = end.saturating_sub(SNIPPET_WIDTH);
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    let column = if column == 0 {
+        0
+    } else {
+        at - start + 1 + usize::from(start > 0)
+    };
+    (shown, column)
 }
 
 impl fmt::Display for Diagnostic {
@@ -340,5 +372,36 @@ impl fmt::Display for Diagnostic {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_source_line_is_cut_around_the_caret() {
+        let line = format!(
+            "let x = \"{}\"; boom(); {}",
+            "a".repeat(100_000),
+            "b".repeat(100_000)
+        );
+        let column = line.find("boom").unwrap() + 1;
+        let (shown, caret) = window(&line, column);
+        assert_eq!(shown.chars().count(), SNIPPET_WIDTH + 2);
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert!(
+            shown
+                .chars()
+                .skip(caret - 1)
+                .collect::<String>()
+                .starts_with("boom()"),
+            "{shown}"
+        );
+        // A short line, or the caret near an end, keeps its text as it is.
+        assert_eq!(window("boom();", 1), ("boom();".to_string(), 1));
+        let (shown, caret) = window(&line, 3);
+        assert!(shown.starts_with("let x") && shown.ends_with('…'));
+        assert_eq!(caret, 3);
     }
 }

@@ -29,7 +29,7 @@ pub mod workbench;
 pub use labsh_core::{Ctx, Settings};
 pub use labsh_core::{
     access_log, context, docker, duration, exit_code, follow, helm, journal, kind, kube, monitor,
-    node, output, preflight, probe, process, report, selection, shell, startup_trace, tcpdump,
-    temp_yaml, tool,
+    node, output, preflight, probe, process, report, selection, shell, startup_trace, stdio,
+    tcpdump, temp_yaml, tool,
 };
 pub use workbench::{ScriptError, Session, Workbench};

@@ -149,7 +149,7 @@ fn configure(engine: &mut Engine, ctx: &Ctx) {
     engine.set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH / 2);
     crate::limits::apply(&ctx.settings().limits, engine);
     let out = ctx.output().clone();
-    engine.on_print(move |s| out.println(s));
+    engine.on_print(move |s| out.println_script(s));
     let out = ctx.output().clone();
     engine.on_debug(move |s, src, pos| {
         let at = match (src, pos.line()) {

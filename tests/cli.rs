@@ -11,8 +11,14 @@ mod any_cluster;
 mod api;
 #[path = "cli/check.rs"]
 mod check;
+#[path = "cli/dead_output.rs"]
+mod dead_output;
 #[path = "cli/diagnostics.rs"]
 mod diagnostics;
+#[path = "cli/escapes.rs"]
+mod escapes;
+#[path = "cli/http_get_all.rs"]
+mod http_get_all;
 #[path = "cli/interrupt.rs"]
 mod interrupt;
 #[path = "cli/lab.rs"]
@@ -21,6 +27,8 @@ mod lab;
 mod limits;
 #[path = "cli/repl.rs"]
 mod repl;
+#[path = "cli/repl_signals.rs"]
+mod repl_signals;
 #[path = "cli/run.rs"]
 mod run;
 #[path = "cli/shipped.rs"]

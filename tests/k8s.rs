@@ -1085,3 +1085,82 @@ fn a_cluster_whose_owner_dies_is_taken_down_leaving_nothing_behind() {
         .unwrap_or_default();
     assert!(pod_logs.is_empty(), "pod log folder left: {pod_logs:?}");
 }
+
+/// Runs the `labsh` binary on the cluster with `args`, `stdin` piped in; (exit code, stdout,
+/// stderr).
+fn labsh_binary(t: &T, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("KUBECONFIG", &t.cluster.kubeconfig)
+        .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labsh starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_log_line_with_terminal_sequences_is_shown_escaped_by_every_printing_path() {
+    // Issue 23, item 5: a pod logging an OSC title and CSI clear-screen and line-erase
+    // sequences must not reach the terminal raw, whichever way labsh prints the line.
+    let Some(mut t) = T::new("escaped_log_line") else {
+        return;
+    };
+    t.run(
+        r#"kube::apply(#{apiVersion: "v1", kind: "Pod",
+              metadata: #{name: "hostile", namespace: NS},
+              spec: #{containers: [#{name: "c", image: "gcr.io/google-samples/gb-frontend:v4",
+                  imagePullPolicy: "IfNotPresent",
+                  command: ["sh", "-c", "printf 'evil\\033]0;PWNED\\007\\033[2J\\033[H\\033[1A\\033[2K end\\n'; sleep 3600"]}]}});
+           kube::wait_ready("pods", #{namespace: NS, timeout: "2m"});"#,
+    );
+    let ns = t.ns.clone();
+    let escaped = r"evil\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[H\u{1b}[1A\u{1b}[2K end";
+    let script = format!(
+        r#"import "lab" as lab;
+let NS = "{ns}";
+let lines = logs::follow("hostile", #{{namespace: NS, tail: 10, timeout: "2s", "print": true}});
+let line = lines[0];
+print(line);
+lab::say(line);
+lab::check(line, true, line);
+throw line;
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hostile.rhai");
+    std::fs::write(&file, script).unwrap();
+    let (code, out, err) = labsh_binary(&t, &["run", file.to_str().unwrap()], "");
+    assert_eq!(code, 1, "{out}\n{err}");
+    for text in [&out, &err] {
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    }
+    // The follow's printed line, print, lab::say, the check line (name and evidence) and
+    // the summary (the same two).
+    assert_eq!(out.matches(escaped).count(), 7, "{out}\n{err}");
+    assert!(err.contains(&format!("error: {escaped}")), "{err}");
+    // The REPL's echo of the string.
+    let (code, out, err) = labsh_binary(
+        &t,
+        &[],
+        &format!(r#"logs::tail("hostile", 1, #{{namespace: "{ns}"}})[0]"#),
+    );
+    assert_eq!((code, out.trim_end(), err.as_str()), (0, escaped, ""));
+}

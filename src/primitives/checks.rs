@@ -11,6 +11,7 @@ use crate::journal::steps::StepState;
 use crate::output::Style;
 use crate::primitives::{Family, Registry};
 use crate::records::{CHECK, Record, VERDICT};
+use labsh_core::escape;
 
 /// `checks::…`
 pub const FAMILY: Family = Family {
@@ -150,7 +151,20 @@ fn record(
     } else {
         out.paint(Style::Red, "FAIL")
     };
-    out.println(check_lines(&verdict, name, reason.as_deref(), &lines).trim_end_matches('\n'));
+    let shown_lines: Vec<String> = lines
+        .iter()
+        .map(|l| escape::control(l).into_owned())
+        .collect();
+    let shown_reason = reason.as_deref().map(escape::control);
+    out.println_styled(
+        check_lines(
+            &verdict,
+            &escape::control(name),
+            shown_reason.as_deref(),
+            &shown_lines,
+        )
+        .trim_end_matches('\n'),
+    );
     ctx.ext::<CheckLog>().push(Check {
         name: name.to_string(),
         step: ctx.ext::<StepState>().current(),

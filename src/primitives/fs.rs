@@ -19,10 +19,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "read",
         &["path: String", "String"],
         "Reads a text file; a relative path is relative to the script's folder.\n\n```rhai\nlet values = fs::read(\"tp12/ebpf-values.yaml\");\n```",
-        move |path: &str| -> ScriptResult<String> {
-            let p = c.resolve_path(path);
-            std::fs::read_to_string(&p).map_err(|e| error(format!("cannot read {}: {e}", p.display())))
-        },
+        move |path: &str| -> ScriptResult<String> { read(&c, path) },
     );
     let c = ctx.clone();
     reg.func(
@@ -47,4 +44,33 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "Whether a file or folder exists (relative to the script's folder).\n\n```rhai\nif fs::exists(\"tp12/kind.yaml\") { print(\"config found\"); }\n```",
         move |path: &str| c.resolve_path(path).exists(),
     );
+}
+
+/// `fs::read`: the file's text, read no further than the string limit allows (issue 23: a
+/// read of `/dev/zero` grew until memory ran out).
+fn read(ctx: &Ctx, path: &str) -> ScriptResult<String> {
+    use std::io::Read;
+    let p = ctx.resolve_path(path);
+    let cannot = |e: std::io::Error| error(format!("cannot read {}: {e}", p.display()));
+    let limits = ctx.settings().limits;
+    let max = limits.string_bytes();
+    let file = std::fs::File::open(&p).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(max.saturating_add(1) as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > max {
+        return Err(error(format!(
+            "cannot read {}: it is longer than the sandbox limit of {} bytes per string (reading stopped there); raise it with {} N",
+            p.display(),
+            crate::limits::group(limits.max_string_size),
+            crate::limits::STRING_FLAG
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        error(format!(
+            "cannot read {}: stream did not contain valid UTF-8",
+            p.display()
+        ))
+    })
 }

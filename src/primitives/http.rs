@@ -34,9 +34,10 @@ let r = http::get("http://127.0.0.1:9/", #{fail: false});
 if "error" in r { print("down: " + r.error); }
 ```"#;
 
-const GET_ALL_DOC: &str = r#"GETs every URL at once and returns the results in input order: probing four nodes costs
-the slowest one, not the sum. Same options and result maps as `http::get`; with `fail: true`
-(the default) any failure is an error naming its URL.
+const GET_ALL_DOC: &str = r#"GETs the URLs concurrently and returns the results in input order: probing four nodes
+costs the slowest one, not the sum. Same options and result maps as `http::get`, and
+`concurrency` (how many at once, default 64). With `fail: true` (the default) any failure
+is an error: how many failed, the count of each cause, and the first five in full.
 
 ```rhai
 let urls = cluster::nodes("lab").map(|n| "http://" + n.ip + ":30080/");
@@ -168,8 +169,20 @@ fn get(ctx: &Ctx, url: &str, opts: Map) -> ScriptResult<Map> {
     Ok(to_map(url, r))
 }
 
-fn get_all(ctx: &Ctx, urls: Array, opts: Map) -> ScriptResult<Array> {
-    let s = settings("http::get_all", opts)?;
+fn get_all(ctx: &Ctx, urls: Array, mut opts: Map) -> ScriptResult<Array> {
+    const F: &str = "http::get_all";
+    let concurrency = match opts.remove("concurrency") {
+        None => probe::DEFAULT_CONCURRENCY,
+        Some(v) => match v.as_int() {
+            Ok(n) if n >= 1 => n as usize,
+            _ => {
+                return Err(error(format!(
+                    "{F}: option `concurrency` must be a positive integer, got `{v}`"
+                )));
+            }
+        },
+    };
+    let s = settings(F, opts)?;
     let urls = urls
         .iter()
         .map(|u| {
@@ -187,18 +200,14 @@ fn get_all(ctx: &Ctx, urls: Array, opts: Map) -> ScriptResult<Array> {
     for r in &reqs {
         ctx.explain(&probe::curl_argv(r));
     }
-    let results = ctx.block_on(probe::get_all(&reqs)).script()?;
+    let results = ctx.block_on(probe::get_all(&reqs, concurrency)).script()?;
     for (u, r) in urls.iter().zip(&results) {
         note_truncated(ctx, "http::get_all", u, r);
     }
-    if s.fail {
-        let failures: Vec<String> = results
-            .iter()
-            .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
-            .collect();
-        if !failures.is_empty() {
-            return Err(error(failures.join("\n")));
-        }
+    if s.fail
+        && let Some(summary) = probe::summary(&results, 5)
+    {
+        return Err(error(format!("{F}: {summary}")));
     }
     Ok(urls
         .iter()

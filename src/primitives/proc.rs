@@ -17,9 +17,11 @@ pub const FAMILY: Family = Family {
 };
 
 const RUN_DOC: &str = r#"Runs a program from an argument vector (never a shell string) and returns
-`#{code, stdout, stderr}`. A non-zero exit is not an error: check `code`.
+`#{code, stdout, stderr, truncated}`. A non-zero exit is not an error: check `code`.
 Options: `timeout` (kills the program and its children), `env` (a map), `cwd`
-(relative to the script's folder). A missing program is an error naming it.
+(relative to the script's folder). A missing program is an error naming it. Output past
+the string limit (`--max-string-size`, stdout and stderr together) is not kept: the
+program is stopped there, `truncated` is true and stderr says so.
 
 ```rhai
 let r = proc::run(["uname", "-r"]);
@@ -82,13 +84,54 @@ fn run(ctx: &Ctx, argv: Array, opts: Map) -> ScriptResult<Map> {
     spec.cwd = o.string("cwd")?.map(|d| ctx.resolve_path(&d));
     ctx.explain(&spec.argv);
     let token = ctx.cancel_token();
-    let captured = ctx
+    let limits = ctx.settings().limits;
+    // stdout and stderr count together against the string limit (they share one map).
+    let budget = limits.string_bytes();
+    let (mut captured, stopped) = ctx
         .runtime()
-        .block_on(process::run(&spec, &token))
+        .block_on(process::run_bounded(&spec, &token, budget))
         .script()?;
+    // Bytes that are not UTF-8 widen to U+FFFD: cut again to the limit, at a character.
+    let truncated = stopped
+        | fit(
+            &mut captured.stdout,
+            budget.saturating_sub(captured.stderr.len()),
+        )
+        | fit(&mut captured.stderr, budget);
+    if truncated {
+        ctx.output()
+            .eprintln(&crate::limits::Limits::truncated_note(
+                "proc::run",
+                &format!(
+                    "kept the first {} bytes of the output of `{}`{}",
+                    captured.stdout.len() + captured.stderr.len(),
+                    spec.command_line(),
+                    if stopped { ", then stopped it" } else { "" }
+                ),
+                &format!(
+                    "{} bytes per string",
+                    crate::limits::group(limits.max_string_size)
+                ),
+                crate::limits::STRING_FLAG,
+            ));
+    }
     let mut out = Map::new();
     out.insert("code".into(), Dynamic::from_int(captured.code as i64));
     out.insert("stdout".into(), captured.stdout.into());
     out.insert("stderr".into(), captured.stderr.into());
+    out.insert("truncated".into(), truncated.into());
     Ok(out)
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary; whether it cut.
+fn fit(text: &mut String, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    true
 }

@@ -13,6 +13,7 @@ use crate::journal::Journal;
 use crate::journal::steps::StepState;
 use crate::output::Style;
 use crate::primitives::{Family, Registry};
+use labsh_core::escape;
 
 /// `steps::…`
 pub const FAMILY: Family = Family {
@@ -109,25 +110,26 @@ fn enter(ctx: &Ctx, id: &str, title: &str) -> ScriptResult<bool> {
                 drop(s);
                 ctx.ext::<Journal>()
                     .skip(n, id, title, &format!("--from {from}"));
-                out.println(&out.paint(Style::Dim, &line));
+                out.println_styled(&out.paint(Style::Dim, &escape::control(&line)));
                 return Ok(false);
             }
         }
         s.count
     };
-    out.println(&out.paint(Style::Bold, &format!("== Step {n}: {title} [{id}]")));
+    let header = format!("== Step {n}: {title} [{id}]");
+    out.println_styled(&out.paint(Style::Bold, &escape::control(&header)));
     if settings.step {
         match ask(ctx, n)? {
             Answer::Run => {}
             Answer::Skip => {
                 ctx.ext::<Journal>()
                     .skip(n, id, title, "skipped at the --step pause");
-                out.println(&out.paint(Style::Dim, "   skipped"));
+                out.println_styled(&out.paint(Style::Dim, "   skipped"));
                 return Ok(false);
             }
             Answer::Quit => {
                 ctx.ext::<Journal>().quit(n, id, title);
-                out.println(&out.paint(Style::Dim, "   stopped (q)"));
+                out.println_styled(&out.paint(Style::Dim, "   stopped (q)"));
                 return Err(Box::new(EvalAltResult::Exit(Dynamic::UNIT, Position::NONE)));
             }
         }

@@ -23,7 +23,7 @@ use crate::records::{PACKET, Record};
 use crate::shown::shown_if;
 use crate::tcpdump::capture::{Capture, Launch};
 use crate::tcpdump::pod_source::PodSource;
-use crate::tcpdump::read::{SavedKind, kind_of, packets_of_text};
+use crate::tcpdump::read::{Feeder, SavedKind, kind_of, next_line_async, read_text};
 use crate::tcpdump::source::Source;
 use crate::tcpdump::{Decode, Packet};
 
@@ -673,46 +673,173 @@ fn host_source(ctx: &Ctx, argv: Vec<String>) -> ScriptResult<(Source, String)> {
 }
 
 fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
-    let o = Opts::new(
-        "tcpdump::read",
-        opts,
-        &["filter", "verbose", "ether", "count"],
-    )?;
-    let decode = decode_opts("tcpdump::read", &o)?;
+    const F: &str = "tcpdump::read";
+    let o = Opts::new(F, opts, &["filter", "verbose", "ether", "count"])?;
+    let decode = decode_opts(F, &o)?;
     let full = ctx.resolve_path(path);
-    let bytes = std::fs::read(&full).map_err(|e| {
-        error(format!(
-            "tcpdump::read: cannot read {}: {e}",
-            full.display()
-        ))
-    })?;
-    let packets = match kind_of(&bytes) {
+    let cannot = |e: std::io::Error| error(format!("{F}: cannot read {}: {e}", full.display()));
+    // Read as it goes (issue 23): only the first bytes to tell pcap from text, then one line
+    // at a time, each packet converted as it comes, stopping at the sandbox limits.
+    let file = std::fs::File::open(&full).map_err(cannot)?;
+    let mut reader = std::io::BufReader::with_capacity(64 << 10, file);
+    let kind = kind_of(std::io::BufRead::fill_buf(&mut reader).map_err(cannot)?);
+    let mut kept = Kept::new(ctx);
+    match kind {
         SavedKind::Text => {
             if decode != Decode::default() {
                 return Err(error(format!(
-                    "tcpdump::read: {} is text, not a pcap file: options `filter`, `verbose`, `ether` and `count` apply when tcpdump decodes a pcap",
+                    "{F}: {} is text, not a pcap file: options `filter`, `verbose`, `ether` and `count` apply when tcpdump decodes a pcap",
                     full.display()
                 )));
             }
-            packets_of_text(&String::from_utf8_lossy(&bytes)).0
+            read_text(reader, |p| kept.keep(&p)).map_err(cannot)?;
         }
         SavedKind::Pcap => {
+            drop(reader);
             let argv = crate::tcpdump::read_argv(&full.to_string_lossy(), &decode);
             ctx.explain(&argv);
             let spec = Spec::new(argv);
-            let token = ctx.cancel_token();
-            let out = ctx
-                .runtime()
-                .block_on(crate::process::run(&spec, &token))
-                .and_then(|c| c.check(&spec))
+            let cut = ctx
+                .block_on(read_pcap(&spec, &mut kept))
+                .script()?
                 .map_err(IntoScript::into_script)?;
-            packets_of_text(&out.stdout).0
+            if let Some(cut) = cut {
+                // Issue 23, item 8: the packets before the cut are the capture's.
+                ctx.output().eprintln(&format!(
+                    "{F}: {} is truncated ({cut}): kept the {} packets before the cut",
+                    full.display(),
+                    kept.out.len()
+                ));
+            }
         }
+    }
+    Ok(kept.finish(F, &full.display().to_string()))
+}
+
+/// tcpdump's decoding of a pcap, read as it prints it; tcpdump is stopped (with its group)
+/// when `kept` is full. A file cut short (tcpdump's "truncated dump file") is not an error:
+/// the message is returned, the packets before the cut are kept.
+async fn read_pcap(spec: &Spec, kept: &mut Kept<'_>) -> Result<Option<String>, ProcessError> {
+    let mut running = crate::process::spawn(spec)?;
+    let stdout = running.child.stdout.take();
+    let stderr = running.child.stderr.take();
+    let err_task = tokio::spawn(async move {
+        // tcpdump's own messages: a few lines; more is not kept.
+        use tokio::io::AsyncReadExt;
+        let mut buf = Vec::new();
+        if let Some(e) = stderr {
+            let _ = e.take(64 << 10).read_to_end(&mut buf).await;
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let io = |source| ProcessError::Io {
+        command: spec.command_line(),
+        source,
     };
-    Ok(packets
-        .iter()
-        .map(|p| Record::new(&PACKET, p).into_dynamic())
-        .collect())
+    let mut feeder = Feeder::new(|p| kept.keep(&p));
+    if let Some(out) = stdout {
+        let mut out = tokio::io::BufReader::with_capacity(64 << 10, out);
+        let mut buf = Vec::new();
+        while let Some(whole) = next_line_async(&mut out, &mut buf).await.map_err(io)? {
+            let line = whole.then(|| String::from_utf8_lossy(&buf));
+            if !feeder.line(line.as_deref()) {
+                break;
+            }
+        }
+    }
+    let (_, stopped) = feeder.finish();
+    if stopped {
+        // Everything wanted is kept: tcpdump need not decode the rest.
+        running.terminate().await;
+        return Ok(None);
+    }
+    let code = running.wait().await.map_err(io)?;
+    let stderr = tokio::time::timeout(Duration::from_millis(500), err_task)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    if code != 0
+        && let Some(cut) = stderr.lines().find(|l| l.contains("truncated dump file"))
+    {
+        return Ok(Some(cut.trim().to_string()));
+    }
+    crate::process::Captured {
+        code,
+        stdout: String::new(),
+        stderr,
+    }
+    .check(spec)
+    .map(|_| None)
+}
+
+/// Packets of a saved capture as script values, kept while they fit the sandbox limits
+/// (elements per array, bytes of strings in one array).
+struct Kept<'a> {
+    ctx: &'a Ctx,
+    out: Array,
+    bytes: usize,
+    /// Why reading stopped before the end: the limit's text and flag.
+    full: Option<(String, &'static str)>,
+}
+
+impl<'a> Kept<'a> {
+    fn new(ctx: &'a Ctx) -> Self {
+        Kept {
+            ctx,
+            out: Array::new(),
+            bytes: 0,
+            full: None,
+        }
+    }
+
+    /// Keeps `p` if it fits; returns whether to go on reading.
+    fn keep(&mut self, p: &crate::tcpdump::Packet) -> bool {
+        let limits = &self.ctx.settings().limits;
+        if self.out.len() >= limits.array_len() {
+            self.full = Some((
+                format!(
+                    "{} elements per array",
+                    crate::limits::group(limits.max_array_size)
+                ),
+                crate::limits::ARRAY_FLAG,
+            ));
+            return false;
+        }
+        let m = Record::new(&PACKET, p).into_dynamic();
+        let bytes = self.bytes + crate::limits::string_bytes_of(&m);
+        if bytes > limits.string_bytes() {
+            self.full = Some((
+                format!(
+                    "{} bytes of strings",
+                    crate::limits::group(limits.max_string_size)
+                ),
+                crate::limits::STRING_FLAG,
+            ));
+            return false;
+        }
+        self.bytes = bytes;
+        self.out.push(m);
+        true
+    }
+
+    /// The packets; a note on stderr when a limit stopped the reading.
+    fn finish(self, func: &str, file: &str) -> Array {
+        if let Some((limit, flag)) = &self.full {
+            self.ctx
+                .output()
+                .eprintln(&crate::limits::Limits::truncated_note(
+                    func,
+                    &format!(
+                        "kept the first {} packets of {file}; the rest of the file was not read",
+                        self.out.len()
+                    ),
+                    limit,
+                    flag,
+                ));
+        }
+        self.out
+    }
 }
 
 fn wait(

@@ -27,6 +27,9 @@ pub fn parse_yaml(text: &str) -> Result<Dynamic, String> {
 /// A YAML error on one line (`… at line 2, column 2`): the script's diagnostic already shows
 /// where `yaml::parse` was called, so serde-saphyr's own snippet is left out.
 fn yaml_error(e: serde_saphyr::Error) -> String {
+    if let Some(budget) = labsh_core::yaml_budget::message(&e) {
+        return budget;
+    }
     let text = e.without_snippet().to_string();
     let text = text.strip_prefix("error: ").unwrap_or(&text);
     text.lines().next().unwrap_or("").to_string()
@@ -81,6 +84,16 @@ mod tests {
         let v = parse_yaml("replicas: 1\n").unwrap();
         let m = v.as_map_ref().unwrap();
         assert_eq!(m["replicas"].as_int().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_yaml_past_the_parsers_budget_says_so_in_words() {
+        // Issue 23, item 8: this was `budget breached: Nodes { nodes: 250001 }`.
+        let err = parse_yaml(&"- 1\n".repeat(250_001)).unwrap_err();
+        assert_eq!(
+            err,
+            "the YAML holds more than 250,000 values, past the YAML parser's safety limit (it protects memory); split it into smaller documents or files"
+        );
     }
 
     #[test]

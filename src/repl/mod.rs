@@ -12,10 +12,12 @@ pub mod help;
 pub mod helper;
 pub mod input;
 pub mod pretty;
+pub mod quit_signals;
 pub mod screen;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use rustyline::error::ReadlineError;
@@ -24,6 +26,7 @@ use rustyline::{CompletionType, Config, Editor};
 
 use crate::catalog::Catalog;
 use crate::shown::{Mark, Shown};
+use crate::stdio;
 use crate::workbench::{ScriptError, Session};
 use helper::{Known, LabHelper, Var};
 
@@ -47,6 +50,7 @@ pub fn history_path() -> Option<PathBuf> {
 /// The interactive REPL on a terminal. Returns the exit code.
 pub fn interactive(session: &mut Session) -> u8 {
     install(session);
+    let quit = quit_signals::install(session.ctx());
     let known = Arc::new(Mutex::new(Known {
         catalog: Catalog::of(session.engine(), session.families(), true),
         vars: Vec::new(),
@@ -63,7 +67,7 @@ pub fn interactive(session: &mut Session) -> u8 {
     let mut editor = match Editor::<LabHelper, DefaultHistory>::with_config(config) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot open the terminal: {e}");
+            stdio::errln(&format!("error: cannot open the terminal: {e}"));
             return crate::exit_code::EXIT_FAILURE;
         }
     };
@@ -75,10 +79,10 @@ pub fn interactive(session: &mut Session) -> u8 {
         }
         let _ = editor.load_history(path);
     }
-    println!(
+    stdio::outln(&format!(
         "labsh {}: Rhai with lab primitives. help() for help, Ctrl-D to quit.",
         env!("CARGO_PKG_VERSION")
-    );
+    ));
     let mut n = 0;
     loop {
         match editor.readline("labsh> ") {
@@ -91,8 +95,18 @@ pub fn interactive(session: &mut Session) -> u8 {
                     let _ = editor.save_history(path);
                 }
                 n += 1;
-                if handle(session, &line, &format!("<repl {n}>")) == Outcome::Quit {
+                quit.evaluating.store(true, Ordering::SeqCst);
+                let outcome = handle(session, &line, &format!("<repl {n}>"));
+                quit.evaluating.store(false, Ordering::SeqCst);
+                if let Some(code) = quit.exit_code() {
+                    return code;
+                }
+                if outcome == Outcome::Quit {
                     break;
+                }
+                if let Some(failure) = stdio::failure() {
+                    stdio::errln(&format!("error: {failure}"));
+                    return crate::exit_code::EXIT_FAILURE;
                 }
                 // Imports, `:load` and `:reset` change the modules completion offers.
                 let modules_changed = line.contains("import") || line.trim_start().starts_with(':');
@@ -101,7 +115,7 @@ pub fn interactive(session: &mut Session) -> u8 {
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                eprintln!("error: cannot read the terminal: {e}");
+                stdio::errln(&format!("error: cannot read the terminal: {e}"));
                 return crate::exit_code::EXIT_FAILURE;
             }
         }
@@ -114,6 +128,7 @@ pub fn interactive(session: &mut Session) -> u8 {
 /// Returns 1 when any input failed.
 pub fn piped(session: &mut Session, reader: impl BufRead) -> u8 {
     install(session);
+    let quit = quit_signals::install(session.ctx());
     let parser = rhai::Engine::new_raw();
     let mut buffer = String::new();
     let mut failed = false;
@@ -123,7 +138,7 @@ pub fn piped(session: &mut Session, reader: impl BufRead) -> u8 {
         let line = match lines.next() {
             Some(Ok(line)) => Some(line),
             Some(Err(e)) => {
-                eprintln!("error: cannot read stdin: {e}");
+                stdio::errln(&format!("error: cannot read stdin: {e}"));
                 return crate::exit_code::EXIT_FAILURE;
             }
             None => None,
@@ -142,10 +157,21 @@ pub fn piped(session: &mut Session, reader: impl BufRead) -> u8 {
         }
         if !buffer.trim().is_empty() {
             n += 1;
-            match handle(session, &buffer, &format!("<stdin {n}>")) {
+            quit.evaluating.store(true, Ordering::SeqCst);
+            let outcome = handle(session, &buffer, &format!("<stdin {n}>"));
+            quit.evaluating.store(false, Ordering::SeqCst);
+            if let Some(code) = quit.exit_code() {
+                return code;
+            }
+            match outcome {
                 Outcome::Ok => {}
                 Outcome::Failed => failed = true,
                 Outcome::Quit => break,
+            }
+            if let Some(failure) = stdio::failure() {
+                // The output is lost: going on would evaluate the rest unseen.
+                stdio::errln(&format!("error: {failure}"));
+                return crate::exit_code::EXIT_FAILURE;
             }
         }
         buffer.clear();
@@ -176,17 +202,19 @@ fn handle(session: &mut Session, input: &str, source_name: &str) -> Outcome {
             "reset" => {
                 session.reset();
                 install(session);
-                println!("session reset: no variables, functions or imports");
+                stdio::outln("session reset: no variables, functions or imports");
                 Outcome::Ok
             }
             "quit" | "q" | "exit" => Outcome::Quit,
             "help" => {
                 let catalog = Catalog::of(session.engine(), session.families(), false);
-                print!("{}", help::overview(&catalog));
+                stdio::out(&help::overview(&catalog));
                 Outcome::Ok
             }
             _ => {
-                eprintln!("error: unknown command `:{command}` (try :load FILE, :reset, :quit)");
+                stdio::errln(&format!(
+                    "error: unknown command `:{command}` (try :load FILE, :reset, :quit)"
+                ));
                 Outcome::Failed
             }
         };
@@ -248,11 +276,12 @@ fn show(
             Outcome::Ok
         }
         Err(ScriptError::Interrupted) => {
-            eprintln!("interrupted");
+            stdio::errln("interrupted");
             Outcome::Failed
         }
         Err(e) => {
-            eprint!("{e}");
+            // Error messages quote servers, files and script strings.
+            stdio::err(&labsh_core::escape::control(&e.to_string()));
             Outcome::Failed
         }
     }

@@ -250,6 +250,25 @@ fn a_report_must_be_html_json_or_xml() {
 }
 
 #[test]
+fn an_unwritable_report_is_refused_before_the_lab_runs() {
+    // Issue 23, item 8: it used to fail only after the whole lab had run.
+    let out = Test::new()
+        .write("x.rhai", "fs::write(\"ran.txt\", \"the lab ran\");\n")
+        .args(&["--report", "no-such-dir/r.html", "run", "x.rhai"])
+        .stderr("error: --report no-such-dir/r.html: cannot write there: No such file or directory (os error 2)\n")
+        .status(2)
+        .run();
+    assert!(!out.dir.path().join("ran.txt").exists());
+    // A writable place is left as it was: no empty report before the lab ends.
+    let out = Test::new()
+        .write("x.rhai", "print(1);\n")
+        .args(&["--report", "r.json", "run", "x.rhai"])
+        .stdout("1\n")
+        .run();
+    assert!(out.read("r.json").contains("\"checks\""));
+}
+
+#[test]
 fn check_needs_a_boolean_verdict() {
     Test::new()
         .write("b.rhai", "import \"lab\" as lab;\nlab::check(\"n\", 1, \"one\");\n")

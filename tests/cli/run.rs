@@ -192,3 +192,18 @@ fn proc_run_returns_code_and_output() {
         .stdout("3\nout\n\nerr\n\n")
         .run();
 }
+
+#[test]
+fn an_empty_manifest_says_nothing_was_applied() {
+    // Issue 23, item 8: it applied nothing without a word (and needs no cluster to say so).
+    Test::new()
+        .write("empty.yaml", "---\n# nothing here yet\n---\n")
+        .write(
+            "a.rhai",
+            "let r = kube::apply(\"empty.yaml\");\nprint(r.len());\n",
+        )
+        .args(&["run", "a.rhai"])
+        .stdout("0\n")
+        .stderr("kube::apply: no objects in empty.yaml: nothing was applied\n")
+        .run();
+}

@@ -2,7 +2,6 @@
 //! so a line printed while a spinner turns never garbles it (indicatif's `MultiProgress`
 //! suspends the bars around each line).
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -82,39 +81,57 @@ impl Output {
         *self.inner.active.lock().expect("output lock") > 0
     }
 
-    /// A line on stdout.
+    /// A line on stdout, its control characters escaped (it may hold text from outside: a
+    /// log line, a capture, a script's string; see [`crate::escape`]).
     pub fn println(&self, line: &str) {
-        if self.bars_active() {
-            self.inner
-                .multi
-                .suspend(|| write_line(&mut std::io::stdout(), line));
+        self.println_styled(&crate::escape::control(line));
+    }
+
+    /// A line a script printed (`print`): escaped like [`Output::println`], except that
+    /// labsh's own styles stay when colours are on (a `report::flow` diagram is drawn in
+    /// bold); see [`crate::escape::control_keeping_styles`].
+    pub fn println_script(&self, line: &str) {
+        if self.inner.color {
+            self.println_styled(&crate::escape::control_keeping_styles(line));
         } else {
-            write_line(&mut std::io::stdout(), line);
+            self.println(line);
         }
     }
 
-    /// A line on stderr.
-    pub fn eprintln(&self, line: &str) {
+    /// A line labsh styled itself with [`Output::paint`], on stdout as it is: whatever came
+    /// from outside in it must have been escaped with [`crate::escape::control`].
+    pub fn println_styled(&self, line: &str) {
         if self.bars_active() {
-            self.inner
-                .multi
-                .suspend(|| write_line(&mut std::io::stderr(), line));
+            self.inner.multi.suspend(|| crate::stdio::outln(line));
         } else {
-            write_line(&mut std::io::stderr(), line);
+            crate::stdio::outln(line);
+        }
+    }
+
+    /// A line on stderr, its control characters escaped (see [`Output::println`]).
+    pub fn eprintln(&self, line: &str) {
+        self.eprintln_styled(&crate::escape::control(line));
+    }
+
+    /// A line labsh styled itself, on stderr as it is (see [`Output::println_styled`]).
+    pub fn eprintln_styled(&self, line: &str) {
+        if self.bars_active() {
+            self.inner.multi.suspend(|| crate::stdio::errln(line));
+        } else {
+            crate::stdio::errln(line);
         }
     }
 
     /// Text on stderr without a newline (a prompt).
     pub fn eprint(&self, text: &str) {
-        let mut err = std::io::stderr();
-        let _ = write!(err, "{text}");
-        let _ = err.flush();
+        crate::stdio::err(text);
     }
 
     /// An `--explain` line: the shell command behind what is about to happen, on stderr.
     pub fn explain(&self, command: &str) {
+        let command = crate::escape::control(command);
         let line = self.paint(Style::Dim, &format!("$ {command}"));
-        self.eprintln(&line);
+        self.eprintln_styled(&line);
     }
 
     /// A spinner with `message` and the elapsed time, until the guard is dropped.
@@ -141,11 +158,6 @@ impl Output {
         spinner.set_message(message);
         spinner
     }
-}
-
-fn write_line(w: &mut dyn Write, line: &str) {
-    let _ = writeln!(w, "{line}");
-    let _ = w.flush();
 }
 
 /// A running spinner; dropping it clears it.

@@ -52,6 +52,18 @@ pub enum ProbeError {
     /// No answer in time.
     #[error("GET {url}: no response within {}", crate::duration::format(*after))]
     TimedOut { url: String, after: Duration },
+    /// The status and headers came, the body did not finish in time (issue 23: this was
+    /// "no response within 5s" after a 200 had arrived).
+    #[error(
+        "GET {url}: status {status} arrived, but the body did not finish within {} ({bytes} bytes read)",
+        crate::duration::format(*after)
+    )]
+    BodyTimedOut {
+        url: String,
+        status: u16,
+        after: Duration,
+        bytes: usize,
+    },
     /// Connection refused, reset, DNS failure…
     #[error("GET {url}: {reason}")]
     Failed { url: String, reason: String },
@@ -106,6 +118,9 @@ async fn get_with(
         reason: e.to_string(),
     })?;
     let start = Instant::now();
+    // What arrived before a timeout: the status, and how much of the body.
+    let got_status = std::cell::Cell::new(None);
+    let got_bytes = std::cell::Cell::new(0usize);
     let fut = async {
         let resp = client
             .request(request)
@@ -115,6 +130,7 @@ async fn get_with(
                 reason: crate::docker::client::error_chain(&e),
             })?;
         let status = resp.status().as_u16();
+        got_status.set(Some(status));
         let headers: Vec<(String, String)> = resp
             .headers()
             .iter()
@@ -145,6 +161,7 @@ async fn get_with(
                     break;
                 }
                 body.extend_from_slice(&data);
+                got_bytes.set(body.len());
             }
         }
         Ok(Response {
@@ -156,19 +173,90 @@ async fn get_with(
             headers,
         })
     };
-    match tokio::time::timeout(req.timeout, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(ProbeError::TimedOut {
+    let outcome = tokio::time::timeout(req.timeout, fut).await;
+    match (outcome, got_status.get()) {
+        (Ok(r), _) => r,
+        (Err(_), Some(status)) => Err(ProbeError::BodyTimedOut {
+            url,
+            status,
+            after: req.timeout,
+            bytes: got_bytes.get(),
+        }),
+        (Err(_), None) => Err(ProbeError::TimedOut {
             url,
             after: req.timeout,
         }),
     }
 }
 
-/// Probes every request concurrently; results in input order.
-pub async fn get_all(reqs: &[Request]) -> Vec<Result<Response, ProbeError>> {
+/// How many probes [`get_all`] runs at once by default: four nodes at once, and 10,000 URLs
+/// without running out of file descriptors (issue 23: all at once took 10,012 of them).
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// Probes the requests, at most `concurrency` at once; results in input order.
+pub async fn get_all(reqs: &[Request], concurrency: usize) -> Vec<Result<Response, ProbeError>> {
+    use futures::StreamExt;
     let client = client();
-    futures::future::join_all(reqs.iter().map(|r| get_with(&client, r))).await
+    futures::stream::iter(reqs.iter().map(|r| get_with(&client, r)))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// Why a probe failed, without its URL: what [`summary`] counts.
+fn cause(e: &ProbeError) -> String {
+    match e {
+        ProbeError::BadUrl { reason, .. } | ProbeError::Failed { reason, .. } => reason.clone(),
+        ProbeError::TimedOut { after, .. } => {
+            format!("no response within {}", crate::duration::format(*after))
+        }
+        ProbeError::BodyTimedOut { after, .. } => {
+            format!(
+                "body not finished within {}",
+                crate::duration::format(*after)
+            )
+        }
+    }
+}
+
+/// The failures of a [`get_all`] in a few lines: how many failed, the count of each cause
+/// (most frequent first), then the first `shown` failures in full.
+pub fn summary(results: &[Result<Response, ProbeError>], shown: usize) -> Option<String> {
+    let failures: Vec<&ProbeError> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    if failures.is_empty() {
+        return None;
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for f in &failures {
+        let c = cause(f);
+        match counts.iter_mut().find(|(k, _)| *k == c) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((c, 1)),
+        }
+    }
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let mut text = format!(
+        "{} of {} requests failed:",
+        crate::limits::group(failures.len()),
+        crate::limits::group(results.len())
+    );
+    for (c, n) in counts.iter().take(10) {
+        text.push_str(&format!("\n  {} × {c}", crate::limits::group(*n)));
+    }
+    if counts.len() > 10 {
+        text.push_str(&format!("\n  … and {} other causes", counts.len() - 10));
+    }
+    let first: Vec<String> = failures.iter().take(shown).map(|f| f.to_string()).collect();
+    text.push_str(&format!(
+        "\n{} first:\n  {}",
+        if failures.len() > shown {
+            "the"
+        } else {
+            "in full,"
+        },
+        first.join("\n  ")
+    ));
+    Some(text)
 }
 
 /// The curl command equivalent to a probe, for `--explain`.
@@ -265,6 +353,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_body_that_stalls_after_the_status_is_told_apart_from_no_response() {
+        // Issue 23, item 8: the status came, then 5 of 100 body bytes, then nothing.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello")
+                .await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let err = get(&req(&url, Duration::from_millis(300)))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "GET {url}: status 200 arrived, but the body did not finish within 300ms (5 bytes read)"
+            )
+        );
+    }
+
+    #[tokio::test]
     async fn get_all_keeps_input_order_and_runs_concurrently() {
         // The server answers only once all three requests are in flight: probed one after
         // the other, the first would time out.
@@ -298,7 +411,7 @@ mod tests {
             .iter()
             .map(|p| req(&format!("http://{addr}{p}"), Duration::from_secs(5)))
             .collect();
-        let rs = get_all(&reqs).await;
+        let rs = get_all(&reqs, DEFAULT_CONCURRENCY).await;
         let bodies: Vec<_> = rs
             .iter()
             .map(|r| r.as_ref().unwrap().body.clone())

@@ -1,12 +1,14 @@
 //! Every external program labsh runs (kind, helm, tcpdump, anything from `proc::run`) starts
 //! here: from an argument vector, never a shell string; in its own process group, so a
 //! timeout or Ctrl-C kills it *with its children*; and registered, so a second Ctrl-C that
-//! exits at once still kills what is left.
+//! exits at once still kills what is left. If labsh dies without cleaning up (SIGKILL, the
+//! OOM killer), the [guardian](crate::guardian) kills the groups.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -271,6 +273,17 @@ pub fn spawn(spec: &Spec) -> Result<Running, ProcessError> {
     if let Some(cwd) = &spec.cwd {
         cmd.current_dir(cwd);
     }
+    if let Some(fd) = crate::guardian::writer() {
+        // SAFETY: the closure runs in the forked child before exec and only calls getpid(2)
+        // and write(2), both async-signal-safe. The child registers its own group, so there
+        // is no moment when it runs and the guardian does not know it.
+        unsafe {
+            cmd.pre_exec(move || {
+                crate::guardian::add(fd, libc::getpid());
+                Ok(())
+            });
+        }
+    }
     let mut child = cmd.spawn().map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound if spec.cwd.as_ref().is_some_and(|c| !c.is_dir()) => {
             ProcessError::Spawn {
@@ -310,48 +323,108 @@ pub fn spawn(spec: &Spec) -> Result<Running, ProcessError> {
 /// Runs `spec` to completion, capturing its output. On timeout or cancellation the program
 /// and its children are killed before this returns.
 pub async fn run(spec: &Spec, cancel: &CancellationToken) -> Result<Captured, ProcessError> {
+    run_bounded(spec, cancel, usize::MAX).await.map(|(c, _)| c)
+}
+
+/// Like [`run`], keeping at most `max_output` bytes of stdout and stderr together: a program
+/// that writes more is stopped (with its group) as soon as it passes the bound, and the
+/// second value says so (issue 23: `proc::run(["yes"])` grew until memory ran out).
+pub async fn run_bounded(
+    spec: &Spec,
+    cancel: &CancellationToken,
+    max_output: usize,
+) -> Result<(Captured, bool), ProcessError> {
     let mut running = spawn(spec)?;
     let stdout = running.child.stdout.take();
     let stderr = running.child.stderr.take();
-    let out_task = tokio::spawn(read_all(stdout));
-    let err_task = tokio::spawn(read_all(stderr));
+    let budget = Arc::new(AtomicUsize::new(max_output));
+    let full = CancellationToken::new();
+    let out_task = tokio::spawn(read_bounded(stdout, budget.clone(), full.clone()));
+    let err_task = tokio::spawn(read_bounded(stderr, budget, full.clone()));
     let timeout = spec.timeout.unwrap_or(Duration::MAX);
-    let outcome = tokio::select! {
-        r = running.wait() => Ok(r),
-        _ = tokio::time::sleep(timeout) => Err(true),
-        _ = cancel.cancelled() => Err(false),
+    enum End {
+        Exited(std::io::Result<i32>),
+        Full,
+        TimedOut,
+        Cancelled,
+    }
+    let end = tokio::select! {
+        r = running.wait() => End::Exited(r),
+        _ = full.cancelled() => End::Full,
+        _ = tokio::time::sleep(timeout) => End::TimedOut,
+        _ = cancel.cancelled() => End::Cancelled,
     };
-    match outcome {
-        Ok(status) => {
-            let code = status.map_err(|source| ProcessError::Io {
-                command: spec.command_line(),
-                source,
-            })?;
-            let stdout = out_task.await.unwrap_or_default();
-            let stderr = err_task.await.unwrap_or_default();
-            Ok(Captured {
-                code,
-                stdout,
-                stderr,
-            })
+    let code = match end {
+        End::Exited(status) => status.map_err(|source| ProcessError::Io {
+            command: spec.command_line(),
+            source,
+        })?,
+        End::Full => {
+            running.terminate().await;
+            // 128 + SIGTERM, as a shell reports a program stopped this way.
+            128 + libc::SIGTERM
         }
-        Err(timed_out) => {
+        End::TimedOut | End::Cancelled => {
             running.terminate().await;
             let stderr = tokio::time::timeout(Duration::from_millis(200), err_task)
                 .await
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or_default();
-            if timed_out {
-                Err(ProcessError::TimedOut {
+            return Err(if matches!(end, End::TimedOut) {
+                ProcessError::TimedOut {
                     command: spec.command_line(),
                     after: timeout,
                     stderr_tail: tail_lines(&stderr, 15),
-                })
+                }
             } else {
-                Err(ProcessError::Interrupted)
+                ProcessError::Interrupted
+            });
+        }
+    };
+    // The group is dead: both pipes reach their end (or stopped at the bound).
+    let stdout = out_task.await.unwrap_or_default();
+    let stderr = err_task.await.unwrap_or_default();
+    Ok((
+        Captured {
+            code,
+            stdout,
+            stderr,
+        },
+        full.is_cancelled(),
+    ))
+}
+
+/// Reads a pipe to its end, keeping what `budget` (shared with the other pipe) allows; past
+/// it, stops reading and cancels `full`.
+async fn read_bounded<R: AsyncRead + Unpin>(
+    pipe: Option<R>,
+    budget: Arc<AtomicUsize>,
+    full: CancellationToken,
+) -> String {
+    let mut buf = Vec::new();
+    if let Some(mut p) = pipe {
+        let mut chunk = vec![0u8; 64 << 10];
+        loop {
+            let n = match p.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let granted = budget
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                    Some(left.saturating_sub(n))
+                })
+                .map_or(0, |left| left.min(n));
+            buf.extend_from_slice(&chunk[..granted]);
+            if granted < n {
+                full.cancel();
+                break;
             }
         }
+    }
+    match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 
@@ -399,6 +472,7 @@ fn unregister(pgid: i32) {
     if let Some(set) = LIVE_GROUPS.lock().expect("process registry").as_mut() {
         set.remove(&pgid);
     }
+    crate::guardian::remove(pgid);
 }
 
 /// Kills every process group labsh started that is still alive (used before an immediate
@@ -409,6 +483,7 @@ pub fn kill_all() {
     {
         for pgid in set.drain() {
             signal_group(pgid, libc::SIGKILL);
+            crate::guardian::remove(pgid);
         }
     }
 }

@@ -13,13 +13,13 @@ fn enabled() -> bool {
 /// Prints `startup: PHASE took D` on stderr when `LABSH_TRACE_STARTUP` is set.
 pub fn phase(phase: &str, d: Duration) {
     if enabled() {
-        eprintln!("startup: {phase} took {d:?}");
+        crate::stdio::errln(&format!("startup: {phase} took {d:?}"));
     }
 }
 
 /// [`phase`] for one primitive family's registration.
 pub fn family(name: &str, d: Duration) {
     if enabled() {
-        eprintln!("startup: family {name} took {d:?}");
+        crate::stdio::errln(&format!("startup: family {name} took {d:?}"));
     }
 }

@@ -82,9 +82,27 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
             x.type_name()
         )));
     }
+    files.dedup_by(|a, b| a == "-" && b == "-");
+    if docs.is_empty() {
+        // Issue 23, item 8: an empty manifest applied nothing without a word.
+        let what = files
+            .iter()
+            .map(|f| {
+                if f == "-" {
+                    "the YAML given"
+                } else {
+                    f.as_str()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        ctx.output().eprintln(&format!(
+            "kube::apply: no objects in {what}: nothing was applied"
+        ));
+        return Ok(Dynamic::from_array(Array::new()));
+    }
     let mut argv = vec![s("apply"), s("--server-side")];
     argv.extend(ns_flag(&namespace));
-    files.dedup_by(|a, b| a == "-" && b == "-");
     for f in &files {
         argv.extend([s("-f"), f.clone()]);
     }

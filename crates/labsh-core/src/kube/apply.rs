@@ -51,7 +51,7 @@ pub fn parse_documents(text: &str, source_desc: &str) -> Result<Vec<Document>, K
             source_desc: source_desc.to_string(),
             line,
             column,
-            message: first_line(&e.to_string()),
+            message: crate::yaml_budget::message(&e).unwrap_or_else(|| first_line(&e.to_string())),
         }
     })?;
     let mut docs = Vec::new();

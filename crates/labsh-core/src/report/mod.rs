@@ -83,7 +83,12 @@ pub fn summary(checks: &[Check], out: &Output) -> String {
             (None, all) => ("", all),
         };
         let pad = width.saturating_sub(c.name.chars().count());
-        let line = format!("  {}{}  {verdict}  {head}", c.name, " ".repeat(pad));
+        let line = format!(
+            "  {}{}  {verdict}  {}",
+            crate::escape::control(&c.name),
+            " ".repeat(pad),
+            crate::escape::control(head)
+        );
         text.push_str(line.trim_end());
         text.push('\n');
         for l in under {
@@ -153,7 +158,7 @@ pub fn finish(ctx: &Ctx, script: &str, error: Option<&str>) -> u8 {
     let checks = ctx.ext::<CheckLog>().all();
     let mut code = 0;
     if !checks.is_empty() {
-        print!("{}", summary(&checks, ctx.output()));
+        crate::stdio::out(&summary(&checks, ctx.output()));
         if checks.iter().any(|c| !c.passed) {
             code = EXIT_FAILURE;
         }
@@ -162,7 +167,9 @@ pub fn finish(ctx: &Ctx, script: &str, error: Option<&str>) -> u8 {
         && error.is_none()
         && !ctx.ext::<StepState>().from_reached()
     {
-        eprintln!("error: --from {from}: the script has no step with this id");
+        crate::stdio::errln(&format!(
+            "error: --from {from}: the script has no step with this id"
+        ));
         code = EXIT_FAILURE;
     }
     let outcome = match error {
@@ -179,7 +186,7 @@ pub fn finish(ctx: &Ctx, script: &str, error: Option<&str>) -> u8 {
     };
     for path in &ctx.settings().report {
         if let Err(msg) = write(path, &contents) {
-            eprintln!("error: {msg}");
+            crate::stdio::errln(&format!("error: {msg}"));
             code = EXIT_FAILURE;
         }
     }

@@ -286,6 +286,16 @@ fn parse_record(record: &str, bare: Option<bool>, depth: u8) -> Option<Packet> {
         }
     }
 
+    // Older tcpdump with `-i any` (issue 23): `ethertype IPv4, IP 10.0.0.1 > …`.
+    if tok == b"ethertype"
+        && let Some((name, e2)) = token(b, end)
+        && let Some(name) = name.strip_suffix(b",")
+        && matches!(name, b"IPv4" | b"IPv6")
+    {
+        p.ethertype = r16(span(b, name));
+        (tok, end) = token(b, e2)?;
+    }
+
     // `-e`: `SRC_MAC > DST_MAC, ethertype IPv4 (0x0800), length 74: ` (no `> DST` with
     // `-i any`), and then no family word.
     let family;
@@ -304,20 +314,38 @@ fn parse_record(record: &str, bare: Option<bool>, depth: u8) -> Option<Packet> {
         if tok != b"ethertype" {
             return None;
         }
-        let (name, e) = token(b, end)?;
-        p.ethertype = r16(span(b, name));
-        family = match name {
-            b"IPv4" => Some(false),
-            b"IPv6" => Some(true),
-            _ => return None,
-        };
+        let (mut name, e) = token(b, end)?;
         // `(0x0800), length 74:`
         let (_, e) = token(b, e)?;
         let (len_word, e) = token(b, e)?;
         if len_word != b"length" {
             return None;
         }
-        let (_, e) = token(b, e)?;
+        let (_, mut e) = token(b, e)?;
+        // A VLAN tag (issue 23): `ethertype 802.1Q (0x8100), length 78: vlan 16, p 0,
+        // ethertype IPv4 (0x0800), 10.0.0.1.80 > …` (once per tag with QinQ).
+        let mut tags = 0;
+        while name.starts_with(b"802.1Q") || name == b"802.1ad" {
+            tags += 1;
+            let (vlan, e1) = token(b, e)?;
+            let (_, e1) = token(b, e1)?;
+            let (prio, e1) = token(b, e1)?;
+            let (_, e1) = token(b, e1)?;
+            let (ether, e1) = token(b, e1)?;
+            if tags > 4 || vlan != b"vlan" || prio != b"p" || ether != b"ethertype" {
+                return None;
+            }
+            let (inner, e1) = token(b, e1)?;
+            // `(0x0800),`
+            let (_, e1) = token(b, e1)?;
+            (name, e) = (inner, e1);
+        }
+        p.ethertype = r16(span(b, name));
+        family = match name {
+            b"IPv4" => Some(false),
+            b"IPv6" => Some(true),
+            _ => return None,
+        };
         pos = e;
     } else {
         match tok {

@@ -729,3 +729,56 @@ fn mutated_multi_line_records_never_panic() {
         0x2545_F491_4F6C_DD1D,
     );
 }
+
+// Issue 23, item 9: captures as people paste them.
+
+/// Recorded by `tests/fixtures/tcpdump/record-vlan.py` (the real tcpdump reading 802.1Q
+/// frames built by hand: this kernel has no 8021q driver).
+const VLAN_E: &str = include_str!("../../../../tests/fixtures/tcpdump/vlan-e.txt");
+
+#[test]
+fn vlan_tagged_frames_printed_with_e_parse_into_their_inner_packets() {
+    let ps = packets(VLAN_E);
+    assert_eq!(ps.len(), 4);
+    let syn = &ps[0];
+    assert_eq!(
+        (syn.src(), syn.sport, syn.dst(), syn.dport),
+        ("10.78.16.1", Some(40000), "10.78.16.2", Some(80))
+    );
+    assert_eq!((syn.syn(), syn.ack(), syn.seq), (true, false, Some(1000)));
+    assert_eq!(
+        (syn.src_mac(), syn.dst_mac(), syn.ethertype()),
+        (
+            Some("02:00:00:00:16:01"),
+            Some("02:00:00:00:16:02"),
+            Some("IPv4")
+        )
+    );
+    assert!(ps[1].syn() && ps[1].ack());
+    // A tag with a priority, and a UDP datagram on another VLAN.
+    assert_eq!(ps[2].flags(), Some("."));
+    assert_eq!(
+        (ps[3].src(), ps[3].dport, ps[3].proto),
+        ("10.78.200.1", Some(9999), Proto::Udp)
+    );
+    // QinQ: two tags before the inner ethertype.
+    let qinq = "20:00:00.000000 02:00:00:00:16:01 > 02:00:00:00:16:02, ethertype 802.1Q-QinQ (0x88a8), length 62: vlan 100, p 0, ethertype 802.1Q (0x8100), vlan 16, p 0, ethertype IPv4 (0x0800), 10.78.16.1.40000 > 10.78.16.2.80: Flags [S], seq 1000, win 64240, length 0";
+    let p = parse(qinq).expect("QinQ parses");
+    assert_eq!((p.dst(), p.dport, p.syn()), ("10.78.16.2", Some(80), true));
+    // A tag around something that is not IP is not a packet.
+    assert!(parse("20:00:00.000000 02:00:00:00:16:01 > ff:ff:ff:ff:ff:ff, ethertype 802.1Q (0x8100), length 46: vlan 16, p 0, ethertype ARP (0x0806), Request who-has 10.78.16.2 tell 10.78.16.1, length 28").is_none());
+}
+
+#[test]
+fn older_any_lines_with_an_ethertype_prefix_parse() {
+    // The form older tcpdump/libpcap printed with `-i any` (not printable by this machine's
+    // tcpdump; the line is the issue's, with the handout's addresses).
+    let p = parse("16:03:26.574375 ethertype IPv4, IP 172.18.0.1.52216 > 172.18.0.3.30080: Flags [S], seq 2937587208, win 64240, options [mss 1460,sackOK,TS val 2530880071 ecr 0,nop,wscale 7], length 0").expect("parses");
+    assert_eq!(
+        (p.src(), p.sport, p.dst(), p.dport, p.syn()),
+        ("172.18.0.1", Some(52216), "172.18.0.3", Some(30080), true)
+    );
+    assert_eq!((p.ethertype(), p.time()), (Some("IPv4"), "16:03:26.574375"));
+    let p = parse("16:03:26.574375 ethertype IPv6, IP6 fd00::1.80 > fd00::2.40000: Flags [S.], seq 1, ack 2, win 64240, length 0").expect("parses");
+    assert!(p.ipv6 && p.ack());
+}

@@ -44,9 +44,205 @@ pub fn packets_of_text(text: &str) -> (Vec<Packet>, usize) {
     (packets, skipped)
 }
 
+/// The longest line of a saved capture kept (a `-v` record's line is a few hundred bytes):
+/// a longer one is skipped to its end, so a file without newlines never fills memory.
+pub const MAX_LINE: usize = 64 << 10;
+/// The longest record (a packet's lines together) kept; a longer one is skipped.
+pub const MAX_RECORD: usize = 1 << 20;
+
+/// Turns lines of tcpdump output into packets handed to `keep` one at a time, holding no
+/// more than one record (issue 23: a saved capture is read incrementally, never whole).
+pub struct Feeder<F> {
+    records: Records,
+    skipped: usize,
+    keep: F,
+    stopped: bool,
+}
+
+impl<F: FnMut(Packet) -> bool> Feeder<F> {
+    /// `keep` gets each packet and returns whether to go on.
+    pub fn new(keep: F) -> Self {
+        Feeder {
+            records: Records::new(),
+            skipped: 0,
+            keep,
+            stopped: false,
+        }
+    }
+
+    /// Adds one line (`None`: a line longer than [`MAX_LINE`], skipped); returns whether to
+    /// go on reading.
+    pub fn line(&mut self, line: Option<&str>) -> bool {
+        if self.stopped {
+            return false;
+        }
+        let Some(line) = line else {
+            self.skipped += 1;
+            return true;
+        };
+        if let Some(record) = self.records.push(line) {
+            self.record(&record);
+        }
+        if self.records.pending_len() > MAX_RECORD {
+            self.records.flush();
+            self.skipped += 1;
+        }
+        !self.stopped
+    }
+
+    fn record(&mut self, record: &str) {
+        match parse(record) {
+            Some(p) => self.stopped = !(self.keep)(p),
+            None => self.skipped += 1,
+        }
+    }
+
+    /// Ends the input: the last record, then (records that were not packets, whether `keep`
+    /// stopped the reading).
+    pub fn finish(mut self) -> (usize, bool) {
+        if !self.stopped
+            && let Some(record) = self.records.flush()
+        {
+            self.record(&record);
+        }
+        (self.skipped, self.stopped)
+    }
+}
+
+/// The next line of `reader` into `buf` (without its newline): `Ok(None)` at the end,
+/// `Ok(Some(false))` for a line longer than [`MAX_LINE`] (skipped to its end, `buf` empty).
+pub fn next_line(
+    reader: &mut impl std::io::BufRead,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<bool>> {
+    use std::io::{BufRead, Read};
+    buf.clear();
+    let n = reader
+        .by_ref()
+        .take(MAX_LINE as u64)
+        .read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        return Ok(Some(true));
+    }
+    if n < MAX_LINE {
+        // The last line, without a newline.
+        return Ok(Some(true));
+    }
+    buf.clear();
+    loop {
+        let (done, used) = {
+            let avail = reader.fill_buf()?;
+            match memchr::memchr(b'\n', avail) {
+                _ if avail.is_empty() => (true, 0),
+                Some(i) => (true, i + 1),
+                None => (false, avail.len()),
+            }
+        };
+        reader.consume(used);
+        if done {
+            return Ok(Some(false));
+        }
+    }
+}
+
+/// The async twin of [`next_line`], for tcpdump's output read as it comes.
+pub async fn next_line_async<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<bool>> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    buf.clear();
+    let n = (&mut *reader)
+        .take(MAX_LINE as u64)
+        .read_until(b'\n', buf)
+        .await?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        return Ok(Some(true));
+    }
+    if n < MAX_LINE {
+        return Ok(Some(true));
+    }
+    buf.clear();
+    loop {
+        let (done, used) = {
+            let avail = reader.fill_buf().await?;
+            match memchr::memchr(b'\n', avail) {
+                _ if avail.is_empty() => (true, 0),
+                Some(i) => (true, i + 1),
+                None => (false, avail.len()),
+            }
+        };
+        reader.consume(used);
+        if done {
+            return Ok(Some(false));
+        }
+    }
+}
+
+/// Reads tcpdump text from `reader` line by line into `keep` (see [`Feeder`]); returns
+/// (records that were not packets, whether `keep` stopped the reading).
+pub fn read_text<R: std::io::BufRead>(
+    mut reader: R,
+    keep: impl FnMut(Packet) -> bool,
+) -> std::io::Result<(usize, bool)> {
+    let mut feeder = Feeder::new(keep);
+    let mut buf = Vec::new();
+    while let Some(whole) = next_line(&mut reader, &mut buf)? {
+        let line = whole.then(|| String::from_utf8_lossy(&buf));
+        if !feeder.line(line.as_deref()) {
+            break;
+        }
+    }
+    Ok(feeder.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_read_packet_by_packet_until_keep_says_stop() {
+        let text = "tcpdump: verbose output suppressed\n20:09:12.401936 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1, win 64240, length 0\n20:09:12.401990 IP 10.0.0.2.80 > 10.0.0.1.40000: Flags [S.], seq 2, ack 2, win 65160, length 0\n20:09:12.402001 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [.], ack 1, win 502, length 0\n";
+        let mut seen = Vec::new();
+        let (skipped, stopped) = read_text(text.as_bytes(), |p| {
+            seen.push(p.raw().to_string());
+            seen.len() < 2
+        })
+        .unwrap();
+        assert_eq!((seen.len(), skipped, stopped), (2, 1, true));
+        let mut all = 0;
+        let (_, stopped) = read_text(text.as_bytes(), |_| {
+            all += 1;
+            true
+        })
+        .unwrap();
+        assert_eq!((all, stopped), (3, false));
+    }
+
+    #[test]
+    fn a_line_without_end_is_skipped_not_held() {
+        let mut junk = vec![b'x'; 3 * MAX_LINE];
+        junk.extend_from_slice(b"\n20:09:12.401936 IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], seq 1, win 64240, length 0\n");
+        let mut n = 0;
+        let (skipped, _) = read_text(std::io::BufReader::new(&junk[..]), |_| {
+            n += 1;
+            true
+        })
+        .unwrap();
+        assert_eq!((n, skipped), (1, 1));
+        let mut buf = Vec::new();
+        let mut r = std::io::BufReader::new(&junk[..]);
+        assert_eq!(next_line(&mut r, &mut buf).unwrap(), Some(false));
+        assert!(buf.is_empty());
+    }
 
     #[test]
     fn pcap_is_told_from_text_by_its_magic() {

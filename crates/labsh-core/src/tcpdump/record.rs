@@ -53,6 +53,11 @@ impl Records {
         self.take()
     }
 
+    /// The length of the record in progress (bytes).
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Whether a record is in progress.
     pub fn is_pending(&self) -> bool {
         !self.pending.is_empty()
