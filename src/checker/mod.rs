@@ -123,6 +123,15 @@ impl Checker<'_> {
             let Some(path) = path else {
                 continue; // an expression: known only when the script runs
             };
+            // A native stdlib module (`import "args"`) is the primitive family of that name:
+            // its calls are checked against the engine's `args::` functions when the alias is
+            // the family's name, and not checked under another alias.
+            if crate::stdlib::NATIVE.contains(&path.as_str()) {
+                if let Some(alias) = alias.filter(|a| *a != path) {
+                    imports.insert(alias, None);
+                }
+                continue;
+            }
             let import =
                 match crate::stdlib::locate(self.stdlib_dir.as_deref(), &self.script_dir, &path) {
                     None => {

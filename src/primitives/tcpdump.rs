@@ -8,7 +8,6 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, NativeCallContext, Variant};
 
 use crate::context::Ctx;
-use crate::docker::exec::ExecError;
 use crate::docker::{Node, client};
 use crate::errors::{ScriptResult, error, interrupted};
 use crate::follow::{WaitError, WaitSpec};
@@ -441,7 +440,7 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         (Target::Node(node), "host") => {
             let iface = match iface {
                 Some(i) => i,
-                None => host_veth(ctx, &node)?,
+                None => crate::primitives::cluster::nodes::host_veth(ctx, &node)?,
             };
             host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?
         }
@@ -637,31 +636,6 @@ fn pod_iface(ctx: &Ctx, pod: &Pod, netns: &std::path::Path) -> ScriptResult<Stri
             "tcpdump::start: node {} has no interface with index {index} (the peer of pod {}/{}'s eth0)",
             pod.node, pod.namespace, pod.name
         ))
-    })
-}
-
-/// The host-side veth of kind node `node` (`node.host_veth()`).
-pub(crate) fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
-    ctx.explain(&[
-        "docker",
-        "exec",
-        &node.name,
-        "cat",
-        "/sys/class/net/eth0/iflink",
-    ]);
-    let token = ctx.cancel_token();
-    let r = ctx
-        .block_on(async {
-            let docker = client::client(ctx).await.map_err(ExecError::from)?;
-            crate::docker::veth::host_veth(&docker, &node.container_id, &token).await
-        })
-        .script()?;
-    r.map_err(|e| match e {
-        ExecError::Interrupted => interrupted(),
-        other => error(format!(
-            "{}: finding its host-side veth: {other}",
-            node.name
-        )),
     })
 }
 

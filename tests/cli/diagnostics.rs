@@ -210,7 +210,7 @@ fn a_method_on_the_wrong_type_lists_the_types_that_have_it() {
     Test::new()
         .write("m.rhai", "let n = 1;\nn.len();\n")
         .args(&["run", "m.rhai"])
-        .stderr("error: no overload of the method `len` takes (i64) (the receiver first)\n  --> m.rhai:2:3\n  |\n2 | n.len();\n  |   ^\nhelp: array.len() -> i64\n      blob.len() -> i64\n      map.len() -> i64\n      string.len() -> i64\n")
+        .stderr("error: no overload of the method `len` takes (i64) (the receiver first)\n  --> m.rhai:2:3\n  |\n2 | n.len();\n  |   ^\nhelp: array.len() -> i64\n      blob.len() -> i64\n      map.len() -> i64\n      record.len() -> i64\n      string.len() -> i64\n")
         .status(1)
         .run();
 }

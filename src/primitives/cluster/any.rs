@@ -325,7 +325,7 @@ fn register_node_type(reg: &mut Registry, ctx: &Ctx) {
         HOST_VETH_DOC,
         move |node: &mut ClusterNode| -> ScriptResult<String> {
             match &node.access {
-                NodeAccess::Docker(d) => crate::primitives::tcpdump::host_veth(&c, d),
+                NodeAccess::Docker(d) => crate::primitives::cluster::nodes::host_veth(&c, d),
                 NodeAccess::DebugPod(_) => Err(error(format!(
                     "node {} is not a container of this host: it has no host-side veth here; node.host_veth(pod) finds a pod's interface in the node, and tcpdump::start(node) captures in it",
                     node.info.name

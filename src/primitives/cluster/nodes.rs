@@ -334,3 +334,28 @@ pub(crate) fn exec_stream(
     m.insert("stopped".into(), stopped.into());
     Ok(m)
 }
+
+/// The host-side veth of kind node `node` (`node.host_veth()`).
+pub(crate) fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
+    ctx.explain(&[
+        "docker",
+        "exec",
+        &node.name,
+        "cat",
+        "/sys/class/net/eth0/iflink",
+    ]);
+    let token = ctx.cancel_token();
+    let r = ctx
+        .block_on(async {
+            let docker = client::client(ctx).await.map_err(ExecError::from)?;
+            crate::docker::veth::host_veth(&docker, &node.container_id, &token).await
+        })
+        .script()?;
+    r.map_err(|e| match e {
+        ExecError::Interrupted => interrupted(),
+        other => error(format!(
+            "{}: finding its host-side veth: {other}",
+            node.name
+        )),
+    })
+}

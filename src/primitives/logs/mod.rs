@@ -6,3 +6,4 @@
 pub mod access;
 pub mod pods;
 pub mod start;
+pub mod target;

@@ -8,15 +8,15 @@
 //! closures always receive the line's text.
 
 use kube::api::LogParams;
-use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext};
+use rhai::{Array, Dynamic, Map, NativeCallContext};
 
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
-use crate::kube::logs::{self, LogSource};
-use crate::kube::typed::Pod;
+use crate::kube::logs;
 use crate::options::Opts;
-use crate::primitives::kube::{block, conn, ns_flag};
+use crate::primitives::kube::{block, conn};
 use crate::primitives::logs::start;
+use crate::primitives::logs::target::{explain_logs, item, target_of};
 use crate::primitives::{Family, Registry};
 
 /// `logs::tail`, `logs::since`, `logs::follow`.
@@ -111,59 +111,6 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         FOLLOW_DOC,
         move |ncc: NativeCallContext, t: Dynamic, opts: Map| follow(&c, &ncc, t, opts),
     );
-}
-
-/// The target as text (`deployment/frontend`, a pod name) and its namespace.
-pub(super) fn target_of(
-    func: &str,
-    t: &Dynamic,
-    namespace: Option<String>,
-) -> ScriptResult<(String, Option<String>)> {
-    if let Some(p) = t.read_lock::<Pod>() {
-        return Ok((
-            p.name.clone(),
-            Some(namespace.unwrap_or_else(|| p.namespace.clone())),
-        ));
-    }
-    if let Some(s) = t.read_lock::<ImmutableString>() {
-        return Ok((s.to_string(), namespace));
-    }
-    Err(error(format!(
-        "{func}: expected a pod name, a Pod or `deployment/NAME`, got {} `{t}`",
-        t.type_name()
-    )))
-}
-
-pub(super) fn explain_logs(
-    ctx: &Ctx,
-    target: &str,
-    ns: &Option<String>,
-    container: &Option<String>,
-    extra: Vec<String>,
-) {
-    let mut argv = vec![
-        "kubectl".to_string(),
-        "logs".to_string(),
-        target.to_string(),
-    ];
-    argv.extend(ns_flag(ns));
-    if let Some(c) = container {
-        argv.extend(["-c".to_string(), c.clone()]);
-    }
-    argv.extend(extra);
-    ctx.explain(&argv);
-}
-
-/// A line as scripts get it: its text for a pod target, `#{pod, line}` for a workload.
-pub(super) fn item(source: &LogSource, pod: &str, line: String) -> Dynamic {
-    if source.workload {
-        let mut m = Map::new();
-        m.insert("pod".into(), pod.to_string().into());
-        m.insert("line".into(), line.into());
-        Dynamic::from_map(m)
-    } else {
-        line.into()
-    }
 }
 
 fn fetch(

@@ -1,6 +1,6 @@
 //! `logs::start`: a target's pod logs followed in the background (`kubectl logs -f`
 //! while the script goes on), and the `LogFollow` type (`lines`, `wait`, `stop`,
-//! `dropped`, `running`). `logs::follow` (in [`super::pods`]) is its blocking form: start,
+//! `dropped`, `running`). `logs::follow` (in `pods.rs`) is its blocking form: start,
 //! wait, stop.
 
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use crate::kube::log_follow::{DEFAULT_KEEP, LogFollow, LogLine, LogOptions};
 use crate::kube::logs;
 use crate::options::Opts;
 use crate::primitives::kube::{block, conn};
-use crate::primitives::logs::pods::{explain_logs, item, target_of};
+use crate::primitives::logs::target::{explain_logs, item, target_of};
 use crate::primitives::{Family, Registry};
 
 /// `logs::start` and the `LogFollow` methods.

@@ -10,7 +10,7 @@
 //!
 //! Each pod carries the labels [`MANAGED_BY`] and [`COMPONENT`] and an annotation naming its
 //! owner (host, pid and the pid's start time), so that a later run can tell a pod whose
-//! owner died (SIGKILL) from one of a run still going ([`super::leftovers`]).
+//! owner died (SIGKILL) from one of a run still going (`node/leftovers.rs`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -246,14 +246,19 @@ async fn kill_live(ctx: &Ctx, pod: &DebugPod) {
 }
 
 /// The running debug pod of `node` on `conn`'s cluster: the one this session made, or a new
-/// one (after removing the leftovers of dead runs, once per context). Its deletion at the
-/// session's end is arranged before it is created.
-pub async fn ensure(
+/// one (after `sweep`, which removes the leftovers of dead runs, once per context). Its
+/// deletion at the session's end is arranged before it is created.
+pub async fn ensure<F, Fut>(
     ctx: &Ctx,
     conn: &Conn,
     node: &str,
     config: &DebugPodConfig,
-) -> Result<DebugPod, NodeError> {
+    sweep: F,
+) -> Result<DebugPod, NodeError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(), NodeError>>,
+{
     let registry = ctx.ext::<DebugPods>();
     let cell = registry
         .pods
@@ -273,7 +278,7 @@ pub async fn ensure(
                 first
             };
             if first {
-                super::leftovers::sweep(ctx, conn).await?;
+                sweep().await?;
             }
             create(ctx, conn, node, config).await
         })

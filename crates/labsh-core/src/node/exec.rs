@@ -37,7 +37,8 @@ pub async fn debug_pod_of(ctx: &Ctx, node: &ClusterNode) -> Result<debug_pod::De
         });
     };
     let conn = connect_to(ctx, &node.context, node.name()).await?;
-    debug_pod::ensure(ctx, &conn, node.name(), config).await
+    let sweep = || async { super::leftovers::sweep(ctx, &conn).await.map(|_| ()) };
+    debug_pod::ensure(ctx, &conn, node.name(), config, sweep).await
 }
 
 /// Runs `argv` on `node` and returns its exit code and output (a non-zero exit is not an

@@ -11,6 +11,7 @@ pub mod pod_source;
 pub mod read;
 pub mod record;
 pub mod source;
+pub mod source_event;
 
 pub use capture::Capture;
 pub use parse::{Packet, Proto, parse};

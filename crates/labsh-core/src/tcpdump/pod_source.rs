@@ -4,7 +4,7 @@
 //! tcpdump prints its statistics and exits; SIGKILL if it lingers), so nothing is left
 //! running in the node.
 
-use super::source::Event;
+use super::source_event::Event;
 use crate::context::Ctx;
 use crate::kube::exec::ExecLine;
 use crate::node::NodeError;

@@ -13,16 +13,7 @@ use crate::follow::{LineDecoder, lines};
 
 use crate::process::{ProcessError, Running, Spec};
 
-/// A line tcpdump wrote, or the end of its output.
-#[derive(Debug)]
-pub enum Event {
-    /// A line on stdout (a packet, normally).
-    Stdout(String),
-    /// A line on stderr (headers, errors, statistics).
-    Stderr(String),
-    /// Both outputs are closed.
-    End,
-}
+pub use super::source_event::Event;
 
 /// A running tcpdump.
 pub enum Source {
