@@ -7,7 +7,7 @@ use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
 
 use crate::context::Ctx;
 use crate::docker::exec::{self, Chunk, ExecError, ExecProcess, LineSplitter};
-use crate::docker::{self, Node, client};
+use crate::docker::{Node, client};
 use crate::errors::{ScriptErr, ScriptResult, error, interrupted};
 use crate::options::Opts;
 use crate::primitives::proc::argv_from;
@@ -183,21 +183,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["node: Node", "String"],
         HOST_VETH_DOC,
         move |node: &mut Node| -> ScriptResult<String> {
-            c.explain(&[
-                "docker",
-                "exec",
-                &node.name,
-                "cat",
-                "/sys/class/net/eth0/iflink",
-            ]);
-            let token = c.cancel_token();
-            let result = c
-                .block_on(async {
-                    let docker = client::client(&c).await.map_err(ExecError::from)?;
-                    docker::veth::host_veth(&docker, &node.container_id, &token).await
-                })
-                .script()?;
-            result.map_err(exec_error)
+            read_host_veth(&c, node)?.map_err(exec_error)
         },
     );
 }
@@ -335,8 +321,9 @@ pub(crate) fn exec_stream(
     Ok(m)
 }
 
-/// The host-side veth of kind node `node` (`node.host_veth()`).
-pub(crate) fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
+/// The host-side veth of kind node `node`, read through Docker (the `docker exec` line is
+/// explained); the outer error is the script's (Ctrl-C), the inner one Docker's.
+fn read_host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<Result<String, ExecError>> {
     ctx.explain(&[
         "docker",
         "exec",
@@ -345,13 +332,17 @@ pub(crate) fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
         "/sys/class/net/eth0/iflink",
     ]);
     let token = ctx.cancel_token();
-    let r = ctx
-        .block_on(async {
-            let docker = client::client(ctx).await.map_err(ExecError::from)?;
-            crate::docker::veth::host_veth(&docker, &node.container_id, &token).await
-        })
-        .script()?;
-    r.map_err(|e| match e {
+    ctx.block_on(async {
+        let docker = client::client(ctx).await.map_err(ExecError::from)?;
+        crate::docker::veth::host_veth(&docker, &node.container_id, &token).await
+    })
+    .script()
+}
+
+/// The host-side veth of kind node `node`, for captures and `Node.host_veth(pod)`: an error
+/// names the node.
+pub(crate) fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
+    read_host_veth(ctx, node)?.map_err(|e| match e {
         ExecError::Interrupted => interrupted(),
         other => error(format!(
             "{}: finding its host-side veth: {other}",
