@@ -6,6 +6,9 @@
 
 #[path = "../tests/support/apiserver/mod.rs"]
 mod apiserver;
+// The server's `labsh_session` (`super::session` in the test crate's `support`).
+#[path = "../tests/support/session.rs"]
+mod session;
 
 use std::time::Duration;
 

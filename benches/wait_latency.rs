@@ -9,6 +9,10 @@
 #[path = "../tests/support/k8s.rs"]
 #[allow(dead_code)]
 mod k8s;
+// The tier's `labsh_session` (`super::session` in the test crate's `support`).
+#[path = "../tests/support/session.rs"]
+#[allow(dead_code)]
+mod session;
 
 use std::process::Command;
 use std::sync::mpsc;

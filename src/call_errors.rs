@@ -44,9 +44,15 @@ pub fn explain(
 /// A hint for a call written the way kubectl reads (`kube::get("pods")`,
 /// `kube::get("svc/frontend")`): the labsh call that does it.
 pub fn kubectl_habit(name: &str, args: usize) -> Option<String> {
-    (name == "kube::get" && args == 1).then(|| {
-        "`kubectl get KIND` is `kube::list(\"KIND\")` (the objects as maps) or `kube::table(\"KIND\")` (kubectl's table); one object is `kube::get(\"KIND\", \"NAME\")`".to_string()
-    })
+    (name == "kube::get" && args == 1).then(|| KUBECTL_GET.to_string())
+}
+
+/// What `kubectl get KIND` and `kubectl get KIND NAME` are in labsh.
+pub const KUBECTL_GET: &str = "`kubectl get KIND` is `kube::list(\"KIND\")` (the objects as maps) or `kube::table(\"KIND\")` (kubectl's table); one object is `kube::get(\"KIND/NAME\")` or `kube::get(\"KIND\", \"NAME\")`";
+
+/// The message for `kube::get("pods")`: a target without a kind names no object.
+pub fn get_without_kind(target: &str) -> String {
+    format!("kube::get: `{target}` names no object (no kind): write `KIND/NAME`")
 }
 
 /// `logs::tail (&str | ImmutableString | String, i64)` → (`logs::tail`, [`String`, `i64`]).
@@ -122,7 +128,7 @@ mod tests {
             help,
             vec![
                 "kube::get(kind: String, name: String) -> Map".to_string(),
-                "`kubectl get KIND` is `kube::list(\"KIND\")` (the objects as maps) or `kube::table(\"KIND\")` (kubectl's table); one object is `kube::get(\"KIND\", \"NAME\")`".to_string(),
+                KUBECTL_GET.to_string(),
             ]
         );
     }

@@ -183,21 +183,27 @@ impl Catalog {
             entry.push_str(family.summary);
         }
         for (module, source_name, source) in crate::stdlib::EMBEDDED {
+            catalog.modules.insert(
+                module.to_string(),
+                stdlib_summary(module, source_name, source),
+            );
             if catalog
                 .functions
                 .iter()
                 .any(|f| f.module.as_deref() == Some(module))
             {
-                continue; // already registered as a static module (`labsh api --definitions`)
+                // Already registered as a static module (`labsh api --definitions`, the
+                // REPL's stdlib).
+                continue;
             }
             let Ok(ast) = engine.compile(source) else {
                 continue;
             };
-            catalog.modules.insert(
-                module.to_string(),
-                stdlib_summary(module, source_name, source),
-            );
-            for f in ast.iter_functions() {
+            // A private function cannot be called from outside its module.
+            for f in ast
+                .iter_functions()
+                .filter(|f| f.access != rhai::FnAccess::Private)
+            {
                 catalog.functions.push(FnDoc {
                     module: Some(module.to_string()),
                     name: f.name.to_string(),
@@ -261,6 +267,37 @@ impl Catalog {
 mod tests {
     use super::*;
 
+    /// The ```rhai blocks of a doc text.
+    fn examples(doc: &str) -> Vec<&str> {
+        doc.split("```rhai\n")
+            .skip(1)
+            .map(|rest| &rest[..rest.find("```").expect("a closed example")])
+            .collect()
+    }
+
+    #[test]
+    fn every_primitives_doc_example_compiles() {
+        let session = crate::Workbench::new()
+            .with_primitives(crate::primitives::all())
+            .build()
+            .unwrap();
+        let catalog = Catalog::of(session.engine(), session.families(), false);
+        let mut compiled = 0;
+        for f in &catalog.functions {
+            for code in examples(&f.doc) {
+                if let Err(e) = session.engine().compile(code) {
+                    panic!("{}: {e}\n{code}", f.signature());
+                }
+                compiled += 1;
+            }
+        }
+        // Every primitive family documents its functions with examples.
+        assert!(
+            compiled >= 150,
+            "only {compiled} examples found (188 when written)"
+        );
+    }
+
     #[test]
     fn doc_comments_lose_their_slashes() {
         assert_eq!(
@@ -280,5 +317,18 @@ mod tests {
         };
         assert_eq!(f.summary(), "Reads a text file.");
         assert_eq!(f.signature(), "fs::read(path: String) -> String");
+    }
+
+    #[test]
+    fn a_private_stdlib_function_is_not_in_the_catalog() {
+        let session = crate::Workbench::new()
+            .with_primitives(crate::primitives::all())
+            .build()
+            .expect("a session");
+        let catalog = Catalog::of(session.engine(), session.families(), false);
+        let has = |q: &str| !catalog.lookup(q).is_empty();
+        assert!(has("lab::checklist"));
+        assert!(has("flows::nodeport"));
+        assert!(!has("flows::same"));
     }
 }

@@ -28,6 +28,10 @@ pub struct Cli {
     /// Hide spinners and progress.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Show the stdlib's own frames in error traces (hidden by default: the trace starts at
+    /// the script's line that called the stdlib).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     /// No colors (also when NO_COLOR is set).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -87,6 +91,13 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         definitions: Option<PathBuf>,
     },
+    /// Remove the node debug pods labsh left on a cluster (runs killed before they could
+    /// delete them); those of runs still going on this host stay.
+    Clean {
+        /// The kubeconfig context (default: the current one).
+        #[arg(long, value_name = "NAME")]
+        context: Option<String>,
+    },
 }
 
 impl Cli {
@@ -107,6 +118,7 @@ impl Cli {
                 max_array_size: self.max_array_size,
                 max_map_size: self.max_map_size,
             },
+            verbose: self.verbose,
         }
     }
 
@@ -117,7 +129,9 @@ impl Cli {
             .with_stdlib_dir(self.stdlib.clone());
         // Docs are for people reading them: `labsh api` and the REPL.
         match self.command {
-            Some(Command::Run { .. }) | Some(Command::Check { .. }) => wb.without_docs(),
+            Some(Command::Run { .. } | Command::Check { .. } | Command::Clean { .. }) => {
+                wb.without_docs()
+            }
             _ => wb,
         }
     }
@@ -185,6 +199,13 @@ fn execute(cli: Cli) -> u8 {
         Some(Command::Api { name, definitions }) => {
             api(&cli, name.as_deref(), definitions.as_deref())
         }
+        Some(Command::Clean { context }) => match build(&cli) {
+            Ok(mut session) => {
+                install_interrupt(&session);
+                crate::clean::execute(&mut session, context.as_deref())
+            }
+            Err(code) => code,
+        },
         None => {
             let mut session = match build(&cli) {
                 Ok(s) => s,

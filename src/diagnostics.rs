@@ -82,6 +82,8 @@ pub struct Sources {
     pub texts: std::collections::HashMap<String, String>,
     /// The sandbox limits in force, for "too large" errors.
     pub limits: crate::limits::Limits,
+    /// `--verbose`: keep the stdlib's own frames in the trace (see [`hide_stdlib`]).
+    pub verbose: bool,
     /// Where a call that matches no function finds the signatures that exist and the names
     /// to suggest (see [`crate::call_errors`]); without it, Rhai's message is shown.
     pub call_help: Option<(
@@ -278,6 +280,12 @@ pub fn render(err: &EvalAltResult, sources: &Sources) -> Diagnostic {
                     let method = location.as_ref().is_some_and(called_as_method);
                     (message, help) = crate::call_errors::explain(signature, method, lookup, names);
                 }
+                let (message, location, calls) = yaml_in_script(message, location, calls, sources);
+                let (location, calls) = if sources.verbose {
+                    (location, calls)
+                } else {
+                    hide_stdlib(location, calls)
+                };
                 return Diagnostic {
                     message,
                     location: location.map(Box::new),
@@ -286,6 +294,86 @@ pub fn render(err: &EvalAltResult, sources: &Sources) -> Diagnostic {
                 };
             }
         }
+    }
+}
+
+/// A YAML error in a script's string, pointed at the script's line: when the message quotes
+/// the bad line ([`crate::yaml_quote::quote_yaml_line`]) and that line appears once in the source of the call,
+/// the error is shown there (at the YAML column) and the call becomes a note. Otherwise the
+/// message keeps the quoted line.
+fn yaml_in_script(
+    message: String,
+    location: Option<Location>,
+    mut calls: Vec<(String, Location)>,
+    sources: &Sources,
+) -> (String, Option<Location>, Vec<(String, Location)>) {
+    let Some((head, quoted)) = message.rsplit_once(&format!("\n{}", crate::yaml_quote::QUOTE))
+    else {
+        return (message, location, calls);
+    };
+    let Some((_, text)) = quoted.split_once(" | ") else {
+        return (message, location, calls);
+    };
+    let column = head
+        .split_once("<yaml string>:")
+        .and_then(|(_, rest)| rest.split(':').nth(1))
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(0);
+    let Some(call) = location else {
+        return (message, None, calls);
+    };
+    let (_, source_text) = sources.find(&call.source);
+    let matches: Vec<usize> = source_text
+        .as_deref()
+        .unwrap_or_default()
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| *l == text)
+        .map(|(i, _)| i + 1)
+        .collect();
+    let [line] = matches[..] else {
+        return (message, Some(call), calls);
+    };
+    let at = Location {
+        source: call.source.clone(),
+        line,
+        column,
+        text: Some(text.to_string()),
+    };
+    calls.insert(0, ("in the YAML given to the call at".to_string(), call));
+    // The script's line replaces the string's own (`<yaml string>:4:17: `).
+    let head = match head.strip_prefix("<yaml string>:") {
+        Some(rest) => rest.splitn(3, ':').nth(2).unwrap_or(rest).trim_start(),
+        None => head,
+    };
+    (head.to_string(), Some(at), calls)
+}
+
+/// Whether `loc` is in the stdlib (embedded, or an on-disk `stdlib/` override).
+fn in_stdlib(loc: &Location) -> bool {
+    loc.source.starts_with("stdlib/")
+        || loc.source.contains("/stdlib/")
+        || crate::stdlib::embedded_source(&loc.source).is_some()
+}
+
+/// The trace without the stdlib's insides: an error raised inside a stdlib function is
+/// shown at the script's line that called it, and the stdlib's own frames are left out
+/// (`--verbose` keeps them). A trace with no frame outside the stdlib stays as it is.
+fn hide_stdlib(
+    location: Option<Location>,
+    calls: Vec<(String, Location)>,
+) -> (Option<Location>, Vec<(String, Location)>) {
+    if !calls.iter().any(|(_, l)| !in_stdlib(l)) {
+        return (location, calls);
+    }
+    let mut calls: Vec<(String, Location)> =
+        calls.into_iter().filter(|(_, l)| !in_stdlib(l)).collect();
+    match location {
+        Some(l) if in_stdlib(&l) => {
+            let (_, user) = calls.remove(0);
+            (Some(user), calls)
+        }
+        other => (other, calls),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod call_errors;
 pub mod call_site;
 pub mod catalog;
 pub mod checker;
+pub mod clean;
 pub mod cli;
 pub mod convert;
 pub mod diagnostics;
@@ -25,11 +26,12 @@ pub mod signatures;
 pub mod stdlib;
 pub mod suggest;
 pub mod workbench;
+pub mod yaml_quote;
 
 pub use labsh_core::{Ctx, Settings};
 pub use labsh_core::{
-    access_log, context, docker, duration, exit_code, follow, helm, journal, kind, kube, monitor,
-    node, output, preflight, probe, process, report, selection, shell, startup_trace, stdio,
-    tcpdump, temp_yaml, tool,
+    access_log, context, docker, duration, exit_code, exit_signal, follow, helm, journal, kind,
+    kube, monitor, node, output, output_budget, preflight, probe, process, report, selection,
+    shell, stamp, startup_trace, stdio, tcpdump, temp_yaml, tool,
 };
 pub use workbench::{ScriptError, Session, Workbench};

@@ -6,7 +6,26 @@ use std::time::Duration;
 
 use rhai::{Array, Dynamic, ImmutableString, Map};
 
-use crate::errors::ScriptResult;
+use crate::errors::{ScriptResult, error};
+
+/// The `idle` and `timeout` arguments of a `wait_idle` (durations; `idle` not longer than
+/// `timeout`).
+pub fn idle_and_timeout(
+    func: &str,
+    idle: &Dynamic,
+    timeout: &Dynamic,
+) -> ScriptResult<(Duration, Duration)> {
+    let idle = duration_of(idle).map_err(|e| error(format!("{func}: idle: {e}")))?;
+    let timeout = duration_of(timeout).map_err(|e| error(format!("{func}: timeout: {e}")))?;
+    if idle > timeout {
+        return Err(error(format!(
+            "{func}: the idle interval ({}) is longer than the timeout ({}); swap them?",
+            crate::kube::error::human(idle),
+            crate::kube::error::human(timeout)
+        )));
+    }
+    Ok((idle, timeout))
+}
 
 /// A duration from a script value: a string as `labsh_core::duration::parse` reads it
 /// (`"500ms"`, `"1m30s"`), or a number of seconds.

@@ -266,8 +266,7 @@ impl Session {
             .unwrap_or_else(|| PathBuf::from("."));
         let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
         self.set_script_dir(&dir);
-        let args: Array = args.into_iter().map(Dynamic::from).collect();
-        self.scope.push_constant("ARGS", args);
+        self.define_args(args);
         let ast = self.compile(&source_name, &text)?;
         self.remember(&source_name, &text, &ast);
         self.eval_ast(&ast, &source_name, &text)
@@ -297,6 +296,31 @@ impl Session {
         }
         // Records (packets, events, …) reach Rust as the maps they hold.
         result.map(|v| crate::records::records_to_maps(&v))
+    }
+
+    /// Defines the constant array `ARGS` (a script's arguments; empty at the REPL, so a
+    /// script `:load`ed there finds it).
+    pub fn define_args(&mut self, args: Vec<String>) {
+        let args: Array = args.into_iter().map(Dynamic::from).collect();
+        self.scope.push_constant("ARGS", args);
+    }
+
+    /// Makes every stdlib module (`lab`, `verdicts`, `flows`, `args`) available under its
+    /// own name without an `import`, as the REPL does: `lab::check(…)` works at the prompt.
+    /// A module that does not resolve (an on-disk override with an error) is left out; its
+    /// `import` says why.
+    pub fn import_stdlib(&mut self) {
+        for name in crate::stdlib::module_names() {
+            let resolved = self.engine.module_resolver().resolve(
+                &self.engine,
+                None,
+                name,
+                rhai::Position::NONE,
+            );
+            if let Ok(module) = resolved {
+                self.engine.register_static_module(name, module);
+            }
+        }
     }
 
     /// Rhai forgets `import`s between evaluations: the modules an input imported stay
@@ -401,6 +425,7 @@ impl Session {
         sources.fn_sources = self.fn_sources.clone();
         sources.texts = self.texts.clone();
         sources.limits = self.ctx.settings().limits;
+        sources.verbose = self.ctx.settings().verbose;
         sources.call_help = Some((crate::signatures::lookup, crate::signatures::names));
         ScriptError::Script(diagnostics::render(&err, &sources))
     }

@@ -2,13 +2,10 @@
 //! Kubernetes API server: each test drives it with kube-rs directly, as labsh's primitives do,
 //! to prove the double answers what kube-rs expects.
 
-#[path = "support/apiserver/mod.rs"]
-mod apiserver;
-
 use std::time::Duration;
 
-use apiserver::selectors::{FieldSelector, LabelSelector};
-use apiserver::{ExecReply, ExecStream, TestApiServer};
+use crate::support::apiserver::selectors::{FieldSelector, LabelSelector};
+use crate::support::apiserver::{ExecReply, ExecStream, TestApiServer};
 use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;

@@ -8,14 +8,12 @@
 //!
 //! Skipped with the reason when the cluster cannot run here; CI sets `LABSH_REQUIRE_K8S=1`.
 
-#[path = "k8s/any_cluster.rs"]
 mod any_cluster;
-#[path = "support/k8s.rs"]
-mod k8s;
-#[path = "k8s/nodes.rs"]
+mod authoring;
+mod node_agent;
 mod nodes;
-#[path = "k8s/source_ip.rs"]
 mod source_ip;
+mod tp12_context;
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -25,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use k8s::RealCluster;
+use crate::support::k8s::{self, RealCluster};
 use labsh::Session;
 use rhai::Dynamic;
 
@@ -412,6 +410,94 @@ fn wait_ready_times_out_saying_what_it_last_saw() {
 }
 
 #[test]
+fn wait_rollout_of_an_image_the_cluster_lacks_fails_before_its_timeout_naming_the_image_and_state()
+{
+    // Issue 21, item 4: no registry here, so the kubelet's pulls fail (a DNS timeout: the
+    // wait ends once the kubelet's retry failed too, an error like "no such host" ends it at
+    // the first) instead of running its whole timeout with "0 of 1 updated replicas are
+    // available".
+    let Some(mut t) = T::new("wait_rollout_image") else {
+        return;
+    };
+    t.run(
+        r#"kube::apply(#{apiVersion: "apps/v1", kind: "Deployment", metadata: #{name: "broken"},
+              spec: #{selector: #{matchLabels: #{app: "broken"}},
+                      template: #{metadata: #{labels: #{app: "broken"}},
+                                  spec: #{containers: [#{name: "web", image: "registry.invalid/labsh/none:v9"}]}}}}, #{namespace: NS});"#,
+    );
+    let err = t.err(r#"kube::wait_rollout("deployment/broken", #{namespace: NS, timeout: "3m"})"#);
+    assert!(!err.contains("timed out"), "ends before its timeout: {err}");
+    assert!(
+        err.contains("kube::wait_rollout(deployment/broken)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(r#"image "registry.invalid/labsh/none:v9" (container web)"#),
+        "names the image: {err}"
+    );
+    assert!(
+        err.contains("ErrImagePull") || err.contains("ImagePullBackOff"),
+        "names the state: {err}"
+    );
+    assert!(
+        err.contains("updated replicas are available"),
+        "and the rollout's progress: {err}"
+    );
+}
+
+#[test]
+fn waits_report_a_crash_loop_with_its_logs_and_an_unschedulable_pod_with_the_schedulers_reason() {
+    let Some(t) = T::new("wait_blockers") else {
+        return;
+    };
+    let ns = t.ns.clone();
+    let script = format!(
+        r#"let NS = "{ns}";
+kube::apply(#{{apiVersion: "v1", kind: "Pod", metadata: #{{name: "crash", labels: #{{app: "crash"}}}},
+    spec: #{{containers: [#{{name: "c", image: "gcr.io/google-samples/gb-frontend:v4", imagePullPolicy: "IfNotPresent",
+        command: ["sh", "-c", "echo starting; echo boom-missing-config; exit 3"]}}]}}}}, #{{namespace: NS}});
+kube::apply(#{{apiVersion: "v1", kind: "Pod", metadata: #{{name: "nowhere", labels: #{{app: "nowhere"}}}},
+    spec: #{{nodeSelector: #{{"labsh.test/none": "yes"}},
+        containers: [#{{name: "c", image: "gcr.io/google-samples/gb-frontend:v4", imagePullPolicy: "IfNotPresent"}}]}}}}, #{{namespace: NS}});
+try {{ kube::wait_ready("pods", #{{namespace: NS, selector: "app=nowhere", timeout: "5s"}}); }}
+catch (e) {{ print(`E1 ${{e}}`); }}
+try {{ kube::wait_ready("pods", #{{namespace: NS, selector: "app=crash", timeout: "45s"}}); }}
+catch (e) {{ print(`E2 ${{e}}`); }}
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("blockers.rhai");
+    std::fs::write(&file, script).unwrap();
+    let (code, out, err) = labsh_binary(&t, &["run", file.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{out}\n{err}");
+    // Reported while waiting, on stderr, once each ...
+    let scheduler = "pod {ns}/nowhere: Pending, not scheduled: 0/2 nodes are available: 2 node(s) didn't match Pod's node affinity.";
+    let scheduler = scheduler.replace("{ns}", &ns);
+    assert_eq!(err.matches(&scheduler).count(), 1, "{err}");
+    let crash = format!("pod {ns}/crash: CrashLoopBackOff (container c, ");
+    assert!(err.contains(&crash), "{err}");
+    assert!(
+        err.contains(
+            "last exit code 3 (Error)); its last log lines:\n    starting\n    boom-missing-config"
+        ),
+        "{err}"
+    );
+    // ... and in the timeout's error.
+    let e1 = out
+        .lines()
+        .find(|l| l.starts_with("E1 "))
+        .unwrap_or_default();
+    assert!(
+        e1.contains("timed out after 5s") && e1.contains(&scheduler),
+        "{out}"
+    );
+    assert!(
+        out.contains("E2 ") && out.contains(&crash) && out.contains("boom-missing-config"),
+        "{out}"
+    );
+}
+
+#[test]
 fn logs_of_a_real_container_after_a_nodeport_request() {
     let Some(mut t) = T::new("logs_after_nodeport") else {
         return;
@@ -539,10 +625,12 @@ fn exec_returns_exit_codes_and_output() {
         r#"kube::exec("{pod}", ["cat", "/etc/passwd"], #{{namespace: NS, container: "php-redis"}}).code"#
     ));
     assert_eq!(v.as_int().unwrap(), 0);
-    let err = t.err(&format!(
-        r#"kube::exec("{pod}", ["no-such-program"], #{{namespace: NS}})"#
+    // A binary the image lacks is a result, as a shell reports it (issue 21).
+    let v = t.ok(&format!(
+        r#"let r = kube::exec("{pod}", ["no-such-program"], #{{namespace: NS}});
+           [r.code, r.error.contains("no-such-program"), r.timed_out]"#
     ));
-    assert!(err.contains("no-such-program"), "{err}");
+    assert_eq!(format!("{v:?}"), "[127, true, false]");
     let v = t.ok(&format!(
         r#"let seen = [];
            let r = kube::exec_stream("{pod}", ["sh", "-c", "for i in 1 2 3 4 5; do echo line$i; sleep 0.2; done"],
@@ -795,15 +883,18 @@ fn start_follows_in_the_background_waits_until_a_line_and_stop_closes_the_stream
     assert_eq!(after as usize, stopped.len());
     done.store(true, Ordering::SeqCst);
     probe.join().unwrap();
-    // A follow on a pod target gives strings; waiting with neither count nor until ends
-    // at the timeout with false.
+    // A follow on a pod target gives the same maps as on a workload (issue 21); waiting
+    // with neither count nor until ends at the timeout with false.
     let v = t.ok(&format!(
         r#"let g = logs::start("{pod}", #{{namespace: NS, tail: 1}});
            let w = g.wait(#{{timeout: "1s"}});
            let l = g.stop();
-           [w, type_of(l[0])]"#
+           [w, l[0].keys(), l[0].pod]"#
     ));
-    assert_eq!(format!("{v:?}"), r#"[false, "string"]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        format!(r#"[false, ["container", "line", "pod"], "{pod}"]"#)
+    );
 }
 
 #[test]
@@ -1137,7 +1228,7 @@ fn a_log_line_with_terminal_sequences_is_shown_escaped_by_every_printing_path() 
         r#"import "lab" as lab;
 let NS = "{ns}";
 let lines = logs::follow("hostile", #{{namespace: NS, tail: 10, timeout: "2s", "print": true}});
-let line = lines[0];
+let line = lines[0].line;
 print(line);
 lab::say(line);
 lab::check(line, true, line);
@@ -1160,7 +1251,7 @@ throw line;
     let (code, out, err) = labsh_binary(
         &t,
         &[],
-        &format!(r#"logs::tail("hostile", 1, #{{namespace: "{ns}"}})[0]"#),
+        &format!(r#"logs::tail("hostile", 1, #{{namespace: "{ns}"}})[0].line"#),
     );
     assert_eq!((code, out.trim_end(), err.as_str()), (0, escaped, ""));
 }

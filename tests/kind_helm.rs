@@ -3,8 +3,7 @@
 //! stand-ins record every argument vector and copy the files they are given, so these tests
 //! check exactly what labsh runs. The opt-in end-to-end test at the bottom uses the real tools.
 
-#[path = "kind_helm/support.rs"]
-mod support;
+pub mod support;
 
 use std::time::{Duration, Instant};
 
@@ -968,7 +967,7 @@ fn tp12_goes_on_after_preflight_warnings() {
 }
 
 /// The real tools on a machine that has them (Docker engine, kind, helm, internet access for
-/// the node image, the chart and its image): `cargo test --test kind_helm -- --ignored`.
+/// the node image, the chart and its image): `cargo test --test labsh kind_helm:: -- --ignored`.
 /// Creates the kind cluster `labsh-e2e` (1 worker), installs the podinfo chart with `set`
 /// and `wait`, lists, uninstalls, deletes the cluster.
 #[test]

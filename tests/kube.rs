@@ -7,16 +7,13 @@
 //! cluster does not run; counts of open WebSockets and log streams; exact request bodies;
 //! no server at all).
 
-#[path = "support/apiserver/mod.rs"]
-mod apiserver;
-#[path = "kube/repl.rs"]
 mod repl;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use apiserver::{ExecReply, TestApiServer};
+use crate::support::apiserver::{ExecReply, TestApiServer};
 use labsh::{Session, Workbench};
 use rhai::Dynamic;
 use serde_json::{Value, json};
@@ -451,26 +448,28 @@ fn logs_beyond_the_sandbox_limits_keep_the_newest_lines_and_say_so() {
     };
     let (code, stdout, stderr) = run(
         &["--max-array-size", "3"],
-        r#"print(logs::tail("frontend-6c6d6dfd4d-xg8lp", 5));"#,
+        r#"print(logs::tail("frontend-6c6d6dfd4d-xg8lp", 5).map(|l| l.line));"#,
     );
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout, format!("{:?}\n", &lines[2..]));
     assert_eq!(
         stderr,
-        "logs::tail: kept the newest 3 lines (81 bytes); older lines were left out (the sandbox limit is 3 lines; raise it with --max-array-size N)\n"
+        "logs::tail: kept the newest 3 lines (183 bytes with their pod and container names); older lines were left out (the sandbox limit is 3 lines; raise it with --max-array-size N)\n"
     );
     // The string limit reaches the API server as `limitBytes`: it cuts the log there.
     // 60 bytes: two whole 27-byte lines and the start of the third, as `kubectl logs
-    // --limit-bytes 60` shows them.
+    // --limit-bytes 60` shows them. Each line then weighs its pod's (25 bytes) and
+    // container's (9) names too: only the last, 4 + 34 bytes, fits in the result.
     let (code, stdout, stderr) = run(
         &["--max-string-size", "60"],
-        r#"for l in logs::since("frontend-6c6d6dfd4d-xg8lp", "1h") { print(l); }"#,
+        r#"for l in logs::since("frontend-6c6d6dfd4d-xg8lp", "1h") { print(l.line); }"#,
     );
     assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(stdout, format!("{}\n{}\nline\n", lines[0], lines[1]));
+    assert_eq!(stdout, "line\n");
     assert_eq!(
         stderr,
-        "logs::since: the API server cut the log at the string limit: kept its start, later lines were left out (the sandbox limit is 60 bytes; raise it with --max-string-size N)\n"
+        "logs::since: the API server cut the log at the string limit: kept its start, later lines were left out (the sandbox limit is 60 bytes; raise it with --max-string-size N)\n\
+         logs::since: kept the newest 1 lines (38 bytes with their pod and container names); older lines were left out (the sandbox limit is 60 bytes; raise it with --max-string-size N)\n"
     );
     let (code, _, stderr) = run(
         &["--max-array-size", "3"],
@@ -539,7 +538,10 @@ fn follow_ends_on_timeout_with_the_lines_seen() {
         vec!["a".into(), "b".into()],
     );
     let v = lab.ok(r#"logs::follow("frontend-6c6d6dfd4d-xg8lp", #{timeout: "400ms"})"#);
-    assert_eq!(format!("{v:?}"), r#"["a", "b"]"#);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"[#{"container": "php-redis", "line": "a", "pod": "frontend-6c6d6dfd4d-xg8lp"}, #{"container": "php-redis", "line": "b", "pod": "frontend-6c6d6dfd4d-xg8lp"}]"#
+    );
     lab.eventually("the follow stream is closed", |s| s.open_log_streams() == 0);
 }
 
@@ -551,7 +553,9 @@ fn follow_keeps_only_the_last_lines_when_asked() {
     let lines: Vec<String> = (1..=5).map(|i| format!("line {i}")).collect();
     lab.server
         .set_logs("default", "frontend-6c6d6dfd4d-xg8lp", None, lines);
-    let v = lab.ok(r#"logs::follow("frontend-6c6d6dfd4d-xg8lp", #{timeout: "300ms", keep: 2})"#);
+    let v = lab.ok(
+        r#"logs::follow("frontend-6c6d6dfd4d-xg8lp", #{timeout: "300ms", keep: 2}).map(|l| l.line)"#,
+    );
     assert_eq!(format!("{v:?}"), r#"["line 4", "line 5"]"#);
 }
 
@@ -592,7 +596,7 @@ fn exec_stream_stops_when_the_callback_returns_false() {
 
 // Double: counts open exec WebSockets.
 #[test]
-fn exec_timeout_closes_the_session() {
+fn exec_timeout_is_a_result_and_closes_the_session() {
     let mut lab = Lab::new();
     frontend_deployment_and_pod(&lab);
     lab.server.on_exec(|_| ExecReply {
@@ -601,11 +605,13 @@ fn exec_timeout_closes_the_session() {
         exit_code: 0,
         keep_open: true,
     });
-    let err = lab
-        .err(r#"kube::exec("frontend-6c6d6dfd4d-xg8lp", ["sleep", "100"], #{timeout: "300ms"})"#);
-    assert!(
-        err.contains("timed out after 300ms (the exec was closed)"),
-        "{err}"
+    let r = lab.ok(
+        r#"let r = kube::exec("frontend-6c6d6dfd4d-xg8lp", ["sleep", "100"], #{timeout: "300ms"});
+           [r.timed_out, r.code, r.signal, r.error]"#,
+    );
+    assert_eq!(
+        format!("{r:?}"),
+        r#"[true, (), (), "`sleep 100` in pod default/frontend-6c6d6dfd4d-xg8lp timed out after 300ms (the exec was closed)"]"#
     );
     lab.eventually("the exec session is closed", |s| {
         s.open_exec_sessions() == 0

@@ -7,10 +7,9 @@
 //! The handout's data and the SNAT counterparts are in `tests/lab/handout.rhai`, written as the
 //! maps the tcpdump, monitor and access-log parsers return.
 
-#[path = "lab/source_ip.rs"]
+mod live_cilium;
 mod source_ip;
-#[path = "lab/support.rs"]
-mod support;
+pub mod support;
 
 use support::{docker_available, eval_in, labsh, root, texts, verdict};
 
@@ -826,6 +825,41 @@ fn preflight_names_the_dead_docker_socket_and_the_missing_tools() {
 }
 
 #[test]
+fn a_lab_that_needs_neither_kind_nor_helm_asks_only_for_what_it_needs() {
+    // Issue 21: no kind, helm nor tcpdump on PATH, no Docker; the lab asks for Docker and
+    // tcpdump only: those two FAIL, kind and helm are not even listed.
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("preflight.rhai");
+    std::fs::write(
+        &script,
+        "import \"lab\" as lab;\nprint(lab::preflight(#{only: [\"tcpdump\", \"docker\"]}));\n",
+    )
+    .unwrap();
+    let host = format!("unix://{}", dir.path().join("nope.sock").display());
+    let out = labsh(
+        &["run", script.to_str().unwrap()],
+        &[
+            ("DOCKER_HOST", &host),
+            ("PATH", dir.path().to_str().unwrap()),
+        ],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let marks: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  ["))
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(marks, ["[FAIL] Docker", "[FAIL] tcpdump"], "{stdout}");
+    assert!(stdout.trim_end().ends_with("false"), "{stdout}");
+    let err = eval_in(".", r#"preflight::run(#{only: ["kind", "tcpdum"]})"#).unwrap_err();
+    assert!(
+        err.contains("preflight::run: option `only`: unknown preflight item `tcpdum`; did you mean `tcpdump`?"),
+        "{err}"
+    );
+}
+
+#[test]
 fn preflight_refuses_options_it_cannot_read() {
     let err = eval_in(".", r#"preflight::run(#{cilium: "banana"})"#).unwrap_err();
     assert!(
@@ -1051,15 +1085,17 @@ fn rehearsal_on_a_snat_datapath_fails_three_checks_saying_why() {
             "CHECK FAIL cilium monitor : trace world -> frontend (state new, orig-ip client) et réponse (2 evidence lines)",
         ]
     );
-    assert!(r.has("  ✘ the pod saw node address(es) 172.18.0.3, 172.18.0.4, 172.18.0.5 as the client instead of 172.18.0.1: a node SNATed the request, the source IP was not preserved"));
+    assert!(r.has("REASON the pod saw node address(es) 172.18.0.3, 172.18.0.4, 172.18.0.5 as the client instead of 172.18.0.1: a node SNATed the request, the source IP was not preserved"));
     assert!(
-        r.starting("  ✘ the SYN reached the pod from 172.18.0.3 (the node the client called)")
+        r.starting("REASON the SYN reached the pod from 172.18.0.3 (the node the client called)")
             .len()
             == 1
     );
     assert!(
-        r.starting("  ✘ the request came from identity remote-node (source 172.18.0.3), not world")
-            .len()
+        r.starting(
+            "REASON the request came from identity remote-node (source 172.18.0.3), not world"
+        )
+        .len()
             == 1
     );
 }
@@ -1069,7 +1105,7 @@ fn rehearsal_on_a_snat_datapath_fails_three_checks_saying_why() {
 /// The real lab: kind cluster, Cilium 1.12.1 from helm.cilium.io, the Guestbook frontend,
 /// captures as root. Needs Docker, kind, helm, tcpdump, root, internet, ~8 GiB of free memory,
 /// ~10 minutes. Run with:
-/// `sudo -E cargo test --test lab -- --ignored tp12_runs_for_real`
+/// `sudo -E cargo test --test labsh lab::tp12_runs_for_real -- --ignored`
 #[test]
 #[ignore = "needs docker, kind, helm, internet"]
 fn tp12_runs_for_real_and_every_check_passes() {
@@ -1084,11 +1120,11 @@ fn tp12_runs_for_real_and_every_check_passes() {
         .status();
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("  ✔ ")).count(),
+        stdout.lines().filter(|l| l.starts_with("  PASS ")).count(),
         4,
         "{stdout}"
     );
-    assert!(!stdout.contains("  ✘ "), "{stdout}");
+    assert!(!stdout.contains("  FAIL "), "{stdout}");
 }
 
 // ─── Verdicts on packets captured from the rehearsal's datapath, in each mode ─────────────
@@ -1415,5 +1451,46 @@ fn monitor_trace_for_snat_expects_the_called_node_as_the_source() {
             "with the client's address: nothing SNATed it, yet the cluster is in snat mode"
         ),
         "{v:?}"
+    );
+}
+
+// ─── Shipped labs ────────────────────────────────────────────────────────────────────────
+
+/// Every `.rhai` file in `dir` and its subfolders.
+fn rhai_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rhai_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rhai") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_shipped_lab_waits_a_fixed_time() {
+    // Issue 21: a monitor is ready when it has subscribed (`mon.wait_ready()`), a capture
+    // has drained when it went quiet (`cap.wait_idle`), a log line arrived when the follower
+    // saw it (`f.wait`), a Service change is visible when a probe says so (`poll`).
+    let mut files = Vec::new();
+    for dir in ["scripts", "stdlib", "examples"] {
+        rhai_files(&root().join(dir), &mut files);
+    }
+    assert!(files.len() >= 10, "{files:?}");
+    let mut sleeps = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains("sleep(") {
+                sleeps.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        sleeps.is_empty(),
+        "fixed sleeps left:\n{}",
+        sleeps.join("\n")
     );
 }

@@ -2,7 +2,6 @@
 //! source (a test double for the `cilium monitor` exec, see `monitor/scripted_source.rs`)
 //! replaying the TP12 handout's real output.
 
-#[path = "monitor/scripted_source.rs"]
 mod scripted_source;
 
 use std::sync::Arc;
@@ -322,9 +321,14 @@ fn live_print_child() {
 
 #[test]
 fn live_print_shows_the_raw_lines() {
+    // The test's path in the test crate (`monitor::live_print_child`), without the crate.
+    let child = format!(
+        "{}::live_print_child",
+        module_path!().split_once("::").map_or("", |(_, m)| m)
+    );
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "live_print_child",
+            child.as_str(),
             "--exact",
             "--ignored",
             "--nocapture",

@@ -4,15 +4,12 @@
 //! (`cilium monitor -v --related-to 1890`, TP12), and every way the monitor ends closes the
 //! exec's WebSocket — the server counts the sessions still open.
 
-#[path = "support/apiserver/mod.rs"]
-mod apiserver;
-
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use apiserver::{ExecReply, ExecRequest, TestApiServer};
+use crate::support::apiserver::{ExecReply, ExecRequest, TestApiServer};
 use labsh::{Session, Workbench};
 use rhai::{Array, Dynamic, Map};
 use serde_json::{Value, json};
@@ -738,4 +735,65 @@ fn print_mode_at_the_prompt_shows_each_event_once() {
     lab.eventually("the monitor execs are closed", |s| {
         s.open_exec_sessions() == 0
     });
+}
+
+#[test]
+fn wait_ready_returns_once_the_monitor_has_subscribed_and_wait_idle_once_the_events_stop() {
+    // Issue 21: no fixed sleep before sending traffic (the header says the monitor listens)
+    // nor before stopping (the events of the exchange are in once they stop coming).
+    let mut lab = Lab::new();
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        "cilium-agent",
+        "lab-worker",
+    ));
+    lab.answer_execs(
+        Agent::CiliumDbg,
+        ExecReply::stream(&HANDOUT, Duration::from_millis(150)),
+    );
+    let v = lab.ok(r#"let mon = monitor::start("lab-worker");
+           mon.wait_ready("10s");
+           let first = mon.events()[0].raw;
+           let drained = mon.wait_idle("1s", "20s");
+           [first, drained, mon.received, mon.stop().len()]"#);
+    let v = v.try_cast::<Array>().unwrap();
+    assert_eq!(v[0].to_string(), HANDOUT[0]);
+    assert_eq!(v[1].as_bool(), Ok(true));
+    assert_eq!(v[2].as_int(), Ok(HANDOUT.len() as i64));
+    assert_eq!(v[3].as_int(), Ok(HANDOUT.len() as i64));
+}
+
+#[test]
+fn wait_ready_on_a_monitor_that_never_subscribes_says_why() {
+    // An agent whose monitor fails at once, and one that prints events but no header.
+    let mut lab = Lab::new();
+    lab.server.insert(pod(
+        "kube-system",
+        "cilium-a1",
+        "cilium-agent",
+        "lab-worker",
+    ));
+    lab.answer_execs(
+        Agent::CiliumDbg,
+        ExecReply::lines(&[], 1).with_stderr("Error: cannot connect to the monitor socket"),
+    );
+    let err = lab.err(r#"let mon = monitor::start("lab-worker"); mon.wait_ready("10s")"#);
+    assert!(err.contains("mon.wait_ready:"), "{err}");
+    assert!(err.contains("ended before subscribing to events"), "{err}");
+    assert!(
+        err.contains("cannot connect to the monitor socket"),
+        "{err}"
+    );
+    lab.answer_execs(
+        Agent::CiliumDbg,
+        ExecReply::stream(&HANDOUT[3..], Duration::from_millis(5)),
+    );
+    let err = lab.err(r#"let mon = monitor::start("lab-worker"); mon.wait_ready("1s")"#);
+    assert!(
+        err.contains(
+            "printed no \"Listening for events\" line (nor \"Press Ctrl-C to quit\") within 1s"
+        ),
+        "{err}"
+    );
 }

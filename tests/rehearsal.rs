@@ -25,50 +25,25 @@
 //! Needs Docker (skips with a message without it; fails with LABSH_REQUIRE_DOCKER=1), root for
 //! the host-side capture, and tcpdump.
 
-#[path = "support/apiserver/mod.rs"]
-mod apiserver;
-
-// The Docker stand-in kind cluster and the test image, shared with tests/docker.rs (they
-// refer to each other as `super::env`, `super::image`).
-#[path = "docker/cluster.rs"]
-#[allow(dead_code)]
-mod cluster;
-#[path = "docker/env.rs"]
-#[allow(dead_code)]
-mod env;
-#[path = "docker/image.rs"]
-#[allow(dead_code)]
-mod image;
-
-#[path = "kind_helm/support.rs"]
-#[allow(dead_code)]
-mod standins;
-
-#[path = "rehearsal/capture.rs"]
 mod capture;
-#[path = "rehearsal/cluster_state.rs"]
 mod cluster_state;
-#[path = "rehearsal/datapath.rs"]
 mod datapath;
 // labsh's own captures in the nodes: `tcpdump::start(pod)`, `-i any -v` on the pod's node.
-#[path = "rehearsal/node_capture.rs"]
 mod node_capture;
-#[path = "rehearsal/world.rs"]
 mod world;
 
-// Evaluates Rhai in-process, for the verdicts on fresh captures.
-#[path = "lab/support.rs"]
-#[allow(dead_code)]
-mod lab_support;
-
 use std::path::PathBuf;
-// The HTML report of a run, checked in headless Chromium (issue 11).
-#[path = "report/browser.rs"]
-mod browser;
-#[path = "report/rehearsal_html.rs"]
-mod html_report;
 
 use std::time::Duration;
+
+// Shared with the other tiers: the Docker stand-in kind cluster (`tests/docker`), the kind
+// and helm stand-ins (`tests/kind_helm`), in-process Rhai (`tests/lab`), the test API server
+// (`tests/support/apiserver`) and the HTML report's checks in headless Chromium (issue 11).
+use crate::docker::env;
+use crate::kind_helm::support as standins;
+use crate::lab::support as lab_support;
+use crate::report::rehearsal_html as html_report;
+use crate::support::apiserver;
 
 use capture::{
     HostCapture, capture_scenario, fixture_header, fixture_path, handshake_shape, verdict_on,
@@ -264,8 +239,19 @@ fn printed_packets(run: &Run) -> Vec<&str> {
         .lines()
         .skip_while(|l| !l.starts_with("# tcpdump "))
         .skip(1)
-        .take_while(|l| !l.starts_with("  ✘ ") && !l.starts_with("  ✔ "))
+        .take_while(|l| !l.starts_with("  FAIL ") && !l.starts_with("  PASS "))
         .collect()
+}
+
+/// The reason of the first check printed `  VERDICT name: reason` whose reason starts with
+/// `start` (`lab::check` prints the reason on the verdict line).
+fn check_reason<'a>(run: &'a Run, verdict: &str, start: &str) -> Option<&'a str> {
+    let head = format!("  {verdict} ");
+    let needle = format!(": {start}");
+    run.stdout
+        .lines()
+        .filter(|l| l.starts_with(&head))
+        .find_map(|l| l.find(&needle).map(|i| &l[i + 2..]))
 }
 
 /// Removing the world removes its containers and network (the stand-in cluster's guard).
@@ -429,16 +415,21 @@ fn dsr_mode_runs_every_step_with_the_handouts_commands_and_all_four_checks_pass(
         assert_eq!(run.lines_starting(&prefix).len(), 1, "{prefix}\n{all}");
     }
     assert!(
-        run.has("  ✔ all 4 nodes answered HTTP 200 on the NodePort"),
+        check_reason(&run, "PASS", "all 4 nodes answered")
+            == Some("all 4 nodes answered HTTP 200 on the NodePort"),
         "{all}"
     );
 
     // source-ip: the pod's log shows the client's own address for every node called.
-    assert!(
-        run.has(&format!(
-            "  ✔ all 4 requests were logged with the client's own address {}: source IP preserved",
-            world.gateway
-        )),
+    assert_eq!(
+        check_reason(&run, "PASS", "all 4 requests were logged"),
+        Some(
+            format!(
+                "all 4 requests were logged with the client's own address {}: source IP preserved",
+                world.gateway
+            )
+            .as_str()
+        ),
         "{all}"
     );
 
@@ -454,7 +445,8 @@ fn dsr_mode_runs_every_step_with_the_handouts_commands_and_all_four_checks_pass(
         "kubectl apply --server-side -f tp12/frontend-deployment.yaml -f tp12/frontend-svc.yaml"
             .to_string(),
         "kubectl rollout status deployment/frontend -n default --timeout=5m".to_string(),
-        "kubectl logs deployment/frontend --since 2m".to_string(),
+        // Followed from before the requests until the lines arrive (no fixed sleep).
+        "kubectl logs deployment/frontend -n default -f --since 2m --prefix".to_string(),
         format!("tcpdump -n -l -U -i {veth} 'tcp port 80 or tcp port 30000'"),
     ];
     for command in &explained {
@@ -507,11 +499,12 @@ fn dsr_mode_runs_every_step_with_the_handouts_commands_and_all_four_checks_pass(
             "a packet the pod's node should not see: {p}\n{all}"
         );
     }
-    assert!(
-        run.has(&format!(
-            "  ✔ SYN {gw}:{port} -> {pod_ip}:80 arrived with the client's address, and the SYN-ACK left the pod's node as {}:30000 -> {gw}: Direct Server Return",
+    assert_eq!(
+        check_reason(&run, "PASS", &format!("SYN {gw}:{port} -> ")),
+        Some(format!(
+            "SYN {gw}:{port} -> {pod_ip}:80 arrived with the client's address, and the SYN-ACK left the pod's node as {}:30000 -> {gw}: Direct Server Return",
             cp.ip
-        )),
+        ).as_str()),
         "{all}"
     );
 
@@ -911,10 +904,7 @@ fn snat_mode_checks_that_the_source_ip_is_lost_and_the_dsr_verdict_fails_with_th
         world.nodes[0].clone(),
     );
     let pod_node = world.pod_node().clone();
-    let line = run
-        .lines_starting("  ✔ the pod saw node address(es) ")
-        .first()
-        .copied()
+    let line = check_reason(&run, "PASS", "the pod saw node address(es) ")
         .unwrap_or_else(|| panic!("no source-ip PASS:\n{all}"))
         .to_string();
     for n in world.nodes.iter().filter(|n| n.name != pod_node.name) {
@@ -945,10 +935,7 @@ fn snat_mode_checks_that_the_source_ip_is_lost_and_the_dsr_verdict_fails_with_th
         packets.iter().all(|p| !p.contains(&format!(" {gw}."))),
         "the client never crosses the pod's node veth in snat mode:\n{all}"
     );
-    let snat = run
-        .lines_starting(&format!("  ✔ SYN {}:", cp.ip))
-        .first()
-        .copied()
+    let snat = check_reason(&run, "PASS", &format!("SYN {}:", cp.ip))
         .unwrap_or_else(|| panic!("no snat PASS:\n{all}"))
         .to_string();
     assert!(snat.ends_with("— SNAT, as expected in snat mode"), "{snat}");

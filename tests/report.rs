@@ -8,10 +8,10 @@
 //! - the page in Debian's headless Chromium: no console message, the arrows in the DOM, and
 //!   the screenshot the README shows (docs/report-dsr.png).
 //!
-//! `LABSH_BLESS=1 cargo test --test report` rewrites the golden files and the screenshot.
+//! `LABSH_BLESS=1 cargo test --test labsh report::` rewrites the golden files and the screenshot.
 
-#[path = "report/browser.rs"]
-mod browser;
+pub mod browser;
+pub mod rehearsal_html;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -51,10 +51,21 @@ struct Call {
     args: usize,
     pos: Position,
     method: bool,
+    /// The literal maps among the arguments: their index and keys (see
+    /// [`super::options::literal_keys`]).
+    maps: Vec<(usize, Vec<(String, Position)>)>,
+    /// The first argument, when it is a string literal.
+    first_string: Option<String>,
 }
 
 impl Call {
-    fn of(call: &FnCallExpr, pos: Position, method: bool) -> Call {
+    fn of(call: &FnCallExpr, pos: Position, method: bool, text: &str) -> Call {
+        let maps = call
+            .args
+            .iter()
+            .enumerate()
+            .filter_map(|(i, arg)| Some((i, super::options::literal_keys(arg, text)?)))
+            .collect();
         Call {
             name: call.name.to_string(),
             namespace: (!call.namespace.is_empty()).then(|| {
@@ -67,6 +78,11 @@ impl Call {
             args: call.args.len(),
             pos,
             method,
+            maps,
+            first_string: match call.args.first() {
+                Some(Expr::StringConstant(text, _)) => Some(text.to_string()),
+                _ => None,
+            },
         }
     }
 }
@@ -81,10 +97,10 @@ pub fn check(ast: &AST, names: &Names) -> Vec<Diagnostic> {
             | Some(ASTNode::Expr(Expr::FnCall(call, pos)))
                 if call.op_token.is_none() =>
             {
-                calls.push(Call::of(call, *pos, false));
+                calls.push(Call::of(call, *pos, false, names.text));
             }
             Some(ASTNode::Expr(Expr::MethodCall(call, pos))) => {
-                calls.push(Call::of(call, *pos, true))
+                calls.push(Call::of(call, *pos, true, names.text))
             }
             Some(ASTNode::Expr(Expr::Variable(v, _, _))) if !v.2.is_empty() => {
                 paths.push((v.2.root().to_string(), v.2.position()));
@@ -109,7 +125,13 @@ pub fn check(ast: &AST, names: &Names) -> Vec<Diagnostic> {
             None => findings.extend(check_unqualified(c, names)),
             Some((root, depth, pos)) => {
                 if module_use(root, *pos, &mut findings) && *depth == 1 {
-                    findings.extend(check_qualified(c, root, names));
+                    match check_qualified(c, root, names) {
+                        Some(finding) => findings.push(finding),
+                        None => {
+                            findings.extend(check_options(c, root, names));
+                            findings.extend(check_get_target(c, root, names));
+                        }
+                    }
                 }
             }
         }
@@ -263,6 +285,54 @@ fn check_qualified(c: &Call, root: &str, names: &Names) -> Option<Diagnostic> {
             .with_help(crate::call_errors::kubectl_habit(&qualified, given)),
         ),
     }
+}
+
+/// The unknown keys of a literal option map passed to a labsh function
+/// (`kube::apply(m, #{namspace: "x"})`), one finding each, at the key.
+fn check_options(c: &Call, root: &str, names: &Names) -> Vec<Diagnostic> {
+    if names.imports.contains_key(root) || !names.callables.modules.contains_key(root) {
+        return Vec::new(); // a script module: its option maps are its own business
+    }
+    let qualified = format!("{root}::{}", c.name);
+    let Some(spec) = super::options::spec_of(&qualified, c.args) else {
+        return Vec::new();
+    };
+    let Some((_, keys)) = c.maps.iter().find(|(i, _)| *i == spec.index) else {
+        return Vec::new();
+    };
+    keys.iter()
+        .filter(|(key, _)| !spec.keys.contains(&key.as_str()))
+        .map(|(key, pos)| {
+            let help = suggest::did_you_mean(key, spec.keys.iter().copied())
+                .unwrap_or_else(|| format!("its options: {}", spec.keys.join(", ")));
+            Diagnostic::at(
+                format!("unknown option `{key}` of `{qualified}`"),
+                names.source_name,
+                names.text,
+                *pos,
+            )
+            .with_help(Some(help))
+        })
+        .collect()
+}
+
+/// `kube::get("pods")`, kubectl's `get KIND` written as one object's target: what to type.
+fn check_get_target(c: &Call, root: &str, names: &Names) -> Option<Diagnostic> {
+    let one_target = c.args == 1 || c.maps.iter().any(|(i, _)| *i == 1);
+    if root != "kube" || c.name != "get" || !one_target || names.imports.contains_key(root) {
+        return None;
+    }
+    let target = c.first_string.as_deref()?;
+    let parsed = crate::kube::target::Target::parse(target).ok()?;
+    parsed.kind.is_none().then(|| {
+        Diagnostic::at(
+            crate::call_errors::get_without_kind(target),
+            names.source_name,
+            names.text,
+            c.pos,
+        )
+        .with_help(Some(crate::call_errors::KUBECTL_GET.to_string()))
+    })
 }
 
 /// `did you mean `lab::check`?` for a name that exists exactly in another module than

@@ -6,12 +6,13 @@
 //! Findings: syntax errors, undefined variables, unknown modules, imports that do not
 //! resolve, calls of functions that do not exist and calls with an argument count no
 //! overload takes. Each is a [`Diagnostic`] at file:line:col with a "did you mean" when a
-//! name in scope is close. Option maps are not checked: primitives validate their keys when
-//! called (`crate::options::Opts`), and nothing lists them ahead of time.
+//! name in scope is close. The keys of literal option maps passed to labsh's functions are
+//! checked too (`kube::apply(m, #{namspace: "x"})`, see [`options`]).
 
 pub mod callables;
 mod calls;
 pub mod modules;
+mod options;
 pub mod steps;
 mod variables;
 

@@ -74,6 +74,18 @@ let h = helm::version();
 if h.major < 3 { throw "Helm 3 or later is needed, found " + h.version; }
 ```"#;
 
+/// `helm::upgrade_install`'s options (also `crate::checker::options`).
+pub(crate) const UPGRADE_INSTALL_OPTS: &[&str] = &[
+    "repo",
+    "version",
+    "namespace",
+    "create_namespace",
+    "values",
+    "set",
+    "wait",
+    "timeout",
+];
+
 fn upgrade_request(
     ctx: &Ctx,
     release: &str,
@@ -81,20 +93,7 @@ fn upgrade_request(
     opts: Map,
 ) -> ScriptResult<UpgradeInstall> {
     const FUNC: &str = "helm::upgrade_install";
-    let o = Opts::new(
-        FUNC,
-        opts,
-        &[
-            "repo",
-            "version",
-            "namespace",
-            "create_namespace",
-            "values",
-            "set",
-            "wait",
-            "timeout",
-        ],
-    )?;
+    let o = Opts::new(FUNC, opts, UPGRADE_INSTALL_OPTS)?;
     let values = o
         .strings("values")?
         .unwrap_or_default()

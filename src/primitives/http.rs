@@ -18,7 +18,10 @@ pub const FAMILY: Family = Family {
     register,
 };
 
-const OPTS: &[&str] = &["timeout", "headers", "fail"];
+/// `http::get`'s options (also `crate::checker::options`).
+pub(crate) const OPTS: &[&str] = &["timeout", "headers", "fail"];
+/// `http::get_all`'s: [`OPTS`] and `concurrency`.
+pub(crate) const GET_ALL_OPTS: &[&str] = &["timeout", "headers", "fail", "concurrency"];
 
 const GET_DOC: &str = r#"GETs `url` and returns `#{url, status, ms, bytes, body, truncated, headers}` (`ms`: time
 to the last body byte, a float; `headers`: a map with lower-case names; a body longer than
@@ -86,8 +89,8 @@ struct Settings {
     fail: bool,
 }
 
-fn settings(func: &str, opts: Map) -> ScriptResult<Settings> {
-    let o = Opts::new(func, opts, OPTS)?;
+fn settings(func: &str, opts: Map, known: &[&str]) -> ScriptResult<Settings> {
+    let o = Opts::new(func, opts, known)?;
     let headers = o
         .map("headers")?
         .unwrap_or_default()
@@ -156,7 +159,7 @@ fn note_truncated(ctx: &Ctx, func: &str, url: &str, r: &Result<Response, ProbeEr
 }
 
 fn get(ctx: &Ctx, url: &str, opts: Map) -> ScriptResult<Map> {
-    let s = settings("http::get", opts)?;
+    let s = settings("http::get", opts, OPTS)?;
     let req = request(ctx, url, &s);
     ctx.explain(&probe::curl_argv(&req));
     let r = ctx.block_on(probe::get(&req)).script()?;
@@ -182,7 +185,7 @@ fn get_all(ctx: &Ctx, urls: Array, mut opts: Map) -> ScriptResult<Array> {
             }
         },
     };
-    let s = settings(F, opts)?;
+    let s = settings(F, opts, GET_ALL_OPTS)?;
     let urls = urls
         .iter()
         .map(|u| {

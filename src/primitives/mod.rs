@@ -12,6 +12,8 @@
 //! | Rhai module   | file or folder            | parts                                          |
 //! |---------------|---------------------------|------------------------------------------------|
 //! | (global)      | `builtins.rs`             | `env`, `exit_with`, `sleep`, `shown`           |
+//! | (global)      | `strings.rs`              | `trimmed`, `trimmed_start`, `trimmed_end`, `replaced` (values, beside Rhai's in-place `trim`, `replace`) |
+//! | `time::`      | `time.rs`                 | `now`, `stamp`                                 |
 //! | (global)      | `records.rs`              | the `Record` type's methods; every engine has them (`workbench`) |
 //! | `args::`      | `args.rs`                 | also `import "args"` (`crate::stdlib::NATIVE`) |
 //! | `proc::`      | `proc.rs`                 |                                                |
@@ -27,7 +29,7 @@
 //! | `steps::`     | `steps.rs`                |                                                |
 //! | `checks::`    | `checks.rs`               |                                                |
 //! | `report::`    | `report.rs`               |                                                |
-//! | `kube::`      | `kube/`                   | `context.rs`, `apply.rs`, `objects.rs`, `waits.rs`, `exec.rs`, `types.rs` (`Pod`, `Service`), `options.rs`, shared helpers in `mod.rs` |
+//! | `kube::`      | `kube/`                   | `context.rs`, `apply.rs`, `objects.rs`, `waits.rs`, `exec.rs`, `probe.rs`, `policy.rs`, `types.rs` (`Pod`, `Service`), `options.rs`, shared helpers in `mod.rs` |
 //! | `monitor::`   | `monitor/`                | `mod.rs` (`parse`, the `Monitor` methods), `start.rs` (`start`, `capture`), `lookup.rs` (`agent_pod`, `endpoint_id`) |
 //!
 //! The domain code behind them is in the Rhai-free core crate, `labsh_core`, in modules of
@@ -47,6 +49,7 @@ pub mod args;
 pub mod builtins;
 pub mod checks;
 pub mod cluster;
+pub mod follower;
 pub mod fs;
 pub mod helm;
 pub mod http;
@@ -59,7 +62,9 @@ pub mod proc;
 pub mod records;
 pub mod report;
 pub mod steps;
+pub mod strings;
 pub mod tcpdump;
+pub mod time;
 pub mod yaml;
 
 /// One family of primitives: its name and how to register it. Several families may add
@@ -79,6 +84,8 @@ pub struct Family {
 pub fn all() -> Vec<Family> {
     vec![
         builtins::FAMILY,
+        strings::FAMILY,
+        time::FAMILY,
         args::FAMILY,
         proc::FAMILY,
         fs::FAMILY,

@@ -9,7 +9,7 @@ use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
 use crate::options::Opts;
 use crate::preflight::facts::{self, HostFiles};
-use crate::preflight::{self, Item, Profile, Version};
+use crate::preflight::{self, Item, Need, Profile, Version};
 use crate::primitives::{Family, Registry};
 
 // Tests that need capture rights ask the same question (tests/docker/env.rs).
@@ -36,7 +36,9 @@ v0.20; on cgroup v1 a node image built by kind ≥ v0.20 and Kubernetes ≤ 1.34
 for 1.12, ≥ 3.13 for current), tcpdump, capture rights, memory.
 
 Options say what the lab will run: `cilium` (the chart version), `node_image` (`--image`;
-`()` for kind's default), `node_image_kind` (the kind release that built it). Files are read
+`()` for kind's default), `node_image_kind` (the kind release that built it), `only` (the
+items the lab needs, by key: `kernel`, `cgroups`, `inotify`, `docker`, `docker_cgroupns`,
+`disk`, `kind`, `helm`, `tcpdump`, `capture_rights`, `memory`; default: all). Files are read
 below `LABSH_HOST_ROOT` when set (default `/`).
 
 ```rhai
@@ -44,13 +46,14 @@ let p = preflight::run(#{cilium: "1.12.1"});
 for item in p.items {
     if item.level != "ok" { print(item.name + ": " + item.detail + " → " + item.fix); }
 }
+let q = preflight::run(#{only: ["docker", "tcpdump", "capture_rights"]});
 ```"#;
 
 /// Registers `preflight::run`.
 pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let c = ctx.clone();
     reg.func("preflight", "run", &["Map"], RUN_DOC, move || {
-        run(&c, Profile::default())
+        run(&c, Profile::default(), None)
     });
     let c = ctx.clone();
     reg.func(
@@ -58,13 +61,27 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "run",
         &["opts: Map", "Map"],
         RUN_DOC,
-        move |opts: Map| run(&c, profile(opts)?),
+        move |opts: Map| {
+            let (profile, only) = profile(opts)?;
+            run(&c, profile, only)
+        },
     );
 }
 
-fn profile(opts: Map) -> ScriptResult<Profile> {
+/// The keys of `preflight::run`'s option map (also the checker's table).
+pub const OPTS: &[&str] = &["cilium", "node_image", "node_image_kind", "only"];
+
+fn profile(opts: Map) -> ScriptResult<(Profile, Option<Vec<Need>>)> {
     const FUNC: &str = "preflight::run";
-    let o = Opts::new(FUNC, opts, &["cilium", "node_image", "node_image_kind"])?;
+    let o = Opts::new(FUNC, opts, OPTS)?;
+    let only = o
+        .strings("only")?
+        .map(|keys| {
+            keys.iter()
+                .map(|k| Need::parse(k).map_err(|e| error(format!("{FUNC}: option `only`: {e}"))))
+                .collect::<ScriptResult<Vec<Need>>>()
+        })
+        .transpose()?;
     let version = |key: &str| -> ScriptResult<Option<Version>> {
         match o.string(key)? {
             None => Ok(None),
@@ -75,14 +92,15 @@ fn profile(opts: Map) -> ScriptResult<Profile> {
             }),
         }
     };
-    Ok(Profile {
+    let profile = Profile {
         cilium: version("cilium")?,
         node_image: o.string("node_image")?,
         node_image_kind: version("node_image_kind")?,
-    })
+    };
+    Ok((profile, only))
 }
 
-fn run(ctx: &Ctx, profile: Profile) -> ScriptResult<Map> {
+fn run(ctx: &Ctx, profile: Profile, only: Option<Vec<Need>>) -> ScriptResult<Map> {
     let token = ctx.cancel_token();
     for argv in [
         &["kind", "version"][..],
@@ -96,7 +114,7 @@ fn run(ctx: &Ctx, profile: Profile) -> ScriptResult<Map> {
     let facts = ctx
         .block_on(facts::gather(&files, &endpoint, &token))
         .script()?;
-    let items = preflight::evaluate(&facts, &profile);
+    let items = preflight::evaluate_only(&facts, &profile, only.as_deref());
     let ok = items.iter().all(|i| i.level != preflight::Level::Fail);
     let mut out = Map::new();
     out.insert("ok".into(), ok.into());

@@ -1,6 +1,6 @@
 //! `steps::enter`: the native side of `lab::step`. It numbers the steps, honours `--from ID`
 //! (steps before ID are skipped) and `--step` (a pause before each step: Enter runs it, `s`
-//! skips it, `q` quits), and remembers the current step so checks can name it. Each step is
+//! skips it, `q` quits; one key on a terminal, no Enter after `s` or `q`), and remembers the current step so checks can name it. Each step is
 //! also entered in the report's [`Journal`] (when it ran, how it ended); `steps::leave`, called
 //! by `lab::step` when the body returns, closes it there.
 
@@ -139,16 +139,52 @@ fn enter(ctx: &Ctx, id: &str, title: &str) -> ScriptResult<bool> {
     Ok(true)
 }
 
-/// Asks on stderr and reads the answer from stdin (the terminal, or a pipe in tests);
-/// Ctrl-C interrupts the wait.
+/// Asks on stderr and reads the answer from stdin: one key on a terminal (`s`, no Enter
+/// after it), one line from a pipe (tests, scripted runs). Ctrl-C interrupts the wait.
 fn ask(ctx: &Ctx, n: usize) -> ScriptResult<Answer> {
+    let keys = labsh_core::keys::SingleKeys::enable();
     loop {
         ctx.output()
             .eprint(&format!("Run step {n}? [Enter] run, s skip, q quit: "));
-        let line = ctx.block_on(read_line()).script()?;
-        if let Some(answer) = parse_answer(line.as_deref()) {
+        let answer = if keys.is_some() {
+            let key = ctx.block_on(read_key()).script()?;
+            let answer = parse_key(key);
+            // The key is not echoed: say what it did, on the prompt's line.
+            ctx.output().eprintln(match answer {
+                Some(Answer::Run) => "run",
+                Some(Answer::Skip) => "skip",
+                Some(Answer::Quit) => "quit",
+                None => "?",
+            });
+            answer
+        } else {
+            let line = ctx.block_on(read_line()).script()?;
+            parse_answer(line.as_deref())
+        };
+        if let Some(answer) = answer {
             return Ok(answer);
         }
+    }
+}
+
+/// Reads one key (`Enter` runs, `s` skips, `q` quits; anything else asks again; `None`,
+/// the end of input, quits).
+pub fn parse_key(key: Option<u8>) -> Option<Answer> {
+    match key {
+        None | Some(b'q') | Some(b'Q') | Some(4) => Some(Answer::Quit),
+        Some(b'\r') | Some(b'\n') | Some(b'r') | Some(b'y') => Some(Answer::Run),
+        Some(b's') | Some(b'S') => Some(Answer::Skip),
+        Some(_) => None,
+    }
+}
+
+/// One byte of stdin; `None` at EOF.
+async fn read_key() -> Option<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut byte = [0u8; 1];
+    match tokio::io::stdin().read(&mut byte).await {
+        Ok(1) => Some(byte[0]),
+        _ => None,
     }
 }
 
@@ -180,5 +216,14 @@ mod tests {
         assert_eq!(parse_answer(Some(" q ")), Some(Answer::Quit));
         assert_eq!(parse_answer(None), Some(Answer::Quit));
         assert_eq!(parse_answer(Some("what")), None);
+    }
+
+    #[test]
+    fn a_single_key_answers_without_enter() {
+        assert_eq!(parse_key(Some(b's')), Some(Answer::Skip));
+        assert_eq!(parse_key(Some(b'q')), Some(Answer::Quit));
+        assert_eq!(parse_key(Some(b'\r')), Some(Answer::Run));
+        assert_eq!(parse_key(None), Some(Answer::Quit));
+        assert_eq!(parse_key(Some(b'x')), None);
     }
 }

@@ -5,18 +5,17 @@ use crate::errors::{IntoScript, Script};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, NativeCallContext, Variant};
+use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext, Variant};
 
 use crate::context::Ctx;
 use crate::docker::{Node, client};
-use crate::errors::{ScriptResult, error, interrupted};
-use crate::follow::{WaitError, WaitSpec};
+use crate::errors::{ScriptResult, error};
 use crate::kube::typed::Pod;
 use crate::node::cluster::{AccessMode, AnyCluster};
 use crate::node::debug_pod::DebugPodConfig;
 use crate::node::{ClusterNode, NodeAccess};
 use crate::options::Opts;
-use crate::primitives::{Family, Registry};
+use crate::primitives::{Family, Registry, follower};
 use crate::process::{ProcessError, Spec};
 use crate::records::{PACKET, Record};
 use crate::shown::shown_if;
@@ -33,7 +32,8 @@ pub const FAMILY: Family = Family {
     register,
 };
 
-const START_OPTS: &[&str] = &[
+/// `tcpdump::start`'s options (also `crate::checker::options`).
+pub(crate) const START_OPTS: &[&str] = &[
     "filter", "side", "iface", "count", "snaplen", "print", "verbose", "ether",
 ];
 
@@ -137,6 +137,18 @@ cap.wait(#{"until": |p| p.proto == "icmp" && p.dst == "127.0.0.1", timeout: "5s"
 let pkts = cap.stop();
 ```"#;
 
+const WAIT_IDLE_DOC: &str = r#"Blocks until no packet arrived for `idle` (the capture has drained: the last packets
+of an exchange are in), tcpdump exited, or `timeout` passed while packets kept coming.
+Returns `true` when drained (or exited), `false` when the traffic never paused. The quiet
+spell counts from the call or from the last packet. Ctrl-C interrupts it.
+
+```rhai
+let cap = tcpdump::start("lo", #{filter: "tcp port 8080"});
+http::get("http://127.0.0.1:8080/", #{fail: false});
+cap.wait_idle("300ms", "5s");
+let pkts = cap.stop();
+```"#;
+
 const STATS_DOC: &str = r#"tcpdump's closing statistics once it has exited: `#{captured, received, dropped}`
 (`()` for a figure it did not print), plus `packets` (how many lines were parsed).
 
@@ -223,14 +235,29 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["cap: Capture", "opts: Map", "i64"],
         WAIT_DOC,
         move |nctx: NativeCallContext, cap: &mut Capture, opts: Map| -> ScriptResult<i64> {
-            let o = Opts::new("cap.wait", opts, &["count", "timeout", "until"])?;
-            let count = o.int("count")?.map(|n| n.max(0) as u64);
-            let timeout = o.duration("timeout")?;
-            match o.get("until") {
-                None => wait(&c, cap, count, timeout)?,
-                Some(until) => wait_until(&c, &nctx, cap, count, timeout, until)?,
-            }
+            const FUNC: &str = "cap.wait";
+            let o = Opts::new(FUNC, opts, follower::WAIT_OPTS)?;
+            follower::wait(
+                &nctx,
+                FUNC,
+                &o,
+                "packet",
+                |p: &Arc<Packet>| crate::convert::to_dynamic(&**p),
+                |spec, until| cap.follower().wait(&c, spec, until),
+            )?;
             Ok(cap.len() as i64)
+        },
+    );
+    let c = ctx.clone();
+    reg.method(
+        "wait_idle",
+        &["cap: Capture", "idle: Dynamic", "timeout: Dynamic", "bool"],
+        WAIT_IDLE_DOC,
+        move |cap: &mut Capture, idle: Dynamic, timeout: Dynamic| -> ScriptResult<bool> {
+            let (idle, timeout) =
+                crate::options::idle_and_timeout("cap.wait_idle", &idle, &timeout)?;
+            let idle = cap.follower().wait_idle(&c, idle, timeout).script()?;
+            Ok(idle != crate::follow::Idle::Busy)
         },
     );
     reg.method(
@@ -823,40 +850,6 @@ fn wait(
     timeout: Option<Duration>,
 ) -> ScriptResult<()> {
     cap.wait(ctx, count, timeout).script()
-}
-
-/// `cap.wait` with `until`: the closure gets each stored packet as a map.
-fn wait_until(
-    ctx: &Ctx,
-    nctx: &NativeCallContext,
-    cap: &Capture,
-    count: Option<u64>,
-    timeout: Option<Duration>,
-    until: &Dynamic,
-) -> ScriptResult<()> {
-    const FUNC: &str = "cap.wait";
-    let f = until.clone().try_cast::<FnPtr>().ok_or_else(|| {
-        error(format!(
-            "{FUNC}: option `until` must be a closure `|packet| bool`, got {} `{until}`",
-            until.type_name()
-        ))
-    })?;
-    let mut check = |p: &Arc<Packet>| -> ScriptResult<bool> {
-        let result: Dynamic = f.call_within_context(nctx, (crate::convert::to_dynamic(&**p),))?;
-        result.as_bool().map_err(|_| {
-            error(format!(
-                "{FUNC}: `until` must return true or false, got {} `{result}`",
-                result.type_name()
-            ))
-        })
-    };
-    cap.follower()
-        .wait(ctx, WaitSpec { count, timeout }, Some(&mut check))
-        .map_err(|e| match e {
-            WaitError::Interrupted => interrupted(),
-            WaitError::Until(e) => e,
-        })?;
-    Ok(())
 }
 
 fn stop(ctx: &Ctx, cap: &Capture) -> ScriptResult<Dynamic> {

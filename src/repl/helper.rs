@@ -3,11 +3,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use rhai::{Dynamic, Engine};
+use rhai::Dynamic;
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
-use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::validate::Validator;
 use rustyline::{Context, Helper};
 
 use crate::catalog::Catalog;
@@ -36,16 +36,12 @@ pub struct Known {
 pub struct LabHelper {
     /// Shared with the REPL loop, which refreshes the variables.
     pub known: Arc<Mutex<Known>>,
-    parser: Engine,
 }
 
 impl LabHelper {
     /// A helper completing from `known`.
     pub fn new(known: Arc<Mutex<Known>>) -> Self {
-        LabHelper {
-            known,
-            parser: Engine::new_raw(),
-        }
+        LabHelper { known }
     }
 }
 
@@ -67,7 +63,7 @@ pub fn candidates(known: &Known, line: &str, pos: usize) -> (usize, Vec<String>)
     let mut out: Vec<String> = Vec::new();
     let (replace_from, prefix) = if let Some(dot) = word.rfind('.') {
         let (base, prefix) = (&word[..dot], &word[dot + 1..]);
-        out.extend(members(known, base));
+        out.extend(members(known, base, &before[..start]));
         (start + dot + 1, prefix)
     } else if let Some(sep) = word.rfind("::") {
         let (module, prefix) = (&word[..sep], &word[sep + 2..]);
@@ -100,17 +96,23 @@ pub fn candidates(known: &Known, line: &str, pos: usize) -> (usize, Vec<String>)
     (replace_from, out)
 }
 
-/// Properties and methods of the value named by `base` (`r`, `r.metadata`).
-fn members(known: &Known, base: &str) -> Vec<String> {
+/// Properties and methods of the value named by `base` (`r`, `r.metadata`): a variable in
+/// scope, or one the line being typed defines with a literal (`let word = "hello"; word.`).
+fn members(known: &Known, base: &str, earlier: &str) -> Vec<String> {
     let mut parts = base.split('.');
-    let Some(var) = parts
-        .next()
-        .and_then(|n| known.vars.iter().find(|v| v.name == n))
-    else {
+    let Some(name) = parts.next() else {
         return Vec::new();
     };
-    let mut value = crate::records::records_to_maps(&var.value);
-    let mut type_name = var.type_name.clone();
+    let (mut value, mut type_name) = match known.vars.iter().find(|v| v.name == name) {
+        Some(var) => (
+            crate::records::records_to_maps(&var.value),
+            var.type_name.clone(),
+        ),
+        None => match literal_type(earlier, name) {
+            Some(t) => (Dynamic::UNIT, t.to_string()),
+            None => return Vec::new(),
+        },
+    };
     for part in parts {
         let next = value
             .read_lock::<rhai::Map>()
@@ -134,7 +136,7 @@ fn members(known: &Known, base: &str) -> Vec<String> {
         let Some(first) = f.first_type() else {
             continue;
         };
-        if !first.eq_ignore_ascii_case(&type_name) {
+        if !receiver_type(&first).eq_ignore_ascii_case(&type_name) {
             continue;
         }
         if let Some(prop) = f.property() {
@@ -144,6 +146,41 @@ fn members(known: &Known, base: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// A receiver type as [`script_type`] names it: Rhai's metadata writes a string parameter
+/// `&str`, `ImmutableString` or `String`, an integer `INT` or `i64`.
+fn receiver_type(t: &str) -> &str {
+    match t {
+        "&str" | "ImmutableString" | "String" | "&mut ImmutableString" => "String",
+        "INT" => "i64",
+        "FLOAT" => "f64",
+        other => other,
+    }
+}
+
+/// The type of the literal `name` is given in `line` before the cursor (`let name = "…"`,
+/// `[…]`, `#{…}`, a number), for completion before the line is run.
+fn literal_type(line: &str, name: &str) -> Option<&'static str> {
+    let decl = [format!("let {name} ="), format!("const {name} =")]
+        .into_iter()
+        .filter_map(|d| line.rfind(&d).map(|i| i + d.len()))
+        .max()?;
+    let value = line[decl..].trim_start();
+    let first = value.chars().next()?;
+    Some(match first {
+        '"' | '`' => "String",
+        '[' => "Array",
+        '#' if value.starts_with("#{") => "Map",
+        c if c.is_ascii_digit() => {
+            let number: String = value
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '_')
+                .collect();
+            if number.contains('.') { "f64" } else { "i64" }
+        }
+        _ => return None,
+    })
 }
 
 /// A value's type as Rhai's metadata names it (`Map`, `Array`, `String`, `i64`, `Node`).
@@ -188,17 +225,9 @@ impl Completer for LabHelper {
     }
 }
 
-impl Validator for LabHelper {
-    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        let input = ctx.input();
-        if input.trim_start().starts_with(':') || !super::input::is_incomplete(&self.parser, input)
-        {
-            Ok(ValidationResult::Valid(None))
-        } else {
-            Ok(ValidationResult::Incomplete)
-        }
-    }
-}
+/// Every line is accepted as typed: the REPL loop decides whether the input goes on, and
+/// asks for the next line with a continuation prompt.
+impl Validator for LabHelper {}
 
 impl Hinter for LabHelper {
     type Hint = String;
@@ -230,6 +259,9 @@ mod tests {
             f(None, "sleep", &["d: Dynamic"]),
             f(None, "keys", &["map: &mut Map"]),
             f(None, "get$ip", &["node: Node"]),
+            f(None, "to_upper", &["string: &str"]),
+            f(None, "trim", &["string: &mut ImmutableString"]),
+            f(None, "push", &["array: &mut Array", "item: Dynamic"]),
         ];
         let mut map = rhai::Map::new();
         map.insert("stdout".into(), Dynamic::from("x"));
@@ -277,6 +309,23 @@ mod tests {
                     "stdout".to_string()
                 ]
             )
+        );
+    }
+
+    #[test]
+    fn a_string_completes_its_methods_even_before_the_line_runs() {
+        let line = r#"let word = "hello"; word."#;
+        assert_eq!(
+            candidates(&known(), line, line.len()),
+            (
+                line.len(),
+                vec!["to_upper(".to_string(), "trim(".to_string()]
+            )
+        );
+        let line = "let xs = [1, 2]; xs.p";
+        assert_eq!(
+            candidates(&known(), line, line.len()),
+            (line.len() - 1, vec!["push(".to_string()])
         );
     }
 }

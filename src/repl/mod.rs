@@ -38,6 +38,11 @@ enum Outcome {
     Quit,
 }
 
+/// The prompt.
+const PROMPT: &str = "labsh> ";
+/// The prompt of a line that continues an unfinished input (as wide as [`PROMPT`]).
+const CONTINUATION: &str = "  ...> ";
+
 /// The history file: `$XDG_STATE_HOME/labsh/history` or `~/.local/state/labsh/history`.
 pub fn history_path() -> Option<PathBuf> {
     let state = std::env::var_os("XDG_STATE_HOME")
@@ -84,12 +89,27 @@ pub fn interactive(session: &mut Session) -> u8 {
         env!("CARGO_PKG_VERSION")
     ));
     let mut n = 0;
+    let parser = rhai::Engine::new_raw();
+    // The input so far when it continues on the next line (an unclosed brace).
+    let mut pending = String::new();
     loop {
-        match editor.readline("labsh> ") {
+        let prompt = if pending.is_empty() {
+            PROMPT
+        } else {
+            CONTINUATION
+        };
+        match editor.readline(prompt) {
             Ok(line) => {
-                if line.trim().is_empty() {
+                if pending.is_empty() && line.trim().is_empty() {
                     continue;
                 }
+                pending.push_str(&line);
+                if !pending.trim_start().starts_with(':') && input::is_incomplete(&parser, &pending)
+                {
+                    pending.push('\n');
+                    continue;
+                }
+                let line = std::mem::take(&mut pending);
                 let _ = editor.add_history_entry(line.as_str());
                 if let Some(path) = &history {
                     let _ = editor.save_history(path);
@@ -112,7 +132,11 @@ pub fn interactive(session: &mut Session) -> u8 {
                 let modules_changed = line.contains("import") || line.trim_start().starts_with(':');
                 refresh(session, &known, modules_changed);
             }
-            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Interrupted) => {
+                // Ctrl-C drops an unfinished input, as a shell does.
+                pending.clear();
+                continue;
+            }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 stdio::errln(&format!("error: cannot read the terminal: {e}"));
@@ -229,6 +253,12 @@ fn handle(session: &mut Session, input: &str, source_name: &str) -> Outcome {
 /// `print(x)` shows in full what the prompt cut.
 fn install(session: &mut Session) {
     help::install(session);
+    // A script `:load`ed here reads `ARGS` (no arguments at the prompt), and the stdlib
+    // modules are there without an `import`.
+    if !session.scope().contains("ARGS") {
+        session.define_args(Vec::new());
+    }
+    session.import_stdlib();
     let doc = crate::primitives::doc_comment(PRINT_DOC);
     rhai::FuncRegistration::new("print")
         .with_params_info(["value: Map", "()"])
@@ -270,7 +300,14 @@ fn show(
         Ok(value) => {
             let ctx = session.ctx();
             if !value.is_unit() && !ctx.ext::<Shown>().since(mark, &value) {
-                let text = screen::fit(&value, pretty::top_level(&value), screen::rows(), input);
+                let engine = session.engine();
+                let printed = |v: &rhai::Dynamic| as_printed(engine, v);
+                let text = screen::fit(
+                    &value,
+                    pretty::top_level_with(&value, &printed),
+                    screen::rows(),
+                    input,
+                );
                 ctx.output().println(&text);
             }
             Outcome::Ok
@@ -285,6 +322,28 @@ fn show(
             Outcome::Failed
         }
     }
+}
+
+/// A value of a type labsh registered (`Pod`, `Service`, `Node`, `Capture`) as `print`
+/// shows it (its `to_string`); `None` for Rhai's own types, which [`pretty`] renders.
+fn as_printed(engine: &rhai::Engine, value: &rhai::Dynamic) -> Option<String> {
+    if value.is_map()
+        || value.is_array()
+        || value.is_string()
+        || value.is_unit()
+        || value.is_int()
+        || value.is_float()
+        || value.is_bool()
+        || value.is_char()
+    {
+        return None;
+    }
+    let mut scope = rhai::Scope::new();
+    scope.push_dynamic("value", value.clone());
+    engine
+        .eval_with_scope::<rhai::ImmutableString>(&mut scope, "value.to_string()")
+        .ok()
+        .map(|s| s.to_string())
 }
 
 /// Refreshes what completion knows about the variables in scope (and the modules).
@@ -303,4 +362,29 @@ fn refresh(session: &Session, known: &Arc<Mutex<Known>>, modules_changed: bool) 
         })
         .collect();
     known.lock().expect("completion data").vars = vars;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone)]
+    struct Pod;
+
+    #[test]
+    fn a_value_of_a_registered_type_echoes_as_print_shows_it() {
+        let mut engine = rhai::Engine::new();
+        engine
+            .register_type_with_name::<Pod>("Pod")
+            .register_fn("to_string", |_: &mut Pod| {
+                "Pod(lab/web on lab-worker, Running)".to_string()
+            });
+        let value = rhai::Dynamic::from_array(vec![rhai::Dynamic::from(Pod), 1_i64.into()]);
+        let text = pretty::top_level_with(&value, &|v| as_printed(&engine, v));
+        assert_eq!(text, "[Pod(lab/web on lab-worker, Running), 1]");
+        assert_eq!(
+            pretty::top_level_with(&rhai::Dynamic::from(Pod), &|v| as_printed(&engine, v)),
+            "Pod(lab/web on lab-worker, Running)"
+        );
+    }
 }

@@ -6,19 +6,32 @@ use rhai::Dynamic;
 /// Lines longer than this are spread over several.
 const WIDTH: usize = 72;
 
+/// How values of labsh's own types show (`print`'s text for a `Pod`); `None` for the
+/// others.
+pub type Opaque<'a> = &'a dyn Fn(&Dynamic) -> Option<String>;
+
 /// The REPL's rendering of a top-level value: strings unquoted (so command output reads as
 /// text), everything else as [`pretty`] renders it.
 pub fn top_level(value: &Dynamic) -> String {
+    top_level_with(value, &|_| None)
+}
+
+/// [`top_level`], values of labsh's types shown as `opaque` says (as `print` shows them).
+pub fn top_level_with(value: &Dynamic, opaque: Opaque<'_>) -> String {
     if value.is_string() {
         value.to_string()
     } else {
-        pretty(value, 0)
+        pretty_with(value, 0, opaque)
     }
 }
 
 /// `value` rendered at indentation `level` (4 spaces a level).
 pub fn pretty(value: &Dynamic, level: usize) -> String {
-    let inline = one_line(value);
+    pretty_with(value, level, &|_| None)
+}
+
+fn pretty_with(value: &Dynamic, level: usize, opaque: Opaque<'_>) -> String {
+    let inline = one_line_with(value, opaque);
     if inline.len() + level * 4 <= WIDTH {
         return inline;
     }
@@ -27,7 +40,11 @@ pub fn pretty(value: &Dynamic, level: usize) -> String {
     if let Some(map) = value.read_lock::<rhai::Map>() {
         let mut out = String::from("#{\n");
         for (k, v) in map.iter() {
-            out.push_str(&format!("{pad}{}: {},\n", key(k), pretty(v, level + 1)));
+            out.push_str(&format!(
+                "{pad}{}: {},\n",
+                key(k),
+                pretty_with(v, level + 1, opaque)
+            ));
         }
         out.push_str(&close);
         out.push('}');
@@ -36,7 +53,7 @@ pub fn pretty(value: &Dynamic, level: usize) -> String {
     if let Some(array) = value.read_lock::<rhai::Array>() {
         let mut out = String::from("[\n");
         for v in array.iter() {
-            out.push_str(&format!("{pad}{},\n", pretty(v, level + 1)));
+            out.push_str(&format!("{pad}{},\n", pretty_with(v, level + 1, opaque)));
         }
         out.push_str(&close);
         out.push(']');
@@ -47,16 +64,23 @@ pub fn pretty(value: &Dynamic, level: usize) -> String {
 
 /// `value` on one line, strings quoted.
 pub fn one_line(value: &Dynamic) -> String {
+    one_line_with(value, &|_| None)
+}
+
+fn one_line_with(value: &Dynamic, opaque: Opaque<'_>) -> String {
     if let Some(map) = value.read_lock::<rhai::Map>() {
         let items: Vec<String> = map
             .iter()
-            .map(|(k, v)| format!("{}: {}", key(k), one_line(v)))
+            .map(|(k, v)| format!("{}: {}", key(k), one_line_with(v, opaque)))
             .collect();
         return format!("#{{{}}}", items.join(", "));
     }
     if let Some(array) = value.read_lock::<rhai::Array>() {
-        let items: Vec<String> = array.iter().map(one_line).collect();
+        let items: Vec<String> = array.iter().map(|v| one_line_with(v, opaque)).collect();
         return format!("[{}]", items.join(", "));
+    }
+    if let Some(text) = opaque(value) {
+        return text;
     }
     if value.is_string() {
         return format!("{:?}", value.to_string());

@@ -1,7 +1,7 @@
 //! `labsh api`: one line per primitive, one function's whole doc, a module's functions, and
 //! Rhai definition files for editors.
 
-use crate::test::Test;
+use super::test::Test;
 
 #[test]
 fn api_name_shows_every_overload_and_the_doc() {

@@ -7,7 +7,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::test::{Test, command};
+use super::test::{Test, command};
 
 fn dev_full() -> Stdio {
     Stdio::from(

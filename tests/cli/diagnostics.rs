@@ -1,7 +1,7 @@
 //! Every diagnostic shape: file:line:col, the source line with a caret, the message, and the
 //! chain of calls back to the user's line. No Rust backtraces, no debug dumps.
 
-use crate::test::Test;
+use super::test::Test;
 
 #[test]
 fn parse_error_shows_file_line_column_and_caret() {
@@ -41,16 +41,27 @@ fn primitive_failure_points_at_the_call() {
 }
 
 #[test]
-fn error_inside_a_stdlib_function_shows_the_stdlib_line_and_the_user_call() {
+fn error_inside_a_stdlib_function_shows_the_users_call_and_verbose_the_stdlib_line() {
+    // Issue 21: the stdlib's insides only with --verbose.
     Test::new()
         .write(
             "s.rhai",
             "import \"lab\" as lab;\n\nlab::fail(\"no kind nodes\");\n",
         )
         .args(&["run", "s.rhai"])
+        .stderr("error: no kind nodes\n  --> s.rhai:3:6\n  |\n3 | lab::fail(\"no kind nodes\");\n  |      ^\n")
+        .status(1)
+        .run();
+    Test::new()
+        .write(
+            "s.rhai",
+            "import \"lab\" as lab;\n\nlab::fail(\"no kind nodes\");\n",
+        )
+        .args(&["--verbose", "run", "s.rhai"])
         .stderr(&format!(
-            "error: no kind nodes\n  --> stdlib/lab.rhai:{line}:5\n   |\n{line} |     throw message;\n   |     ^\nnote: in `fail`, called from s.rhai:3:6\n  |\n3 | lab::fail(\"no kind nodes\");\n  |      ^\n",
-            line = stdlib_line("    throw message;")
+            "error: no kind nodes\n  --> stdlib/lab.rhai:{line}:5\n{gutter}|\n{line} |     throw message;\n{gutter}|     ^\nnote: in `fail`, called from s.rhai:3:6\n  |\n3 | lab::fail(\"no kind nodes\");\n  |      ^\n",
+            line = stdlib_line("    throw message;"),
+            gutter = " ".repeat(stdlib_line("    throw message;").to_string().len() + 1)
         ))
         .status(1)
         .run();
@@ -64,6 +75,16 @@ fn error_in_a_closure_run_by_a_stdlib_step_points_at_the_closure() {
             "import \"lab\" as lab;\nlab::step(\"one\", \"First\", || {\n    let n = 1;\n    n / 0;\n});\n",
         )
         .args(&["run", "c.rhai"])
+        .stdout("== Step 1: First [one]\n")
+        .stderr("error: Division by zero: 1 / 0\n  --> c.rhai:4:7\n  |\n4 |     n / 0;\n  |       ^\nnote: in `step`, called from c.rhai:2:6\n  |\n2 | lab::step(\"one\", \"First\", || {\n  |      ^\n")
+        .status(1)
+        .run();
+    Test::new()
+        .write(
+            "c.rhai",
+            "import \"lab\" as lab;\nlab::step(\"one\", \"First\", || {\n    let n = 1;\n    n / 0;\n});\n",
+        )
+        .args(&["-v", "run", "c.rhai"])
         .stdout("== Step 1: First [one]\n")
         .stderr(&format!(
             "error: Division by zero: 1 / 0\n  --> c.rhai:4:7\n  |\n4 |     n / 0;\n  |       ^\nnote: in a closure, called from stdlib/lab.rhai:{line}:26\n   |\n{line} |         let value = body.call();\n   |                          ^\nnote: in `step`, called from c.rhai:2:6\n  |\n2 | lab::step(\"one\", \"First\", || {{\n  |      ^\n",
@@ -107,6 +128,38 @@ fn yaml_errors_say_where_in_the_yaml() {
         .stderr("error: invalid YAML: illegal placement of ':' indicator at line 2, column 2\n  --> y.rhai:1:15\n  |\n1 | let v = yaml::parse(\"a: [1, 2\\nb: 3\");\n  |               ^\n")
         .status(1)
         .run();
+}
+
+#[test]
+fn a_yaml_error_in_a_scripts_string_points_at_the_scripts_line() {
+    // Issue 21: not only `<yaml string>:4:17`, which the author has to count out.
+    let (out, code) = Test::new()
+        .write(
+            "y.rhai",
+            "let manifest = `\napiVersion: v1\nkind: Service\nmetadata:\n  name: frontend: x\n`;\n\nkube::apply(manifest);\n",
+        )
+        .args(&["run", "y.rhai"])
+        .run_unchecked();
+    assert_eq!(code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("error: invalid YAML: mapping values are not allowed in this context\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("  --> y.rhai:5:17\n  |\n5 |   name: frontend: x\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "note: in the YAML given to the call at y.rhai:8:7\n  |\n8 | kube::apply(manifest);\n"
+        ),
+        "{}",
+        out.stderr
+    );
 }
 
 /// The 1-based line of `text` in the embedded stdlib/lab.rhai.
@@ -191,7 +244,7 @@ fn a_call_matching_no_overload_lists_the_signatures() {
     Test::new()
         .write("k.rhai", "let pod = kube::get(1, 2);\n")
         .args(&["run", "k.rhai"])
-        .stderr("error: no overload of `kube::get` takes (i64, i64)\n  --> k.rhai:1:17\n  |\n1 | let pod = kube::get(1, 2);\n  |                 ^\nhelp: kube::get(kind: String, name: String) -> Map\n      kube::get(kind: String, name: String, opts: Map) -> Map\n")
+        .stderr("error: no overload of `kube::get` takes (i64, i64)\n  --> k.rhai:1:17\n  |\n1 | let pod = kube::get(1, 2);\n  |                 ^\nhelp: kube::get(target: String) -> Map\n      kube::get(kind: String, name: String) -> Map\n      kube::get(target: String, opts: Map) -> Map\n      kube::get(kind: String, name: String, opts: Map) -> Map\n")
         .status(1)
         .run();
 }

@@ -2,7 +2,7 @@
 //! tests/k8s.rs does the same with a real pod's log line) reaches the terminal with its
 //! control characters escaped, by every way labsh prints it; labsh's own colours stay.
 
-use crate::test::Test;
+use super::test::Test;
 
 const HOSTILE: &str = "evil\x1b]0;PWNED\x07\x1b[2J\x1b[H\x1b[1A\x1b[2K end";
 const SHOWN: &str = r"evil\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[H\u{1b}[1A\u{1b}[2K end";

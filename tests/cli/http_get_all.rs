@@ -5,7 +5,7 @@
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 
-use crate::test::{Test, command};
+use super::test::{Test, command};
 
 /// A loopback port nothing listens on (bound, then released).
 fn closed_port() -> u16 {

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::test::Test;
+use super::test::Test;
 
 fn sigint(child: &Child) {
     // SAFETY: kill(2) on the pid of a child we started and have not reaped yet.
@@ -49,7 +49,7 @@ fn ctrl_c_during_a_long_sleep_exits_130_with_one_line() {
         "sleepy.rhai",
         "print(\"sleeping\");\nsleep(\"1m\");\nprint(\"woke up\");\n",
     );
-    let mut child = crate::test::command(&t.path())
+    let mut child = super::test::command(&t.path())
         .args(["run", "sleepy.rhai"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -74,7 +74,7 @@ fn ctrl_c_during_a_long_sleep_exits_130_with_one_line() {
 #[test]
 fn ctrl_c_in_the_repl_ends_the_evaluation_and_keeps_the_session() {
     let t = Test::new();
-    let mut child = crate::test::command(&t.path())
+    let mut child = super::test::command(&t.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -107,7 +107,7 @@ fn ctrl_c_ends_a_busy_pure_rhai_loop() {
         "busy.rhai",
         "print(\"spinning\");\nlet n = 0;\nloop { n += 1; }\n",
     );
-    let mut child = crate::test::command(&t.path())
+    let mut child = super::test::command(&t.path())
         .args(["run", "busy.rhai"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -134,7 +134,7 @@ fn ctrl_c_during_proc_run_kills_the_program() {
         "child.rhai",
         "print(\"starting\");\nproc::run([\"sh\", \"-c\", \"echo $$ > child.pid; exec sleep 60\"]);\n",
     );
-    let child = crate::test::command(&t.path())
+    let child = super::test::command(&t.path())
         .args(["run", "child.rhai"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -1,7 +1,7 @@
 //! The lab mechanics: numbered steps, `--from`, `--step`, checks with their summary, the exit
 //! code, and `--report` as JSON or JUnit XML.
 
-use crate::test::Test;
+use super::test::Test;
 
 /// A small lab: three steps, two checks (one fails).
 const LAB: &str = r#"import "lab" as lab;
@@ -272,7 +272,7 @@ fn an_unwritable_report_is_refused_before_the_lab_runs() {
 fn check_needs_a_boolean_verdict() {
     Test::new()
         .write("b.rhai", "import \"lab\" as lab;\nlab::check(\"n\", 1, \"one\");\n")
-        .args(&["run", "b.rhai"])
+        .args(&["--verbose", "run", "b.rhai"])
         .stderr(&format!(
             "error: lab::check(\"n\", …): `passed` must be true or false, got i64\n  --> stdlib/lab.rhai:{line}:13\n   |\n{line} |     checks::record(name, passed, evidence)\n   |             ^\nnote: in `check`, called from b.rhai:2:6\n  |\n2 | lab::check(\"n\", 1, \"one\");\n  |      ^\n",
             line = include_str!("../../stdlib/lab.rhai")
@@ -329,7 +329,7 @@ fn a_failed_required_check_ends_the_script() {
             "r.rhai",
             "import \"lab\" as lab;\nlab::require(\"cilium-ready\", false, \"0/4 agents Ready\");\nprint(\"not reached\");\n",
         )
-        .args(&["run", "r.rhai"])
+        .args(&["--verbose", "run", "r.rhai"])
         .stdout("  FAIL cilium-ready: 0/4 agents Ready\n\nChecks:\n  cilium-ready  FAIL  0/4 agents Ready\n1 check: 0 passed, 1 failed\n")
         .stderr(&format!(
             "error: required check failed: cilium-ready: 0/4 agents Ready\n  --> stdlib/lab.rhai:{line}:9\n   |\n{line} |         throw `required check failed: ${{name}}: ${{evidence}}`;\n   |         ^\nnote: in `require`, called from r.rhai:2:6\n  |\n2 | lab::require(\"cilium-ready\", false, \"0/4 agents Ready\");\n  |      ^\n",

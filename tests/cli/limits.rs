@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Stdio;
 
-use crate::test::{Test, command};
+use super::test::{Test, command};
 
 const RUNAWAY: &str = "let s = \"x\"; for i in 0..40 { s += s; }\n";
 
@@ -23,7 +23,7 @@ fn a_runaway_string_ends_with_the_limit_and_its_flag() {
 }
 
 /// Peak resident memory of a finished child, from `wait4`'s resource usage (KiB).
-fn run_and_peak_rss_kib(dir: &std::path::Path, args: &[&str]) -> (i32, i64) {
+pub(crate) fn run_and_peak_rss_kib(dir: &std::path::Path, args: &[&str]) -> (i32, i64) {
     let mut cmd = command(dir);
     // The issue's `ulimit -v 2000000`: an unbounded read ends in an allocation failure
     // (SIGABRT) instead of taking the machine's memory.

@@ -3,7 +3,7 @@
 //! what a printing primitive shows appears once (issue 14), and long values are cut only
 //! when asked to fit a height (`LINES`; see `tty.rs` for the terminal's own height).
 
-use crate::test::Test;
+use super::test::Test;
 
 #[test]
 fn a_multi_line_function_persists_and_can_be_called() {
@@ -67,10 +67,10 @@ fn help_lists_methods_under_their_type_and_no_operator() {
     let (out, code) = Test::new().stdin("help()\n").run_unchecked();
     assert_eq!(code, 0, "{}", out.stderr);
     for line in [
-        "Global functions: env, exit_with, help, print, shown, sleep\n",
+        "Global functions: env, exit_with, help, poll, print, replaced, shown, sleep, trimmed, trimmed_end, trimmed_start\n",
         "Methods (value.name(…)), by type:\n",
         "  Node: exec, exec_stream, host_veth, to_debug, to_string\n",
-        "  Capture: packets, stats, stop, to_debug, to_string, wait\n",
+        "  Capture: packets, stats, stop, to_debug, to_string, wait, wait_idle\n",
         "  Service: node_port, to_debug, to_string\n",
     ] {
         assert!(
@@ -106,6 +106,33 @@ fn imports_persist_between_inputs() {
         .stdin("import \"lab\" as lab;\nlab::check(\"repl\", true, \"ok\")\n")
         .stdout("  PASS repl: ok\n")
         .run();
+}
+
+#[test]
+fn the_stdlib_is_there_without_an_import_and_a_loaded_script_finds_args() {
+    // Issue 21: `:load examples/steps-and-checks.rhai` failed on `ARGS`, and `lab::` needed
+    // an import first.
+    let example = format!(
+        "{}/examples/steps-and-checks.rhai",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (out, code) = Test::new()
+        .stdin(&format!(
+            "lab::check(\"no-import\", true, \"ok\")\nARGS\n:load {example}\n"
+        ))
+        .run_unchecked();
+    assert_eq!(code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("  PASS no-import: ok\n[]\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("== Step 1: Run a program from an argument vector [run]\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

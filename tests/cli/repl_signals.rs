@@ -9,8 +9,8 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::dead_output::pty_pair;
-use crate::test::{Test, command};
+use super::dead_output::pty_pair;
+use super::test::{Test, command};
 
 /// The REPL on a pty; the test keeps the slave side to read its settings afterwards.
 struct Repl {

@@ -1,6 +1,6 @@
 //! `labsh run` and `labsh check`: arguments, shebang, exit codes.
 
-use crate::test::Test;
+use super::test::Test;
 
 #[test]
 fn arguments_after_double_dash_reach_the_script_as_args() {
@@ -205,5 +205,59 @@ fn an_empty_manifest_says_nothing_was_applied() {
         .args(&["run", "a.rhai"])
         .stdout("0\n")
         .stderr("kube::apply: no objects in empty.yaml: nothing was applied\n")
+        .run();
+}
+
+#[test]
+fn poll_returns_the_first_value_that_holds_and_its_timeout_names_what_it_waited_for() {
+    // A change nothing announces, seen by asking again: the third call holds.
+    let (out, code) = Test::new()
+        .write(
+            "poll.rhai",
+            r#"let calls = 0;
+let v = poll(|| { calls += 1; if calls == 3 { `ready after ${calls}` } else { false } }, #{every: "10ms"});
+print(v);
+print(poll(|| (), #{timeout: "50ms", every: "10ms", fail: false}));
+poll(|| false, #{timeout: "50ms", every: "10ms", what: "the NodePort to answer"});
+"#,
+        )
+        .args(&["run", "poll.rhai"])
+        .run_unchecked();
+    assert_eq!(
+        (code, out.stdout.as_str()),
+        (1, "ready after 3\n\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("poll: waiting for the NodePort to answer: still not the case after 50ms ("),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Issue 21: a unique marker without `proc::run(["date", "+%s"])`, and string helpers that
+/// return values beside Rhai's in-place `trim()` (`` `${s.trim()}` `` prints nothing).
+#[test]
+fn time_stamps_are_unique_and_string_helpers_return_values() {
+    Test::new()
+        .write(
+            "t.rhai",
+            concat!(
+                "let a = time::stamp();\nlet b = time::stamp();\n",
+                "print(a < b);\nprint(a.len());\nprint(type_of(time::now()));\n",
+                "print(time::now() > 1700000000.0);\n",
+                "let s = \"  x y \\n\";\n",
+                "print(`[${s.trimmed()}] [${s.trimmed_start()}] [${s.trimmed_end()}]`);\n",
+                "print(\"lab-worker\".replaced(\"-\", \"_\"));\n",
+                "print(s == \"  x y \\n\");\n",
+                "print(`[${s.trim()}]`);\n",
+                "print(s);\n",
+            ),
+        )
+        .args(&["run", "t.rhai"])
+        // The value helpers leave `s` as it was; `trim()` returns `()` and changes `s`.
+        .stdout("true\n20\nf64\ntrue\n[x y] [x y \n] [  x y]\nlab_worker\ntrue\n[]\nx y\n")
         .run();
 }

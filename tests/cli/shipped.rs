@@ -2,7 +2,7 @@
 //! `labsh check` (compiles, no unknown function, variable or module; issue 21), globbed at
 //! test time so files added later are covered.
 
-use crate::test::Test;
+use super::test::Test;
 
 fn shipped_scripts() -> Vec<std::path::PathBuf> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::test::Test;
+use super::test::Test;
 
 /// A labsh REPL on the slave side of a pty; the test types on the master side.
 struct Terminal {
@@ -63,7 +63,7 @@ impl Terminal {
         // SAFETY: both fds were just opened and are owned by nobody else.
         let (master, slave) =
             unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-        let mut cmd = crate::test::command(dir);
+        let mut cmd = super::test::command(dir);
         if !no_color {
             cmd.env_remove("NO_COLOR");
         }
@@ -181,8 +181,11 @@ fn the_terminal_repl_continues_input_completes_survives_ctrl_c_and_keeps_history
     // An unclosed brace continues on the next line instead of failing.
     term.type_text("fn double(x) {\r");
     term.wait_for("fn double(x) {", 1);
+    // ... with a continuation prompt (issue 21).
+    term.wait_for("  ...> ", 1);
     term.type_text("  x * 2\r");
     term.wait_for("  x * 2", 1);
+    term.wait_for("  ...> ", 2);
     term.enter("}");
     term.enter("double(21)");
     term.wait_for("\n42\r\n", 1);
@@ -274,6 +277,43 @@ fn a_value_taller_than_the_terminal_shows_its_first_lines_and_print_shows_all() 
     term.enter("print(a)");
     term.wait_for("    29000,\r\n]\r\n", 1);
     term.type_text("\x04");
+}
+
+#[test]
+fn step_pauses_take_a_single_key_on_a_terminal() {
+    // Issue 21: `s` skips and `q` quits without Enter after them.
+    let t = Test::new().write(
+        "steps.rhai",
+        "import \"lab\" as lab;\nlab::step(\"one\", \"Un\", || print(\"ran one\"));\nlab::step(\"two\", \"Deux\", || print(\"ran two\"));\nlab::step(\"three\", \"Trois\", || print(\"ran three\"));\n",
+    );
+    let mut term = Terminal::open_with(&t.path(), &["--step", "run", "steps.rhai"], true);
+    term.wait_for("Run step 1?", 1);
+    term.type_text("s");
+    term.wait_for("Run step 2?", 1);
+    term.type_text("\r");
+    term.wait_for("ran two", 1);
+    term.wait_for("Run step 3?", 1);
+    term.type_text("q");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = term.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "labsh did not quit on q:\n{}",
+            term.screen()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let screen = term.screen();
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("skip\r\n"), "{screen:?}");
+    assert!(
+        !screen.contains("ran one") && !screen.contains("ran three"),
+        "{screen:?}"
+    );
 }
 
 impl Drop for Terminal {

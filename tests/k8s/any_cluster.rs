@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 
 use super::{T, eventually, strings};
 
-/// Every debug pod's first use sweeps the pods of dead runs in all namespaces: the test that
-/// kills a run holds this for writing, so that its own next run, not another test's, finds
-/// the killed run's pod; the other tests making debug pods hold it for reading.
+/// Every debug pod's first use sweeps the pods of dead runs in all namespaces, and `labsh
+/// clean` removes them: the tests that kill a run or clean hold this for writing, so that
+/// their own next run, not another test's, finds the killed run's pod; the other tests
+/// making debug pods (here, and the labs in `source_ip.rs`, `tp12_context.rs`) hold it for
+/// reading.
 static SWEEPS: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
-fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
+pub(super) fn shared() -> std::sync::RwLockReadGuard<'static, ()> {
     SWEEPS.read().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -305,25 +307,51 @@ fn a_capture_through_the_debug_pod_sees_a_real_nodeport_syn_and_stops_in_the_nod
 
 #[test]
 fn explain_prints_kubectl_debug_node_for_exec_and_captures() {
-    let Some(t) = T::new("explain_kubectl_debug") else {
+    let Some(mut t) = T::new("explain_kubectl_debug") else {
         return;
     };
     let _sweeps = shared();
+    t.frontend();
     let (node, _) = first_node(&t);
+    // A command and a capture on a node, then a capture on a pod's veth in its node (found
+    // through the debug pod, and an exec in the pod).
     let script = format!(
-        r#"let n = cluster::current(#{{namespace: "{ns}"}}).node("{node}");
+        r#"let c = cluster::current(#{{namespace: "{ns}"}});
+           let n = c.node("{node}");
            n.exec(["true"]);
            let cap = tcpdump::start(n, #{{filter: "udp port 47003"}});
-           cap.stop();"#,
+           cap.stop();
+           let pod = kube::pods(#{{namespace: "{ns}", selector: "tier=frontend"}})[0];
+           let on = c.node(pod.node);
+           let veth = on.host_veth(pod);
+           print(`pod ${{pod.name}} ${{pod.ip}} ${{pod.node}} ${{veth}}`);
+           tcpdump::start(on, #{{iface: veth, filter: "udp port 47006"}}).stop();"#,
         ns = t.ns
     );
     let (code, out, err) = labsh(&t, &["--explain"], &script);
     assert_eq!(code, 0, "{out}\n{err}");
+    let seen = out
+        .lines()
+        .find_map(|l| l.strip_prefix("pod "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let [pod, pod_ip, pod_node, veth]: [&str; 4] =
+        seen.split(' ').collect::<Vec<_>>().try_into().unwrap();
     let image = "docker.io/nicolaka/netshoot:v0.13";
+    let debug = |n: &str, cmd: &str| format!("kubectl debug node/{n} -it --image={image} -- {cmd}");
     for line in [
-        format!("kubectl debug node/{node} -it --image={image} -- true"),
+        debug(&node, "true"),
+        debug(&node, "tcpdump -n -l -U -i any 'udp port 47003'"),
+        debug(pod_node, &format!("ip -o route get {pod_ip}")),
+        // The tier's bridge CNI routes pods through the bridge: the veth is the peer of the
+        // pod's eth0.
         format!(
-            "kubectl debug node/{node} -it --image={image} -- tcpdump -n -l -U -i any 'udp port 47003'"
+            "kubectl exec -n {} {pod} -- cat /sys/class/net/eth0/iflink",
+            t.ns
+        ),
+        debug(pod_node, "ip -o link show"),
+        debug(
+            pod_node,
+            &format!("tcpdump -n -l -U -i {veth} 'udp port 47006'"),
         ),
     ] {
         assert!(
@@ -427,6 +455,23 @@ fn no_tcpdump_or_debug_pod_is_left_after_a_script_error_or_ctrl_c() {
     assert!(left.is_empty(), "tcpdump left after Ctrl-C: {left:?}");
 }
 
+/// Runs labsh with a capture (filter `udp port PORT`) through `node`'s debug pod, in the
+/// test's namespace, and kills it with SIGKILL once the capture runs: (its pid, its stderr).
+fn killed_run(t: &T, node: &str, port: u32) -> (u32, String) {
+    let script = format!(
+        r#"let n = cluster::current(#{{namespace: "{ns}"}}).node("{node}");
+           let cap = tcpdump::start(n, #{{filter: "udp port {port}"}});
+           print("started");
+           sleep("1m");"#,
+        ns = t.ns
+    );
+    let (child, _dir) = started(t, &script);
+    let pid = child.id();
+    signal(&child, libc::SIGKILL);
+    let (_, _, err) = finish(child);
+    (pid, err)
+}
+
 #[test]
 fn a_debug_pod_left_by_a_killed_run_is_removed_by_the_next_run() {
     let Some(t) = T::new("debug_pod_left_by_sigkill") else {
@@ -435,17 +480,7 @@ fn a_debug_pod_left_by_a_killed_run_is_removed_by_the_next_run() {
     let _sweeps = SWEEPS.write().unwrap_or_else(|e| e.into_inner());
     let (node, ip) = first_node(&t);
     let netns = netns_with_address(&ip);
-    let script = format!(
-        r#"let n = cluster::current(#{{namespace: "{ns}"}}).node("{node}");
-           let cap = tcpdump::start(n, #{{filter: "udp port 47004"}});
-           print("started");
-           sleep("1m");"#,
-        ns = t.ns
-    );
-    let (child, _dir) = started(&t, &script);
-    let pid = child.id();
-    signal(&child, libc::SIGKILL);
-    let _ = finish(child);
+    let (pid, _) = killed_run(&t, &node, 47004);
     // SIGKILL gives labsh no chance: its debug pod (and tcpdump in it) stay.
     let left = debug_pods(&t);
     assert_eq!(left.len(), 1, "{left:?}");
@@ -469,4 +504,102 @@ fn a_debug_pod_left_by_a_killed_run_is_removed_by_the_next_run() {
     eventually("the killed run's tcpdump to end with its pod", 15, || {
         processes_in(&netns, "udp port 47004").is_empty()
     });
+}
+
+/// Runs `labsh [flags] clean` against the cluster: (exit code, stdout, stderr).
+fn labsh_clean(t: &T, flags: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_labsh"))
+        .args(flags)
+        .args(["clean", "--context", super::k8s::CONTEXT])
+        .env("KUBECONFIG", &t.cluster.kubeconfig)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn labsh_clean_removes_the_debug_pods_killed_runs_left_and_runs_name_it() {
+    let Some(t) = T::new("labsh_clean_after_sigkill") else {
+        return;
+    };
+    let _sweeps = SWEEPS.write().unwrap_or_else(|e| e.into_inner());
+    let (node, ip) = first_node(&t);
+    let netns = netns_with_address(&ip);
+    // A debug pod a run on another machine left: labsh cannot tell whether that run is over.
+    let elsewhere = format!(
+        r#"{{"apiVersion": "v1", "kind": "Pod",
+            "metadata": {{"name": "labsh-debug-elsewhere", "labels": {{"app.kubernetes.io/managed-by": "labsh", "app.kubernetes.io/component": "node-debug"}},
+                          "annotations": {{"labsh.dev/owner": "elsewhere 1 1"}}}},
+            "spec": {{"nodeName": "{node}", "terminationGracePeriodSeconds": 1,
+                      "containers": [{{"name": "debug", "image": "docker.io/nicolaka/netshoot:v0.13", "imagePullPolicy": "IfNotPresent", "command": ["sleep", "86400"]}}]}}}}"#
+    );
+    let file = std::env::temp_dir().join(format!("{}-elsewhere.json", t.ns));
+    std::fs::write(&file, elsewhere).unwrap();
+    t.kubectl(&["apply", "-f", file.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&file);
+    // A run with a capture through its debug pod, killed with SIGKILL: its pod and tcpdump
+    // stay. Its first debug pod looked for leftovers and named `labsh clean` for the one
+    // it may not remove.
+    let (pid, err) = killed_run(&t, &node, 47005);
+    let warned = format!(
+        "labsh: the debug pod {ns}/labsh-debug-elsewhere on node {node} belongs to a run elsewhere (elsewhere 1 1); left alone: `labsh clean --context {ctx}` removes it once that run is over",
+        ns = t.ns,
+        ctx = super::k8s::CONTEXT
+    );
+    assert!(err.contains(&warned), "expected {warned:?} in:\n{err}");
+    let left = debug_pods(&t);
+    let killed: Vec<&String> = left
+        .iter()
+        .filter(|p| p.contains(&format!("-{pid}-")))
+        .collect();
+    assert_eq!(killed.len(), 1, "{left:?}");
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert_eq!(processes_in(&netns, "udp port 47005").len(), 1);
+    // `labsh clean` removes both and says so; --explain names the kubectl commands.
+    let (code, out, err) = labsh_clean(&t, &["--explain"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    for explained in [
+        format!("$ kubectl get pods -A -l {SELECTOR}"),
+        format!(
+            "$ kubectl delete pod -n {} {} --grace-period=0",
+            t.ns, killed[0]
+        ),
+        format!(
+            "$ kubectl delete pod -n {} labsh-debug-elsewhere --grace-period=0",
+            t.ns
+        ),
+    ] {
+        assert!(
+            err.contains(&explained),
+            "expected {explained:?} in:\n{err}"
+        );
+    }
+    for said in [
+        format!(
+            "removed the debug pod {}/{} on node {node} (left by pid {pid}, which ended)",
+            t.ns, killed[0]
+        ),
+        format!(
+            "removed the debug pod {}/labsh-debug-elsewhere on node {node} (owner elsewhere 1 1)",
+            t.ns
+        ),
+    ] {
+        assert!(out.contains(&said), "expected {said:?} in:\n{out}\n{err}");
+    }
+    assert!(debug_pods(&t).is_empty(), "{:?}", debug_pods(&t));
+    eventually("the killed run's tcpdump to end with its pod", 15, || {
+        processes_in(&netns, "udp port 47005").is_empty()
+    });
+    // Nothing left: a second clean says so.
+    let (code, out, err) = labsh_clean(&t, &[]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("no labsh debug pod on context `labsh-test`"),
+        "{out}\n{err}"
+    );
 }

@@ -2,7 +2,8 @@
 # A real, local Kubernetes 1.20 cluster of one or more nodes for labsh's tests and for trying
 # labsh by hand, built from Debian's packages and source (tests/k8s/build.sh):
 #
-#   tests/k8s/cluster.sh up DIR [--nodes N] [--owner PID]  # start it; DIR/kubeconfig is the admin's
+#   tests/k8s/cluster.sh up DIR [--nodes N] [--owner PID] [--cni none] [--no-kube-proxy]
+#                                                          # start it; DIR/kubeconfig is the admin's
 #   tests/k8s/cluster.sh down DIR                          # stop it and remove everything it made
 #   KUBECONFIG=DIR/kubeconfig labsh                        # a REPL on the real cluster
 #
@@ -40,6 +41,18 @@
 # With --owner PID, a watcher runs `down DIR` as soon as PID exits: a test process that dies
 # (panic, SIGKILL) still leaves nothing behind.
 #
+# For a network plugin of your own (the nodes as a bare cluster, like `kind` with
+# `disableDefaultCNI` and `kubeProxyMode: none`):
+# - `--cni none`: containerd gets no CNI config template; each node's CNI config folder
+#   (DIR/nodes/I/cni/net.d, in DIR/env as LABSH_K8S_CNI_CONF_DIR[_I]) stays empty until a
+#   plugin writes its config there, its plugins being looked up in ${LABSH_CNI_BIN:-/usr/lib/cni}.
+#   The nodes stay NotReady until then: `up` waits for them to register, not to be Ready.
+#   The routes between the nodes' podCIDRs and the masquerade rule are set up as usual.
+# - `--no-kube-proxy`: no kube-proxy on the nodes: Services are not programmed until
+#   something replaces it.
+# DIR/env also names each node's mount namespace (LABSH_K8S_MNTNS[_I], for `nsenter
+# --mount`), the API server's URL (LABSH_K8S_API) and the cluster CIDR (LABSH_K8S_CLUSTER_CIDR).
+#
 # `down` removes: every process above (and containerd's shims and the containers they run),
 # every mount under DIR (the nodes' mount namespaces, and with them the kubelets' tmpfs
 # volumes and the pods' network namespaces), the node and switch namespaces with their links,
@@ -54,7 +67,7 @@ die() {
 }
 
 usage() {
-    echo "usage: $0 up DIR [--nodes N] [--owner PID] | down DIR" >&2
+    echo "usage: $0 up DIR [--nodes N] [--owner PID] [--cni bridge|none] [--no-kube-proxy] | down DIR" >&2
     exit 2
 }
 
@@ -64,13 +77,21 @@ dir_arg="$2"
 shift 2
 owner=""
 nodes=1
+cni=bridge
+kube_proxy=yes
 while [ $# -gt 0 ]; do
     case "$1" in
         --owner) owner="${2:?--owner needs a pid}"; shift 2 ;;
         --nodes) nodes="${2:?--nodes needs a number}"; shift 2 ;;
+        --cni) cni="${2:?--cni needs bridge or none}"; shift 2 ;;
+        --no-kube-proxy) kube_proxy=no; shift ;;
         *) usage ;;
     esac
 done
+case "$cni" in
+    bridge | none) ;;
+    *) echo "--cni: expected bridge (the default) or none, got '$cni'" >&2; exit 2 ;;
+esac
 case "$nodes" in
     [1-9] | [1-9][0-9]) ;;
     *) echo "--nodes: expected a number of nodes from 1 to 99, got '$nodes'" >&2; exit 2 ;;
@@ -299,30 +320,6 @@ current-context: labsh-test
 EOF
 }
 
-kubeconfig() {
-    local file="$1" user="$2" token="$3"
-    cat >"$file" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: labsh-test
-  cluster:
-    server: https://$host_ip:$api_port
-    certificate-authority: $dir/pki/ca.crt
-users:
-- name: $user
-  user:
-    token: $token
-contexts:
-- name: labsh-test
-  context:
-    cluster: labsh-test
-    user: $user
-    namespace: default
-current-context: labsh-test
-EOF
-}
-
 # node_configs I: containerd's config and CNI template, the kubelet's config, for node I.
 node_configs() {
     local i="$1" nd ip
@@ -356,8 +353,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "${LABSH_CNI_BIN:-/usr/lib/cni}"
     conf_dir = "$nd/cni/net.d"
-    conf_template = "$nd/cni/template.conflist"
 EOC
+    # With --cni none, no template: the folder stays empty until a network plugin writes its
+    # config there.
+    [ "$cni" = none ] || echo "    conf_template = \"$nd/cni/template.conflist\"" >>"$nd/containerd/config.toml"
     # containerd fills {{.PodCIDR}} in once the kubelet passes it the node's podCIDR. No
     # ipMasq: a pod's packets to another node's pods keep their source (the node masquerades
     # only what leaves the cluster CIDR, see network()).
@@ -520,6 +519,7 @@ start_node() {
         --pod-infra-container-image k8s.gcr.io/pause:3.2 \
         --oom-score-adj 0 \
         --v 1
+    [ "$kube_proxy" = yes ] || return 0
     start "kube-proxy-$i" --in-node "$i" "$bin/kube-proxy" \
         --kubeconfig "$dir/kubeconfig" --hostname-override "$name" \
         --proxy-mode iptables --cluster-cidr "$cluster_cidr" \
@@ -634,7 +634,7 @@ EOC
         --cert-dir "$dir/pki/sched-generated"
 
     for i in $(seq "$nodes"); do
-        log "node $(node_name "$i") at $(node_ip "$i"): containerd, images, kubelet, kube-proxy"
+        log "node $(node_name "$i") at $(node_ip "$i"): containerd, images, kubelet$([ "$kube_proxy" = no ] || echo ", kube-proxy")"
         start_node "$i"
     done
     # Each node's podCIDR, routed via that node from every other node.
@@ -649,9 +649,13 @@ EOC
             [ "$j" -eq "$i" ] || ip -n "$(node_ns "$j")" route add "$cidr" via "$(node_ip "$i")"
         done
     done
-    for i in $(seq "$nodes"); do
-        wait_for "node $(node_name "$i") to be Ready" 120 node_ready "$(node_name "$i")"
-    done
+    if [ "$cni" = none ]; then
+        log "--cni none: the nodes stay NotReady until a network plugin writes its config in DIR/nodes/I/cni/net.d"
+    else
+        for i in $(seq "$nodes"); do
+            wait_for "node $(node_name "$i") to be Ready" 120 node_ready "$(node_name "$i")"
+        done
+    fi
     wait_for "the default service account" 60 kubectl_ get serviceaccount default
     trap - ERR
     {
@@ -661,10 +665,18 @@ EOC
         echo "LABSH_K8S_NODE_IP=$(node_ip 1)"
         echo "LABSH_K8S_NODE=$(node_name 1)"
         echo "LABSH_K8S_NETNS=$(node_ns 1)"
+        echo "LABSH_K8S_MNTNS=$(mnt_ns 1)"
+        echo "LABSH_K8S_CNI_CONF_DIR=$(node_dir 1)/cni/net.d"
+        echo "LABSH_K8S_API=https://$host_ip:$api_port"
+        echo "LABSH_K8S_CLUSTER_CIDR=$cluster_cidr"
+        echo "LABSH_K8S_CNI=$cni"
+        echo "LABSH_K8S_KUBE_PROXY=$kube_proxy"
         for i in $(seq 2 "$nodes"); do
             echo "LABSH_K8S_NODE_IP_$i=$(node_ip "$i")"
             echo "LABSH_K8S_NODE_$i=$(node_name "$i")"
             echo "LABSH_K8S_NETNS_$i=$(node_ns "$i")"
+            echo "LABSH_K8S_MNTNS_$i=$(mnt_ns "$i")"
+            echo "LABSH_K8S_CNI_CONF_DIR_$i=$(node_dir "$i")/cni/net.d"
         done
     } >"$dir/env"
     log "up in $((SECONDS - started))s: $nodes node(s), $(kubectl_ version --short 2>/dev/null | tail -1)"

@@ -183,7 +183,7 @@ fn follow_with_print_at_the_prompt_shows_each_line_once() {
     );
     let r = lab.repl(concat!(
         "logs::follow(\"frontend-6c6d6dfd4d-xg8lp\", #{timeout: \"400ms\", \"print\": true})\n",
-        "logs::follow(\"frontend-6c6d6dfd4d-xg8lp\", #{timeout: \"400ms\"})\n",
+        "logs::follow(\"frontend-6c6d6dfd4d-xg8lp\", #{timeout: \"400ms\"}).map(|l| l.line)\n",
     ));
     // Printed as they came, not listed again; without `print` the lines are the value.
     assert_eq!(

@@ -1,5 +1,5 @@
 //! The verdicts of `scripts/source-ip.rhai` (`scripts/source-ip/checks.rhai`) on access-log
-//! lines shaped like the real tier's (the run in `tests/k8s/source_ip.rs` produces them for
+//! lines and tcpdump lines shaped like the real tier's (the run in `tests/k8s/source_ip.rs` produces them for
 //! real): which address means SNAT, which means preserved, and what each failure says.
 
 use super::support::{eval_in, labsh, texts};
@@ -124,6 +124,82 @@ fn local_silence_counts_the_last_three_attempts_and_says_how_many_answered_befor
     assert!(!passed);
     assert!(
         reason.starts_with("trop peu d'essais vers labsh-node (2,"),
+        "{reason}"
+    );
+}
+
+/// A SYN from `src`:40000 to the server 10.85.0.5:80, parsed as a capture gives it (Rhai).
+fn syn(src: &str) -> String {
+    format!(
+        r#"tcpdump::parse("10:00:00.000001 IP {src}.40000 > 10.85.0.5.80: Flags [S], seq 1, win 64240, length 0")"#
+    )
+}
+
+/// The server's SYN-ACK back to `dst`:40000 (Rhai).
+fn synack(dst: &str) -> String {
+    format!(
+        r#"tcpdump::parse("10:00:00.000002 IP 10.85.0.5.80 > {dst}.40000: Flags [S.], seq 9, ack 2, win 65160, length 0")"#
+    )
+}
+
+#[test]
+fn the_capture_under_cluster_passes_on_a_syn_from_the_called_node_answered_to_it() {
+    let (syn2, ack2) = (syn("10.250.46.2"), synack("10.250.46.2"));
+    let (passed, reason) = judge(&format!(
+        r#"srcip::packets_cluster([{syn2}, {ack2}], "Cluster", "10.250.46.1", {CALLED}, "10.85.0.5")"#
+    ));
+    assert!(passed, "{reason}");
+    assert_eq!(
+        reason,
+        "capturé sur le veth du pod : le SYN arrive depuis le nœud appelé labsh-node 10.250.46.2 (10.250.46.2:40000 → 10.85.0.5:80) et le SYN-ACK repart vers lui (→ 10.250.46.2:40000)"
+    );
+}
+
+#[test]
+fn the_capture_fails_on_the_wrong_source_a_missing_reply_or_no_syn_and_says_which() {
+    let (syn1, ack1) = (syn("10.250.46.1"), synack("10.250.46.1"));
+    let (syn2, ack2) = (syn("10.250.46.2"), synack("10.250.46.2"));
+    // The host's own address under Cluster: no SNAT.
+    let (passed, reason) = judge(&format!(
+        r#"srcip::packets_cluster([{syn1}, {ack1}], "Cluster", "10.250.46.1", {CALLED}, "10.85.0.5")"#
+    ));
+    assert!(!passed);
+    assert_eq!(
+        reason,
+        "le SYN arrive au pod depuis 10.250.46.1:40000, pas depuis le nœud appelé labsh-node 10.250.46.2 : pas de SNAT, alors que kube-proxy SNATe en externalTrafficPolicy: Cluster"
+    );
+    // Local expected, the called node's address seen: the SNAT reason.
+    let (passed, reason) = judge(&format!(
+        r#"srcip::packets_cluster([{syn2}, {ack2}], "Local", "10.250.46.1", {CALLED}, "10.85.0.5")"#
+    ));
+    assert!(!passed);
+    assert!(
+        reason.ends_with("c'est une adresse du nœud appelé labsh-node, SNAT par kube-proxy, le Service est en externalTrafficPolicy: Cluster"),
+        "{reason}"
+    );
+    // Local on the pod's node: the host's SYN without a reply; a node's address; no SYN.
+    let (passed, reason) = judge(&format!(
+        r#"srcip::packets_local([{syn1}], "10.250.46.1", [], "10.85.0.5")"#
+    ));
+    assert!(!passed);
+    assert!(
+        reason.contains("aucun SYN-ACK du pod vers 10.250.46.1:40000"),
+        "{reason}"
+    );
+    let (passed, reason) = judge(&format!(
+        r#"srcip::packets_local([{syn2}, {ack2}], "10.250.46.1", [{CALLED}], "10.85.0.5")"#
+    ));
+    assert!(!passed);
+    assert!(
+        reason.contains("une adresse du nœud labsh-node, SNAT"),
+        "{reason}"
+    );
+    let (passed, reason) = judge(&format!(
+        r#"srcip::packets_local([{ack1}], "10.250.46.1", [], "10.85.0.5")"#
+    ));
+    assert!(!passed);
+    assert!(
+        reason.starts_with("aucun SYN vers le pod 10.85.0.5:80 parmi les 1 paquets"),
         "{reason}"
     );
 }

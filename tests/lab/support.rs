@@ -187,7 +187,8 @@ pub fn rehearse(mode: &str, from: &str, args: &[&str]) -> Rehearsal {
 }
 
 /// The methods of the doubles' values (maps): `c.nodes()`, `c.control_plane()`,
-/// `c.node(name)`, `n.host_veth()`, `svc.node_port()`, `cap.stop()`, `mon.stop()`.
+/// `c.node(name)`, `n.host_veth()`, `svc.node_port()`, `cap.stop()`, `mon.stop()`,
+/// `mon.wait_ready()`, `cap.wait_idle(…)`.
 fn register_double_methods(engine: &mut rhai::Engine) {
     fn field(m: &Map, key: &str) -> Dynamic {
         m.get(key).cloned().unwrap_or(Dynamic::UNIT)
@@ -216,4 +217,29 @@ fn register_double_methods(engine: &mut rhai::Engine) {
         )
     });
     engine.register_fn("stop", |m: &mut Map| field(m, "items"));
+    // The doubles hold every packet and event at once: subscribed, and drained.
+    engine.register_fn("wait_ready", |_m: &mut Map| ());
+    engine.register_fn("wait_idle", |_m: &mut Map, _idle: &str, _timeout: &str| {
+        true
+    });
+    // A log follow's wait: `until` on each line of the log file the http double writes.
+    engine.register_fn(
+        "wait",
+        |ctx: rhai::NativeCallContext,
+         m: &mut Map,
+         opts: Map|
+         -> Result<bool, Box<rhai::EvalAltResult>> {
+            let text = std::fs::read_to_string(field(m, "log").to_string()).unwrap_or_default();
+            let until = opts
+                .get("until")
+                .and_then(|u| u.clone().try_cast::<rhai::FnPtr>())
+                .ok_or("double: a log follow's wait needs `until`")?;
+            for line in text.lines().filter(|l| !l.is_empty()) {
+                if until.call_within_context::<bool>(&ctx, (Dynamic::from(line.to_string()),))? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        },
+    );
 }

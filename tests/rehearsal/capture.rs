@@ -6,10 +6,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::datapath::{self, Mode};
-use crate::env;
-use crate::lab_support;
-use crate::world::World;
+use super::datapath::{self, Mode};
+use super::env;
+use super::lab_support;
+use super::world::World;
 
 /// Where the captured fixtures live (committed; `tests/lab.rs` runs the verdicts on them).
 pub fn fixture_path(mode: Mode) -> PathBuf {

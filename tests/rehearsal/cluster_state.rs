@@ -6,8 +6,8 @@
 
 use serde_json::{Value, json};
 
-use crate::apiserver::{ExecReply, ExecRequest, TestApiServer};
-use crate::datapath::Mode;
+use super::datapath::Mode;
+use crate::support::apiserver::{ExecReply, ExecRequest, TestApiServer};
 
 /// A stand-in node: its Docker container name (= the Kubernetes node name) and address.
 #[derive(Clone, Debug)]

@@ -88,7 +88,7 @@ use std::time::{Duration, Instant};
 use bollard::Docker;
 use tokio_util::sync::CancellationToken;
 
-use crate::cluster_state::NodeInfo;
+use super::cluster_state::NodeInfo;
 
 /// Cilium's `loadBalancer.mode`s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +163,7 @@ async fn exec(docker: &Docker, node: &str, argv: &[&str]) -> Result<String, Stri
         &argv,
         Some(Duration::from_secs(20)),
         &CancellationToken::new(),
+        labsh::docker::exec::SMALL_OUTPUT,
     )
     .await
     .map_err(|e| format!("{node}: {argv:?}: {e}"))?;

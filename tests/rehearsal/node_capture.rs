@@ -6,8 +6,8 @@
 
 use rhai::{Array, Dynamic, Map};
 
-use crate::datapath::{self, Mode};
-use crate::world::World;
+use super::datapath::{self, Mode};
+use super::world::World;
 
 const NODE_PORT: i64 = 32150;
 
@@ -69,7 +69,7 @@ fn shown(ps: &[Map]) -> String {
 
 /// The tcpdump processes on `iface` whose command line mentions `marker`.
 fn tcpdumps_on(iface: &str, marker: &str) -> Vec<String> {
-    crate::processes_with(&["-i", iface])
+    super::processes_with(&["-i", iface])
         .into_iter()
         .filter(|p| p.starts_with("tcpdump ") && p.contains(marker))
         .collect()
@@ -161,7 +161,7 @@ fn pod_capture_records_a_requests_handshake_on_the_pods_lxc_and_stops_clean() {
         Vec::<String>::new()
     );
     drop(s);
-    crate::assert_nothing_left_running(&world, None);
+    super::assert_nothing_left_running(&world, None);
 }
 
 /// The `-v` DSR check on the datapath's real packets: in `dsr` mode the SYN the called node
@@ -252,5 +252,5 @@ fn verbose_any_capture_on_the_pods_node_reports_the_called_nodes_dscp_mark_in_ds
         "snat: {reason}"
     );
     drop(s);
-    crate::assert_nothing_left_running(&world, None);
+    super::assert_nothing_left_running(&world, None);
 }

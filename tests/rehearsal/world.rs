@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use bollard::Docker;
 
-use crate::apiserver::{ExecRequest, TestApiServer};
-use crate::cluster::StandInKindCluster;
-use crate::cluster_state::{self, NodeInfo};
-use crate::datapath::{self, Mode, Pod};
-use crate::env;
-use crate::standins::Lab;
+use super::cluster_state::{self, NodeInfo};
+use super::datapath::{self, Mode, Pod};
+use super::env;
+use super::standins::Lab;
+use crate::docker::cluster::StandInKindCluster;
+use crate::support::apiserver::{ExecRequest, TestApiServer};
 
 /// What a run of labsh left.
 #[derive(Debug)]

@@ -39,8 +39,7 @@ pub struct RealNode {
 /// How many nodes the shared cluster has.
 pub const NODES: usize = 2;
 
-#[path = "session.rs"]
-mod session;
+use super::session;
 
 pub const CONTEXT: &str = "labsh-test";
 

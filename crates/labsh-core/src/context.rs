@@ -41,6 +41,8 @@ pub struct Settings {
     pub unicode: bool,
     /// `--max-string-size`, `--max-array-size`, `--max-map-size`: the sandbox limits.
     pub limits: crate::limits::Limits,
+    /// `--verbose`: error traces show the stdlib's own frames too.
+    pub verbose: bool,
 }
 
 /// Shared, cheaply clonable handle on the workbench state.

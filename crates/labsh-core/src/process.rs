@@ -7,13 +7,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
+
+use crate::output_budget::OutputBudget;
 
 /// How long a process gets between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_millis(1500);
@@ -125,6 +126,14 @@ pub enum ProcessError {
         code: i32,
         stderr_tail: String,
     },
+    /// The program wrote more than labsh keeps of a tool's output; it was stopped.
+    #[error(
+        "`{command}` wrote more than {} bytes of output and was stopped (the sandbox limit is {} bytes per string; raise it with {} N)",
+        crate::limits::group(*limit),
+        crate::limits::group(*limit),
+        crate::limits::STRING_FLAG
+    )]
+    TooMuchOutput { command: String, limit: usize },
     /// Reading or writing its pipes failed.
     #[error("`{command}`: {source}")]
     Io {
@@ -337,10 +346,9 @@ pub async fn run_bounded(
     let mut running = spawn(spec)?;
     let stdout = running.child.stdout.take();
     let stderr = running.child.stderr.take();
-    let budget = Arc::new(AtomicUsize::new(max_output));
-    let full = CancellationToken::new();
-    let out_task = tokio::spawn(read_bounded(stdout, budget.clone(), full.clone()));
-    let err_task = tokio::spawn(read_bounded(stderr, budget, full.clone()));
+    let budget = OutputBudget::new(max_output);
+    let out_task = tokio::spawn(read_bounded(stdout, budget.clone()));
+    let err_task = tokio::spawn(read_bounded(stderr, budget.clone()));
     let timeout = spec.timeout.unwrap_or(Duration::MAX);
     enum End {
         Exited(std::io::Result<i32>),
@@ -350,7 +358,7 @@ pub async fn run_bounded(
     }
     let end = tokio::select! {
         r = running.wait() => End::Exited(r),
-        _ = full.cancelled() => End::Full,
+        _ = budget.filled() => End::Full,
         _ = tokio::time::sleep(timeout) => End::TimedOut,
         _ = cancel.cancelled() => End::Cancelled,
     };
@@ -391,17 +399,13 @@ pub async fn run_bounded(
             stdout,
             stderr,
         },
-        full.is_cancelled(),
+        budget.is_full(),
     ))
 }
 
 /// Reads a pipe to its end, keeping what `budget` (shared with the other pipe) allows; past
-/// it, stops reading and cancels `full`.
-async fn read_bounded<R: AsyncRead + Unpin>(
-    pipe: Option<R>,
-    budget: Arc<AtomicUsize>,
-    full: CancellationToken,
-) -> String {
+/// it, stops reading (the budget is full).
+pub async fn read_bounded<R: AsyncRead + Unpin>(pipe: Option<R>, budget: OutputBudget) -> String {
     let mut buf = Vec::new();
     if let Some(mut p) = pipe {
         let mut chunk = vec![0u8; 64 << 10];
@@ -410,14 +414,7 @@ async fn read_bounded<R: AsyncRead + Unpin>(
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            let granted = budget
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
-                    Some(left.saturating_sub(n))
-                })
-                .map_or(0, |left| left.min(n));
-            buf.extend_from_slice(&chunk[..granted]);
-            if granted < n {
-                full.cancel();
+            if !budget.keep(&mut buf, &chunk[..n]) {
                 break;
             }
         }

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::context::Ctx;
+use crate::output_budget::OutputBudget;
 use crate::process::{self, Captured, ProcessError, Spec};
 
 /// Lines kept in the tail of a timed-out tool's output.
@@ -48,6 +49,7 @@ pub fn run(
     progress: Option<Progress<'_>>,
 ) -> Result<Captured, ProcessError> {
     ctx.explain(&spec.argv);
+    let max_output = ctx.settings().limits.string_bytes();
     let token = ctx.cancel_token();
     if token.is_cancelled() {
         return Err(ProcessError::Interrupted);
@@ -55,7 +57,7 @@ pub fn run(
     match progress {
         None => ctx
             .runtime()
-            .block_on(run_streaming(spec, &token, &mut |_| {})),
+            .block_on(run_streaming(spec, &token, &mut |_| {}, max_output)),
         Some(Progress {
             message,
             mut on_line,
@@ -69,22 +71,30 @@ pub fn run(
                 }
             };
             ctx.runtime()
-                .block_on(run_streaming(spec, &token, &mut update))
+                .block_on(run_streaming(spec, &token, &mut update, max_output))
         }
     }
 }
 
 /// Runs `spec`, calling `on_line` for each line (split on `\n` or `\r`) of its stderr as it
-/// arrives. On timeout or cancellation the process group is terminated before returning.
+/// arrives. On timeout or cancellation the process group is terminated before returning; so
+/// it is when its output (stdout and stderr together) passes `max_output` bytes, and that is
+/// an error ([`ProcessError::TooMuchOutput`]): a tool's output is parsed, a part of it is not
+/// an answer.
 pub async fn run_streaming(
     spec: &Spec,
     cancel: &CancellationToken,
     on_line: &mut dyn FnMut(&str),
+    max_output: usize,
 ) -> Result<Captured, ProcessError> {
     let mut running = process::spawn(spec)?;
-    let out_task = tokio::spawn(process::read_all(running.child.stdout.take()));
+    let budget = OutputBudget::new(max_output);
+    let out_task = tokio::spawn(process::read_bounded(
+        running.child.stdout.take(),
+        budget.clone(),
+    ));
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-    let err_task = tokio::spawn(read_lines(running.child.stderr.take(), tx));
+    let err_task = tokio::spawn(read_lines(running.child.stderr.take(), tx, budget.clone()));
     let started = Instant::now();
     let timeout = spec.timeout.unwrap_or(Duration::MAX);
     let deadline = tokio::time::sleep(timeout);
@@ -94,8 +104,9 @@ pub async fn run_streaming(
     let ended = loop {
         tokio::select! {
             biased;
-            _ = cancel.cancelled() => break Err(false),
-            _ = &mut deadline => break Err(true),
+            _ = cancel.cancelled() => break Err(End::Cancelled),
+            _ = &mut deadline => break Err(End::TimedOut),
+            _ = budget.filled() => break Err(End::Full),
             line = rx.recv(), if lines_open => match line {
                 Some(line) => {
                     on_line(&line);
@@ -120,6 +131,12 @@ pub async fn run_streaming(
                 stderr.push_str(&line);
                 stderr.push('\n');
             }
+            if budget.is_full() {
+                return Err(ProcessError::TooMuchOutput {
+                    command: spec.command_line(),
+                    limit: max_output,
+                });
+            }
             let stdout = tokio::time::timeout(Duration::from_secs(2), out_task)
                 .await
                 .ok()
@@ -131,32 +148,48 @@ pub async fn run_streaming(
                 stderr,
             })
         }
-        Err(timed_out) => {
+        Err(end) => {
             running.terminate().await;
             while let Ok(line) = rx.try_recv() {
                 stderr.push_str(&line);
                 stderr.push('\n');
             }
-            if timed_out {
-                Err(ProcessError::TimedOut {
+            Err(match end {
+                End::TimedOut => ProcessError::TimedOut {
                     command: spec.command_line(),
                     after: started.elapsed().min(timeout),
                     stderr_tail: process::tail_lines(&stderr, TAIL),
-                })
-            } else {
-                Err(ProcessError::Interrupted)
-            }
+                },
+                End::Cancelled => ProcessError::Interrupted,
+                End::Full => ProcessError::TooMuchOutput {
+                    command: spec.command_line(),
+                    limit: max_output,
+                },
+            })
         }
     }
 }
 
-async fn read_lines<R: AsyncRead + Unpin>(pipe: Option<R>, tx: mpsc::UnboundedSender<String>) {
+/// Why a tool run ended before the tool did.
+enum End {
+    Cancelled,
+    TimedOut,
+    Full,
+}
+
+/// Sends the pipe's lines to `tx`, each taken from `budget` first (so the channel holds no
+/// more than the budget); stops at the first that does not fit.
+async fn read_lines<R: AsyncRead + Unpin>(
+    pipe: Option<R>,
+    tx: mpsc::UnboundedSender<String>,
+    budget: OutputBudget,
+) {
     let Some(pipe) = pipe else { return };
     let mut lines = crate::follow::lines(pipe);
     while let Some(Ok(line)) = lines.next().await {
         // A terminal spinner redraws with `\r`: each redraw is a line of its own.
         for part in line.trim_end_matches('\r').split('\r') {
-            if tx.send(part.to_string()).is_err() {
+            if budget.grant(part.len() + 1) < part.len() + 1 || tx.send(part.to_string()).is_err() {
                 return;
             }
         }
@@ -216,6 +249,7 @@ mod tests {
             &sh("printf 'a\\nb\\rc\\n' >&2; echo out; exit 3"),
             &CancellationToken::new(),
             &mut |l| seen.push(l.to_string()),
+            usize::MAX,
         )
         .await
         .unwrap();
@@ -232,6 +266,7 @@ mod tests {
             &sh("sleep 30 & echo started >&2; exit 0"),
             &CancellationToken::new(),
             &mut |_| {},
+            usize::MAX,
         )
         .await
         .unwrap();
@@ -243,11 +278,31 @@ mod tests {
     async fn timeout_kills_and_keeps_the_output_so_far() {
         let spec = Spec::new(["sh", "-c", "echo working >&2; sleep 30"])
             .timeout(Duration::from_millis(300));
-        let err = run_streaming(&spec, &CancellationToken::new(), &mut |_| {})
+        let err = run_streaming(&spec, &CancellationToken::new(), &mut |_| {}, usize::MAX)
             .await
             .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("timed out after 300ms"), "{msg}");
         assert!(msg.ends_with("working"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn a_tool_that_writes_without_end_is_stopped_at_the_bound() {
+        // `yes` on stdout, then on stderr: each passes the bound, is stopped, and says so.
+        for script in ["yes", "yes >&2"] {
+            let started = Instant::now();
+            let spec = sh(script);
+            let err = run_streaming(&spec, &CancellationToken::new(), &mut |_| {}, 1 << 20)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "`{}` wrote more than 1,048,576 bytes of output and was stopped (the sandbox limit is 1,048,576 bytes per string; raise it with --max-string-size N)",
+                    spec.command_line()
+                )
+            );
+            assert!(started.elapsed() < Duration::from_secs(5), "{script}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! nodes keep the Docker path; other nodes are reached through a debug pod
 //! (`labsh_core::node`).
 
-use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
+use rhai::{Array, Dynamic, Map};
 
 use crate::context::Ctx;
 use crate::errors::{Script, ScriptResult, error};
@@ -12,9 +12,8 @@ use crate::kube::typed::Pod;
 use crate::node::cluster::{AccessMode, AnyCluster};
 use crate::node::debug_pod::{DebugPodConfig, default_image};
 use crate::node::veth::PodRef;
-use crate::node::{ClusterNode, NodeAccess, exec};
+use crate::node::{ClusterNode, NodeAccess};
 use crate::options::Opts;
-use crate::primitives::proc::argv_from;
 use crate::primitives::{Family, Registry};
 
 /// `cluster::current`, `cluster::context` and their types.
@@ -24,7 +23,8 @@ pub const FAMILY: Family = Family {
     register,
 };
 
-const OPTS: &[&str] = &["image", "namespace", "access"];
+/// `cluster::current`'s and `cluster::context`'s options (also `crate::checker::options`).
+pub(crate) const OPTS: &[&str] = &["image", "namespace", "access"];
 
 const CURRENT_DOC: &str = r#"The cluster of the context `kube::` uses (the kubeconfig's current context unless
 `kube::use_context`/`cluster::context` chose another), whatever made it: kind, minikube, k3s,
@@ -271,45 +271,13 @@ fn register_node_type(reg: &mut Registry, ctx: &Ctx) {
         .register_fn("to_string", |n: &mut ClusterNode| describe_node(n))
         .register_fn("to_debug", |n: &mut ClusterNode| describe_node(n))
         .register_fn("==", |a: &mut ClusterNode, b: ClusterNode| *a == b);
-    let c = ctx.clone();
-    reg.method(
-        "exec",
-        &["node: Node", "argv: Array", "Map"],
-        EXEC_DOC,
-        move |node: &mut ClusterNode, argv: Array| run_exec(&c, node, argv, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.method(
-        "exec",
-        &["node: Node", "argv: Array", "opts: Map", "Map"],
-        EXEC_DOC,
-        move |node: &mut ClusterNode, argv: Array, opts: Map| run_exec(&c, node, argv, opts),
-    );
-    let c = ctx.clone();
-    reg.method(
-        "exec_stream",
-        &["node: Node", "argv: Array", "callback: FnPtr", "Map"],
-        EXEC_STREAM_DOC,
-        move |call: NativeCallContext, node: &mut ClusterNode, argv: Array, callback: FnPtr| {
-            exec_stream(&c, &call, node, argv, Map::new(), callback)
+    super::exec::register::<ClusterNode>(
+        reg,
+        ctx,
+        super::exec::ExecDocs {
+            exec: EXEC_DOC,
+            exec_stream: EXEC_STREAM_DOC,
         },
-    );
-    let c = ctx.clone();
-    reg.method(
-        "exec_stream",
-        &[
-            "node: Node",
-            "argv: Array",
-            "opts: Map",
-            "callback: FnPtr",
-            "Map",
-        ],
-        EXEC_STREAM_DOC,
-        move |call: NativeCallContext,
-              node: &mut ClusterNode,
-              argv: Array,
-              opts: Map,
-              callback: FnPtr| { exec_stream(&c, &call, node, argv, opts, callback) },
     );
     let c = ctx.clone();
     reg.method(
@@ -339,27 +307,10 @@ fn register_node_type(reg: &mut Registry, ctx: &Ctx) {
         "host_veth",
         &["node: Node", "pod: Pod", "String"],
         HOST_VETH_POD_DOC,
-        move |node: &mut crate::docker::Node, pod: Pod| pod_veth(&c, &kind_node(node), &pod),
-    );
-}
-
-/// A kind node (from `cluster::get`) as a node of any cluster, reached through Docker.
-pub fn kind_node(node: &crate::docker::Node) -> ClusterNode {
-    ClusterNode {
-        context: format!("kind-{}", node.cluster),
-        info: crate::node::NodeInfo {
-            name: node.name.clone(),
-            internal_ip: node.ip.clone(),
-            roles: if node.role == "control-plane" {
-                vec!["control-plane".into()]
-            } else {
-                vec![]
-            },
-            pod_cidr: String::new(),
-            ready: true,
+        move |node: &mut crate::docker::Node, pod: Pod| {
+            pod_veth(&c, &ClusterNode::of_kind(node), &pod)
         },
-        access: NodeAccess::Docker(node.clone()),
-    }
+    );
 }
 
 /// The pod as the core's veth lookup needs it.
@@ -374,16 +325,7 @@ pub fn pod_ref(pod: &Pod) -> PodRef {
 
 /// `node.host_veth(pod)`.
 pub(crate) fn pod_veth(ctx: &Ctx, node: &ClusterNode, pod: &Pod) -> ScriptResult<String> {
-    ctx.explain(&exec::explain(
-        node,
-        &[
-            "ip".to_string(),
-            "-o".into(),
-            "route".into(),
-            "get".into(),
-            pod.ip.clone(),
-        ],
-    ));
+    // The lookup explains each of its commands (`kubectl debug node/…`, `kubectl exec`).
     let token = ctx.cancel_token();
     // Not `ctx.block_on`: on Ctrl-C the lookup stops its commands itself before returning.
     ctx.runtime()
@@ -394,114 +336,4 @@ pub(crate) fn pod_veth(ctx: &Ctx, node: &ClusterNode, pod: &Pod) -> ScriptResult
             &token,
         ))
         .script()
-}
-
-fn run_exec(ctx: &Ctx, node: &ClusterNode, argv: Array, opts: Map) -> ScriptResult<Map> {
-    let o = Opts::new("node.exec", opts, &["timeout"])?;
-    let argv = argv_from("node.exec", &argv)?;
-    let timeout = o.duration("timeout")?;
-    ctx.explain(&exec::explain(node, &argv));
-    let token = ctx.cancel_token();
-    // Not `ctx.block_on`: on Ctrl-C, `exec::run` itself stops the command before returning.
-    let out = ctx
-        .runtime()
-        .block_on(exec::run(ctx, node, &argv, timeout, &token))
-        .script()?;
-    let mut m = Map::new();
-    m.insert("code".into(), Dynamic::from_int(out.code));
-    m.insert("stdout".into(), out.stdout.into());
-    m.insert("stderr".into(), out.stderr.into());
-    Ok(m)
-}
-
-enum Step {
-    Line(Option<crate::kube::exec::ExecLine>),
-    TimedOut,
-}
-
-fn exec_stream(
-    ctx: &Ctx,
-    call: &NativeCallContext,
-    node: &ClusterNode,
-    argv: Array,
-    opts: Map,
-    callback: FnPtr,
-) -> ScriptResult<Map> {
-    if let NodeAccess::Docker(d) = &node.access {
-        return super::nodes::exec_stream(ctx, call, d, argv, opts, callback);
-    }
-    let o = Opts::new("node.exec_stream", opts, &["timeout"])?;
-    let argv = argv_from("node.exec_stream", &argv)?;
-    let timeout = o.duration("timeout")?;
-    ctx.explain(&exec::explain(node, &argv));
-    let rt = ctx.runtime().clone();
-    let mut process = ctx
-        .block_on(async {
-            let pod = exec::debug_pod_of(ctx, node).await?;
-            crate::node::pod_process::PodProcess::start(ctx, &pod, &argv).await
-        })
-        .script()?
-        .script()?;
-    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
-    let mut stderr = String::new();
-    let mut stopped = false;
-    loop {
-        let step = ctx.block_on(async {
-            tokio::select! {
-                _ = crate::docker::exec::sleep_until(deadline) => Step::TimedOut,
-                l = process.next() => Step::Line(l),
-            }
-        });
-        let step = match step {
-            Ok(s) => s,
-            Err(_) => {
-                rt.block_on(process.stop("TERM"));
-                return Err(crate::errors::interrupted());
-            }
-        };
-        match step {
-            Step::TimedOut => {
-                rt.block_on(process.stop("TERM"));
-                return Err(error(format!(
-                    "node {}: `{}` timed out after {} and was stopped",
-                    node.info.name,
-                    process.command(),
-                    crate::duration::format(timeout.unwrap_or_default())
-                )));
-            }
-            Step::Line(Some(crate::kube::exec::ExecLine::Stderr(l))) => {
-                stderr.push_str(&l);
-                stderr.push('\n');
-            }
-            Step::Line(Some(crate::kube::exec::ExecLine::Stdout(l))) => {
-                match callback.call_within_context::<Dynamic>(call, (l,)) {
-                    Ok(v) if v.as_bool().ok() == Some(false) => {
-                        stopped = true;
-                        rt.block_on(process.stop("TERM"));
-                        break;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        rt.block_on(process.stop("TERM"));
-                        return Err(e);
-                    }
-                }
-            }
-            Step::Line(None) => break,
-        }
-    }
-    let code = if stopped {
-        None
-    } else {
-        rt.block_on(process.exit_info()).code
-    };
-    let mut m = Map::new();
-    m.insert(
-        "code".into(),
-        code.map(|c| Dynamic::from_int(i64::from(c)))
-            .unwrap_or(Dynamic::UNIT),
-    );
-    m.insert("stderr".into(), stderr.into());
-    m.insert("stopped".into(), stopped.into());
-    Ok(m)
 }

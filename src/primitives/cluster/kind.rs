@@ -70,6 +70,19 @@ let c = cluster::get("lab");
 print(c.kubeconfig);
 ```"#;
 
+/// `cluster::create`'s options (also `crate::checker::options`).
+pub(crate) const CREATE_OPTS: &[&str] = &[
+    "workers",
+    "cni",
+    "kube_proxy",
+    "pod_subnet",
+    "image",
+    "config",
+    "wait",
+    "recreate",
+    "timeout",
+];
+
 fn timeout_opt(func: &str, opts: Map) -> ScriptResult<std::time::Duration> {
     let o = Opts::new(func, opts, &["timeout"])?;
     Ok(o.duration("timeout")?.unwrap_or(kind::CALL_TIMEOUT))
@@ -78,21 +91,7 @@ fn timeout_opt(func: &str, opts: Map) -> ScriptResult<std::time::Duration> {
 fn create_options(ctx: &Ctx, opts: Map) -> ScriptResult<CreateOptions> {
     const FUNC: &str = "cluster::create";
     const SHAPE: [&str; 4] = ["workers", "cni", "kube_proxy", "pod_subnet"];
-    let o = Opts::new(
-        FUNC,
-        opts,
-        &[
-            "workers",
-            "cni",
-            "kube_proxy",
-            "pod_subnet",
-            "image",
-            "config",
-            "wait",
-            "recreate",
-            "timeout",
-        ],
-    )?;
+    let o = Opts::new(FUNC, opts, CREATE_OPTS)?;
     let mut c = CreateOptions::default();
     if let Some(config) = o.string("config")? {
         if let Some(k) = SHAPE.iter().find(|k| o.get(k).is_some()) {

@@ -3,8 +3,10 @@
 //! seen from Docker with the `Node` type's methods ([`nodes`]: `cluster::nodes`, `node`,
 //! `control_plane`, `node.exec(…)`, `node.host_veth(…)`), and the cluster of any kubeconfig
 //! context ([`any`]: `cluster::current`, `cluster::context`, nodes from the API reached
-//! through Docker or a node debug pod).
+//! through Docker or a node debug pod); `node.exec`/`node.exec_stream` for both node types
+//! ([`exec`]).
 
 pub mod any;
+pub mod exec;
 pub mod kind;
 pub mod nodes;

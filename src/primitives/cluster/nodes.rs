@@ -1,16 +1,15 @@
 //! `cluster::nodes`, `cluster::node`, `cluster::control_plane` and the `Node` type's methods
-//! (`exec`, `exec_stream`, `host_veth`): a kind cluster's nodes seen from Docker. (The kind
+//! (`host_veth`; `exec` and `exec_stream` through [`super::exec`], shared with any
+//! cluster's nodes): a kind cluster's nodes seen from Docker. (The kind
 //! family, [`super::kind`], adds the lifecycle functions to the same `cluster` module.)
 
 use crate::errors::Script;
-use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
+use rhai::{Array, Dynamic};
 
 use crate::context::Ctx;
-use crate::docker::exec::{self, Chunk, ExecError, ExecProcess, LineSplitter};
+use crate::docker::exec::ExecError;
 use crate::docker::{Node, client};
-use crate::errors::{ScriptErr, ScriptResult, error, interrupted};
-use crate::options::Opts;
-use crate::primitives::proc::argv_from;
+use crate::errors::{ScriptResult, error, interrupted};
 use crate::primitives::{Family, Registry};
 use crate::records::{NODE, NODE_FIELDS};
 
@@ -139,42 +138,12 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         },
     );
 
-    let c = ctx.clone();
-    reg.method(
-        "exec",
-        &["node: Node", "argv: Array", "Map"],
-        EXEC_DOC,
-        move |node: &mut Node, argv: Array| run_exec(&c, node, argv, Map::new()),
-    );
-    let c = ctx.clone();
-    reg.method(
-        "exec",
-        &["node: Node", "argv: Array", "opts: Map", "Map"],
-        EXEC_DOC,
-        move |node: &mut Node, argv: Array, opts: Map| run_exec(&c, node, argv, opts),
-    );
-    let c = ctx.clone();
-    reg.method(
-        "exec_stream",
-        &["node: Node", "argv: Array", "callback: FnPtr", "Map"],
-        EXEC_STREAM_DOC,
-        move |call: NativeCallContext, node: &mut Node, argv: Array, callback: FnPtr| {
-            exec_stream(&c, &call, node, argv, Map::new(), callback)
-        },
-    );
-    let c = ctx.clone();
-    reg.method(
-        "exec_stream",
-        &[
-            "node: Node",
-            "argv: Array",
-            "opts: Map",
-            "callback: FnPtr",
-            "Map",
-        ],
-        EXEC_STREAM_DOC,
-        move |call: NativeCallContext, node: &mut Node, argv: Array, opts: Map, callback: FnPtr| {
-            exec_stream(&c, &call, node, argv, opts, callback)
+    super::exec::register::<Node>(
+        reg,
+        ctx,
+        super::exec::ExecDocs {
+            exec: EXEC_DOC,
+            exec_stream: EXEC_STREAM_DOC,
         },
     );
     let c = ctx.clone();
@@ -197,128 +166,6 @@ fn exec_error(e: ExecError) -> Box<rhai::EvalAltResult> {
         ExecError::Interrupted => interrupted(),
         other => error(other.to_string()),
     }
-}
-
-fn run_exec(ctx: &Ctx, node: &Node, argv: Array, opts: Map) -> ScriptResult<Map> {
-    let o = Opts::new("node.exec", opts, &["timeout"])?;
-    let argv = argv_from("node.exec", &argv)?;
-    let timeout = o.duration("timeout")?;
-    let mut explain = vec!["docker".to_string(), "exec".to_string(), node.name.clone()];
-    explain.extend(argv.iter().cloned());
-    ctx.explain(&explain);
-    let token = ctx.cancel_token();
-    // Not `ctx.block_on`: on Ctrl-C, `exec::run` itself kills the command before returning.
-    let out = ctx
-        .runtime()
-        .block_on(async {
-            let docker = client::client(ctx).await?;
-            exec::run(&docker, &node.container_id, &argv, timeout, &token).await
-        })
-        .map_err(|e| match e {
-            ExecError::Interrupted => interrupted(),
-            other => error(format!("{}: {other}", node.name)),
-        })?;
-    let mut m = Map::new();
-    m.insert("code".into(), Dynamic::from_int(out.code));
-    m.insert("stdout".into(), out.stdout.into());
-    m.insert("stderr".into(), out.stderr.into());
-    Ok(m)
-}
-
-enum Step {
-    Chunk(Option<Result<Chunk, crate::docker::client::DockerError>>),
-    TimedOut,
-}
-
-/// `node.exec_stream(…)` on a kind node (also for kind nodes found by `cluster::current`).
-pub(crate) fn exec_stream(
-    ctx: &Ctx,
-    call: &NativeCallContext,
-    node: &Node,
-    argv: Array,
-    opts: Map,
-    callback: FnPtr,
-) -> ScriptResult<Map> {
-    let o = Opts::new("node.exec_stream", opts, &["timeout"])?;
-    let argv = argv_from("node.exec_stream", &argv)?;
-    let timeout = o.duration("timeout")?;
-    let mut explain = vec!["docker".to_string(), "exec".to_string(), node.name.clone()];
-    explain.extend(argv.iter().cloned());
-    ctx.explain(&explain);
-    let rt = ctx.runtime().clone();
-    let mut process: ExecProcess = ctx
-        .block_on(async {
-            let docker = client::client(ctx).await?;
-            ExecProcess::start(&docker, &node.container_id, &argv).await
-        })
-        .script()?
-        .script_context(|| node.name.clone())?;
-    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
-    let mut lines = LineSplitter::default();
-    let mut stderr = Vec::new();
-    let mut stopped = false;
-    'outer: loop {
-        let step = ctx.block_on(async {
-            tokio::select! {
-                _ = exec::sleep_until(deadline) => Step::TimedOut,
-                n = process.next() => Step::Chunk(n),
-            }
-        });
-        let stop_with = |process: &mut ExecProcess, e: Box<rhai::EvalAltResult>| {
-            rt.block_on(process.stop("TERM"));
-            Err(e)
-        };
-        let step = match step {
-            Ok(s) => s,
-            Err(_) => return stop_with(&mut process, interrupted()),
-        };
-        let new_lines = match step {
-            Step::TimedOut => {
-                let msg = format!(
-                    "{}: `{}` timed out after {} and was stopped",
-                    node.name,
-                    process.command(),
-                    crate::duration::format(timeout.unwrap_or_default())
-                );
-                return stop_with(&mut process, error(msg));
-            }
-            Step::Chunk(Some(Ok(Chunk::Stdout(b)))) => lines.push(&b),
-            Step::Chunk(Some(Ok(Chunk::Stderr(b)))) => {
-                stderr.extend_from_slice(&b);
-                continue;
-            }
-            Step::Chunk(Some(Err(e))) => {
-                return stop_with(&mut process, error(format!("{}: {e}", node.name)));
-            }
-            Step::Chunk(None) => lines.finish().into_iter().collect(),
-        };
-        let ended = process.ended();
-        for line in new_lines {
-            match callback.call_within_context::<Dynamic>(call, (line,)) {
-                Ok(v) if v.as_bool().ok() == Some(false) => {
-                    stopped = true;
-                    rt.block_on(process.stop("TERM"));
-                    break 'outer;
-                }
-                Ok(_) => {}
-                Err(e) => return stop_with(&mut process, e),
-            }
-        }
-        if ended {
-            break;
-        }
-    }
-    let code = rt
-        .block_on(process.exit_code())
-        .script_context(|| node.name.clone())?;
-    let mut m = Map::new();
-    m.insert("code".into(), Dynamic::from_int(code));
-    m.insert(
-        "stderr".into(),
-        String::from_utf8_lossy(&stderr).into_owned().into(),
-    );
-    m.insert("stopped".into(), stopped.into());
-    Ok(m)
 }
 
 /// The host-side veth of kind node `node`, read through Docker (the `docker exec` line is

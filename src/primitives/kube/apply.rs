@@ -44,7 +44,17 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
         |text: &str, docs: &mut Vec<Document>, files: &mut Vec<String>| -> ScriptResult<()> {
             if text.contains('\n') {
                 files.push("-".into());
-                docs.extend(apply::parse_documents(text, "<yaml string>").script()?);
+                let parsed = apply::parse_documents(text, "<yaml string>").map_err(|e| {
+                    // The string's bad line, quoted: the diagnostic finds it in the script.
+                    let quoted = match &e {
+                        crate::kube::KubeError::Yaml { line, .. } => {
+                            crate::yaml_quote::quote_yaml_line(text, *line)
+                        }
+                        _ => String::new(),
+                    };
+                    error(format!("{e}{quoted}"))
+                })?;
+                docs.extend(parsed);
             } else {
                 let path = ctx.resolve_path(text);
                 let body = std::fs::read_to_string(&path).map_err(|e| {
@@ -111,6 +121,12 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
     let out = ctx.output().clone();
     let print = move |line: &str| out.println(line);
     let applied = block(ctx, apply::apply(&conn, docs, namespace.as_deref(), &print))?;
+    let policies: Vec<String> = applied
+        .iter()
+        .filter(|a| a.kind == "NetworkPolicy")
+        .map(|a| a.name.clone())
+        .collect();
+    super::policy::warn_if_not_enforced(ctx, &conn, &policies);
     // Each object's `… serverside-applied` line shows the result.
     let refs: Array = applied
         .into_iter()

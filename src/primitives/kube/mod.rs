@@ -1,6 +1,7 @@
 //! `kube::…`: Kubernetes objects from scripts, one file per concern: [`context`] (selection,
 //! discovery), [`apply`], [`objects`] (get/list/delete, kubectl-like tables, typed lookups),
-//! [`waits`], [`exec`], the `Pod`/`Service` [`types`] and the shared list [`options`]. The
+//! [`waits`], [`exec`], [`probe`] (reachability from a pod), [`policy`] (NetworkPolicy
+//! enforcement), the `Pod`/`Service` [`types`] and the shared list [`options`]. The
 //! work is in `crate::kube`; these files read options, print `--explain` lines and convert
 //! values. This one holds the helpers they share (also used by `logs::` and `monitor::`).
 
@@ -48,6 +49,8 @@ pub mod context;
 pub mod exec;
 pub mod objects;
 pub mod options;
+pub mod policy;
+pub mod probe;
 pub mod types;
 pub mod waits;
 
@@ -56,7 +59,7 @@ pub(crate) use exec::kube_exec;
 /// `kube::…`
 pub const FAMILY: Family = Family {
     name: "kube",
-    summary: "Kubernetes objects: apply, get, tables, waits, exec (kube-rs)",
+    summary: "Kubernetes objects: apply, get, tables, waits, exec, probes from a pod (kube-rs)",
     register,
 };
 
@@ -169,4 +172,6 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     objects::register(reg, ctx);
     waits::register(reg, ctx);
     exec::register(reg, ctx);
+    probe::register(reg, ctx);
+    policy::register(reg, ctx);
 }

@@ -15,7 +15,8 @@ use crate::shown::{shown, shown_if};
 use super::options::{list_flags, list_query};
 use super::{DEFAULT_WAIT, block, conn, explain, ns_flag, s, to_dynamic};
 
-const GET_DOC: &str = r#"One object as a map, like `kubectl get KIND NAME -o yaml`. `kind` takes kubectl's
+const GET_DOC: &str = r#"One object as a map, like `kubectl get KIND NAME -o yaml`: `kube::get(kind, name)` or
+kubectl's `kube::get("KIND/NAME")` / `kube::get("KIND NAME")`. `kind` takes kubectl's
 names (`svc`, `deploy`, `po`, `cep`, `deployments.apps`). As kubectl, it leaves out
 `metadata.managedFields` unless `managed_fields: true` (`--show-managed-fields`). Options:
 `namespace`, `managed_fields`.
@@ -23,6 +24,7 @@ names (`svc`, `deploy`, `po`, `cep`, `deployments.apps`). As kubectl, it leaves 
 ```rhai
 let d = kube::get("deploy", "frontend");
 print(d.status.availableReplicas);
+let svc = kube::get("svc/frontend");
 ```"#;
 
 const LIST_DOC: &str = r#"Objects of a kind as an array of maps, without `metadata.managedFields` (as
@@ -79,10 +81,30 @@ let svc = kube::service("frontend");
 print(svc.node_port()); // 32150
 ```"#;
 
+/// `kube::list`'s options (also `crate::checker::options`).
+pub(crate) const LIST_OPTS: &[&str] = &[
+    "namespace",
+    "selector",
+    "field_selector",
+    "all_namespaces",
+    "managed_fields",
+];
+
+/// `kube::table`'s options (also `crate::checker::options`).
+pub(crate) const TABLE_OPTS: &[&str] = &[
+    "namespace",
+    "selector",
+    "field_selector",
+    "all_namespaces",
+    "wide",
+];
+
 /// Registers `kube::get`, `list`, `delete`, `table`, `pods`, `pod` and `service`.
 pub(super) fn register(reg: &mut Registry, ctx: &Ctx) {
     with_and_without_opts!(reg, ctx, "get", GET_DOC,
         [kind: &str = "kind: String", name: &str = "name: String"] -> "Map", kube_get);
+    with_and_without_opts!(reg, ctx, "get", GET_DOC,
+        [target: &str = "target: String"] -> "Map", kube_get_target);
     with_and_without_opts!(reg, ctx, "list", LIST_DOC,
         [kind: &str = "kind: String"] -> "Array", kube_list);
     with_and_without_opts!(reg, ctx, "delete", DELETE_DOC,
@@ -118,18 +140,21 @@ fn kube_get(ctx: &Ctx, kind: &str, name: &str, opts: Map) -> ScriptResult<Map> {
     Ok(to_dynamic(&v).try_cast::<Map>().unwrap_or_default())
 }
 
+fn kube_get_target(ctx: &Ctx, target: &str, opts: Map) -> ScriptResult<Map> {
+    let t = crate::kube::target::Target::parse(target)
+        .map_err(|e| crate::errors::error(format!("kube::get: {e}")))?;
+    match t.kind {
+        Some(kind) => kube_get(ctx, &kind, &t.name, opts),
+        None => Err(crate::errors::error(format!(
+            "{}; {}",
+            crate::call_errors::get_without_kind(target),
+            crate::call_errors::KUBECTL_GET
+        ))),
+    }
+}
+
 fn kube_list(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
-    let o = Opts::new(
-        "kube::list",
-        opts,
-        &[
-            "namespace",
-            "selector",
-            "field_selector",
-            "all_namespaces",
-            "managed_fields",
-        ],
-    )?;
+    let o = Opts::new("kube::list", opts, LIST_OPTS)?;
     let q = list_query(&o)?;
     let managed = o.bool("managed_fields")?.unwrap_or(false);
     let mut argv = vec![s("get"), s(kind)];
@@ -142,6 +167,7 @@ fn kube_list(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
     let conn = conn(ctx)?;
     let k = block(ctx, conn.kind(kind))?;
     let mut items = block(ctx, objects::list(&conn, &k, &q))?;
+    hint_if_empty(ctx, &q, items.is_empty());
     if !managed {
         items.iter_mut().for_each(objects::hide_managed_fields);
     }
@@ -171,43 +197,67 @@ fn kube_delete(ctx: &Ctx, kind: &str, name: &str, opts: Map) -> ScriptResult<Dyn
 }
 
 fn kube_table(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Dynamic> {
-    let o = Opts::new(
-        "kube::table",
-        opts,
-        &[
-            "namespace",
-            "selector",
-            "field_selector",
-            "all_namespaces",
-            "wide",
-        ],
-    )?;
+    let o = Opts::new("kube::table", opts, TABLE_OPTS)?;
     let q = list_query(&o)?;
     let wide = o.bool("wide")?.unwrap_or(false);
-    let mut argv = vec![s("get"), s(kind)];
+    // kubectl's comma list (`deploy,svc`): one table per kind, a blank line between.
+    let kinds: Vec<&str> = kind.split(',').map(str::trim).collect();
+    if kinds.iter().any(|k| k.is_empty()) {
+        return Err(crate::errors::error(format!(
+            "kube::table: `{kind}` has an empty kind; write kinds separated by commas (`deploy,svc`)"
+        )));
+    }
+    let mut argv = vec![s("get"), s(&kinds.join(","))];
     argv.extend(list_flags(&q));
     if wide {
         argv.extend([s("-o"), s("wide")]);
     }
     explain(ctx, argv);
     let conn = conn(ctx)?;
-    let k = block(ctx, conn.kind(kind))?;
-    let options = crate::kube::table::PrintOptions {
-        wide,
-        with_namespace: q.all_namespaces && k.namespaced,
-    };
-    let rendered = match block(ctx, crate::kube::table::fetch(&conn, &k, &q))? {
-        crate::kube::table::Fetched::Table(t) => crate::kube::table::render(&t, options),
-        crate::kube::table::Fetched::Items(items) => {
-            crate::kube::table::render_items(&items, options, k8s_openapi::jiff::Timestamp::now())
-        }
-    };
-    let table = rendered.unwrap_or_else(|| {
-        let namespaced = k.namespaced && !q.all_namespaces;
-        crate::kube::table::no_resources(namespaced.then(|| conn.namespace(q.namespace.as_deref())))
-    });
+    let mut tables = Vec::new();
+    for kind in kinds {
+        let k = block(ctx, conn.kind(kind))?;
+        let options = crate::kube::table::PrintOptions {
+            wide,
+            with_namespace: q.all_namespaces && k.namespaced,
+        };
+        let rendered = match block(ctx, crate::kube::table::fetch(&conn, &k, &q))? {
+            crate::kube::table::Fetched::Table(t) => crate::kube::table::render(&t, options),
+            crate::kube::table::Fetched::Items(items) => crate::kube::table::render_items(
+                &items,
+                options,
+                k8s_openapi::jiff::Timestamp::now(),
+            ),
+        };
+        tables.push(rendered.unwrap_or_else(|| {
+            let namespaced = k.namespaced && !q.all_namespaces;
+            let ns = conn.namespace(q.namespace.as_deref());
+            let mut text = crate::kube::table::no_resources(namespaced.then_some(ns));
+            if namespaced && let Some(hint) = all_namespaces_hint(&q) {
+                text.push('\n');
+                text.push_str(&hint);
+            }
+            text
+        }));
+    }
+    let table = tables.join("\n\n");
     ctx.output().println(&table);
     Ok(shown(ctx, table.into()))
+}
+
+/// [`all_namespaces_hint`] on stderr when nothing was found.
+fn hint_if_empty(ctx: &Ctx, q: &crate::kube::objects::ListQuery, empty: bool) {
+    if let Some(hint) = all_namespaces_hint(q).filter(|_| empty) {
+        ctx.output().eprintln(&hint);
+    }
+}
+
+/// The hint for `namespace: "all"`, which names a namespace called `all` (as `kubectl -n
+/// all` does), when the author meant every namespace.
+pub(super) fn all_namespaces_hint(q: &crate::kube::objects::ListQuery) -> Option<String> {
+    (q.namespace.as_deref() == Some("all") && !q.all_namespaces).then(|| {
+        "hint: `namespace: \"all\"` is the namespace named `all`; for every namespace give `all_namespaces: true`".to_string()
+    })
 }
 
 fn kube_pods(ctx: &Ctx, opts: Map) -> ScriptResult<Array> {
@@ -223,6 +273,7 @@ fn kube_pods(ctx: &Ctx, opts: Map) -> ScriptResult<Array> {
     let conn = conn(ctx)?;
     let k = block(ctx, conn.kind("pods"))?;
     let items = block(ctx, objects::list(&conn, &k, &q))?;
+    hint_if_empty(ctx, &q, items.is_empty());
     Ok(items
         .iter()
         .map(|v| Dynamic::from(Pod::from_json(v)))

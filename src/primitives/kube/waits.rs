@@ -117,6 +117,7 @@ fn wait_rollout(ctx: &Ctx, target: &str, opts: Map) -> ScriptResult<Dynamic> {
     let config =
         kube::runtime::watcher::Config::default().fields(&format!("metadata.name={}", t.name));
     let what = format!("kube::wait_rollout({target})");
+    let pods_kind = block(ctx, conn.kind("pods"))?;
     let name = t.name.clone();
     let obj = watch_until(
         ctx,
@@ -127,6 +128,10 @@ fn wait_rollout(ctx: &Ctx, target: &str, opts: Map) -> ScriptResult<Dynamic> {
             config,
             timeout,
             what: &what,
+            pods: wait::Pods::Selected {
+                kind: &pods_kind,
+                api: conn.api(&pods_kind, ns.as_deref()),
+            },
         },
         |store| {
             let Some(obj) = store
@@ -160,18 +165,17 @@ fn wait_rollout(ctx: &Ctx, target: &str, opts: Map) -> ScriptResult<Dynamic> {
     Ok(shown(ctx, obj.into()))
 }
 
+/// `kube::wait_ready`'s options (also `crate::checker::options`).
+pub(crate) const WAIT_READY_OPTS: &[&str] = &[
+    "namespace",
+    "selector",
+    "field_selector",
+    "all_namespaces",
+    "timeout",
+];
+
 fn wait_ready(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
-    let o = Opts::new(
-        "kube::wait_ready",
-        opts,
-        &[
-            "namespace",
-            "selector",
-            "field_selector",
-            "all_namespaces",
-            "timeout",
-        ],
-    )?;
+    let o = Opts::new("kube::wait_ready", opts, WAIT_READY_OPTS)?;
     let q = list_query(&o)?;
     let timeout = o.duration("timeout")?.unwrap_or(DEFAULT_WAIT);
     let conn = conn(ctx)?;
@@ -220,6 +224,19 @@ fn wait_ready(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
         .as_deref()
         .and_then(selector_subject)
         .map(String::from);
+    let pods_kind = block(ctx, conn.kind("pods"))?;
+    let pods = match plural.as_str() {
+        "pods" => wait::Pods::Watched,
+        "daemonsets" => wait::Pods::Selected {
+            kind: &pods_kind,
+            api: if q.all_namespaces {
+                conn.api_all(&pods_kind)
+            } else {
+                conn.api(&pods_kind, q.namespace.as_deref())
+            },
+        },
+        _ => wait::Pods::None,
+    };
     let objs = watch_until(
         ctx,
         wait::WatchSpec {
@@ -229,6 +246,7 @@ fn wait_ready(ctx: &Ctx, kind: &str, opts: Map) -> ScriptResult<Array> {
             config: watch_config(&q),
             timeout,
             what: &what,
+            pods,
         },
         |store| {
             Ok(match plural.as_str() {
@@ -262,6 +280,15 @@ fn wait_for(
     let config = kube::runtime::watcher::Config::default().fields(&format!("metadata.name={name}"));
     let what = format!("kube::wait_for({})", k.reference(name));
     let mut calls = 0usize;
+    let pods_kind = block(ctx, conn.kind("pods"))?;
+    let pods = match k.resource.kind.as_str() {
+        "Pod" => wait::Pods::Watched,
+        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" => wait::Pods::Selected {
+            kind: &pods_kind,
+            api: conn.api(&pods_kind, ns.as_deref()),
+        },
+        _ => wait::Pods::None,
+    };
     let obj = watch_until(
         ctx,
         wait::WatchSpec {
@@ -271,6 +298,7 @@ fn wait_for(
             config,
             timeout,
             what: &what,
+            pods,
         },
         |store| {
             let Some(obj) = store
@@ -313,7 +341,10 @@ fn watch_until<T>(
         let store = watch.next(ctx, &last_seen).script()?.script()?;
         match check(store)? {
             Check::Done(v) => return Ok(v),
-            Check::Pending(summary) => last_seen = summary,
+            Check::Pending(summary) => {
+                watch.blocked(ctx, &summary).script()?.script()?;
+                last_seen = summary;
+            }
         }
     }
 }

@@ -2,10 +2,9 @@
 //! module also holds `logs::start`, registered from [`super::start`], of which
 //! `logs::follow` is the blocking form, and `logs::parse_access`, from [`super::access`]).
 //!
-//! Result shape, decided by the target's form: a pod target (a name, `pod/NAME`, a `Pod`)
-//! gives an array of strings; a workload target (`deployment/NAME`, `ds/NAME`, …), whose
-//! pods may be several, gives maps `#{pod, line}` so every line keeps its pod. `until`
-//! closures always receive the line's text.
+//! One result shape whatever the target (a pod name, `pod/NAME`, a `Pod`, or a workload
+//! or service whose pods may be several: `deployment/NAME`, `ds NAME`, `svc/NAME`): maps
+//! `#{pod, container, line}`. `until` closures receive the line's text.
 
 use kube::api::LogParams;
 use rhai::{Array, Dynamic, Map, NativeCallContext};
@@ -27,9 +26,9 @@ pub const FAMILY: Family = Family {
 };
 
 const TAIL_DOC: &str = r#"The last `n` lines of a target's logs (`kubectl logs TARGET --tail N`). `target`:
-a pod name, a `Pod`, or `deployment/NAME` (its pods through its selector). A pod target gives
-an array of strings; a workload target gives maps `#{pod, line}`. Options: `namespace`,
-`container`.
+a pod name, a `Pod`, or kubectl's `KIND/NAME` or `KIND NAME` (`deployment/frontend`,
+`svc frontend`: its pods through its selector). Each line is a map `#{pod, container,
+line}`, whatever the target. Options: `namespace`, `container`.
 
 ```rhai
 for line in logs::tail("deployment/frontend", 20) { print(line.line); }
@@ -55,7 +54,7 @@ the key, `"until": |line| …`.
 
 ```rhai
 let lines = logs::follow("deployment/frontend", #{
-    tail: 0, timeout: "30s", print: true,
+    tail: 0, timeout: "30s", "print": true,
     "until": |line| line.starts_with("172.18.0.1 "),
 });
 ```"#;
@@ -126,7 +125,8 @@ fn fetch(
     let container = o.string("container")?;
     explain_logs(ctx, &target, &ns, &container, extra);
     let conn = conn(ctx)?;
-    let source = block(ctx, logs::resolve(&conn, &target, ns.as_deref()))?;
+    let source = block(ctx, logs::resolve(&conn, &target, ns.as_deref()))?
+        .with_container(container.as_deref());
     let limits = ctx.settings().limits;
     // The API server cuts each pod's log at the string limit, so no log is read whole
     // beyond it; the result keeps the newest lines within the array and string limits.
@@ -145,8 +145,12 @@ fn fetch(
         .into_iter()
         .flat_map(|(pod, lines)| lines.into_iter().map(move |l| (pod.clone(), l)))
         .collect();
-    let (start, bytes) = newest_within(&items, limits.array_len(), limits.string_bytes());
-    if cut_by_server && start == 0 {
+    // Each line reaches the script with its pod's and container's names: they count too.
+    let size = |(pod, line): &(String, String)| {
+        line.len() + pod.len() + source.containers.get(pod).map_or(0, String::len)
+    };
+    let (start, bytes) = newest_within(&items, size, limits.array_len(), limits.string_bytes());
+    if cut_by_server {
         ctx.output()
             .eprintln(&crate::limits::Limits::truncated_note(
                 func,
@@ -154,7 +158,8 @@ fn fetch(
                 &format!("{} bytes", crate::limits::group(limits.max_string_size)),
                 crate::limits::STRING_FLAG,
             ));
-    } else if start > 0 {
+    }
+    if start > 0 {
         let limit = if items.len() - start == limits.array_len() {
             (
                 format!("{} lines", crate::limits::group(limits.max_array_size)),
@@ -170,7 +175,7 @@ fn fetch(
             .eprintln(&crate::limits::Limits::truncated_note(
                 func,
                 &format!(
-                    "kept the newest {} lines ({bytes} bytes); older lines were left out",
+                    "kept the newest {} lines ({bytes} bytes with their pod and container names); older lines were left out",
                     items.len() - start
                 ),
                 &limit.0,
@@ -184,12 +189,18 @@ fn fetch(
         .collect())
 }
 
-/// Where the newest lines that fit `max_lines` and `max_bytes` start, and their bytes.
-fn newest_within(items: &[(String, String)], max_lines: usize, max_bytes: usize) -> (usize, usize) {
+/// Where the newest lines that fit `max_lines` and `max_bytes` (each line weighing
+/// `size`) start, and their bytes.
+fn newest_within<T>(
+    items: &[T],
+    size: impl Fn(&T) -> usize,
+    max_lines: usize,
+    max_bytes: usize,
+) -> (usize, usize) {
     let mut bytes = 0usize;
     let mut start = items.len();
     while start > 0 && items.len() - start < max_lines {
-        let len = items[start - 1].1.len();
+        let len = size(&items[start - 1]);
         if bytes + len > max_bytes {
             break;
         }

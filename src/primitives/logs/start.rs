@@ -7,14 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube::api::LogParams;
-use rhai::{Array, Dynamic, FnPtr, Map, NativeCallContext};
+use rhai::{Array, Dynamic, Map, NativeCallContext};
 
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
-use crate::follow::{WaitError, WaitOutcome, WaitSpec};
+use crate::follow::WaitOutcome;
 use crate::kube::log_follow::{DEFAULT_KEEP, LogFollow, LogLine, LogOptions};
 use crate::kube::logs;
 use crate::options::Opts;
+use crate::primitives::follower;
 use crate::primitives::kube::{block, conn};
 use crate::primitives::logs::target::{explain_logs, item, target_of};
 use crate::primitives::{Family, Registry};
@@ -38,8 +39,8 @@ const START_DOC: &str = r#"Follows a target's logs in the background (`kubectl l
 (start with the last N lines; default: all), `since` (a duration), `keep` (the newest N
 lines are kept, default 100000; `f.dropped()` counts the older ones), `print` (print
 lines as they come, prefixed `[pod]` when the target has several pods; quote the key).
-`f.lines()` gives the lines so far (strings for a pod target, `#{pod, line}` maps for a
-workload), `f.wait(#{count, timeout, "until"})` waits, `f.stop()` closes the streams and
+`f.lines()` gives the lines so far (maps `#{pod, container, line}`, whatever the
+target), `f.wait(#{count, timeout, "until"})` waits, `f.stop()` closes the streams and
 returns the lines. The streams also close when the last variable holding it goes and when
 the session ends (script error, Ctrl-C in `labsh run`). A follow that ends because the API
 server went away is an error (from `wait` and `stop`), not a normal end.
@@ -60,8 +61,8 @@ sleep(2);
 print(f.lines().len());
 ```"#;
 
-const LINES_DOC: &str = r#"The lines followed so far, oldest first (the follow goes on): strings for a pod
-target, `#{pod, line}` maps for a workload.
+const LINES_DOC: &str = r#"The lines followed so far, oldest first (the follow goes on): maps `#{pod,
+container, line}`, whatever the target.
 
 ```rhai
 let f = logs::start("deployment/frontend", #{tail: 0});
@@ -141,7 +142,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         &["f: LogFollow", "opts: Map", "bool"],
         WAIT_DOC,
         move |nctx: NativeCallContext, f: &mut LogFollow, opts: Map| -> ScriptResult<bool> {
-            let o = Opts::new("LogFollow.wait", opts, &["count", "timeout", "until"])?;
+            let o = Opts::new("LogFollow.wait", opts, follower::WAIT_OPTS)?;
             wait(&c, &nctx, f, &o, "LogFollow.wait").map(|(met, _)| met)
         },
     );
@@ -206,17 +207,7 @@ pub fn launch(ctx: &Ctx, func: &str, t: &Dynamic, o: &Opts) -> ScriptResult<LogF
         n => n,
     };
     let since = o.duration("since")?;
-    let keep = match o.int("keep")? {
-        None => DEFAULT_KEEP,
-        Some(n) if n >= 1 => n as usize,
-        Some(n) => {
-            return Err(error(format!(
-                "{func}: option `keep` must be 1 or more, got {n}"
-            )));
-        }
-    };
-    // The kept lines are handed to the script as one array: they must fit.
-    crate::limits::check_option_len(func, "keep", keep, &ctx.settings().limits)?;
+    let keep = follower::kept(ctx, func, o, "keep", DEFAULT_KEEP)?;
     let mut extra = vec!["-f".to_string()];
     if let Some(n) = tail {
         extra.extend(["--tail".to_string(), n.to_string()]);
@@ -225,7 +216,8 @@ pub fn launch(ctx: &Ctx, func: &str, t: &Dynamic, o: &Opts) -> ScriptResult<LogF
         extra.extend(["--since".to_string(), crate::kube::error::human(s)]);
     }
     let conn = conn(ctx)?;
-    let source = block(ctx, logs::resolve(&conn, &target, ns.as_deref()))?;
+    let source = block(ctx, logs::resolve(&conn, &target, ns.as_deref()))?
+        .with_container(container.as_deref());
     if source.workload {
         extra.push("--prefix".into());
     }
@@ -269,60 +261,20 @@ pub fn wait(
     o: &Opts,
     func: &str,
 ) -> ScriptResult<(bool, Option<Arc<LogLine>>)> {
-    let count = match o.int("count")? {
-        Some(c) if c < 0 => {
-            return Err(error(format!(
-                "{func}: option `count` must be 0 or more, got {c}"
-            )));
-        }
-        c => c.map(|c| c as u64),
-    };
-    let spec = WaitSpec {
-        count,
-        timeout: o.duration("timeout")?,
-    };
-    let until = match o.get("until") {
-        None => None,
-        Some(v) => Some(v.clone().try_cast::<FnPtr>().ok_or_else(|| {
-            error(format!(
-                "{func}: option `until` must be a closure `|line| bool`, got {} `{v}`",
-                v.type_name()
-            ))
-        })?),
-    };
-    let mut matched = None;
-    let outcome = match until {
-        None => f.follower().wait(ctx, spec, None),
-        Some(until) => {
-            let mut check = |l: &Arc<LogLine>| -> ScriptResult<bool> {
-                let result: Dynamic = until.call_within_context(nctx, (l.line.clone(),))?;
-                let done = result.as_bool().map_err(|_| {
-                    error(format!(
-                        "{func}: `until` must return true or false, got {} `{result}`",
-                        result.type_name()
-                    ))
-                })?;
-                if done {
-                    matched = Some(l.clone());
-                }
-                Ok(done)
-            };
-            f.follower().wait(ctx, spec, Some(&mut check))
-        }
-    };
-    let outcome = outcome.map_err(|e| match e {
-        WaitError::Interrupted => crate::errors::interrupted(),
-        WaitError::Until(e) => e,
-    })?;
+    let (outcome, matched) = follower::wait(
+        nctx,
+        func,
+        o,
+        "line",
+        |l: &Arc<LogLine>| l.line.clone().into(),
+        |spec, until| f.follower().wait(ctx, spec, until),
+    )?;
     if outcome == WaitOutcome::Ended
         && let Some(failure) = f.follower().error()
     {
         return Err(error(format!("{func}: {failure}")));
     }
-    Ok((
-        matches!(outcome, WaitOutcome::Matched | WaitOutcome::Count),
-        matched,
-    ))
+    Ok((follower::met(outcome), matched))
 }
 
 /// Stops following and returns the lines kept (up to `last`); the follow's own failure is
@@ -345,33 +297,4 @@ pub fn stop(
         ));
     }
     Ok(lines(f, last))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn example(doc: &str) -> &str {
-        let start = doc.find("```rhai\n").expect("a ```rhai example") + 8;
-        let len = doc[start..].find("```").expect("a closed example");
-        &doc[start..start + len]
-    }
-
-    #[test]
-    fn every_doc_example_compiles() {
-        let engine = rhai::Engine::new();
-        for doc in [
-            START_DOC,
-            START_BARE_DOC,
-            LINES_DOC,
-            WAIT_DOC,
-            STOP_DOC,
-            DROPPED_DOC,
-        ] {
-            let code = example(doc);
-            if let Err(e) = engine.compile(code) {
-                panic!("{e}\n{code}");
-            }
-        }
-    }
 }

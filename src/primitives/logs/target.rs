@@ -50,14 +50,18 @@ pub(crate) fn explain_logs(
     ctx.explain(&argv);
 }
 
-/// A line as scripts get it: its text for a pod target, `#{pod, line}` for a workload.
+/// A line as scripts get it, whatever the target: `#{pod, container, line}` (`container`
+/// is `()` only when the pod's spec could not tell it).
 pub(crate) fn item(source: &LogSource, pod: &str, line: String) -> Dynamic {
-    if source.workload {
-        let mut m = Map::new();
-        m.insert("pod".into(), pod.to_string().into());
-        m.insert("line".into(), line.into());
-        Dynamic::from_map(m)
-    } else {
-        line.into()
-    }
+    let mut m = Map::new();
+    m.insert("pod".into(), pod.to_string().into());
+    m.insert(
+        "container".into(),
+        source
+            .containers
+            .get(pod)
+            .map_or(Dynamic::UNIT, |c| c.clone().into()),
+    );
+    m.insert("line".into(), line.into());
+    Dynamic::from_map(m)
 }

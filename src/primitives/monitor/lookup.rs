@@ -9,6 +9,7 @@ use crate::docker::Node;
 use crate::errors::{ScriptResult, error};
 use crate::kube::lookup::{self, CILIUM_NAMESPACE, CILIUM_SELECTOR};
 use crate::kube::typed::Pod;
+use crate::node::ClusterNode;
 use crate::options::Opts;
 use crate::primitives::kube::{block, conn, ns_flag, pod_arg};
 use crate::primitives::{Family, Registry};
@@ -21,7 +22,8 @@ pub const FAMILY: Family = Family {
 };
 
 const AGENT_POD_DOC: &str = r#"The Cilium agent pod on a node (`kube-system`, label `k8s-app=cilium`, field
-`spec.nodeName`). `node` is a node name, a `Node` or a `Pod` (its node). An error says
+`spec.nodeName`). `node` is a node name, a `Node` (kind's or `cluster::current()`'s) or a
+`Pod` (its node). An error says
 when Cilium is not installed or has no agent on that node.
 
 ```rhai
@@ -74,6 +76,9 @@ pub fn node_name(func: &str, node: &Dynamic) -> ScriptResult<String> {
     if let Some(n) = node.read_lock::<Node>() {
         return Ok(n.name.clone());
     }
+    if let Some(n) = node.read_lock::<ClusterNode>() {
+        return Ok(n.name().to_string());
+    }
     if let Some(p) = node.read_lock::<Pod>() {
         if p.node.is_empty() {
             return Err(error(format!(
@@ -91,6 +96,14 @@ pub fn node_name(func: &str, node: &Dynamic) -> ScriptResult<String> {
 
 /// The agent pod on `node` (from Rust: the monitor uses it).
 pub fn agent_pod_of(ctx: &Ctx, node: &str) -> ScriptResult<Pod> {
+    explain_agent_pod(ctx, node);
+    let conn = conn(ctx)?;
+    let v = block(ctx, lookup::agent_pod(&conn, node))?;
+    Ok(Pod::from_json(&v))
+}
+
+/// `kubectl get pods -n kube-system -l k8s-app=cilium --field-selector spec.nodeName=NODE`.
+fn explain_agent_pod(ctx: &Ctx, node: &str) {
     ctx.explain(&[
         "kubectl",
         "get",
@@ -102,9 +115,15 @@ pub fn agent_pod_of(ctx: &Ctx, node: &str) -> ScriptResult<Pod> {
         "--field-selector",
         &format!("spec.nodeName={node}"),
     ]);
+}
+
+/// The agent pod on `node`, or `None` when the cluster has no agent pod at all (Cilium's
+/// agents may run on the nodes themselves).
+pub fn agent_pod_if_any(ctx: &Ctx, node: &str) -> ScriptResult<Option<Pod>> {
+    explain_agent_pod(ctx, node);
     let conn = conn(ctx)?;
-    let v = block(ctx, lookup::agent_pod(&conn, node))?;
-    Ok(Pod::from_json(&v))
+    let v = block(ctx, lookup::agent_pod_if_any(&conn, node))?;
+    Ok(v.as_ref().map(Pod::from_json))
 }
 
 fn agent_pod(ctx: &Ctx, node: Dynamic) -> ScriptResult<Pod> {

@@ -5,29 +5,31 @@
 //!
 //! Which program the agent has is found once per agent pod with one exec of
 //! `sh -c 'command -v cilium-dbg || command -v cilium'` in its `cilium-agent` container, then
-//! cached for the session.
+//! cached for the session. An agent that is not a pod (it runs on the node itself) is
+//! reached through the node's debug pod: [`super::node_agent`].
 
 use crate::errors::Script;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rhai::{Array, Dynamic, ImmutableString, Map};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
+use super::feed::Feed;
+use super::node_agent::NodeAgentError;
 use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
 use crate::kube::exec::exec_lines;
 use crate::kube::lookup::AGENT_CONTAINER;
+use crate::kube::lookup::{CILIUM_NAMESPACE, CILIUM_SELECTOR};
 use crate::kube::typed::Pod;
-use crate::monitor::kube_source::{self, Failure};
+use crate::monitor::kube_source;
 use crate::monitor::{
     CloseHook, DEFAULT_CAPACITY, MONITOR_ARG_KEYS, Monitor, MonitorOptions, WaitSpec,
 };
 use crate::options::Opts;
 use crate::primitives::kube::{block, conn};
-use crate::primitives::monitor::lookup::{agent_pod_of, endpoint_id, node_name};
-use crate::primitives::{Family, Registry};
+use crate::primitives::monitor::lookup::{agent_pod_if_any, agent_pod_of, endpoint_id, node_name};
+use crate::primitives::{Family, Registry, follower};
 use crate::records::Record;
 
 /// `monitor::start`, `monitor::capture`.
@@ -37,8 +39,8 @@ pub const FAMILY: Family = Family {
     register,
 };
 
-/// Lines waiting between the exec and the monitor's task.
-const CHANNEL: usize = 1024;
+/// The keys of `monitor::start`'s options besides the monitor's own.
+const START_KEYS: [&str; 3] = ["print", "capacity", "agent"];
 
 const START_DOC: &str = r#"Starts `cilium-dbg monitor` (or `cilium monitor` on agents older than Cilium 1.15:
 found by itself) in the Cilium agent pod of a node, and follows its events in the
@@ -51,7 +53,14 @@ as from `monitor::parse`), `mon.events()`, `mon.wait(#{count, timeout, "until"})
 - `types`: event types for `-t` ("drop", "trace", "policy-verdict", "debug", "l7", …);
 - `verbose`: 0–2 (`-v`, `-v -v`); `json`: `-j`;
 - `"print"`: print each line as it arrives (quote the key: `print` is a Rhai keyword);
-- `capacity`: the most events kept (default 10000; the oldest are dropped and counted).
+- `capacity`: the most events kept (default 10000; the oldest are dropped and counted);
+- `agent`: where the node's agent runs: `"pod"` (Cilium installed as a DaemonSet: an exec
+  in its `cilium-agent` container), `"node"` (a `cilium-agent` process of the node itself,
+  started by a system service or by hand: found from the node's debug pod, which shares the
+  node's network namespace and processes, and the monitor runs in the agent's mount
+  namespace, `nsenter -t PID -m -- cilium monitor …`, with the `cilium`/`cilium-dbg` beside
+  the agent's executable or on its `PATH`), or `"auto"` (default): the agent pod, or the
+  agent on the node when the cluster has no agent pod at all.
 The exec ends with `mon.stop()`, when the last variable holding the monitor goes (a
 function left with an error, for instance), and when the session ends (the end of
 `labsh run`, after an error or Ctrl-C too). In the REPL, Ctrl-C interrupts `mon.wait` but
@@ -118,27 +127,26 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     );
 }
 
-/// A monitor exec, started and piped into a channel.
+/// A monitor command, started and piped into a channel, and how to follow it.
 struct Started {
-    lines: mpsc::Receiver<String>,
-    close: CancellationToken,
-    failure: Failure,
+    feed: Feed,
     options: MonitorOptions,
 }
 
 fn start(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Monitor> {
     const FUNC: &str = "monitor::start";
     let mut keys = MONITOR_ARG_KEYS.to_vec();
-    keys.extend(["print", "capacity"]);
+    keys.extend(START_KEYS);
     let o = Opts::new(FUNC, opts, &keys)?;
     let s = launch(ctx, FUNC, &target, &o)?;
-    Ok(Monitor::spawn(ctx, s.lines, s.close, s.options))
+    Ok(Monitor::spawn(ctx, s.feed.lines, s.feed.close, s.options).with_failure(s.feed.failure))
 }
 
 fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
     const FUNC: &str = "monitor::capture";
     let mut keys = MONITOR_ARG_KEYS.to_vec();
-    keys.extend(["print", "capacity", "count", "timeout"]);
+    keys.extend(START_KEYS);
+    keys.extend(["count", "timeout"]);
     let o = Opts::new(FUNC, opts, &keys)?;
     let count = match o.int("count")? {
         Some(c) if c < 1 => {
@@ -158,13 +166,19 @@ fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
     let printed = s.options.print;
     let events = Monitor::capture(
         ctx,
-        s.lines,
-        CloseHook::Token(s.close),
+        s.feed.lines,
+        CloseHook::Token(s.feed.close),
         s.options,
         WaitSpec { count, timeout },
     )
     .script()?;
-    if let Some(failure) = s.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+    if let Some(failure) = s
+        .feed
+        .failure
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    {
         return Err(error(format!("{FUNC}: {failure}")));
     }
     let events: Array = events
@@ -179,21 +193,67 @@ fn capture(ctx: &Ctx, target: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
 /// and the task piping its stdout into a channel.
 fn launch(ctx: &Ctx, func: &str, target: &Dynamic, o: &Opts) -> ScriptResult<Started> {
     let node = node_name(func, target)?;
-    let capacity = match o.int("capacity")? {
-        None => DEFAULT_CAPACITY,
-        Some(c) if c >= 1 => c as usize,
-        Some(c) => {
-            return Err(error(format!(
-                "{func}: option `capacity` must be 1 or more, got {c}"
-            )));
-        }
-    };
     // The buffer is handed to the script as one array (`mon.events()`): it must fit.
-    crate::limits::check_option_len(func, "capacity", capacity, &ctx.settings().limits)?;
+    let capacity = follower::kept(ctx, func, o, "capacity", DEFAULT_CAPACITY)?;
     let args = super::args::monitor_args(func, o, |key, v| resolve_endpoint(ctx, func, key, v))?;
     let print = o.bool("print")?.unwrap_or(false);
-    let agent = agent_pod_of(ctx, &node)?;
-    let program = program_of(ctx, &agent)?;
+    let feed = match find_agent(ctx, func, &node, o)? {
+        Agent::Pod(agent) => launch_in_pod(ctx, &node, &agent, &args)?,
+        Agent::Node { auto } => match super::node_agent::launch(ctx, target, &node, &args) {
+            Ok(feed) => feed,
+            Err(NodeAgentError::Interrupted(e)) => return Err(e),
+            Err(NodeAgentError::Message(why)) if auto => {
+                return Err(error(format!(
+                    "{func}: Cilium is not installed on context `{}`: no pod labelled {CILIUM_SELECTOR} in {CILIUM_NAMESPACE}, and {why}",
+                    conn(ctx)?.context
+                )));
+            }
+            Err(NodeAgentError::Message(why)) => return Err(error(format!("{func}: {why}"))),
+        },
+    };
+    let options = MonitorOptions {
+        capacity,
+        print,
+        filter: None,
+        name: feed.name.clone(),
+    };
+    Ok(Started { feed, options })
+}
+
+/// Where the node's Cilium agent runs.
+enum Agent {
+    /// A pod (Cilium installed as a DaemonSet): the monitor is an exec in its container.
+    Pod(Pod),
+    /// The node itself (a system service, a binary started by hand): reached through the
+    /// node's debug pod. `auto`: chosen because the cluster has no agent pod.
+    Node { auto: bool },
+}
+
+/// Option `agent`: `"pod"`, `"node"`, or `"auto"` (default): the agent pod on the node, or,
+/// when the cluster has no agent pod at all, the agent process on the node.
+fn find_agent(ctx: &Ctx, func: &str, node: &str, o: &Opts) -> ScriptResult<Agent> {
+    let mode = o.string("agent")?.unwrap_or_else(|| "auto".to_string());
+    match mode.as_str() {
+        "pod" => Ok(Agent::Pod(agent_pod_of(ctx, node)?)),
+        "node" => Ok(Agent::Node { auto: false }),
+        "auto" => Ok(match agent_pod_if_any(ctx, node)? {
+            Some(pod) => Agent::Pod(pod),
+            None => Agent::Node { auto: true },
+        }),
+        other => Err(error(format!(
+            "{func}: option `agent` must be \"auto\", \"pod\" or \"node\", got {other:?}"
+        ))),
+    }
+}
+
+/// The monitor as an exec in the agent pod's container.
+fn launch_in_pod(
+    ctx: &Ctx,
+    node: &str,
+    agent: &Pod,
+    args: &crate::monitor::MonitorArgs,
+) -> ScriptResult<Feed> {
+    let program = program_of(ctx, agent)?;
     let argv = args.argv(&program);
     let mut explained = vec![
         "kubectl".to_string(),
@@ -218,29 +278,7 @@ fn launch(ctx: &Ctx, func: &str, target: &Dynamic, o: &Opts) -> ScriptResult<Sta
         ),
     )?;
     let name = format!("{program} monitor on {node} ({})", agent.name);
-    let (tx, rx) = mpsc::channel(CHANNEL);
-    let close = CancellationToken::new();
-    let failure = Failure::default();
-    ctx.spawn_background(kube_source::pump(
-        stream,
-        tx,
-        close.clone(),
-        ctx.session_token(),
-        failure.clone(),
-        ctx.output().clone(),
-        name.clone(),
-    ));
-    Ok(Started {
-        lines: rx,
-        close,
-        failure,
-        options: MonitorOptions {
-            capacity,
-            print,
-            filter: None,
-            name,
-        },
-    })
+    Ok(Feed::start(ctx, stream, name))
 }
 
 /// An endpoint option's value: an id, a `Pod` or a pod name (its CiliumEndpoint's id).
@@ -275,26 +313,4 @@ fn program_of(ctx: &Ctx, agent: &Pod) -> ScriptResult<String> {
         .unwrap_or_else(|e| e.into_inner())
         .insert(key, program.clone());
     Ok(program)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn example(doc: &str) -> &str {
-        let start = doc.find("```rhai\n").expect("a ```rhai example") + 8;
-        let len = doc[start..].find("```").expect("a closed example");
-        &doc[start..start + len]
-    }
-
-    #[test]
-    fn every_doc_example_compiles() {
-        let engine = rhai::Engine::new();
-        for doc in [START_DOC, START_BARE_DOC, CAPTURE_DOC] {
-            let code = example(doc);
-            if let Err(e) = engine.compile(code) {
-                panic!("{e}\n{code}");
-            }
-        }
-    }
 }

@@ -39,9 +39,8 @@
 //! pagination (`limit` is ignored: lists are whole). Creating through the API needs the
 //! namespace to exist; [`TestApiServer::insert`] does not check.
 //!
-//! Include it in an integration test with
-//! `#[path = "support/apiserver/mod.rs"] mod apiserver;`, then
-//! `let server = TestApiServer::start().await; server.write_kubeconfig(&path, "kind-lab");`.
+//! A test reaches it as `crate::support::apiserver` (a bench includes it with `#[path]`, beside
+//! `support/session.rs`), then `let server = TestApiServer::start().await; server.write_kubeconfig(&path, "kind-lab");`.
 //!
 //! It runs on its own thread and tokio runtime, so a test may block its own thread (for instance
 //! waiting for a `labsh` child process) while the server answers:
@@ -72,8 +71,6 @@ mod reply;
 mod resources;
 mod router;
 pub mod selectors;
-#[path = "../session.rs"]
-mod session;
 mod store;
 mod watch;
 
@@ -85,6 +82,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde_json::Value;
+
+use super::session;
 use tokio_util::sync::CancellationToken;
 
 pub use exec::{ExecReply, ExecRequest, ExecStream};

@@ -37,6 +37,7 @@ pub async fn host_veth(
         &argv,
         Some(std::time::Duration::from_secs(20)),
         cancel,
+        exec::SMALL_OUTPUT,
     )
     .await?;
     let iflink: u32 = out.stdout.trim().parse().map_err(|_| {

@@ -20,4 +20,4 @@ pub use lines::{LineDecoder, LineSplitter, lines};
 pub use parse::Parse;
 pub use source::{Source, StreamSource};
 pub use store::{Keep, Store};
-pub use wait::{Until, WaitError, WaitOutcome, WaitSpec};
+pub use wait::{Idle, Until, WaitError, WaitOutcome, WaitSpec};

@@ -207,3 +207,54 @@ fn the_sources_own_failure_is_the_followers_error() {
     assert_eq!(texts(&f), ["a line"]);
     assert!(closed.load(Ordering::SeqCst));
 }
+
+#[test]
+fn wait_idle_returns_once_the_items_stop_coming_and_says_when_they_never_stop() {
+    let rt = runtime();
+    let ctx = Ctx::new(rt.handle().clone(), Settings::default());
+    let (source, tx, _closed) = scripted(true, None);
+    let f = Follower::spawn(
+        &ctx,
+        source,
+        |l: String| Some(l),
+        Store::new(Keep::Newest(100)),
+        Options::default(),
+    );
+    // A burst of five, then silence: the wait returns after the burst, every item in.
+    let burst = tx.clone();
+    let sender = std::thread::spawn(move || {
+        for i in 0..5 {
+            burst.blocking_send(format!("packet {i}")).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let idle = f
+        .wait_idle(&ctx, Duration::from_secs(1), Duration::from_secs(30))
+        .unwrap();
+    sender.join().unwrap();
+    assert_eq!(idle, Idle::Quiet);
+    assert_eq!(f.received(), 5);
+    // A source that never goes quiet: the timeout ends the wait, saying so.
+    let flood = tx.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = stop.clone();
+    let sender = std::thread::spawn(move || {
+        while !stopping.load(Ordering::SeqCst) {
+            let _ = flood.blocking_send("more".into());
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let idle = f
+        .wait_idle(&ctx, Duration::from_secs(2), Duration::from_millis(500))
+        .unwrap();
+    stop.store(true, Ordering::SeqCst);
+    sender.join().unwrap();
+    assert_eq!(idle, Idle::Busy);
+    // An ended follower has nothing more to come.
+    drop(tx);
+    f.stop(&ctx, Duration::from_secs(5));
+    let idle = f
+        .wait_idle(&ctx, Duration::from_secs(60), Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(idle, Idle::Ended);
+}

@@ -125,3 +125,57 @@ impl<T: Send + Sync + 'static> Follower<T> {
         }
     }
 }
+
+/// How a [`Follower::wait_idle`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    /// No item arrived for the idle interval: what was coming is in.
+    Quiet,
+    /// The follower ended (everything it will ever hold is in).
+    Ended,
+    /// Items kept coming until the timeout.
+    Busy,
+}
+
+impl<T: Send + Sync + 'static> Follower<T> {
+    /// Waits until no item arrived for `idle` (a capture has drained: the last packets of an
+    /// exchange are in), the follower ended, or `timeout` passed while items kept coming.
+    /// The quiet interval counts from the call or from the last item, whichever is later.
+    pub fn wait_idle(
+        &self,
+        ctx: &Ctx,
+        idle: Duration,
+        timeout: Duration,
+    ) -> Result<Idle, Interrupted> {
+        let deadline = Instant::now() + timeout;
+        let mut last = self.received();
+        let mut quiet_since = Instant::now();
+        loop {
+            let notified = self.shared().notify.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            let (received, ended) = {
+                let s = self.shared().lock();
+                (s.store.received(), s.end.is_some())
+            };
+            if ended {
+                return Ok(Idle::Ended);
+            }
+            let now = Instant::now();
+            if received != last {
+                last = received;
+                quiet_since = now;
+            }
+            if now.duration_since(quiet_since) >= idle {
+                return Ok(Idle::Quiet);
+            }
+            if now >= deadline {
+                return Ok(Idle::Busy);
+            }
+            let wake = (quiet_since + idle).min(deadline);
+            ctx.block_on(async move {
+                let _ = tokio::time::timeout(wake - now, notified).await;
+            })?;
+        }
+    }
+}

@@ -236,7 +236,12 @@ fn delete_partial(ctx: &Ctx, name: &str) {
     let token = ctx.session_token();
     let result = ctx
         .runtime()
-        .block_on(tool::run_streaming(&spec, &token, &mut |_| {}))
+        .block_on(tool::run_streaming(
+            &spec,
+            &token,
+            &mut |_| {},
+            ctx.settings().limits.string_bytes(),
+        ))
         .and_then(|c| c.check(&spec));
     if let Err(e) = result {
         ctx.output().eprintln(&format!(

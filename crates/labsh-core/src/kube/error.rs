@@ -107,6 +107,17 @@ pub enum KubeError {
         /// A summary of the last state seen.
         last_seen: String,
     },
+    /// A wait ended before its timeout: a pod it waits for cannot progress (an image that
+    /// cannot be pulled).
+    #[error("{what}: {blocker}; last seen: {last_seen}")]
+    Blocked {
+        /// The wait.
+        what: String,
+        /// The blocking state, worded (`pod lab/web-5d4f: ErrImagePull: image "…" …`).
+        blocker: String,
+        /// A summary of the last state seen.
+        last_seen: String,
+    },
     /// Anything else, already worded.
     #[error("{0}")]
     Other(String),

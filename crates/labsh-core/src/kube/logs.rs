@@ -18,8 +18,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::follow::LineSplitter;
-use crate::kube::objects::{self, ListQuery};
-use crate::kube::target::{Target, selector_string};
+use crate::kube::target_pods::{self, default_container, pod_name};
 use crate::kube::{Conn, KubeError};
 
 /// Where logs come from.
@@ -27,76 +26,47 @@ use crate::kube::{Conn, KubeError};
 pub struct LogSource {
     /// `(namespace, pod)` pairs, sorted by name.
     pub pods: Vec<(String, String)>,
-    /// Whether the target was a workload (several pods possible): lines then carry their
-    /// pod's name.
+    /// Each pod's default container (the one its logs come from when none is given).
+    pub containers: std::collections::BTreeMap<String, String>,
+    /// Whether the target was a workload (several pods possible).
     pub workload: bool,
     /// kubectl's spelling of the target (`deployment/frontend`, `frontend-abc`).
     pub display: String,
 }
 
-/// Resolves a target to its pods. `pod` is `Some((namespace, name))` for a `Pod` value.
+/// Resolves a target to its pods (see [`target_pods::resolve`]).
 pub async fn resolve(
     conn: &Conn,
     target: &str,
     namespace: Option<&str>,
 ) -> Result<LogSource, KubeError> {
-    let t = Target::parse(target).map_err(KubeError::Other)?;
-    let ns = conn.namespace(namespace).to_string();
-    if t.is_pod() {
-        return Ok(LogSource {
-            pods: vec![(ns, t.name.clone())],
-            workload: false,
-            display: target.to_string(),
-        });
-    }
-    let kind_name = t.kind.clone().unwrap_or_default();
-    let kind = conn.kind(&kind_name).await?;
-    let obj = objects::get(conn, &kind, &t.name, Some(&ns)).await?;
-    let selector = obj
-        .pointer("/spec/selector")
-        .and_then(|s| {
-            // Services select with a plain map; workloads with a LabelSelector.
-            if s.get("matchLabels").is_some() || s.get("matchExpressions").is_some() {
-                selector_string(s)
-            } else {
-                selector_string(&serde_json::json!({ "matchLabels": s }))
-            }
-        })
-        .ok_or_else(|| {
-            KubeError::Other(format!(
-                "{}: it has no pod selector, so it has no pods to read logs from",
-                kind.reference(&t.name)
-            ))
-        })?;
-    let pod_kind = conn.kind("pods").await?;
-    let query = ListQuery {
-        namespace: Some(ns.clone()),
-        selector: Some(selector.clone()),
-        ..Default::default()
-    };
-    let pods = objects::list(conn, &pod_kind, &query).await?;
-    if pods.is_empty() {
-        return Err(KubeError::Other(format!(
-            "{}/{} has no pods (selector {selector} in {ns})",
-            kind_name, t.name
-        )));
-    }
+    let found = target_pods::resolve(conn, target, namespace).await?;
     Ok(LogSource {
-        pods: pods
+        pods: found
+            .pods
             .iter()
-            .map(|p| {
-                (
-                    ns.clone(),
-                    p.pointer("/metadata/name")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or_default()
-                        .to_string(),
-                )
-            })
+            .map(|p| (found.namespace.clone(), pod_name(p).to_string()))
             .collect(),
-        workload: true,
-        display: format!("{kind_name}/{}", t.name),
+        containers: found
+            .pods
+            .iter()
+            .filter_map(|p| Some((pod_name(p).to_string(), default_container(p)?)))
+            .collect(),
+        workload: found.workload,
+        display: found.display,
     })
+}
+
+impl LogSource {
+    /// The same source reading `container` (when given) of every pod.
+    pub fn with_container(mut self, container: Option<&str>) -> Self {
+        if let Some(c) = container {
+            for (_, pod) in &self.pods {
+                self.containers.insert(pod.clone(), c.to_string());
+            }
+        }
+        self
+    }
 }
 
 fn what(namespace: &str, pod: &str, container: Option<&str>) -> String {

@@ -17,6 +17,19 @@ pub const AGENT_CONTAINER: &str = "cilium-agent";
 
 /// The Cilium agent pod on `node`, as a pod object.
 pub async fn agent_pod(conn: &Conn, node: &str) -> Result<Value, KubeError> {
+    match agent_pod_if_any(conn, node).await? {
+        Some(pod) => Ok(pod),
+        None => Err(KubeError::Other(format!(
+            "Cilium is not installed on context `{}`: no pod labelled {CILIUM_SELECTOR} in {CILIUM_NAMESPACE}",
+            conn.context
+        ))),
+    }
+}
+
+/// The Cilium agent pod on `node`; `None` when the cluster has no agent pod at all (Cilium
+/// is not installed, or its agents run on the nodes themselves, not as pods); an error when
+/// agent pods run on other nodes only.
+pub async fn agent_pod_if_any(conn: &Conn, node: &str) -> Result<Option<Value>, KubeError> {
     let pods = conn.kind("pods").await?;
     let query = ListQuery {
         namespace: Some(CILIUM_NAMESPACE.into()),
@@ -26,7 +39,7 @@ pub async fn agent_pod(conn: &Conn, node: &str) -> Result<Value, KubeError> {
     };
     let mut found = objects::list(conn, &pods, &query).await?;
     if let Some(pod) = found.drain(..).next() {
-        return Ok(pod);
+        return Ok(Some(pod));
     }
     let all = objects::list(
         conn,
@@ -38,10 +51,7 @@ pub async fn agent_pod(conn: &Conn, node: &str) -> Result<Value, KubeError> {
     )
     .await?;
     if all.is_empty() {
-        return Err(KubeError::Other(format!(
-            "Cilium is not installed on context `{}`: no pod labelled {CILIUM_SELECTOR} in {CILIUM_NAMESPACE}",
-            conn.context
-        )));
+        return Ok(None);
     }
     let mut nodes: Vec<&str> = all
         .iter()

@@ -6,6 +6,7 @@
 //! plus the few engine-thread loops that call script closures.
 
 pub mod apply;
+pub mod blockers;
 pub mod connection;
 pub mod error;
 pub mod exec;
@@ -14,8 +15,11 @@ pub mod log_follow;
 pub mod logs;
 pub mod lookup;
 pub mod objects;
+pub mod policy;
+pub mod reach;
 pub mod table;
 pub mod target;
+pub mod target_pods;
 pub mod typed;
 pub mod wait;
 

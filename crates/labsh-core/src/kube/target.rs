@@ -13,20 +13,34 @@ pub struct Target {
 }
 
 impl Target {
-    /// Parses `NAME` or `KIND/NAME`.
+    /// Parses `NAME`, `KIND/NAME` or `KIND NAME` (kubectl's two words in one string).
     pub fn parse(text: &str) -> Result<Target, String> {
         let text = text.trim();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if let [kind, name] = words.as_slice()
+            && !kind.contains('/')
+            && !name.contains('/')
+        {
+            return Ok(Target {
+                kind: Some(kind.to_lowercase()),
+                name: name.to_string(),
+            });
+        }
         match text.split_once('/') {
-            None if !text.is_empty() => Ok(Target {
+            Some((k, n))
+                if !k.is_empty() && !n.is_empty() && !n.contains('/') && words.len() == 1 =>
+            {
+                Ok(Target {
+                    kind: Some(k.to_lowercase()),
+                    name: n.to_string(),
+                })
+            }
+            None if words.len() == 1 => Ok(Target {
                 kind: None,
                 name: text.to_string(),
             }),
-            Some((k, n)) if !k.is_empty() && !n.is_empty() && !n.contains('/') => Ok(Target {
-                kind: Some(k.to_lowercase()),
-                name: n.to_string(),
-            }),
             _ => Err(format!(
-                "invalid target `{text}`: expected NAME or KIND/NAME (e.g. `deployment/frontend`)"
+                "invalid target `{text}`: expected NAME, KIND/NAME or KIND NAME (e.g. `deployment/frontend`)"
             )),
         }
     }
@@ -103,10 +117,20 @@ mod tests {
     }
 
     #[test]
+    fn kubectl_s_two_words_name_a_kind_and_a_name() {
+        let t = Target::parse("Deployment  frontend").unwrap();
+        assert_eq!(t.kind.as_deref(), Some("deployment"));
+        assert_eq!(t.name, "frontend");
+    }
+
+    #[test]
     fn malformed_targets_say_what_is_expected() {
-        for bad in ["", "deployment/", "/x", "a/b/c"] {
+        for bad in ["", "deployment/", "/x", "a/b/c", "a b c", "deploy/x y"] {
             let err = Target::parse(bad).unwrap_err();
-            assert!(err.contains("expected NAME or KIND/NAME"), "{bad}: {err}");
+            assert!(
+                err.contains("expected NAME, KIND/NAME or KIND NAME"),
+                "{bad}: {err}"
+            );
         }
     }
 

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::context::Ctx;
 use crate::interrupt::Interrupted;
+use crate::kube::blockers::{self, Blocked, Blocker, PullFailures, selected_pods};
 use crate::kube::kinds::Kind;
 use crate::kube::typed::{is_ready, node_condition, node_ready, read, status_of};
 use crate::kube::{Conn, KubeError};
@@ -49,26 +50,108 @@ pub struct WatchSpec<'a> {
     pub timeout: Duration,
     /// The wait's name in errors (`kube::wait_ready(pods, k8s-app=cilium)`).
     pub what: &'a str,
+    /// The pods whose states may block the wait (see [`crate::kube::blockers`]).
+    pub pods: Pods<'a>,
+}
+
+/// Which pods a wait looks at for blocking states (an image that cannot be pulled, a crash
+/// loop, an unschedulable pod).
+// Built once per wait and moved into it: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Pods<'a> {
+    /// None (nodes, services, anything without pods behind it).
+    None,
+    /// The watched objects are pods.
+    Watched,
+    /// The pods that the watched workloads' `spec.selector` selects, watched through `api`
+    /// (`kind` is the pods' kind).
+    Selected {
+        /// The `pods` kind.
+        kind: &'a Kind,
+        /// The pods' API, in the watched objects' namespace (or all namespaces).
+        api: Api<DynamicObject>,
+    },
+}
+
+/// Which of the merged watches an event came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Watched,
+    Pods,
+}
+
+type Events<'a> = std::pin::Pin<
+    Box<
+        dyn futures::Stream<Item = (Side, Result<Event<DynamicObject>, watcher::Error>)>
+            + Send
+            + 'a,
+    >,
+>;
+
+/// One watch's local copy: the store once listed, the list being received.
+#[derive(Default)]
+struct Copy {
+    store: Store,
+    init: Option<Store>,
+    ready: bool,
+}
+
+impl Copy {
+    fn apply(&mut self, event: Event<DynamicObject>, kind: &Kind) {
+        let key = |o: &DynamicObject| {
+            format!(
+                "{}/{}",
+                o.metadata.namespace.as_deref().unwrap_or(""),
+                o.metadata.name.as_deref().unwrap_or("")
+            )
+        };
+        let value = |o: &DynamicObject| crate::kube::objects::to_value(kind, o);
+        match event {
+            Event::Init => self.init = Some(Store::new()),
+            Event::InitApply(o) => {
+                if let Some(s) = self.init.as_mut() {
+                    s.insert(key(&o), value(&o));
+                }
+            }
+            Event::InitDone => {
+                self.store = self.init.take().unwrap_or_default();
+                self.ready = true;
+            }
+            Event::Apply(o) => {
+                self.store.insert(key(&o), value(&o));
+            }
+            Event::Delete(o) => {
+                self.store.remove(&key(&o));
+            }
+        }
+    }
+
+    fn listed(&self) -> bool {
+        self.ready && self.init.is_none()
+    }
 }
 
 /// A watch keeping a local copy of the watched objects: [`StoreWatch::next`] returns the
 /// store after the initial list and after every change. The caller decides when the wait is
 /// over ([`watch_until`] with a check; the script layer with a check that calls a script
-/// closure).
+/// closure). Beside it, the pods behind the watched objects ([`Pods`]) are watched too, and
+/// [`StoreWatch::blocked`] reports their blocking states as soon as they appear.
 pub struct StoreWatch<'a> {
     conn: &'a Conn,
     kind: &'a Kind,
+    pods_kind: Option<&'a Kind>,
+    watched_pods: bool,
     what: &'a str,
     timeout: Duration,
     deadline: tokio::time::Instant,
-    stream: std::pin::Pin<
-        Box<dyn futures::Stream<Item = Result<Event<DynamicObject>, watcher::Error>> + Send + 'a>,
-    >,
+    stream: Events<'a>,
     last_error: Option<String>,
     lost: Lost,
-    store: Store,
-    init: Option<Store>,
-    ready: bool,
+    watched: Copy,
+    pods: Copy,
+    reported: std::collections::BTreeSet<String>,
+    blockers: Vec<Blocker>,
+    pulls: PullFailures,
 }
 
 impl<'a> StoreWatch<'a> {
@@ -81,27 +164,53 @@ impl<'a> StoreWatch<'a> {
             config,
             timeout,
             what,
+            pods,
         } = spec;
         // Transient watch failures (an API server restarting while a kind cluster boots) are
         // retried with kube-runtime's backoff; permanent ones end the wait at once.
-        let stream = Box::pin(watcher::watcher(api, config).default_backoff());
+        let watched = watcher::watcher(api, config)
+            .default_backoff()
+            .map(|e| (Side::Watched, e));
+        let (stream, pods_kind, watched_pods): (Events<'a>, _, _) = match pods {
+            Pods::Selected { kind, api } => {
+                let pods = watcher::watcher(api, watcher::Config::default())
+                    .default_backoff()
+                    .map(|e| (Side::Pods, e));
+                (
+                    Box::pin(futures::stream::select(watched, pods)),
+                    Some(kind),
+                    false,
+                )
+            }
+            Pods::Watched => (Box::pin(watched), None, true),
+            Pods::None => (Box::pin(watched), None, false),
+        };
         StoreWatch {
             conn,
             kind,
+            pods_kind,
+            watched_pods,
             what,
             timeout,
             deadline: tokio::time::Instant::now() + timeout,
             stream,
             last_error: None,
             lost: Lost::default(),
-            store: Store::new(),
-            init: None,
-            ready: false,
+            watched: Copy::default(),
+            pods: Copy {
+                // Without a pod watch there is nothing to wait for on that side.
+                ready: pods_kind.is_none(),
+                ..Copy::default()
+            },
+            reported: Default::default(),
+            blockers: Vec::new(),
+            pulls: PullFailures::default(),
         }
     }
 
     /// The store once the initial list completed, then after each change. On the timeout the
-    /// error carries `last_seen` (the caller's summary of the last store it saw).
+    /// error carries `last_seen` (the caller's summary of the last store it saw) and the
+    /// blocking pod states last seen.
     pub fn next(
         &mut self,
         ctx: &Ctx,
@@ -109,12 +218,15 @@ impl<'a> StoreWatch<'a> {
     ) -> Result<Result<&Store, KubeError>, Interrupted> {
         loop {
             let next = ctx.block_on(tokio::time::timeout_at(self.deadline, self.stream.next()))?;
-            let event = match next {
+            let (side, event) = match next {
                 Err(_) => {
-                    let last_seen = match &self.last_error {
-                        Some(e) => format!("{last_seen} (last watch error: {e})"),
-                        None => last_seen.to_string(),
-                    };
+                    let mut last_seen = last_seen.to_string();
+                    for b in &self.blockers {
+                        last_seen.push_str(&format!("; {b}"));
+                    }
+                    if let Some(e) = &self.last_error {
+                        last_seen.push_str(&format!(" (last watch error: {e})"));
+                    }
                     return Ok(Err(KubeError::Timeout {
                         what: self.what.to_string(),
                         after: self.timeout,
@@ -127,9 +239,9 @@ impl<'a> StoreWatch<'a> {
                         self.what
                     ))));
                 }
-                Ok(Some(Err(e))) => {
+                Ok(Some((_, Err(e)))) => {
                     let err = watch_error(self.conn, self.what, e);
-                    if is_permanent(&err, self.ready) {
+                    if is_permanent(&err, self.watched.ready) {
                         return Ok(Err(err));
                     }
                     if let Some(lost) = self.lost.failed(&err, self.what) {
@@ -138,41 +250,120 @@ impl<'a> StoreWatch<'a> {
                     self.last_error = Some(err.to_string());
                     continue;
                 }
-                Ok(Some(Ok(ev))) => {
+                Ok(Some((side, Ok(ev)))) => {
                     self.lost = Lost::default();
-                    ev
+                    (side, ev)
                 }
             };
-            let key = |o: &DynamicObject| {
-                format!(
-                    "{}/{}",
-                    o.metadata.namespace.as_deref().unwrap_or(""),
-                    o.metadata.name.as_deref().unwrap_or("")
-                )
-            };
-            match event {
-                Event::Init => self.init = Some(Store::new()),
-                Event::InitApply(o) => {
-                    if let Some(s) = self.init.as_mut() {
-                        s.insert(key(&o), crate::kube::objects::to_value(self.kind, &o));
+            match side {
+                Side::Watched => self.watched.apply(event, self.kind),
+                Side::Pods => {
+                    if let Some(k) = self.pods_kind {
+                        self.pods.apply(event, k)
                     }
                 }
-                Event::InitDone => {
-                    self.store = self.init.take().unwrap_or_default();
-                    self.ready = true;
-                }
-                Event::Apply(o) => {
-                    self.store
-                        .insert(key(&o), crate::kube::objects::to_value(self.kind, &o));
-                }
-                Event::Delete(o) => {
-                    self.store.remove(&key(&o));
-                }
             }
-            if self.ready && self.init.is_none() {
-                return Ok(Ok(&self.store));
+            if self.watched.listed() && self.pods.listed() {
+                return Ok(Ok(&self.watched.store));
             }
         }
+    }
+
+    /// After a check found the wait not over: the blocking states of the pods behind the
+    /// watched objects. Each one not seen before is printed once (a crash loop with its
+    /// container's last log lines); a permanent one (an image that cannot be pulled) ends the
+    /// wait with an error naming it and `summary`.
+    pub fn blocked(
+        &mut self,
+        ctx: &Ctx,
+        summary: &str,
+    ) -> Result<Result<(), KubeError>, Interrupted> {
+        let pods: Vec<&Value> = if self.watched_pods {
+            self.watched.store.values().collect()
+        } else if self.pods_kind.is_some() {
+            selected_pods(self.watched.store.values(), self.pods.store.values())
+        } else {
+            Vec::new()
+        };
+        let images = template_images(self.watched.store.values());
+        let mut now: Vec<Blocker> = pods
+            .into_iter()
+            .flat_map(blockers::of_pod)
+            // An old pod's image (a rollout replacing a broken image) does not block the
+            // new one.
+            .filter(|b| match &b.state {
+                Blocked::ImagePull { image, .. } => self.watched_pods || images.contains(image),
+                _ => true,
+            })
+            .collect();
+        for b in now.iter_mut() {
+            let failures = self.pulls.count(b);
+            if b.ends_wait(failures) {
+                return Ok(Err(KubeError::Blocked {
+                    what: self.what.to_string(),
+                    blocker: b.to_string(),
+                    last_seen: summary.to_string(),
+                }));
+            }
+            if self.reported.contains(&b.key()) {
+                continue;
+            }
+            if let Some((container, ended_now)) =
+                b.crashing_container().map(|(c, now)| (c.to_string(), now))
+            {
+                let logs = ctx.block_on(last_logs(self.conn, &b.pod, &container, ended_now))?;
+                if let Blocked::CrashLoop { logs: l, .. } = &mut b.state {
+                    *l = logs;
+                }
+            }
+            self.reported.insert(b.key());
+            ctx.output().eprintln(&format!("{}: {b}", self.what));
+        }
+        for b in &mut now {
+            if let Some(old) = self.blockers.iter().find(|o| o.key() == b.key()) {
+                b.state = old.state.clone();
+            }
+        }
+        self.blockers = now;
+        Ok(Ok(()))
+    }
+}
+
+/// The images of the workloads' pod templates (`spec.template.spec.containers[*].image`).
+fn template_images<'v>(workloads: impl Iterator<Item = &'v Value>) -> Vec<String> {
+    workloads
+        .flat_map(|w| {
+            ["containers", "initContainers"]
+                .into_iter()
+                .flat_map(move |list| {
+                    w.pointer(&format!("/spec/template/spec/{list}"))
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|c| c.get("image").and_then(Value::as_str).map(String::from))
+                })
+        })
+        .collect()
+}
+
+/// How many of a crash-looping container's last lines a wait shows.
+pub const CRASH_LOG_LINES: i64 = 5;
+
+/// The last lines of the failed run of `container` in pod `namespace/name`: its current
+/// run's when that run just ended (`ended_now`), else the previous run's (it waits to
+/// restart). Empty when the logs cannot be read: they are a help, not the point.
+async fn last_logs(conn: &Conn, pod: &str, container: &str, ended_now: bool) -> Vec<String> {
+    let (ns, name) = pod.split_once('/').unwrap_or(("", pod));
+    let api: Api<KPod> = Api::namespaced(conn.client.clone(), ns);
+    let params = kube::api::LogParams {
+        container: Some(container.to_string()),
+        previous: !ended_now,
+        tail_lines: Some(CRASH_LOG_LINES),
+        ..Default::default()
+    };
+    match tokio::time::timeout(Duration::from_secs(5), api.logs(name, &params)).await {
+        Ok(Ok(text)) => text.lines().map(String::from).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -229,7 +420,10 @@ pub fn watch_until<T, E: From<KubeError> + From<Interrupted>>(
         let store = watch.next(ctx, &last_seen)??;
         match check(store)? {
             Check::Done(v) => return Ok(v),
-            Check::Pending(summary) => last_seen = summary,
+            Check::Pending(summary) => {
+                watch.blocked(ctx, &summary)??;
+                last_seen = summary;
+            }
         }
     }
 }

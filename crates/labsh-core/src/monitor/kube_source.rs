@@ -1,20 +1,13 @@
-//! The Kubernetes side of `cilium monitor`: which program the agent has (`cilium-dbg` from
-//! Cilium 1.15, `cilium` before — found with one cheap exec, `sh -c 'command -v cilium-dbg ||
-//! command -v cilium'`), and the task that pipes the monitor exec's stdout lines into a
-//! [`crate::monitor::Monitor`]'s channel until the monitor closes it, the session ends or the
-//! exec ends by itself.
+//! The Kubernetes side of `cilium monitor` in an agent pod: which program the agent has
+//! (`cilium-dbg` from Cilium 1.15, `cilium` before — found with one cheap exec, `sh -c
+//! 'command -v cilium-dbg || command -v cilium'`). The monitor exec itself is piped into a
+//! [`crate::monitor::Monitor`]'s channel by [`super::pump`].
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use crate::context::Ctx;
 use crate::kube::KubeError;
-use crate::kube::exec::{ExecLine, ExecStream, exec_lines};
-use crate::output::Output;
+use crate::kube::exec::{ExecLine, exec_lines};
 
 /// The probe run in the agent container: prints the path of the first program found.
 pub const PROBE: [&str; 3] = ["sh", "-c", "command -v cilium-dbg || command -v cilium"];
@@ -82,81 +75,6 @@ pub fn program_from_probe(
         "neither cilium-dbg nor cilium is on the PATH of container {container} in pod \
          {namespace}/{pod} ({why}); is it a Cilium agent?"
     )))
-}
-
-/// Stderr lines kept to explain a failed monitor exec.
-const STDERR_TAIL: usize = 10;
-
-/// How the monitor exec ended when it ended by itself with a failure (a non-zero exit code,
-/// no status): shared between the pump and whoever reports it.
-pub type Failure = Arc<Mutex<Option<String>>>;
-
-/// Pipes the exec's stdout lines into `tx` (the monitor's channel) until `close` or
-/// `session` is cancelled or the monitor drops its receiver — then closes the exec — or
-/// until the exec ends by itself: then a failure (non-zero exit, no status) is stored in
-/// `failure` and printed on stderr with the last stderr lines, and `tx` is dropped so the
-/// monitor sees its source end.
-pub async fn pump(
-    mut stream: ExecStream,
-    tx: mpsc::Sender<String>,
-    close: CancellationToken,
-    session: CancellationToken,
-    failure: Failure,
-    output: Output,
-    name: String,
-) {
-    let mut stderr: VecDeque<String> = VecDeque::with_capacity(STDERR_TAIL);
-    loop {
-        let line = tokio::select! {
-            biased;
-            _ = close.cancelled() => return stream.close(),
-            _ = session.cancelled() => return stream.close(),
-            line = stream.lines.recv() => line,
-        };
-        match line {
-            None => break,
-            Some(ExecLine::Stdout(l)) => {
-                let sent = tokio::select! {
-                    biased;
-                    _ = close.cancelled() => return stream.close(),
-                    _ = session.cancelled() => return stream.close(),
-                    sent = tx.send(l) => sent,
-                };
-                if sent.is_err() {
-                    // The monitor stopped and dropped its receiver.
-                    return stream.close();
-                }
-            }
-            Some(ExecLine::Stderr(l)) => {
-                if stderr.len() == STDERR_TAIL {
-                    stderr.pop_front();
-                }
-                stderr.push_back(l);
-            }
-        }
-    }
-    let info = tokio::select! {
-        biased;
-        _ = close.cancelled() => return stream.close(),
-        _ = session.cancelled() => return stream.close(),
-        info = stream.wait_exit() => info,
-    };
-    if info.code == Some(0) {
-        return;
-    }
-    let mut why = match info.code {
-        Some(c) => format!("exited with code {c}"),
-        None if info.message.is_empty() => "ended without an exit status".to_string(),
-        None => format!("failed: {}", info.message),
-    };
-    if !stderr.is_empty() {
-        why.push_str(": ");
-        why.push_str(&Vec::from(stderr).join(" | "));
-    }
-    let msg = format!("{name} {why}");
-    output.eprintln(&msg);
-    *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg);
-    drop(tx);
 }
 
 #[cfg(test)]

@@ -313,7 +313,7 @@ async fn create(
         kill_live(&ctx2, &pod2).await;
         if let Err(e) = delete_and_wait(&api2, &name2, DELETE_WAIT).await {
             output.eprintln(&format!(
-                "labsh: could not delete the debug pod {name2} (context `{context}`): {e}; delete it with `kubectl delete pod -l {SELECTOR} -A`"
+                "labsh: could not delete the debug pod {name2} (context `{context}`): {e}; `labsh clean --context {context}` removes it"
             ));
         }
     });

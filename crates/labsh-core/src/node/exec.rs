@@ -13,6 +13,7 @@ use super::{ClusterNode, NodeError, debug_pod};
 use crate::context::Ctx;
 use crate::docker::exec::{ExecOutput, sleep_until};
 use crate::kube::exec::ExecLine;
+use crate::output_budget::OutputBudget;
 
 /// The command a user would type for the same: `docker exec NODE ARGV…` or
 /// `kubectl debug node/NODE -it --image=IMAGE -- ARGV…`.
@@ -42,18 +43,21 @@ pub async fn debug_pod_of(ctx: &Ctx, node: &ClusterNode) -> Result<debug_pod::De
 }
 
 /// Runs `argv` on `node` and returns its exit code and output (a non-zero exit is not an
-/// error). `timeout` or `cancel` stop it first: then this is an error.
+/// error). `timeout` or `cancel` stop it first: then this is an error. Output past
+/// `max_output` bytes (stdout and stderr together) is left out and stops the command
+/// ([`ExecOutput::truncated`]).
 pub async fn run(
     ctx: &Ctx,
     node: &ClusterNode,
     argv: &[String],
     timeout: Option<Duration>,
     cancel: &CancellationToken,
+    max_output: usize,
 ) -> Result<ExecOutput, NodeError> {
     match &node.access {
         NodeAccess::Docker(d) => {
             let docker = crate::docker::client::client(ctx).await?;
-            crate::docker::exec::run(&docker, &d.container_id, argv, timeout, cancel)
+            crate::docker::exec::run(&docker, &d.container_id, argv, timeout, cancel, max_output)
                 .await
                 .map_err(|e| NodeError::from_docker_exec(node.name(), e))
         }
@@ -63,7 +67,7 @@ pub async fn run(
                 _ = cancel.cancelled() => return Err(NodeError::Interrupted),
                 p = debug_pod_of(ctx, node) => p?,
             };
-            run_in_pod(ctx, &pod, argv, timeout, cancel).await
+            run_in_pod(ctx, &pod, argv, timeout, cancel, max_output).await
         }
     }
 }
@@ -74,7 +78,9 @@ async fn run_in_pod(
     argv: &[String],
     timeout: Option<Duration>,
     cancel: &CancellationToken,
+    max_output: usize,
 ) -> Result<ExecOutput, NodeError> {
+    let budget = OutputBudget::new(max_output);
     let mut process = tokio::select! {
         biased;
         _ = cancel.cancelled() => return Err(NodeError::Interrupted),
@@ -84,14 +90,8 @@ async fn run_in_pod(
     let mut stdout = String::new();
     let mut stderr = String::new();
     let mut take = |line: ExecLine| match line {
-        ExecLine::Stdout(l) => {
-            stdout.push_str(&l);
-            stdout.push('\n');
-        }
-        ExecLine::Stderr(l) => {
-            stderr.push_str(&l);
-            stderr.push('\n');
-        }
+        ExecLine::Stdout(l) => budget.keep_line(&mut stdout, &l),
+        ExecLine::Stderr(l) => budget.keep_line(&mut stderr, &l),
     };
     loop {
         tokio::select! {
@@ -112,17 +112,25 @@ async fn run_in_pod(
                 });
             }
             line = process.next() => match line {
-                Some(l) => take(l),
+                Some(l) => if !take(l) {
+                    // Past the bound: stop the command, keep what fitted.
+                    process.stop("TERM").await;
+                    break;
+                },
                 None => break,
             },
         }
     }
     let info = process.exit_info().await;
-    match info.code {
+    let truncated = budget.is_full();
+    // A command stopped at the bound may end without a status: 128 + SIGTERM, as a shell says.
+    let code = info.code.or(truncated.then_some(128 + libc::SIGTERM));
+    match code {
         Some(code) => Ok(ExecOutput {
             code: i64::from(code),
             stdout,
             stderr,
+            truncated,
         }),
         None => Err(NodeError::Exec {
             node: pod.node.clone(),

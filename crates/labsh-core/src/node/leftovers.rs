@@ -3,7 +3,8 @@
 //! as labsh's debug pods ([`super::debug_pod::SELECTOR`]) and reads their owner annotation:
 //! a pod whose owner ran on this host and is gone is deleted, and labsh says so; a pod of a
 //! run on another host is reported and left alone (labsh cannot tell whether it still runs);
-//! a pod of a live run is none of this run's business.
+//! a pod of a live run is none of this run's business. [`clean`] (`labsh clean`) removes
+//! every debug pod but those of live runs of this host, whoever left them.
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
@@ -134,24 +135,71 @@ pub async fn sweep(ctx: &Ctx, conn: &Conn) -> Result<Vec<Found>, NodeError> {
                         f.namespace, f.name, f.node
                     )),
                     Err(e) => out.eprintln(&format!(
-                        "labsh: the debug pod {}/{} on node {} was left by an earlier run (pid {pid}); deleting it failed: {e}",
-                        f.namespace, f.name, f.node
+                        "labsh: the debug pod {}/{} on node {} was left by an earlier run (pid {pid}); deleting it failed: {e}; `labsh clean --context {}` removes it",
+                        f.namespace, f.name, f.node, conn.context
                     )),
                 }
             }
             Verdict::Foreign { owner } => out.eprintln(&format!(
-                "labsh: the debug pod {}/{} on node {} belongs to a run elsewhere ({}); left alone (`kubectl delete pod -n {} {}` removes it)",
+                "labsh: the debug pod {}/{} on node {} belongs to a run elsewhere ({}); left alone: `labsh clean --context {}` removes it once that run is over",
                 f.namespace,
                 f.name,
                 f.node,
                 if owner.is_empty() { "no owner annotation" } else { owner },
-                f.namespace,
-                f.name
+                conn.context
             )),
             Verdict::Alive => {}
         }
     }
     Ok(found)
+}
+
+/// What [`clean`] did with one debug pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cleaned {
+    /// Deleted (and gone).
+    Removed(Found),
+    /// Left: it belongs to a run still going on this host.
+    Kept(Found),
+    /// Deleting it failed.
+    Failed(Found, String),
+}
+
+/// `labsh clean`: deletes every debug pod of `conn`'s cluster (all namespaces) but those of
+/// runs still going on this host, waits for each to be gone, and says what it did with
+/// each. `before_delete` is called with each pod about to be deleted (`--explain`).
+pub async fn clean(conn: &Conn, before_delete: impl Fn(&Found)) -> Result<Vec<Cleaned>, NodeError> {
+    let mut out = Vec::new();
+    for f in find(conn).await? {
+        if f.verdict == Verdict::Alive {
+            out.push(Cleaned::Kept(f));
+            continue;
+        }
+        let api: Api<Pod> = Api::namespaced(conn.client.clone(), &f.namespace);
+        before_delete(&f);
+        out.push(
+            match debug_pod::delete_and_wait(&api, &f.name, CLEAN_WAIT).await {
+                Ok(()) => Cleaned::Removed(f),
+                Err(e) => Cleaned::Failed(f, e),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// How long `labsh clean` waits for each pod to be gone.
+pub const CLEAN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Found {
+    /// Who left the pod, for messages: `pid 42, which ended`, `a run on host H (pid P)`.
+    pub fn owner(&self) -> String {
+        match &self.verdict {
+            Verdict::Orphaned { pid } => format!("left by pid {pid}, which ended"),
+            Verdict::Alive => "its run is still going on this host".into(),
+            Verdict::Foreign { owner } if owner.is_empty() => "no owner annotation".into(),
+            Verdict::Foreign { owner } => format!("owner {owner}"),
+        }
+    }
 }
 
 #[cfg(test)]

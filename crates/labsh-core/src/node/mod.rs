@@ -41,4 +41,24 @@ impl ClusterNode {
     pub fn name(&self) -> &str {
         &self.info.name
     }
+
+    /// A kind node (a Docker container of this machine) as a node of context `kind-CLUSTER`,
+    /// reached through Docker.
+    pub fn of_kind(node: &crate::docker::Node) -> ClusterNode {
+        ClusterNode {
+            context: format!("kind-{}", node.cluster),
+            info: NodeInfo {
+                name: node.name.clone(),
+                internal_ip: node.ip.clone(),
+                roles: if node.role == "control-plane" {
+                    vec!["control-plane".into()]
+                } else {
+                    vec![]
+                },
+                pod_cidr: String::new(),
+                ready: true,
+            },
+            access: NodeAccess::Docker(node.clone()),
+        }
+    }
 }

@@ -72,7 +72,9 @@ async fn on_node(
     cancel: &CancellationToken,
 ) -> Result<String, NodeError> {
     let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-    let out = exec::run(ctx, node, &argv, Some(STEP_TIMEOUT), cancel).await?;
+    ctx.explain(&exec::explain(node, &argv));
+    let small = crate::docker::exec::SMALL_OUTPUT;
+    let out = exec::run(ctx, node, &argv, Some(STEP_TIMEOUT), cancel, small).await?;
     if out.code != 0 {
         return Err(NodeError::Exec {
             node: node.name().to_string(),
@@ -86,6 +88,12 @@ async fn on_node(
 /// The ifindex of the node-side peer of the pod's `eth0`, read inside the pod.
 async fn pod_iflink(ctx: &Ctx, pod: &PodRef) -> Result<u32, NodeError> {
     let argv = vec!["cat".to_string(), "/sys/class/net/eth0/iflink".to_string()];
+    let mut explained: Vec<String> = ["kubectl", "exec", "-n", &pod.namespace, &pod.name, "--"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    explained.extend(argv.iter().cloned());
+    ctx.explain(&explained);
     let mut stream = exec_lines(ctx, &pod.namespace, &pod.name, None, &argv).await?;
     let read = async {
         let mut out = String::new();

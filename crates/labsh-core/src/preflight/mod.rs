@@ -106,7 +106,83 @@ pub struct Profile {
     pub node_image_kind: Option<Version>,
 }
 
-/// Every item, in the order the checklist prints them.
+/// The items a lab may ask for, by the key a script names them with
+/// (`lab::preflight(#{only: ["docker", "tcpdump"]})`), in the checklist's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Kernel,
+    Cgroups,
+    Inotify,
+    Docker,
+    DockerCgroupns,
+    Disk,
+    Kind,
+    Helm,
+    Tcpdump,
+    CaptureRights,
+    Memory,
+}
+
+impl Need {
+    /// Every item, in the checklist's order.
+    pub const ALL: [Need; 11] = [
+        Need::Kernel,
+        Need::Cgroups,
+        Need::Inotify,
+        Need::Docker,
+        Need::DockerCgroupns,
+        Need::Disk,
+        Need::Kind,
+        Need::Helm,
+        Need::Tcpdump,
+        Need::CaptureRights,
+        Need::Memory,
+    ];
+
+    /// The key scripts use (`capture_rights`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Need::Kernel => "kernel",
+            Need::Cgroups => "cgroups",
+            Need::Inotify => "inotify",
+            Need::Docker => "docker",
+            Need::DockerCgroupns => "docker_cgroupns",
+            Need::Disk => "disk",
+            Need::Kind => "kind",
+            Need::Helm => "helm",
+            Need::Tcpdump => "tcpdump",
+            Need::CaptureRights => "capture_rights",
+            Need::Memory => "memory",
+        }
+    }
+
+    /// The item named by `key`; else an error listing the keys, with the closest one.
+    pub fn parse(key: &str) -> Result<Need, String> {
+        if let Some(n) = Need::ALL.iter().find(|n| n.key() == key) {
+            return Ok(*n);
+        }
+        let keys: Vec<&str> = Need::ALL.iter().map(|n| n.key()).collect();
+        let hint = crate::spelling::closest(key, keys.iter().copied())
+            .map(|k| format!("did you mean `{k}`? "))
+            .unwrap_or_default();
+        Err(format!(
+            "unknown preflight item `{key}`; {hint}expected one of: {}",
+            keys.join(", ")
+        ))
+    }
+}
+
+/// The items of `only` (every item when `None`), in the checklist's order.
+pub fn evaluate_only(facts: &Facts, profile: &Profile, only: Option<&[Need]>) -> Vec<Item> {
+    Need::ALL
+        .iter()
+        .zip(evaluate(facts, profile))
+        .filter(|(need, _)| only.is_none_or(|o| o.contains(need)))
+        .map(|(_, item)| item)
+        .collect()
+}
+
+/// Every item, in the order the checklist prints them (the order of [`Need::ALL`]).
 pub fn evaluate(facts: &Facts, profile: &Profile) -> Vec<Item> {
     vec![
         rules::kernel(&facts.host, profile),
@@ -126,4 +202,60 @@ pub fn evaluate(facts: &Facts, profile: &Profile) -> Vec<Item> {
         ),
         rules::memory(facts.host.meminfo.as_deref()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::facts::{DockerState, HostFacts, Tool};
+    use super::*;
+
+    fn nothing_installed() -> Facts {
+        let missing = || Tool::Missing {
+            hint: "install it".into(),
+        };
+        Facts {
+            host: HostFacts::default(),
+            docker: DockerState::Unreachable {
+                detail: "no socket".into(),
+                fix: "start Docker".into(),
+            },
+            disk: None,
+            kind: missing(),
+            helm: missing(),
+            tcpdump: missing(),
+            euid: 0,
+            tcpdump_has_file_caps: false,
+        }
+    }
+
+    #[test]
+    fn each_key_names_its_item_in_the_checklists_order() {
+        let items = evaluate(&nothing_installed(), &Profile::default());
+        assert_eq!(items.len(), Need::ALL.len());
+        for (need, item) in Need::ALL.iter().zip(&items) {
+            assert_eq!(item.name.to_lowercase().replace(' ', "_"), need.key());
+        }
+    }
+
+    #[test]
+    fn only_keeps_the_items_a_lab_needs_so_a_missing_kind_does_not_fail_it() {
+        let only = [Need::Tcpdump, Need::Docker];
+        let items = evaluate_only(&nothing_installed(), &Profile::default(), Some(&only));
+        let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["Docker", "tcpdump"]);
+        assert!(
+            evaluate_only(&nothing_installed(), &Profile::default(), None)
+                .iter()
+                .any(|i| i.name == "kind" && i.level == Level::Fail)
+        );
+    }
+
+    #[test]
+    fn a_misspelt_key_says_what_to_type() {
+        assert_eq!(
+            Need::parse("tcpdum"),
+            Err("unknown preflight item `tcpdum`; did you mean `tcpdump`? expected one of: kernel, cgroups, inotify, docker, docker_cgroupns, disk, kind, helm, tcpdump, capture_rights, memory".into())
+        );
+        assert_eq!(Need::parse("capture_rights"), Ok(Need::CaptureRights));
+    }
 }

@@ -23,7 +23,20 @@ use crate::interrupt::Interrupted;
 #[cfg(test)]
 mod tests;
 
-pub use crate::follow::{EndReason, WaitError, WaitOutcome, WaitSpec};
+pub use crate::follow::{EndReason, Idle, WaitError, WaitOutcome, WaitSpec};
+
+/// The header `cilium monitor` prints once subscribed to the agent's events — when the
+/// agent's node monitor is already running (Hubble on, another monitor): Cilium 1.14 asks the
+/// agent's health first and prints nothing when it is idle.
+pub const SUBSCRIBED: &str = "Listening for events";
+
+/// The line `cilium monitor` always prints, right before it connects to the agent's monitor
+/// socket: the subscription follows within milliseconds.
+pub const CONNECTING: &str = "Press Ctrl-C to quit";
+
+/// The headers of `cilium monitor` (on its stderr, as Cilium writes them): the monitor's
+/// pump passes them on with the events, so that `wait_ready` sees them.
+pub const HEADERS: [&str; 2] = [SUBSCRIBED, CONNECTING];
 
 /// Events kept when no capacity is given: about 8 MB of typical trace lines.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -75,6 +88,8 @@ impl std::fmt::Debug for MonitorOptions {
 pub struct Monitor {
     follower: Follower<Event>,
     prints: bool,
+    /// Where the exec feeding it says why it failed (see [`Monitor::with_failure`]).
+    failure: Option<super::pump::Failure>,
 }
 
 /// The lines an mpsc receiver yields, as a stream.
@@ -142,7 +157,15 @@ impl Monitor {
         Monitor {
             follower,
             prints: print,
+            failure: None,
         }
+    }
+
+    /// The same monitor, reporting in [`Monitor::error`] what its source's producer stored
+    /// in `failure` (the `cilium monitor` exec's exit code and last stderr lines).
+    pub fn with_failure(mut self, failure: super::pump::Failure) -> Monitor {
+        self.failure = Some(failure);
+        self
     }
 
     /// The monitor's name (for messages).
@@ -181,6 +204,15 @@ impl Monitor {
         self.follower.capacity()
     }
 
+    /// The source's failure, once the monitor ended because of it.
+    pub fn error(&self) -> Option<String> {
+        self.follower.error().or_else(|| {
+            self.failure
+                .as_ref()
+                .and_then(|f| f.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        })
+    }
+
     /// Why the monitor ended, or `None` while it still follows its source.
     pub fn ended(&self) -> Option<EndReason> {
         self.follower.ended()
@@ -216,6 +248,36 @@ impl Monitor {
         until: Option<Until<'_, E>>,
     ) -> Result<WaitOutcome, WaitError<E>> {
         self.follower.wait(ctx, spec, until)
+    }
+
+    /// Waits until the monitor has subscribed to the agent's events: its `Listening for
+    /// events` header arrived (the agent prints it once it receives; traffic sent before
+    /// that is not seen). `Matched` when it did, `Ended` when the monitor ended first,
+    /// `TimedOut` otherwise.
+    pub fn wait_ready(&self, ctx: &Ctx, timeout: Duration) -> Result<WaitOutcome, Interrupted> {
+        let mut subscribed = |e: &Arc<Event>| -> Result<bool, Interrupted> {
+            Ok(e.kind() == super::event::Kind::Info
+                && HEADERS.iter().any(|h| e.raw().starts_with(h)))
+        };
+        let spec = WaitSpec {
+            count: None,
+            timeout: Some(timeout),
+        };
+        self.follower
+            .wait(ctx, spec, Some(&mut subscribed))
+            .map_err(|_| Interrupted)
+    }
+
+    /// Waits until no event arrived for `idle` (the events of an exchange are in), the
+    /// monitor ended, or `timeout` passed while events kept coming (see
+    /// [`Follower::wait_idle`]).
+    pub fn wait_idle(
+        &self,
+        ctx: &Ctx,
+        idle: Duration,
+        timeout: Duration,
+    ) -> Result<Idle, Interrupted> {
+        self.follower.wait_idle(ctx, idle, timeout)
     }
 
     /// The blocking form: follows `lines` until `spec.count` events were kept, `spec.timeout`

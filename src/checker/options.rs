@@ -1,0 +1,447 @@
+//! The option maps labsh's functions take, for the check of literal option maps
+//! (`kube::apply(m, #{namspace: "x"})`): which argument is the option map and which keys it
+//! accepts. The longer key lists are the primitives' own constants; the primitives validate
+//! the same keys when called (`crate::options::Opts`);
+//! the test `every_spec_lists_the_keys_its_function_accepts` calls each function with an
+//! unknown key and compares its "expected one of" list with this table, and
+//! `every_option_map_parameter_has_a_spec` holds the table against the catalog, so the two
+//! cannot drift apart.
+
+use rhai::{Expr, Position};
+
+/// One function's option map.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionSpec {
+    /// The function (`kube::apply`).
+    pub func: &'static str,
+    /// The overload's argument count.
+    pub arity: usize,
+    /// The option map's argument (0-based).
+    pub index: usize,
+    /// The keys it accepts.
+    pub keys: &'static [&'static str],
+}
+
+const fn spec(
+    func: &'static str,
+    arity: usize,
+    index: usize,
+    keys: &'static [&'static str],
+) -> OptionSpec {
+    OptionSpec {
+        func,
+        arity,
+        index,
+        keys,
+    }
+}
+
+const KIND_TIMEOUT: &[&str] = &["timeout"];
+const HELM_NS_TIMEOUT: &[&str] = &["namespace", "timeout"];
+const KUBE_EXEC: &[&str] = &["container", "namespace", "timeout"];
+const LOGS_PODS: &[&str] = &["namespace", "container"];
+const MONITOR_START: &[&str] = &[
+    "related_to",
+    "from",
+    "to",
+    "types",
+    "verbose",
+    "json",
+    "print",
+    "capacity",
+    "agent",
+];
+
+/// Every labsh function that takes an option map, one entry per overload.
+pub const SPECS: &[OptionSpec] = &[
+    spec(
+        "args::parse",
+        2,
+        1,
+        &["name", "about", "positional", "options", "footer"],
+    ),
+    spec(
+        "args::usage",
+        1,
+        0,
+        &["name", "about", "positional", "options", "footer"],
+    ),
+    spec(
+        "cluster::context",
+        2,
+        1,
+        crate::primitives::cluster::any::OPTS,
+    ),
+    spec(
+        "cluster::create",
+        2,
+        1,
+        crate::primitives::cluster::kind::CREATE_OPTS,
+    ),
+    spec(
+        "cluster::current",
+        1,
+        0,
+        crate::primitives::cluster::any::OPTS,
+    ),
+    spec("cluster::delete", 2, 1, KIND_TIMEOUT),
+    spec("cluster::delete_all", 1, 0, KIND_TIMEOUT),
+    spec("cluster::get", 2, 1, KIND_TIMEOUT),
+    spec("cluster::list", 1, 0, KIND_TIMEOUT),
+    spec(
+        "helm::list",
+        1,
+        0,
+        &["namespace", "all_namespaces", "timeout"],
+    ),
+    spec("helm::status", 2, 1, HELM_NS_TIMEOUT),
+    spec("helm::uninstall", 2, 1, HELM_NS_TIMEOUT),
+    spec(
+        "helm::upgrade_install",
+        3,
+        2,
+        crate::primitives::helm::UPGRADE_INSTALL_OPTS,
+    ),
+    spec("http::get", 2, 1, crate::primitives::http::OPTS),
+    spec("http::get_all", 2, 1, crate::primitives::http::GET_ALL_OPTS),
+    spec("kube::apply", 2, 1, &["namespace"]),
+    spec("kube::delete", 3, 2, &["namespace", "wait"]),
+    spec("kube::exec", 3, 2, KUBE_EXEC),
+    spec("kube::exec_stream", 4, 2, KUBE_EXEC),
+    spec("kube::get", 3, 2, &["namespace", "managed_fields"]),
+    spec("kube::get", 2, 1, &["namespace", "managed_fields"]),
+    spec(
+        "kube::list",
+        2,
+        1,
+        crate::primitives::kube::objects::LIST_OPTS,
+    ),
+    spec("kube::pod", 2, 1, &["namespace"]),
+    spec("kube::probe", 3, 2, KUBE_EXEC),
+    spec(
+        "kube::pods",
+        1,
+        0,
+        &["namespace", "selector", "field_selector", "all_namespaces"],
+    ),
+    spec("kube::service", 2, 1, &["namespace"]),
+    spec(
+        "kube::table",
+        2,
+        1,
+        crate::primitives::kube::objects::TABLE_OPTS,
+    ),
+    spec("kube::use_context", 2, 1, &["kubeconfig"]),
+    spec("kube::wait_for", 4, 3, &["namespace", "timeout"]),
+    spec(
+        "kube::wait_ready",
+        2,
+        1,
+        crate::primitives::kube::waits::WAIT_READY_OPTS,
+    ),
+    spec("kube::wait_rollout", 2, 1, &["namespace", "timeout"]),
+    spec(
+        "logs::follow",
+        2,
+        1,
+        &[
+            "container",
+            "namespace",
+            "tail",
+            "since",
+            "keep",
+            "print",
+            "timeout",
+            "until",
+        ],
+    ),
+    spec("logs::since", 3, 2, LOGS_PODS),
+    spec(
+        "logs::start",
+        2,
+        1,
+        crate::primitives::logs::start::START_OPTS,
+    ),
+    spec("logs::tail", 3, 2, LOGS_PODS),
+    spec(
+        "monitor::capture",
+        2,
+        1,
+        &[
+            "related_to",
+            "from",
+            "to",
+            "types",
+            "verbose",
+            "json",
+            "print",
+            "capacity",
+            "agent",
+            "count",
+            "timeout",
+        ],
+    ),
+    spec("monitor::endpoint_id", 2, 1, &["namespace"]),
+    spec("monitor::start", 2, 1, MONITOR_START),
+    spec("preflight::run", 1, 0, crate::primitives::preflight::OPTS),
+    spec("proc::run", 2, 1, &["timeout", "env", "cwd"]),
+    spec("report::flow", 4, 3, &["empty", "caption"]),
+    spec(
+        "tcpdump::capture",
+        2,
+        1,
+        &[
+            "filter", "side", "iface", "count", "snaplen", "print", "verbose", "ether", "timeout",
+        ],
+    ),
+    spec(
+        "tcpdump::read",
+        2,
+        1,
+        &["filter", "verbose", "ether", "count"],
+    ),
+    spec(
+        "tcpdump::start",
+        2,
+        1,
+        crate::primitives::tcpdump::START_OPTS,
+    ),
+];
+
+/// The option map of `func` called with `arity` arguments, if it takes one.
+pub fn spec_of(func: &str, arity: usize) -> Option<&'static OptionSpec> {
+    SPECS.iter().find(|s| s.func == func && s.arity == arity)
+}
+
+/// The keys written in a literal map argument, each where it is written; `None` when the
+/// argument is not a literal map. A map of constants is folded by the optimizer into one
+/// value that keeps only the map's position: its keys are then found in `text` from there.
+pub fn literal_keys(arg: &Expr, text: &str) -> Option<Vec<(String, Position)>> {
+    match arg {
+        Expr::Map(m, _) => Some(
+            m.0.iter()
+                .map(|(key, _)| (key.name.to_string(), key.pos))
+                .collect(),
+        ),
+        Expr::DynamicConstant(value, pos) => {
+            let map = value.read_lock::<rhai::Map>()?;
+            let written = keys_in_text(text, *pos);
+            Some(
+                map.keys()
+                    .map(|k| {
+                        let at = written
+                            .iter()
+                            .find(|(w, _)| w == k.as_str())
+                            .map_or(*pos, |(_, p)| *p);
+                        (k.to_string(), at)
+                    })
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// The keys of the map literal starting at `pos` (`#{`) in `text`, with their positions:
+/// identifiers or quoted strings right after the `{` or a `,` at the map's own depth.
+fn keys_in_text(text: &str, pos: Position) -> Vec<(String, Position)> {
+    let (Some(line), Some(col)) = (pos.line(), pos.position()) else {
+        return Vec::new();
+    };
+    let mut keys = Vec::new();
+    let mut depth = 0usize;
+    let mut expect_key = false;
+    let mut in_string: Option<char> = None;
+    let mut current: Option<(String, usize, usize)> = None;
+    let lines = text.lines().enumerate().skip(line - 1);
+    for (l, content) in lines {
+        let start = if l == line - 1 { col - 1 } else { 0 };
+        let chars: Vec<char> = content.chars().collect();
+        let mut i = start;
+        while i < chars.len() {
+            let c = chars[i];
+            if let Some(quote) = in_string {
+                if c == '\\' {
+                    i += 2;
+                    continue;
+                }
+                if c == quote {
+                    in_string = None;
+                } else if let Some((name, _, _)) = current.as_mut().filter(|_| depth == 1) {
+                    name.push(c);
+                }
+                i += 1;
+                continue;
+            }
+            match c {
+                '{' | '[' | '(' => {
+                    depth += 1;
+                    expect_key = depth == 1;
+                }
+                '}' | ']' | ')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return keys;
+                    }
+                }
+                ',' if depth == 1 => expect_key = true,
+                ':' if depth == 1 => {
+                    if let Some((name, l, c)) = current.take() {
+                        keys.push((name, Position::new(l as u16 + 1, c as u16 + 1)));
+                    }
+                }
+                '"' | '`' => {
+                    if expect_key && depth == 1 {
+                        current = Some((String::new(), l, i));
+                        expect_key = false;
+                    }
+                    in_string = Some(c);
+                }
+                c if expect_key && depth == 1 && (c.is_alphanumeric() || c == '_') => {
+                    let begin = i;
+                    let mut name = String::new();
+                    while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                        name.push(chars[i]);
+                        i += 1;
+                    }
+                    current = Some((name, l, begin));
+                    expect_key = false;
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if l > line + 1000 {
+            break;
+        }
+    }
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_found_where_they_are_written() {
+        let text = "let x = 1;\nkube::apply(m, #{ namespace: \"a\",\n  \"timeout\": [1, 2], wait: #{a: 1} });";
+        let keys = keys_in_text(text, Position::new(2, 16));
+        let found: Vec<(String, (usize, usize))> = keys
+            .into_iter()
+            .map(|(k, p)| (k, (p.line().unwrap(), p.position().unwrap())))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("namespace".to_string(), (2, 19)),
+                ("timeout".to_string(), (3, 3)),
+                ("wait".to_string(), (3, 22)),
+            ]
+        );
+    }
+
+    /// The catalog's overloads whose parameter `opts: Map` (or `spec: Map` of `args::`) is an
+    /// option map: qualified name, argument count, index.
+    fn option_parameters() -> Vec<(String, usize, usize)> {
+        let mut found = Vec::new();
+        for f in &crate::signatures::catalog().functions {
+            if f.module.is_none() {
+                continue; // methods: the receiver's type is not known before the run
+            }
+            for (i, p) in f.params.iter().enumerate() {
+                if p == "opts: Map" || p == "spec: Map" {
+                    found.push((f.qualified(), f.params.len(), i));
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    #[test]
+    fn every_option_map_parameter_has_a_spec() {
+        let params = option_parameters();
+        for (func, arity, index) in &params {
+            let spec = spec_of(func, *arity)
+                .unwrap_or_else(|| panic!("no option spec for `{func}` with {arity} arguments"));
+            assert_eq!(spec.index, *index, "`{func}`: the option map's argument");
+        }
+        for s in SPECS {
+            assert!(
+                params
+                    .iter()
+                    .any(|(f, a, i)| f == s.func && *a == s.arity && *i == s.index),
+                "the spec of `{}` ({} arguments) names no overload with an option map there",
+                s.func,
+                s.arity
+            );
+        }
+    }
+
+    /// A value of the parameter type `param` (`target: Dynamic`) to call a function with.
+    fn dummy(param: &str) -> &'static str {
+        if param.starts_with("duration") {
+            return "\"5s\"";
+        }
+        if param == "target: String" {
+            return "\"pod/labsh-option-probe\"";
+        }
+        match param.rsplit(':').next().unwrap_or(param).trim() {
+            "i64" | "INT" => "1",
+            "Array" => "[\"true\"]",
+            "FnPtr" => "|x| true",
+            "bool" => "true",
+            _ => "\"labsh-option-probe\"",
+        }
+    }
+
+    /// Each function, called with an unknown key, rejects it listing the keys it accepts:
+    /// the same as its spec. Options are read before anything runs, so nothing is started.
+    #[test]
+    fn every_spec_lists_the_keys_its_function_accepts() {
+        let mut session = crate::Workbench::new()
+            .with_primitives(crate::primitives::all())
+            .build()
+            .expect("a session");
+        let catalog = crate::signatures::catalog();
+        for s in SPECS {
+            let f = catalog
+                .lookup(s.func)
+                .into_iter()
+                .find(|f| {
+                    f.params.len() == s.arity
+                        && f.params.get(s.index).is_some_and(|p| p.ends_with(": Map"))
+                })
+                .unwrap_or_else(|| panic!("`{}` is not in the catalog", s.func));
+            let args: Vec<&str> = f
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    if i == s.index {
+                        "#{zz_not_an_option: 1}"
+                    } else {
+                        dummy(p)
+                    }
+                })
+                .collect();
+            let call = format!("{}({})", s.func, args.join(", "));
+            let err = match session.eval("probe", &call) {
+                Ok(v) => panic!("`{call}` accepted an unknown option and returned {v:?}"),
+                Err(e) => e.to_string(),
+            };
+            let listed = err
+                .split("unknown option `zz_not_an_option`; expected one of: ")
+                .nth(1)
+                .unwrap_or_else(|| panic!("`{call}` failed otherwise: {err}"));
+            let listed = listed.lines().next().unwrap_or_default();
+            let mut accepted: Vec<&str> = listed.split(", ").map(str::trim).collect();
+            let mut spec: Vec<&str> = s.keys.to_vec();
+            accepted.sort_unstable();
+            spec.sort_unstable();
+            assert_eq!(accepted, spec, "the options of `{}`", s.func);
+        }
+    }
+}
