@@ -17,10 +17,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::DockerError;
 pub use crate::follow::LineSplitter;
+use crate::output_budget::OutputBudget;
 use tokio_util::codec::Decoder;
 
 /// How long a stopped command gets between its first signal and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_millis(1500);
+
+/// How long the exec that sends a signal may take before labsh gives up on it.
+pub const SIGNAL_TIMEOUT: Duration = Duration::from_secs(10);
 
 type OutputStream = Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
 
@@ -176,6 +180,11 @@ impl ExecProcess {
         if let Some(c) = self.pending.pop_front() {
             return Some(Ok(c));
         }
+        self.read_stream().await
+    }
+
+    /// The next chunk from the engine's stream, past what is pending.
+    async fn read_stream(&mut self) -> Option<Result<Chunk, DockerError>> {
         if self.ended {
             return None;
         }
@@ -221,35 +230,78 @@ impl ExecProcess {
         )))
     }
 
-    /// Sends `signal` (`"INT"`, `"TERM"`, `"KILL"`) to the command through a second exec.
+    /// Sends `signal` (`"INT"`, `"TERM"`, `"KILL"`) to the command through a second exec;
+    /// what the command writes meanwhile (at most [`SMALL_OUTPUT`] bytes of each stream) is
+    /// kept for [`ExecProcess::next`].
     pub async fn signal(&mut self, signal: &str) -> Result<(), DockerError> {
-        send_signal(&self.docker, &self.container, self.pid, signal).await
+        let mut drained = Drained::default();
+        let sent = self.signal_reading(signal, &mut drained).await;
+        self.pending.extend(drained.chunks);
+        sent
     }
 
     /// Stops the command: `first` signal, then SIGKILL if it is still running after
     /// [`KILL_GRACE`]. Returns the output it wrote meanwhile (tcpdump prints its statistics
-    /// on SIGINT).
+    /// on SIGINT), at most [`SMALL_OUTPUT`] bytes of each stream; the rest is read and
+    /// dropped.
+    ///
+    /// The output is read *while* the signal is sent: the Docker engine does not finish an
+    /// exec (not even the one that sends the signal) while another exec's attached output
+    /// is unread, so an endless producer would otherwise block the stop forever.
     pub async fn stop(&mut self, first: &str) -> Vec<Chunk> {
-        let mut drained = Vec::new();
+        let mut drained = Drained::default();
         if self.ended && self.pending.is_empty() {
-            return drained;
+            return drained.chunks;
         }
-        let _ = self.signal(first).await;
+        while let Some(c) = self.pending.pop_front() {
+            drained.push(c);
+        }
+        let _ = self.signal_reading(first, &mut drained).await;
         let deadline = tokio::time::Instant::now() + KILL_GRACE;
         loop {
             match tokio::time::timeout_at(deadline, self.next()).await {
                 Ok(Some(Ok(c))) => drained.push(c),
-                Ok(Some(Err(_))) | Ok(None) => return drained,
+                Ok(Some(Err(_))) | Ok(None) => return drained.chunks,
                 Err(_) => break,
             }
         }
-        let _ = self.signal("KILL").await;
+        let _ = self.signal_reading("KILL", &mut drained).await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
         while let Ok(Some(Ok(c))) = tokio::time::timeout_at(deadline, self.next()).await {
             drained.push(c);
         }
         self.ended = true;
-        drained
+        drained.chunks
+    }
+
+    /// Sends `signal` while reading the command's output into `drained`, bounded by
+    /// [`SIGNAL_TIMEOUT`].
+    async fn signal_reading(
+        &mut self,
+        signal: &str,
+        drained: &mut Drained,
+    ) -> Result<(), DockerError> {
+        let docker = self.docker.clone();
+        let container = self.container.clone();
+        let pid = self.pid;
+        let send = tokio::time::timeout(
+            SIGNAL_TIMEOUT,
+            send_signal(&docker, &container, pid, signal),
+        );
+        tokio::pin!(send);
+        loop {
+            tokio::select! {
+                sent = &mut send => return sent.unwrap_or_else(|_| Err(DockerError::Other(format!(
+                    "`{}`: sending SIG{signal} took longer than {}",
+                    self.command,
+                    crate::duration::format(SIGNAL_TIMEOUT)
+                )))),
+                c = self.read_stream(), if !self.ended => match c {
+                    Some(Ok(c)) => drained.push(c),
+                    Some(Err(_)) | None => {}
+                },
+            }
+        }
     }
 
     /// Whether the output has ended.
@@ -309,6 +361,27 @@ pub async fn send_signal(
     Ok(())
 }
 
+/// The output read while stopping a command: at most [`SMALL_OUTPUT`] bytes of each stream.
+#[derive(Default)]
+struct Drained {
+    chunks: Vec<Chunk>,
+    stdout: usize,
+    stderr: usize,
+}
+
+impl Drained {
+    fn push(&mut self, chunk: Chunk) {
+        let (kept, bytes) = match &chunk {
+            Chunk::Stdout(b) => (&mut self.stdout, b.len()),
+            Chunk::Stderr(b) => (&mut self.stderr, b.len()),
+        };
+        if *kept + bytes <= SMALL_OUTPUT {
+            *kept += bytes;
+            self.chunks.push(chunk);
+        }
+    }
+}
+
 /// What a finished command left.
 #[derive(Debug, Clone, Default)]
 pub struct ExecOutput {
@@ -318,7 +391,13 @@ pub struct ExecOutput {
     pub stdout: String,
     /// Standard error (lossy UTF-8).
     pub stderr: String,
+    /// The output passed the bound the caller gave: what fitted is kept, and the command
+    /// was stopped.
+    pub truncated: bool,
 }
+
+/// The bound of a small read labsh makes itself (`cat …/iflink`, `ip route get`).
+pub const SMALL_OUTPUT: usize = 1 << 20;
 
 /// Why [`run`] did not return an output.
 #[derive(Debug, thiserror::Error)]
@@ -346,8 +425,10 @@ pub async fn run(
     argv: &[String],
     timeout: Option<Duration>,
     cancel: &CancellationToken,
+    max_output: usize,
 ) -> Result<ExecOutput, ExecError> {
     let mut process = ExecProcess::start(docker, container, argv).await?;
+    let budget = OutputBudget::new(max_output);
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
@@ -370,14 +451,19 @@ pub async fn run(
             }
             n = process.next() => n,
         };
-        match next {
-            Some(Ok(Chunk::Stdout(b))) => stdout.extend_from_slice(&b),
-            Some(Ok(Chunk::Stderr(b))) => stderr.extend_from_slice(&b),
+        let kept = match next {
+            Some(Ok(Chunk::Stdout(b))) => budget.keep(&mut stdout, &b),
+            Some(Ok(Chunk::Stderr(b))) => budget.keep(&mut stderr, &b),
             Some(Err(e)) => {
                 process.stop("KILL").await;
                 return Err(e.into());
             }
             None => break,
+        };
+        if !kept {
+            // Past the bound: stop reading, and stop the command.
+            process.stop("TERM").await;
+            break;
         }
     }
     let code = process.exit_code().await?;
@@ -385,6 +471,7 @@ pub async fn run(
         code,
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        truncated: budget.is_full(),
     })
 }
 
