@@ -43,6 +43,16 @@ if [ -f "$out/complete" ]; then
     echo "$out"
     exit 0
 fi
+# Clusters brought up at once (the tests' throwaway clusters) build the images once: the
+# others wait here. Two builds at once would `docker rmi` each other's images between
+# `docker import` and `docker save`.
+mkdir -p "$cache_root"
+exec 9>"$cache_root/.images.lock"
+flock 9
+if [ -f "$out/complete" ]; then
+    echo "$out"
+    exit 0
+fi
 
 work="$(mktemp -d "$cache_root/.images.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
