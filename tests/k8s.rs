@@ -447,6 +447,8 @@ fn wait_rollout_of_an_image_the_cluster_lacks_fails_before_its_timeout_naming_th
 
 #[test]
 fn waits_report_a_crash_loop_with_its_logs_and_an_unschedulable_pod_with_the_schedulers_reason() {
+    // The crashing pod never passes its readiness probe: without one, the kubelet reports it
+    // Ready for the moment its container runs between two restarts, and the wait may end then.
     let Some(t) = T::new("wait_blockers") else {
         return;
     };
@@ -455,7 +457,8 @@ fn waits_report_a_crash_loop_with_its_logs_and_an_unschedulable_pod_with_the_sch
         r#"let NS = "{ns}";
 kube::apply(#{{apiVersion: "v1", kind: "Pod", metadata: #{{name: "crash", labels: #{{app: "crash"}}}},
     spec: #{{containers: [#{{name: "c", image: "gcr.io/google-samples/gb-frontend:v4", imagePullPolicy: "IfNotPresent",
-        command: ["sh", "-c", "echo starting; echo boom-missing-config; exit 3"]}}]}}}}, #{{namespace: NS}});
+        command: ["sh", "-c", "echo starting; echo boom-missing-config; exit 3"],
+        readinessProbe: #{{exec: #{{command: ["false"]}}}}}}]}}}}, #{{namespace: NS}});
 kube::apply(#{{apiVersion: "v1", kind: "Pod", metadata: #{{name: "nowhere", labels: #{{app: "nowhere"}}}},
     spec: #{{nodeSelector: #{{"labsh.test/none": "yes"}},
         containers: [#{{name: "c", image: "gcr.io/google-samples/gb-frontend:v4", imagePullPolicy: "IfNotPresent"}}]}}}}, #{{namespace: NS}});
