@@ -122,7 +122,10 @@ pub fn check(ast: &AST, names: &Names) -> Vec<Diagnostic> {
     };
     for c in &calls {
         match &c.namespace {
-            None => findings.extend(check_unqualified(c, names)),
+            None => match check_unqualified(c, names) {
+                Some(finding) => findings.push(finding),
+                None => findings.extend(check_global_options(c, names)),
+            },
             Some((root, depth, pos)) => {
                 if module_use(root, *pos, &mut findings) && *depth == 1 {
                     match check_qualified(c, root, names) {
@@ -300,13 +303,46 @@ fn check_options(c: &Call, root: &str, names: &Names) -> Vec<Diagnostic> {
     let Some((_, keys)) = c.maps.iter().find(|(i, _)| *i == spec.index) else {
         return Vec::new();
     };
+    unknown_keys(keys, spec, &format!("`{qualified}`"), names)
+}
+
+/// The unknown keys of a literal option map passed to a global function or a method
+/// (`node.exec(argv, #{tiemout: "5s"})`, `poll(f, #{evry: "1s"})`); nothing when the script
+/// defines a function of that name (its option maps are its own business).
+fn check_global_options(c: &Call, names: &Names) -> Vec<Diagnostic> {
+    if names.own.named(&c.name).next().is_some() {
+        return Vec::new();
+    }
+    let receiver = usize::from(c.method);
+    let Some(spec) = super::options::global_spec_of(&c.name, c.args + receiver) else {
+        return Vec::new();
+    };
+    let Some((_, keys)) = c.maps.iter().find(|(i, _)| i + receiver == spec.index) else {
+        return Vec::new();
+    };
+    let what = if c.method {
+        format!("the method `{}`", c.name)
+    } else {
+        format!("`{}`", c.name)
+    };
+    unknown_keys(keys, spec, &what, names)
+}
+
+/// One finding per key of `keys` that `spec` does not accept, at the key, with the closest
+/// key or the whole list.
+fn unknown_keys(
+    keys: &[(String, Position)],
+    spec: &super::options::OptionSpec,
+    what: &str,
+    names: &Names,
+) -> Vec<Diagnostic> {
     keys.iter()
         .filter(|(key, _)| !spec.keys.contains(&key.as_str()))
         .map(|(key, pos)| {
             let help = suggest::did_you_mean(key, spec.keys.iter().copied())
                 .unwrap_or_else(|| format!("its options: {}", spec.keys.join(", ")));
             Diagnostic::at(
-                format!("unknown option `{key}` of `{qualified}`"),
+                format!("unknown option `{key}` of {what}"),
                 names.source_name,
                 names.text,
                 *pos,

@@ -208,6 +208,30 @@ pub const SPECS: &[OptionSpec] = &[
     ),
 ];
 
+/// Every global function or method that takes an option map (`node.exec(argv, #{timeout: …})`,
+/// `poll(f, #{…})`), by name and argument count *with* the receiver, as the catalog lists them.
+/// A method's receiver type is not known before the run, so each entry holds the keys that
+/// every receiver with that method accepts (today they are the same).
+pub const GLOBAL_SPECS: &[OptionSpec] = &[
+    spec("exec", 3, 2, crate::primitives::cluster::exec::EXEC_OPTS),
+    spec(
+        "exec_stream",
+        4,
+        2,
+        crate::primitives::cluster::exec::EXEC_OPTS,
+    ),
+    spec("poll", 2, 1, crate::primitives::builtins::POLL_OPTS),
+    spec("wait", 2, 1, crate::primitives::follower::WAIT_OPTS),
+];
+
+/// The option map of the global function or method `name` given `arity` arguments, the
+/// receiver counted.
+pub fn global_spec_of(name: &str, arity: usize) -> Option<&'static OptionSpec> {
+    GLOBAL_SPECS
+        .iter()
+        .find(|s| s.func == name && s.arity == arity)
+}
+
 /// The option map of `func` called with `arity` arguments, if it takes one.
 pub fn spec_of(func: &str, arity: usize) -> Option<&'static OptionSpec> {
     SPECS.iter().find(|s| s.func == func && s.arity == arity)
@@ -374,6 +398,40 @@ mod tests {
                     .iter()
                     .any(|(f, a, i)| f == s.func && *a == s.arity && *i == s.index),
                 "the spec of `{}` ({} arguments) names no overload with an option map there",
+                s.func,
+                s.arity
+            );
+        }
+    }
+
+    /// Global functions and methods (no module): every overload with an option map has a
+    /// global spec at that argument, and every global spec names such an overload.
+    #[test]
+    fn every_global_option_map_parameter_has_a_spec() {
+        let mut params = Vec::new();
+        for f in &crate::signatures::catalog().functions {
+            if f.module.is_some() {
+                continue;
+            }
+            for (i, p) in f.params.iter().enumerate() {
+                if p == "opts: Map" {
+                    params.push((f.name.clone(), f.params.len(), i));
+                }
+            }
+        }
+        assert!(!params.is_empty(), "no global function takes an option map");
+        for (name, arity, index) in &params {
+            let spec = global_spec_of(name, *arity).unwrap_or_else(|| {
+                panic!("no global option spec for `{name}` ({arity} arguments)")
+            });
+            assert_eq!(spec.index, *index, "`{name}`: the option map's argument");
+        }
+        for s in GLOBAL_SPECS {
+            assert!(
+                params
+                    .iter()
+                    .any(|(f, a, i)| f == s.func && *a == s.arity && *i == s.index),
+                "the global spec of `{}` ({} arguments) names no overload with an option map there",
                 s.func,
                 s.arity
             );

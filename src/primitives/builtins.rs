@@ -31,7 +31,7 @@ print(r.status);
 ```"#;
 
 /// The options of `poll`.
-const POLL_OPTS: &[&str] = &["timeout", "every", "what", "fail"];
+pub(crate) const POLL_OPTS: &[&str] = &["timeout", "every", "what", "fail"];
 
 /// Registers `env`, `exit_with`, `sleep`, `poll` and `shown`.
 pub fn register(reg: &mut Registry, ctx: &Ctx) {

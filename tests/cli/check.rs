@@ -210,6 +210,37 @@ fn every_unknown_option_key_is_reported_in_one_run() {
         .run();
 }
 
+/// Methods and global functions have option maps too: `node.exec`, `cap.wait`, `poll`.
+/// A script's own function of the same name is left alone.
+#[test]
+fn a_misspelled_option_of_a_method_or_global_function_is_found() {
+    Test::new()
+        .write(
+            "t.rhai",
+            "let n = cluster::current().nodes()[0];
+n.exec([\"true\"], #{tiemout: \"5s\"});
+let r = poll(|| true, #{evry: \"1s\"});
+let cap = tcpdump::start(n, #{});
+cap.wait(#{count: 1, untill: |p| true});
+",
+        )
+        .args(&["check", "t.rhai"])
+        .stderr("error: unknown option `tiemout` of the method `exec`\n  --> t.rhai:2:20\n  |\n2 | n.exec([\"true\"], #{tiemout: \"5s\"});\n  |                    ^\nhelp: did you mean `timeout`?\n\nerror: unknown option `evry` of `poll`\n  --> t.rhai:3:25\n  |\n3 | let r = poll(|| true, #{evry: \"1s\"});\n  |                         ^\nhelp: did you mean `every`?\n\nerror: unknown option `untill` of the method `wait`\n  --> t.rhai:5:22\n  |\n5 | cap.wait(#{count: 1, untill: |p| true});\n  |                      ^\nhelp: did you mean `until`?\n3 problems found\n")
+        .status(1)
+        .run();
+    Test::new()
+        .write(
+            "t.rhai",
+            "fn wait(opts) { opts.len() }
+let m = #{a: 1};
+print(m.wait(#{untill: 1}));
+",
+        )
+        .args(&["check", "t.rhai"])
+        .status(0)
+        .run();
+}
+
 /// A map that is data, not options (`kube::apply`'s manifest), is not checked.
 #[test]
 fn a_literal_manifest_is_not_an_option_map() {

@@ -84,9 +84,12 @@ pub(crate) fn register<N: ExecNode>(reg: &mut Registry, ctx: &Ctx, docs: ExecDoc
     );
 }
 
+/// The options of `node.exec` and `node.exec_stream`.
+pub(crate) const EXEC_OPTS: &[&str] = &["timeout"];
+
 /// `node.exec(argv, opts)`: `#{code, stdout, stderr}`.
 fn run(ctx: &Ctx, node: &ClusterNode, argv: Array, opts: Map) -> ScriptResult<Map> {
-    let o = Opts::new("node.exec", opts, &["timeout"])?;
+    let o = Opts::new("node.exec", opts, EXEC_OPTS)?;
     let argv = argv_from("node.exec", &argv)?;
     let timeout = o.duration("timeout")?;
     ctx.explain(&exec::explain(node, &argv));
@@ -142,7 +145,7 @@ fn stream(
     opts: Map,
     callback: FnPtr,
 ) -> ScriptResult<Map> {
-    let o = Opts::new("node.exec_stream", opts, &["timeout"])?;
+    let o = Opts::new("node.exec_stream", opts, EXEC_OPTS)?;
     let argv = argv_from("node.exec_stream", &argv)?;
     let timeout = o.duration("timeout")?;
     ctx.explain(&exec::explain(node, &argv));
