@@ -296,10 +296,11 @@ impl ExecProcess {
                     self.command,
                     crate::duration::format(SIGNAL_TIMEOUT)
                 )))),
-                c = self.read_stream(), if !self.ended => match c {
-                    Some(Ok(c)) => drained.push(c),
-                    Some(Err(_)) | None => {}
-                },
+                c = self.read_stream(), if !self.ended => {
+                    if let Some(Ok(c)) = c {
+                        drained.push(c);
+                    }
+                }
             }
         }
     }
