@@ -30,8 +30,8 @@ pub mod yaml_quote;
 
 pub use labsh_core::{Ctx, Settings};
 pub use labsh_core::{
-    access_log, context, docker, duration, exit_code, exit_signal, follow, helm, journal, kind,
-    kube, monitor, node, output, output_budget, preflight, probe, process, report, selection,
-    shell, stamp, startup_trace, stdio, tcpdump, temp_yaml, tool,
+    access_log, bounded_file, context, docker, duration, exit_code, exit_signal, follow, helm,
+    journal, kind, kube, monitor, node, output, output_budget, preflight, probe, process, report,
+    selection, shell, stamp, startup_trace, stdio, tcpdump, temp_yaml, tool,
 };
 pub use workbench::{ScriptError, Session, Workbench};

@@ -1105,6 +1105,38 @@ fn a_capture_whose_last_variable_goes_leaves_no_tcpdump() {
 /// the note names the limit and its flag; under the default limit (64 MiB) the peak memory of
 /// `labsh run` (from `wait4`, under `ulimit -v 2000000` as in the issue) stays a small multiple
 /// of it.
+/// `exec_stream` hands stdout to the callback line by line and keeps stderr: up to the string
+/// limit, with a note saying what was left out (issue 23: it grew without a bound).
+#[test]
+fn node_exec_stream_keeps_stderr_within_the_string_limit() {
+    let e = docker_or_skip!("node_exec_stream_keeps_stderr_within_the_string_limit");
+    let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!(
+        "let lines = [];\nlet r = cluster::control_plane({:?}).exec_stream([\"sh\", \"-c\", \"yes err | head -c 100000 >&2; echo done\"], |l| {{ lines.push(l); true }});\nfs::write(\"out.txt\", `${{r.stderr.len()}} ${{r.code}} ${{lines}}`);\n",
+        c.name
+    );
+    std::fs::write(dir.path().join("err.rhai"), &script).unwrap();
+    let out = crate::cli::test::command(dir.path())
+        .args(["run", "--max-string-size", "1000", "err.rhai"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
+    assert_eq!(written, "1000 0 [\"done\"]");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "node.exec_stream: kept the first 1000 bytes of the standard error of `sh -c 'yes err | head -c 100000 >&2; echo done'` on node {}-control-plane; the rest was left out (the sandbox limit is 1,000 bytes per string; raise it with --max-string-size N)\n",
+            c.name
+        )
+    );
+}
+
 #[test]
 fn node_exec_of_an_endless_producer_keeps_the_string_limit_and_stops_it() {
     let e = docker_or_skip!("node_exec_of_an_endless_producer_keeps_the_string_limit_and_stops_it");

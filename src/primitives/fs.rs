@@ -49,28 +49,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
 /// `fs::read`: the file's text, read no further than the string limit allows (issue 23: a
 /// read of `/dev/zero` grew until memory ran out).
 fn read(ctx: &Ctx, path: &str) -> ScriptResult<String> {
-    use std::io::Read;
     let p = ctx.resolve_path(path);
-    let cannot = |e: std::io::Error| error(format!("cannot read {}: {e}", p.display()));
-    let limits = ctx.settings().limits;
-    let max = limits.string_bytes();
-    let file = std::fs::File::open(&p).map_err(cannot)?;
-    let mut bytes = Vec::new();
-    file.take(max.saturating_add(1) as u64)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() > max {
-        return Err(error(format!(
-            "cannot read {}: it is longer than the sandbox limit of {} bytes per string (reading stopped there); raise it with {} N",
-            p.display(),
-            crate::limits::group(limits.max_string_size),
-            crate::limits::STRING_FLAG
-        )));
-    }
-    String::from_utf8(bytes).map_err(|_| {
-        error(format!(
-            "cannot read {}: stream did not contain valid UTF-8",
-            p.display()
-        ))
-    })
+    crate::bounded_file::read_to_string(&p, &ctx.settings().limits)
+        .map_err(|e| error(e.to_string()))
 }

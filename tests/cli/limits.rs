@@ -333,6 +333,28 @@ fn fs_read_of_an_endless_file_stops_at_the_string_limit() {
         .run();
 }
 
+/// The files labsh reads for a script — `kube::apply`'s manifests, `helm::values`' files —
+/// stop at the string limit like `fs::read` (before anything reaches a cluster).
+#[test]
+fn manifests_and_values_files_are_read_no_further_than_the_string_limit() {
+    let script = "try { kube::apply(\"/dev/zero\"); } catch (e) { print(e); }\ntry { helm::values(\"big.yaml\"); } catch (e) { print(e); }\n";
+    let t = Test::new()
+        .write("big.yaml", &"a".repeat(3000))
+        .write("files.rhai", script)
+        .env("KUBECONFIG", "/nonexistent/kubeconfig");
+    let (code, peak_kib) = run_and_peak_rss_kib(&t.path(), &["run", "files.rhai"]);
+    assert_eq!(code, 0);
+    assert!(
+        peak_kib < 400 * 1024,
+        "peak RSS {peak_kib} KiB, expected below 400 MiB"
+    );
+    let big = t.path().join("big.yaml");
+    t.args(&["run", "--max-string-size", "1000", "files.rhai"])
+        .stdout(&format!("kube::apply: cannot read /dev/zero: it is longer than the sandbox limit of 1,000 bytes per string (reading stopped there); raise it with --max-string-size N\nhelm::values: cannot read {}: it is longer than the sandbox limit of 1,000 bytes per string (reading stopped there); raise it with --max-string-size N\n", big.display()))
+        .status(0)
+        .run();
+}
+
 /// `n` bytes of xorshift noise: what a junk "capture" holds.
 fn junk(n: usize) -> Vec<u8> {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;

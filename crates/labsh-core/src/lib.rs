@@ -3,6 +3,7 @@
 //! turns these values into script values, in one place per primitive family.
 
 pub mod access_log;
+pub mod bounded_file;
 pub mod context;
 pub mod docker;
 pub mod duration;

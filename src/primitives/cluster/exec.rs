@@ -15,6 +15,7 @@ use crate::errors::{IntoScript, Script, ScriptErr, ScriptResult, error, interrup
 use crate::kube::exec::ExecLine;
 use crate::node::{ClusterNode, NodeAccess, NodeError, exec};
 use crate::options::Opts;
+use crate::output_budget::OutputBudget;
 use crate::primitives::Registry;
 use crate::primitives::proc::argv_from;
 
@@ -161,10 +162,32 @@ fn stream(
         let v = callback.call_within_context::<Dynamic>(call, (line,))?;
         Ok(v.as_bool().ok() != Some(false))
     };
+    // The lines go to the callback as they come; stderr is kept, up to the string limit.
+    let limits = ctx.settings().limits;
+    let kept = OutputBudget::new(limits.string_bytes());
     let (code, stderr, stopped) = match &node.access {
-        NodeAccess::Docker(d) => docker_stream(ctx, d, &argv, deadline, timed_out, on_line)?,
-        NodeAccess::DebugPod(_) => pod_stream(ctx, node, &argv, deadline, timed_out, on_line)?,
+        NodeAccess::Docker(d) => docker_stream(ctx, d, &argv, deadline, &kept, timed_out, on_line)?,
+        NodeAccess::DebugPod(_) => {
+            pod_stream(ctx, node, &argv, deadline, &kept, timed_out, on_line)?
+        }
     };
+    if kept.is_full() {
+        ctx.output()
+            .eprintln(&crate::limits::Limits::truncated_note(
+                "node.exec_stream",
+                &format!(
+                    "kept the first {} bytes of the standard error of `{}` on node {}; the rest was left out",
+                    stderr.len(),
+                    crate::shell::join(&argv),
+                    node.name()
+                ),
+                &format!(
+                    "{} bytes per string",
+                    crate::limits::group(limits.max_string_size)
+                ),
+                crate::limits::STRING_FLAG,
+            ));
+    }
     let mut m = Map::new();
     m.insert("code".into(), code);
     m.insert("stderr".into(), stderr.into());
@@ -184,6 +207,7 @@ fn docker_stream(
     node: &crate::docker::Node,
     argv: &[String],
     deadline: Option<tokio::time::Instant>,
+    kept: &OutputBudget,
     timed_out: impl Fn(&str) -> Box<rhai::EvalAltResult>,
     mut on_line: impl FnMut(String) -> ScriptResult<bool>,
 ) -> ScriptResult<(Dynamic, String, bool)> {
@@ -219,7 +243,7 @@ fn docker_stream(
             }
             DockerStep::Chunk(Some(Ok(Chunk::Stdout(b)))) => lines.push(&b),
             DockerStep::Chunk(Some(Ok(Chunk::Stderr(b)))) => {
-                stderr.extend_from_slice(&b);
+                kept.keep(&mut stderr, &b);
                 continue;
             }
             DockerStep::Chunk(Some(Err(e))) => {
@@ -262,6 +286,7 @@ fn pod_stream(
     node: &ClusterNode,
     argv: &[String],
     deadline: Option<tokio::time::Instant>,
+    kept: &OutputBudget,
     timed_out: impl Fn(&str) -> Box<rhai::EvalAltResult>,
     mut on_line: impl FnMut(String) -> ScriptResult<bool>,
 ) -> ScriptResult<(Dynamic, String, bool)> {
@@ -293,8 +318,7 @@ fn pod_stream(
                 return Err(e);
             }
             PodStep::Line(Some(ExecLine::Stderr(l))) => {
-                stderr.push_str(&l);
-                stderr.push('\n');
+                kept.keep_line(&mut stderr, &l);
             }
             PodStep::Line(Some(ExecLine::Stdout(l))) => match on_line(l) {
                 Ok(true) => {}

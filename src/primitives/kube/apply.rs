@@ -57,9 +57,8 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
                 docs.extend(parsed);
             } else {
                 let path = ctx.resolve_path(text);
-                let body = std::fs::read_to_string(&path).map_err(|e| {
-                    error(format!("kube::apply: cannot read {}: {e}", path.display()))
-                })?;
+                let body = crate::bounded_file::read_to_string(&path, &ctx.settings().limits)
+                    .map_err(|e| error(format!("kube::apply: {e}")))?;
                 files.push(text.to_string());
                 docs.extend(apply::parse_documents(&body, text).script()?);
             }

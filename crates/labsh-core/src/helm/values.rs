@@ -13,12 +13,8 @@ pub fn load(ctx: &Ctx, path_or_text: &str) -> Result<Map<String, Value>> {
     let single_line = !path_or_text.contains('\n');
     let resolved = ctx.resolve_path(path_or_text);
     let (text, source) = if single_line && !path_or_text.is_empty() && resolved.is_file() {
-        let text = std::fs::read_to_string(&resolved).map_err(|e| {
-            Error::msg(format!(
-                "helm::values: cannot read {}: {e}",
-                resolved.display()
-            ))
-        })?;
+        let text = crate::bounded_file::read_to_string(&resolved, &ctx.settings().limits)
+            .map_err(|e| Error::msg(format!("helm::values: {e}")))?;
         (text, Some(resolved.clone()))
     } else {
         (path_or_text.to_string(), None)
