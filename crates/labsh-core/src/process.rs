@@ -425,14 +425,6 @@ pub async fn read_bounded<R: AsyncRead + Unpin>(pipe: Option<R>, budget: OutputB
     }
 }
 
-/// Reads a pipe to its end (lossy UTF-8); `None` reads nothing.
-pub async fn read_all<R: AsyncRead + Unpin>(pipe: Option<R>) -> String {
-    let mut buf = Vec::new();
-    if let Some(mut p) = pipe {
-        let _ = p.read_to_end(&mut buf).await;
-    }
-    String::from_utf8_lossy(&buf).into_owned()
-}
 
 /// The last `n` lines of `text`.
 pub fn tail_lines(text: &str, n: usize) -> String {
