@@ -1143,7 +1143,7 @@ fn node_exec_of_an_endless_producer_keeps_the_string_limit_and_stops_it() {
     let c = StandInKindCluster::create(&e.docker, &e.image, 0).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let script = format!(
-        "let r = cluster::control_plane({:?}).exec([\"yes\"]);\nfs::write(\"out.txt\", `${{r.stdout.len()}} ${{r.code}}`);\n",
+        "let r = cluster::control_plane({:?}).exec([\"yes\"]);\nfs::write(\"out.txt\", `${{r.stdout.len()}} ${{r.code}} ${{r.signal}}`);\n",
         c.name
     );
     std::fs::write(dir.path().join("yes.rhai"), &script).unwrap();
@@ -1157,18 +1157,19 @@ fn node_exec_of_an_endless_producer_keeps_the_string_limit_and_stops_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     let read = || std::fs::read_to_string(dir.path().join("out.txt")).unwrap();
-    assert_eq!(read(), "1000 143");
+    // The limit holds the whole result map: stdout leaves room for the signal's name.
+    assert_eq!(read(), "993 143 SIGTERM");
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
-            "node.exec: kept the first 1000 bytes of the output of `yes` on node {}-control-plane, then stopped it (the sandbox limit is 1,000 bytes per string; raise it with --max-string-size N)\n",
+            "node.exec: kept the first 993 bytes of the output of `yes` on node {}-control-plane, then stopped it (the sandbox limit is 1,000 bytes per string; raise it with --max-string-size N)\n",
             c.name
         )
     );
     let (code, peak_kib) =
         crate::cli::limits::run_and_peak_rss_kib(dir.path(), &["run", "yes.rhai"]);
     assert_eq!(code, 0);
-    assert_eq!(read(), "67108864 143");
+    assert_eq!(read(), "67108857 143 SIGTERM");
     assert!(
         peak_kib < 400 * 1024,
         "peak RSS {peak_kib} KiB, expected below 400 MiB"

@@ -57,6 +57,7 @@ pub mod json;
 pub mod kube;
 pub mod logs;
 pub mod monitor;
+pub mod output_fit;
 pub mod preflight;
 pub mod proc;
 pub mod records;

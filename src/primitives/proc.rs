@@ -17,7 +17,8 @@ pub const FAMILY: Family = Family {
 };
 
 const RUN_DOC: &str = r#"Runs a program from an argument vector (never a shell string) and returns
-`#{code, stdout, stderr, truncated}`. A non-zero exit is not an error: check `code`.
+`#{code, signal, stdout, stderr, truncated}` (`signal` names the signal behind a status
+128 + N, `"SIGSEGV"` for 139, else `()`). A non-zero exit is not an error: check `code`.
 Options: `timeout` (kills the program and its children), `env` (a map), `cwd`
 (relative to the script's folder). A missing program is an error naming it. Output past
 the string limit (`--max-string-size`, stdout and stderr together) is not kept: the
@@ -91,13 +92,17 @@ fn run(ctx: &Ctx, argv: Array, opts: Map) -> ScriptResult<Map> {
         .runtime()
         .block_on(process::run_bounded(&spec, &token, budget))
         .script()?;
-    // Bytes that are not UTF-8 widen to U+FFFD: cut again to the limit, at a character.
+    // Bytes that are not UTF-8 widen to U+FFFD, and the map's signal counts too: cut again,
+    // at a character.
+    let code = captured.code as i64;
+    let signal = crate::exit_signal::signal_of_exit(code);
     let truncated = stopped
-        | fit(
+        | super::output_fit::fit_beside(
             &mut captured.stdout,
-            budget.saturating_sub(captured.stderr.len()),
-        )
-        | fit(&mut captured.stderr, budget);
+            &mut captured.stderr,
+            signal.map_or(0, str::len),
+            budget,
+        );
     if truncated {
         ctx.output()
             .eprintln(&crate::limits::Limits::truncated_note(
@@ -116,22 +121,10 @@ fn run(ctx: &Ctx, argv: Array, opts: Map) -> ScriptResult<Map> {
             ));
     }
     let mut out = Map::new();
-    out.insert("code".into(), Dynamic::from_int(captured.code as i64));
+    out.insert("code".into(), Dynamic::from_int(code));
+    out.insert("signal".into(), signal.map_or(Dynamic::UNIT, Dynamic::from));
     out.insert("stdout".into(), captured.stdout.into());
     out.insert("stderr".into(), captured.stderr.into());
     out.insert("truncated".into(), truncated.into());
     Ok(out)
-}
-
-/// Cuts `text` to at most `max` bytes at a character boundary; whether it cut.
-fn fit(text: &mut String, max: usize) -> bool {
-    if text.len() <= max {
-        return false;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text.truncate(end);
-    true
 }

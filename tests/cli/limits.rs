@@ -292,12 +292,13 @@ fn an_element_changed_between_pushes_still_counts_at_the_next_push() {
 fn proc_run_of_an_endless_producer_keeps_the_string_limit_and_stops_it() {
     let t = Test::new().write(
         "yes.rhai",
-        "let r = proc::run([\"yes\"]);\nfs::write(\"out.txt\", `${r.truncated} ${r.stdout.len()} ${r.code}`);\n",
+        "let r = proc::run([\"yes\"]);\nfs::write(\"out.txt\", `${r.truncated} ${r.stdout.len()} ${r.code} ${r.signal}`);\n",
     );
     let (code, peak_kib) = run_and_peak_rss_kib(&t.path(), &["run", "yes.rhai"]);
     assert_eq!(code, 0);
     let out = std::fs::read_to_string(t.path().join("out.txt")).unwrap();
-    assert_eq!(out, "true 67108864 143");
+    // The limit holds the whole result map: stdout leaves room for the signal's name.
+    assert_eq!(out, "true 67108857 143 SIGTERM");
     assert!(
         peak_kib < 400 * 1024,
         "peak RSS {peak_kib} KiB, expected below 400 MiB"
@@ -309,10 +310,10 @@ fn proc_run_of_an_endless_producer_keeps_the_string_limit_and_stops_it() {
         )
         .args(&["run", "--max-string-size", "1000", "yes.rhai"])
         .run_unchecked();
-    assert_eq!((code, out.stdout.as_str()), (0, "1000\n"));
+    assert_eq!((code, out.stdout.as_str()), (0, "993\n"));
     assert_eq!(
         out.stderr,
-        "proc::run: kept the first 1000 bytes of the output of `yes`, then stopped it (the sandbox limit is 1,000 bytes per string; raise it with --max-string-size N)\n"
+        "proc::run: kept the first 993 bytes of the output of `yes`, then stopped it (the sandbox limit is 1,000 bytes per string; raise it with --max-string-size N)\n"
     );
 }
 

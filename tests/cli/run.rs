@@ -85,6 +85,20 @@ fn explain_prints_the_command_behind_a_primitive() {
         .run();
 }
 
+/// A program a signal ended says which: status 128 + N and the signal's name; a plain exit
+/// has no signal.
+#[test]
+fn a_program_ended_by_a_signal_names_it() {
+    Test::new()
+        .write(
+            "s.rhai",
+            "let r = proc::run([\"sh\", \"-c\", \"kill -SEGV $$\"]);\nprint(`${r.code} ${r.signal}`);\nlet r = proc::run([\"sh\", \"-c\", \"exit 3\"]);\nprint(`${r.code} ${r.signal == ()}`);\n",
+        )
+        .args(&["run", "s.rhai"])
+        .stdout("139 SIGSEGV\n3 true\n")
+        .run();
+}
+
 #[test]
 fn a_missing_program_is_an_error_naming_it() {
     let (out, code) = Test::new()

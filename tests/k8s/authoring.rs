@@ -2,7 +2,7 @@
 //! `KIND/NAME` and `KIND NAME` targets, exec on a workload, exec results that say how the
 //! command ended, one shape of log lines, comma lists in tables, the `namespace: "all"` hint.
 
-use super::{T, eventually};
+use super::{T, eventually, labsh_binary};
 
 /// `kube::exec("deployment/frontend", …)` runs in a running pod of it, as `kubectl exec`
 /// does; the result names the pod. The service and `KIND NAME` forms reach the same pod.
@@ -28,6 +28,42 @@ fn exec_on_a_workload_or_service_picks_a_running_pod_and_names_it() {
 /// How the command ended is in the result: the signal named for a `128 + N` exit, a timeout
 /// and a missing binary as results, not errors; a pod that cannot run is an error with its
 /// state and image.
+/// An endless producer in a pod: the exec keeps what fits the string limit, stops the
+/// command, and the result map — stdout, stderr, the pod's name, the signal — fits the limit
+/// as a whole (issue 23, item 1).
+#[test]
+fn exec_of_an_endless_producer_keeps_the_string_limit_for_the_whole_result() {
+    let Some(mut t) = T::new("exec_limit") else {
+        return;
+    };
+    t.frontend();
+    let ns = t.ns.clone();
+    let script = format!(
+        r#"let r = kube::exec("deployment/frontend", ["yes"], #{{namespace: "{ns}"}});
+print(`${{r.stdout.len() + r.stderr.len() + r.pod.len() + r.signal.len()}} ${{r.code}} ${{r.signal}} ${{r.stdout.len() > 900}}`);
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("yes.rhai");
+    std::fs::write(&file, script).unwrap();
+    let (code, out, err) = labsh_binary(
+        &t,
+        &["run", "--max-string-size", "1000", file.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "1000 143 SIGTERM true\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("kube::exec: kept the first ")
+            && err.contains(&format!(" of the output of `yes` in pod {ns}/frontend-"))
+            && err.contains(", then stopped it (the sandbox limit is 1,000 bytes per string; raise it with --max-string-size N)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn exec_results_say_how_the_command_ended() {
     let Some(mut t) = T::new("exec_results") else {

@@ -425,7 +425,6 @@ pub async fn read_bounded<R: AsyncRead + Unpin>(pipe: Option<R>, budget: OutputB
     }
 }
 
-
 /// The last `n` lines of `text`.
 pub fn tail_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();

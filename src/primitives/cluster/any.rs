@@ -61,7 +61,7 @@ has `name`, `ip` (its InternalIP), `role` (`"control-plane"` or `"worker"`), `ro
 for n in cluster::current().nodes() { print(n.name + " " + n.ip); }
 ```"#;
 
-const EXEC_DOC: &str = r#"Runs a command on the node from an argument vector and returns `#{code, stdout, stderr}`;
+const EXEC_DOC: &str = r#"Runs a command on the node from an argument vector and returns `#{code, signal, stdout, stderr}`;
 a non-zero exit is not an error. On a kind node it runs in the node container (`docker
 exec`); on any other node in the node's debug pod: the node's network namespace and
 processes, the debug image's programs (`ip`, `ss`, `tcpdump`, `ps`). Option `timeout`: the

@@ -88,7 +88,7 @@ pub(crate) fn register<N: ExecNode>(reg: &mut Registry, ctx: &Ctx, docs: ExecDoc
 /// The options of `node.exec` and `node.exec_stream`.
 pub(crate) const EXEC_OPTS: &[&str] = &["timeout"];
 
-/// `node.exec(argv, opts)`: `#{code, stdout, stderr}`.
+/// `node.exec(argv, opts)`: `#{code, signal, stdout, stderr}`.
 fn run(ctx: &Ctx, node: &ClusterNode, argv: Array, opts: Map) -> ScriptResult<Map> {
     let o = Opts::new("node.exec", opts, EXEC_OPTS)?;
     let argv = argv_from("node.exec", &argv)?;
@@ -98,7 +98,7 @@ fn run(ctx: &Ctx, node: &ClusterNode, argv: Array, opts: Map) -> ScriptResult<Ma
     // stdout and stderr count together against the string limit (they share one map).
     let limits = ctx.settings().limits;
     // Not `ctx.block_on`: on Ctrl-C, `exec::run` itself stops the command before returning.
-    let out = ctx
+    let mut out = ctx
         .runtime()
         .block_on(exec::run(
             ctx,
@@ -113,15 +113,28 @@ fn run(ctx: &Ctx, node: &ClusterNode, argv: Array, opts: Map) -> ScriptResult<Ma
             NodeError::Docker(d) => error(format!("node {}: {d}", node.name())),
             other => other.into_script(),
         })?;
-    if out.truncated {
+    // The map's signal counts against the limit too.
+    let signal = crate::exit_signal::signal_of_exit(out.code);
+    let cut = crate::primitives::output_fit::fit_beside(
+        &mut out.stdout,
+        &mut out.stderr,
+        signal.map_or(0, str::len),
+        limits.string_bytes(),
+    );
+    if out.truncated || cut {
         ctx.output()
             .eprintln(&crate::limits::Limits::truncated_note(
                 "node.exec",
                 &format!(
-                    "kept the first {} bytes of the output of `{}` on node {}, then stopped it",
+                    "kept the first {} bytes of the output of `{}` on node {}{}",
                     out.stdout.len() + out.stderr.len(),
                     crate::shell::join(&argv),
-                    node.name()
+                    node.name(),
+                    if out.truncated {
+                        ", then stopped it"
+                    } else {
+                        ""
+                    }
                 ),
                 &format!(
                     "{} bytes per string",
@@ -132,6 +145,7 @@ fn run(ctx: &Ctx, node: &ClusterNode, argv: Array, opts: Map) -> ScriptResult<Ma
     }
     let mut m = Map::new();
     m.insert("code".into(), Dynamic::from_int(out.code));
+    m.insert("signal".into(), signal.map_or(Dynamic::UNIT, Dynamic::from));
     m.insert("stdout".into(), out.stdout.into());
     m.insert("stderr".into(), out.stderr.into());
     Ok(m)

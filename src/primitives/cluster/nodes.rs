@@ -46,7 +46,8 @@ print(cp.ip + " via gateway " + cp.gateway);
 ```"#;
 
 const EXEC_DOC: &str = r#"Runs a command inside the node container (`docker exec`) from an argument vector and
-returns `#{code, stdout, stderr}`; a non-zero exit is not an error. Option `timeout`: the
+returns `#{code, signal, stdout, stderr}` (`signal`: `"SIGTERM"` for status 143, else `()`);
+a non-zero exit is not an error. Option `timeout`: the
 command is killed inside the container when it runs out (and on Ctrl-C), then this is an
 error.
 

@@ -265,6 +265,16 @@ pub(super) struct ExecResult {
 }
 
 impl ExecResult {
+    /// Cuts stdout and stderr so that the map fits the string limit beside its other strings
+    /// (the pod, the signal, the error); whether it cut.
+    fn fit(&mut self, limit: usize) -> bool {
+        let signal = self.code.and_then(crate::exit_signal::signal_of_exit);
+        let others = self.pod.len()
+            + signal.map_or(0, str::len)
+            + self.error.as_ref().map_or(0, String::len);
+        crate::primitives::output_fit::fit_beside(&mut self.stdout, &mut self.stderr, others, limit)
+    }
+
     fn into_map(self) -> Map {
         let opt = |v: Option<String>| v.map_or(Dynamic::UNIT, Dynamic::from);
         let signal = self
@@ -342,6 +352,7 @@ fn collect(ctx: &Ctx, func: &str, a: &ExecArgs, conn: &Conn) -> ScriptResult<Exe
                     a.what(),
                     crate::kube::error::human(a.timeout.unwrap_or_default())
                 ));
+                result.fit(limits.string_bytes());
                 return Ok(result);
             }
             Recv::Closed => break,
@@ -359,24 +370,6 @@ fn collect(ctx: &Ctx, func: &str, a: &ExecArgs, conn: &Conn) -> ScriptResult<Exe
         }
     }
     let info = ctx.block_on(stream.wait_exit()).script()?;
-    if budget.is_full() {
-        ctx.output()
-            .eprintln(&crate::limits::Limits::truncated_note(
-                func,
-                &format!(
-                    "kept the first {} bytes of the output of `{}` in pod {}/{}, then stopped it",
-                    result.stdout.len() + result.stderr.len(),
-                    crate::shell::join(&a.argv),
-                    a.namespace,
-                    a.pod
-                ),
-                &format!(
-                    "{} bytes per string",
-                    crate::limits::group(limits.max_string_size)
-                ),
-                crate::limits::STRING_FLAG,
-            ));
-    }
     // A command stopped at the limit has no exit status: 128 + SIGTERM, as a shell says.
     match info
         .code
@@ -392,6 +385,30 @@ fn collect(ctx: &Ctx, func: &str, a: &ExecArgs, conn: &Conn) -> ScriptResult<Exe
             result.code = start_failure_code(&message);
             result.error = Some(format!("{}: {message}", a.what()));
         }
+    }
+    let cut = result.fit(limits.string_bytes());
+    if budget.is_full() || cut {
+        ctx.output()
+            .eprintln(&crate::limits::Limits::truncated_note(
+                func,
+                &format!(
+                    "kept the first {} bytes of the output of `{}` in pod {}/{}{}",
+                    result.stdout.len() + result.stderr.len(),
+                    crate::shell::join(&a.argv),
+                    a.namespace,
+                    a.pod,
+                    if budget.is_full() {
+                        ", then stopped it"
+                    } else {
+                        ""
+                    }
+                ),
+                &format!(
+                    "{} bytes per string",
+                    crate::limits::group(limits.max_string_size)
+                ),
+                crate::limits::STRING_FLAG,
+            ));
     }
     Ok(result)
 }
