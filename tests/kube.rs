@@ -422,7 +422,8 @@ fn wait_for_calls_the_closure_on_each_version() {
     );
 }
 
-// Double: counts open log streams, which a real server does not expose.
+// Double: log lines of exact sizes (the byte counts in the messages are exact), and the
+// `limitBytes` the server is asked for, which a real server does not report back.
 #[test]
 fn logs_beyond_the_sandbox_limits_keep_the_newest_lines_and_say_so() {
     let lab = Lab::new();

@@ -3,6 +3,11 @@
 //! (or `cilium monitor`) in the Cilium agent pod of a node plays the handout's real output
 //! (`cilium monitor -v --related-to 1890`, TP12), and every way the monitor ends closes the
 //! exec's WebSocket — the server counts the sessions still open.
+//!
+//! Double: no Cilium agent pod runs on the real tier (no Cilium image here), and the count of
+//! exec sessions still open is the server's side. The real agent's output is in
+//! `tests/fixtures/live-cilium/` (`tests/lab/live_cilium.rs`); the node agent path runs on the
+//! real tier, with a stand-in agent, in `tests/k8s/node_agent.rs`.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

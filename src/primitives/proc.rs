@@ -17,8 +17,8 @@ pub const FAMILY: Family = Family {
 };
 
 const RUN_DOC: &str = r#"Runs a program from an argument vector (never a shell string) and returns
-`#{code, signal, stdout, stderr, truncated}` (`signal` names the signal behind a status
-128 + N, `"SIGSEGV"` for 139, else `()`). A non-zero exit is not an error: check `code`.
+`#{code, signal, stdout, stderr, truncated}`. `signal` names the signal behind a status
+128 + N (`"SIGSEGV"` for 139), else `()`. A non-zero exit is not an error: check `code`.
 Options: `timeout` (kills the program and its children), `env` (a map), `cwd`
 (relative to the script's folder). A missing program is an error naming it. Output past
 the string limit (`--max-string-size`, stdout and stderr together) is not kept: the

@@ -516,7 +516,18 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
             let netns = node_netns(ctx, &pod.node, &pod.node)?;
             let iface = match iface {
                 Some(i) => i,
-                None => pod_iface(ctx, &pod, &netns)?,
+                None => {
+                    let token = ctx.cancel_token();
+                    // Not `ctx.block_on`: on Ctrl-C the lookup stops its commands itself.
+                    ctx.runtime()
+                        .block_on(crate::node::veth::pod_host_veth_in_netns(
+                            ctx,
+                            &crate::primitives::cluster::any::pod_ref(&pod),
+                            &netns,
+                            &token,
+                        ))
+                        .script()?
+                }
             };
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             netns_source(ctx, &pod.node, &netns, argv)?
@@ -582,7 +593,7 @@ fn node_netns(ctx: &Ctx, node: &str, container: &str) -> ScriptResult<std::path:
     ctx.explain(&["docker", "inspect", "-f", "{{.State.Pid}}", node]);
     ctx.block_on(async {
         let docker = client::client(ctx).await?;
-        crate::tcpdump::netns::container_netns(&docker, container).await
+        crate::docker::netns::container_netns(&docker, container).await
     })
     .script()?
     .map_err(|e| error(format!("{node}: {e}")))
@@ -603,67 +614,12 @@ fn netns_source(
         }
         .into_script());
     }
-    let argv = crate::tcpdump::netns::nsenter_argv(netns, &argv);
+    let argv = crate::docker::netns::nsenter_argv(netns, &argv);
     ctx.explain(&argv);
     let spec = Spec::new(argv);
     let source = Source::host(&spec)
         .map_err(|e| error(format!("capturing in node {node}'s network namespace: {e}")))?;
     Ok((source, spec.command_line()))
-}
-
-/// `ip -o …` in `netns`, with the host's iproute2.
-fn ip_in(ctx: &Ctx, netns: &std::path::Path, args: &[&str]) -> ScriptResult<String> {
-    let mut argv = vec!["ip".to_string(), "-o".to_string()];
-    argv.extend(args.iter().map(|a| a.to_string()));
-    let argv = crate::tcpdump::netns::nsenter_argv(netns, &argv);
-    ctx.explain(&argv);
-    let spec = Spec::new(argv).timeout(Duration::from_secs(10));
-    let token = ctx.cancel_token();
-    let out = ctx
-        .runtime()
-        .block_on(crate::process::run(&spec, &token))
-        .and_then(|c| c.check(&spec))
-        .map_err(IntoScript::into_script)?;
-    Ok(out.stdout)
-}
-
-/// The pod's interface in its node: the route to its address when the node has one through
-/// an `lxc…` device (per-endpoint routes), else the node-side peer of the pod's `eth0`
-/// (its `iflink`, read in the pod).
-fn pod_iface(ctx: &Ctx, pod: &Pod, netns: &std::path::Path) -> ScriptResult<String> {
-    if pod.ip.is_empty() {
-        return Err(error(format!(
-            "tcpdump::start: pod {}/{} has no IP yet",
-            pod.namespace, pod.name
-        )));
-    }
-    let route = ip_in(ctx, netns, &["route", "get", &pod.ip])?;
-    if let Some(dev) = crate::node::veth::route_dev(&route).filter(|d| d.starts_with("lxc")) {
-        return Ok(dev.to_string());
-    }
-    let argv: Array = ["cat", "/sys/class/net/eth0/iflink"]
-        .iter()
-        .map(|s| Dynamic::from(s.to_string()))
-        .collect();
-    let mut opts = Map::new();
-    opts.insert("namespace".into(), pod.namespace.clone().into());
-    let r = crate::primitives::kube::kube_exec(ctx, Dynamic::from(pod.clone()), argv, opts)?;
-    let out = r.get("stdout").map(|v| v.to_string()).unwrap_or_default();
-    let index: u32 = out.trim().parse().map_err(|_| {
-        error(format!(
-            "tcpdump::start: cannot read /sys/class/net/eth0/iflink in pod {}/{} (got {:?}); give the interface with `iface`",
-            pod.namespace,
-            pod.name,
-            out.trim()
-        ))
-    })?;
-    let links = ip_in(ctx, netns, &["link", "show"])?;
-    crate::node::veth::link_with_index(&links, index).ok_or_else(|| {
-        error(format!(
-            "tcpdump::start: node {} has no interface with index {index} (the peer of pod {}/{}'s eth0)",
-            pod.node, pod.namespace, pod.name
-        ))
-    })
 }
 
 fn host_source(ctx: &Ctx, argv: Vec<String>) -> ScriptResult<(Source, String)> {

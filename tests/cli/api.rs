@@ -25,7 +25,7 @@ fn api_lists_primitives_and_the_stdlib() {
     assert_eq!(code, 0);
     for line in [
         "sleep(duration: Dynamic)  # Waits for `duration` (`\"500ms\"`, `\"5s\"`, `\"2m\"`, or seconds).\n",
-        "proc::run(argv: Array, opts: Map) -> Map  # Runs a program from an argument vector (never a shell string) and returns `#{code, stdout, stderr, truncated}`.\n",
+        "proc::run(argv: Array, opts: Map) -> Map  # Runs a program from an argument vector (never a shell string) and returns `#{code, signal, stdout, stderr, truncated}`.\n",
         "lab::step(id, title, body)  # Runs `body` as lab step `id`: prints a numbered header, then calls `body` and returns its value.\n",
     ] {
         assert!(

@@ -2,6 +2,10 @@
 //! (`labsh` with piped stdin) against the loopback test API server double. What a primitive
 //! prints appears once (issue 14), and objects come as kubectl shows them: no
 //! `metadata.managedFields` unless asked.
+//!
+//! Double: the REPL's echo is compared byte for byte, so every object (names, uids,
+//! timestamps, `managedFields`) must be fixed; a real server makes them anew each run. The
+//! same primitives run against the real tier in `tests/k8s.rs` and `tests/k8s/`.
 
 use std::io::Write;
 use std::process::{Command, Stdio};

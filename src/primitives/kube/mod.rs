@@ -54,7 +54,6 @@ pub mod probe;
 pub mod types;
 pub mod waits;
 
-pub(crate) use exec::kube_exec;
 
 /// `kube::…`
 pub const FAMILY: Family = Family {

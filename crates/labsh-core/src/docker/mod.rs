@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod exec;
+pub mod netns;
 pub mod nodes;
 pub mod veth;
 

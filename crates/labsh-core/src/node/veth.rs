@@ -5,6 +5,7 @@
 //! peer of the pod's `eth0`: inside the pod, `/sys/class/net/eth0/iflink` is that peer's
 //! ifindex in the node, and `ip -o link` in the node gives its name.
 
+use std::path::Path;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -12,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{ClusterNode, NodeError, exec};
 use crate::context::Ctx;
 use crate::kube::exec::{ExecLine, exec_lines};
+use crate::process::Spec;
 
 /// What labsh needs of the pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,10 +140,52 @@ pub async fn pod_host_veth(
             },
         ));
     }
+    find(ctx, pod, cancel, async |args: &[&str]| {
+        let mut argv = vec!["ip", "-o"];
+        argv.extend_from_slice(args);
+        on_node(ctx, node, &argv, cancel).await
+    })
+    .await
+}
+
+/// The pod's interface in its node, whose network namespace is `netns` on this host (a kind
+/// node's container): `ip` is this host's iproute2, run in that namespace through nsenter.
+pub async fn pod_host_veth_in_netns(
+    ctx: &Ctx,
+    pod: &PodRef,
+    netns: &Path,
+    cancel: &CancellationToken,
+) -> Result<String, NodeError> {
+    find(ctx, pod, cancel, async |args: &[&str]| {
+        let mut argv = vec!["ip".to_string(), "-o".to_string()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        let argv = crate::docker::netns::nsenter_argv(netns, &argv);
+        ctx.explain(&argv);
+        let spec = Spec::new(argv).timeout(STEP_TIMEOUT);
+        crate::process::run(&spec, cancel)
+            .await
+            .and_then(|c| c.check(&spec))
+            .map(|c| c.stdout)
+            .map_err(|e| NodeError::Exec {
+                node: pod.node.clone(),
+                command: spec.command_line(),
+                message: e.to_string(),
+            })
+    })
+    .await
+}
+
+/// The search both share; `ip` runs `ip -o ARGS…` in the node.
+async fn find(
+    ctx: &Ctx,
+    pod: &PodRef,
+    cancel: &CancellationToken,
+    ip: impl AsyncFn(&[&str]) -> Result<String, NodeError>,
+) -> Result<String, NodeError> {
     if pod.ip.is_empty() {
         return Err(veth_error(pod, "the pod has no IP yet".into()));
     }
-    let route = on_node(ctx, node, &["ip", "-o", "route", "get", &pod.ip], cancel).await?;
+    let route = ip(&["route", "get", &pod.ip]).await?;
     if let Some(dev) = route_dev(&route).filter(|d| is_endpoint_device(d)) {
         return Ok(dev.to_string());
     }
@@ -150,7 +194,7 @@ pub async fn pod_host_veth(
         _ = cancel.cancelled() => return Err(NodeError::Interrupted),
         i = pod_iflink(ctx, pod) => i?,
     };
-    let links = on_node(ctx, node, &["ip", "-o", "link", "show"], cancel).await?;
+    let links = ip(&["link", "show"]).await?;
     link_with_index(&links, index).ok_or_else(|| {
         veth_error(
             pod,

@@ -5,7 +5,6 @@
 //! files and text).
 
 pub mod capture;
-pub mod netns;
 pub mod parse;
 pub mod pod_source;
 pub mod read;

@@ -1,7 +1,8 @@
-//! Capturing inside a node's network namespace with the host's tcpdump.
+//! A node container's network namespace, entered with this host's programs.
 //!
 //! kind's node images and Cilium's agent image ship no tcpdump, so a capture "in the node"
-//! runs this host's tcpdump in the node container's network namespace:
+//! runs this host's tcpdump (and a pod's interface lookup this host's `ip`) in the node
+//! container's network namespace:
 //! `nsenter --net=/proc/PID/ns/net tcpdump …`, where PID is the container's init process
 //! (from the Docker API). nsenter enters the namespace and execs tcpdump, so the process labsh
 //! signals and kills is tcpdump itself. The network namespace is all it enters: the host's
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use bollard::Docker;
 
-use crate::docker::client::DockerError;
+use super::client::DockerError;
 
 /// The network namespace file of a container's init process, checked to exist here.
 pub async fn container_netns(docker: &Docker, container: &str) -> Result<PathBuf, DockerError> {
