@@ -45,6 +45,7 @@ use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
 
 use crate::context::Ctx;
 
+pub mod api_server;
 pub mod args;
 pub mod builtins;
 pub mod checks;

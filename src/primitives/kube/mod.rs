@@ -3,20 +3,12 @@
 //! [`waits`], [`exec`], [`probe`] (reachability from a pod), [`policy`] (NetworkPolicy
 //! enforcement), the `Pod`/`Service` [`types`] and the shared list [`options`]. The
 //! work is in `crate::kube`; these files read options, print `--explain` lines and convert
-//! values. This one holds the helpers they share (also used by `logs::` and `monitor::`).
+//! values. The API-server helpers they share with `logs::` and `monitor::` are in
+//! `primitives/api_server.rs`.
 
-use crate::errors::Script;
-use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Dynamic, ImmutableString};
-use serde_json::Value;
-
 use crate::context::Ctx;
-use crate::errors::{ScriptResult, error};
-use crate::kube::typed::Pod;
-use crate::kube::{Conn, KubeError, connect};
 use crate::primitives::{Family, Registry};
 
 /// Registers `kube::NAME(params…)` and `kube::NAME(params…, opts)`, the pair every `kube::`
@@ -54,6 +46,8 @@ pub mod probe;
 pub mod types;
 pub mod waits;
 
+// The API-server helpers every binding shares, for this module's files (`super::block`).
+use crate::primitives::api_server::{Recv, block, conn, ns_flag, pod_arg, recv, to_dynamic};
 
 /// `kube::…`
 pub const FAMILY: Family = Family {
@@ -64,94 +58,6 @@ pub const FAMILY: Family = Family {
 
 /// The default timeout of waits.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(120);
-
-/// Runs a kube future from the engine thread (Ctrl-C ends it).
-pub fn block<T>(ctx: &Ctx, fut: impl Future<Output = Result<T, KubeError>>) -> ScriptResult<T> {
-    ctx.block_on(fut).script()?.script()
-}
-
-/// The connection to the selected context.
-pub fn conn(ctx: &Ctx) -> ScriptResult<Arc<Conn>> {
-    block(ctx, connect(ctx))
-}
-
-/// What [`recv`] got.
-pub enum Recv<T> {
-    /// An item.
-    Item(T),
-    /// The channel closed.
-    Closed,
-    /// The deadline passed.
-    TimedOut,
-}
-
-/// The next item of a channel, received on the engine thread: straight from the queue when
-/// one is waiting (no runtime round-trip per line), otherwise waiting up to `deadline`;
-/// Ctrl-C ends it either way.
-pub fn recv<T>(
-    ctx: &Ctx,
-    rx: &mut tokio::sync::mpsc::Receiver<T>,
-    deadline: Option<tokio::time::Instant>,
-) -> ScriptResult<Recv<T>> {
-    use tokio::sync::mpsc::error::TryRecvError;
-    if ctx.cancel_token().is_cancelled() {
-        return Err(crate::errors::interrupted());
-    }
-    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-        return Ok(Recv::TimedOut);
-    }
-    match rx.try_recv() {
-        Ok(v) => return Ok(Recv::Item(v)),
-        Err(TryRecvError::Disconnected) => return Ok(Recv::Closed),
-        Err(TryRecvError::Empty) => {}
-    }
-    let got = match deadline {
-        Some(d) => match ctx
-            .block_on(tokio::time::timeout_at(d, rx.recv()))
-            .script()?
-        {
-            Ok(v) => v,
-            Err(_) => return Ok(Recv::TimedOut),
-        },
-        None => ctx.block_on(rx.recv()).script()?,
-    };
-    Ok(got.map_or(Recv::Closed, Recv::Item))
-}
-
-/// A JSON value as a Rhai value.
-pub fn to_dynamic(v: &Value) -> Dynamic {
-    rhai::serde::to_dynamic(v).unwrap_or(Dynamic::UNIT)
-}
-
-/// A pod given as a name or a `Pod`: `(namespace, name)`; the namespace falls back to
-/// `namespace` (an option) and then to the context's.
-pub fn pod_arg(
-    func: &str,
-    pod: &Dynamic,
-    namespace: Option<String>,
-) -> ScriptResult<(Option<String>, String)> {
-    if let Some(p) = pod.read_lock::<Pod>() {
-        return Ok((
-            Some(namespace.unwrap_or_else(|| p.namespace.clone())),
-            p.name.clone(),
-        ));
-    }
-    if let Some(s) = pod.read_lock::<ImmutableString>() {
-        return Ok((namespace, s.to_string()));
-    }
-    Err(error(format!(
-        "{func}: expected a pod name or a Pod, got {} `{pod}`",
-        pod.type_name()
-    )))
-}
-
-/// `["-n", ns]` when a namespace was given.
-pub fn ns_flag(namespace: &Option<String>) -> Vec<String> {
-    namespace
-        .as_ref()
-        .map(|n| vec!["-n".to_string(), n.clone()])
-        .unwrap_or_default()
-}
 
 pub(super) fn explain(ctx: &Ctx, parts: Vec<String>) {
     let mut argv = vec!["kubectl".to_string()];

@@ -13,7 +13,7 @@ use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
 use crate::kube::logs;
 use crate::options::Opts;
-use crate::primitives::kube::{block, conn};
+use crate::primitives::api_server::{block, conn};
 use crate::primitives::logs::start;
 use crate::primitives::logs::target::{explain_logs, item, target_of};
 use crate::primitives::{Family, Registry};

@@ -15,8 +15,8 @@ use crate::follow::WaitOutcome;
 use crate::kube::log_follow::{DEFAULT_KEEP, LogFollow, LogLine, LogOptions};
 use crate::kube::logs;
 use crate::options::Opts;
+use crate::primitives::api_server::{block, conn};
 use crate::primitives::follower;
-use crate::primitives::kube::{block, conn};
 use crate::primitives::logs::target::{explain_logs, item, target_of};
 use crate::primitives::{Family, Registry};
 

@@ -7,7 +7,7 @@ use crate::context::Ctx;
 use crate::errors::{ScriptResult, error};
 use crate::kube::logs::LogSource;
 use crate::kube::typed::Pod;
-use crate::primitives::kube::ns_flag;
+use crate::primitives::api_server::ns_flag;
 
 /// The target as text (`deployment/frontend`, a pod name) and its namespace.
 pub(crate) fn target_of(

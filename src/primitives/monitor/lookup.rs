@@ -11,7 +11,7 @@ use crate::kube::lookup::{self, CILIUM_NAMESPACE, CILIUM_SELECTOR};
 use crate::kube::typed::Pod;
 use crate::node::ClusterNode;
 use crate::options::Opts;
-use crate::primitives::kube::{block, conn, ns_flag, pod_arg};
+use crate::primitives::api_server::{block, conn, ns_flag, pod_arg};
 use crate::primitives::{Family, Registry};
 
 /// `monitor::agent_pod`, `monitor::endpoint_id`.

@@ -27,7 +27,7 @@ use crate::monitor::{
     CloseHook, DEFAULT_CAPACITY, MONITOR_ARG_KEYS, Monitor, MonitorOptions, WaitSpec,
 };
 use crate::options::Opts;
-use crate::primitives::kube::{block, conn};
+use crate::primitives::api_server::{block, conn};
 use crate::primitives::monitor::lookup::{agent_pod_if_any, agent_pod_of, endpoint_id, node_name};
 use crate::primitives::{Family, Registry, follower};
 use crate::records::Record;
