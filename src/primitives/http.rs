@@ -145,16 +145,10 @@ fn note_truncated(ctx: &Ctx, func: &str, url: &str, r: &Result<Response, ProbeEr
     if let Ok(r) = r
         && r.truncated
     {
-        ctx.output()
-            .eprintln(&crate::limits::Limits::truncated_note(
-                func,
-                &format!("kept the first {} bytes of the body of {url}", r.bytes),
-                &format!(
-                    "{} bytes per string",
-                    crate::limits::group(ctx.settings().limits.max_string_size)
-                ),
-                crate::limits::STRING_FLAG,
-            ));
+        ctx.output().eprintln(&ctx.settings().limits.string_note(
+            func,
+            &format!("kept the first {} bytes of the body of {url}", r.bytes),
+        ));
     }
 }
 

@@ -104,21 +104,15 @@ fn run(ctx: &Ctx, argv: Array, opts: Map) -> ScriptResult<Map> {
             budget,
         );
     if truncated {
-        ctx.output()
-            .eprintln(&crate::limits::Limits::truncated_note(
-                "proc::run",
-                &format!(
-                    "kept the first {} bytes of the output of `{}`{}",
-                    captured.stdout.len() + captured.stderr.len(),
-                    spec.command_line(),
-                    if stopped { ", then stopped it" } else { "" }
-                ),
-                &format!(
-                    "{} bytes per string",
-                    crate::limits::group(limits.max_string_size)
-                ),
-                crate::limits::STRING_FLAG,
-            ));
+        ctx.output().eprintln(&limits.string_note(
+            "proc::run",
+            &format!(
+                "kept the first {} bytes of the output of `{}`{}",
+                captured.stdout.len() + captured.stderr.len(),
+                spec.command_line(),
+                if stopped { ", then stopped it" } else { "" }
+            ),
+        ));
     }
     let mut out = Map::new();
     out.insert("code".into(), Dynamic::from_int(code));

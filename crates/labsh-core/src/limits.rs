@@ -86,6 +86,16 @@ impl Limits {
     pub fn truncated_note(func: &str, kept: &str, limit: &str, flag: &str) -> String {
         format!("{func}: {kept} (the sandbox limit is {limit}; raise it with {flag} N)")
     }
+
+    /// [`Limits::truncated_note`] for output cut at the string limit.
+    pub fn string_note(&self, func: &str, kept: &str) -> String {
+        Self::truncated_note(
+            func,
+            kept,
+            &format!("{} bytes per string", group(self.max_string_size)),
+            STRING_FLAG,
+        )
+    }
 }
 
 /// An option asking a primitive to hold `n` values (`keep`, `capacity`) must fit the array

@@ -122,26 +122,20 @@ fn run(ctx: &Ctx, node: &ClusterNode, argv: Array, opts: Map) -> ScriptResult<Ma
         limits.string_bytes(),
     );
     if out.truncated || cut {
-        ctx.output()
-            .eprintln(&crate::limits::Limits::truncated_note(
-                "node.exec",
-                &format!(
-                    "kept the first {} bytes of the output of `{}` on node {}{}",
-                    out.stdout.len() + out.stderr.len(),
-                    crate::shell::join(&argv),
-                    node.name(),
-                    if out.truncated {
-                        ", then stopped it"
-                    } else {
-                        ""
-                    }
-                ),
-                &format!(
-                    "{} bytes per string",
-                    crate::limits::group(limits.max_string_size)
-                ),
-                crate::limits::STRING_FLAG,
-            ));
+        ctx.output().eprintln(&limits.string_note(
+            "node.exec",
+            &format!(
+                "kept the first {} bytes of the output of `{}` on node {}{}",
+                out.stdout.len() + out.stderr.len(),
+                crate::shell::join(&argv),
+                node.name(),
+                if out.truncated {
+                    ", then stopped it"
+                } else {
+                    ""
+                }
+            ),
+        ));
     }
     let mut m = Map::new();
     m.insert("code".into(), Dynamic::from_int(out.code));
@@ -187,20 +181,12 @@ fn stream(
     };
     if kept.is_full() {
         ctx.output()
-            .eprintln(&crate::limits::Limits::truncated_note(
-                "node.exec_stream",
-                &format!(
+            .eprintln(&limits.string_note("node.exec_stream", &format!(
                     "kept the first {} bytes of the standard error of `{}` on node {}; the rest was left out",
                     stderr.len(),
                     crate::shell::join(&argv),
                     node.name()
-                ),
-                &format!(
-                    "{} bytes per string",
-                    crate::limits::group(limits.max_string_size)
-                ),
-                crate::limits::STRING_FLAG,
-            ));
+                )));
     }
     let mut m = Map::new();
     m.insert("code".into(), code);

@@ -388,27 +388,21 @@ fn collect(ctx: &Ctx, func: &str, a: &ExecArgs, conn: &Conn) -> ScriptResult<Exe
     }
     let cut = result.fit(limits.string_bytes());
     if budget.is_full() || cut {
-        ctx.output()
-            .eprintln(&crate::limits::Limits::truncated_note(
-                func,
-                &format!(
-                    "kept the first {} bytes of the output of `{}` in pod {}/{}{}",
-                    result.stdout.len() + result.stderr.len(),
-                    crate::shell::join(&a.argv),
-                    a.namespace,
-                    a.pod,
-                    if budget.is_full() {
-                        ", then stopped it"
-                    } else {
-                        ""
-                    }
-                ),
-                &format!(
-                    "{} bytes per string",
-                    crate::limits::group(limits.max_string_size)
-                ),
-                crate::limits::STRING_FLAG,
-            ));
+        ctx.output().eprintln(&limits.string_note(
+            func,
+            &format!(
+                "kept the first {} bytes of the output of `{}` in pod {}/{}{}",
+                result.stdout.len() + result.stderr.len(),
+                crate::shell::join(&a.argv),
+                a.namespace,
+                a.pod,
+                if budget.is_full() {
+                    ", then stopped it"
+                } else {
+                    ""
+                }
+            ),
+        ));
     }
     Ok(result)
 }
