@@ -88,7 +88,6 @@ fn main() {
     let text = std::fs::read_to_string(&tp12).expect("scripts/tp12.rhai");
     let imports: Vec<(String, String)> = [
         "stdlib/lab.rhai",
-        "stdlib/args.rhai",
         "stdlib/verdicts.rhai",
         "stdlib/flows.rhai",
         "scripts/tp12/cilium.rhai",
@@ -144,11 +143,11 @@ fn main() {
     println!("|---|---:|---:|---:|");
     row("in-process: syntax only, tp12.rhai (before)", &syntax);
     row(
-        "in-process: syntax only, tp12.rhai + its 6 modules",
+        "in-process: syntax only, tp12.rhai + its 5 script modules",
         &syntax_all,
     );
     row(
-        "in-process: checker, tp12.rhai + its 6 modules (after)",
+        "in-process: checker, tp12.rhai + its 5 script modules (after)",
         &full,
     );
     row("process: `labsh check empty.rhai`", &stats(process_empty));
