@@ -170,6 +170,26 @@ fn report_json_has_a_schema_the_steps_and_every_check_with_evidence_lines() {
     );
 }
 
+/// Each step of the JSON report lists the commands its primitives ran, as a shell would
+/// show them; a step that ran none has none.
+#[test]
+fn report_json_steps_list_the_commands_they_ran() {
+    let out = Test::new()
+        .write(
+            "s.rhai",
+            "import \"lab\" as lab;\nlab::step(\"one\", \"One\", || { proc::run([\"echo\", \"a b\"]); });\nlab::step(\"two\", \"Two\", || { 1 });\n",
+        )
+        .args(&["--report", "r.json", "run", "s.rhai"])
+        .stdout("== Step 1: One [one]\n== Step 2: Two [two]\n")
+        .run();
+    let report: serde_json::Value = serde_json::from_str(&out.read("r.json")).expect("JSON");
+    assert_eq!(
+        report["steps"][0]["commands"],
+        serde_json::json!(["echo 'a b'"])
+    );
+    assert_eq!(report["steps"][1]["commands"], serde_json::json!([]));
+}
+
 /// Issue 21: the reason of a 4-argument check shows on the terminal, and array evidence goes
 /// one item per line in the check line and the summary (not Rhai's `[…]`), and as an array
 /// in the JSON report.

@@ -56,6 +56,12 @@ print(`${{r.stdout.len() + r.stderr.len() + r.pod.len() + r.signal.len()}} ${{r.
         (0, "1000 143 SIGTERM true\n"),
         "{err}"
     );
+    // The pod kubectl's way picked, named on stderr.
+    assert!(
+        err.contains("kube::exec: deployment/frontend → pod frontend-")
+            && err.contains(" (1 of 1 running)"),
+        "{err}"
+    );
     assert!(
         err.contains("kube::exec: kept the first ")
             && err.contains(&format!(" of the output of `yes` in pod {ns}/frontend-"))
