@@ -4,16 +4,10 @@
 //!
 //! `CARGO_TARGET_DIR=/work/bench-target cargo bench --bench kube_exec`
 
-#[path = "../tests/support/apiserver/mod.rs"]
-mod apiserver;
-// The server's `labsh_session` (`super::session` in the test crate's `support`).
-#[path = "../tests/support/session.rs"]
-mod session;
-
 use std::time::Duration;
 
-use apiserver::{ExecReply, TestApiServer};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use labsh_testkit::apiserver::{ExecReply, TestApiServer};
 use serde_json::json;
 
 const LINES: usize = 20_000;

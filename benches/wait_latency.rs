@@ -5,14 +5,7 @@
 //!
 //!   cargo bench --bench wait_latency        # needs root and tests/k8s/build.sh (see README)
 
-// The bench uses part of the tests' cluster support.
-#[path = "../tests/support/k8s.rs"]
-#[allow(dead_code)]
-mod k8s;
-// The tier's `labsh_session` (`super::session` in the test crate's `support`).
-#[path = "../tests/support/session.rs"]
-#[allow(dead_code)]
-mod session;
+use labsh_testkit::k8s;
 
 use std::process::Command;
 use std::sync::mpsc;

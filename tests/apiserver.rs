@@ -1,4 +1,4 @@
-//! Self-tests of the test API server (`tests/support/apiserver`), a test double of the
+//! Self-tests of the test API server (`crates/labsh-testkit/src/apiserver`), a test double of the
 //! Kubernetes API server: each test drives it with kube-rs directly, as labsh's primitives do,
 //! to prove the double answers what kube-rs expects.
 

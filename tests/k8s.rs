@@ -1,7 +1,7 @@
 //! The `kube::`, `logs::` and exec primitives against a real Kubernetes 1.20.2: API server,
 //! controller-manager, scheduler, etcd, and two nodes (containerd, kubelet, kube-proxy each)
 //! built from Debian's source and started by `tests/k8s/cluster.sh` (see
-//! `tests/support/k8s.rs`); the nodes' routing (`k8s/nodes.rs`) and the source-IP lab end to
+//! `crates/labsh-testkit/src/k8s.rs`); the nodes' routing (`k8s/nodes.rs`) and the source-IP lab end to
 //! end (`k8s/source_ip.rs`).
 //! Each test works in a namespace of its own on the one shared cluster. kubectl 1.20 from
 //! Debian's `kubernetes-client` is the oracle for tables.

@@ -1,5 +1,5 @@
 //! The `kube::`, `logs::` (pod logs) and `monitor::` lookup primitives against the loopback
-//! test API server (a test double of the Kubernetes API, `tests/support/apiserver`), run
+//! test API server (a test double of the Kubernetes API, `crates/labsh-testkit/src/apiserver`), run
 //! in-process through `Workbench` with the context selected by an explicit kubeconfig path.
 //!
 //! The real API server is in `tests/k8s.rs`; what stays here is what a real server cannot be

@@ -1,5 +1,5 @@
 //! `monitor::start` and `monitor::capture` against the loopback test API server (a test
-//! double of the Kubernetes API, `tests/support/apiserver`): the exec of `cilium-dbg monitor`
+//! double of the Kubernetes API, `crates/labsh-testkit/src/apiserver`): the exec of `cilium-dbg monitor`
 //! (or `cilium monitor`) in the Cilium agent pod of a node plays the handout's real output
 //! (`cilium monitor -v --related-to 1890`, TP12), and every way the monitor ends closes the
 //! exec's WebSocket — the server counts the sessions still open.

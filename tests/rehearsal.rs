@@ -3,7 +3,7 @@
 //!
 //! - kind and helm: the stand-in executables (`tests/kind_helm/standins`, test doubles) first
 //!   on PATH; they record their argv, so the tests assert the handout's exact commands;
-//! - Kubernetes: the loopback test API server (`tests/support/apiserver`, a test double),
+//! - Kubernetes: the loopback test API server (`crates/labsh-testkit/src/apiserver`, a test double),
 //!   reached through the kubeconfig the kind stand-in writes, showing what a live cluster
 //!   shows at each step; a controller thread plays the cluster's controllers (Cilium's pods
 //!   once helm ran, the frontend pod once it is applied, its log);
@@ -38,7 +38,7 @@ use std::time::Duration;
 
 // Shared with the other tiers: the Docker stand-in kind cluster (`tests/docker`), the kind
 // and helm stand-ins (`tests/kind_helm`), in-process Rhai (`tests/lab`), the test API server
-// (`tests/support/apiserver`) and the HTML report's checks in headless Chromium (issue 11).
+// (`crates/labsh-testkit/src/apiserver`) and the HTML report's checks in headless Chromium (issue 11).
 use crate::docker::env;
 use crate::kind_helm::support as standins;
 use crate::lab::support as lab_support;

@@ -1,8 +1,4 @@
-//! Helpers shared by several tiers of the test crate.
+//! Helpers shared by several tiers of the test crate: the `labsh-testkit` crate
+//! (`crates/labsh-testkit`), which the benches use too.
 
-/// The loopback test API server, a test double of the Kubernetes API server.
-pub mod apiserver;
-/// The real Kubernetes 1.20 tier (`tests/k8s/cluster.sh`), one cluster per test process.
-pub mod k8s;
-/// A labsh session whose `kube::` primitives use a given kubeconfig and context.
-pub mod session;
+pub use labsh_testkit::{apiserver, k8s};

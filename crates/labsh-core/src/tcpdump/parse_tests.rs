@@ -290,7 +290,7 @@ fn parse_mutations(seeds: &[impl AsRef<str>], alphabet: &[u8], mut state: u64) {
 
 /// Lines tcpdump printed on this machine's loopback (HTTP over IPv4 and IPv6, UDP, ICMP
 /// port-unreachable), also the benchmark's corpus.
-const CORPUS: &str = include_str!("../../../../benches/data/tcpdump-lo.txt");
+const CORPUS: &str = include_str!("../../benches/data/tcpdump-lo.txt");
 
 #[test]
 fn every_captured_line_parses_consistently() {

@@ -5,7 +5,7 @@
 //! lines joined into records by `Records` then parsed, beside a naive regex parser of the
 //! same formats (goal ≥ 1 M lines/s).
 //!
-//! `CARGO_TARGET_DIR=/work/bench-target cargo bench --bench tcpdump_parse`
+//! `CARGO_TARGET_DIR=/work/bench-target cargo bench -p labsh-core --bench tcpdump_parse`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use regex::Regex;
@@ -13,13 +13,13 @@ use std::hint::black_box;
 
 const CORPUS: &str = include_str!("data/tcpdump-lo.txt");
 const FORMATS: [&str; 7] = [
-    include_str!("../tests/fixtures/tcpdump/any.txt"),
-    include_str!("../tests/fixtures/tcpdump/any-v.txt"),
-    include_str!("../tests/fixtures/tcpdump/any-e.txt"),
-    include_str!("../tests/fixtures/tcpdump/veth-v.txt"),
-    include_str!("../tests/fixtures/tcpdump/veth-e.txt"),
-    include_str!("../tests/fixtures/tcpdump/veth-ev.txt"),
-    include_str!("../tests/fixtures/tcpdump/veth-names.txt"),
+    include_str!("../../../tests/fixtures/tcpdump/any.txt"),
+    include_str!("../../../tests/fixtures/tcpdump/any-v.txt"),
+    include_str!("../../../tests/fixtures/tcpdump/any-e.txt"),
+    include_str!("../../../tests/fixtures/tcpdump/veth-v.txt"),
+    include_str!("../../../tests/fixtures/tcpdump/veth-e.txt"),
+    include_str!("../../../tests/fixtures/tcpdump/veth-ev.txt"),
+    include_str!("../../../tests/fixtures/tcpdump/veth-names.txt"),
 ];
 
 /// What a straightforward regex parser produces: owned fields per line.
@@ -209,7 +209,7 @@ fn bench(c: &mut Criterion) {
     // Both parsers must agree on what they measure.
     let parsed = lines
         .iter()
-        .filter(|l| labsh::tcpdump::parse(l).is_some())
+        .filter(|l| labsh_core::tcpdump::parse(l).is_some())
         .count();
     let naive_parsed = lines.iter().filter(|l| naive.parse(l).is_some()).count();
     assert_eq!(parsed, lines.len());
@@ -220,7 +220,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("labsh", |b| {
         b.iter(|| {
             for l in &lines {
-                black_box(labsh::tcpdump::parse(black_box(l)));
+                black_box(labsh_core::tcpdump::parse(black_box(l)));
             }
         })
     });
@@ -235,10 +235,10 @@ fn bench(c: &mut Criterion) {
 
     let format_lines: Vec<&str> = FORMATS.iter().flat_map(|t| t.lines()).collect();
     let naive = NaiveFormats::new();
-    let records = labsh::tcpdump::Records::split(&format_lines.join("\n"));
+    let records = labsh_core::tcpdump::Records::split(&format_lines.join("\n"));
     let parsed = records
         .iter()
-        .filter(|r| labsh::tcpdump::parse(r).is_some())
+        .filter(|r| labsh_core::tcpdump::parse(r).is_some())
         .count();
     let naive_parsed = naive
         .records(&format_lines)
@@ -255,14 +255,14 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(format_lines.len() as u64));
     g.bench_function("labsh", |b| {
         b.iter(|| {
-            let mut r = labsh::tcpdump::Records::new();
+            let mut r = labsh_core::tcpdump::Records::new();
             for l in &format_lines {
                 if let Some(rec) = r.push(black_box(l)) {
-                    black_box(labsh::tcpdump::parse(&rec));
+                    black_box(labsh_core::tcpdump::parse(&rec));
                 }
             }
             if let Some(rec) = r.flush() {
-                black_box(labsh::tcpdump::parse(&rec));
+                black_box(labsh_core::tcpdump::parse(&rec));
             }
         })
     });

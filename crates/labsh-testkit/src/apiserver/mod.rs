@@ -39,8 +39,8 @@
 //! pagination (`limit` is ignored: lists are whole). Creating through the API needs the
 //! namespace to exist; [`TestApiServer::insert`] does not check.
 //!
-//! A test reaches it as `crate::support::apiserver` (a bench includes it with `#[path]`, beside
-//! `support/session.rs`), then `let server = TestApiServer::start().await; server.write_kubeconfig(&path, "kind-lab");`.
+//! A test reaches it as `crate::support::apiserver` (a bench as `labsh_testkit::apiserver`),
+//! then `let server = TestApiServer::start().await; server.write_kubeconfig(&path, "kind-lab");`.
 //!
 //! It runs on its own thread and tokio runtime, so a test may block its own thread (for instance
 //! waiting for a `labsh` child process) while the server answers:

@@ -43,8 +43,9 @@ use super::session;
 
 pub const CONTEXT: &str = "labsh-test";
 
+/// The repository's root (this crate is `crates/labsh-testkit`).
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
 fn required() -> bool {

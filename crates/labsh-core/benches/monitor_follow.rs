@@ -3,18 +3,18 @@
 //! and the peak resident memory (VmHWM from /proc/self/status). The buffer is bounded, so
 //! memory must stay flat however long the stream.
 //!
-//! `CARGO_TARGET_DIR=/work/bench-target cargo bench --bench monitor_follow`
+//! `CARGO_TARGET_DIR=/work/bench-target cargo bench -p labsh-core --bench monitor_follow`
 //! (`MONITOR_FOLLOW_LINES=N` changes the line count.)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use labsh::Ctx;
-use labsh::context::Settings;
-use labsh::monitor::{CloseHook, Event, Kind, Monitor, MonitorOptions, WaitSpec};
+use labsh_core::Ctx;
+use labsh_core::Settings;
+use labsh_core::monitor::{CloseHook, Event, Kind, Monitor, MonitorOptions, WaitSpec};
 use tokio::sync::mpsc;
 
-const HANDOUT: &str = include_str!("../crates/labsh-core/src/monitor/testdata/tp12_monitor.txt");
+const HANDOUT: &str = include_str!("../src/monitor/testdata/tp12_monitor.txt");
 
 fn status_kb(key: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -44,7 +44,7 @@ fn main() {
     // The filter a script would ask for: traces to port 80 (the NodePort app).
     let filter = Arc::new(|e: &Event| e.kind() == Kind::Trace && e.int("dport") == Some(80));
     let options = MonitorOptions {
-        capacity: labsh::monitor::DEFAULT_CAPACITY,
+        capacity: labsh_core::monitor::DEFAULT_CAPACITY,
         filter: Some(filter),
         name: "bench".to_string(),
         ..MonitorOptions::default()
@@ -59,7 +59,7 @@ fn main() {
         }
     });
     let outcome = mon
-        .wait::<labsh::errors::Interrupted>(
+        .wait::<labsh_core::errors::Interrupted>(
             &ctx,
             WaitSpec {
                 count: None,
@@ -73,7 +73,7 @@ fn main() {
     let hwm_end = status_kb("VmHWM:");
     let rss_end = status_kb("VmRSS:");
     let kept = |l: &&str| {
-        let e = labsh::monitor::parse(l);
+        let e = labsh_core::monitor::parse(l);
         e.kind() == Kind::Trace && e.int("dport") == Some(80)
     };
     let cycle = HANDOUT.lines().count() as u64;
