@@ -16,7 +16,7 @@ pub const FAMILY: Family = Family {
 
 /// Parses YAML text: one document gives its value, several give an array of values.
 pub fn parse_yaml(text: &str) -> Result<Dynamic, String> {
-    let docs: Vec<Dynamic> = serde_saphyr::from_multiple(text).map_err(yaml_error)?;
+    let docs: Vec<Dynamic> = labsh_core::yaml::documents(text).map_err(|e| e.0)?;
     Ok(match docs.len() {
         0 => Dynamic::UNIT,
         1 => docs.into_iter().next().unwrap_or(Dynamic::UNIT),
@@ -24,20 +24,9 @@ pub fn parse_yaml(text: &str) -> Result<Dynamic, String> {
     })
 }
 
-/// A YAML error on one line (`… at line 2, column 2`): the script's diagnostic already shows
-/// where `yaml::parse` was called, so serde-saphyr's own snippet is left out.
-fn yaml_error(e: serde_saphyr::Error) -> String {
-    if let Some(budget) = labsh_core::yaml_budget::message(&e) {
-        return budget;
-    }
-    let text = e.without_snippet().to_string();
-    let text = text.strip_prefix("error: ").unwrap_or(&text);
-    text.lines().next().unwrap_or("").to_string()
-}
-
 /// Writes a value as YAML.
 pub fn to_yaml(value: &Dynamic) -> Result<String, String> {
-    serde_saphyr::to_string(&crate::records::plain(value)).map_err(|e| e.to_string())
+    labsh_core::yaml::write(&crate::records::plain(value)).map_err(|e| e.0)
 }
 
 /// Registers `yaml::parse`, `yaml::parse_all`, `yaml::to_string`.
@@ -47,7 +36,7 @@ pub fn register(reg: &mut Registry, _ctx: &Ctx) {
         m,
         "parse",
         &["text: String", "Dynamic"],
-        "Parses YAML: a single document gives its value (map, array, string, …); a multi-document\nstream (`---`) gives an array with one value per document.\n\n```rhai\nlet v = yaml::parse(\"a: 1\\nb: [x, y]\");\nprint(v.b[1]); // y\n```",
+        "Parses YAML: a single document gives its value (map, array, string, …); a multi-document\nstream (`---`) gives an array with one value per document. As in Kubernetes, `yes`, `on`, `y`\n(and `no`, `off`, `n`) are booleans: quote them to keep a string.\n\n```rhai\nlet v = yaml::parse(\"a: 1\\nb: [web, \\\"y\\\"]\");\nprint(v.b[1]); // y\n```",
         |text: &str| -> ScriptResult<Dynamic> { parse_yaml(text).map_err(|e| error(format!("invalid YAML: {e}"))) },
     );
     reg.func(
@@ -56,8 +45,8 @@ pub fn register(reg: &mut Registry, _ctx: &Ctx) {
         &["text: String", "Array"],
         "Parses a YAML stream into an array of documents, even when there is only one.\n\n```rhai\nfor doc in yaml::parse_all(fs::read(\"app.yaml\")) { print(doc.kind); }\n```",
         |text: &str| -> ScriptResult<Array> {
-            serde_saphyr::from_multiple::<Dynamic>(text)
-                .map_err(|e| error(format!("invalid YAML: {}", yaml_error(e))))
+            labsh_core::yaml::documents::<Dynamic>(text)
+                .map_err(|e| error(format!("invalid YAML: {e}")))
         },
     );
     reg.func(
@@ -87,21 +76,14 @@ mod tests {
     }
 
     #[test]
-    fn a_yaml_past_the_parsers_budget_says_so_in_words() {
-        // Issue 23, item 8: this was `budget breached: Nodes { nodes: 250001 }`.
-        let err = parse_yaml(&"- 1\n".repeat(250_001)).unwrap_err();
+    fn yes_on_y_are_booleans_as_in_kubernetes_and_quoted_they_stay_strings() {
+        let v = parse_yaml("b: [y, yes, on, n, \"y\"]").unwrap();
+        let b = v.as_map_ref().unwrap()["b"].clone().into_array().unwrap();
+        let bools: Vec<Option<bool>> = b.iter().map(|x| x.as_bool().ok()).collect();
         assert_eq!(
-            err,
-            "the YAML holds more than 250,000 values, past the YAML parser's safety limit (it protects memory); split it into smaller documents or files"
+            bools,
+            [Some(true), Some(true), Some(true), Some(false), None]
         );
-    }
-
-    #[test]
-    fn bad_yaml_reports_line_and_column_on_one_line() {
-        let err = parse_yaml("a: [1, 2\nb: 3").unwrap_err();
-        assert_eq!(
-            err,
-            "illegal placement of ':' indicator at line 2, column 2"
-        );
+        assert_eq!(b[4].clone().into_string().unwrap(), "y");
     }
 }

@@ -39,6 +39,7 @@ pub mod tcpdump;
 pub mod temp_yaml;
 pub mod tool;
 pub mod version;
+pub mod yaml;
 pub mod yaml_budget;
 
 pub use context::{Ctx, Settings};

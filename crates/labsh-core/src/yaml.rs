@@ -1,0 +1,76 @@
+//! Reading and writing YAML through serde-saphyr (what kube-rs uses), with errors on one line:
+//! `illegal placement of ':' indicator at line 2, column 2`, or the parser's safety budget in
+//! words ([`crate::yaml_budget`]). Generic over the value type: the binding reads into Rhai
+//! values, the fuzz target into `serde_json::Value`.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A YAML text that does not parse, or a value that cannot be written: one line saying why
+/// and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct YamlError(pub String);
+
+/// Every document of a YAML stream (`---` separates them), in order.
+///
+/// ```
+/// let docs: Vec<serde_json::Value> = labsh_core::yaml::documents("a: 1\n---\nb: [x, web]\n").unwrap();
+/// assert_eq!(docs[1]["b"][1], "web");
+/// ```
+pub fn documents<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, YamlError> {
+    serde_saphyr::from_multiple(text).map_err(read_error)
+}
+
+/// A value as YAML text.
+pub fn write<T: Serialize>(value: &T) -> Result<String, YamlError> {
+    serde_saphyr::to_string(value).map_err(|e| YamlError(e.to_string()))
+}
+
+/// A parse error on one line (`… at line 2, column 2`): the caller's diagnostic already shows
+/// where the text came from, so serde-saphyr's own snippet is left out.
+fn read_error(e: serde_saphyr::Error) -> YamlError {
+    if let Some(budget) = crate::yaml_budget::message(&e) {
+        return YamlError(budget);
+    }
+    let text = e.without_snippet().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    YamlError(text.lines().next().unwrap_or("").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn a_stream_gives_one_value_per_document() {
+        let docs: Vec<Value> = documents("a: 1\n---\nb: 2\n").unwrap();
+        assert_eq!(docs, vec![json!({"a": 1}), json!({"b": 2})]);
+    }
+
+    #[test]
+    fn bad_yaml_reports_line_and_column_on_one_line() {
+        let err = documents::<Value>("a: [1, 2\nb: 3").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "illegal placement of ':' indicator at line 2, column 2"
+        );
+    }
+
+    #[test]
+    fn a_yaml_past_the_parsers_budget_says_so_in_words() {
+        let err = documents::<Value>(&"- 1\n".repeat(250_001)).unwrap_err();
+        assert!(
+            err.0.starts_with("the YAML holds more than 250,000 values"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn written_yaml_reads_back_as_the_same_value() {
+        let v = json!({"replicas": 1, "labels": {"app": "guestbook"}});
+        let text = write(&v).unwrap();
+        assert_eq!(documents::<Value>(&text).unwrap(), vec![v]);
+    }
+}
