@@ -309,6 +309,44 @@ fn apply_a_crd_and_its_custom_resource_in_one_call() {
 }
 
 #[test]
+fn apply_takes_yaml_strings_and_maps_and_leaves_cluster_scoped_objects_unnamespaced() {
+    let Some(mut t) = T::new("apply_strings_and_maps") else {
+        return;
+    };
+    // A cluster-scoped object from a map, with a namespace option the server would refuse
+    // in its body; a namespaced one from a YAML string, put in the option's namespace.
+    let v = t.ok(
+        r#"let ns = kube::apply(#{apiVersion: "v1", kind: "Namespace", metadata: #{name: NS + "-extra"}},
+                                #{namespace: NS})[0];
+           let cm = kube::apply("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n",
+                                #{namespace: NS})[0];
+           [ns.namespace, ns.ref, cm.namespace == NS, cm.ref]"#,
+    );
+    let extra = format!("{}-extra", t.ns);
+    let created = t
+        .cluster
+        .kubectl(&["get", "namespace", &extra, "-o", "name"]);
+    t.cluster
+        .kubectl_ok(&["delete", "namespace", &extra, "--wait=false"]);
+    assert_eq!(
+        format!("{v:?}"),
+        format!(r#"[(), "namespace/{extra}", true, "configmap/a"]"#)
+    );
+    assert!(created.0, "{}", created.2);
+    assert_eq!(
+        t.kubectl(&["get", "configmap", "a", "-o", "jsonpath={.data.k}"]),
+        "v"
+    );
+    let err = t.err(
+        r#"kube::apply("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n", #{namespace: NS})"#,
+    );
+    assert!(
+        err.contains("unknown kind: apiVersion `example.com/v1`, kind `Widget`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn get_list_and_delete() {
     let Some(mut t) = T::new("get_list_and_delete") else {
         return;
@@ -326,6 +364,35 @@ fn get_list_and_delete() {
         r#"kube::list("pods", #{namespace: NS, selector: "app=guestbook,tier=frontend"}).map(|p| p.kind + " " + p.spec.containers[0].name)"#,
     );
     assert_eq!(strings(v), ["Pod php-redis"]);
+    // kubectl's short names, label and field selectors, every namespace.
+    let node = t.kubectl(&[
+        "get",
+        "pods",
+        "-l",
+        "tier=frontend",
+        "-o",
+        "jsonpath={.items[0].spec.nodeName}",
+    ]);
+    let v = t.ok(&format!(
+        r#"[kube::list("po", #{{namespace: NS, selector: "app=guestbook"}}).len(),
+            kube::list("pods", #{{namespace: NS, field_selector: "spec.nodeName={node}"}}).len(),
+            kube::list("pods", #{{namespace: NS, field_selector: "spec.nodeName=no-such-node"}}).len(),
+            kube::list("pods", #{{all_namespaces: true}}).filter(|p| p.metadata.namespace == NS).len(),
+            kube::get("svc", "frontend", #{{namespace: NS}}).spec.ports[0].nodePort]"#
+    ));
+    let np = t.kubectl(&[
+        "get",
+        "svc",
+        "frontend",
+        "-o",
+        "jsonpath={.spec.ports[0].nodePort}",
+    ]);
+    assert_eq!(format!("{v:?}"), format!("[1, 1, 0, 1, {np}]"));
+    let err = t.err(r#"kube::get("servics", "frontend", #{namespace: NS})"#);
+    assert!(
+        err.contains("unknown resource kind `servics`") && err.contains("did you mean `services`?"),
+        "{err}"
+    );
     let err = t.err(r#"kube::get("svc", "nope", #{namespace: NS})"#);
     assert!(
         err.contains("services \"nope\" not found") && err.contains("HTTP 404"),
@@ -338,6 +405,37 @@ fn get_list_and_delete() {
     assert_eq!(format!("{v:?}"), "[true, false]");
     let (ok, _, err) = t.cluster.kubectl(&["-n", &t.ns, "get", "svc", "frontend"]);
     assert!(!ok && err.contains("NotFound"), "{err}");
+}
+
+#[test]
+fn typed_pods_and_services_hold_what_kubectl_shows() {
+    let Some(mut t) = T::new("typed_pods_and_services") else {
+        return;
+    };
+    t.frontend();
+    let v = t.ok(
+        r#"let p = kube::pods(#{namespace: NS, selector: "app=guestbook"})[0];
+           [p.name, p.node, p.ip, p.ready, p.labels.tier, p.containers[0].name]"#,
+    );
+    let pod = t.kubectl(&[
+        "get",
+        "pods",
+        "-l",
+        "app=guestbook",
+        "-o",
+        r#"jsonpath=["{.items[0].metadata.name}", "{.items[0].spec.nodeName}", "{.items[0].status.podIP}", {.items[0].status.containerStatuses[0].ready}, "{.items[0].metadata.labels.tier}", "{.items[0].spec.containers[0].name}"]"#,
+    ]);
+    assert_eq!(format!("{v:?}"), pod);
+    let v = t.ok(r#"let s = kube::service("frontend", #{namespace: NS});
+           [s.type, s.cluster_ip, s.ports[0].node_port, s.node_port()]"#);
+    let svc = t.kubectl(&[
+        "get",
+        "svc",
+        "frontend",
+        "-o",
+        r#"jsonpath=["{.spec.type}", "{.spec.clusterIP}", {.spec.ports[0].nodePort}, {.spec.ports[0].nodePort}]"#,
+    ]);
+    assert_eq!(format!("{v:?}"), svc);
 }
 
 #[test]
@@ -384,6 +482,12 @@ fn waits_for_rollout_pods_nodes_daemonsets_and_a_condition() {
     );
     assert!(labeller.join().unwrap().status.success());
     assert_eq!(v.into_string().unwrap(), "yes");
+    let err = t
+        .err(r#"kube::wait_for("svc", "frontend", |o| false, #{namespace: NS, timeout: "300ms"})"#);
+    assert!(
+        err.contains("timed out after 300ms; last seen: service/frontend exists"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -613,6 +717,27 @@ fn ctrl_c_ends_a_follow() {
 }
 
 #[test]
+fn follow_keeps_only_the_last_lines_when_asked() {
+    let Some(mut t) = T::new("follow_keeps_the_last_lines") else {
+        return;
+    };
+    t.run(
+        r#"kube::apply(#{apiVersion: "v1", kind: "Pod", metadata: #{name: "lines"},
+              spec: #{containers: [#{name: "c", image: "gcr.io/google-samples/gb-frontend:v4",
+                  imagePullPolicy: "IfNotPresent",
+                  command: ["sh", "-c", "for i in 1 2 3 4 5; do echo line $i; done; sleep 3600"]}]}},
+              #{namespace: NS});
+           kube::wait_ready("pods", #{namespace: NS, timeout: "2m"});"#,
+    );
+    eventually("the pod's five lines", 30, || {
+        t.kubectl(&["logs", "lines"]).lines().count() == 5
+    });
+    let v =
+        t.ok(r#"logs::follow("lines", #{namespace: NS, timeout: "1s", keep: 2}).map(|l| l.line)"#);
+    assert_eq!(format!("{v:?}"), r#"["line 4", "line 5"]"#);
+}
+
+#[test]
 fn exec_returns_exit_codes_and_output() {
     let Some(mut t) = T::new("exec_exit_codes") else {
         return;
@@ -624,6 +749,11 @@ fn exec_returns_exit_codes_and_output() {
            [r.code, r.stdout, r.stderr]"#
     ));
     assert_eq!(format!("{v:?}"), r#"[3, "out\n", "err\n"]"#);
+    let err = t.err(r#"kube::exec("frontend-gone", ["true"], #{namespace: NS})"#);
+    assert!(
+        err.contains(&format!("pod {}/frontend-gone", t.ns)),
+        "{err}"
+    );
     let v = t.ok(&format!(
         r#"kube::exec("{pod}", ["cat", "/etc/passwd"], #{{namespace: NS, container: "php-redis"}}).code"#
     ));
@@ -1208,6 +1338,50 @@ fn labsh_binary(t: &T, args: &[&str], stdin: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+#[test]
+fn explain_prints_the_kubectl_equivalents() {
+    let Some(mut t) = T::new("explain_kubectl") else {
+        return;
+    };
+    t.frontend();
+    let pod = t.frontend_pod();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        t.file("scripts/tp12/frontend-svc.yaml"),
+        dir.path().join("frontend-svc.yaml"),
+    )
+    .unwrap();
+    let ns = t.ns.clone();
+    let script = dir.path().join("explain.rhai");
+    std::fs::write(
+        &script,
+        format!(
+            r#"let o = #{{namespace: "{ns}"}};
+kube::apply("frontend-svc.yaml", o);
+kube::table("svc", o);
+logs::tail("deployment/frontend", 20, o);
+kube::exec("{pod}", ["cat", "/etc/hostname"], #{{namespace: "{ns}", container: "php-redis"}});
+kube::wait_rollout("deployment/frontend", #{{namespace: "{ns}", timeout: "30s"}});
+"#
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = labsh_binary(&t, &["run", "--explain", script.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{out}\n{err}");
+    let explained: Vec<&str> = err.lines().filter(|l| l.starts_with("$ ")).collect();
+    assert_eq!(
+        explained,
+        [
+            format!("$ kubectl apply --server-side -n {ns} -f frontend-svc.yaml"),
+            format!("$ kubectl get svc -n {ns}"),
+            format!("$ kubectl logs deployment/frontend -n {ns} --tail 20"),
+            format!("$ kubectl exec -n {ns} {pod} -c php-redis -- cat /etc/hostname"),
+            format!("$ kubectl rollout status deployment/frontend -n {ns} --timeout=30s"),
+        ],
+        "{err}\n{out}"
+    );
 }
 
 #[test]
