@@ -21,7 +21,7 @@ use crate::records::{PACKET, Record};
 use crate::shown::shown_if;
 use crate::tcpdump::capture::{Capture, Launch};
 use crate::tcpdump::pod_source::PodSource;
-use crate::tcpdump::read::{Feeder, SavedKind, kind_of, next_line_async, read_text};
+use crate::tcpdump::read::{SavedKind, kind_of, read_pcap, read_text};
 use crate::tcpdump::source::Source;
 use crate::tcpdump::{Decode, Packet};
 
@@ -657,7 +657,7 @@ fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
             ctx.explain(&argv);
             let spec = Spec::new(argv);
             let cut = ctx
-                .block_on(read_pcap(&spec, &mut kept))
+                .block_on(read_pcap(&spec, |p| kept.keep(&p)))
                 .script()?
                 .map_err(IntoScript::into_script)?;
             if let Some(cut) = cut {
@@ -671,63 +671,6 @@ fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {
         }
     }
     Ok(kept.finish(F, &full.display().to_string()))
-}
-
-/// tcpdump's decoding of a pcap, read as it prints it; tcpdump is stopped (with its group)
-/// when `kept` is full. A file cut short (tcpdump's "truncated dump file") is not an error:
-/// the message is returned, the packets before the cut are kept.
-async fn read_pcap(spec: &Spec, kept: &mut Kept<'_>) -> Result<Option<String>, ProcessError> {
-    let mut running = crate::process::spawn(spec)?;
-    let stdout = running.child.stdout.take();
-    let stderr = running.child.stderr.take();
-    let err_task = tokio::spawn(async move {
-        // tcpdump's own messages: a few lines; more is not kept.
-        use tokio::io::AsyncReadExt;
-        let mut buf = Vec::new();
-        if let Some(e) = stderr {
-            let _ = e.take(64 << 10).read_to_end(&mut buf).await;
-        }
-        String::from_utf8_lossy(&buf).into_owned()
-    });
-    let io = |source| ProcessError::Io {
-        command: spec.command_line(),
-        source,
-    };
-    let mut feeder = Feeder::new(|p| kept.keep(&p));
-    if let Some(out) = stdout {
-        let mut out = tokio::io::BufReader::with_capacity(64 << 10, out);
-        let mut buf = Vec::new();
-        while let Some(whole) = next_line_async(&mut out, &mut buf).await.map_err(io)? {
-            let line = whole.then(|| String::from_utf8_lossy(&buf));
-            if !feeder.line(line.as_deref()) {
-                break;
-            }
-        }
-    }
-    let (_, stopped) = feeder.finish();
-    if stopped {
-        // Everything wanted is kept: tcpdump need not decode the rest.
-        running.terminate().await;
-        return Ok(None);
-    }
-    let code = running.wait().await.map_err(io)?;
-    let stderr = tokio::time::timeout(Duration::from_millis(500), err_task)
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
-    if code != 0
-        && let Some(cut) = stderr.lines().find(|l| l.contains("truncated dump file"))
-    {
-        return Ok(Some(cut.trim().to_string()));
-    }
-    crate::process::Captured {
-        code,
-        stdout: String::new(),
-        stderr,
-    }
-    .check(spec)
-    .map(|_| None)
 }
 
 /// Packets of a saved capture as script values, kept while they fit the sandbox limits

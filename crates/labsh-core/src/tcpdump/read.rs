@@ -3,8 +3,11 @@
 //! any format [`super::parse`] reads (what a trainee pastes from documentation or saved with
 //! `tcpdump … > file`).
 
+use std::time::Duration;
+
 use super::parse::{Packet, parse};
 use super::record::Records;
+use crate::process::{ProcessError, Spec};
 
 /// What a saved capture file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,7 +153,7 @@ pub fn next_line(
 }
 
 /// The async twin of [`next_line`], for tcpdump's output read as it comes.
-pub async fn next_line_async<R: tokio::io::AsyncBufRead + Unpin>(
+async fn next_line_async<R: tokio::io::AsyncBufRead + Unpin>(
     reader: &mut R,
     buf: &mut Vec<u8>,
 ) -> std::io::Result<Option<bool>> {
@@ -204,9 +207,113 @@ pub fn read_text<R: std::io::BufRead>(
     Ok(feeder.finish())
 }
 
+/// tcpdump's decoding of a pcap, read as it prints it; tcpdump is stopped (with its group)
+/// when `keep` says stop. A file cut short (tcpdump's "truncated dump file") is not an error:
+/// the message is returned, the packets before the cut were handed to `keep`.
+pub async fn read_pcap(
+    spec: &Spec,
+    keep: impl FnMut(Packet) -> bool,
+) -> Result<Option<String>, ProcessError> {
+    let mut running = crate::process::spawn(spec)?;
+    let stdout = running.child.stdout.take();
+    let stderr = running.child.stderr.take();
+    let err_task = tokio::spawn(async move {
+        // tcpdump's own messages: a few lines; more is not kept.
+        use tokio::io::AsyncReadExt;
+        let mut buf = Vec::new();
+        if let Some(e) = stderr {
+            let _ = e.take(64 << 10).read_to_end(&mut buf).await;
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let io = |source| ProcessError::Io {
+        command: spec.command_line(),
+        source,
+    };
+    let mut feeder = Feeder::new(keep);
+    if let Some(out) = stdout {
+        let mut out = tokio::io::BufReader::with_capacity(64 << 10, out);
+        let mut buf = Vec::new();
+        while let Some(whole) = next_line_async(&mut out, &mut buf).await.map_err(io)? {
+            let line = whole.then(|| String::from_utf8_lossy(&buf));
+            if !feeder.line(line.as_deref()) {
+                break;
+            }
+        }
+    }
+    let (_, stopped) = feeder.finish();
+    if stopped {
+        // Everything wanted is kept: tcpdump need not decode the rest.
+        running.terminate().await;
+        return Ok(None);
+    }
+    let code = running.wait().await.map_err(io)?;
+    let stderr = tokio::time::timeout(Duration::from_millis(500), err_task)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    if code != 0
+        && let Some(cut) = stderr.lines().find(|l| l.contains("truncated dump file"))
+    {
+        return Ok(Some(cut.trim().to_string()));
+    }
+    crate::process::Captured {
+        code,
+        stdout: String::new(),
+        stderr,
+    }
+    .check(spec)
+    .map(|_| None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real capture (`tests/fixtures/live-cilium/dsr`): the pcap and tcpdump's text of it.
+    const PCAP: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/live-cilium/dsr/capture-any.pcap"
+    );
+    const PCAP_TEXT: &str =
+        include_str!("../../../../tests/fixtures/live-cilium/dsr/capture-any.txt");
+
+    fn pcap_spec(path: &str) -> Spec {
+        Spec::new(crate::tcpdump::read_argv(
+            path,
+            &super::super::Decode::default(),
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_pcap_is_read_through_tcpdump_packet_by_packet_until_keep_says_stop() {
+        let mut all = 0;
+        let cut = read_pcap(&pcap_spec(PCAP), |_| {
+            all += 1;
+            true
+        })
+        .await
+        .unwrap();
+        assert_eq!(cut, None);
+        assert_eq!(all, packets_of_text(PCAP_TEXT).0.len());
+        let mut seen = Vec::new();
+        let cut = read_pcap(&pcap_spec(PCAP), |p| {
+            seen.push(p);
+            seen.len() < 2
+        })
+        .await
+        .unwrap();
+        assert_eq!((cut, seen.len()), (None, 2));
+    }
+
+    #[tokio::test]
+    async fn a_pcap_tcpdump_cannot_open_is_an_error_with_its_message() {
+        let err = read_pcap(&pcap_spec("/nonexistent/capture.pcap"), |_| true)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("No such file"), "{err}");
+    }
 
     #[test]
     fn text_is_read_packet_by_packet_until_keep_says_stop() {
