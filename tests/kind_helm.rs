@@ -477,13 +477,16 @@ fn releases_are_listed_inspected_and_uninstalled() {
         print(helm::status("cilium", #{namespace: "kube-system"}).info.status);
         helm::uninstall("cilium", #{namespace: "kube-system"});
         print(helm::list(#{all_namespaces: true}).len());
+        let r = helm::list()[0];
+        print([r.namespace, r.revision, r.status, r.app_version]);
+        try { r.nmae } catch (e) { print(e); }
         helm::status("cilium", #{namespace: "kube-system"});
         "#,
     );
     assert_eq!(run.code, Some(1));
     assert_eq!(
         run.stdout,
-        "2\n[\"web\"]\n[\"cilium-1.12.1\"]\n2\ndeployed\n1\n"
+        "2\n[\"web\"]\n[\"cilium-1.12.1\"]\n2\ndeployed\n1\n[\"default\", \"2\", \"deployed\", \"1.0.0\"]\nrelease has no field `nmae`; did you mean `name`? its fields: app_version, chart, name, namespace, revision, status, updated\n"
     );
     assert!(
         run.stderr.contains(

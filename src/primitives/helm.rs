@@ -1,7 +1,7 @@
 //! `helm::upgrade_install`, `helm::status`, `helm::list`, `helm::uninstall`,
 //! `helm::values`, `helm::version`: Helm through its real CLI.
 
-use crate::convert::{to_dynamic, to_json, to_map};
+use crate::convert::{to_json, to_map};
 use crate::errors::Script;
 use rhai::{Array, Dynamic, Map};
 
@@ -45,8 +45,9 @@ let s = helm::status("cilium", #{namespace: "kube-system"});
 print(s.chart.metadata.version);
 ```"#;
 
-const LIST_DOC: &str = r#"The releases (`helm list -o json`), one map each (`name`, `namespace`, `status`,
-`chart`, `app_version`, …). Options: `namespace`, `all_namespaces` (false), `timeout` ("1m").
+const LIST_DOC: &str = r#"The releases (`helm list -o json`), one record each: `name`, `namespace`,
+`revision`, `updated`, `status`, `chart`, `app_version` (a misspelt field is an error naming
+them). Options: `namespace`, `all_namespaces` (false), `timeout` ("1m").
 
 ```rhai
 for r in helm::list(#{all_namespaces: true}) { print(r.name + " " + r.chart); }
@@ -126,9 +127,13 @@ fn ns_timeout(func: &str, opts: Map) -> ScriptResult<(Option<String>, std::time:
     ))
 }
 
-/// `helm list`'s releases as script maps.
-fn releases(list: labsh_core::errors::Result<Vec<serde_json::Value>>) -> ScriptResult<Array> {
-    Ok(list.script()?.iter().map(to_dynamic).collect())
+/// `helm list`'s releases as records (a misspelt field is an error naming the fields).
+fn releases(list: labsh_core::errors::Result<Vec<release::Release>>) -> ScriptResult<Array> {
+    Ok(list
+        .script()?
+        .iter()
+        .map(|r| crate::records::Record::new(&crate::records::RELEASE, r).into_dynamic())
+        .collect())
 }
 
 /// Registers the `helm` module.

@@ -1,5 +1,5 @@
 //! Typed values as scripts see them: packets, monitor events, access-log entries, check
-//! verdicts, and the `Node`, `Cluster`, `Pod` and `Service` handles. Reading a field that
+//! verdicts, Helm releases, and the `Node`, `Cluster`, `Pod` and `Service` handles. Reading a field that
 //! does not exist is an error naming the fields that do (``packet has no field `scr`; did you
 //! mean `src`? its fields: ack, dport, …``), raised at the script's line; a field that another
 //! value of the same kind may carry (`e.dport` on an ICMP trace) is `()`.
@@ -97,6 +97,11 @@ pub static POD: Schema = Schema {
 /// A Service (`Service`).
 pub static SERVICE: Schema = Schema {
     what: "service",
+    optional: &[],
+};
+/// A Helm release (`helm::list`).
+pub static RELEASE: Schema = Schema {
+    what: "release",
     optional: &[],
 };
 
