@@ -914,5 +914,4 @@ impl Serialize for Packet {
 }
 
 #[cfg(test)]
-#[path = "parse_tests.rs"]
 mod tests;

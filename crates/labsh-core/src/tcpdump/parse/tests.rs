@@ -290,7 +290,7 @@ fn parse_mutations(seeds: &[impl AsRef<str>], alphabet: &[u8], mut state: u64) {
 
 /// Lines tcpdump printed on this machine's loopback (HTTP over IPv4 and IPv6, UDP, ICMP
 /// port-unreachable), also the benchmark's corpus.
-const CORPUS: &str = include_str!("../../benches/data/tcpdump-lo.txt");
+const CORPUS: &str = include_str!("../../../benches/data/tcpdump-lo.txt");
 
 #[test]
 fn every_captured_line_parses_consistently() {
@@ -322,15 +322,15 @@ fn every_captured_line_parses_consistently() {
 
 // ─── the other formats, on what a real tcpdump printed (tests/fixtures/tcpdump/) ───────────
 
-const ANY: &str = include_str!("../../../../tests/fixtures/tcpdump/any.txt");
-const ANY_V: &str = include_str!("../../../../tests/fixtures/tcpdump/any-v.txt");
-const ANY_E: &str = include_str!("../../../../tests/fixtures/tcpdump/any-e.txt");
-const VETH_N: &str = include_str!("../../../../tests/fixtures/tcpdump/veth-n.txt");
-const VETH_V: &str = include_str!("../../../../tests/fixtures/tcpdump/veth-v.txt");
-const VETH_E: &str = include_str!("../../../../tests/fixtures/tcpdump/veth-e.txt");
-const VETH_EV: &str = include_str!("../../../../tests/fixtures/tcpdump/veth-ev.txt");
-const VETH_NAMES: &str = include_str!("../../../../tests/fixtures/tcpdump/veth-names.txt");
-const VETH_TTTT: &str = include_str!("../../../../tests/fixtures/tcpdump/veth-tttt.txt");
+const ANY: &str = include_str!("../../../../../tests/fixtures/tcpdump/any.txt");
+const ANY_V: &str = include_str!("../../../../../tests/fixtures/tcpdump/any-v.txt");
+const ANY_E: &str = include_str!("../../../../../tests/fixtures/tcpdump/any-e.txt");
+const VETH_N: &str = include_str!("../../../../../tests/fixtures/tcpdump/veth-n.txt");
+const VETH_V: &str = include_str!("../../../../../tests/fixtures/tcpdump/veth-v.txt");
+const VETH_E: &str = include_str!("../../../../../tests/fixtures/tcpdump/veth-e.txt");
+const VETH_EV: &str = include_str!("../../../../../tests/fixtures/tcpdump/veth-ev.txt");
+const VETH_NAMES: &str = include_str!("../../../../../tests/fixtures/tcpdump/veth-names.txt");
+const VETH_TTTT: &str = include_str!("../../../../../tests/fixtures/tcpdump/veth-tttt.txt");
 
 use super::super::record::Records;
 
@@ -734,7 +734,7 @@ fn mutated_multi_line_records_never_panic() {
 
 /// Recorded by `tests/fixtures/tcpdump/record-vlan.py` (the real tcpdump reading 802.1Q
 /// frames built by hand: this kernel has no 8021q driver).
-const VLAN_E: &str = include_str!("../../../../tests/fixtures/tcpdump/vlan-e.txt");
+const VLAN_E: &str = include_str!("../../../../../tests/fixtures/tcpdump/vlan-e.txt");
 
 #[test]
 fn vlan_tagged_frames_printed_with_e_parse_into_their_inner_packets() {
