@@ -6,6 +6,7 @@ pub(crate) mod test;
 
 mod any_cluster;
 mod api;
+mod capture_options;
 mod check;
 mod dead_output;
 mod diagnostics;

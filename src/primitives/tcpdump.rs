@@ -8,18 +8,19 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext, Variant};
 
 use crate::context::Ctx;
-use crate::docker::{Node, client};
+use crate::docker::client;
 use crate::errors::{ScriptResult, error};
 use crate::kube::typed::Pod;
+use crate::node::ClusterNode;
 use crate::node::cluster::{AccessMode, AnyCluster};
 use crate::node::debug_pod::DebugPodConfig;
-use crate::node::{ClusterNode, NodeAccess};
 use crate::options::Opts;
 use crate::primitives::{Family, Registry, follower};
 use crate::process::{ProcessError, Spec};
 use crate::records::{PACKET, Record};
 use crate::shown::shown_if;
 use crate::tcpdump::capture::{Capture, Launch};
+use crate::tcpdump::place::{Placement, Target, place};
 use crate::tcpdump::pod_source::PodSource;
 use crate::tcpdump::read::{SavedKind, kind_of, read_pcap, read_text};
 use crate::tcpdump::source::Source;
@@ -158,14 +159,6 @@ cap.stop();
 print(cap.stats().dropped);
 ```"#;
 
-/// What to capture on.
-enum Target {
-    Node(Node),
-    AnyNode(ClusterNode),
-    Pod(Pod),
-    Iface(String),
-}
-
 /// Registers `tcpdump::…` and the `Capture` type.
 pub fn register(reg: &mut Registry, ctx: &Ctx) {
     let engine = reg.engine();
@@ -175,14 +168,14 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
     engine.register_fn("to_debug", |c: &mut Capture| describe(c));
 
     let m = "tcpdump";
-    register_start(reg, ctx, "target: Node", Target::Node);
-    register_start(reg, ctx, "target: Node", Target::AnyNode);
+    register_start(reg, ctx, "target: Node", Target::KindNode);
+    register_start(reg, ctx, "target: Node", Target::node);
     register_start(reg, ctx, "target: Pod", Target::Pod);
     register_start(reg, ctx, "iface: String", |i: ImmutableString| {
         Target::Iface(i.to_string())
     });
-    register_capture(reg, ctx, "target: Node", Target::Node);
-    register_capture(reg, ctx, "target: Node", Target::AnyNode);
+    register_capture(reg, ctx, "target: Node", Target::KindNode);
+    register_capture(reg, ctx, "target: Node", Target::node);
     register_capture(reg, ctx, "target: Pod", Target::Pod);
     register_capture(reg, ctx, "iface: String", |i: ImmutableString| {
         Target::Iface(i.to_string())
@@ -441,68 +434,28 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         max_packets: ctx.settings().limits.array_len(),
         max_bytes: ctx.settings().limits.string_bytes(),
     };
-    // A kind node found through its context is a kind node.
-    let target = match target {
-        Target::AnyNode(ClusterNode {
-            access: NodeAccess::Docker(d),
-            ..
-        }) => Target::Node(d),
-        t => t,
-    };
-    // A node's own interfaces (`eth0`, `any`, `lxc…`) are in its namespace: `iface` alone
-    // means the node side; a node reached through a debug pod has no other side.
-    let side = match (&target, side.as_deref(), &iface) {
-        (_, Some(s @ ("host" | "node")), _) => s.to_string(),
-        (_, Some(other), _) => {
-            return Err(error(format!(
-                "tcpdump::start: option `side` must be \"host\" or \"node\", got {other:?}"
-            )));
-        }
-        (Target::Node(_), None, Some(_))
-        | (Target::Pod(_), None, _)
-        | (Target::AnyNode(_), None, _) => "node".to_string(),
-        _ => "host".to_string(),
-    };
-    let (source, command) = match (target, side.as_str()) {
-        (Target::Node(node), "host") => {
-            let iface = match iface {
-                Some(i) => i,
-                None => crate::primitives::cluster::nodes::host_veth(ctx, &node)?,
-            };
+    let placement = place(&target, side.as_deref(), iface)
+        .map_err(|e| error(format!("tcpdump::start: {e}")))?;
+    let (source, command) = match (target, placement) {
+        (Target::KindNode(node), Placement::Host { iface: None }) => {
+            let iface = crate::primitives::cluster::nodes::host_veth(ctx, &node)?;
             host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?
         }
-        (Target::Iface(name), "host") => {
-            if iface.is_some() {
-                return Err(error(
-                    "tcpdump::start: give the interface either as the target or as `iface`, not both",
-                ));
-            }
-            host_source(ctx, crate::tcpdump::argv(&name, &decode, snaplen))?
+        (_, Placement::Host { iface: Some(iface) }) => {
+            host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?
         }
-        (Target::Node(node), _) => {
-            let iface = iface.unwrap_or_else(|| "eth0".to_string());
+        (Target::KindNode(node), Placement::KindNodeNetns { iface }) => {
             let netns = node_netns(ctx, &node.name, &node.container_id)?;
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             netns_source(ctx, &node.name, &netns, argv)?
         }
-        (Target::AnyNode(node), "node") => {
-            let iface = iface.unwrap_or_else(|| "any".to_string());
+        (Target::Node(node), Placement::DebugPod { iface }) => {
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             pod_source(ctx, &node, argv)?
         }
-        (Target::AnyNode(node), _) => {
-            return Err(error(format!(
-                "tcpdump::start: node {} is reached through a debug pod, not a container of this host: it has no host-side veth here; capture in the node (leave out `side`, or give `iface`)",
-                node.info.name
-            )));
-        }
-        (Target::Pod(pod), "node") if pod.node.is_empty() => {
-            return Err(error(format!(
-                "tcpdump::start: pod {}/{} is not scheduled on a node yet",
-                pod.namespace, pod.name
-            )));
-        }
-        (Target::Pod(pod), "node") if !is_local_container(ctx, &pod.node)? => {
+        (Target::Pod(pod), Placement::PodNode { iface })
+            if !is_local_container(ctx, &pod.node)? =>
+        {
             // Not a kind node of this host: through the node's debug pod.
             let node = node_of_pod(ctx, &pod)?;
             let iface = match iface {
@@ -512,7 +465,7 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             pod_source(ctx, &node, argv)?
         }
-        (Target::Pod(pod), "node") => {
+        (Target::Pod(pod), Placement::PodNode { iface }) => {
             let netns = node_netns(ctx, &pod.node, &pod.node)?;
             let iface = match iface {
                 Some(i) => i,
@@ -532,15 +485,9 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             netns_source(ctx, &pod.node, &netns, argv)?
         }
-        (Target::Pod(pod), _) => {
+        (_, placement) => {
             return Err(error(format!(
-                "tcpdump::start: a pod's capture runs in its node's network namespace; side \"host\" needs the node (cluster::node(…, {:?}))",
-                pod.node
-            )));
-        }
-        (Target::Iface(name), _) => {
-            return Err(error(format!(
-                "tcpdump::start: side \"node\" needs a Node or a Pod target, got the interface {name:?}"
+                "tcpdump::start: internal error: placement {placement:?} for another target"
             )));
         }
     };
