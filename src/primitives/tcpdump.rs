@@ -434,28 +434,24 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
         max_packets: ctx.settings().limits.array_len(),
         max_bytes: ctx.settings().limits.string_bytes(),
     };
-    let placement = place(&target, side.as_deref(), iface)
-        .map_err(|e| error(format!("tcpdump::start: {e}")))?;
-    let (source, command) = match (target, placement) {
-        (Target::KindNode(node), Placement::Host { iface: None }) => {
+    let placement =
+        place(target, side.as_deref(), iface).map_err(|e| error(format!("tcpdump::start: {e}")))?;
+    let (source, command) = match placement {
+        Placement::HostVeth(node) => {
             let iface = crate::primitives::cluster::nodes::host_veth(ctx, &node)?;
             host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?
         }
-        (_, Placement::Host { iface: Some(iface) }) => {
-            host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?
-        }
-        (Target::KindNode(node), Placement::KindNodeNetns { iface }) => {
+        Placement::Host(iface) => host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?,
+        Placement::KindNodeNetns { node, iface } => {
             let netns = node_netns(ctx, &node.name, &node.container_id)?;
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             netns_source(ctx, &node.name, &netns, argv)?
         }
-        (Target::Node(node), Placement::DebugPod { iface }) => {
+        Placement::DebugPod { node, iface } => {
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             pod_source(ctx, &node, argv)?
         }
-        (Target::Pod(pod), Placement::PodNode { iface })
-            if !is_local_container(ctx, &pod.node)? =>
-        {
+        Placement::PodNode { pod, iface } if !is_local_container(ctx, &pod.node)? => {
             // Not a kind node of this host: through the node's debug pod.
             let node = node_of_pod(ctx, &pod)?;
             let iface = match iface {
@@ -465,7 +461,7 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             pod_source(ctx, &node, argv)?
         }
-        (Target::Pod(pod), Placement::PodNode { iface }) => {
+        Placement::PodNode { pod, iface } => {
             let netns = node_netns(ctx, &pod.node, &pod.node)?;
             let iface = match iface {
                 Some(i) => i,
@@ -484,11 +480,6 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
             };
             let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
             netns_source(ctx, &pod.node, &netns, argv)?
-        }
-        (_, placement) => {
-            return Err(error(format!(
-                "tcpdump::start: internal error: placement {placement:?} for another target"
-            )));
         }
     };
     let listening = ctx

@@ -32,17 +32,19 @@ impl Target {
     }
 }
 
-/// Where the capture runs, and on which interface (`None`: the one to find).
+/// Where the capture runs, with what it runs on, and on which interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
-    /// This host's tcpdump on `iface`; `None`: the kind node's host-side veth.
-    Host { iface: Option<String> },
+    /// This host's tcpdump on the kind node's host-side veth (to find).
+    HostVeth(Node),
+    /// This host's tcpdump on one of its interfaces.
+    Host(String),
     /// This host's tcpdump in the kind node's network namespace (`eth0` unless given).
-    KindNodeNetns { iface: String },
+    KindNodeNetns { node: Node, iface: String },
     /// tcpdump in the node's debug pod (`any` unless given).
-    DebugPod { iface: String },
+    DebugPod { node: ClusterNode, iface: String },
     /// In the pod's node; `None`: the pod's host-side veth there.
-    PodNode { iface: Option<String> },
+    PodNode { pod: Pod, iface: Option<String> },
 }
 
 /// A combination of target and options that does not make a capture.
@@ -76,42 +78,39 @@ pub enum PlaceError {
 /// are in its namespace: `iface` alone on a kind node means the node side, and a node reached
 /// through a debug pod or a pod has no other side.
 pub fn place(
-    target: &Target,
+    target: Target,
     side: Option<&str>,
     iface: Option<String>,
 ) -> Result<Placement, PlaceError> {
-    let node_side = match (target, side, &iface) {
+    let node_side = match (&target, side, &iface) {
         (_, Some("host"), _) => false,
         (_, Some("node"), _) => true,
         (_, Some(other), _) => return Err(PlaceError::BadSide(other.to_string())),
-        (Target::KindNode(_), None, Some(_)) | (Target::Pod(_), None, _) => true,
-        (Target::Node(_), None, _) => true,
+        (Target::KindNode(_), None, Some(_)) | (Target::Pod(_) | Target::Node(_), None, _) => true,
         _ => false,
     };
     Ok(match (target, node_side) {
-        (Target::KindNode(_), false) => Placement::Host { iface },
-        (Target::Iface(_), false) if iface.is_some() => return Err(PlaceError::IfaceTwice),
-        (Target::Iface(name), false) => Placement::Host {
-            iface: Some(name.clone()),
+        (Target::KindNode(node), false) => match iface {
+            Some(iface) => Placement::Host(iface),
+            None => Placement::HostVeth(node),
         },
-        (Target::KindNode(_), true) => Placement::KindNodeNetns {
+        (Target::Iface(_), false) if iface.is_some() => return Err(PlaceError::IfaceTwice),
+        (Target::Iface(name), false) => Placement::Host(name),
+        (Target::KindNode(node), true) => Placement::KindNodeNetns {
+            node,
             iface: iface.unwrap_or_else(|| "eth0".to_string()),
         },
-        (Target::Node(_), true) => Placement::DebugPod {
+        (Target::Node(node), true) => Placement::DebugPod {
+            node,
             iface: iface.unwrap_or_else(|| "any".to_string()),
         },
-        (Target::Node(node), false) => {
-            return Err(PlaceError::NoHostSide(node.info.name.clone()));
-        }
+        (Target::Node(node), false) => return Err(PlaceError::NoHostSide(node.info.name)),
         (Target::Pod(pod), true) if pod.node.is_empty() => {
-            return Err(PlaceError::Unscheduled(
-                pod.namespace.clone(),
-                pod.name.clone(),
-            ));
+            return Err(PlaceError::Unscheduled(pod.namespace, pod.name));
         }
-        (Target::Pod(_), true) => Placement::PodNode { iface },
-        (Target::Pod(pod), false) => return Err(PlaceError::PodHostSide(pod.node.clone())),
-        (Target::Iface(name), true) => return Err(PlaceError::IfaceNodeSide(name.clone())),
+        (Target::Pod(pod), true) => Placement::PodNode { pod, iface },
+        (Target::Pod(pod), false) => return Err(PlaceError::PodHostSide(pod.node)),
+        (Target::Iface(name), true) => return Err(PlaceError::IfaceNodeSide(name)),
     })
 }
 
@@ -144,8 +143,8 @@ mod tests {
         }
     }
 
-    fn pod(node: &str) -> Target {
-        Target::Pod(Pod {
+    fn a_pod(node: &str) -> Pod {
+        Pod {
             name: "web".into(),
             namespace: "lab".into(),
             node: node.into(),
@@ -154,7 +153,11 @@ mod tests {
             ready: true,
             containers: vec![],
             labels: Default::default(),
-        })
+        }
+    }
+
+    fn pod(node: &str) -> Target {
+        Target::Pod(a_pod(node))
     }
 
     fn iface(s: &str) -> Option<String> {
@@ -163,60 +166,59 @@ mod tests {
 
     #[test]
     fn a_kind_node_is_its_host_veth_by_default_and_its_namespace_with_an_interface() {
-        let t = Target::node(ClusterNode::of_kind(&kind_node()));
-        assert!(matches!(t, Target::KindNode(_)));
-        assert_eq!(place(&t, None, None), Ok(Placement::Host { iface: None }));
+        let t = || Target::node(ClusterNode::of_kind(&kind_node()));
+        assert!(matches!(t(), Target::KindNode(_)));
+        assert_eq!(place(t(), None, None), Ok(Placement::HostVeth(kind_node())));
         assert_eq!(
-            place(&t, None, iface("eth0")),
+            place(t(), None, iface("eth0")),
             Ok(Placement::KindNodeNetns {
+                node: kind_node(),
                 iface: "eth0".into()
             })
         );
         assert_eq!(
-            place(&t, Some("node"), None),
+            place(t(), Some("node"), None),
             Ok(Placement::KindNodeNetns {
+                node: kind_node(),
                 iface: "eth0".into()
             })
         );
         assert_eq!(
-            place(&t, Some("host"), iface("veth1")),
-            Ok(Placement::Host {
-                iface: iface("veth1")
-            })
+            place(t(), Some("host"), iface("veth1")),
+            Ok(Placement::Host("veth1".into()))
         );
     }
 
     #[test]
     fn a_node_of_any_cluster_is_captured_in_its_debug_pod_and_has_no_host_side() {
-        let t = Target::node(remote_node());
+        let t = || Target::node(remote_node());
         assert_eq!(
-            place(&t, None, None),
+            place(t(), None, None),
             Ok(Placement::DebugPod {
+                node: remote_node(),
                 iface: "any".into()
             })
         );
         assert_eq!(
-            place(&t, None, iface("eth0")),
+            place(t(), None, iface("eth0")),
             Ok(Placement::DebugPod {
+                node: remote_node(),
                 iface: "eth0".into()
             })
         );
         assert_eq!(
-            place(&t, Some("host"), None),
+            place(t(), Some("host"), None),
             Err(PlaceError::NoHostSide("w1".into()))
         );
     }
 
     #[test]
     fn an_interface_target_is_captured_on_this_host() {
-        let t = Target::Iface("lo".into());
+        let t = || Target::Iface("lo".into());
+        assert_eq!(place(t(), None, None), Ok(Placement::Host("lo".into())));
+        assert_eq!(place(t(), None, iface("eth0")), Err(PlaceError::IfaceTwice));
         assert_eq!(
-            place(&t, None, None),
-            Ok(Placement::Host { iface: iface("lo") })
-        );
-        assert_eq!(place(&t, None, iface("eth0")), Err(PlaceError::IfaceTwice));
-        assert_eq!(
-            place(&t, Some("node"), None),
+            place(t(), Some("node"), None),
             Err(PlaceError::IfaceNodeSide("lo".into()))
         );
     }
@@ -224,28 +226,32 @@ mod tests {
     #[test]
     fn a_pod_is_captured_in_its_node_on_its_veth_unless_an_interface_is_given() {
         assert_eq!(
-            place(&pod("w1"), None, None),
-            Ok(Placement::PodNode { iface: None })
+            place(pod("w1"), None, None),
+            Ok(Placement::PodNode {
+                pod: a_pod("w1"),
+                iface: None
+            })
         );
         assert_eq!(
-            place(&pod("w1"), Some("node"), iface("any")),
+            place(pod("w1"), Some("node"), iface("any")),
             Ok(Placement::PodNode {
+                pod: a_pod("w1"),
                 iface: iface("any")
             })
         );
         assert_eq!(
-            place(&pod(""), None, None),
+            place(pod(""), None, None),
             Err(PlaceError::Unscheduled("lab".into(), "web".into()))
         );
         assert_eq!(
-            place(&pod("w1"), Some("host"), None),
+            place(pod("w1"), Some("host"), None),
             Err(PlaceError::PodHostSide("w1".into()))
         );
     }
 
     #[test]
     fn a_misspelt_side_says_the_two_there_are() {
-        let err = place(&pod("w1"), Some("hots"), None).unwrap_err();
+        let err = place(pod("w1"), Some("hots"), None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "option `side` must be \"host\" or \"node\", got \"hots\""
