@@ -313,8 +313,8 @@ fn apply_takes_yaml_strings_and_maps_and_leaves_cluster_scoped_objects_unnamespa
     let Some(mut t) = T::new("apply_strings_and_maps") else {
         return;
     };
-    // A cluster-scoped object from a map, with a namespace option the server would refuse
-    // in its body; a namespaced one from a YAML string, put in the option's namespace.
+    // A cluster-scoped object from a map, with a namespace option: reported without a
+    // namespace; a namespaced one from a YAML string, put in the option's namespace.
     let v = t.ok(
         r#"let ns = kube::apply(#{apiVersion: "v1", kind: "Namespace", metadata: #{name: NS + "-extra"}},
                                 #{namespace: NS})[0];
@@ -390,12 +390,17 @@ fn get_list_and_delete() {
     assert_eq!(format!("{v:?}"), format!("[1, 1, 0, 1, {np}]"));
     let err = t.err(r#"kube::get("servics", "frontend", #{namespace: NS})"#);
     assert!(
-        err.contains("unknown resource kind `servics`") && err.contains("did you mean `services`?"),
+        err.contains(&format!(
+            "unknown resource kind `servics` on context `{}`; did you mean `services`?",
+            k8s::CONTEXT
+        )),
         "{err}"
     );
     let err = t.err(r#"kube::get("svc", "nope", #{namespace: NS})"#);
     assert!(
-        err.contains("services \"nope\" not found") && err.contains("HTTP 404"),
+        err.contains(&format!("get service/nope in {}", t.ns))
+            && err.contains("services \"nope\" not found")
+            && err.contains("HTTP 404"),
         "{err}"
     );
     let v = t.ok(
