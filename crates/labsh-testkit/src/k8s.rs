@@ -226,7 +226,10 @@ impl RealCluster {
         session::labsh_session(&self.kubeconfig_nobody, CONTEXT)
     }
 
-    /// A fresh namespace for one test (`t-NAME-N`), created with kubectl.
+    /// A fresh namespace for one test (`t-NAME-N`), created with kubectl, returned once its
+    /// `default` service account has its token: until then the API server refuses a bare pod
+    /// ("No API token found for service account \"default\""), which a Deployment's
+    /// controller would retry but a test's `kube::apply` of a Pod does not.
     pub fn namespace(&self, test: &str) -> String {
         static N: AtomicUsize = AtomicUsize::new(0);
         let ns = format!(
@@ -239,7 +242,26 @@ impl RealCluster {
             N.fetch_add(1, Ordering::Relaxed)
         );
         self.kubectl_ok(&["create", "namespace", &ns]);
-        ns
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (_, token, _) = self.kubectl(&[
+                "-n",
+                &ns,
+                "get",
+                "serviceaccount",
+                "default",
+                "-o",
+                "jsonpath={.secrets[0].name}",
+            ]);
+            if !token.trim().is_empty() {
+                return ns;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "namespace {ns}: the default service account has no token after 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
 
     /// Runs Debian's kubectl 1.20 against the cluster: (exit success, stdout, stderr).
