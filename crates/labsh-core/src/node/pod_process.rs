@@ -7,6 +7,7 @@
 //! a second exec running `kill -SIG PID` in the same pod. The argument vector reaches the
 //! command as `"$@"`: nothing of it is parsed by a shell.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::NodeError;
@@ -52,11 +53,30 @@ pub fn explain_argv(node: &str, image: &str, argv: &[String]) -> Vec<String> {
     a
 }
 
+/// Reads `lines` up to the first stdout line (returned; `None`: the output ended first),
+/// keeping the stderr lines that came before it in `early`.
+async fn first_stdout_line(
+    lines: &mut tokio::sync::mpsc::Receiver<ExecLine>,
+    early: &mut VecDeque<ExecLine>,
+) -> Option<String> {
+    loop {
+        match lines.recv().await {
+            Some(ExecLine::Stdout(l)) => return Some(l),
+            Some(line) => early.push_back(line),
+            None => return None,
+        }
+    }
+}
+
 /// A command running in a debug pod.
 pub struct PodProcess {
     ctx: Ctx,
     pod: DebugPod,
     stream: ExecStream,
+    /// What the command wrote on stderr before the wrapper's pid line arrived (the two
+    /// streams are separate: a line on stderr may overtake the pid on stdout), handed out
+    /// first by [`PodProcess::next`].
+    early: VecDeque<ExecLine>,
     pid: u32,
     command: String,
     ended: bool,
@@ -74,16 +94,11 @@ impl PodProcess {
             &wrapped(argv),
         )
         .await?;
-        let mut stderr = Vec::new();
-        let first = tokio::time::timeout(START_TIMEOUT, async {
-            loop {
-                match stream.lines.recv().await {
-                    Some(ExecLine::Stdout(l)) => return Some(l),
-                    Some(ExecLine::Stderr(l)) => stderr.push(l),
-                    None => return None,
-                }
-            }
-        })
+        let mut early = VecDeque::new();
+        let first = tokio::time::timeout(
+            START_TIMEOUT,
+            first_stdout_line(&mut stream.lines, &mut early),
+        )
         .await;
         let failed = |message: String| NodeError::Exec {
             node: pod.node.clone(),
@@ -96,6 +111,13 @@ impl PodProcess {
             }
             Ok(None) => {
                 let info = stream.wait_exit().await;
+                let stderr: Vec<String> = early
+                    .into_iter()
+                    .filter_map(|l| match l {
+                        ExecLine::Stderr(l) => Some(l),
+                        ExecLine::Stdout(_) => None,
+                    })
+                    .collect();
                 let mut why = stderr.join("\n");
                 if why.is_empty() {
                     why = info.message;
@@ -118,6 +140,7 @@ impl PodProcess {
             ctx: ctx.clone(),
             pod: pod.clone(),
             stream,
+            early,
             pid,
             command,
             ended: false,
@@ -126,6 +149,9 @@ impl PodProcess {
 
     /// The next output line; `None` once the command's output ended. Cancel-safe.
     pub async fn next(&mut self) -> Option<ExecLine> {
+        if let Some(line) = self.early.pop_front() {
+            return Some(line);
+        }
         if self.ended {
             return None;
         }
@@ -288,5 +314,29 @@ mod tests {
             )),
             "kubectl debug node/n1 -it --image=docker.io/nicolaka/netshoot:v0.13 -- ip -o link"
         );
+    }
+
+    #[tokio::test]
+    async fn stderr_that_overtakes_the_pid_line_is_kept_in_order() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        for line in [
+            ExecLine::Stderr("Press Ctrl-C to quit".into()),
+            ExecLine::Stderr("err".into()),
+            ExecLine::Stdout("labsh-pid 4242".into()),
+            ExecLine::Stdout("out".into()),
+        ] {
+            tx.send(line).await.unwrap();
+        }
+        let mut early = VecDeque::new();
+        let first = first_stdout_line(&mut rx, &mut early).await;
+        assert_eq!(first.as_deref().and_then(pid_line), Some(4242));
+        assert_eq!(
+            Vec::from(early),
+            [
+                ExecLine::Stderr("Press Ctrl-C to quit".into()),
+                ExecLine::Stderr("err".into())
+            ]
+        );
+        assert_eq!(rx.recv().await, Some(ExecLine::Stdout("out".into())));
     }
 }
