@@ -8,22 +8,16 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, ImmutableString, Map, NativeCallContext, Variant};
 
 use crate::context::Ctx;
-use crate::docker::client;
 use crate::errors::{ScriptResult, error};
-use crate::kube::typed::Pod;
-use crate::node::ClusterNode;
-use crate::node::cluster::{AccessMode, AnyCluster};
-use crate::node::debug_pod::DebugPodConfig;
 use crate::options::Opts;
 use crate::primitives::{Family, Registry, follower};
-use crate::process::{ProcessError, Spec};
+use crate::process::Spec;
 use crate::records::{PACKET, Record};
 use crate::shown::shown_if;
 use crate::tcpdump::capture::{Capture, Launch};
-use crate::tcpdump::place::{Placement, Target, place};
-use crate::tcpdump::pod_source::PodSource;
+use crate::tcpdump::open::open;
+use crate::tcpdump::place::{Target, place};
 use crate::tcpdump::read::{SavedKind, kind_of, read_pcap, read_text};
-use crate::tcpdump::source::Source;
 use crate::tcpdump::{Decode, Packet};
 
 /// `tcpdump::…` and `Capture`.
@@ -436,135 +430,22 @@ fn start_with(ctx: &Ctx, target: Target, o: &Opts) -> ScriptResult<Capture> {
     };
     let placement =
         place(target, side.as_deref(), iface).map_err(|e| error(format!("tcpdump::start: {e}")))?;
-    let (source, command) = match placement {
-        Placement::HostVeth(node) => {
-            let iface = crate::primitives::cluster::nodes::host_veth(ctx, &node)?;
-            host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?
-        }
-        Placement::Host(iface) => host_source(ctx, crate::tcpdump::argv(&iface, &decode, snaplen))?,
-        Placement::KindNodeNetns { node, iface } => {
-            let netns = node_netns(ctx, &node.name, &node.container_id)?;
-            let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            netns_source(ctx, &node.name, &netns, argv)?
-        }
-        Placement::DebugPod { node, iface } => {
-            let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            pod_source(ctx, &node, argv)?
-        }
-        Placement::PodNode { pod, iface } if !is_local_container(ctx, &pod.node)? => {
-            // Not a kind node of this host: through the node's debug pod.
-            let node = node_of_pod(ctx, &pod)?;
-            let iface = match iface {
-                Some(i) => i,
-                None => crate::primitives::cluster::any::pod_veth(ctx, &node, &pod)?,
-            };
-            let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            pod_source(ctx, &node, argv)?
-        }
-        Placement::PodNode { pod, iface } => {
-            let netns = node_netns(ctx, &pod.node, &pod.node)?;
-            let iface = match iface {
-                Some(i) => i,
-                None => {
-                    let token = ctx.cancel_token();
-                    // Not `ctx.block_on`: on Ctrl-C the lookup stops its commands itself.
-                    ctx.runtime()
-                        .block_on(crate::node::veth::pod_host_veth_in_netns(
-                            ctx,
-                            &crate::primitives::cluster::any::pod_ref(&pod),
-                            &netns,
-                            &token,
-                        ))
-                        .script()?
-                }
-            };
-            let argv = crate::tcpdump::argv(&iface, &decode, snaplen);
-            netns_source(ctx, &pod.node, &netns, argv)?
-        }
-    };
+    let token = ctx.cancel_token();
+    // Not `ctx.block_on`: on Ctrl-C the placement's lookups stop their commands themselves.
+    let opened = ctx
+        .runtime()
+        .block_on(open(
+            ctx,
+            placement,
+            |iface| crate::tcpdump::argv(iface, &decode, snaplen),
+            &token,
+        ))
+        .script()?;
     let listening = ctx
-        .block_on(Capture::listen(source, command))
+        .block_on(Capture::listen(opened.source, opened.command))
         .script()?
         .map_err(error)?;
     Ok(Capture::spawn(ctx, listening, launch))
-}
-
-/// Whether this host's Docker engine runs a container named `name` (a kind node).
-fn is_local_container(ctx: &Ctx, name: &str) -> ScriptResult<bool> {
-    ctx.block_on(async {
-        match client::client(ctx).await {
-            Ok(docker) => docker.inspect_container(name, None).await.is_ok(),
-            Err(_) => false,
-        }
-    })
-    .script()
-}
-
-/// The node a pod runs on, in the context `kube::` uses (reached through a debug pod).
-fn node_of_pod(ctx: &Ctx, pod: &Pod) -> ScriptResult<ClusterNode> {
-    ctx.block_on(async {
-        AnyCluster::current(ctx, AccessMode::DebugPod, DebugPodConfig::default())
-            .await?
-            .node(ctx, &pod.node)
-            .await
-    })
-    .script()?
-    .script()
-}
-
-/// tcpdump in `node`'s debug pod (made on first use).
-fn pod_source(ctx: &Ctx, node: &ClusterNode, argv: Vec<String>) -> ScriptResult<(Source, String)> {
-    let explained = crate::node::exec::explain(node, &argv);
-    ctx.explain(&explained);
-    let source = ctx
-        .block_on(async {
-            let pod = crate::node::exec::debug_pod_of(ctx, node).await?;
-            PodSource::start(ctx, &pod, &argv).await
-        })
-        .script()?
-        .script()?;
-    Ok((Source::Pod(source), crate::shell::join(&explained)))
-}
-
-/// The network namespace of node container `container` (a name or an id).
-fn node_netns(ctx: &Ctx, node: &str, container: &str) -> ScriptResult<std::path::PathBuf> {
-    ctx.explain(&["docker", "inspect", "-f", "{{.State.Pid}}", node]);
-    ctx.block_on(async {
-        let docker = client::client(ctx).await?;
-        crate::docker::netns::container_netns(&docker, container).await
-    })
-    .script()?
-    .map_err(|e| error(format!("{node}: {e}")))
-}
-
-/// Runs `argv` in `netns` with this host's tcpdump; a missing tcpdump or nsenter is named.
-fn netns_source(
-    ctx: &Ctx,
-    node: &str,
-    netns: &std::path::Path,
-    argv: Vec<String>,
-) -> ScriptResult<(Source, String)> {
-    // nsenter would only say "failed to execute tcpdump": check the host's first.
-    if crate::process::which("tcpdump").is_none() {
-        return Err(ProcessError::NotFound {
-            program: "tcpdump".into(),
-            hint: crate::process::install_hint("tcpdump"),
-        }
-        .into_script());
-    }
-    let argv = crate::docker::netns::nsenter_argv(netns, &argv);
-    ctx.explain(&argv);
-    let spec = Spec::new(argv);
-    let source = Source::host(&spec)
-        .map_err(|e| error(format!("capturing in node {node}'s network namespace: {e}")))?;
-    Ok((source, spec.command_line()))
-}
-
-fn host_source(ctx: &Ctx, argv: Vec<String>) -> ScriptResult<(Source, String)> {
-    ctx.explain(&argv);
-    let spec = Spec::new(argv);
-    let source = Source::host(&spec).map_err(|e| e.into_script())?;
-    Ok((source, spec.command_line()))
 }
 
 fn read(ctx: &Ctx, path: &str, opts: Map) -> ScriptResult<Array> {

@@ -313,18 +313,8 @@ fn register_node_type(reg: &mut Registry, ctx: &Ctx) {
     );
 }
 
-/// The pod as the core's veth lookup needs it.
-pub fn pod_ref(pod: &Pod) -> PodRef {
-    PodRef {
-        namespace: pod.namespace.clone(),
-        name: pod.name.clone(),
-        ip: pod.ip.clone(),
-        node: pod.node.clone(),
-    }
-}
-
 /// `node.host_veth(pod)`.
-pub(crate) fn pod_veth(ctx: &Ctx, node: &ClusterNode, pod: &Pod) -> ScriptResult<String> {
+fn pod_veth(ctx: &Ctx, node: &ClusterNode, pod: &Pod) -> ScriptResult<String> {
     // The lookup explains each of its commands (`kubectl debug node/…`, `kubectl exec`).
     let token = ctx.cancel_token();
     // Not `ctx.block_on`: on Ctrl-C the lookup stops its commands itself before returning.
@@ -332,7 +322,7 @@ pub(crate) fn pod_veth(ctx: &Ctx, node: &ClusterNode, pod: &Pod) -> ScriptResult
         .block_on(crate::node::veth::pod_host_veth(
             ctx,
             node,
-            &pod_ref(pod),
+            &PodRef::of(pod),
             &token,
         ))
         .script()

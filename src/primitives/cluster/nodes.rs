@@ -7,9 +7,8 @@ use crate::errors::Script;
 use rhai::{Array, Dynamic};
 
 use crate::context::Ctx;
-use crate::docker::exec::ExecError;
-use crate::docker::{Node, client};
-use crate::errors::{ScriptResult, error, interrupted};
+use crate::docker::Node;
+use crate::errors::{ScriptResult, error};
 use crate::primitives::{Family, Registry};
 use crate::records::{NODE, NODE_FIELDS};
 
@@ -152,9 +151,7 @@ pub fn register(reg: &mut Registry, ctx: &Ctx) {
         "host_veth",
         &["node: Node", "String"],
         HOST_VETH_DOC,
-        move |node: &mut Node| -> ScriptResult<String> {
-            read_host_veth(&c, node)?.map_err(exec_error)
-        },
+        move |node: &mut Node| -> ScriptResult<String> { host_veth(&c, node) },
     );
 }
 
@@ -162,39 +159,11 @@ fn describe(n: &Node) -> String {
     format!("Node({} {} {})", n.name, n.role, n.ip)
 }
 
-fn exec_error(e: ExecError) -> Box<rhai::EvalAltResult> {
-    match e {
-        ExecError::Interrupted => interrupted(),
-        other => error(other.to_string()),
-    }
-}
-
-/// The host-side veth of kind node `node`, read through Docker (the `docker exec` line is
-/// explained); the outer error is the script's (Ctrl-C), the inner one Docker's.
-fn read_host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<Result<String, ExecError>> {
-    ctx.explain(&[
-        "docker",
-        "exec",
-        &node.name,
-        "cat",
-        "/sys/class/net/eth0/iflink",
-    ]);
-    let token = ctx.cancel_token();
-    ctx.block_on(async {
-        let docker = client::client(ctx).await.map_err(ExecError::from)?;
-        crate::docker::veth::host_veth(&docker, &node.container_id, &token).await
-    })
-    .script()
-}
-
 /// The host-side veth of kind node `node`, for captures and `Node.host_veth(pod)`: an error
 /// names the node.
 pub(crate) fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
-    read_host_veth(ctx, node)?.map_err(|e| match e {
-        ExecError::Interrupted => interrupted(),
-        other => error(format!(
-            "{}: finding its host-side veth: {other}",
-            node.name
-        )),
-    })
+    let token = ctx.cancel_token();
+    ctx.block_on(crate::node::veth::kind_node_host_veth(ctx, node, &token))
+        .script()?
+        .script()
 }

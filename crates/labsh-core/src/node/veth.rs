@@ -28,6 +28,46 @@ pub struct PodRef {
     pub node: String,
 }
 
+impl PodRef {
+    /// What labsh needs of `pod`.
+    pub fn of(pod: &crate::kube::typed::Pod) -> PodRef {
+        PodRef {
+            namespace: pod.namespace.clone(),
+            name: pod.name.clone(),
+            ip: pod.ip.clone(),
+            node: pod.node.clone(),
+        }
+    }
+}
+
+/// The host-side veth of kind node `node`, read through Docker (the `docker exec` line is
+/// explained first); an error names the node.
+pub async fn kind_node_host_veth(
+    ctx: &Ctx,
+    node: &crate::docker::Node,
+    cancel: &CancellationToken,
+) -> Result<String, NodeError> {
+    use crate::docker::exec::ExecError;
+    ctx.explain(&[
+        "docker",
+        "exec",
+        &node.name,
+        "cat",
+        "/sys/class/net/eth0/iflink",
+    ]);
+    let read = async {
+        let docker = crate::docker::client::client(ctx).await?;
+        crate::docker::veth::host_veth(&docker, &node.container_id, cancel).await
+    };
+    read.await.map_err(|e| match e {
+        ExecError::Interrupted => NodeError::Interrupted,
+        other => NodeError::Veth(format!(
+            "{}: finding its host-side veth: {other}",
+            node.name
+        )),
+    })
+}
+
 /// How long each step (an exec) gets.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(20);
 

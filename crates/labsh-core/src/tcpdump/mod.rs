@@ -1,10 +1,11 @@
 //! tcpdump driven from scripts: [`parse`] turns tcpdump's packet records into packets,
 //! [`record`] joins multi-line records, [`capture`] runs tcpdump in the background (on this
 //! host, or in a node's network namespace through [`netns`], or in a node's debug pod through
-//! [`pod_source`]; [`place`] decides which), [`source`] abstracts its output, [`read`] reads
+//! [`pod_source`]; [`place`] decides which, [`open`] carries it out), [`source`] abstracts its output, [`read`] reads
 //! saved captures (pcap files and text).
 
 pub mod capture;
+pub mod open;
 pub mod parse;
 pub mod place;
 pub mod pod_source;
