@@ -16,7 +16,7 @@ pub const FAMILY: Family = Family {
 
 /// Parses YAML text: one document gives its value, several give an array of values.
 pub fn parse_yaml(text: &str) -> Result<Dynamic, String> {
-    let docs: Vec<Dynamic> = labsh_core::yaml::documents(text).map_err(|e| e.0)?;
+    let docs: Vec<Dynamic> = labsh_core::yaml::documents(text).map_err(|e| e.to_string())?;
     Ok(match docs.len() {
         0 => Dynamic::UNIT,
         1 => docs.into_iter().next().unwrap_or(Dynamic::UNIT),
@@ -26,7 +26,7 @@ pub fn parse_yaml(text: &str) -> Result<Dynamic, String> {
 
 /// Writes a value as YAML.
 pub fn to_yaml(value: &Dynamic) -> Result<String, String> {
-    labsh_core::yaml::write(&crate::records::plain(value)).map_err(|e| e.0)
+    labsh_core::yaml::write(&crate::records::plain(value)).map_err(|e| e.to_string())
 }
 
 /// Registers `yaml::parse`, `yaml::parse_all`, `yaml::to_string`.

@@ -6,11 +6,18 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// A YAML text that does not parse, or a value that cannot be written: one line saying why
-/// and where.
+/// A YAML text that does not parse, or a value that cannot be written: why, and where when
+/// the parser knows. Shown on one line: `illegal placement of ':' indicator at line 2,
+/// column 2`; `kube::apply` puts the place in front instead (`file.yaml:2:2: invalid YAML: …`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct YamlError(pub String);
+#[error("{message}{}", match location { Some((line, column)) => format!(" at line {line}, column {column}"), None => String::new() })]
+pub struct YamlError {
+    /// Why, without the place (the parser's safety budget in words, see
+    /// [`crate::yaml_budget`]).
+    pub message: String,
+    /// 1-based line and column of the error, when it has one.
+    pub location: Option<(u64, u64)>,
+}
 
 /// Every document of a YAML stream (`---` separates them), in order.
 ///
@@ -24,18 +31,38 @@ pub fn documents<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, YamlError> {
 
 /// A value as YAML text.
 pub fn write<T: Serialize>(value: &T) -> Result<String, YamlError> {
-    serde_saphyr::to_string(value).map_err(|e| YamlError(e.to_string()))
+    serde_saphyr::to_string(value).map_err(|e| YamlError {
+        message: e.to_string(),
+        location: None,
+    })
 }
 
-/// A parse error on one line (`… at line 2, column 2`): the caller's diagnostic already shows
-/// where the text came from, so serde-saphyr's own snippet is left out.
+/// A parse error: the parser's first line, without its own `error: line N column M:` prefix
+/// nor the snippet it may append (the caller's diagnostic already shows where the text came
+/// from); a breach of the parser's budget in words, without a place.
 fn read_error(e: serde_saphyr::Error) -> YamlError {
     if let Some(budget) = crate::yaml_budget::message(&e) {
-        return YamlError(budget);
+        return YamlError {
+            message: budget,
+            location: None,
+        };
     }
-    let text = e.without_snippet().to_string();
-    let text = text.strip_prefix("error: ").unwrap_or(&text);
-    YamlError(text.lines().next().unwrap_or("").to_string())
+    YamlError {
+        message: first_line(&e.to_string()),
+        location: e.location().map(|l| (l.line(), l.column())),
+    }
+}
+
+fn first_line(msg: &str) -> String {
+    let line = msg.lines().next().unwrap_or(msg).trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((pos, rest)) if pos.contains(" column ") => rest.to_string(),
+        _ => line.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -47,9 +47,10 @@ fn kube_apply(ctx: &Ctx, x: Dynamic, opts: Map) -> ScriptResult<Dynamic> {
                 let parsed = apply::parse_documents(text, "<yaml string>").map_err(|e| {
                     // The string's bad line, quoted: the diagnostic finds it in the script.
                     let quoted = match &e {
-                        crate::kube::KubeError::Yaml { line, .. } => {
-                            crate::yaml_quote::quote_yaml_line(text, *line)
-                        }
+                        crate::kube::KubeError::Yaml { error, .. } => error
+                            .location
+                            .map(|(line, _)| crate::yaml_quote::quote_yaml_line(text, line))
+                            .unwrap_or_default(),
                         _ => String::new(),
                     };
                     error(format!("{e}{quoted}"))

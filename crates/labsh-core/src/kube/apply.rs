@@ -42,17 +42,9 @@ pub struct Applied {
 /// Parses a YAML stream into documents; empty documents are skipped and `kind: List`
 /// documents contribute their items. Errors carry `source_desc`, line and column.
 pub fn parse_documents(text: &str, source_desc: &str) -> Result<Vec<Document>, KubeError> {
-    let values: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        KubeError::Yaml {
-            source_desc: source_desc.to_string(),
-            line,
-            column,
-            message: crate::yaml_budget::message(&e).unwrap_or_else(|| first_line(&e.to_string())),
-        }
+    let values: Vec<Value> = crate::yaml::documents(text).map_err(|error| KubeError::Yaml {
+        source_desc: source_desc.to_string(),
+        error,
     })?;
     let mut docs = Vec::new();
     for v in values {
@@ -87,20 +79,6 @@ fn push_document(docs: &mut Vec<Document>, v: Value, source_desc: &str) {
             source_desc: source_desc.to_string(),
             value: other,
         }),
-    }
-}
-
-/// The parser's message without the snippet it may append nor its own `error: line N
-/// column M:` prefix (the error already says where).
-fn first_line(msg: &str) -> String {
-    let line = msg.lines().next().unwrap_or(msg).trim();
-    let line = line.strip_prefix("error: ").unwrap_or(line);
-    match line
-        .strip_prefix("line ")
-        .and_then(|rest| rest.split_once(": "))
-    {
-        Some((pos, rest)) if pos.contains(" column ") => rest.to_string(),
-        _ => line.to_string(),
     }
 }
 
@@ -254,14 +232,12 @@ spec:
     fn bad_yaml_names_file_line_and_column() {
         let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: [frontend\n  labels: {}\n";
         let err = parse_documents(text, "frontend-svc.yaml").unwrap_err();
-        let KubeError::Yaml {
-            source_desc, line, ..
-        } = &err
-        else {
+        let KubeError::Yaml { source_desc, error } = &err else {
             panic!("expected a YAML error, got {err:?}");
         };
+        let (line, _) = error.location.expect("a place");
         assert_eq!(source_desc, "frontend-svc.yaml");
-        assert!(*line >= 4, "line {line}: {err}");
+        assert!(line >= 4, "line {line}: {err}");
         assert!(
             err.to_string()
                 .starts_with(&format!("frontend-svc.yaml:{line}:")),
@@ -275,7 +251,8 @@ spec:
         let text = "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: x\n";
         let err = parse_documents(text, "pod.yaml").unwrap_err();
         match err {
-            KubeError::Yaml { line, column, .. } => {
+            KubeError::Yaml { error, .. } => {
+                let (line, column) = error.location.expect("a place");
                 assert_eq!(line, 4);
                 assert!(column >= 1);
             }

@@ -78,16 +78,12 @@ pub enum KubeError {
         kind: String,
     },
     /// YAML that does not parse.
-    #[error("{source_desc}:{line}:{column}: invalid YAML: {message}")]
+    #[error("{source_desc}{}: invalid YAML: {}", match error.location { Some((line, column)) => format!(":{line}:{column}"), None => String::new() }, error.message)]
     Yaml {
         /// The file or `<yaml string>`.
         source_desc: String,
-        /// 1-based line.
-        line: u64,
-        /// 1-based column.
-        column: u64,
-        /// The parser's message.
-        message: String,
+        /// Why and where.
+        error: crate::yaml::YamlError,
     },
     /// A manifest that parses but is not a Kubernetes object.
     #[error("{source_desc}: {message}")]
