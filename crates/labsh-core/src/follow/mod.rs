@@ -16,7 +16,7 @@ pub mod wait;
 
 pub use close::CloseHook;
 pub use follower::{EndReason, Follower, Options};
-pub use lines::{LineDecoder, LineSplitter, lines};
+pub use lines::{LineDecoder, LineSplitter, WholeLines, lines, read_sync};
 pub use parse::Parse;
 pub use source::{Source, StreamSource};
 pub use store::{Keep, Store};

@@ -5,8 +5,12 @@
 
 use std::time::Duration;
 
+use futures::StreamExt;
+use tokio_util::codec::FramedRead;
+
 use super::parse::{Packet, parse};
 use super::record::Records;
+use crate::follow::{WholeLines, read_sync};
 use crate::process::{ProcessError, Spec};
 
 /// What a saved capture file holds.
@@ -112,98 +116,16 @@ impl<F: FnMut(Packet) -> bool> Feeder<F> {
     }
 }
 
-/// The next line of `reader` into `buf` (without its newline): `Ok(None)` at the end,
-/// `Ok(Some(false))` for a line longer than [`MAX_LINE`] (skipped to its end, `buf` empty).
-pub fn next_line(
-    reader: &mut impl std::io::BufRead,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<Option<bool>> {
-    use std::io::{BufRead, Read};
-    buf.clear();
-    let n = reader
-        .by_ref()
-        .take(MAX_LINE as u64)
-        .read_until(b'\n', buf)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        return Ok(Some(true));
-    }
-    if n < MAX_LINE {
-        // The last line, without a newline.
-        return Ok(Some(true));
-    }
-    buf.clear();
-    loop {
-        let (done, used) = {
-            let avail = reader.fill_buf()?;
-            match memchr::memchr(b'\n', avail) {
-                _ if avail.is_empty() => (true, 0),
-                Some(i) => (true, i + 1),
-                None => (false, avail.len()),
-            }
-        };
-        reader.consume(used);
-        if done {
-            return Ok(Some(false));
-        }
-    }
-}
-
-/// The async twin of [`next_line`], for tcpdump's output read as it comes.
-async fn next_line_async<R: tokio::io::AsyncBufRead + Unpin>(
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<Option<bool>> {
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
-    buf.clear();
-    let n = (&mut *reader)
-        .take(MAX_LINE as u64)
-        .read_until(b'\n', buf)
-        .await?;
-    if n == 0 {
-        return Ok(None);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        return Ok(Some(true));
-    }
-    if n < MAX_LINE {
-        return Ok(Some(true));
-    }
-    buf.clear();
-    loop {
-        let (done, used) = {
-            let avail = reader.fill_buf().await?;
-            match memchr::memchr(b'\n', avail) {
-                _ if avail.is_empty() => (true, 0),
-                Some(i) => (true, i + 1),
-                None => (false, avail.len()),
-            }
-        };
-        reader.consume(used);
-        if done {
-            return Ok(Some(false));
-        }
-    }
-}
-
 /// Reads tcpdump text from `reader` line by line into `keep` (see [`Feeder`]); returns
 /// (records that were not packets, whether `keep` stopped the reading).
-pub fn read_text<R: std::io::BufRead>(
-    mut reader: R,
+pub fn read_text<R: std::io::Read>(
+    reader: R,
     keep: impl FnMut(Packet) -> bool,
 ) -> std::io::Result<(usize, bool)> {
     let mut feeder = Feeder::new(keep);
-    let mut buf = Vec::new();
-    while let Some(whole) = next_line(&mut reader, &mut buf)? {
-        let line = whole.then(|| String::from_utf8_lossy(&buf));
-        if !feeder.line(line.as_deref()) {
-            break;
-        }
-    }
+    read_sync(reader, WholeLines::new(MAX_LINE), |line| {
+        feeder.line(line.as_deref())
+    })?;
     Ok(feeder.finish())
 }
 
@@ -232,10 +154,8 @@ pub async fn read_pcap(
     };
     let mut feeder = Feeder::new(keep);
     if let Some(out) = stdout {
-        let mut out = tokio::io::BufReader::with_capacity(64 << 10, out);
-        let mut buf = Vec::new();
-        while let Some(whole) = next_line_async(&mut out, &mut buf).await.map_err(io)? {
-            let line = whole.then(|| String::from_utf8_lossy(&buf));
+        let mut lines = FramedRead::new(out, WholeLines::new(MAX_LINE));
+        while let Some(line) = lines.next().await.transpose().map_err(io)? {
             if !feeder.line(line.as_deref()) {
                 break;
             }
@@ -345,10 +265,6 @@ mod tests {
         })
         .unwrap();
         assert_eq!((n, skipped), (1, 1));
-        let mut buf = Vec::new();
-        let mut r = std::io::BufReader::new(&junk[..]);
-        assert_eq!(next_line(&mut r, &mut buf).unwrap(), Some(false));
-        assert!(buf.is_empty());
     }
 
     #[test]
