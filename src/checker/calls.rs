@@ -53,7 +53,7 @@ struct Call {
     method: bool,
     /// The literal maps among the arguments: their index and keys (see
     /// [`super::options::literal_keys`]).
-    maps: Vec<(usize, Vec<(String, Position)>)>,
+    maps: Vec<(usize, Vec<super::options::Key>)>,
     /// The first argument, when it is a string literal.
     first_string: Option<String>,
 }
@@ -329,25 +329,36 @@ fn check_global_options(c: &Call, names: &Names) -> Vec<Diagnostic> {
 }
 
 /// One finding per key of `keys` that `spec` does not accept, at the key, with the closest
-/// key or the whole list.
+/// key or the whole list; and one per string literal the option cannot take (a timeout of
+/// `"5 mins"`, a capture's `side: "hots"`), with the function's own words.
 fn unknown_keys(
-    keys: &[(String, Position)],
+    keys: &[super::options::Key],
     spec: &super::options::OptionSpec,
     what: &str,
     names: &Names,
 ) -> Vec<Diagnostic> {
     keys.iter()
-        .filter(|(key, _)| !spec.keys.contains(&key.as_str()))
-        .map(|(key, pos)| {
-            let help = suggest::did_you_mean(key, spec.keys.iter().copied())
-                .unwrap_or_else(|| format!("its options: {}", spec.keys.join(", ")));
-            Diagnostic::at(
-                format!("unknown option `{key}` of {what}"),
+        .filter_map(|key| {
+            if !spec.keys.contains(&key.name.as_str()) {
+                let help = suggest::did_you_mean(&key.name, spec.keys.iter().copied())
+                    .unwrap_or_else(|| format!("its options: {}", spec.keys.join(", ")));
+                return Some(
+                    Diagnostic::at(
+                        format!("unknown option `{}` of {what}", key.name),
+                        names.source_name,
+                        names.text,
+                        key.pos,
+                    )
+                    .with_help(Some(help)),
+                );
+            }
+            let why = super::options::wrong_value(spec.func, &key.name, key.text.as_deref()?)?;
+            Some(Diagnostic::at(
+                format!("option `{}` of {what}: {why}", key.name),
                 names.source_name,
                 names.text,
-                *pos,
-            )
-            .with_help(Some(help))
+                key.pos,
+            ))
         })
         .collect()
 }

@@ -7,7 +7,8 @@
 //! resolve, calls of functions that do not exist and calls with an argument count no
 //! overload takes. Each is a [`Diagnostic`] at file:line:col with a "did you mean" when a
 //! name in scope is close. The keys of literal option maps passed to labsh's functions are
-//! checked too (`kube::apply(m, #{namspace: "x"})`, see [`options`]).
+//! checked too (`kube::apply(m, #{namspace: "x"})`, see [`options`]), and their string
+//! literals where the option's parser is known (`#{timeout: "2 minutes"}`).
 
 pub mod callables;
 mod calls;

@@ -237,33 +237,89 @@ pub fn spec_of(func: &str, arity: usize) -> Option<&'static OptionSpec> {
     SPECS.iter().find(|s| s.func == func && s.arity == arity)
 }
 
+/// A key written in a literal option map, where it is written, and its value when that is
+/// a string literal (what [`wrong_value`] can judge before the run).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    /// The key.
+    pub name: String,
+    /// Where it is written.
+    pub pos: Position,
+    /// Its value, when a string literal.
+    pub text: Option<String>,
+}
+
 /// The keys written in a literal map argument, each where it is written; `None` when the
 /// argument is not a literal map. A map of constants is folded by the optimizer into one
 /// value that keeps only the map's position: its keys are then found in `text` from there.
-pub fn literal_keys(arg: &Expr, text: &str) -> Option<Vec<(String, Position)>> {
+pub fn literal_keys(arg: &Expr, text: &str) -> Option<Vec<Key>> {
     match arg {
         Expr::Map(m, _) => Some(
             m.0.iter()
-                .map(|(key, _)| (key.name.to_string(), key.pos))
+                .map(|(key, value)| Key {
+                    name: key.name.to_string(),
+                    pos: key.pos,
+                    text: match value {
+                        Expr::StringConstant(s, _) => Some(s.to_string()),
+                        Expr::DynamicConstant(v, _) => v
+                            .clone()
+                            .into_immutable_string()
+                            .ok()
+                            .map(|s| s.to_string()),
+                        _ => None,
+                    },
+                })
                 .collect(),
         ),
         Expr::DynamicConstant(value, pos) => {
             let map = value.read_lock::<rhai::Map>()?;
             let written = keys_in_text(text, *pos);
             Some(
-                map.keys()
-                    .map(|k| {
+                map.iter()
+                    .map(|(k, v)| {
                         let at = written
                             .iter()
                             .find(|(w, _)| w == k.as_str())
                             .map_or(*pos, |(_, p)| *p);
-                        (k.to_string(), at)
+                        Key {
+                            name: k.to_string(),
+                            pos: at,
+                            text: v
+                                .clone()
+                                .into_immutable_string()
+                                .ok()
+                                .map(|s| s.to_string()),
+                        }
                     })
                     .collect(),
             )
         }
         _ => None,
     }
+}
+
+/// The options whose value is a duration (`"90s"`, `"2m"`), read by `Opts::duration`.
+pub const DURATION_KEYS: &[&str] = &["timeout", "since", "every"];
+/// The functions whose `wait` is a duration (or `true`/`false`); elsewhere it is a flag.
+pub const WAIT_DURATION: &[&str] = &["kube::delete", "cluster::create"];
+
+fn is_duration(func: &str, key: &str) -> bool {
+    DURATION_KEYS.contains(&key) || (key == "wait" && WAIT_DURATION.contains(&func))
+}
+
+/// What is wrong with the string `value` of option `key` of `func`, judged as the function
+/// judges it when called (the same parser, the same words); `None` when it is fine or not
+/// known before the run.
+pub fn wrong_value(func: &str, key: &str, value: &str) -> Option<String> {
+    if is_duration(func, key) {
+        return labsh_core::duration::parse(value).err();
+    }
+    if key == "side" && func.starts_with("tcpdump::") {
+        return labsh_core::tcpdump::place::side(value)
+            .err()
+            .map(|e| e.to_string());
+    }
+    None
 }
 
 /// The keys of the map literal starting at `pos` (`#{`) in `text`, with their positions:
@@ -446,6 +502,9 @@ mod tests {
         if param == "target: String" {
             return "\"pod/labsh-option-probe\"";
         }
+        if param == "url: String" {
+            return "\"http://127.0.0.1:9/\"";
+        }
         match param.rsplit(':').next().unwrap_or(param).trim() {
             "i64" | "INT" => "1",
             "Array" => "[\"true\"]",
@@ -501,5 +560,64 @@ mod tests {
             spec.sort_unstable();
             assert_eq!(accepted, spec, "the options of `{}`", s.func);
         }
+    }
+
+    /// Each value the checker refuses before the run, the function refuses when called, in
+    /// the same words: every duration option of every spec, and a capture's `side`.
+    #[test]
+    fn every_value_the_checker_refuses_the_function_refuses_too() {
+        let mut session = crate::Workbench::new()
+            .with_primitives(crate::primitives::all())
+            .build()
+            .expect("a session");
+        let catalog = crate::signatures::catalog();
+        let mut probed = 0;
+        for s in SPECS {
+            for key in s.keys {
+                let bad = if is_duration(s.func, key) {
+                    "5 parsecs"
+                } else if *key == "side" {
+                    "hots"
+                } else {
+                    continue;
+                };
+                let why = wrong_value(s.func, key, bad)
+                    .unwrap_or_else(|| panic!("`{}`: {key}: {bad:?} passes the check", s.func));
+                let f = catalog
+                    .lookup(s.func)
+                    .into_iter()
+                    .find(|f| {
+                        f.params.len() == s.arity
+                            && f.params.get(s.index).is_some_and(|p| p.ends_with(": Map"))
+                    })
+                    .unwrap_or_else(|| panic!("`{}` is not in the catalog", s.func));
+                let args: Vec<String> = f
+                    .params
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        if i == s.index && s.keys.contains(&"count") && *key != "timeout" {
+                            // `tcpdump::capture` wants a count or a timeout first.
+                            format!("#{{{key}: {bad:?}, count: 1}}")
+                        } else if i == s.index {
+                            format!("#{{{key}: {bad:?}}}")
+                        } else {
+                            dummy(p).to_string()
+                        }
+                    })
+                    .collect();
+                let call = format!("{}({})", s.func, args.join(", "));
+                let err = match session.eval("probe", &call) {
+                    Ok(v) => panic!("`{call}` accepted {key}: {bad:?} and returned {v:?}"),
+                    Err(e) => e.to_string(),
+                };
+                assert!(
+                    err.contains(&format!("`{key}`")) && err.contains(&why),
+                    "`{call}` failed otherwise: {err}\n(the checker says: {why})"
+                );
+                probed += 1;
+            }
+        }
+        assert!(probed >= 10, "only {probed} values probed");
     }
 }

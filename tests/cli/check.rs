@@ -195,6 +195,23 @@ fn a_misspelled_option_key_is_found_at_the_key_with_the_known_one() {
         .run();
 }
 
+/// A literal value the option cannot take is found before the run, in the function's own
+/// words: a timeout that is not a duration, a capture's `side` that is neither side; in a
+/// map of constants and in a map of expressions alike. A value computed at run time is left
+/// to the call.
+#[test]
+fn a_literal_option_value_the_function_refuses_is_found_at_its_key() {
+    Test::new()
+        .write(
+            "t.rhai",
+            "let n = cluster::current().nodes()[0];\nlet cap = tcpdump::start(n, #{side: \"hots\", filter: \"tcp\"});\nlet ns = \"lab\";\nkube::wait_ready(\"deployment/web\", #{namespace: ns, timeout: \"2 minutes\"});\nlet t = \"later\";\nkube::wait_ready(\"deployment/web\", #{timeout: t});\n",
+        )
+        .args(&["check", "t.rhai"])
+        .stderr("error: option `side` of `tcpdump::start`: option `side` must be \"host\" or \"node\", got \"hots\"\n  --> t.rhai:2:31\n  |\n2 | let cap = tcpdump::start(n, #{side: \"hots\", filter: \"tcp\"});\n  |                               ^\n\nerror: option `timeout` of `kube::wait_ready`: invalid duration `2 minutes`: expected a number with a unit, like \"500ms\", \"5s\", \"2m\", \"1h\" or \"1m30s\"\n  --> t.rhai:4:53\n  |\n4 | kube::wait_ready(\"deployment/web\", #{namespace: ns, timeout: \"2 minutes\"});\n  |                                                     ^\n2 problems found\n")
+        .status(1)
+        .run();
+}
+
 /// Every unknown key in one run, in maps of constants (folded by the optimizer) and of
 /// expressions alike; a key far from any option lists the options.
 #[test]

@@ -252,6 +252,8 @@ fn follow(ctx: &Ctx, ncc: &NativeCallContext, t: Dynamic, opts: Map) -> ScriptRe
     let mut known = start::START_OPTS.to_vec();
     known.extend(["timeout", "until"]);
     let o = Opts::new(FUNC, opts, &known)?;
+    // A bad timeout fails before the follow starts (the wait reads it again).
+    o.duration("timeout")?;
     let f = start::launch(ctx, FUNC, &t, &o)?;
     let waited = start::wait(ctx, ncc, &f, &o, FUNC);
     // Stop whatever happened (Ctrl-C, an `until` error): nothing is left following.

@@ -74,6 +74,24 @@ pub enum PlaceError {
     IfaceNodeSide(String),
 }
 
+/// The `side` option: this host's end of a node's veth, or the node's own namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `"host"`.
+    Host,
+    /// `"node"`.
+    Node,
+}
+
+/// The `side` option's value read (also what `labsh check` judges a literal with).
+pub fn side(text: &str) -> Result<Side, PlaceError> {
+    match text {
+        "host" => Ok(Side::Host),
+        "node" => Ok(Side::Node),
+        other => Err(PlaceError::BadSide(other.to_string())),
+    }
+}
+
 /// Decides where a capture of `target` runs. A node's own interfaces (`eth0`, `any`, `lxc…`)
 /// are in its namespace: `iface` alone on a kind node means the node side, and a node reached
 /// through a debug pod or a pod has no other side.
@@ -82,10 +100,8 @@ pub fn place(
     side: Option<&str>,
     iface: Option<String>,
 ) -> Result<Placement, PlaceError> {
-    let node_side = match (&target, side, &iface) {
-        (_, Some("host"), _) => false,
-        (_, Some("node"), _) => true,
-        (_, Some(other), _) => return Err(PlaceError::BadSide(other.to_string())),
+    let node_side = match (&target, side.map(self::side).transpose()?, &iface) {
+        (_, Some(side), _) => side == Side::Node,
         (Target::KindNode(_), None, Some(_)) | (Target::Pod(_) | Target::Node(_), None, _) => true,
         _ => false,
     };
