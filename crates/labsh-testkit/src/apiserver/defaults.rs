@@ -1,82 +1,48 @@
-//! Values a real API server fills in on write (defaulting and allocation, not controllers):
-//! a Service gets a `type`, a cluster IP, port protocols and target ports, and node ports when it
-//! is a NodePort or LoadBalancer; a Deployment gets `replicas: 1`. Allocated values survive later
-//! writes that leave them out (a re-apply of the same manifest stays a no-op).
+//! Values a real API server fills in on write (allocation, not controllers): a Service gets a
+//! cluster IP and port target ports, and node ports when it is a NodePort or LoadBalancer. Only
+//! what the double's users apply needs: no `type`, `protocol` or `replicas` defaulting, and a
+//! re-apply allocates again what it leaves out (no re-apply keeps the old allocations).
 
 use serde_json::{Value, json};
 
 use super::resources::ResourceType;
 use super::store::Store;
 
-/// Fills in `new` (about to be stored) from `current` (the stored version, if any) and, for
-/// fresh allocations, from what other objects in the store already use.
-pub fn apply(rt: &ResourceType, store: &Store, current: Option<&Value>, new: &mut Value) {
-    match (rt.group.as_str(), rt.kind.as_str()) {
-        ("", "Service") => service(rt, store, current, new),
-        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet")
-            if new["spec"].is_object() && new["spec"].get("replicas").is_none() =>
-        {
-            new["spec"]["replicas"] = json!(1);
-        }
-        _ => {}
+/// Fills in `new` (about to be stored) from what other objects in the store already use.
+pub fn apply(rt: &ResourceType, store: &Store, new: &mut Value) {
+    if rt.group.is_empty() && rt.kind == "Service" {
+        service(rt, store, new);
     }
 }
 
-fn service(rt: &ResourceType, store: &Store, current: Option<&Value>, new: &mut Value) {
+fn service(rt: &ResourceType, store: &Store, new: &mut Value) {
     if !new["spec"].is_object() {
         new["spec"] = json!({});
     }
     let spec = &mut new["spec"];
-    if spec.get("type").is_none() {
-        spec["type"] = json!("ClusterIP");
-    }
-    let kind = spec["type"].as_str().unwrap_or_default().to_string();
-    if kind == "ExternalName" {
-        return;
-    }
-    let current_spec = current.map(|c| &c["spec"]);
     if spec.get("clusterIP").is_none() {
-        let ip = current_spec
-            .and_then(|c| c["clusterIP"].as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| free_cluster_ip(rt, store));
-        spec["clusterIP"] = json!(ip);
+        spec["clusterIP"] = json!(free_cluster_ip(rt, store));
     }
     if spec.get("clusterIPs").is_none() {
         spec["clusterIPs"] = json!([spec["clusterIP"].clone()]);
     }
-    let wants_node_ports = matches!(kind.as_str(), "NodePort" | "LoadBalancer");
+    let wants_node_ports = matches!(spec["type"].as_str(), Some("NodePort" | "LoadBalancer"));
     let mut taken = used_node_ports(rt, store);
     let Some(ports) = spec["ports"].as_array_mut() else {
         return;
     };
     for port in ports.iter_mut().filter(|p| p.is_object()) {
-        if port.get("protocol").is_none() {
-            port["protocol"] = json!("TCP");
-        }
         if port.get("targetPort").is_none() {
             port["targetPort"] = port["port"].clone();
         }
         if !wants_node_ports || port.get("nodePort").is_some() {
             continue;
         }
-        let kept = current_spec
-            .and_then(|c| c["ports"].as_array())
-            .and_then(|old| {
-                old.iter().find(|o| {
-                    o["port"] == port["port"]
-                        && o["protocol"].as_str().unwrap_or("TCP") == port["protocol"]
-                })
-            })
-            .and_then(|o| o["nodePort"].as_u64());
-        let node_port = kept.unwrap_or_else(|| {
-            let free = (30000..=32767)
-                .find(|p| !taken.contains(p))
-                .unwrap_or(32767);
-            taken.push(free);
-            free
-        });
-        port["nodePort"] = json!(node_port);
+        let free = (30000..=32767)
+            .find(|p| !taken.contains(p))
+            .unwrap_or(32767);
+        taken.push(free);
+        port["nodePort"] = json!(free);
     }
 }
 

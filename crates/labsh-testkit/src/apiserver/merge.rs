@@ -1,10 +1,10 @@
 //! How the test API server combines a write with the stored object.
 //!
-//! This is a double, not the real field-ownership machinery: server-side apply and merge patches
-//! both use RFC 7386 JSON merge semantics (maps merge recursively, `null` removes a key, arrays
-//! and scalars replace). Apply also records its field manager in `metadata.managedFields`.
-//! Fields a previous apply set but the new one omits are kept (no ownership tracking), and
-//! `force` never matters (there are no conflicts).
+//! This is a double, not the real field-ownership machinery: server-side apply uses RFC 7386 JSON
+//! merge semantics (maps merge recursively, `null` removes a key, arrays and scalars replace) and
+//! records its field manager in `metadata.managedFields`. Fields a previous apply set but the new
+//! one omits are kept (no ownership tracking), and `force` never matters (there are no
+//! conflicts).
 
 use serde_json::{Value, json};
 
@@ -29,37 +29,21 @@ pub fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
-/// Records that `manager` applied (`operation` `Apply`) or updated (`Update`) the object.
-pub fn record_manager(obj: &mut Value, manager: &str, operation: &str, api_version: &str) {
+/// Records that `manager` applied the object.
+pub fn record_manager(obj: &mut Value, manager: &str, api_version: &str) {
     let meta = metadata_mut(obj);
     let entries = meta.entry("managedFields").or_insert_with(|| json!([]));
     if !entries.is_array() {
         *entries = json!([]);
     }
     let list = entries.as_array_mut().expect("made an array above");
-    list.retain(|e| !(e["manager"] == manager && e["operation"] == operation));
+    list.retain(|e| !(e["manager"] == manager && e["operation"] == "Apply"));
     list.push(json!({
         "manager": manager,
-        "operation": operation,
+        "operation": "Apply",
         "apiVersion": api_version,
         "time": now_rfc3339(),
         "fieldsType": "FieldsV1",
         "fieldsV1": {},
     }));
-}
-
-/// Whether two versions of an object differ in anything but bookkeeping (resourceVersion,
-/// generation, managedFields): an apply that changes nothing keeps the stored object as is.
-pub fn same_content(a: &Value, b: &Value) -> bool {
-    strip_bookkeeping(a) == strip_bookkeeping(b)
-}
-
-fn strip_bookkeeping(v: &Value) -> Value {
-    let mut v = v.clone();
-    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        for k in ["resourceVersion", "generation", "managedFields"] {
-            meta.remove(k);
-        }
-    }
-    v
 }

@@ -9,14 +9,13 @@
 //!   legacy and aggregated (`Discovery::run` and `run_aggregated`), with short names and verbs,
 //!   for the built-in kinds of `resources.rs` plus every CRD in the store. Applying a CRD adds
 //!   its kind, deleting it removes it.
-//! - Objects: get, list (label and field selectors, across namespaces), create (POST), replace
-//!   (PUT, with resourceVersion conflicts), server-side apply (PATCH
-//!   `application/apply-patch+yaml`, JSON or YAML body, `fieldManager` required) and merge /
-//!   strategic merge patches, delete (finalizers hold it: `deletionTimestamp` first), the
-//!   `status` subresource; errors are `metav1.Status` (404 `NotFound`, 409 `AlreadyExists` /
-//!   `Conflict`, 400 `BadRequest`, 405, 415). Re-applying identical content leaves the object and
-//!   its resourceVersion unchanged; a change bumps resourceVersion, and `generation` when
-//!   anything but metadata and status changed.
+//! - Objects: the verbs labsh's primitives send: get, list (label and field selectors, across
+//!   namespaces), server-side apply (PATCH `application/apply-patch+yaml` with the JSON body
+//!   kube-rs sends, `fieldManager` required: creates, or merges into the stored object), delete (at once: no finalizers);
+//!   errors are `metav1.Status` (404 `NotFound`, 400 `BadRequest`, 405, 415). Every write bumps
+//!   resourceVersion, and `generation` when anything but metadata and status changed. Not
+//!   served, as no user sends them: POST create, PUT replace, merge patches, deletecollection,
+//!   the `status` subresource (tests change a status with [`TestApiServer::update`]).
 //! - Watch: `watch=true|1`, from a resourceVersion (or `410 Expired`), `sendInitialEvents`,
 //!   `timeoutSeconds`; events reach open watches as they happen.
 //! - Pod logs: `tailLines`, `sinceSeconds`, `sinceTime`, `timestamps`, `limitBytes`, `container`,
@@ -25,9 +24,9 @@
 //!   2 stderr, 3 the exit Status; answered by [`TestApiServer::on_exec`] or
 //!   [`TestApiServer::on_exec_stream`], counted by [`TestApiServer::open_exec_sessions`].
 //!
-//! Writes through the API get the defaults a real server fills in (`defaults.rs`): a Service's
-//! type, cluster IP (from 10.96.0.11), port protocol and targetPort, and node ports (from 30000)
-//! for NodePort and LoadBalancer services; `replicas: 1` for Deployments.
+//! Applies get the allocations a real server makes (`defaults.rs`): a Service's cluster IP (from
+//! 10.96.0.11), port targetPort, and node ports (from 30000) for NodePort and LoadBalancer
+//! services.
 //!
 //! At start the store holds the namespaces `default`, `kube-system`, `kube-public` and
 //! `kube-node-lease`, and the CRDs of `cilium.io/v2` CiliumEndpoint (`cep`) and
@@ -36,8 +35,8 @@
 //! What it does not do: no controllers (nothing creates pods for a Deployment or moves a status:
 //! tests do that with [`TestApiServer::update`]), no admission or schema validation, no
 //! authentication, no field ownership (apply is a recursive JSON merge, see `merge.rs`), no
-//! pagination (`limit` is ignored: lists are whole). Creating through the API needs the
-//! namespace to exist; [`TestApiServer::insert`] does not check.
+//! pagination (`limit` is ignored: lists are whole). Applying into a namespace needs it to
+//! exist; [`TestApiServer::insert`] does not check.
 //!
 //! A test reaches it as `crate::support::apiserver` (a bench as `labsh_testkit::apiserver`),
 //! then `let server = TestApiServer::start().await; server.write_kubeconfig(&path, "kind-lab");`.
@@ -266,15 +265,6 @@ impl TestApiServer {
         let store = lock(&self.shared.store);
         let key = self.key(&store, api_version, kind, namespace, name);
         store.get(&key).cloned()
-    }
-
-    /// Deletes an object (no-op when absent) and notifies watches (DELETED). As on a real
-    /// server, an object with `metadata.finalizers` only gets a `deletionTimestamp` (MODIFIED);
-    /// it goes when an [`TestApiServer::update`] empties its finalizers.
-    pub fn delete(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) {
-        let mut store = lock(&self.shared.store);
-        let key = self.key(&store, api_version, kind, namespace, name);
-        store.delete(&key);
     }
 
     /// Sets the log lines a pod's container already has (`container` `None`: its first one),

@@ -32,8 +32,6 @@ pub struct ResourceType {
     pub verbs: Vec<String>,
     /// Subresources: (name, kind of the response, verbs).
     pub subresources: Vec<(String, String, Vec<String>)>,
-    /// Whether `status` is a subresource: writes to the main resource then ignore `.status`.
-    pub has_status: bool,
 }
 
 impl ResourceType {
@@ -46,7 +44,7 @@ impl ResourceType {
         }
     }
 
-    /// Whether the resource has the subresource `name` (`status`, `log`, `exec`).
+    /// Whether the resource has the subresource `name` (`log`, `exec`).
     pub fn has_subresource(&self, name: &str) -> bool {
         self.subresources.iter().any(|(n, _, _)| n == name)
     }
@@ -69,19 +67,7 @@ impl ResourceType {
             short_names: short_names.iter().map(|s| s.to_string()).collect(),
             verbs: ALL_VERBS.iter().map(|s| s.to_string()).collect(),
             subresources: Vec::new(),
-            has_status: false,
         }
-    }
-
-    fn with_status(mut self) -> Self {
-        self.has_status = true;
-        let kind = self.kind.clone();
-        self.subresources.push((
-            "status".into(),
-            kind,
-            vec!["get".into(), "patch".into(), "update".into()],
-        ));
-        self
     }
 
     fn with_subresource(mut self, name: &str, kind: &str, verbs: &[&str]) -> Self {
@@ -99,21 +85,20 @@ pub fn builtins() -> Vec<ResourceType> {
     let b = ResourceType::builtin;
     vec![
         b("", "v1", "Pod", "pods", true, &["po"])
-            .with_status()
             .with_subresource("log", "Pod", &["get"])
             .with_subresource("exec", "PodExecOptions", &["create", "get"]),
-        b("", "v1", "Service", "services", true, &["svc"]).with_status(),
-        b("", "v1", "Namespace", "namespaces", false, &["ns"]).with_status(),
-        b("", "v1", "Node", "nodes", false, &["no"]).with_status(),
+        b("", "v1", "Service", "services", true, &["svc"]),
+        b("", "v1", "Namespace", "namespaces", false, &["ns"]),
+        b("", "v1", "Node", "nodes", false, &["no"]),
         b("", "v1", "ConfigMap", "configmaps", true, &["cm"]),
         b("", "v1", "Endpoints", "endpoints", true, &["ep"]),
         b("", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"]),
         b("", "v1", "Secret", "secrets", true, &[]),
         b("", "v1", "Event", "events", true, &["ev"]),
-        b("apps", "v1", "Deployment", "deployments", true, &["deploy"]).with_status(),
-        b("apps", "v1", "DaemonSet", "daemonsets", true, &["ds"]).with_status(),
-        b("apps", "v1", "ReplicaSet", "replicasets", true, &["rs"]).with_status(),
-        b("apps", "v1", "StatefulSet", "statefulsets", true, &["sts"]).with_status(),
+        b("apps", "v1", "Deployment", "deployments", true, &["deploy"]),
+        b("apps", "v1", "DaemonSet", "daemonsets", true, &["ds"]),
+        b("apps", "v1", "ReplicaSet", "replicasets", true, &["rs"]),
+        b("apps", "v1", "StatefulSet", "statefulsets", true, &["sts"]),
         b(
             "apiextensions.k8s.io",
             "v1",
@@ -121,8 +106,7 @@ pub fn builtins() -> Vec<ResourceType> {
             "customresourcedefinitions",
             false,
             &["crd", "crds"],
-        )
-        .with_status(),
+        ),
     ]
 }
 
@@ -156,7 +140,7 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceType> {
         .filter(|v| v["served"].as_bool().unwrap_or(true))
         .filter_map(|v| {
             let version = v["name"].as_str()?;
-            let mut rt = ResourceType {
+            let rt = ResourceType {
                 group: group.into(),
                 version: version.into(),
                 kind: kind.into(),
@@ -166,11 +150,7 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceType> {
                 short_names: short_names.clone(),
                 verbs: ALL_VERBS.iter().map(|s| s.to_string()).collect(),
                 subresources: Vec::new(),
-                has_status: false,
             };
-            if v["subresources"]["status"].is_object() {
-                rt = rt.with_status();
-            }
             Some(rt)
         })
         .collect()

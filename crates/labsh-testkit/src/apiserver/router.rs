@@ -1,5 +1,5 @@
 //! The accept loop and the request router: records each request, then dispatches discovery,
-//! object paths, and the `log`/`exec`/`status` subresources.
+//! object paths, and the pods' `log` and `exec` subresources.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -109,7 +109,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return reply::no_route(),
     };
-    let Some(target) = Target::parse(group, rest) else {
+    let Some(target) = Target::parse(rest) else {
         return reply::no_route();
     };
     let Some(rt) = lock(&shared.store).type_at(group, version, target.plural) else {
@@ -128,7 +128,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
             if rt.namespaced && namespace.is_none() {
                 return reply::no_route();
             }
-            objects::object(&shared, req, &rt, namespace.as_deref(), &name, None, &q).await
+            objects::object(&shared, req, &rt, namespace.as_deref(), &name, &q).await
         }
         (Some(name), Some(sub)) => {
             if !rt.has_subresource(&sub) || (rt.namespaced && namespace.is_none()) {
@@ -139,10 +139,6 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
                 "log" if method == Method::GET => logs::serve(&shared, &ns, &name, &q),
                 "exec" if method == Method::GET || method == Method::POST => {
                     exec::serve(&shared, req, &ns, &name, &q)
-                }
-                "status" => {
-                    let ns = rt.namespaced.then_some(ns.as_str());
-                    objects::object(&shared, req, &rt, ns, &name, Some("status"), &q).await
                 }
                 _ => reply::method_not_allowed(method.as_str(), &path),
             }
@@ -168,12 +164,9 @@ struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
-    fn parse(group: &str, rest: &[&'a str]) -> Option<Self> {
-        // `namespaces/{ns}/{plural}…` is a namespaced path, except the core group's own
-        // `namespaces/{name}/status|finalize` subresources.
-        let namespaced = rest.len() >= 3
-            && rest[0] == "namespaces"
-            && !(group.is_empty() && rest.len() == 3 && matches!(rest[2], "status" | "finalize"));
+    fn parse(rest: &[&'a str]) -> Option<Self> {
+        // `namespaces/{ns}/{plural}…` is a namespaced path.
+        let namespaced = rest.len() >= 3 && rest[0] == "namespaces";
         let (namespace, rest) = if namespaced {
             (Some(rest[1]), &rest[2..])
         } else {

@@ -199,57 +199,21 @@ impl Store {
             "generation".into(),
             json!(generation + i64::from(spec_changed)),
         );
-        if is_finalized(&obj) {
-            // The last finalizer of an object being deleted is gone: the object goes.
-            self.objects.remove(key);
-            self.emit(EventType::Deleted, key.clone(), obj.clone(), Some(previous));
-        } else {
-            self.objects.insert(key.clone(), obj.clone());
-            self.emit(
-                EventType::Modified,
-                key.clone(),
-                obj.clone(),
-                Some(previous),
-            );
-        }
+        self.objects.insert(key.clone(), obj.clone());
+        self.emit(
+            EventType::Modified,
+            key.clone(),
+            obj.clone(),
+            Some(previous),
+        );
         Some(obj)
     }
 
-    /// Deletes as the API server does: an object with `metadata.finalizers` only gets a
-    /// `deletionTimestamp` (MODIFIED) and goes once its finalizers are removed; others go at once.
-    pub fn delete(&mut self, key: &ObjKey) -> Option<Value> {
-        let current = self.objects.get(key)?;
-        let has_finalizers = current["metadata"]["finalizers"]
-            .as_array()
-            .is_some_and(|f| !f.is_empty());
-        if !has_finalizers {
-            return self.remove(key);
-        }
-        if current["metadata"]["deletionTimestamp"].is_string() {
-            return Some(current.clone());
-        }
-        let mut marked = current.clone();
-        let meta = metadata_mut(&mut marked);
-        meta.insert("deletionTimestamp".into(), Value::String(now_rfc3339()));
-        meta.insert("deletionGracePeriodSeconds".into(), json!(0));
-        self.replace(key, marked)
-    }
-
-    /// Removes an object at once (finalizers or not) and emits DELETED; removing a namespace
-    /// removes what it holds.
+    /// Removes an object at once and emits DELETED. There are no finalizers (`metadata.finalizers`
+    /// does not hold a deletion) and no garbage collection (deleting a namespace leaves what it
+    /// holds).
     pub fn remove(&mut self, key: &ObjKey) -> Option<Value> {
         let previous = self.objects.remove(key)?;
-        if key.group.is_empty() && key.kind == "Namespace" {
-            let inside: Vec<ObjKey> = self
-                .objects
-                .keys()
-                .filter(|k| k.namespace == key.name)
-                .cloned()
-                .collect();
-            for k in inside {
-                self.remove(&k);
-            }
-        }
         self.rv += 1;
         let mut obj = previous.clone();
         metadata_mut(&mut obj).insert("resourceVersion".into(), Value::String(self.rv.to_string()));
@@ -313,14 +277,6 @@ pub fn metadata_mut(obj: &mut Value) -> &mut serde_json::Map<String, Value> {
         *meta = json!({});
     }
     meta.as_object_mut().expect("checked above")
-}
-
-/// Marked for deletion and no finalizer left.
-fn is_finalized(obj: &Value) -> bool {
-    obj["metadata"]["deletionTimestamp"].is_string()
-        && obj["metadata"]["finalizers"]
-            .as_array()
-            .is_none_or(|f| f.is_empty())
 }
 
 fn without_meta_and_status(obj: &Value) -> Value {
