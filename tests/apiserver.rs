@@ -18,7 +18,6 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::discovery::{Discovery, Scope};
 use kube::runtime::wait::{await_condition, conditions};
-use kube::runtime::watcher::{self, watcher};
 use kube::{Client, Config, ResourceExt};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt};
@@ -553,52 +552,6 @@ async fn watch_from_a_resource_version_replays_later_events() {
         }
     }
     assert_eq!(seen, ["MODIFIED web", "DELETED web"]);
-}
-
-#[tokio::test]
-async fn a_streaming_list_watcher_gets_the_initial_objects_then_changes() {
-    let server = TestApiServer::start().await;
-    server.insert(pod(
-        "default",
-        "web",
-        "n1",
-        json!({"app": "web"}),
-        "Pending",
-    ));
-    let client = client(&server).await;
-    let pods: Api<Pod> = Api::namespaced(client, "default");
-    let config = watcher::Config::default()
-        .streaming_lists()
-        .labels("app=web");
-    let mut events = watcher(pods, config).boxed();
-
-    let mut initial = Vec::new();
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(5), events.try_next()).await;
-        match ev.unwrap().unwrap().unwrap() {
-            watcher::Event::Init => {}
-            watcher::Event::InitApply(p) => initial.push(p.name_any()),
-            watcher::Event::InitDone => break,
-            other => panic!("unexpected before InitDone: {other:?}"),
-        }
-    }
-    assert_eq!(initial, ["web"]);
-    let streaming = server
-        .requests()
-        .into_iter()
-        .any(|r| r.query.contains("sendInitialEvents=true"));
-    assert!(streaming, "the watcher asked for a streaming list");
-
-    server.update("v1", "Pod", Some("default"), "web", |p| {
-        p["status"]["phase"] = json!("Running")
-    });
-    let ev = tokio::time::timeout(Duration::from_secs(5), events.try_next()).await;
-    match ev.unwrap().unwrap().unwrap() {
-        watcher::Event::Apply(p) => {
-            assert_eq!(p.status.unwrap().phase.as_deref(), Some("Running"))
-        }
-        other => panic!("expected the update, got {other:?}"),
-    }
 }
 
 #[test]

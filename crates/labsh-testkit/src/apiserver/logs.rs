@@ -193,7 +193,7 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
         }
         let key = key(&store, namespace, pod, params.container.as_deref());
         let snapshot = lock(&shared.logs).snapshot(key);
-        (snapshot, store.subscribe().1, pod_key)
+        (snapshot, store.subscribe(), pod_key)
     };
     let Snapshot {
         lines,

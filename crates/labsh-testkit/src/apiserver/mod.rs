@@ -16,8 +16,9 @@
 //!   resourceVersion, and `generation` when anything but metadata and status changed. Not
 //!   served, as no user sends them: POST create, PUT replace, merge patches, deletecollection,
 //!   the `status` subresource (tests change a status with [`TestApiServer::update`]).
-//! - Watch: `watch=true|1`, from a resourceVersion (or `410 Expired`), `sendInitialEvents`,
-//!   `timeoutSeconds`; events reach open watches as they happen.
+//! - Watch: `watch=true|1`, from a resourceVersion (replaying the events since), with
+//!   `timeoutSeconds`; events reach open watches as they happen. No `sendInitialEvents` streaming
+//!   lists and no `410 Expired`: kube-rs's default watcher, labsh's, needs neither.
 //! - Pod logs: `tailLines`, `sinceSeconds`, `sinceTime`, `timestamps`, `limitBytes`, `container`,
 //!   `follow` (kept open; counted by [`TestApiServer::open_log_streams`]).
 //! - Exec over WebSocket (`v5.channel.k8s.io`, else `v4.channel.k8s.io`): channel 1 stdout,

@@ -3,18 +3,16 @@
 //!
 //! One global `resourceVersion` counter (as etcd's revision): every write bumps it, and the
 //! written object carries the new value. Each write is also an event (ADDED, MODIFIED, DELETED)
-//! kept in a bounded history (for `watch?resourceVersion=N`) and broadcast to open watches.
+//! kept in the history (for `watch?resourceVersion=N`; whole: a server lives for one test) and
+//! broadcast to open watches.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::resources::{self, ResourceType, split_api_version};
-
-/// How many past events a watch can resume from; older resource versions get `410 Expired`.
-const HISTORY: usize = 10_000;
 
 /// Where an object lives: its group and kind (any version), namespace (`""` when
 /// cluster-scoped) and name.
@@ -74,7 +72,7 @@ pub struct Store {
     objects: BTreeMap<ObjKey, Value>,
     rv: u64,
     uids: u64,
-    history: VecDeque<Arc<Event>>,
+    history: Vec<Arc<Event>>,
     events: broadcast::Sender<Arc<Event>>,
 }
 
@@ -86,7 +84,7 @@ impl Store {
             objects: BTreeMap::new(),
             rv: 1000,
             uids: 0,
-            history: VecDeque::new(),
+            history: Vec::new(),
             events,
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -221,18 +219,15 @@ impl Store {
         Some(obj)
     }
 
-    /// The live event feed plus the resource version it starts after, taken atomically.
-    pub fn subscribe(&self) -> (u64, broadcast::Receiver<Arc<Event>>) {
-        (self.rv, self.events.subscribe())
+    /// The live event feed (events after the current resource version).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
     }
 
-    /// Events after `rv`, or `None` when the history no longer reaches back that far.
-    pub fn events_since(&self, rv: u64) -> Option<Vec<Arc<Event>>> {
-        let oldest = self.history.front().map_or(self.rv + 1, |e| e.rv);
-        if self.history.len() == HISTORY && rv + 1 < oldest {
-            return None;
-        }
-        Some(self.history.iter().filter(|e| e.rv > rv).cloned().collect())
+    /// Events after `rv`.
+    pub fn events_since(&self, rv: u64) -> Vec<Arc<Event>> {
+        let start = self.history.partition_point(|e| e.rv <= rv);
+        self.history[start..].to_vec()
     }
 
     /// Inserts a fully formed object without validation; used to seed the store.
@@ -252,10 +247,7 @@ impl Store {
             object,
             previous,
         });
-        if self.history.len() == HISTORY {
-            self.history.pop_front();
-        }
-        self.history.push_back(event.clone());
+        self.history.push(event.clone());
         // No receiver is not an error: nobody is watching.
         let _ = self.events.send(event);
     }

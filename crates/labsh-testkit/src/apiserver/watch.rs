@@ -1,18 +1,17 @@
 //! `?watch=true`: a chunked stream of `{"type": …, "object": …}` lines.
 //!
 //! Starting point, as the real server: no `resourceVersion` (or `"0"`) starts with a synthetic
-//! ADDED per existing object; `resourceVersion=N` replays the events after N (or, when the
-//! history no longer reaches back, an ERROR event with a `410 Expired` Status);
-//! `sendInitialEvents=true` sends the existing objects then a BOOKMARK annotated
-//! `k8s.io/initial-events-end`. Then live events follow until `timeoutSeconds`, the client leaves
-//! or the server stops. A label/field selector turns an object entering the selection into ADDED
+//! ADDED per existing object; `resourceVersion=N` (what kube-rs's `watcher` sends after its
+//! initial list) replays the events after N. Then live events follow until `timeoutSeconds`, the
+//! client leaves or the server stops. Not served, as kube-rs's default watcher (labsh's) never
+//! asks: `sendInitialEvents` streaming lists, `410 Expired` (the history is kept whole). A label/field selector turns an object entering the selection into ADDED
 //! and one leaving it into DELETED.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::Response;
 use hyper::body::Bytes;
-use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
@@ -70,7 +69,6 @@ pub fn serve(shared: &Arc<Shared>, filter: Filter, q: &Query) -> Response<Body> 
         Ok(t) => Duration::from_secs(t.unwrap_or(1800).clamp(0, 86_400) as u64),
         Err(e) => return reply::bad_request(e),
     };
-    let send_initial = q.flag("sendInitialEvents");
     let from = match q.get("resourceVersion") {
         None | Some("" | "0") => None,
         Some(rv) => match rv.parse::<u64>() {
@@ -81,38 +79,22 @@ pub fn serve(shared: &Arc<Shared>, filter: Filter, q: &Query) -> Response<Body> 
         },
     };
 
-    let (initial, rx, expired) = {
+    let (initial, rx) = {
         let store = lock(&shared.store);
-        let (now, rx) = store.subscribe();
-        let mut initial = Vec::new();
-        let mut expired = false;
-        if send_initial || from.is_none() {
-            for obj in store.list(&filter.rt, filter.namespace.as_deref()) {
-                if filter.matches(obj) {
-                    initial.push(line("ADDED", obj));
-                }
-            }
-            if send_initial {
-                let bookmark = json!({
-                    "apiVersion": filter.rt.api_version(),
-                    "kind": filter.rt.kind,
-                    "metadata": {
-                        "resourceVersion": now.to_string(),
-                        "annotations": { "k8s.io/initial-events-end": "true" },
-                    },
-                });
-                initial.push(line("BOOKMARK", &bookmark));
-            }
-        } else if let Some(rv) = from {
-            match store.events_since(rv) {
-                Some(events) => initial.extend(events.iter().filter_map(|e| filter.translate(e))),
-                None => {
-                    expired = true;
-                    initial.push(expired_line(rv));
-                }
-            }
-        }
-        (initial, rx, expired)
+        let rx = store.subscribe();
+        let initial: Vec<String> = match from {
+            None => store
+                .list(&filter.rt, filter.namespace.as_deref())
+                .filter(|obj| filter.matches(obj))
+                .map(|obj| line("ADDED", obj))
+                .collect(),
+            Some(rv) => store
+                .events_since(rv)
+                .iter()
+                .filter_map(|e| filter.translate(e))
+                .collect(),
+        };
+        (initial, rx)
     };
 
     let (tx, body) = ChannelBody::new(None);
@@ -122,9 +104,6 @@ pub fn serve(shared: &Arc<Shared>, filter: Filter, q: &Query) -> Response<Body> 
             if tx.send(Bytes::from(l)).await.is_err() {
                 return;
             }
-        }
-        if expired {
-            return;
         }
         let mut rx = rx;
         let deadline = tokio::time::sleep(timeout);
@@ -150,14 +129,4 @@ pub fn serve(shared: &Arc<Shared>, filter: Filter, q: &Query) -> Response<Body> 
         }
     });
     reply::streamed("application/json", body)
-}
-
-fn expired_line(rv: u64) -> String {
-    let status = reply::status_value(
-        StatusCode::GONE,
-        "Expired",
-        format!("too old resource version: {rv}"),
-        None,
-    );
-    line("ERROR", &status)
 }
