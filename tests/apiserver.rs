@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::support::apiserver::selectors::{FieldSelector, LabelSelector};
-use crate::support::apiserver::{ExecReply, ExecStream, TestApiServer};
+use crate::support::apiserver::{ExecReply, TestApiServer};
 use futures::{AsyncBufReadExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
@@ -20,7 +20,7 @@ use kube::discovery::{Discovery, Scope};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Client, Config, ResourceExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt};
+use tokio::io::AsyncReadExt;
 
 /// A kube-rs client configured the way labsh's is: from a kubeconfig file.
 async fn client(server: &TestApiServer) -> Client {
@@ -971,75 +971,6 @@ fn field_selectors_accept_only_indexed_fields() {
     assert!(sel.matches(&obj));
     assert!(FieldSelector::parse("spec.foo=1", "Pod").is_err());
     assert!(FieldSelector::parse("spec.nodeName=n1", "Service").is_err());
-}
-
-#[tokio::test]
-async fn a_generated_exec_stream_delivers_every_line() {
-    let server = TestApiServer::start().await;
-    server.insert(pod("kube-system", "cilium-a", "n1", json!({}), "Running"));
-    const LINES: usize = 200_000;
-    server.on_exec_stream(|_| ExecStream {
-        stdout: Box::new((0..LINES).map(|i| format!("-> endpoint {i} flow 0x{i:x}\n"))),
-        exit_code: Some(0),
-    });
-    let client = client(&server).await;
-    let pods: Api<Pod> = Api::namespaced(client, "kube-system");
-    let mut monitor = pods
-        .exec(
-            "cilium-a",
-            ["cilium-dbg", "monitor"],
-            &AttachParams::default(),
-        )
-        .await
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(monitor.stdout().unwrap()).lines();
-    let (mut count, mut last) = (0, String::new());
-    while let Some(line) = lines.next_line().await.unwrap() {
-        count += 1;
-        last = line;
-    }
-    assert_eq!(count, LINES);
-    assert_eq!(
-        last,
-        format!("-> endpoint {} flow 0x{:x}", LINES - 1, LINES - 1)
-    );
-    let status = monitor.take_status().unwrap().await.unwrap();
-    assert_eq!(status.status.as_deref(), Some("Success"));
-}
-
-#[tokio::test]
-async fn exec_falls_back_to_the_v4_channel_protocol() {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let server = TestApiServer::start().await;
-    server.insert(pod("default", "web", "n1", json!({}), "Running"));
-    server.on_exec(|_| ExecReply::lines(&["out"], 2));
-    let url = format!(
-        "{}/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true",
-        server.url().replace("http://", "ws://")
-    );
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "v4.channel.k8s.io".parse().unwrap(),
-    );
-    let (ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert_eq!(
-        response.headers()["sec-websocket-protocol"],
-        "v4.channel.k8s.io"
-    );
-    let frames: Vec<Vec<u8>> = ws
-        .filter_map(|m| async move {
-            match m {
-                Ok(tokio_tungstenite::tungstenite::Message::Binary(b)) => Some(b.to_vec()),
-                _ => None,
-            }
-        })
-        .collect()
-        .await;
-    assert_eq!(frames[0], b"\x01out\n");
-    assert_eq!(frames[1][0], 3);
-    let status: Value = serde_json::from_slice(&frames[1][1..]).unwrap();
-    assert_eq!(status["details"]["causes"][0]["message"], "2");
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! `…/pods/{name}/exec`: the WebSocket upgrade and the channel protocol kube-rs speaks
-//! (`v5.channel.k8s.io`, else `v4.channel.k8s.io`). Every server frame is binary with a leading
-//! channel byte: 1 stdout, 2 stderr, 3 the final `metav1.Status` (exit code in
-//! `details.causes[{reason: "ExitCode"}]`). Replies come from the test's handler.
+//! (`v5.channel.k8s.io`, which kube-rs 5 always offers; no `v4` fallback). Every server frame is
+//! binary with a leading channel byte: 1 stdout, 2 stderr, 3 the final `metav1.Status` (exit code
+//! in `details.causes[{reason: "ExitCode"}]`). Replies come from the test's handler.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,28 +78,8 @@ impl ExecReply {
     }
 }
 
-/// A generated stdout, for outputs too large to hold (millions of lines): lines are written as
-/// the client reads them (batched into frames of up to 64 KiB), with the socket's backpressure.
-pub struct ExecStream {
-    pub stdout: Box<dyn Iterator<Item = String> + Send>,
-    /// `Some(code)`: the command exits with it after the last line; `None`: the session stays
-    /// open until the client closes it.
-    pub exit_code: Option<i32>,
-}
-
 /// How the test answers execs.
-pub enum Handler {
-    Reply(Box<dyn Fn(&ExecRequest) -> ExecReply + Send + Sync>),
-    Stream(Box<dyn Fn(&ExecRequest) -> ExecStream + Send + Sync>),
-}
-
-enum Output {
-    Reply(ExecReply),
-    Stream(ExecStream),
-}
-
-/// Largest stdout frame of a generated stream.
-const STREAM_FRAME: usize = 64 * 1024;
+pub type Handler = dyn Fn(&ExecRequest) -> ExecReply + Send + Sync;
 
 const STDOUT: u8 = 1;
 const STDERR: u8 = 2;
@@ -150,14 +130,12 @@ pub fn serve(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(',').map(|p| p.trim().to_string()))
         .collect();
-    let Some(protocol) = ["v5.channel.k8s.io", "v4.channel.k8s.io"]
-        .into_iter()
-        .find(|p| offered.iter().any(|o| o == p))
-    else {
+    const PROTOCOL: &str = "v5.channel.k8s.io";
+    if !offered.iter().any(|o| o == PROTOCOL) {
         return reply::bad_request(format!(
-            "the test API server speaks v5.channel.k8s.io and v4.channel.k8s.io, the client offered {offered:?}"
+            "the test API server speaks only {PROTOCOL}, the client offered {offered:?}"
         ));
-    };
+    }
     let accept = derive_accept_key(key.as_bytes());
 
     let request = ExecRequest {
@@ -186,14 +164,13 @@ pub fn serve(
         };
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
         let output = match handler.as_deref() {
-            _ if kill.is_some() => Output::Reply(ExecReply::default()),
-            Some(Handler::Reply(h)) => Output::Reply(h(&request)),
-            Some(Handler::Stream(h)) => Output::Stream(h(&request)),
-            None => Output::Reply(ExecReply {
+            _ if kill.is_some() => ExecReply::default(),
+            Some(h) => h(&request),
+            None => ExecReply {
                 stderr: vec!["test API server: no exec handler (TestApiServer::on_exec)\n".into()],
                 exit_code: 126,
                 ..Default::default()
-            }),
+            },
         };
         tokio::select! {
             _ = session(ws, &request, output) => {}
@@ -214,7 +191,7 @@ pub fn serve(
     );
     h.insert(
         SEC_WEBSOCKET_PROTOCOL,
-        hyper::header::HeaderValue::from_static(protocol),
+        hyper::header::HeaderValue::from_static(PROTOCOL),
     );
     if let Ok(v) = accept.parse() {
         h.insert(SEC_WEBSOCKET_ACCEPT, v);
@@ -223,7 +200,7 @@ pub fn serve(
 }
 
 /// Plays the output; returns when done or when the client goes away.
-async fn session<S>(ws: WebSocketStream<S>, request: &ExecRequest, output: Output)
+async fn session<S>(ws: WebSocketStream<S>, request: &ExecRequest, reply: ExecReply)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -238,51 +215,23 @@ where
     };
     tokio::pin!(client_gone);
 
-    let exit_code = match output {
-        Output::Reply(reply) => {
-            for (delay, chunk) in &reply.stdout {
-                if !delay.is_zero() {
-                    tokio::select! {
-                        _ = tokio::time::sleep(*delay) => {}
-                        _ = &mut client_gone => return,
-                    }
-                }
-                if sink.send(frame(STDOUT, chunk.as_bytes())).await.is_err() {
-                    return;
-                }
+    for (delay, chunk) in &reply.stdout {
+        if !delay.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(*delay) => {}
+                _ = &mut client_gone => return,
             }
-            for chunk in &reply.stderr {
-                if sink.send(frame(STDERR, chunk.as_bytes())).await.is_err() {
-                    return;
-                }
-            }
-            (!reply.keep_open).then_some(reply.exit_code)
         }
-        Output::Stream(mut stream) => {
-            let mut batch = String::new();
-            loop {
-                batch.clear();
-                for line in stream.stdout.by_ref() {
-                    batch.push_str(&line);
-                    if batch.len() >= STREAM_FRAME {
-                        break;
-                    }
-                }
-                if batch.is_empty() {
-                    break;
-                }
-                tokio::select! {
-                    sent = sink.send(frame(STDOUT, batch.as_bytes())) => {
-                        if sent.is_err() {
-                            return;
-                        }
-                    }
-                    _ = &mut client_gone => return,
-                }
-            }
-            stream.exit_code
+        if sink.send(frame(STDOUT, chunk.as_bytes())).await.is_err() {
+            return;
         }
-    };
+    }
+    for chunk in &reply.stderr {
+        if sink.send(frame(STDERR, chunk.as_bytes())).await.is_err() {
+            return;
+        }
+    }
+    let exit_code = (!reply.keep_open).then_some(reply.exit_code);
     let Some(code) = exit_code else {
         client_gone.await;
         return;

@@ -21,9 +21,10 @@
 //!   lists and no `410 Expired`: kube-rs's default watcher, labsh's, needs neither.
 //! - Pod logs: `tailLines`, `sinceSeconds`, `sinceTime`, `timestamps`, `limitBytes`, `container`,
 //!   `follow` (kept open; counted by [`TestApiServer::open_log_streams`]).
-//! - Exec over WebSocket (`v5.channel.k8s.io`, else `v4.channel.k8s.io`): channel 1 stdout,
-//!   2 stderr, 3 the exit Status; answered by [`TestApiServer::on_exec`] or
-//!   [`TestApiServer::on_exec_stream`], counted by [`TestApiServer::open_exec_sessions`].
+//! - Exec over WebSocket (`v5.channel.k8s.io`, what kube-rs 5 offers first): channel 1 stdout,
+//!   2 stderr, 3 the exit Status; answered by [`TestApiServer::on_exec`], counted by
+//!   [`TestApiServer::open_exec_sessions`]; labsh's kill-script execs are recorded
+//!   ([`TestApiServer::kills`]).
 //!
 //! Applies get the allocations a real server makes (`defaults.rs`): a Service's cluster IP (from
 //! 10.96.0.11), port targetPort, and node ports (from 30000) for NodePort and LoadBalancer
@@ -86,7 +87,7 @@ use serde_json::Value;
 use super::session;
 use tokio_util::sync::CancellationToken;
 
-pub use exec::{ExecReply, ExecRequest, ExecStream};
+pub use exec::{ExecReply, ExecRequest};
 
 use store::{ObjKey, Store};
 
@@ -324,16 +325,7 @@ impl TestApiServer {
     /// How exec requests are answered. Without a handler, every exec writes a message on stderr
     /// and exits with code 126.
     pub fn on_exec(&self, handler: impl Fn(&ExecRequest) -> ExecReply + Send + Sync + 'static) {
-        *lock(&self.shared.exec_handler) = Some(Arc::new(exec::Handler::Reply(Box::new(handler))));
-    }
-
-    /// Like [`TestApiServer::on_exec`] with a generated stdout (see [`ExecStream`]), for
-    /// outputs too large to build in memory.
-    pub fn on_exec_stream(
-        &self,
-        handler: impl Fn(&ExecRequest) -> ExecStream + Send + Sync + 'static,
-    ) {
-        *lock(&self.shared.exec_handler) = Some(Arc::new(exec::Handler::Stream(Box::new(handler))));
+        *lock(&self.shared.exec_handler) = Some(Arc::new(handler));
     }
 
     /// The commands labsh's kill script was run for, in order (the processes an exec closed
