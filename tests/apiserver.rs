@@ -569,25 +569,20 @@ fn serves_while_the_test_thread_blocks() {
 }
 
 #[tokio::test]
-async fn logs_tail_since_and_timestamps() {
+async fn logs_tail_since_limit_and_container() {
     let server = TestApiServer::start().await;
     server.insert(pod("default", "web", "n1", json!({}), "Running"));
-    server.set_logs_aged(
+    server.set_logs(
         "default",
         "web",
         None,
-        vec![
-            (Duration::from_secs(120), "old 1".into()),
-            (Duration::from_secs(90), "old 2".into()),
-            (Duration::from_secs(5), "new 1".into()),
-            (Duration::from_secs(1), "new 2".into()),
-        ],
+        vec!["line 1".into(), "line 2".into(), "line 3".into()],
     );
     let client = client(&server).await;
     let pods: Api<Pod> = Api::namespaced(client, "default");
 
     let all = pods.logs("web", &LogParams::default()).await.unwrap();
-    assert_eq!(all, "old 1\nold 2\nnew 1\nnew 2\n");
+    assert_eq!(all, "line 1\nline 2\nline 3\n");
     let tail = pods
         .logs(
             "web",
@@ -598,7 +593,8 @@ async fn logs_tail_since_and_timestamps() {
         )
         .await
         .unwrap();
-    assert_eq!(tail, "new 2\n");
+    assert_eq!(tail, "line 3\n");
+    // Lines are stamped when set: all are within the last 30 seconds.
     let since = pods
         .logs(
             "web",
@@ -609,7 +605,18 @@ async fn logs_tail_since_and_timestamps() {
         )
         .await
         .unwrap();
-    assert_eq!(since, "new 1\nnew 2\n");
+    assert_eq!(since, all);
+    let limited = pods
+        .logs(
+            "web",
+            &LogParams {
+                limit_bytes: Some(10),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(limited, "line 1\nlin");
     // The first container may be named explicitly.
     let named = pods
         .logs(
@@ -622,24 +629,7 @@ async fn logs_tail_since_and_timestamps() {
         )
         .await
         .unwrap();
-    assert_eq!(named, "new 1\nnew 2\n");
-    let stamped = pods
-        .logs(
-            "web",
-            &LogParams {
-                timestamps: true,
-                tail_lines: Some(1),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let (stamp, text) = stamped.trim_end().split_once(' ').unwrap();
-    assert_eq!(text, "new 2");
-    assert!(
-        stamp.parse::<k8s_openapi::jiff::Timestamp>().is_ok(),
-        "{stamp}"
-    );
+    assert_eq!(named, "line 2\nline 3\n");
 
     let err = pods
         .logs(
@@ -687,45 +677,6 @@ async fn log_follow_streams_pushed_lines_and_notices_the_client_leaving() {
     assert_eq!(next.unwrap().unwrap(), "pushed");
 
     drop(lines);
-    assert_eq!(eventually(0, || server.open_log_streams()).await, 0);
-
-    // The server may also end a follow, as when the container exits.
-    let stream = pods
-        .log_stream(
-            "web",
-            &LogParams {
-                follow: true,
-                tail_lines: Some(0),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut lines = stream.lines();
-    server.end_log_streams("default", "web", None);
-    let end = tokio::time::timeout(Duration::from_secs(5), lines.next())
-        .await
-        .unwrap();
-    assert!(end.is_none(), "the stream ended: {end:?}");
-
-    // And deleting the pod ends its follows.
-    let stream = pods
-        .log_stream(
-            "web",
-            &LogParams {
-                follow: true,
-                tail_lines: Some(0),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut lines = stream.lines();
-    pods.delete("web", &DeleteParams::default()).await.unwrap();
-    let end = tokio::time::timeout(Duration::from_secs(5), lines.next())
-        .await
-        .unwrap();
-    assert!(end.is_none(), "the stream ended: {end:?}");
     assert_eq!(eventually(0, || server.open_log_streams()).await, 0);
 }
 
@@ -971,45 +922,6 @@ fn field_selectors_accept_only_indexed_fields() {
     assert!(sel.matches(&obj));
     assert!(FieldSelector::parse("spec.foo=1", "Pod").is_err());
     assert!(FieldSelector::parse("spec.nodeName=n1", "Service").is_err());
-}
-
-#[tokio::test]
-async fn generated_logs_stream_before_the_follow_goes_on() {
-    let server = TestApiServer::start().await;
-    server.insert(pod("default", "web", "n1", json!({}), "Running"));
-    server.set_logs("default", "web", None, vec!["stored".into()]);
-    const LINES: usize = 100_000;
-    server.set_log_generator("default", "web", None, || {
-        Box::new((0..LINES).map(|i| format!("GET /{i} 200")))
-    });
-    let client = client(&server).await;
-    let pods: Api<Pod> = Api::namespaced(client, "default");
-
-    let all = pods.logs("web", &LogParams::default()).await.unwrap();
-    let lines: Vec<&str> = all.lines().collect();
-    assert_eq!(lines.len(), LINES + 1);
-    assert_eq!((lines[0], lines[LINES]), ("stored", "GET /99999 200"));
-
-    let stream = pods
-        .log_stream(
-            "web",
-            &LogParams {
-                follow: true,
-                tail_lines: Some(0),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let mut lines = stream.lines();
-    for i in 0..LINES {
-        assert_eq!(
-            lines.next().await.unwrap().unwrap(),
-            format!("GET /{i} 200")
-        );
-    }
-    server.push_log("default", "web", None, "pushed");
-    assert_eq!(lines.next().await.unwrap().unwrap(), "pushed");
 }
 
 #[tokio::test]

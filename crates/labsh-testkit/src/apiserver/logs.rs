@@ -1,7 +1,7 @@
 //! Pod logs: per-container line buffers (each line stamped when it was added) and the
-//! `/api/v1/namespaces/{ns}/pods/{name}/log` endpoint, including `follow` streams that stay open
-//! and receive pushed lines until the client leaves, the test ends them
-//! ([`super::TestApiServer::end_log_streams`]) or the pod is deleted.
+//! `/api/v1/namespaces/{ns}/pods/{name}/log` endpoint with the parameters labsh sends
+//! (`container`, `tailLines`, `sinceSeconds`, `limitBytes`, `follow`), including `follow` streams
+//! that stay open and receive pushed lines until the client leaves or the server stops.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use tokio::sync::broadcast;
 
 use super::query::Query;
 use super::reply::{self, Body, ChannelBody, OpenGuard};
-use super::store::{EventType, ObjKey, Store};
+use super::store::{ObjKey, Store};
 use super::{Shared, lock};
 
 /// (namespace, pod, container); `None` is the pod's first container.
@@ -40,17 +40,9 @@ impl Default for Buffer {
     }
 }
 
-/// Makes a container's generated log lines (each with or without its `\n`), anew for each
-/// request.
-pub type LogGenerator = dyn Fn() -> Box<dyn Iterator<Item = String> + Send> + Send + Sync;
-
-/// Largest chunk of generated lines written at once.
-const GENERATED_CHUNK: usize = 64 * 1024;
-
 #[derive(Default)]
 pub struct Logs {
     buffers: HashMap<LogKey, Buffer>,
-    generators: HashMap<LogKey, Arc<LogGenerator>>,
 }
 
 impl Logs {
@@ -58,20 +50,6 @@ impl Logs {
         let at = Timestamp::now();
         self.buffers.entry(key).or_default().lines =
             lines.into_iter().map(|text| LogLine { at, text }).collect();
-    }
-
-    pub fn set_aged(&mut self, key: LogKey, lines: Vec<(std::time::Duration, String)>) {
-        let now = Timestamp::now();
-        self.buffers.entry(key).or_default().lines = lines
-            .into_iter()
-            .map(|(age, text)| LogLine {
-                at: SignedDuration::try_from(age)
-                    .ok()
-                    .and_then(|age| now.checked_sub(age).ok())
-                    .unwrap_or(now),
-                text,
-            })
-            .collect();
     }
 
     pub fn push(&mut self, key: LogKey, text: &str) {
@@ -85,34 +63,11 @@ impl Logs {
         let _ = buffer.tx.send(Arc::new(line));
     }
 
-    pub fn set_generator(&mut self, key: LogKey, generator: Arc<LogGenerator>) {
-        self.generators.insert(key, generator);
-    }
-
-    /// Closes the follow streams of a container (their receivers see the channel end).
-    pub fn end_streams(&mut self, key: &LogKey) {
-        if let Some(buffer) = self.buffers.get_mut(key) {
-            buffer.tx = broadcast::channel(4096).0;
-        }
-    }
-
-    /// The lines so far, the generator if any, and a receiver for later lines, taken together
-    /// so none is missed.
-    fn snapshot(&mut self, key: LogKey) -> Snapshot {
-        let generator = self.generators.get(&key).cloned();
+    /// The lines so far and a receiver for later lines, taken together so none is missed.
+    fn snapshot(&mut self, key: LogKey) -> (Vec<LogLine>, broadcast::Receiver<Arc<LogLine>>) {
         let buffer = self.buffers.entry(key).or_default();
-        Snapshot {
-            lines: buffer.lines.clone(),
-            generator,
-            live: buffer.tx.subscribe(),
-        }
+        (buffer.lines.clone(), buffer.tx.subscribe())
     }
-}
-
-struct Snapshot {
-    lines: Vec<LogLine>,
-    generator: Option<Arc<LogGenerator>>,
-    live: broadcast::Receiver<Arc<LogLine>>,
 }
 
 /// The buffer key of a pod's container: naming the pod's first container is the same as naming
@@ -177,7 +132,7 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
         Ok(p) => p,
         Err(e) => return reply::bad_request(e),
     };
-    let (snapshot, mut pod_events, pod_key) = {
+    let (lines, mut rx) = {
         let store = lock(&shared.store);
         let pod_key = ObjKey {
             group: String::new(),
@@ -192,46 +147,16 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
             return reply::bad_request(e);
         }
         let key = key(&store, namespace, pod, params.container.as_deref());
-        let snapshot = lock(&shared.logs).snapshot(key);
-        (snapshot, store.subscribe(), pod_key)
+        lock(&shared.logs).snapshot(key)
     };
-    let Snapshot {
-        lines,
-        generator,
-        live: mut rx,
-    } = snapshot;
     let text = params.render(&params.select(&lines));
-    if !params.follow && generator.is_none() {
+    if !params.follow {
         return reply::text(StatusCode::OK, text);
     }
-    let guard = params
-        .follow
-        .then(|| OpenGuard::new(&shared.open_log_streams));
-    let (tx, body) = ChannelBody::new(guard);
+    let (tx, body) = ChannelBody::new(Some(OpenGuard::new(&shared.open_log_streams)));
     let shutdown = shared.shutdown.clone();
     tokio::spawn(async move {
         if !text.is_empty() && tx.send(Bytes::from(text)).await.is_err() {
-            return;
-        }
-        if let Some(generator) = generator {
-            // Written as the client reads: the channel's capacity bounds what is buffered.
-            let mut chunk = String::new();
-            for line in generator() {
-                chunk.push_str(&params.render_one(&line));
-                if chunk.len() >= GENERATED_CHUNK
-                    && tx
-                        .send(Bytes::from(std::mem::take(&mut chunk)))
-                        .await
-                        .is_err()
-                {
-                    return;
-                }
-            }
-            if !chunk.is_empty() && tx.send(Bytes::from(chunk)).await.is_err() {
-                return;
-            }
-        }
-        if !params.follow {
             return;
         }
         loop {
@@ -243,16 +168,9 @@ pub fn serve(shared: &Arc<Shared>, namespace: &str, pod: &str, q: &Query) -> Res
                             return;
                         }
                     }
-                    // A follower more than 4096 pushed lines behind loses the oldest ones
-                    // (use a generator for large volumes: it has backpressure).
+                    // A follower more than 4096 pushed lines behind loses the oldest ones.
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(broadcast::error::RecvError::Closed) => return,
-                },
-                // The pod is gone: its logs end, as its containers did.
-                ev = pod_events.recv() => match ev {
-                    Ok(ev) if ev.kind == EventType::Deleted && ev.key == pod_key => return,
-                    Err(broadcast::error::RecvError::Closed) => return,
-                    _ => continue,
                 },
                 _ = tx.closed() => return,
                 _ = shutdown.cancelled() => return,
@@ -267,20 +185,11 @@ struct LogParams {
     follow: bool,
     tail_lines: Option<i64>,
     since_seconds: Option<i64>,
-    since_time: Option<Timestamp>,
-    timestamps: bool,
     limit_bytes: Option<i64>,
 }
 
 impl LogParams {
     fn parse(q: &Query) -> Result<Self, String> {
-        let since_time = match q.get("sinceTime") {
-            None | Some("") => None,
-            Some(t) => Some(
-                t.parse::<Timestamp>()
-                    .map_err(|e| format!("invalid sinceTime {t:?}: {e}"))?,
-            ),
-        };
         Ok(LogParams {
             container: q
                 .get("container")
@@ -289,19 +198,16 @@ impl LogParams {
             follow: q.flag("follow"),
             tail_lines: q.int("tailLines")?,
             since_seconds: q.int("sinceSeconds")?,
-            since_time,
-            timestamps: q.flag("timestamps"),
             limit_bytes: q.int("limitBytes")?,
         })
     }
 
-    /// The stored lines this request asks for (`sinceSeconds`/`sinceTime`, then `tailLines`).
+    /// The stored lines this request asks for (`sinceSeconds`, then `tailLines`).
     fn select(&self, lines: &[LogLine]) -> Vec<LogLine> {
         let now = Timestamp::now();
         let since = self
             .since_seconds
-            .and_then(|s| now.checked_sub(SignedDuration::from_secs(s)).ok())
-            .or(self.since_time);
+            .and_then(|s| now.checked_sub(SignedDuration::from_secs(s)).ok());
         let mut out: Vec<LogLine> = lines
             .iter()
             .filter(|l| since.is_none_or(|t| l.at >= t))
@@ -315,23 +221,10 @@ impl LogParams {
         out
     }
 
-    /// One generated line, stamped now when `timestamps` is set.
-    fn render_one(&self, text: &str) -> String {
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        if self.timestamps {
-            format!("{:.9} {text}\n", Timestamp::now())
-        } else {
-            format!("{text}\n")
-        }
-    }
-
-    /// Lines as the response carries them (`timestamps` prefixes RFC 3339 with nanoseconds).
+    /// Lines as the response carries them, cut at `limitBytes`.
     fn render(&self, lines: &[LogLine]) -> String {
         let mut text = String::new();
         for l in lines {
-            if self.timestamps {
-                text.push_str(&format!("{:.9} ", l.at));
-            }
             text.push_str(&l.text);
             text.push('\n');
         }

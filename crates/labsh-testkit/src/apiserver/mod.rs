@@ -19,8 +19,9 @@
 //! - Watch: `watch=true|1`, from a resourceVersion (replaying the events since), with
 //!   `timeoutSeconds`; events reach open watches as they happen. No `sendInitialEvents` streaming
 //!   lists and no `410 Expired`: kube-rs's default watcher, labsh's, needs neither.
-//! - Pod logs: `tailLines`, `sinceSeconds`, `sinceTime`, `timestamps`, `limitBytes`, `container`,
-//!   `follow` (kept open; counted by [`TestApiServer::open_log_streams`]).
+//! - Pod logs: `tailLines`, `sinceSeconds`, `limitBytes`, `container`, `follow` (kept open until
+//!   the client leaves; counted by [`TestApiServer::open_log_streams`]), the parameters labsh
+//!   sends; lines come from [`TestApiServer::set_logs`] and [`TestApiServer::push_log`].
 //! - Exec over WebSocket (`v5.channel.k8s.io`, what kube-rs 5 offers first): channel 1 stdout,
 //!   2 stderr, 3 the exit Status; answered by [`TestApiServer::on_exec`], counted by
 //!   [`TestApiServer::open_exec_sessions`]; labsh's kill-script execs are recorded
@@ -282,44 +283,10 @@ impl TestApiServer {
         lock(&self.shared.logs).set(key, lines);
     }
 
-    /// Like [`TestApiServer::set_logs`] with each line's age (how long ago it was logged), for
-    /// `sinceSeconds`/`sinceTime` tests.
-    pub fn set_logs_aged(
-        &self,
-        namespace: &str,
-        pod: &str,
-        container: Option<&str>,
-        lines: Vec<(Duration, String)>,
-    ) {
-        let key = logs::key(&lock(&self.shared.store), namespace, pod, container);
-        lock(&self.shared.logs).set_aged(key, lines);
-    }
-
     /// Appends a log line; open `follow` streams receive it at once.
     pub fn push_log(&self, namespace: &str, pod: &str, container: Option<&str>, line: &str) {
         let key = logs::key(&lock(&self.shared.store), namespace, pod, container);
         lock(&self.shared.logs).push(key, line);
-    }
-
-    /// Gives a container generated log lines, for volumes too large to store: every log request
-    /// gets the stored lines (filtered by `tailLines`/`sinceSeconds`), then everything a fresh
-    /// `generator()` yields (not filtered), written as fast as the client reads; a `follow`
-    /// request then goes on with pushed lines.
-    pub fn set_log_generator(
-        &self,
-        namespace: &str,
-        pod: &str,
-        container: Option<&str>,
-        generator: impl Fn() -> Box<dyn Iterator<Item = String> + Send> + Send + Sync + 'static,
-    ) {
-        let key = logs::key(&lock(&self.shared.store), namespace, pod, container);
-        lock(&self.shared.logs).set_generator(key, Arc::new(generator));
-    }
-
-    /// Ends the open `follow` streams of a container, as when it terminates.
-    pub fn end_log_streams(&self, namespace: &str, pod: &str, container: Option<&str>) {
-        let key = logs::key(&lock(&self.shared.store), namespace, pod, container);
-        lock(&self.shared.logs).end_streams(&key);
     }
 
     /// How exec requests are answered. Without a handler, every exec writes a message on stderr
