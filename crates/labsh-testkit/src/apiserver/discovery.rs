@@ -1,31 +1,10 @@
-//! Discovery documents: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}`,
-//! `/apis/{group}/{version}`, and the aggregated form (`apidiscovery.k8s.io/v2`
-//! `APIGroupDiscoveryList`) that `Discovery::run_aggregated` asks for through the Accept header.
+//! Discovery documents, those labsh's `Catalog::discover` reads: `/api`, `/api/v1`, `/apis` and
+//! `/apis/{group}/{version}`. Not served, as no user asks: `/version`, `/apis/{group}`, and
+//! aggregated discovery (`Discovery::run_aggregated`).
 
 use serde_json::{Value, json};
 
 use super::resources::ResourceType;
-
-/// The Accept header marker of aggregated discovery.
-pub const AGGREGATED_MARKER: &str = "as=APIGroupDiscoveryList";
-/// Content type of an aggregated discovery response.
-pub const AGGREGATED_CONTENT_TYPE: &str =
-    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
-
-/// `/version`: a v1.37 server (what kind's default node image runs).
-pub fn version() -> Value {
-    json!({
-        "major": "1",
-        "minor": "37",
-        "gitVersion": "v1.37.0-labsh-test-apiserver",
-        "gitCommit": "0000000000000000000000000000000000000000",
-        "gitTreeState": "clean",
-        "buildDate": "2026-01-01T00:00:00Z",
-        "goVersion": "go1.25.0",
-        "compiler": "gc",
-        "platform": "linux/amd64",
-    })
-}
 
 /// `/api`.
 pub fn core_versions(server_address: &str) -> Value {
@@ -82,14 +61,6 @@ pub fn group_list(types: &[ResourceType]) -> Value {
     json!({ "kind": "APIGroupList", "apiVersion": "v1", "groups": groups })
 }
 
-/// `/apis/{group}`.
-pub fn group(types: &[ResourceType], name: &str) -> Option<Value> {
-    groups(types)
-        .iter()
-        .find(|(g, _)| g == name)
-        .map(|(g, versions)| group_value(g, versions))
-}
-
 /// `/api/v1` or `/apis/{group}/{version}`: `None` when nothing is served there.
 pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Option<Value> {
     let served: Vec<&ResourceType> = types
@@ -130,57 +101,4 @@ pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Opti
         "groupVersion": group_version,
         "resources": resources,
     }))
-}
-
-/// Aggregated discovery: the core group (`core == true`, for `/api`) or every other group
-/// (for `/apis`).
-pub fn aggregated(types: &[ResourceType], core: bool) -> Value {
-    let group_names: Vec<(String, Vec<String>)> = if core {
-        vec![(String::new(), vec!["v1".to_string()])]
-    } else {
-        groups(types)
-    };
-    let items: Vec<Value> = group_names
-        .iter()
-        .map(|(group, versions)| {
-            let versions: Vec<Value> = versions
-                .iter()
-                .map(|version| {
-                    let resources: Vec<Value> = types
-                        .iter()
-                        .filter(|rt| rt.group == *group && rt.version == *version)
-                        .map(aggregated_resource)
-                        .collect();
-                    json!({ "version": version, "resources": resources, "freshness": "Current" })
-                })
-                .collect();
-            json!({ "metadata": { "name": group }, "versions": versions })
-        })
-        .collect();
-    json!({
-        "kind": "APIGroupDiscoveryList",
-        "apiVersion": "apidiscovery.k8s.io/v2",
-        "metadata": {},
-        "items": items,
-    })
-}
-
-fn aggregated_resource(rt: &ResourceType) -> Value {
-    let gvk = |kind: &str| json!({ "group": rt.group, "version": rt.version, "kind": kind });
-    let subresources: Vec<Value> = rt
-        .subresources
-        .iter()
-        .map(|(sub, kind, verbs)| {
-            json!({ "subresource": sub, "responseKind": gvk(kind), "verbs": verbs })
-        })
-        .collect();
-    json!({
-        "resource": rt.plural,
-        "responseKind": gvk(&rt.kind),
-        "scope": if rt.namespaced { "Namespaced" } else { "Cluster" },
-        "singularResource": rt.singular,
-        "verbs": rt.verbs,
-        "shortNames": rt.short_names,
-        "subresources": subresources,
-    })
 }

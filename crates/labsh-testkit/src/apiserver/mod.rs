@@ -5,10 +5,10 @@
 //! `Api<DynamicObject>`, `Discovery`, `watcher`/`await_condition`, `log_stream`, `exec`); the
 //! self-tests in `tests/apiserver.rs` drive every part with kube-rs.
 //!
-//! - Discovery: `/version` (v1.37), `/api`, `/api/v1`, `/apis`, `/apis/{g}`, `/apis/{g}/{v}`,
-//!   legacy and aggregated (`Discovery::run` and `run_aggregated`), with short names and verbs,
-//!   for the built-in kinds of `resources.rs` plus every CRD in the store. Applying a CRD adds
-//!   its kind, deleting it removes it.
+//! - Discovery: `/api`, `/api/v1`, `/apis`, `/apis/{g}/{v}` (what labsh's `Catalog::discover`
+//!   reads), with short names and verbs, for the fixed kinds of `resources.rs` (Cilium's
+//!   CiliumEndpoint among them). No `/version`, `/apis/{g}`, aggregated discovery or CRDs: no
+//!   user asks for them.
 //! - Objects: the verbs labsh's primitives send: get, list (label and field selectors, across
 //!   namespaces), server-side apply (PATCH `application/apply-patch+yaml` with the JSON body
 //!   kube-rs sends, `fieldManager` required: creates, or merges into the stored object), delete (at once: no finalizers);
@@ -32,8 +32,7 @@
 //! services.
 //!
 //! At start the store holds the namespaces `default`, `kube-system`, `kube-public` and
-//! `kube-node-lease`, and the CRDs of `cilium.io/v2` CiliumEndpoint (`cep`) and
-//! CiliumNetworkPolicy (`cnp`), as a cluster with Cilium has (delete them for "no Cilium").
+//! `kube-node-lease`.
 //!
 //! What it does not do: no controllers (nothing creates pods for a Deployment or moves a status:
 //! tests do that with [`TestApiServer::update`]), no admission or schema validation, no
@@ -223,7 +222,7 @@ impl TestApiServer {
             "TestApiServer::insert: object has no metadata.name: {obj}"
         );
         let mut store = lock(&self.shared.store);
-        let rt = store.type_of(&api_version, &kind).unwrap_or_else(|| {
+        let rt = resources::type_of(&api_version, &kind).unwrap_or_else(|| {
             panic!("TestApiServer::insert: the server does not serve apiVersion {api_version:?} kind {kind:?}")
         });
         let key = ObjKey::new(&rt, obj["metadata"]["namespace"].as_str(), &name);
@@ -246,7 +245,7 @@ impl TestApiServer {
     ) {
         let (key, mut obj) = {
             let store = lock(&self.shared.store);
-            let key = self.key(&store, api_version, kind, namespace, name);
+            let key = self.key(api_version, kind, namespace, name);
             let obj = store
                 .get(&key)
                 .cloned()
@@ -266,7 +265,7 @@ impl TestApiServer {
         name: &str,
     ) -> Option<Value> {
         let store = lock(&self.shared.store);
-        let key = self.key(&store, api_version, kind, namespace, name);
+        let key = self.key(api_version, kind, namespace, name);
         store.get(&key).cloned()
     }
 
@@ -316,15 +315,8 @@ impl TestApiServer {
         lock(&self.shared.requests).clone()
     }
 
-    fn key(
-        &self,
-        store: &Store,
-        api_version: &str,
-        kind: &str,
-        namespace: Option<&str>,
-        name: &str,
-    ) -> ObjKey {
-        let rt = store.type_of(api_version, kind).unwrap_or_else(|| {
+    fn key(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> ObjKey {
+        let rt = resources::type_of(api_version, kind).unwrap_or_else(|| {
             panic!(
                 "TestApiServer: the server does not serve apiVersion {api_version:?} kind {kind:?}"
             )

@@ -1,10 +1,9 @@
 //! The resource catalogue of the test API server: which group/version/kind it serves, under
 //! which plural, with which scope, short names, verbs and subresources.
 //!
-//! Built-in kinds are fixed; custom resources come from the CustomResourceDefinition objects in
-//! the store, so applying a CRD makes its resource appear in discovery (and deleting it removes it).
-
-use serde_json::Value;
+//! The catalogue is fixed: the kinds labsh's users read or apply, plus `cilium.io/v2`
+//! CiliumEndpoint (`cep`) as a cluster with Cilium serves it. There are no
+//! CustomResourceDefinitions: no user applies, lists or deletes one, so discovery never changes.
 
 /// Verbs of an ordinary resource, as a real API server lists them.
 const ALL_VERBS: &[&str] = &[
@@ -80,7 +79,7 @@ impl ResourceType {
     }
 }
 
-/// The kinds every test API server serves, whatever the store holds.
+/// The kinds every test API server serves.
 pub fn builtins() -> Vec<ResourceType> {
     let b = ResourceType::builtin;
     vec![
@@ -99,105 +98,31 @@ pub fn builtins() -> Vec<ResourceType> {
         b("apps", "v1", "DaemonSet", "daemonsets", true, &["ds"]),
         b("apps", "v1", "ReplicaSet", "replicasets", true, &["rs"]),
         b("apps", "v1", "StatefulSet", "statefulsets", true, &["sts"]),
+        // Cilium's CiliumEndpoint CRD, as a cluster with Cilium serves it.
         b(
-            "apiextensions.k8s.io",
-            "v1",
-            "CustomResourceDefinition",
-            "customresourcedefinitions",
-            false,
-            &["crd", "crds"],
+            "cilium.io",
+            "v2",
+            "CiliumEndpoint",
+            "ciliumendpoints",
+            true,
+            &["cep"],
         ),
     ]
 }
 
-/// The resource types a CustomResourceDefinition object declares (one per served version).
-/// Malformed CRDs declare nothing.
-pub fn from_crd(crd: &Value) -> Vec<ResourceType> {
-    let spec = &crd["spec"];
-    let (Some(group), Some(kind), Some(plural)) = (
-        spec["group"].as_str(),
-        spec["names"]["kind"].as_str(),
-        spec["names"]["plural"].as_str(),
-    ) else {
-        return Vec::new();
-    };
-    let singular = spec["names"]["singular"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| kind.to_ascii_lowercase());
-    let short_names: Vec<String> = spec["names"]["shortNames"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let namespaced = spec["scope"].as_str() != Some("Cluster");
-    let versions = spec["versions"].as_array().cloned().unwrap_or_default();
-    versions
-        .iter()
-        .filter(|v| v["served"].as_bool().unwrap_or(true))
-        .filter_map(|v| {
-            let version = v["name"].as_str()?;
-            let rt = ResourceType {
-                group: group.into(),
-                version: version.into(),
-                kind: kind.into(),
-                plural: plural.into(),
-                singular: singular.clone(),
-                namespaced,
-                short_names: short_names.clone(),
-                verbs: ALL_VERBS.iter().map(|s| s.to_string()).collect(),
-                subresources: Vec::new(),
-            };
-            Some(rt)
-        })
-        .collect()
+/// The resource type of an `apiVersion`/`kind` pair.
+pub fn type_of(api_version: &str, kind: &str) -> Option<ResourceType> {
+    let (group, version) = split_api_version(api_version);
+    builtins()
+        .into_iter()
+        .find(|rt| rt.group == group && rt.version == version && rt.kind == kind)
 }
 
-/// The CRD objects for the Cilium kinds the lab reads (`cilium.io/v2` CiliumEndpoint and
-/// CiliumNetworkPolicy). The server starts with them, as a cluster with Cilium installed would;
-/// deleting them makes the kinds disappear (a cluster without Cilium).
-pub fn cilium_crds() -> Vec<Value> {
-    [
-        ("CiliumEndpoint", "ciliumendpoints", "ciliumendpoint", "cep"),
-        (
-            "CiliumNetworkPolicy",
-            "ciliumnetworkpolicies",
-            "ciliumnetworkpolicy",
-            "cnp",
-        ),
-    ]
-    .into_iter()
-    .map(|(kind, plural, singular, short)| {
-        serde_json::json!({
-            "apiVersion": "apiextensions.k8s.io/v1",
-            "kind": "CustomResourceDefinition",
-            "metadata": { "name": format!("{plural}.cilium.io") },
-            "spec": {
-                "group": "cilium.io",
-                "names": {
-                    "kind": kind,
-                    "listKind": format!("{kind}List"),
-                    "plural": plural,
-                    "singular": singular,
-                    "shortNames": [short],
-                },
-                "scope": "Namespaced",
-                "versions": [{
-                    "name": "v2",
-                    "served": true,
-                    "storage": true,
-                    "schema": { "openAPIV3Schema": {
-                        "type": "object",
-                        "x-kubernetes-preserve-unknown-fields": true,
-                    }},
-                }],
-            },
-        })
-    })
-    .collect()
+/// The resource type served at `group/version/plural`.
+pub fn type_at(group: &str, version: &str, plural: &str) -> Option<ResourceType> {
+    builtins()
+        .into_iter()
+        .find(|rt| rt.group == group && rt.version == version && rt.plural == plural)
 }
 
 /// Splits `apiVersion` into (group, version): `v1` → ("", "v1"), `apps/v1` → ("apps", "v1").

@@ -14,6 +14,7 @@ use super::discovery;
 use super::objects;
 use super::query::Query;
 use super::reply::{self, Body};
+use super::resources;
 use super::{RequestRecord, Shared, exec, lock, logs};
 
 /// Accepts connections until the server shuts down.
@@ -65,33 +66,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
 
     let discovery_doc = match segments.as_slice() {
-        ["version"] => Some(Ok(discovery::version())),
-        ["api"] | ["apis"] if wants_aggregated(&req) => {
-            if method != Method::GET {
-                return reply::method_not_allowed(method.as_str(), &path);
-            }
-            let types = lock(&shared.store).resource_types();
-            let doc = discovery::aggregated(&types, segments[0] == "api");
-            let mut res = reply::json(StatusCode::OK, &doc);
-            if let Ok(v) = discovery::AGGREGATED_CONTENT_TYPE.parse() {
-                res.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
-            }
-            return res;
-        }
         ["api"] => Some(Ok(discovery::core_versions(&shared.addr.to_string()))),
-        ["apis"] => Some(Ok(discovery::group_list(
-            &lock(&shared.store).resource_types(),
-        ))),
-        ["api", version] => Some(
-            discovery::resource_list(&lock(&shared.store).resource_types(), "", version).ok_or(()),
-        ),
-        ["apis", group] => {
-            Some(discovery::group(&lock(&shared.store).resource_types(), group).ok_or(()))
+        ["apis"] => Some(Ok(discovery::group_list(&resources::builtins()))),
+        ["api", version] => {
+            Some(discovery::resource_list(&resources::builtins(), "", version).ok_or(()))
         }
-        ["apis", group, version] => Some(
-            discovery::resource_list(&lock(&shared.store).resource_types(), group, version)
-                .ok_or(()),
-        ),
+        ["apis", group, version] => {
+            Some(discovery::resource_list(&resources::builtins(), group, version).ok_or(()))
+        }
         _ => None,
     };
     if let Some(doc) = discovery_doc {
@@ -112,7 +94,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
     let Some(target) = Target::parse(rest) else {
         return reply::no_route();
     };
-    let Some(rt) = lock(&shared.store).type_at(group, version, target.plural) else {
+    let Some(rt) = resources::type_at(group, version, target.plural) else {
         return reply::no_route();
     };
     if target.namespace.is_some() && !rt.namespaced {
@@ -144,15 +126,6 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
             }
         }
     }
-}
-
-/// Whether the client asked for aggregated discovery (`as=APIGroupDiscoveryList` in Accept).
-fn wants_aggregated(req: &Request<Incoming>) -> bool {
-    req.headers()
-        .get_all(hyper::header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(discovery::AGGREGATED_MARKER))
 }
 
 /// The part of a resource path after `/api/v1` or `/apis/{g}/{v}`.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::resources::{self, ResourceType, split_api_version};
+use super::resources::{self, ResourceType};
 
 /// Where an object lives: its group and kind (any version), namespace (`""` when
 /// cluster-scoped) and name.
@@ -77,7 +77,7 @@ pub struct Store {
 }
 
 impl Store {
-    /// A store holding the namespaces and CRDs a fresh kind cluster with Cilium has.
+    /// A store holding the namespaces a fresh kind cluster has.
     pub fn new() -> Self {
         let (events, _) = broadcast::channel(4096);
         let mut store = Store {
@@ -95,41 +95,12 @@ impl Store {
                 "status": { "phase": "Active" },
             }));
         }
-        for crd in resources::cilium_crds() {
-            store.put_new(crd);
-        }
         store
     }
 
     /// Current resource version (the last write's).
     pub fn resource_version(&self) -> u64 {
         self.rv
-    }
-
-    /// Built-in resource types plus those of the CRDs in the store.
-    pub fn resource_types(&self) -> Vec<ResourceType> {
-        let mut all = resources::builtins();
-        for (key, crd) in &self.objects {
-            if key.group == "apiextensions.k8s.io" && key.kind == "CustomResourceDefinition" {
-                all.extend(resources::from_crd(crd));
-            }
-        }
-        all
-    }
-
-    /// The resource type of an `apiVersion`/`kind` pair.
-    pub fn type_of(&self, api_version: &str, kind: &str) -> Option<ResourceType> {
-        let (group, version) = split_api_version(api_version);
-        self.resource_types()
-            .into_iter()
-            .find(|rt| rt.group == group && rt.version == version && rt.kind == kind)
-    }
-
-    /// The resource type served at `group/version/plural`.
-    pub fn type_at(&self, group: &str, version: &str, plural: &str) -> Option<ResourceType> {
-        self.resource_types()
-            .into_iter()
-            .find(|rt| rt.group == group && rt.version == version && rt.plural == plural)
     }
 
     pub fn get(&self, key: &ObjKey) -> Option<&Value> {
@@ -234,7 +205,7 @@ impl Store {
     fn put_new(&mut self, obj: Value) {
         let api_version = obj["apiVersion"].as_str().unwrap_or_default().to_string();
         let kind = obj["kind"].as_str().unwrap_or_default().to_string();
-        if let Some(rt) = self.type_of(&api_version, &kind) {
+        if let Some(rt) = resources::type_of(&api_version, &kind) {
             self.create(&rt, obj);
         }
     }
