@@ -514,6 +514,31 @@ mod tests {
         }
     }
 
+    /// A call of `s.func` with `map` as its option map and a dummy for every other argument.
+    fn call_with(s: &OptionSpec, map: &str) -> String {
+        let f = crate::signatures::catalog()
+            .lookup(s.func)
+            .into_iter()
+            .find(|f| {
+                f.params.len() == s.arity
+                    && f.params.get(s.index).is_some_and(|p| p.ends_with(": Map"))
+            })
+            .unwrap_or_else(|| panic!("`{}` is not in the catalog", s.func));
+        let args: Vec<String> = f
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if i == s.index {
+                    map.to_string()
+                } else {
+                    dummy(p).to_string()
+                }
+            })
+            .collect();
+        format!("{}({})", s.func, args.join(", "))
+    }
+
     /// Each function, called with an unknown key, rejects it listing the keys it accepts:
     /// the same as its spec. Options are read before anything runs, so nothing is started.
     #[test]
@@ -522,29 +547,8 @@ mod tests {
             .with_primitives(crate::primitives::all())
             .build()
             .expect("a session");
-        let catalog = crate::signatures::catalog();
         for s in SPECS {
-            let f = catalog
-                .lookup(s.func)
-                .into_iter()
-                .find(|f| {
-                    f.params.len() == s.arity
-                        && f.params.get(s.index).is_some_and(|p| p.ends_with(": Map"))
-                })
-                .unwrap_or_else(|| panic!("`{}` is not in the catalog", s.func));
-            let args: Vec<&str> = f
-                .params
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    if i == s.index {
-                        "#{zz_not_an_option: 1}"
-                    } else {
-                        dummy(p)
-                    }
-                })
-                .collect();
-            let call = format!("{}({})", s.func, args.join(", "));
+            let call = call_with(s, "#{zz_not_an_option: 1}");
             let err = match session.eval("probe", &call) {
                 Ok(v) => panic!("`{call}` accepted an unknown option and returned {v:?}"),
                 Err(e) => e.to_string(),
@@ -570,7 +574,6 @@ mod tests {
             .with_primitives(crate::primitives::all())
             .build()
             .expect("a session");
-        let catalog = crate::signatures::catalog();
         let mut probed = 0;
         for s in SPECS {
             for key in s.keys {
@@ -583,30 +586,13 @@ mod tests {
                 };
                 let why = wrong_value(s.func, key, bad)
                     .unwrap_or_else(|| panic!("`{}`: {key}: {bad:?} passes the check", s.func));
-                let f = catalog
-                    .lookup(s.func)
-                    .into_iter()
-                    .find(|f| {
-                        f.params.len() == s.arity
-                            && f.params.get(s.index).is_some_and(|p| p.ends_with(": Map"))
-                    })
-                    .unwrap_or_else(|| panic!("`{}` is not in the catalog", s.func));
-                let args: Vec<String> = f
-                    .params
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| {
-                        if i == s.index && s.keys.contains(&"count") && *key != "timeout" {
-                            // `tcpdump::capture` wants a count or a timeout first.
-                            format!("#{{{key}: {bad:?}, count: 1}}")
-                        } else if i == s.index {
-                            format!("#{{{key}: {bad:?}}}")
-                        } else {
-                            dummy(p).to_string()
-                        }
-                    })
-                    .collect();
-                let call = format!("{}({})", s.func, args.join(", "));
+                let map = if s.keys.contains(&"count") && *key != "timeout" {
+                    // `tcpdump::capture` wants a count or a timeout first.
+                    format!("#{{{key}: {bad:?}, count: 1}}")
+                } else {
+                    format!("#{{{key}: {bad:?}}}")
+                };
+                let call = call_with(s, &map);
                 let err = match session.eval("probe", &call) {
                     Ok(v) => panic!("`{call}` accepted {key}: {bad:?} and returned {v:?}"),
                     Err(e) => e.to_string(),

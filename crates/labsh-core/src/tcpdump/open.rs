@@ -197,34 +197,10 @@ fn on_host(ctx: &Ctx, argv: Vec<String>) -> Result<Opened, Error> {
 mod tests {
     use super::*;
     use crate::Settings;
+    use crate::tcpdump::place::tests::{a_pod, kind_node};
 
     fn ctx(rt: &tokio::runtime::Runtime) -> Ctx {
         Ctx::new(rt.handle().clone(), Settings::default())
-    }
-
-    fn kind_node() -> crate::docker::Node {
-        crate::docker::Node {
-            cluster: "lab".into(),
-            name: "lab-worker".into(),
-            role: "worker".into(),
-            ip: "172.18.0.3".into(),
-            network: "kind".into(),
-            gateway: "172.18.0.1".into(),
-            container_id: "labsh-test-no-such-container".into(),
-        }
-    }
-
-    fn pod() -> Pod {
-        Pod {
-            name: "web".into(),
-            namespace: "default".into(),
-            node: "lab-worker".into(),
-            ip: "10.244.1.5".into(),
-            phase: "Running".into(),
-            ready: true,
-            containers: vec![],
-            labels: Default::default(),
-        }
     }
 
     #[test]
@@ -245,7 +221,7 @@ mod tests {
                 iface: "eth0".into(),
             },
             Placement::PodNode {
-                pod: pod(),
+                pod: a_pod("lab-worker"),
                 iface: None,
             },
         ] {

@@ -131,12 +131,13 @@ pub fn place(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::node::NodeInfo;
     use crate::node::debug_pod::DebugPodConfig;
 
-    fn kind_node() -> Node {
+    /// A kind node (also `open`'s tests).
+    pub(in crate::tcpdump) fn kind_node() -> Node {
         Node {
             cluster: "lab".into(),
             name: "lab-worker".into(),
@@ -159,7 +160,8 @@ mod tests {
         }
     }
 
-    fn a_pod(node: &str) -> Pod {
+    /// A running pod on `node` (also `open`'s tests).
+    pub(in crate::tcpdump) fn a_pod(node: &str) -> Pod {
         Pod {
             name: "web".into(),
             namespace: "lab".into(),
