@@ -261,11 +261,7 @@ pub fn literal_keys(arg: &Expr, text: &str) -> Option<Vec<Key>> {
                     pos: key.pos,
                     text: match value {
                         Expr::StringConstant(s, _) => Some(s.to_string()),
-                        Expr::DynamicConstant(v, _) => v
-                            .clone()
-                            .into_immutable_string()
-                            .ok()
-                            .map(|s| s.to_string()),
+                        Expr::DynamicConstant(v, _) => string_of(v),
                         _ => None,
                     },
                 })
@@ -284,11 +280,7 @@ pub fn literal_keys(arg: &Expr, text: &str) -> Option<Vec<Key>> {
                         Key {
                             name: k.to_string(),
                             pos: at,
-                            text: v
-                                .clone()
-                                .into_immutable_string()
-                                .ok()
-                                .map(|s| s.to_string()),
+                            text: string_of(v),
                         }
                     })
                     .collect(),
@@ -296,6 +288,12 @@ pub fn literal_keys(arg: &Expr, text: &str) -> Option<Vec<Key>> {
         }
         _ => None,
     }
+}
+
+/// A constant's text, when it is a string.
+fn string_of(v: &rhai::Dynamic) -> Option<String> {
+    v.read_lock::<rhai::ImmutableString>()
+        .map(|s| s.to_string())
 }
 
 /// The options whose value is a duration (`"90s"`, `"2m"`), read by `Opts::duration`.

@@ -159,8 +159,8 @@ fn describe(n: &Node) -> String {
     format!("Node({} {} {})", n.name, n.role, n.ip)
 }
 
-/// The host-side veth of kind node `node`, for captures and `Node.host_veth(pod)`: an error
-/// names the node.
+/// The host-side veth of kind node `node`, for `Node.host_veth()` and a kind node's
+/// `ClusterNode.host_veth()` (captures find it in the core): an error names the node.
 pub(crate) fn host_veth(ctx: &Ctx, node: &Node) -> ScriptResult<String> {
     let token = ctx.cancel_token();
     ctx.block_on(crate::node::veth::kind_node_host_veth(ctx, node, &token))

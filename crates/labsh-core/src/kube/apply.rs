@@ -247,6 +247,15 @@ spec:
     }
 
     #[test]
+    fn a_manifest_past_the_parsers_budget_names_the_file_without_a_place() {
+        let err = parse_documents(&"- 1\n".repeat(250_001), "big.yaml").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "big.yaml: invalid YAML: the YAML holds more than 250,000 values, past the YAML parser's safety limit (it protects memory); split it into smaller documents or files"
+        );
+    }
+
+    #[test]
     fn tab_indentation_error_points_at_its_line() {
         let text = "apiVersion: v1\nkind: Pod\nmetadata:\n\tname: x\n";
         let err = parse_documents(text, "pod.yaml").unwrap_err();

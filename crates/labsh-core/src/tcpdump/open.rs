@@ -46,7 +46,7 @@ pub async fn open(
         Placement::Host(iface) => on_host(ctx, argv(&iface)),
         Placement::KindNodeNetns { node, iface } => {
             let netns = node_netns(ctx, &node.name, &node.container_id, cancel).await?;
-            in_netns(&node.name, &netns, argv(&iface), ctx)
+            in_netns(ctx, &node.name, &netns, argv(&iface))
         }
         Placement::DebugPod { node, iface } => in_debug_pod(ctx, &node, argv(&iface), cancel).await,
         Placement::PodNode { pod, iface } if is_local_container(ctx, &pod.node, cancel).await? => {
@@ -57,7 +57,7 @@ pub async fn open(
                     .await
                     .map_err(node_error)?,
             };
-            in_netns(&pod.node, &netns, argv(&iface), ctx)
+            in_netns(ctx, &pod.node, &netns, argv(&iface))
         }
         Placement::PodNode { pod, iface } => {
             // Not a kind node of this host: through the node's debug pod.
@@ -162,7 +162,7 @@ async fn node_netns(
 }
 
 /// Runs `argv` in `netns` with this host's tcpdump; a missing tcpdump or nsenter is named.
-fn in_netns(node: &str, netns: &Path, argv: Vec<String>, ctx: &Ctx) -> Result<Opened, Error> {
+fn in_netns(ctx: &Ctx, node: &str, netns: &Path, argv: Vec<String>) -> Result<Opened, Error> {
     // nsenter would only say "failed to execute tcpdump": check the host's first.
     if crate::process::which("tcpdump").is_none() {
         return Err(ProcessError::NotFound {
